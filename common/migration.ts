@@ -1,0 +1,71 @@
+/**
+ * The migration-definition API (ARCHITECTURE §8). A migration module's default export is a plain object of this
+ * shape, so a module needs no import from this package; `defineMigration` only adds types.
+ */
+
+/** A Cosmos document as the transform sees it: a copy, system properties (`_rid`, `_etag`, ...) included. */
+export type MigrationDocument = { id: string; [field: string]: unknown };
+
+/** Indexing policy, in the shape Cosmos and ARM use. */
+export interface IndexingPolicy {
+  indexingMode?: 'consistent' | 'none' | 'lazy';
+  automatic?: boolean;
+  includedPaths?: { path: string }[];
+  excludedPaths?: { path: string }[];
+  compositeIndexes?: { path: string; order?: 'ascending' | 'descending' }[][];
+  spatialIndexes?: { path: string; types: string[] }[];
+}
+
+/** A partition key: a path such as `/tenantId`, or the full definition. */
+export type PartitionKeySpec = string | { paths: string[]; kind?: 'Hash' | 'MultiHash'; version?: number };
+
+export interface ContainerCreateStep {
+  partitionKey: PartitionKeySpec;
+  indexingPolicy?: IndexingPolicy;
+  /** Dedicated manual throughput in RU/s (none: the database's shared throughput, or serverless). */
+  throughput?: number;
+}
+
+/**
+ * Container steps, applied through ARM before documents are migrated (and undone on `down`).
+ * `name` is the target container when the module does not give `container` as a string.
+ */
+export interface ContainerSteps {
+  name?: string;
+  create?: ContainerCreateStep;
+  indexingPolicy?: IndexingPolicy;
+  throughput?: number;
+}
+
+export interface Relationship {
+  name: string;
+  /** A SQL query on the target container that must return no rows once the migration is done. */
+  query: string;
+}
+
+export type Transform = (doc: MigrationDocument) => MigrationDocument | undefined | Promise<MigrationDocument | undefined>;
+
+export interface Migration {
+  id: string;
+  description: string;
+  database?: string;
+  /** The target container's name, or its container steps (with `name`). */
+  container: string | ContainerSteps;
+  /** The document field that holds the schema version. @default "schemaVersion" */
+  versionField?: string;
+  fromVersion?: number | string;
+  toVersion?: number | string;
+  /** Returns the new document, or `undefined` to leave the document as it is. Must not change `id` or the partition key. */
+  up?: Transform;
+  down?: Transform;
+  /** Checks a migrated document: `true`, or a message saying what is wrong. */
+  verify?: (doc: MigrationDocument) => true | string | Promise<true | string>;
+  relationships?: Relationship[];
+}
+
+/** Adds types to a migration module's default export; returns it unchanged. */
+export function defineMigration<M extends Migration>(migration: M): M {
+  return migration;
+}
+
+export const DEFAULT_VERSION_FIELD = 'schemaVersion';
