@@ -1,0 +1,65 @@
+/**
+ * The Azure clients the activities act through. One place decides how to reach Cosmos DB and ARM, so the local
+ * stack and production differ only in configuration: a key or DefaultAzureCredential, the public ARM endpoint or
+ * ARM_ENDPOINT, and an extra CA for the local stack's self-signed certificate.
+ */
+import fs from 'node:fs';
+import https from 'node:https';
+import { CosmosClient } from '@azure/cosmos';
+import { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+
+export interface AzureSettings {
+  cosmosEndpoint: string;
+  /** Absent: DefaultAzureCredential (Entra ID, data-plane RBAC). */
+  cosmosKey?: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  account: string;
+  /** Absent: public Azure (https://management.azure.com). */
+  armEndpoint?: string;
+  /** A static bearer token for ARM (the local imitation's LOCAL_ARM_TOKEN). Absent: DefaultAzureCredential. */
+  armToken?: string;
+  /** PEM file of an extra CA to trust (the local stack's certificate), read even when the process started without NODE_EXTRA_CA_CERTS. */
+  caCertPath?: string;
+  /** How often ARM long-running operations are polled. @default 2000 */
+  armPollIntervalMs?: number;
+}
+
+function extraCa(settings: AzureSettings): string | undefined {
+  return settings.caCertPath ? fs.readFileSync(settings.caCertPath, 'utf8') : undefined;
+}
+
+export function createCosmosClient(settings: AzureSettings): CosmosClient {
+  const ca = extraCa(settings);
+  return new CosmosClient({
+    endpoint: settings.cosmosEndpoint,
+    ...(settings.cosmosKey ? { key: settings.cosmosKey } : { aadCredentials: new DefaultAzureCredential() }),
+    // Keep-alive matters: a new TLS handshake per request costs more than the request (research/cosmosdb-server-audit.md §0).
+    agent: new https.Agent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca: [...defaultCas(), ca] } : {}) }),
+    connectionPolicy: { enableEndpointDiscovery: !ca },
+  });
+}
+
+function defaultCas(): string[] {
+  return [...require('node:tls').rootCertificates];
+}
+
+class StaticTokenCredential implements TokenCredential {
+  constructor(private readonly token: string) {}
+  async getToken(): Promise<AccessToken> {
+    return { token: this.token, expiresOnTimestamp: Date.now() + 3600_000 };
+  }
+}
+
+export function createArmClient(settings: AzureSettings): CosmosDBManagementClient {
+  const ca = extraCa(settings);
+  const credential = settings.armToken ? new StaticTokenCredential(settings.armToken) : new DefaultAzureCredential();
+  return new CosmosDBManagementClient(credential, settings.subscriptionId, {
+    ...(settings.armEndpoint
+      ? { endpoint: settings.armEndpoint, credentialScopes: ['https://management.azure.com/.default'] }
+      : {}),
+    ...(ca ? { tlsOptions: { ca: [...defaultCas(), ca].join('\n') } } : {}),
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * The local Cosmos emulator's boundary: what the launcher, the ARM imitation and the tests may rely on.
+ * Product code never sees this; it reaches the emulator only through @azure/cosmos over HTTPS.
+ */
+import type { StackCertificate } from '../tls';
+
+/** Operation kinds that the RU model charges and fault injection targets. */
+export type OperationKind = 'read' | 'write' | 'query' | 'batch' | 'metadata';
+
+export interface RuModelOptions {
+  /** Provisioned RU/s for containers that have none set (ARM throughput sets it per container). @default 10000 */
+  defaultThroughput?: number;
+}
+
+export interface FaultRule {
+  /** Which operations; absent: all data-plane operations. */
+  kinds?: OperationKind[];
+  /** Probability (0..1) of answering 429 with x-ms-retry-after-ms. */
+  throttleProbability?: number;
+  /** Probability (0..1) of answering 503. */
+  unavailableProbability?: number;
+  /** Probability (0..1) of never answering (the client times out). */
+  timeoutProbability?: number;
+  /** Added latency in ms before the operation runs. */
+  latencyMs?: number;
+  /** retry-after for injected 429s. @default 100 */
+  retryAfterMs?: number;
+}
+
+export interface EmulatorControl {
+  /** Switch the RU model on (charges like Cosmos, provisioned RU/s enforced with 429) or off (charge 1, never throttles). */
+  setRuModel(enabled: boolean, options?: RuModelOptions): void;
+  /** Provisioned RU/s of one container (used by the RU model). */
+  setThroughput(database: string, container: string, ruPerSecond: number): void;
+  /** Replace the fault-injection rules (empty: no faults). Takes effect at once. */
+  setFaults(rules: FaultRule[]): void;
+}
+
+/** One container's state at a point in time, rebuilt from the backup log. */
+export interface ContainerState {
+  /** The container's definition (id, partitionKey, indexingPolicy, ...) or null when it did not exist then. */
+  definition: Record<string, unknown> | null;
+  /** Document bodies as they were, system properties included. */
+  documents: Record<string, unknown>[];
+}
+
+export interface ContainerEvent {
+  database: string;
+  container: string;
+  kind: 'Create' | 'Replace' | 'Delete';
+  at: Date;
+}
+
+export interface DatabaseEvent {
+  database: string;
+  kind: 'Create' | 'Delete';
+  at: Date;
+}
+
+/** Continuous backup: every write logged with its time, append-only, so any container can be rebuilt as of T. */
+export interface BackupLog {
+  containerAt(database: string, container: string, at: Date): ContainerState;
+  containerEvents(): ContainerEvent[];
+  databaseEvents(): DatabaseEvent[];
+  /** Time of the first logged event (the start of the restore window), if any. */
+  firstEventTime(): Date | undefined;
+}
+
+/**
+ * Management operations done in-process, bypassing the RU model and fault injection, for the ARM imitation.
+ * They are logged in the backup log like any other write.
+ */
+export interface EmulatorAdmin {
+  readDatabase(database: string): Promise<Record<string, unknown> | null>;
+  createDatabase(database: string): Promise<Record<string, unknown>>;
+  deleteDatabase(database: string): Promise<void>;
+  listContainers(database: string): Promise<Record<string, unknown>[]>;
+  readContainer(database: string, container: string): Promise<Record<string, unknown> | null>;
+  createContainer(database: string, definition: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Replaces the definition; the documents stay. */
+  replaceContainer(database: string, definition: Record<string, unknown>): Promise<Record<string, unknown>>;
+  deleteContainer(database: string, container: string): Promise<void>;
+  /**
+   * Re-creates a deleted container exactly as it was at `at`: its definition and its documents (system
+   * properties other than `_rid`/`_etag`/`_ts`/`_self` as they were). Fails if the container exists now
+   * or did not exist at `at`.
+   */
+  rebuildContainer(database: string, container: string, at: Date): Promise<{ documentCount: number }>;
+}
+
+export interface LocalCosmosOptions {
+  host?: string;
+  /** 0: any free port. */
+  port?: number;
+  certificate: StackCertificate;
+  /** Folder for the backup log (created if missing). On start, existing logs are replayed so data survives a restart. */
+  dataDir: string;
+  ruModel?: RuModelOptions | false;
+}
+
+export interface LocalCosmos {
+  /** e.g. https://127.0.0.1:8081/ */
+  endpoint: string;
+  /** The account key the emulator accepts (the well-known emulator key). */
+  key: string;
+  control: EmulatorControl;
+  backup: BackupLog;
+  admin: EmulatorAdmin;
+  close(): Promise<void>;
+}
