@@ -1,0 +1,21 @@
+/** The runbook's phases (ARCHITECTURE §2), as shown in the `MigrationPhase` search attribute and the `status` query. */
+export const PHASES = [
+  'preflight',
+  'awaiting-approval',
+  'snapshot',
+  'migrating',
+  'verifying',
+  'monitoring',
+  'completed',
+  'paused',
+  'rolling-back',
+  'rolled-back',
+  'rollback-failed',
+  'aborted',
+  'failed',
+] as const;
+
+export type Phase = (typeof PHASES)[number];
+
+/** Phases in which the run has ended. */
+export const FINAL_PHASES: readonly Phase[] = ['completed', 'rolled-back', 'aborted', 'failed'];

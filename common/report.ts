@@ -1,0 +1,27 @@
+/** The run's report: the workflow result, and the record the seed runbook's "Document" step asks for. */
+import type { Direction, MigrationCounters, MigrationPlan, RunStatus, Snapshot, VerificationReport } from './activities';
+
+export interface RunbookReport {
+  migrationId: string;
+  description: string;
+  checksum: string;
+  direction: Direction;
+  database: string;
+  container: string;
+  status: RunStatus;
+  /** Why the run did not complete, in a sentence. */
+  reason?: string;
+  workflowId: string;
+  startedAt: string;
+  finishedAt: string;
+  approvedBy?: string;
+  counters: MigrationCounters;
+  plan?: MigrationPlan;
+  snapshot?: Snapshot;
+  verification?: VerificationReport;
+  rollback?: { mode: 'down' | 'restore'; reason: string; ok: boolean; problems: string[] };
+  /** Phase transitions in order. */
+  timeline: { phase: string; at: string; note?: string }[];
+  /** The same report in markdown, for a ticket or a chat message. */
+  markdown: string;
+}

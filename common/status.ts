@@ -1,0 +1,38 @@
+/** The answer of the `status` query: everything an operator needs to decide, without reading history. */
+import type { Direction, MigrationCounters, MigrationPlan, Snapshot, VerificationReport } from './activities';
+import type { Phase } from './phases';
+
+/** What the run is waiting for a human to say, if anything. */
+export type PendingDecision =
+  | { kind: 'approve'; signals: ['approve', 'abort']; deadline?: string }
+  | { kind: 'resume-or-rollback'; signals: ['resume', 'rollback']; reason: string }
+  | { kind: 'approve-restore'; signals: ['approve', 'abort']; reason: string }
+  | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string };
+
+export interface RunbookStatus {
+  migrationId: string;
+  direction: Direction;
+  database: string;
+  container: string;
+  phase: Phase;
+  /** When the current phase began (ISO). */
+  phaseSince: string;
+  startedAt: string;
+  dryRun: boolean;
+  counters: MigrationCounters;
+  /** Documents expected to be migrated (from the plan), when known. */
+  documentsToMigrate?: number;
+  /** Observed RU/s of the migration. */
+  ruPerSecond: number;
+  docsPerSecond: number;
+  /** Seconds left at the current rate, when it can be told. */
+  etaSeconds?: number;
+  ranges: { total: number; done: number };
+  pendingDecision?: PendingDecision;
+  lastError?: string;
+  plan?: MigrationPlan;
+  snapshot?: Snapshot;
+  verification?: VerificationReport;
+  /** Continue-as-new generation: 0 for the first run. */
+  generation: number;
+}
