@@ -1,0 +1,78 @@
+/**
+ * The `migrationRunbook` workflow input (ARCHITECTURE §8): plain JSON, validated inside the workflow so that a run
+ * started with `temporal workflow start --input '{...}'` fails at once, naming the field, when the input is wrong.
+ * Every optional field has a production default here, and only here.
+ */
+import { z } from 'zod';
+
+/** A duration as Temporal takes it: milliseconds, or an `ms`-style string such as "30s", "5m", "24h". */
+const duration = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d|milliseconds?|seconds?|minutes?|hours?|days?)$/i, {
+    message: 'must be a duration such as "30s", "5m", "24h" or a number of milliseconds',
+  }),
+]);
+
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'must be an ISO date-time' });
+
+export const runbookInputSchema = z
+  .object({
+    /** The migration module's id. */
+    migration: z.string().min(1),
+    direction: z.enum(['up', 'down']).default('up'),
+    /** Overrides the module's database. */
+    database: z.string().min(1).optional(),
+    /** Overrides the module's container. */
+    container: z.string().min(1).optional(),
+    approval: z
+      .object({
+        required: z.boolean().default(true),
+        timeout: duration.default('24h'),
+        /** Ask again before the destructive step of a rollback by restore (delete + restore). */
+        requiredForRestore: z.boolean().default(false),
+      })
+      .strict()
+      .default({ required: true, timeout: '24h', requiredForRestore: false }),
+    /** Documents per page (and per bulk write). */
+    batchSize: z.number().int().min(1).max(1000).default(100),
+    /** RU/s the migration may use in total; absent: no cap (429s still back off). */
+    ruBudget: z.number().positive().optional(),
+    /** Feed ranges migrated at once. */
+    concurrency: z.number().int().min(1).max(32).default(4),
+    /** Failed documents tolerated before the run pauses. */
+    maxFailures: z.number().int().min(0).default(0),
+    monitor: z
+      .object({ duration: duration.default('1h'), interval: duration.default('1m') })
+      .strict()
+      .default({ duration: '1h', interval: '1m' }),
+    rollback: z.enum(['auto', 'down', 'restore', 'manual']).default('auto'),
+    /** Plan, transform and count, write nothing. */
+    dryRun: z.boolean().default(false),
+    /** Minimum continuous-backup tier the account must have. */
+    minimumBackupTier: z.enum(['Continuous7Days', 'Continuous30Days']).default('Continuous30Days'),
+    /** Documents run through the transform without writing, for the estimate. */
+    planSampleSize: z.number().int().min(0).max(10000).default(100),
+    /** Migrated documents checked with the module's verify(). */
+    verifySampleSize: z.number().int().min(0).max(100000).default(200),
+    /** Sleep until the window opens; no new migrating once it has closed. */
+    maintenanceWindow: z.object({ start: isoTime, end: isoTime }).strict().optional(),
+    /** Production gate: the same migration checksum must have completed in this staging database. */
+    requireStagingRun: z.object({ database: z.string().min(1) }).strict().optional(),
+  })
+  .strict();
+
+/** The input as a user writes it (optional fields may be left out). */
+export type RunbookInput = z.input<typeof runbookInputSchema>;
+/** The input with every default filled in. */
+export type RunbookOptions = z.output<typeof runbookInputSchema>;
+
+/** Validates the input; throws an Error whose message names each wrong field, one per line. */
+export function parseRunbookInput(input: unknown): RunbookOptions {
+  const result = runbookInputSchema.safeParse(input ?? undefined);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : 'input';
+    return `${field}: ${issue.message}`;
+  });
+  throw new Error(`invalid runbook input:\n${lines.join('\n')}`);
+}
