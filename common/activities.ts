@@ -164,6 +164,8 @@ export interface VerifyInput extends ContainerRef {
   migration: string;
   direction: Direction;
   sampleSize: number;
+  /** Documents known to have failed their transform (recorded during the migration) that may remain unmigrated. @default 0 */
+  allowedRemaining?: number;
 }
 
 export interface VerificationReport {
@@ -194,6 +196,10 @@ export interface HistoryRecord extends ContainerRef {
   t0?: string;
   /** Short reason for a non-completed status. */
   reason?: string;
+  /** Container steps: the container as it was before them (null: the migration created it). */
+  previous?: ContainerExport | null;
+  /** Container steps applied by this run, in words (see ContainerStepsResult.applied). */
+  stepsApplied?: string[];
 }
 
 export interface LeaseInput {
