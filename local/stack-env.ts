@@ -75,7 +75,7 @@ export function readStackEnv(stackDir: string): StackEnv | undefined {
   const file = stackEnvPath(stackDir);
   if (!fs.existsSync(file)) return undefined;
   const parsed = dotenv.parse(fs.readFileSync(file, 'utf8'));
-  const missing = STACK_ENV_KEYS.filter((key) => !parsed[key]);
+  const missing = STACK_ENV_KEYS.filter((key) => parsed[key] === undefined);
   if (missing.length) throw new Error(`${file} lacks ${missing.join(', ')}; run \`npm run stack -- up\` again`);
   return Object.fromEntries(STACK_ENV_KEYS.map((key) => [key, parsed[key]])) as unknown as StackEnv;
 }

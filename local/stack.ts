@@ -1,0 +1,184 @@
+/**
+ * The embedded local stack in one call: the Cosmos emulator and the ARM imitation in this process, and the Temporal
+ * dev server as a child process (or an existing server). Used by the background launcher (local/daemon.ts), by
+ * `npm start` and by the tests. Everything it keeps lives in one folder (`.local/` by default): certificate, emulator
+ * data, Temporal's SQLite file and logs.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { startLocalArm } from './arm';
+import type { LocalArm } from './arm/types';
+import { startLocalCosmos } from './cosmos';
+import type { LocalCosmos } from './cosmos/types';
+import { assertPortFree, httpsAnswers, StackError, waitUntil } from './readiness';
+import {
+  DEFAULT_TASK_QUEUE,
+  LOCAL_ACCOUNT,
+  LOCAL_RESOURCE_GROUP,
+  LOCAL_SUBSCRIPTION_ID,
+  type StackEnv,
+} from './stack-env';
+import { ensureTemporalCli } from './temporal-cli';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-server';
+import { ensureCertificate } from './tls';
+
+export const DEFAULT_PORTS = { temporal: 7233, temporalUi: 8233, cosmos: 8081, arm: 8443 } as const;
+
+/** `.local/` at the project root, or STACK_DIR. */
+export function defaultStackDir(): string {
+  return path.resolve(process.env.STACK_DIR ?? path.join(__dirname, '..', '.local'));
+}
+
+export interface TemporalChildOptions {
+  mode: 'child';
+  /** Absent: ensureTemporalCli(). */
+  cli?: string;
+  /** 0: a free port. @default 7233 */
+  port?: number;
+  /** false: no web UI. @default port + 1000 */
+  uiPort?: number | false;
+  /** false: in memory. @default <dir>/temporal.db */
+  dbFile?: string | false;
+  extraArgs?: string[];
+}
+
+export interface ExistingTemporal {
+  mode: 'existing';
+  address: string;
+  uiUrl?: string;
+}
+
+export interface StackOptions {
+  /** Folder for everything the stack keeps. @default defaultStackDir() */
+  dir?: string;
+  /** 0: a free port. @default 8081 */
+  cosmosPort?: number;
+  /** 0: a free port. @default 8443 */
+  armPort?: number;
+  /** @default { mode: 'child' } */
+  temporal?: TemporalChildOptions | ExistingTemporal;
+  /** The bearer token ARM accepts. @default random, new for every stack */
+  armToken?: string;
+  /** Progress lines ("Cosmos emulator: https://..."). */
+  log?: (line: string) => void;
+  /** Per part. @default 60000 */
+  startTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  dir: string;
+  env: StackEnv;
+  cosmos: LocalCosmos;
+  arm: LocalArm;
+  /** Absent when the stack uses an existing server. */
+  temporal?: TemporalDevServer;
+  /** Stops every part this stack started; data stays in `dir`. */
+  stop(): Promise<void>;
+}
+
+function portInUse(err: unknown, port: number, what: string): unknown {
+  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE'
+    ? new StackError(`port ${port} (${what}) is already in use; stop what holds it or choose another port`)
+    : err;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const dir = path.resolve(options.dir ?? defaultStackDir());
+  const log = options.log ?? (() => undefined);
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const cosmosPort = options.cosmosPort ?? DEFAULT_PORTS.cosmos;
+  const armPort = options.armPort ?? DEFAULT_PORTS.arm;
+  const temporalOptions = options.temporal ?? { mode: 'child' };
+
+  // Check every fixed port before starting anything, so a clash fails in a second and names the port.
+  await assertPortFree(cosmosPort, 'Cosmos emulator');
+  await assertPortFree(armPort, 'ARM imitation');
+
+  const certificate = ensureCertificate(path.join(dir, 'certs'));
+  const armToken = options.armToken ?? randomBytes(24).toString('base64url');
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    const temporalStarting =
+      temporalOptions.mode === 'child'
+        ? (async () => {
+            const cli = temporalOptions.cli ?? (await ensureTemporalCli(log));
+            const server = await startTemporalDevServer({
+              cli,
+              port: temporalOptions.port ?? DEFAULT_PORTS.temporal,
+              uiPort: temporalOptions.uiPort,
+              dbFile:
+                temporalOptions.dbFile === false
+                  ? undefined
+                  : (temporalOptions.dbFile ?? path.join(dir, 'temporal.db')),
+              logFile: path.join(dir, 'logs', 'temporal.log'),
+              startTimeoutMs: timeoutMs,
+              extraArgs: temporalOptions.extraArgs,
+            });
+            stops.push(() => server.stop());
+            log(`Temporal dev server: ${server.address}${server.uiUrl ? ` (UI ${server.uiUrl})` : ''}`);
+            return server;
+          })()
+        : Promise.resolve(undefined);
+
+    const cosmosAndArm = (async () => {
+      const cosmos = await startLocalCosmos({
+        host: '127.0.0.1',
+        port: cosmosPort,
+        certificate,
+        dataDir: path.join(dir, 'cosmos'),
+      }).catch((err: unknown) => Promise.reject(portInUse(err, cosmosPort, 'Cosmos emulator')));
+      stops.push(() => cosmos.close());
+      await waitUntil(`Cosmos emulator at ${cosmos.endpoint}`, () => httpsAnswers(cosmos.endpoint, certificate.cert), {
+        timeoutMs,
+      });
+      log(`Cosmos emulator: ${cosmos.endpoint}`);
+
+      const arm = await startLocalArm({
+        host: '127.0.0.1',
+        port: armPort,
+        certificate,
+        token: armToken,
+        cosmos,
+        subscriptionId: LOCAL_SUBSCRIPTION_ID,
+        resourceGroup: LOCAL_RESOURCE_GROUP,
+        account: LOCAL_ACCOUNT,
+      }).catch((err: unknown) => Promise.reject(portInUse(err, armPort, 'ARM imitation')));
+      stops.push(() => arm.close());
+      await waitUntil(`ARM imitation at ${arm.endpoint}`, () => httpsAnswers(arm.endpoint, certificate.cert), {
+        timeoutMs,
+      });
+      log(`ARM imitation: ${arm.endpoint}`);
+      return { cosmos, arm };
+    })();
+
+    // Wait for both even when one fails, so nothing is left running behind the error.
+    const [temporalResult, azureResult] = await Promise.allSettled([temporalStarting, cosmosAndArm]);
+    if (temporalResult.status === 'rejected') throw temporalResult.reason;
+    if (azureResult.status === 'rejected') throw azureResult.reason;
+    const temporal = temporalResult.value;
+    const { cosmos, arm } = azureResult.value;
+
+    const env: StackEnv = {
+      TEMPORAL_ADDRESS: temporal?.address ?? (temporalOptions as ExistingTemporal).address,
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: DEFAULT_TASK_QUEUE,
+      TEMPORAL_UI_URL: temporal ? (temporal.uiUrl ?? '') : ((temporalOptions as ExistingTemporal).uiUrl ?? ''),
+      COSMOS_ENDPOINT: cosmos.endpoint,
+      COSMOS_KEY: cosmos.key,
+      AZURE_SUBSCRIPTION_ID: LOCAL_SUBSCRIPTION_ID,
+      AZURE_RESOURCE_GROUP: LOCAL_RESOURCE_GROUP,
+      COSMOS_ACCOUNT: LOCAL_ACCOUNT,
+      ARM_ENDPOINT: arm.endpoint,
+      NODE_EXTRA_CA_CERTS: certificate.certPath,
+      LOCAL_ARM_TOKEN: armToken,
+    };
+    return { dir, env, cosmos, arm, temporal, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
