@@ -3,8 +3,7 @@ import type { StackCertificate } from '../tls';
 import type { LocalCosmos } from '../cosmos/types';
 
 export type LocalBackupPolicy =
-  | { type: 'Continuous'; tier?: 'Continuous7Days' | 'Continuous30Days' }
-  | { type: 'Periodic' };
+  { type: 'Continuous'; tier?: 'Continuous7Days' | 'Continuous30Days' } | { type: 'Periodic' };
 
 export interface LocalArmOptions {
   host?: string;
@@ -23,11 +22,14 @@ export interface LocalArmOptions {
   backupPolicy?: LocalBackupPolicy;
   /** How long a long-running operation stays Enqueued/Dequeued before it ends. @default 300 */
   operationDelayMs?: number;
+  /** How far the latest restorable time (retrieveContinuousBackupInformation, restore window) lags behind now. @default 0 */
+  backupLagMs?: number;
 }
 
 export interface ArmControl {
   setBackupPolicy(policy: LocalBackupPolicy): void;
   setOperationDelay(ms: number): void;
+  setBackupLag(ms: number): void;
 }
 
 export interface LocalArm {
