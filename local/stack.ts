@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startLocalArm } from './arm';
-import type { LocalArm } from './arm/types';
+import type { LocalArm, LocalArmOptions } from './arm/types';
 import { startLocalCosmos } from './cosmos';
-import type { LocalCosmos } from './cosmos/types';
+import type { LocalCosmos, LocalCosmosOptions } from './cosmos/types';
 import { assertPortFree, httpsAnswers, StackError, waitUntil } from './readiness';
 import {
   DEFAULT_TASK_QUEUE,
@@ -59,6 +59,13 @@ export interface StackOptions {
   temporal?: TemporalChildOptions | ExistingTemporal;
   /** The bearer token ARM accepts. @default random, new for every stack */
   armToken?: string;
+  /** More emulator options (RU model, ...). */
+  cosmosOptions?: Pick<LocalCosmosOptions, 'ruModel'>;
+  /** More ARM options (backup policy, operation delay, ...). */
+  armOptions?: Omit<
+    LocalArmOptions,
+    'host' | 'port' | 'certificate' | 'token' | 'cosmos' | 'subscriptionId' | 'resourceGroup' | 'account'
+  >;
   /** Progress lines ("Cosmos emulator: https://..."). */
   log?: (line: string) => void;
   /** Per part. @default 60000 */
@@ -130,6 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         port: cosmosPort,
         certificate,
         dataDir: path.join(dir, 'cosmos'),
+        ...options.cosmosOptions,
       }).catch((err: unknown) => Promise.reject(portInUse(err, cosmosPort, 'Cosmos emulator')));
       stops.push(() => cosmos.close());
       await waitUntil(`Cosmos emulator at ${cosmos.endpoint}`, () => httpsAnswers(cosmos.endpoint, certificate.cert), {
@@ -146,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         subscriptionId: LOCAL_SUBSCRIPTION_ID,
         resourceGroup: LOCAL_RESOURCE_GROUP,
         account: LOCAL_ACCOUNT,
+        ...options.armOptions,
       }).catch((err: unknown) => Promise.reject(portInUse(err, armPort, 'ARM imitation')));
       stops.push(() => arm.close());
       await waitUntil(`ARM imitation at ${arm.endpoint}`, () => httpsAnswers(arm.endpoint, certificate.cert), {
