@@ -154,9 +154,11 @@ async function up(dir: string, options: UpOptions): Promise<number> {
   daemon.unref();
   console.log(`The local stack is up (pid ${daemon.pid}):`);
   printParts(await partStatuses(outcome.env));
-  console.log(
-    `Variables: ${stackEnvPath(dir)}  (load with: set -a; . ${path.relative(process.cwd(), stackEnvPath(dir)) || stackEnvPath(dir)}; set +a)`
-  );
+  const envFile = stackEnvPath(dir);
+  const shown = path.relative(process.cwd(), envFile).startsWith('..')
+    ? envFile
+    : path.relative(process.cwd(), envFile);
+  console.log(`Variables: ${envFile}  (in a shell: set -a; . ${shown}; set +a)`);
   console.log(`Logs: ${path.dirname(logFile)}/  ·  stop with: npm run stack -- down`);
   return 0;
 }
