@@ -1,0 +1,138 @@
+/**
+ * `npm run migrate -- <command>`: the runbook as a friendly CLI (the seed's migrate:up / migrate:down /
+ * migrate:status), on @temporalio/client. Configuration comes from the environment and `.local/stack.env`.
+ * Exit codes: 0 done; 1 an error (one line and a hint on stderr); 2 the run ended without completing.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Direction } from '../common/activities';
+import { CliContext } from './context';
+import { describeError } from './errors';
+import { newCommand } from './commands/new';
+import { reportCommand } from './commands/report';
+import { runCommand, type RunOptions } from './commands/run';
+import { signalCommand, type SignalName } from './commands/signals';
+import { statusCommand } from './commands/status';
+
+function integer(min: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`);
+    return parsed;
+  };
+}
+
+function positive(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive number');
+  return parsed;
+}
+
+function targetOptions(command: Command): Command {
+  return command
+    .option('--database <name>', "overrides the module's database")
+    .option('--container <name>', "overrides the module's container");
+}
+
+function runOptions(command: Command): Command {
+  return targetOptions(command)
+    .option('--batch-size <n>', 'documents per page and per bulk write (default 100)', integer(1))
+    .option('--ru-budget <ru>', 'RU/s the migration may use in total (default: no cap)', positive)
+    .option('--concurrency <n>', 'feed ranges migrated at once (default 4)', integer(1))
+    .option('--max-failures <n>', 'failed documents tolerated before the run pauses (default 0)', integer(0))
+    .option('--monitor-duration <d>', 'how long to watch health after verifying, e.g. 10m (default 1h)')
+    .option('--monitor-interval <d>', 'health check interval, e.g. 30s (default 1m)')
+    .addOption(
+      new Option('--rollback <mode>', 'how to roll back (default auto)').choices(['auto', 'down', 'restore', 'manual'])
+    )
+    .option('--dry-run', 'transform and count, write nothing')
+    .option('--approval-timeout <d>', 'how long to wait for approval, e.g. 2h (default 24h)')
+    .option('--yes', 'approve at once, without a human review of the plan')
+    .option('--no-approval', 'start without an approval gate (approval.required false)')
+    .option('--detach', 'start the run and return; follow it with `status`');
+}
+
+export function buildProgram(ctx: () => CliContext, exit: (code: number) => void): Command {
+  const program = new Command('migrate')
+    .description('Safe Azure Cosmos DB migrations as durable Temporal workflows')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  const run = (fn: (c: CliContext) => Promise<number>) => async () => {
+    exit(await fn(ctx()));
+  };
+
+  for (const direction of ['up', 'down'] as Direction[]) {
+    runOptions(
+      program
+        .command(`${direction} <id>`)
+        .description(
+          direction === 'up' ? 'migrate a container forward (the runbook)' : 'reverse a migration with its down()'
+        )
+    ).action((id: string, options: RunOptions) => run((c) => runCommand(c, id, direction, options))());
+  }
+
+  targetOptions(program.command('plan <id>').description('dry run: the plan and the estimate, nothing written'))
+    .option('--ru-budget <ru>', 'estimate at this RU/s budget', positive)
+    .option('--down', 'plan the down migration')
+    .action((id: string, options: RunOptions & { down?: boolean }) =>
+      run((c) => runCommand(c, id, options.down ? 'down' : 'up', options, true))()
+    );
+
+  targetOptions(program.command('status [id]').description('every migration and the runs in progress; or one run'))
+    .option('--json', 'machine-readable output')
+    .action((id: string | undefined, options) => run((c) => statusCommand(c, id, options))());
+
+  const signals: [SignalName, string, (cmd: Command) => Command][] = [
+    [
+      'approve',
+      'approve the run (at its approval gate)',
+      (cmd) => cmd.option('--by <name>').option('--comment <text>'),
+    ],
+    ['abort', 'stop the run at a gate; nothing is changed', (cmd) => cmd.option('--reason <text>')],
+    ['rollback', 'roll the run back now', (cmd) => cmd.option('--reason <text>')],
+    ['resume', 'continue a paused run', (cmd) => cmd],
+  ];
+  for (const [name, description, extend] of signals) {
+    extend(targetOptions(program.command(`${name} <id>`).description(description))).action((id: string, options) =>
+      run((c) => signalCommand(c, name, id, options))()
+    );
+  }
+
+  program
+    .command('report <id>')
+    .description('the report of the latest run (markdown)')
+    .option('--json', 'the report as JSON')
+    .option('--plan', 'include plan (dry) runs')
+    .action((id: string, options) => run((c) => reportCommand(c, id, options))());
+
+  targetOptions(
+    program.command('new <name>').description('write a migration module template to MIGRATIONS_DIR')
+  ).action((name: string, options) => run((c) => newCommand(c, name, options))());
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  let context: CliContext | undefined;
+  const ctx = () => (context ??= new CliContext());
+  let code = 0;
+  try {
+    await buildProgram(ctx, (c) => (code = c)).parseAsync(process.argv);
+  } catch (err) {
+    const { message, hint } = describeError(err, context?.config.temporal.address);
+    process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+    code = (err as { exitCode?: number }).exitCode ?? 1;
+  } finally {
+    await context?.close();
+  }
+  process.exit(code);
+}
+
+if (require.main === module) {
+  // Ctrl-C while following: the run goes on in Temporal; say so and how to find it again.
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopped following; the run continues in Temporal (npm run migrate -- status)\n');
+    process.exit(130);
+  });
+  void main();
+}

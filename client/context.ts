@@ -1,0 +1,34 @@
+/** What every command needs, made once and closed at the end: configuration, the Temporal connection, the registry. */
+import type { MigrationRegistry } from '../activities/deps';
+import { loadClientConfig, type ClientConfig } from './config';
+import { connectTemporal, type TemporalSession } from './temporal';
+import { openRegistry } from './target';
+
+export class CliContext {
+  readonly config: ClientConfig;
+  private session?: TemporalSession;
+  private registry?: MigrationRegistry;
+
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.config = loadClientConfig(env);
+  }
+
+  async temporal(): Promise<TemporalSession> {
+    this.session ??= await connectTemporal(this.config);
+    return this.session;
+  }
+
+  async migrations(): Promise<MigrationRegistry> {
+    this.registry ??= await openRegistry(this.config);
+    return this.registry;
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close().catch(() => undefined);
+  }
+}
+
+/** Lines to stdout. */
+export function print(...lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,106 @@
+/** Text the CLI shows: durations, sizes, the plan, the status of a run, the decision it waits for. */
+import type { MigrationPlan } from '../common/activities';
+import type { PendingDecision, RunbookStatus } from '../common/status';
+
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export const n = (value: number) => value.toLocaleString('en-US');
+
+/** `npm run migrate -- <command> <id>` plus the flags the run was started with, so the printed line works as is. */
+export function migrateCommand(command: string, migrationId: string, extra = ''): string {
+  return `npm run migrate -- ${command} ${migrationId}${extra ? ` ${extra}` : ''}`;
+}
+
+/** What the run waits for and the exact commands that answer it. */
+export function describeDecision(decision: PendingDecision, migrationId: string, extra = ''): string[] {
+  const cmd = (c: string) => `\`${migrateCommand(c, migrationId, extra)}\``;
+  switch (decision.kind) {
+    case 'approve':
+      return [
+        `waiting for approval${decision.deadline ? ` (until ${decision.deadline})` : ''}`,
+        `  approve: ${cmd('approve')}   abort: ${cmd('abort')}`,
+      ];
+    case 'approve-restore':
+      return [
+        `the rollback needs approval before it deletes and restores the container: ${decision.reason}`,
+        `  approve: ${cmd('approve')}   abort: ${cmd('abort')}`,
+      ];
+    case 'resume-or-rollback':
+      return [`paused: ${decision.reason}`, `  resume: ${cmd('resume')}   roll back: ${cmd('rollback')}`];
+    case 'operator':
+      return [`needs an operator: ${decision.reason}`, `  roll back: ${cmd('rollback')}   resume: ${cmd('resume')}`];
+  }
+}
+
+export function formatPlan(plan: MigrationPlan): string[] {
+  const { sample } = plan;
+  const lines = [
+    `documents in container   ${n(plan.totalDocuments)}`,
+    `documents to migrate     ${n(plan.documentsToMigrate)}`,
+    `sample                   ${n(sample.size)} documents: ${n(sample.wouldChange)} would change, ` +
+      `${n(sample.wouldSkip)} would be left, ${n(sample.failures.length)} would fail`,
+    `average document size    ${formatBytes(sample.averageDocumentBytes)}`,
+    `RU per write / per read  ${sample.ruPerWrite.toFixed(2)} / ${sample.ruPerRead.toFixed(2)}`,
+    `estimated duration       ${formatDuration(plan.estimatedSeconds)} ` +
+      (plan.ruBudget ? `at the budget of ${n(plan.ruBudget)} RU/s` : 'unthrottled (no RU budget)'),
+  ];
+  if (sample.failures.length) {
+    lines.push('sample failures:');
+    for (const f of sample.failures.slice(0, 20)) {
+      lines.push(`  - id ${f.id} (partition key ${JSON.stringify(f.partitionKey)}): ${f.error}`);
+    }
+  }
+  return lines;
+}
+
+export function formatStatus(status: RunbookStatus, workflowId: string, extra = ''): string[] {
+  const c = status.counters;
+  const total = status.documentsToMigrate ?? status.plan?.documentsToMigrate;
+  const lines = [
+    `migration   ${status.migrationId} (${status.direction}${status.dryRun ? ', dry run' : ''})`,
+    `container   ${status.database}/${status.container}`,
+    `run         ${workflowId}${status.generation ? ` (generation ${status.generation})` : ''}`,
+    `phase       ${status.phase} since ${status.phaseSince} (started ${status.startedAt})`,
+    `documents   ${n(c.migrated)} migrated${total !== undefined ? ` of ${n(total)}` : ''}, ${n(c.scanned)} scanned, ` +
+      `${n(c.skipped)} skipped, ${n(c.failed)} failed, ${n(c.conflicts)} conflicts re-done`,
+    `ranges      ${status.ranges.done}/${status.ranges.total}`,
+    `rate        ${status.docsPerSecond.toFixed(1)} docs/s, ${status.ruPerSecond.toFixed(1)} RU/s, ` +
+      `${n(Math.round(c.ruConsumed))} RU used, ETA ${formatDuration(status.etaSeconds)}`,
+  ];
+  if (status.snapshot) {
+    lines.push(`snapshot    T0 ${status.snapshot.t0}, ${n(status.snapshot.documentCount)} documents`);
+  }
+  if (status.verification) {
+    const v = status.verification;
+    lines.push(`verified    ${v.ok ? 'ok' : 'FAILED'}: ${v.sampled} sampled, ${v.remaining} not at target version`);
+    for (const p of v.problems) lines.push(`            - ${p}`);
+  }
+  if (status.lastError) lines.push(`last error  ${status.lastError}`);
+  if (status.pendingDecision) lines.push(...describeDecision(status.pendingDecision, status.migrationId, extra));
+  return lines;
+}
+
+/** A fixed-width text table. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
