@@ -9,10 +9,8 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DAEMON_SCRIPT, daemonLogPath, pidFilePath, type DaemonConfig, type DaemonMessage } from './daemon-protocol';
 import { assertPortFree, httpsAnswers, sleep, StackError } from './readiness';
-import { DEFAULT_PORTS, defaultStackDir } from './stack';
-import { readStackEnv, stackEnvPath, type StackEnv } from './stack-env';
+import { DEFAULT_PORTS, defaultStackDir, readStackEnv, stackEnvPath, type StackEnv } from './stack-env';
 import { ensureTemporalCli } from './temporal-cli';
-import { temporalServing } from './temporal-server';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
@@ -65,6 +63,8 @@ interface PartStatus {
 
 async function partStatuses(env: StackEnv): Promise<PartStatus[]> {
   const ca = fs.existsSync(env.NODE_EXTRA_CA_CERTS) ? fs.readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8') : undefined;
+  // Loaded here, not at the top: the gRPC client costs a second of start-up that `down` does not need.
+  const { temporalServing } = await import('./temporal-server');
   const [temporal, cosmos, arm] = await Promise.all([
     temporalServing(env.TEMPORAL_ADDRESS),
     httpsAnswers(env.COSMOS_ENDPOINT, ca),

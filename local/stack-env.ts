@@ -45,6 +45,13 @@ export const LOCAL_RESOURCE_GROUP = 'local-rg';
 export const LOCAL_ACCOUNT = 'local-account';
 export const DEFAULT_TASK_QUEUE = 'cosmos-runbook';
 
+export const DEFAULT_PORTS = { temporal: 7233, temporalUi: 8233, cosmos: 8081, arm: 8443 } as const;
+
+/** `.local/` at the project root, or STACK_DIR. */
+export function defaultStackDir(): string {
+  return path.resolve(process.env.STACK_DIR ?? path.join(__dirname, '..', '.local'));
+}
+
 export function stackEnvPath(stackDir: string): string {
   return path.join(stackDir, 'stack.env');
 }

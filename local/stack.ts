@@ -12,7 +12,9 @@ import { startLocalCosmos } from './cosmos';
 import type { LocalCosmos, LocalCosmosOptions } from './cosmos/types';
 import { assertPortFree, httpsAnswers, StackError, waitUntil } from './readiness';
 import {
+  DEFAULT_PORTS,
   DEFAULT_TASK_QUEUE,
+  defaultStackDir,
   LOCAL_ACCOUNT,
   LOCAL_RESOURCE_GROUP,
   LOCAL_SUBSCRIPTION_ID,
@@ -22,12 +24,7 @@ import { ensureTemporalCli } from './temporal-cli';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-server';
 import { ensureCertificate } from './tls';
 
-export const DEFAULT_PORTS = { temporal: 7233, temporalUi: 8233, cosmos: 8081, arm: 8443 } as const;
-
-/** `.local/` at the project root, or STACK_DIR. */
-export function defaultStackDir(): string {
-  return path.resolve(process.env.STACK_DIR ?? path.join(__dirname, '..', '.local'));
-}
+export { DEFAULT_PORTS, defaultStackDir } from './stack-env';
 
 export interface TemporalChildOptions {
   mode: 'child';
