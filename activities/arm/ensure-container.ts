@@ -1,0 +1,119 @@
+/**
+ * Creating and changing containers through ARM (the management plane), as a platform engineer's tooling does:
+ * data-plane keys may lack the right to create containers, and ARM is where Azure records the change.
+ */
+import type { IndexingPolicy as ArmIndexingPolicy, SqlContainerResource } from '@azure/arm-cosmosdb';
+import type { ContainerRef } from '../../common/activities';
+import type { IndexingPolicy, PartitionKeySpec } from '../../common/migration';
+import type { ActivityDeps } from '../deps';
+import { exportContainer, isNotFound } from './export';
+
+function pollOptions(deps: ActivityDeps) {
+  return { updateIntervalInMs: deps.armPollIntervalMs };
+}
+
+export function partitionKeyDefinition(spec: PartitionKeySpec): {
+  paths: string[];
+  kind: 'Hash' | 'MultiHash';
+  version?: number;
+} {
+  if (typeof spec === 'string') return { paths: [spec], kind: 'Hash', version: 2 };
+  const kind = spec.kind ?? (spec.paths.length > 1 ? 'MultiHash' : 'Hash');
+  return { paths: spec.paths, kind, ...(spec.version !== undefined ? { version: spec.version } : { version: 2 }) };
+}
+
+export async function ensureDatabase(deps: ActivityDeps, database: string): Promise<void> {
+  const { resourceGroup, name } = deps.account;
+  try {
+    await deps.arm.sqlResources.getSqlDatabase(resourceGroup, name, database);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await deps.arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
+      resourceGroup,
+      name,
+      database,
+      { resource: { id: database }, options: {} },
+      pollOptions(deps)
+    );
+  }
+}
+
+export interface ContainerDefinition {
+  partitionKey: PartitionKeySpec;
+  indexingPolicy?: IndexingPolicy;
+  throughput?: number;
+}
+
+/** PUT a new container (its database is created when missing). */
+export async function createContainer(deps: ActivityDeps, ref: ContainerRef, def: ContainerDefinition): Promise<void> {
+  await ensureDatabase(deps, ref.database);
+  const resource: SqlContainerResource = {
+    id: ref.container,
+    partitionKey: partitionKeyDefinition(def.partitionKey),
+    ...(def.indexingPolicy ? { indexingPolicy: def.indexingPolicy as ArmIndexingPolicy } : {}),
+  };
+  const { resourceGroup, name } = deps.account;
+  await deps.arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
+    resourceGroup,
+    name,
+    ref.database,
+    ref.container,
+    { resource, options: def.throughput !== undefined ? { throughput: def.throughput } : {} },
+    pollOptions(deps)
+  );
+}
+
+/** Creates the container when it does not exist (the runbook's own history container, for instance). */
+export async function ensureContainer(
+  deps: ActivityDeps,
+  ref: ContainerRef,
+  def: ContainerDefinition
+): Promise<boolean> {
+  if (await exportContainer(deps, ref)) return false;
+  await createContainer(deps, ref, def);
+  return true;
+}
+
+/** PUT the whole container resource back with another indexing policy (ARM replaces the definition as a whole). */
+export async function replaceIndexingPolicy(
+  deps: ActivityDeps,
+  ref: ContainerRef,
+  current: Record<string, unknown>,
+  indexingPolicy: IndexingPolicy | Record<string, unknown>
+): Promise<void> {
+  const { resourceGroup, name } = deps.account;
+  const resource = { ...current, id: ref.container, indexingPolicy } as unknown as SqlContainerResource;
+  await deps.arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
+    resourceGroup,
+    name,
+    ref.database,
+    ref.container,
+    { resource, options: {} },
+    pollOptions(deps)
+  );
+}
+
+export async function setThroughput(deps: ActivityDeps, ref: ContainerRef, throughput: number): Promise<void> {
+  const { resourceGroup, name } = deps.account;
+  await deps.arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
+    resourceGroup,
+    name,
+    ref.database,
+    ref.container,
+    { resource: { throughput } },
+    pollOptions(deps)
+  );
+}
+
+export async function deleteContainerIfExists(deps: ActivityDeps, ref: ContainerRef): Promise<boolean> {
+  const { resourceGroup, name } = deps.account;
+  if (!(await exportContainer(deps, ref))) return false;
+  await deps.arm.sqlResources.beginDeleteSqlContainerAndWait(
+    resourceGroup,
+    name,
+    ref.database,
+    ref.container,
+    pollOptions(deps)
+  );
+  return true;
+}

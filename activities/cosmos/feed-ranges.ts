@@ -1,0 +1,49 @@
+/**
+ * Feed ranges: how the work on one container is split, one migrateRange activity per range (they can run on
+ * different workers). The JS SDK 4.x cannot scope a query to a feed range, so a range is mapped to the physical
+ * partition key range it covers and the query carries that range's id, as the SDK's own cross-partition queries do.
+ */
+import type { Container, FeedOptions } from '@azure/cosmos';
+
+export interface SerializedFeedRange {
+  minInclusive: string;
+  maxExclusive: string;
+}
+
+export async function listFeedRanges(container: Container): Promise<string[]> {
+  const ranges = await container.getFeedRanges();
+  return ranges.map((r) => JSON.stringify({ minInclusive: r.minInclusive, maxExclusive: r.maxExclusive }));
+}
+
+export function parseFeedRange(serialized: string): SerializedFeedRange {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(serialized);
+  } catch {
+    throw new Error(`feed range ${JSON.stringify(serialized)} is not JSON from listFeedRanges`);
+  }
+  const r = parsed as Partial<SerializedFeedRange>;
+  if (typeof r?.minInclusive !== 'string' || typeof r.maxExclusive !== 'string') {
+    throw new Error(`feed range ${serialized} lacks minInclusive/maxExclusive`);
+  }
+  return { minInclusive: r.minInclusive, maxExclusive: r.maxExclusive };
+}
+
+/**
+ * Query options that keep a query inside one feed range. A range that spans the whole container needs nothing.
+ * A range that has split since it was listed is refused (retryable): the workflow re-lists the ranges.
+ */
+export async function rangeQueryOptions(container: Container, serialized: string): Promise<FeedOptions> {
+  const range = parseFeedRange(serialized);
+  const { resources: pkRanges } = await container.readPartitionKeyRanges().fetchAll();
+  if (pkRanges.length === 1 && range.minInclusive === '' && range.maxExclusive.toUpperCase() === 'FF') return {};
+  const inside = pkRanges.filter(
+    (p) => p.minInclusive >= range.minInclusive && (p.maxExclusive <= range.maxExclusive || range.maxExclusive === 'FF')
+  );
+  if (inside.length !== 1 || inside[0]?.minInclusive !== range.minInclusive) {
+    throw new Error(
+      `feed range [${range.minInclusive}, ${range.maxExclusive}) of ${container.id} now covers ${inside.length} partition key ranges (the container split?); list the feed ranges again`
+    );
+  }
+  return { initialHeaders: { 'x-ms-documentdb-partitionkeyrangeid': String(inside[0].id) } };
+}

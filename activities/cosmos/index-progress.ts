@@ -1,0 +1,46 @@
+/**
+ * Index transformation after an indexing-policy change: ARM accepts the new policy at once, then Cosmos rebuilds
+ * the index in the background; queries may be incomplete until the rebuild reaches 100 %. The progress is the
+ * data-plane header x-ms-documentdb-collection-index-transformation-progress on a container read with
+ * populateQuotaInfo. An endpoint that does not report it (the emulator) answers -1.
+ */
+import { log } from '@temporalio/activity';
+import type { Container } from '@azure/cosmos';
+import type { ContainerRef } from '../../common/activities';
+import type { ActivityDeps } from '../deps';
+import { activityContext, heartbeat } from './requests';
+import { sleep } from './ru-budget';
+
+/** -1: the endpoint does not report index transformation progress. */
+export const PROGRESS_NOT_REPORTED = -1;
+
+export async function readIndexProgress(container: Container): Promise<number> {
+  const response = await container.read({ populateQuotaInfo: true });
+  const raw = response.headers['x-ms-documentdb-collection-index-transformation-progress'];
+  // A missing header means the same as -1 does (.NET maps absence to -1).
+  if (raw === undefined || raw === null || raw === '') return PROGRESS_NOT_REPORTED;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new Error(`index transformation progress header is not a number: ${String(raw)}`);
+  return value;
+}
+
+export async function waitForIndexTransformation(
+  deps: ActivityDeps,
+  input: ContainerRef,
+  pollMs = 2000
+): Promise<{ progress: number }> {
+  const container = deps.cosmos.database(input.database).container(input.container);
+  for (;;) {
+    const progress = await readIndexProgress(container);
+    if (progress === PROGRESS_NOT_REPORTED) {
+      const warn = activityContext() ? log.warn : console.warn;
+      warn(
+        `${input.database}/${input.container}: the endpoint does not report index transformation progress (-1); not waiting for it`
+      );
+      return { progress };
+    }
+    if (progress >= 100) return { progress };
+    heartbeat({ progress });
+    await sleep(pollMs);
+  }
+}

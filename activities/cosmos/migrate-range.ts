@@ -1,0 +1,384 @@
+/**
+ * migrateRange: the migration of one feed range (ARCHITECTURE §4).
+ *
+ * The candidate query (documents at the version this direction migrates) is scanned in pages with a continuation
+ * token. Pages are transformed and written with bulk Replace operations conditioned on each document's _etag, so a
+ * document the application changed meanwhile is re-read and re-transformed, never overwritten. Up to `concurrency`
+ * pages are in flight; the continuation is committed (heartbeated) only once every page before it is written, so a
+ * retried attempt resumes after the last committed page. Migrated documents leave the candidate set; once the scan
+ * is exhausted a final pass re-queries until no candidate the transform would change remains.
+ */
+import {
+  BulkOperationType,
+  type Container,
+  type FeedOptions,
+  type JSONObject,
+  type OperationInput,
+} from '@azure/cosmos';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  FAILURE_THRESHOLD_EXCEEDED,
+  type DocumentFailure,
+  type MigrateRangeInput,
+  type MigrateRangeResult,
+  type MigrationCounters,
+} from '../../common/activities';
+import type { MigrationDocument, Transform } from '../../common/migration';
+import type { ActivityDeps } from '../deps';
+import { rangeQueryOptions } from './feed-ranges';
+import { activityContext, retryAfterMs, statusOf } from './requests';
+import { AdaptiveConcurrency, RuBudget, sleep } from './ru-budget';
+import { resolveTarget } from './target';
+import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
+import { candidateQuery, isCandidate, type VersionRule } from './versions';
+
+/** What a migrateRange attempt heartbeats after every committed page, and resumes from on a retry. */
+export interface RangeCheckpoint {
+  /** 'scan': the main scan, resuming at `continuation` (absent: from the start); 'final': the final pass. */
+  phase: 'scan' | 'final';
+  continuation?: string;
+  counters: MigrationCounters;
+  failures: DocumentFailure[];
+}
+
+/** Bulk requests take at most 100 operations. */
+const BULK_LIMIT = 100;
+/** Failures kept in full (ids and messages); the counter keeps counting past it. */
+const MAX_RECORDED_FAILURES = 100;
+/** A document the application rewrites faster than we can migrate it is given up on after this many 412s. */
+const MAX_CONFLICTS_PER_DOCUMENT = 10;
+
+export function zeroCounters(): MigrationCounters {
+  return { scanned: 0, migrated: 0, skipped: 0, failed: 0, conflicts: 0, ruConsumed: 0 };
+}
+
+function addCounters(into: MigrationCounters, from: MigrationCounters): void {
+  for (const key of Object.keys(into) as (keyof MigrationCounters)[]) into[key] += from[key];
+}
+
+interface Work {
+  original: MigrationDocument;
+  doc: MigrationDocument;
+  conflicts: number;
+}
+
+interface Page {
+  docs: MigrationDocument[];
+  continuation?: string;
+}
+
+type StopReason = 'exhausted' | 'maxPages' | 'cancelled';
+
+class RangeMigration {
+  private readonly budget: RuBudget;
+  private readonly concurrency = new AdaptiveConcurrency(4, 8);
+  /** Documents skipped or failed in this attempt, so the final pass does not transform them again and again. */
+  private readonly settled = new Set<string>();
+  private cancelled = false;
+  private cancelError: unknown;
+  private readonly startedAt = Date.now();
+  private migratedThisAttempt = 0;
+
+  constructor(
+    private readonly container: Container,
+    private readonly queryOptions: FeedOptions,
+    private readonly input: MigrateRangeInput,
+    private readonly rule: VersionRule,
+    private readonly transform: Transform,
+    private readonly pkPaths: string[],
+    private readonly state: RangeCheckpoint
+  ) {
+    this.budget = new RuBudget(input.ruBudget);
+    for (const f of state.failures) this.settled.add(keyOf(f.id, f.partitionKey));
+    const ctx = activityContext();
+    if (ctx) {
+      ctx.cancelled.catch((err) => {
+        this.cancelled = true;
+        this.cancelError = err;
+      });
+    }
+  }
+
+  async run(): Promise<MigrateRangeResult> {
+    if (this.state.phase === 'scan') {
+      const stop = await this.scan(this.state.continuation, this.input.maxPages);
+      if (stop === 'maxPages') return this.result(false);
+      this.checkCancelled();
+      this.state.phase = 'final';
+      this.state.continuation = undefined;
+      this.heartbeat();
+    }
+    // Final pass: documents the scan could not see (a continuation never skips on Cosmos or the emulator, but a
+    // concurrent writer can put a document back at the old version) are picked up until a pass changes nothing.
+    // A dry run writes nothing, so every candidate would come back: it stops after the scan.
+    if (!this.input.dryRun) {
+      for (;;) {
+        const before = this.state.counters.migrated;
+        await this.scan(this.state.continuation, undefined);
+        this.checkCancelled();
+        this.state.continuation = undefined;
+        if (this.state.counters.migrated === before) break;
+      }
+    }
+    return this.result(true);
+  }
+
+  private result(done: boolean): MigrateRangeResult {
+    const seconds = Math.max((Date.now() - this.startedAt) / 1000, 0.001);
+    return {
+      done,
+      ...(done ? {} : { continuation: this.state.continuation }),
+      counters: { ...this.state.counters },
+      failures: [...this.state.failures],
+      ruPerSecond: this.budget.spent / seconds,
+      docsPerSecond: this.migratedThisAttempt / seconds,
+    };
+  }
+
+  private heartbeat(): void {
+    activityContext()?.heartbeat({ ...this.state, counters: { ...this.state.counters } } satisfies RangeCheckpoint);
+  }
+
+  private checkCancelled(): void {
+    if (this.cancelled) throw this.cancelError;
+  }
+
+  /**
+   * One scan of the candidate query from `start`: fetches pages one after the other and processes up to
+   * `concurrency.limit` of them at once; commits continuations in order. Stops at the end, after `maxPages`
+   * pages, or between pages when the activity is cancelled.
+   */
+  private async scan(start: string | undefined, maxPages: number | undefined): Promise<StopReason> {
+    const pending = new Map<number, { continuation?: string; counters: MigrationCounters; done: boolean }>();
+    const running = new Set<Promise<void>>();
+    let nextToCommit = 0;
+    let fetched = 0;
+    let failure: unknown;
+    let token = start;
+    let stop: StopReason = 'exhausted';
+
+    const commit = () => {
+      for (let entry = pending.get(nextToCommit); entry?.done; entry = pending.get(nextToCommit)) {
+        pending.delete(nextToCommit);
+        nextToCommit += 1;
+        addCounters(this.state.counters, entry.counters);
+        this.state.continuation = entry.continuation;
+        this.heartbeat();
+        if (this.state.counters.failed > this.input.maxFailures) failure ??= this.thresholdExceeded();
+      }
+    };
+
+    for (;;) {
+      if (failure !== undefined) break;
+      if (this.cancelled) {
+        stop = 'cancelled';
+        break;
+      }
+      if (maxPages !== undefined && fetched >= maxPages) {
+        stop = 'maxPages';
+        break;
+      }
+      while (running.size >= this.concurrency.limit) await Promise.race(running);
+      if (failure !== undefined) break;
+      const page = await this.fetchPage(token);
+      const seq = fetched++;
+      const entry = { continuation: page.continuation, counters: page.counters, done: false };
+      pending.set(seq, entry);
+      const task = this.processPage(page.docs, entry.counters).then(
+        () => {
+          entry.done = true;
+          commit();
+        },
+        (err: unknown) => {
+          failure ??= err;
+        }
+      );
+      running.add(task);
+      void task.finally(() => running.delete(task));
+      token = page.continuation;
+      if (!token) break;
+    }
+    await Promise.all(running);
+    if (failure !== undefined) throw failure;
+    return stop;
+  }
+
+  private async fetchPage(continuation: string | undefined): Promise<Page & { counters: MigrationCounters }> {
+    await this.budget.wait();
+    const counters = zeroCounters();
+    const iterator = this.container.items.query<MigrationDocument>(candidateQuery(this.rule), {
+      ...this.queryOptions,
+      maxItemCount: this.input.batchSize,
+      ...(continuation ? { continuationToken: continuation } : {}),
+    });
+    const response = await iterator.fetchNext();
+    this.spend(counters, response.requestCharge);
+    return { docs: response.resources ?? [], continuation: response.continuationToken || undefined, counters };
+  }
+
+  private spend(counters: MigrationCounters, ru: number): void {
+    const charge = Number.isFinite(ru) ? ru : 0;
+    counters.ruConsumed += charge;
+    this.budget.spend(charge);
+  }
+
+  private async processPage(docs: MigrationDocument[], counters: MigrationCounters): Promise<void> {
+    const work: Work[] = [];
+    for (const doc of docs) {
+      const key = keyOf(doc.id, partitionKeyOf(doc, this.pkPaths));
+      if (this.settled.has(key)) continue;
+      counters.scanned += 1;
+      const item = await this.prepare(doc, counters);
+      if (item) work.push(item);
+    }
+    if (this.input.dryRun) {
+      counters.migrated += work.length;
+      return;
+    }
+    for (let i = 0; i < work.length; i += BULK_LIMIT) {
+      await this.write(work.slice(i, i + BULK_LIMIT), counters);
+    }
+  }
+
+  /** Transforms a candidate; a skip or failure is counted and remembered, a change becomes work. */
+  private async prepare(doc: MigrationDocument, counters: MigrationCounters, conflicts = 0): Promise<Work | undefined> {
+    const key = keyOf(doc.id, partitionKeyOf(doc, this.pkPaths));
+    if (!isCandidate(this.rule, doc)) {
+      counters.skipped += 1;
+      return undefined;
+    }
+    const outcome = await runTransform(this.transform, doc, this.rule, this.pkPaths);
+    if (outcome.kind === 'change') return { original: doc, doc: outcome.doc, conflicts };
+    this.settled.add(key);
+    if (outcome.kind === 'skip') counters.skipped += 1;
+    else this.recordFailure(doc, outcome.error, counters);
+    return undefined;
+  }
+
+  private recordFailure(doc: MigrationDocument, error: string, counters: MigrationCounters): void {
+    counters.failed += 1;
+    this.settled.add(keyOf(doc.id, partitionKeyOf(doc, this.pkPaths)));
+    if (this.state.failures.length < MAX_RECORDED_FAILURES) {
+      this.state.failures.push({ id: doc.id, partitionKey: partitionKeyOf(doc, this.pkPaths) ?? null, error });
+    }
+  }
+
+  /** Writes ≤ 100 documents with one bulk call, then deals with each operation's outcome until none is left. */
+  private async write(items: Work[], counters: MigrationCounters): Promise<void> {
+    let todo = items;
+    while (todo.length > 0) {
+      await this.budget.wait();
+      const operations: OperationInput[] = todo.map((w) => ({
+        operationType: BulkOperationType.Replace,
+        id: w.doc.id,
+        partitionKey: partitionKeyOf(w.original, this.pkPaths),
+        ifMatch: w.original._etag as string,
+        resourceBody: w.doc as unknown as JSONObject,
+      }));
+      let responses;
+      try {
+        responses = await this.concurrency.run(() => this.container.items.bulk(operations, { continueOnError: true }));
+      } catch (err) {
+        // The SDK does not retry a 429 on a whole bulk request: wait as told, slow down, try again.
+        if (statusOf(err) === 429) {
+          this.concurrency.onThrottled();
+          await sleep(retryAfterMs(err));
+          continue;
+        }
+        throw err;
+      }
+      const again: Work[] = [];
+      let throttled = false;
+      for (let i = 0; i < todo.length; i += 1) {
+        const w = todo[i]!;
+        const r = responses[i];
+        this.spend(counters, r?.requestCharge ?? 0);
+        const status = r?.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          counters.migrated += 1;
+          this.migratedThisAttempt += 1;
+        } else if (status === 412) {
+          counters.conflicts += 1;
+          const retry = await this.reprepare(w, counters);
+          if (retry) again.push(retry);
+        } else if (status === 404) {
+          counters.skipped += 1; // deleted by the application meanwhile
+        } else if (status === 429) {
+          throttled = true;
+          again.push(w);
+        } else {
+          this.recordFailure(w.original, `replace failed with status ${status}`, counters);
+        }
+      }
+      if (throttled) {
+        this.concurrency.onThrottled();
+        await sleep(100);
+      } else {
+        this.concurrency.onSuccess();
+      }
+      todo = again;
+    }
+  }
+
+  /** After a 412: read the document as the application left it, and transform it again if it is still a candidate. */
+  private async reprepare(w: Work, counters: MigrationCounters): Promise<Work | undefined> {
+    if (w.conflicts + 1 > MAX_CONFLICTS_PER_DOCUMENT) {
+      this.recordFailure(
+        w.original,
+        `changed by another writer ${MAX_CONFLICTS_PER_DOCUMENT} times while migrating`,
+        counters
+      );
+      return undefined;
+    }
+    await this.budget.wait();
+    let fresh: MigrationDocument | undefined;
+    try {
+      const read = await this.container
+        .item(w.original.id, partitionKeyOf(w.original, this.pkPaths))
+        .read<MigrationDocument>();
+      this.spend(counters, read.requestCharge);
+      fresh = read.resource;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    if (!fresh) {
+      counters.skipped += 1;
+      return undefined;
+    }
+    return this.prepare(fresh, counters, w.conflicts + 1);
+  }
+
+  private thresholdExceeded(): ApplicationFailure {
+    const { counters, failures } = this.state;
+    const first = failures
+      .slice(0, 3)
+      .map((f) => `${f.id}: ${f.error}`)
+      .join('; ');
+    return ApplicationFailure.nonRetryable(
+      `${counters.failed} document(s) failed to migrate in ${this.input.database}/${this.input.container}, more than maxFailures (${this.input.maxFailures}); first: ${first}`,
+      FAILURE_THRESHOLD_EXCEEDED,
+      { ...counters },
+      [...failures]
+    );
+  }
+}
+
+function keyOf(id: string, partitionKey: unknown): string {
+  return JSON.stringify([partitionKey ?? null, id]);
+}
+
+export async function migrateRange(deps: ActivityDeps, input: MigrateRangeInput): Promise<MigrateRangeResult> {
+  const target = resolveTarget(deps.registry, input);
+  const resumed = activityContext()?.info.heartbeatDetails as RangeCheckpoint | undefined;
+  const state: RangeCheckpoint = resumed
+    ? { ...resumed, counters: { ...resumed.counters }, failures: [...resumed.failures] }
+    : { phase: 'scan', continuation: input.continuation, counters: zeroCounters(), failures: [] };
+  if (!target.rule || !target.transform) {
+    // Container steps only: no documents to migrate.
+    return { done: true, counters: state.counters, failures: [], ruPerSecond: 0, docsPerSecond: 0 };
+  }
+  const container = deps.cosmos.database(target.database).container(target.container);
+  const pkPaths = await readPartitionKeyPaths(container);
+  const queryOptions = await rangeQueryOptions(container, input.feedRange);
+  return new RangeMigration(container, queryOptions, input, target.rule, target.transform, pkPaths, state).run();
+}

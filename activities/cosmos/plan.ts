@@ -1,0 +1,106 @@
+/**
+ * planMigration: what a migration would do, measured before it does anything (the seed's "estimate duration").
+ * Counts the documents and the candidates, dry-runs the transform on a sample, measures RU per read from the
+ * sample query and RU per write from a real write of a probe document of the sample's average size into the
+ * runbook's history container (never a user document), and estimates the duration at the RU budget.
+ */
+import crypto from 'node:crypto';
+import type { MigrationPlan, PlanInput } from '../../common/activities';
+import type { MigrationDocument } from '../../common/migration';
+import type { ActivityDeps } from '../deps';
+import { countCandidates, countWhere } from './counts';
+import { ensureHistoryContainer } from './history';
+import { resolveTarget } from './target';
+import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
+import { candidateQuery } from './versions';
+
+/** Documents written per bulk call: the unit the unthrottled estimate counts in. */
+const BULK_OPERATIONS = 100;
+
+async function measureWrite(deps: ActivityDeps, database: string, bytes: number): Promise<{ ru: number; ms: number }> {
+  await ensureHistoryContainer(deps, database);
+  const container = deps.cosmos.database(database).container(deps.control.historyContainer);
+  const id = `plan-probe-${crypto.randomUUID()}`;
+  const probe = { id, migrationId: '(plan-probe)', padding: 'x'.repeat(Math.max(0, Math.round(bytes) - 120)) };
+  const started = Date.now();
+  const written = await container.items.upsert(probe);
+  const ms = Date.now() - started;
+  await container.item(id, probe.migrationId).delete();
+  return { ru: written.requestCharge ?? 0, ms };
+}
+
+export async function planMigration(deps: ActivityDeps, input: PlanInput): Promise<MigrationPlan> {
+  const target = resolveTarget(deps.registry, input);
+  const container = deps.cosmos.database(target.database).container(target.container);
+  const total = await countWhere(container);
+  const ruBudget = input.ruBudget && input.ruBudget > 0 ? input.ruBudget : undefined;
+  const sample: MigrationPlan['sample'] = {
+    size: 0,
+    wouldChange: 0,
+    wouldSkip: 0,
+    failures: [],
+    averageDocumentBytes: 0,
+    ruPerWrite: 0,
+    ruPerRead: 0,
+  };
+  if (!target.rule || !target.transform) {
+    // Container steps only: nothing to migrate, nothing to estimate.
+    return {
+      totalDocuments: total.count,
+      documentsToMigrate: 0,
+      sample,
+      estimatedSeconds: 0,
+      ...(ruBudget ? { ruBudget } : {}),
+    };
+  }
+  const toMigrate = await countCandidates(container, target.rule);
+  const pkPaths = await readPartitionKeyPaths(container);
+
+  const docs: MigrationDocument[] = [];
+  let readRu = 0;
+  const readStarted = Date.now();
+  const iterator = container.items.query<MigrationDocument>(candidateQuery(target.rule), {
+    maxItemCount: Math.max(1, Math.min(input.sampleSize, 1000)),
+  });
+  while (docs.length < input.sampleSize && iterator.hasMoreResults()) {
+    const page = await iterator.fetchNext();
+    readRu += page.requestCharge ?? 0;
+    docs.push(...(page.resources ?? []));
+  }
+  docs.splice(input.sampleSize);
+  const readMs = Date.now() - readStarted;
+
+  const transformStarted = Date.now();
+  let bytes = 0;
+  for (const doc of docs) {
+    bytes += Buffer.byteLength(JSON.stringify(doc));
+    const outcome = await runTransform(target.transform, doc, target.rule, pkPaths);
+    if (outcome.kind === 'change') sample.wouldChange += 1;
+    else if (outcome.kind === 'skip') sample.wouldSkip += 1;
+    else sample.failures.push({ id: doc.id, partitionKey: partitionKeyOf(doc, pkPaths) ?? null, error: outcome.error });
+  }
+  const transformMs = Date.now() - transformStarted;
+  sample.size = docs.length;
+  sample.averageDocumentBytes = docs.length > 0 ? Math.round(bytes / docs.length) : 0;
+  sample.ruPerRead = docs.length > 0 ? readRu / docs.length : 0;
+
+  const write = await measureWrite(deps, target.database, sample.averageDocumentBytes || 512);
+  sample.ruPerWrite = write.ru;
+
+  let estimatedSeconds: number;
+  if (ruBudget) {
+    estimatedSeconds = (toMigrate.count * (sample.ruPerRead + sample.ruPerWrite)) / ruBudget;
+  } else {
+    // Unthrottled: the sample's read and transform time per document, plus a bulk call per 100 documents
+    // priced at the probe write's latency. A rough figure: the real rate depends on the account's throughput.
+    const perDocMs = docs.length > 0 ? (readMs + transformMs) / docs.length : 0;
+    estimatedSeconds = (toMigrate.count * perDocMs + Math.ceil(toMigrate.count / BULK_OPERATIONS) * write.ms) / 1000;
+  }
+  return {
+    totalDocuments: total.count,
+    documentsToMigrate: toMigrate.count,
+    sample,
+    estimatedSeconds: Math.round(estimatedSeconds * 10) / 10,
+    ...(ruBudget ? { ruBudget } : {}),
+  };
+}

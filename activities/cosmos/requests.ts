@@ -1,0 +1,34 @@
+/** Small helpers around @azure/cosmos responses and errors that every data-plane activity needs. */
+import { Context } from '@temporalio/activity';
+
+/** The activity context, or undefined when the function runs outside an activity (scripts, the demo seed). */
+export function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+export function heartbeat(details: unknown): void {
+  activityContext()?.heartbeat(details);
+}
+
+export function statusOf(err: unknown): number | undefined {
+  const code = (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** How long a 429 asks us to wait (x-ms-retry-after-ms), with a floor so a missing header still backs off. */
+export function retryAfterMs(err: unknown, fallback = 100): number {
+  const e = err as { retryAfterInMs?: number; retryAfterInMilliseconds?: number; headers?: Record<string, unknown> };
+  const header = e.headers?.['x-ms-retry-after-ms'];
+  const value = e.retryAfterInMs ?? e.retryAfterInMilliseconds ?? (header !== undefined ? Number(header) : undefined);
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? Math.max(value, 1) : fallback;
+}
+
+/** The request charge of a response's headers. */
+export function chargeOf(headers: Record<string, unknown> | undefined): number {
+  const value = Number(headers?.['x-ms-request-charge'] ?? 0);
+  return Number.isFinite(value) ? value : 0;
+}

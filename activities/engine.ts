@@ -1,0 +1,106 @@
+/**
+ * The migration engine's activities: the part of RunbookActivities that reads and changes data and containers.
+ * activities/index.ts composes this factory with the preflight, rollback, lease and hook activities.
+ */
+import type {
+  ContainerExport,
+  ContainerRef,
+  ContainerStepsInput,
+  ContainerStepsResult,
+  HistoryRecord,
+  LoadMigrationInput,
+  MigrateRangeInput,
+  MigrateRangeResult,
+  MigrationInfo,
+  MigrationPlan,
+  PlanInput,
+  RunbookActivities,
+  Snapshot,
+  VerificationReport,
+  VerifyInput,
+} from '../common/activities';
+import { applyContainerSteps } from './arm/container-steps';
+import { exportContainer } from './arm/export';
+import { listFeedRanges } from './cosmos/feed-ranges';
+import { recordHistory } from './cosmos/history';
+import { waitForIndexTransformation } from './cosmos/index-progress';
+import { migrateRange } from './cosmos/migrate-range';
+import { planMigration } from './cosmos/plan';
+import { takeSnapshot } from './cosmos/snapshot';
+import { resolveTarget } from './cosmos/target';
+import { verifyMigration } from './cosmos/verify';
+import type { ActivityDeps } from './deps';
+
+export type EngineActivities = Pick<
+  RunbookActivities,
+  | 'loadMigration'
+  | 'planMigration'
+  | 'listFeedRanges'
+  | 'takeSnapshot'
+  | 'migrateRange'
+  | 'applyContainerSteps'
+  | 'waitForIndexTransformation'
+  | 'verifyMigration'
+  | 'recordHistory'
+  | 'exportContainer'
+>;
+
+/** What the workflow needs of a module: names, versions, checksum, reversibility. No functions, no documents. */
+export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput): MigrationInfo {
+  const target = resolveTarget(deps.registry, input);
+  const m = target.definition;
+  const migratesDocuments = m.up !== undefined || m.down !== undefined;
+  return {
+    id: m.id,
+    description: m.description,
+    database: target.database,
+    container: target.container,
+    checksum: target.loaded.checksum,
+    versionField: target.versionField,
+    ...(m.fromVersion !== undefined ? { fromVersion: m.fromVersion } : {}),
+    ...(m.toVersion !== undefined ? { toVersion: m.toVersion } : {}),
+    hasUp: typeof m.up === 'function',
+    hasDown: typeof m.down === 'function',
+    hasVerify: typeof m.verify === 'function',
+    migratesDocuments,
+    relationships: (m.relationships ?? []).map((r) => ({ name: r.name, query: r.query })),
+    ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) } : {}),
+  };
+}
+
+export function createEngineActivities(deps: ActivityDeps): EngineActivities {
+  return {
+    async loadMigration(input: LoadMigrationInput): Promise<MigrationInfo> {
+      return describeMigration(deps, input);
+    },
+    async planMigration(input: PlanInput): Promise<MigrationPlan> {
+      return planMigration(deps, input);
+    },
+    async listFeedRanges(input: ContainerRef): Promise<string[]> {
+      return listFeedRanges(deps.cosmos.database(input.database).container(input.container));
+    },
+    async takeSnapshot(input: ContainerRef & { versionField: string }): Promise<Snapshot> {
+      return takeSnapshot(deps, input);
+    },
+    async migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult> {
+      return migrateRange(deps, input);
+    },
+    async applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult> {
+      return applyContainerSteps(deps, input);
+    },
+    async waitForIndexTransformation(input: ContainerRef): Promise<{ progress: number }> {
+      return waitForIndexTransformation(deps, input);
+    },
+    async verifyMigration(input: VerifyInput): Promise<VerificationReport> {
+      return verifyMigration(deps, input);
+    },
+    async recordHistory(record: HistoryRecord): Promise<void> {
+      return recordHistory(deps, record);
+    },
+    async exportContainer(input: ContainerRef): Promise<ContainerExport | null> {
+      return exportContainer(deps, input);
+    },
+  };
+}
+
+export { readHistory } from './cosmos/history';
