@@ -25,6 +25,8 @@ export interface FaultRule {
   latencyMs?: number;
   /** retry-after for injected 429s. @default 100 */
   retryAfterMs?: number;
+  /** How long a timed-out request hangs before the emulator destroys its socket. @default 65000 (beyond the SDK's 60 s timeout) */
+  timeoutHangMs?: number;
 }
 
 export interface EmulatorControl {
@@ -34,6 +36,17 @@ export interface EmulatorControl {
   setThroughput(database: string, container: string, ruPerSecond: number): void;
   /** Replace the fault-injection rules (empty: no faults). Takes effect at once. */
   setFaults(rules: FaultRule[]): void;
+  /** Counters since start: 429s from the RU model, injected faults, request units charged. */
+  stats(): EmulatorStats;
+}
+
+export interface EmulatorStats {
+  /** 429s answered because a container's provisioned RU/s was exceeded. */
+  throttled: number;
+  /** Faults injected by the fault rules. */
+  injected: { throttle: number; unavailable: number; timeout: number };
+  /** Sum of x-ms-request-charge answered. */
+  requestCharge: number;
 }
 
 /** One container's state at a point in time, rebuilt from the backup log. */

@@ -1,0 +1,154 @@
+/**
+ * Management operations for the ARM imitation: in-process, through the engine (so fixes apply and the backup log
+ * records them), but around the RU model and fault injection, which only the HTTPS front door applies.
+ */
+import type { RawResponse } from './dispatch';
+import type { Engine } from './engine';
+import type { BackupLogFile } from './backup-log';
+import { classify } from './routes';
+import type { EmulatorAdmin } from './types';
+
+/** System properties the emulator assigns on every write; a rebuild cannot and need not keep them. */
+const DOCUMENT_SYSTEM_PROPERTIES = ['_rid', '_etag', '_ts', '_self'];
+
+const dbUrl = (db: string) => `/dbs/${encodeURIComponent(db)}`;
+const collUrl = (db: string, coll: string) => `${dbUrl(db)}/colls/${encodeURIComponent(coll)}`;
+
+type Json = Record<string, unknown>;
+
+export class Admin implements EmulatorAdmin {
+  constructor(
+    private readonly engine: Engine,
+    private readonly backup: BackupLogFile
+  ) {}
+
+  async readDatabase(database: string): Promise<Json | null> {
+    const res = await this.call('GET', dbUrl(database));
+    return res.status === 404 ? null : expect(res, 200, `reading database "${database}"`);
+  }
+
+  async createDatabase(database: string): Promise<Json> {
+    return expect(await this.call('POST', '/dbs', { id: database }), 201, `creating database "${database}"`);
+  }
+
+  async deleteDatabase(database: string): Promise<void> {
+    expect(await this.call('DELETE', dbUrl(database)), 204, `deleting database "${database}"`);
+  }
+
+  async listContainers(database: string): Promise<Json[]> {
+    const res = await this.call('GET', `${dbUrl(database)}/colls`);
+    return (expect(res, 200, `listing containers of database "${database}"`).DocumentCollections as Json[]) ?? [];
+  }
+
+  async readContainer(database: string, container: string): Promise<Json | null> {
+    const res = await this.call('GET', collUrl(database, container));
+    return res.status === 404 ? null : expect(res, 200, `reading container "${database}/${container}"`);
+  }
+
+  async createContainer(database: string, definition: Json): Promise<Json> {
+    const res = await this.call('POST', `${dbUrl(database)}/colls`, definition);
+    return expect(res, 201, `creating container "${database}/${String(definition.id)}"`);
+  }
+
+  async replaceContainer(database: string, definition: Json): Promise<Json> {
+    const id = String(definition.id);
+    return expect(
+      await this.call('PUT', collUrl(database, id), definition),
+      200,
+      `replacing container "${database}/${id}"`
+    );
+  }
+
+  async deleteContainer(database: string, container: string): Promise<void> {
+    expect(
+      await this.call('DELETE', collUrl(database, container)),
+      204,
+      `deleting container "${database}/${container}"`
+    );
+  }
+
+  async rebuildContainer(database: string, container: string, at: Date): Promise<{ documentCount: number }> {
+    const name = `"${database}/${container}"`;
+    if (await this.readContainer(database, container)) {
+      throw new Error(`Cannot rebuild container ${name} as of ${at.toISOString()}: it exists now.`);
+    }
+    const state = this.backup.containerAt(database, container, at);
+    if (!state.definition) {
+      throw new Error(
+        `Cannot rebuild container ${name} as of ${at.toISOString()}: it did not exist then (nothing in the backup log).`
+      );
+    }
+    if (!(await this.readDatabase(database))) {
+      throw new Error(`Cannot rebuild container ${name}: database "${database}" does not exist now; create it first.`);
+    }
+    await this.createContainer(database, containerDefinition(state.definition));
+    await writeDocuments(this.engine, database, container, state.documents, { log: true });
+    return { documentCount: state.documents.length };
+  }
+
+  private async call(method: string, url: string, body?: Json): Promise<RawResponse> {
+    const headers = {};
+    const { response } = await this.engine.execute(
+      { method, url, headers, body: body === undefined ? '' : JSON.stringify(body) },
+      classify(method, url, headers),
+      { log: true }
+    );
+    return response;
+  }
+}
+
+function expect(res: RawResponse, status: number, what: string): Json {
+  if (res.status !== status) {
+    let message = res.body;
+    try {
+      message = String((JSON.parse(res.body) as { message?: unknown }).message ?? res.body);
+    } catch {
+      // not JSON: keep the raw text
+    }
+    throw new Error(`Local Cosmos emulator: ${what} failed with HTTP ${res.status}${message ? `: ${message}` : ''}`);
+  }
+  return res.body ? (JSON.parse(res.body) as Json) : {};
+}
+
+/** A container definition without the server-assigned properties (_rid, _self, _etag, _ts, _docs, ...). */
+export function containerDefinition(definition: Json): Json {
+  return Object.fromEntries(Object.entries(definition).filter(([k]) => !k.startsWith('_')));
+}
+
+const BULK_SIZE = 100;
+
+/** Writes documents into an empty container through the bulk endpoint, system properties removed. */
+export async function writeDocuments(
+  engine: Engine,
+  database: string,
+  container: string,
+  documents: Json[],
+  options: { log: boolean }
+): Promise<void> {
+  const url = `${collUrl(database, container)}/docs`;
+  const headers = {
+    'x-ms-cosmos-is-batch-request': 'true',
+    'x-ms-cosmos-batch-atomic': 'false',
+    'x-ms-cosmos-batch-continue-on-error': 'true',
+  };
+  const route = classify('POST', url, headers);
+  for (let i = 0; i < documents.length; i += BULK_SIZE) {
+    const ops = documents.slice(i, i + BULK_SIZE).map((doc) => ({
+      operationType: 'Create',
+      resourceBody: Object.fromEntries(Object.entries(doc).filter(([k]) => !DOCUMENT_SYSTEM_PROPERTIES.includes(k))),
+    }));
+    const { response, batch } = await engine.execute(
+      { method: 'POST', url, headers, body: JSON.stringify(ops) },
+      route,
+      options
+    );
+    const failed = batch?.results.findIndex((r) => r.statusCode >= 300) ?? -1;
+    if (!batch || failed >= 0) {
+      const status = batch ? batch.results[failed]!.statusCode : response.status;
+      throw new Error(
+        `Local Cosmos emulator: writing documents into "${database}/${container}" failed with HTTP ${status}` +
+          (batch ? ` for document "${String(ops[failed]!.resourceBody.id)}"` : '')
+      );
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The emulator's core: runs one Cosmos REST request through the fixes and the stock server, and logs what it
+ * changed in the backup log. The front listener (RU model, faults) and the admin operations both sit on top of it.
+ */
+import type { Dispatch, RawRequest, RawResponse } from './dispatch';
+import { partitionKeyFromHeader, partitionKeyOf, type BackupLogFile, type PendingEvent } from './backup-log';
+import { fillBatchPartitionKeys, fixPatchCondition, precheckAtomicBatch } from './fixes';
+import type { BatchOperation, BatchResult } from './ru-model';
+import type { Route } from './routes';
+
+export interface Outcome {
+  response: RawResponse;
+  /** For batch/bulk requests: the operations as run and their results (requestCharge to be set by the RU model). */
+  batch?: { ops: BatchOperation[]; results: BatchResult[] };
+}
+
+export class Engine {
+  constructor(
+    readonly dispatch: Dispatch,
+    private readonly backup: BackupLogFile
+  ) {}
+
+  async execute(request: RawRequest, route: Route, options: { log: boolean }): Promise<Outcome> {
+    let outcome: Outcome;
+    if (route.action === 'batch' && route.resource === 'documents') {
+      outcome = await this.executeBatch(request, route);
+    } else {
+      const fixed = route.action === 'patch' && route.resource === 'document' ? fixPatchCondition(request) : request;
+      outcome = { response: await this.dispatch(fixed) };
+    }
+    if (options.log) this.backup.append(this.eventsOf(request, route, outcome));
+    return outcome;
+  }
+
+  private async executeBatch(request: RawRequest, route: Route): Promise<Outcome> {
+    let ops: BatchOperation[];
+    try {
+      ops = JSON.parse(request.body) as BatchOperation[];
+    } catch {
+      return { response: await this.dispatch(request) };
+    }
+    if (!Array.isArray(ops)) return { response: await this.dispatch(request) };
+    fillBatchPartitionKeys(ops, request.headers['x-ms-documentdb-partitionkey']);
+    if (route.atomic) {
+      const docsUrl = `/dbs/${encodeURIComponent(route.database!)}/colls/${encodeURIComponent(route.container!)}/docs`;
+      const failed = await precheckAtomicBatch(this.dispatch, docsUrl, ops);
+      if (failed) {
+        return {
+          response: { status: 207, headers: { 'content-type': 'application/json' }, body: JSON.stringify(failed) },
+          batch: { ops, results: failed },
+        };
+      }
+    }
+    const response = await this.dispatch({ ...request, body: JSON.stringify(ops) });
+    let results: unknown;
+    try {
+      results = JSON.parse(response.body);
+    } catch {
+      results = undefined;
+    }
+    return Array.isArray(results) ? { response, batch: { ops, results: results as BatchResult[] } } : { response };
+  }
+
+  /** What an acknowledged request changed, as backup-log events (documents as they resulted). */
+  private eventsOf(request: RawRequest, route: Route, { response, batch }: Outcome): PendingEvent[] {
+    const { status } = response;
+    const db = route.database;
+    const body = (): Record<string, unknown> => JSON.parse(response.body) as Record<string, unknown>;
+    switch (route.resource) {
+      case 'database':
+        if (route.action === 'create' && status === 201) {
+          return [{ type: 'database', op: 'Create', db: String(body().id) }];
+        }
+        if (route.action === 'delete' && status === 204 && db) return [{ type: 'database', op: 'Delete', db }];
+        return [];
+      case 'container': {
+        if (!db) return [];
+        if (route.action === 'create' && status === 201) {
+          const definition = body();
+          return [{ type: 'container', op: 'Create', db, coll: String(definition.id), definition }];
+        }
+        if (!route.container) return [];
+        if (route.action === 'replace' && status === 200) {
+          return [{ type: 'container', op: 'Replace', db, coll: route.container, definition: body() }];
+        }
+        if (route.action === 'delete' && status === 204) {
+          return [{ type: 'container', op: 'Delete', db, coll: route.container }];
+        }
+        return [];
+      }
+      case 'documents':
+      case 'document': {
+        const coll = route.container;
+        if (!db || !coll) return [];
+        const upsert = (doc: Record<string, unknown>): PendingEvent => ({
+          type: 'document',
+          op: 'Upsert',
+          db,
+          coll,
+          id: String(doc.id),
+          pk: partitionKeyOf(this.backup.definition(db, coll), doc),
+          doc,
+        });
+        const remove = (id: string, pkHeader: string | undefined): PendingEvent => ({
+          type: 'document',
+          op: 'Delete',
+          db,
+          coll,
+          id,
+          pk: partitionKeyFromHeader(pkHeader),
+        });
+        if (route.action === 'batch') {
+          if (!batch) return [];
+          const events: PendingEvent[] = [];
+          batch.results.forEach((result, i) => {
+            const op = batch.ops[i];
+            if (!op || result.statusCode >= 300 || op.operationType === 'Read') return;
+            if (op.operationType === 'Delete' && op.id !== undefined) events.push(remove(op.id, op.partitionKey));
+            else if (result.resourceBody) events.push(upsert(result.resourceBody as Record<string, unknown>));
+          });
+          return events;
+        }
+        if (route.action === 'delete' && status === 204 && route.documentId !== undefined) {
+          return [remove(route.documentId, request.headers['x-ms-documentdb-partitionkey'])];
+        }
+        const writes = ['create', 'upsert', 'replace', 'patch'];
+        if (writes.includes(route.action) && (status === 200 || status === 201)) return [upsert(body())];
+        return [];
+      }
+      default:
+        return [];
+    }
+  }
+}

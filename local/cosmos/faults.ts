@@ -1,0 +1,65 @@
+/** Fault injection: per operation kind, random 429s, 503s, timeouts and added latency, switchable at run time. */
+import type { FaultRule, OperationKind } from './types';
+
+export const DEFAULT_RETRY_AFTER_MS = 100;
+export const DEFAULT_TIMEOUT_HANG_MS = 65_000;
+
+export type FaultOutcome =
+  { type: 'throttle'; retryAfterMs: number } | { type: 'unavailable' } | { type: 'timeout'; hangMs: number };
+
+export interface FaultDecision {
+  latencyMs: number;
+  outcome?: FaultOutcome;
+}
+
+/** Rules without `kinds` target the data operations (read, write, query, batch), not metadata. */
+const DATA_KINDS: OperationKind[] = ['read', 'write', 'query', 'batch'];
+
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+
+  set(rules: FaultRule[]): void {
+    rules.forEach(validate);
+    this.rules = rules.map((r) => ({ ...r }));
+  }
+
+  get(): FaultRule[] {
+    return this.rules.map((r) => ({ ...r }));
+  }
+
+  decide(kind: OperationKind): FaultDecision {
+    const decision: FaultDecision = { latencyMs: 0 };
+    for (const rule of this.rules) {
+      if (!(rule.kinds ?? DATA_KINDS).includes(kind)) continue;
+      decision.latencyMs += rule.latencyMs ?? 0;
+      if (decision.outcome) continue;
+      if (Math.random() < (rule.throttleProbability ?? 0)) {
+        decision.outcome = { type: 'throttle', retryAfterMs: rule.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS };
+      } else if (Math.random() < (rule.unavailableProbability ?? 0)) {
+        decision.outcome = { type: 'unavailable' };
+      } else if (Math.random() < (rule.timeoutProbability ?? 0)) {
+        decision.outcome = { type: 'timeout', hangMs: rule.timeoutHangMs ?? DEFAULT_TIMEOUT_HANG_MS };
+      }
+    }
+    return decision;
+  }
+}
+
+const KINDS: OperationKind[] = ['read', 'write', 'query', 'batch', 'metadata'];
+
+function validate(rule: FaultRule, index: number): void {
+  const fail = (what: string) => {
+    throw new Error(`Fault rule #${index}: ${what}`);
+  };
+  for (const kind of rule.kinds ?? []) {
+    if (!KINDS.includes(kind)) fail(`unknown operation kind "${String(kind)}" (expected one of ${KINDS.join(', ')})`);
+  }
+  for (const field of ['throttleProbability', 'unavailableProbability', 'timeoutProbability'] as const) {
+    const p = rule[field];
+    if (p !== undefined && !(p >= 0 && p <= 1)) fail(`${field} must be between 0 and 1, got ${String(p)}`);
+  }
+  for (const field of ['latencyMs', 'retryAfterMs', 'timeoutHangMs'] as const) {
+    const ms = rule[field];
+    if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) fail(`${field} must be a number of ms >= 0`);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The emulator's HTTPS request listener: control endpoints, fault injection, the RU model, then the engine.
+ * Everything a client sees passes here; admin operations do not (they call the engine directly).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { RawRequest, RawResponse } from './dispatch';
+import type { Engine } from './engine';
+import type { FaultInjector } from './faults';
+import { chargeBatch, chargeFor, estimateCharge, type BatchOperation, type RuModel } from './ru-model';
+import { classify } from './routes';
+import { CONTROL_PREFIX, handleControl } from './control-endpoints';
+import type { EmulatorControl, EmulatorStats } from './types';
+
+export interface FrontDeps {
+  engine: Engine;
+  ru: RuModel;
+  faults: FaultInjector;
+  control: EmulatorControl;
+  stats: EmulatorStats;
+  key: string;
+}
+
+const THROTTLE_MESSAGE =
+  'Request rate is large. More Request Units may be needed, so no changes were made. Please retry this request later.';
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, response: RawResponse): void {
+  if (res.destroyed) return;
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (name !== 'connection' && name !== 'content-length') res.setHeader(name, value);
+  }
+  res.setHeader('x-ms-activity-id', response.headers['x-ms-activity-id'] ?? randomUUID());
+  res.setHeader('content-length', Buffer.byteLength(response.body));
+  res.statusCode = response.status;
+  res.end(response.body);
+}
+
+function tooManyRequests(retryAfterMs: number): RawResponse {
+  return {
+    status: 429,
+    headers: {
+      'content-type': 'application/json',
+      'x-ms-retry-after-ms': String(retryAfterMs),
+      'x-ms-substatus': '3200',
+      'x-ms-request-charge': '0',
+    },
+    body: JSON.stringify({ code: 'TooManyRequests', message: THROTTLE_MESSAGE }),
+  };
+}
+
+const unavailable = (): RawResponse => ({
+  status: 503,
+  headers: { 'content-type': 'application/json', 'x-ms-request-charge': '0' },
+  body: JSON.stringify({ code: 'ServiceUnavailable', message: 'Service is currently unavailable (injected fault).' }),
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const request: RawRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers,
+      body: await readBody(req),
+    };
+    if (request.url.replace(/^\/+/, '/').startsWith(CONTROL_PREFIX)) {
+      send(res, handleControl(request, deps.key, deps));
+      return;
+    }
+    const route = classify(request.method, request.url, headers);
+
+    const fault = deps.faults.decide(route.kind);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    switch (fault.outcome?.type) {
+      case 'throttle':
+        deps.stats.injected.throttle++;
+        send(res, tooManyRequests(fault.outcome.retryAfterMs));
+        return;
+      case 'unavailable':
+        deps.stats.injected.unavailable++;
+        send(res, unavailable());
+        return;
+      case 'timeout': {
+        // Never answer; drop the connection later, as a request lost in the network would be.
+        deps.stats.injected.timeout++;
+        const timer = setTimeout(() => req.socket.destroy(), fault.outcome.hangMs);
+        req.socket.once('close', () => clearTimeout(timer));
+        return;
+      }
+      default:
+        break;
+    }
+
+    const metered = deps.ru.isEnabled && route.kind !== 'metadata' && route.database && route.container;
+    const bucket = `${route.database}/${route.container}`;
+    let ops: BatchOperation[] | undefined;
+    if (route.kind === 'batch') {
+      try {
+        ops = JSON.parse(request.body) as BatchOperation[];
+      } catch {
+        ops = undefined;
+      }
+    }
+    let reserved = 0;
+    if (metered) {
+      const admission = deps.ru.admit(
+        bucket,
+        estimateCharge(route, request.body, Array.isArray(ops) ? ops : undefined)
+      );
+      if (!admission.admitted) {
+        deps.stats.throttled++;
+        send(res, tooManyRequests(admission.retryAfterMs));
+        return;
+      }
+      reserved = admission.reserved;
+    }
+
+    const { response, batch } = await deps.engine.execute(request, route, { log: true });
+    if (deps.ru.isEnabled) {
+      const charge = batch
+        ? chargeBatch(batch.ops, batch.results)
+        : chargeFor(route, request.body, response.status, response.body);
+      if (batch) response.body = JSON.stringify(batch.results);
+      response.headers['x-ms-request-charge'] = String(charge);
+      if (metered) deps.ru.settle(bucket, reserved, charge);
+      deps.stats.requestCharge += charge;
+    } else {
+      deps.stats.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 1);
+    }
+    send(res, response);
+  };
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      send(res, {
+        status: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          code: 'InternalServerError',
+          message: `Local Cosmos emulator: ${(err as Error).message}`,
+        }),
+      });
+    });
+  };
+}

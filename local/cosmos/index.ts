@@ -1,0 +1,126 @@
+/**
+ * The local Cosmos DB emulator of the embedded stack: @vercel/cosmosdb-server over HTTPS with keep-alive, fixed
+ * where it breaks what the product relies on, with an RU model, fault injection and a continuous-backup log.
+ * See local/README.md.
+ */
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createHttpsServer } from '@vercel/cosmosdb-server';
+import { Admin, containerDefinition, writeDocuments } from './admin';
+import { BackupLogFile } from './backup-log';
+import { createDispatch, type RequestListener } from './dispatch';
+import { Engine } from './engine';
+import { FaultInjector } from './faults';
+import { createFrontListener } from './front';
+import { applyServerPatches } from './patches';
+import { classify } from './routes';
+import { RuModel } from './ru-model';
+import type { EmulatorControl, EmulatorStats, LocalCosmos, LocalCosmosOptions } from './types';
+
+export type * from './types';
+
+/** The Azure Cosmos DB Emulator's well-known account key (the emulator accepts any key on the data plane). */
+export const EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nIAA2jDzIAEhXCyeCuKrMKzcCdKl7kK8pPNhjmHhQ==';
+
+export async function startLocalCosmos(options: LocalCosmosOptions): Promise<LocalCosmos> {
+  applyServerPatches();
+  const backup = new BackupLogFile(options.dataDir);
+  const server: Server = createHttpsServer({
+    keepAlive: true,
+    cert: options.certificate.cert,
+    key: options.certificate.key,
+  });
+  const [stockListener] = server.listeners('request') as RequestListener[];
+  if (!stockListener) throw new Error('@vercel/cosmosdb-server: no request listener to wrap (package changed?)');
+  server.removeAllListeners('request');
+
+  const bindHost = options.host ?? '127.0.0.1';
+  const publicHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : bindHost;
+  let hostHeader = publicHost;
+  const engine = new Engine(
+    createDispatch(stockListener, () => hostHeader),
+    backup
+  );
+  const ru = new RuModel(options.ruModel);
+  const faults = new FaultInjector();
+  const stats: EmulatorStats = {
+    throttled: 0,
+    injected: { throttle: 0, unavailable: 0, timeout: 0 },
+    requestCharge: 0,
+  };
+  const control: EmulatorControl = {
+    setRuModel: (enabled, ruOptions) => ru.configure(enabled, ruOptions),
+    setThroughput: (database, container, ruPerSecond) => ru.setThroughput(database, container, ruPerSecond),
+    setFaults: (rules) => faults.set(rules),
+    stats: () => ({ ...stats, injected: { ...stats.injected } }),
+  };
+  server.on('request', createFrontListener({ engine, ru, faults, control, stats, key: EMULATOR_KEY }));
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, bindHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    backup.close();
+    throw new Error(
+      `Local Cosmos emulator: cannot listen on ${bindHost}:${options.port ?? 0}: ${(err as Error).message}`
+    );
+  }
+  const { port } = server.address() as AddressInfo;
+  hostHeader = `${publicHost}:${port}`;
+
+  try {
+    await replay(engine, backup);
+  } catch (err) {
+    await closeServer(server);
+    backup.close();
+    throw new Error(`Local Cosmos emulator: replaying ${backup.file} failed: ${(err as Error).message}`);
+  }
+
+  return {
+    endpoint: `https://${publicHost}:${port}/`,
+    key: EMULATOR_KEY,
+    control,
+    backup,
+    admin: new Admin(engine, backup),
+    async close() {
+      await closeServer(server);
+      backup.close();
+    },
+  };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Loads the state at the end of the backup log into the fresh (empty) server, without logging it again. */
+async function replay(engine: Engine, backup: BackupLogFile): Promise<void> {
+  const state = backup.foldAll();
+  const run = async (method: string, url: string, body: unknown, expected: number, what: string) => {
+    const { response } = await engine.execute(
+      { method, url, headers: {}, body: JSON.stringify(body) },
+      classify(method, url, {}),
+      { log: false }
+    );
+    if (response.status !== expected) throw new Error(`${what}: HTTP ${response.status} ${response.body}`);
+  };
+  for (const db of state.databases) await run('POST', '/dbs', { id: db }, 201, `database "${db}"`);
+  for (const { db, definition, documents } of state.containers.values()) {
+    const id = String(definition.id);
+    await run(
+      'POST',
+      `/dbs/${encodeURIComponent(db)}/colls`,
+      containerDefinition(definition),
+      201,
+      `container "${db}/${id}"`
+    );
+    const docs = [...documents.values()].map((e) => e.doc ?? {});
+    await writeDocuments(engine, db, id, docs, { log: false });
+  }
+}

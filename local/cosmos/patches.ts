@@ -1,0 +1,133 @@
+/**
+ * Monkeypatches of @vercel/cosmosdb-server 1.0.1 internals, for the two bugs that cannot be fixed in front of the
+ * server (research/cosmosdb-server-audit.md §2.4 and §3.1). The package is pinned; the tests of container replace
+ * and of the 20k-document query are the self-checks that these still hold after an upgrade.
+ *
+ * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch) switches fixes off, only to show that the tests
+ * fail without them.
+ */
+import { createRequire } from 'node:module';
+
+export type Fix = 'replace' | 'query' | 'batch' | 'patch';
+
+export function fixEnabled(fix: Fix): boolean {
+  const off = (process.env.LOCAL_COSMOS_UNFIXED ?? '').split(',').map((s) => s.trim());
+  return !off.includes(fix);
+}
+
+/** Requires modules the way the server itself resolves them, so we patch the very instances it uses. */
+const requireFromServer = createRequire(require.resolve('@vercel/cosmosdb-server/package.json'));
+const serverRequire = <T>(request: string): T => requireFromServer(request) as T;
+
+interface Holder {
+  _data: Map<string, { documents?: { _parent: unknown }; userDefinedFunctions?: { _parent: unknown } }>;
+  _toRid(keyPath: string, value: unknown, partition: unknown): string;
+}
+
+let applied = false;
+
+/** Applies both patches once per process (they change shared prototypes). */
+export function applyServerPatches(): void {
+  if (applied) return;
+  applied = true;
+  if (fixEnabled('replace')) patchCollectionReplace();
+  if (fixEnabled('query')) patchLinearQueries();
+}
+
+/**
+ * Container replace builds a new Collection object, with an empty document store, and drops the old one (§3.1).
+ * Move the old stores (documents, UDFs) into the new object so a replace keeps `_etag`/`_ts` of every document.
+ */
+function patchCollectionReplace(): void {
+  const Collections = serverRequire<{ default: { prototype: Record<string, unknown> } }>(
+    '@vercel/cosmosdb-server/lib/account/collections'
+  ).default;
+  const original = Collections.prototype.replace as (this: Holder, data: { id: string }, old: unknown) => unknown;
+  Collections.prototype.replace = function replace(this: Holder, data: { id: string }, old: unknown) {
+    const rid = this._toRid('/id', data.id, data.id);
+    const before = this._data.get(rid);
+    const result = original.call(this, data, old);
+    const after = this._data.get(rid);
+    if (before && after && before !== after) {
+      for (const store of ['documents', 'userDefinedFunctions'] as const) {
+        const moved = before[store];
+        if (moved) {
+          moved._parent = after;
+          after[store] = moved;
+        }
+      }
+    }
+    return result;
+  };
+}
+
+interface JsNode {
+  type: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Queries are O(N²): `FROM c` compiles to `reduce(($, c) => [...$, {c}], [])`, which copies the accumulator for every
+ * document (§2.4). Rewrite `[...$, x]` in the generated JS AST to `$h.appendTo($, x)`, a push into the reduce's own
+ * fresh array, and make `stripUndefined` linear.
+ */
+function patchLinearQueries(): void {
+  const transformer = serverRequire<{ default: (ast: unknown) => JsNode }>('@zeit/cosmosdb-query/lib/transformer');
+  const helpers = serverRequire<Record<string, unknown>>('@zeit/cosmosdb-query/lib/helpers');
+
+  helpers.appendTo = (acc: unknown[], ...items: unknown[]) => {
+    for (const item of items) acc.push(item);
+    return acc;
+  };
+  const stripUndefined = (obj: unknown): unknown => {
+    if (Array.isArray(obj)) {
+      const out: unknown[] = [];
+      for (const v of obj) if (typeof v !== 'undefined') out.push(stripUndefined(v));
+      return out;
+    }
+    if (obj && typeof obj === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(obj)) if (typeof v !== 'undefined') out[k] = stripUndefined(v);
+      return out;
+    }
+    return obj;
+  };
+  helpers.stripUndefined = stripUndefined;
+
+  const original = transformer.default;
+  transformer.default = (ast: unknown) => rewriteSpreads(original(ast));
+}
+
+function isSpreadOfAccumulator(node: unknown): boolean {
+  const n = node as JsNode | null;
+  return (
+    !!n &&
+    n.type === 'SpreadElement' &&
+    (n.argument as JsNode).type === 'Identifier' &&
+    (n.argument as { name: string }).name === '$'
+  );
+}
+
+function rewriteSpreads(node: JsNode): JsNode {
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit);
+    if (!value || typeof value !== 'object') return value;
+    const n = value as JsNode;
+    for (const key of Object.keys(n)) n[key] = visit(n[key]);
+    const elements = n.elements as unknown[] | undefined;
+    if (n.type === 'ArrayExpression' && elements && elements.length > 0 && isSpreadOfAccumulator(elements[0])) {
+      return {
+        type: 'CallExpression',
+        callee: {
+          type: 'MemberExpression',
+          object: { type: 'Identifier', name: '$h' },
+          property: { type: 'Identifier', name: 'appendTo' },
+          computed: false,
+        },
+        arguments: [{ type: 'Identifier', name: '$' }, ...elements.slice(1)],
+      };
+    }
+    return n;
+  };
+  return visit(node) as JsNode;
+}
