@@ -202,6 +202,14 @@ export interface HistoryRecord extends ContainerRef {
   stepsApplied?: string[];
 }
 
+export interface StagingRunQuery {
+  /** The staging database whose migrations history is searched. */
+  database: string;
+  migrationId: string;
+  checksum: string;
+  direction: Direction;
+}
+
 export interface LeaseInput {
   /** What is held, e.g. `<account>/<database>/<container>`. */
   key: string;
@@ -263,6 +271,8 @@ export interface RunbookActivities {
   verifyMigration(input: VerifyInput): Promise<VerificationReport>;
   // record
   recordHistory(record: HistoryRecord): Promise<void>;
+  /** The production gate `requireStagingRun`: a completed run of the same migration and checksum in another database. */
+  checkStagingRun(input: StagingRunQuery): Promise<{ found: boolean; workflowId?: string; finishedAt?: string }>;
   // one run per container
   acquireLease(input: LeaseInput): Promise<LeaseResult>;
   renewLease(input: LeaseInput): Promise<LeaseResult>;

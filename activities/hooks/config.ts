@@ -2,6 +2,9 @@
  * The worker's hooks configuration (HOOKS_CONFIG): the only place commands and webhook URLs come from.
  * Workflow input never names a command (ARCHITECTURE §7).
  */
+import fs from 'node:fs';
+import { z } from 'zod';
+
 export interface CommandHook {
   /** Run with /bin/sh -c, environment extended with MIGRATION_ID, WORKFLOW_ID, PHASE. */
   command: string;
@@ -24,4 +27,64 @@ export interface HooksConfig {
   stopApp?: CommandHook;
   startApp?: CommandHook;
   healthChecks?: HealthCheckHook[];
+}
+
+const timeoutSeconds = z.number().positive().max(86_400).optional();
+const commandHook = z.object({ command: z.string().min(1), timeoutSeconds }).strict();
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+
+export const hooksConfigSchema = z
+  .object({
+    notify: z
+      .object({ webhooks: z.array(httpUrl).optional(), command: z.string().min(1).optional() })
+      .strict()
+      .optional(),
+    stopApp: commandHook.optional(),
+    startApp: commandHook.optional(),
+    healthChecks: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            command: z.string().min(1).optional(),
+            url: httpUrl.optional(),
+            timeoutSeconds,
+          })
+          .strict()
+          .refine((check) => Boolean(check.command) !== Boolean(check.url), {
+            message: 'needs exactly one of "command" or "url"',
+          })
+      )
+      .optional(),
+  })
+  .strict();
+
+/** Validates a parsed HOOKS_CONFIG; returns one line per problem (empty when it is valid). */
+export function hooksConfigProblems(value: unknown): { config?: HooksConfig; problems: string[] } {
+  const result = hooksConfigSchema.safeParse(value);
+  if (result.success) return { config: result.data, problems: [] };
+  return {
+    problems: result.error.issues.map(
+      (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`
+    ),
+  };
+}
+
+/** Reads and validates the HOOKS_CONFIG file; throws one line per problem, each prefixed with the file name. */
+export function loadHooksConfig(file: string): HooksConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`HOOKS_CONFIG: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`HOOKS_CONFIG: ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const { config, problems } = hooksConfigProblems(value);
+  if (!config) throw new Error(problems.map((line) => `HOOKS_CONFIG ${file}: ${line}`).join('\n'));
+  return config;
 }

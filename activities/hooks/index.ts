@@ -1,0 +1,12 @@
+/** The hooks activities: notify, stop-app/start-app, health checks; all configured by the worker's HOOKS_CONFIG. */
+import type { RunbookActivities } from '../../common/activities';
+import type { HooksConfig } from './config';
+import { createRunHook } from './app';
+import { createHealthCheck } from './health';
+import { createNotify } from './notify';
+
+export type HookActivities = Pick<RunbookActivities, 'notify' | 'runHook' | 'healthCheck'>;
+
+export function createHookActivities(hooks: HooksConfig): HookActivities {
+  return { notify: createNotify(hooks), runHook: createRunHook(hooks), healthCheck: createHealthCheck(hooks) };
+}

@@ -1,0 +1,23 @@
+/**
+ * Every activity the runbook calls, built from one `ActivityDeps` (the worker's, or a test's).
+ * The engine (load, plan, migrate, verify, record) lives in ./engine; the runbook's own ARM steps, lease and hooks here.
+ */
+import type { RunbookActivities } from '../common/activities';
+import type { ActivityDeps } from './deps';
+import { createEngineActivities } from './engine';
+import { createBackupActivities } from './arm/backup';
+import { createRestoreActivities } from './arm/restore';
+import { createLeaseActivities } from './cosmos/lease';
+import { createStagingActivities } from './cosmos/staging';
+import { createHookActivities } from './hooks';
+
+export function createActivities(deps: ActivityDeps): RunbookActivities {
+  return {
+    ...createEngineActivities(deps),
+    ...createBackupActivities(deps),
+    ...createRestoreActivities(deps),
+    ...createLeaseActivities(deps),
+    ...createStagingActivities(deps),
+    ...createHookActivities(deps.hooks),
+  };
+}

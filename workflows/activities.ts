@@ -1,0 +1,41 @@
+/** The runbook's activity stubs, each with the timeouts and retries its side effect calls for. */
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { RunbookActivities } from '../common/activities';
+import { FAILURE_THRESHOLD_EXCEEDED, MIGRATION_INVALID } from '../common/activities';
+import type { RunbookTuning } from './tuning';
+
+/** Failures no retry can fix: the workflow decides what to do next. */
+export const NON_RETRYABLE = [
+  MIGRATION_INVALID,
+  FAILURE_THRESHOLD_EXCEEDED,
+  'InvalidInput',
+  'ContainerBusy',
+  'ContainerExists',
+  'RestoreImpossible',
+];
+
+export function runbookActivities(tuning: RunbookTuning) {
+  const retry: RetryPolicy = {
+    initialInterval: tuning.retryInitialInterval,
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  };
+  /** Short calls: reads, checks, records. */
+  const quick = proxyActivities<RunbookActivities>({ startToCloseTimeout: '5 minutes', retry });
+  /** Long calls that heartbeat: a dead worker is noticed within the heartbeat timeout, and the retry resumes. */
+  const long = proxyActivities<RunbookActivities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: tuning.heartbeatTimeout,
+    retry,
+  });
+  /** ARM long-running operations that do not heartbeat (container steps, index transformation). */
+  const arm = proxyActivities<RunbookActivities>({ startToCloseTimeout: '2 hours', retry });
+  /** Notifications are best effort: a few quick tries, then the run goes on. */
+  const notify = proxyActivities<RunbookActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1s', maximumAttempts: 2 },
+  });
+  return { quick, long, arm, notify };
+}

@@ -1,0 +1,123 @@
+/**
+ * The migrating loop: every unfinished feed range through `migrateRange`, up to `concurrency` at once, each call
+ * returning after `maxPages` pages so the workflow checkpoints the range's continuation and counters in its state
+ * (what continue-as-new carries, and what a resume starts from). Used by the runbook and by a rollback by `down`.
+ */
+import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import type { DocumentFailure, MigrateRangeInput, MigrateRangeResult, MigrationCounters } from '../common/activities';
+import { FAILURE_THRESHOLD_EXCEEDED } from '../common/activities';
+import type { runbookActivities } from './activities';
+import type { RangeState } from './state';
+
+export interface MigrateLoop {
+  long: ReturnType<typeof runbookActivities>['long'];
+  /** Updated in place: continuation, done, counters. */
+  ranges: RangeState[];
+  base: Omit<MigrateRangeInput, 'feedRange' | 'continuation' | 'ruBudget' | 'maxFailures'>;
+  /** Total RU/s, shared evenly by the ranges in flight. */
+  ruBudget?: number;
+  concurrency: number;
+  /** Failed documents still tolerated in total. */
+  failureAllowance: () => number;
+  /** Counters newly counted (not yet in any total) and the failures seen. */
+  onResult: (counters: MigrationCounters, failures: DocumentFailure[], result?: MigrateRangeResult) => void;
+  /** A reason to stop starting new activities (those in flight finish), or undefined to go on. */
+  shouldStop?: () => string | undefined;
+}
+
+export interface MigrateOutcome {
+  /** Every range is done. */
+  finished: boolean;
+  stoppedBecause?: string;
+  /** The first activity failure (the loop stops at it), FailureThresholdExceeded included. */
+  error?: unknown;
+  thresholdExceeded?: boolean;
+}
+
+export function isThresholdExceeded(err: unknown): err is ActivityFailure & { cause: ApplicationFailure } {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === FAILURE_THRESHOLD_EXCEEDED
+  );
+}
+
+export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcome> {
+  const inFlight = new Set<RangeState>();
+  const outcome: MigrateOutcome = { finished: false };
+  const share = () => (loop.ruBudget ? Math.max(loop.ruBudget / loop.concurrency, 1) : undefined);
+
+  async function runRange(range: RangeState, index: number): Promise<void> {
+    const known = range.refail ?? 0;
+    try {
+      const result = await loop.long.migrateRange.executeWithOptions(
+        { summary: `migrate range ${index + 1}/${loop.ranges.length} (${loop.base.direction})` },
+        [
+          {
+            ...loop.base,
+            feedRange: range.feedRange,
+            continuation: range.continuation,
+            ruBudget: share(),
+            maxFailures: Math.max(loop.failureAllowance(), 0) + known,
+          },
+        ]
+      );
+      range.continuation = result.continuation;
+      range.done = result.done;
+      range.refail = undefined;
+      // Documents that failed before, at the threshold, were counted then.
+      const counters = { ...result.counters, failed: Math.max(result.counters.failed - known, 0) };
+      range.counters = add(range.counters, counters);
+      loop.onResult(counters, result.failures, result);
+    } catch (err) {
+      if (isThresholdExceeded(err)) {
+        const [partial, failures] = (err.cause.details ?? []) as [MigrationCounters?, DocumentFailure[]?];
+        if (partial) {
+          // The range re-runs from its last checkpoint: the failed documents are scanned (and fail) again then,
+          // the migrated ones are no longer candidates.
+          const newFailed = Math.max(partial.failed - known, 0);
+          const counted = { ...partial, scanned: partial.scanned - partial.failed, failed: newFailed };
+          range.refail = partial.failed;
+          range.counters = add(range.counters, counted);
+          loop.onResult(counted, failures ?? []);
+        }
+        outcome.thresholdExceeded = true;
+      }
+      outcome.error ??= err;
+    } finally {
+      inFlight.delete(range);
+    }
+  }
+
+  for (;;) {
+    if (!outcome.error && !outcome.stoppedBecause) outcome.stoppedBecause = loop.shouldStop?.();
+    const next = loop.ranges.findIndex((r) => !r.done && !inFlight.has(r));
+    if (outcome.error || outcome.stoppedBecause || next < 0) {
+      if (inFlight.size === 0) break;
+      await condition(() => inFlight.size === 0);
+      continue;
+    }
+    if (inFlight.size >= loop.concurrency) {
+      const before = inFlight.size;
+      await condition(() => inFlight.size < before || loop.shouldStop?.() !== undefined);
+      continue;
+    }
+    const range = loop.ranges[next]!;
+    inFlight.add(range);
+    void runRange(range, next);
+  }
+  outcome.finished = loop.ranges.every((r) => r.done);
+  if (outcome.finished) outcome.stoppedBecause = undefined;
+  return outcome;
+}
+
+export function add(a: MigrationCounters, b: MigrationCounters): MigrationCounters {
+  return {
+    scanned: a.scanned + b.scanned,
+    migrated: a.migrated + b.migrated,
+    skipped: a.skipped + b.skipped,
+    failed: a.failed + b.failed,
+    conflicts: a.conflicts + b.conflicts,
+    ruConsumed: a.ruConsumed + b.ruConsumed,
+  };
+}
