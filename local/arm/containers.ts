@@ -67,7 +67,9 @@ export async function putContainer(ctx: RequestContext): Promise<Reply> {
 
   const operation = ctx.operations.start(containerKey(database, container), state.operationDelayMs, async () => {
     const admin = state.cosmos.admin;
+    // Checked again when the operation runs: the container may have been created meanwhile (e.g. on the data plane).
     const current = await admin.readContainer(database, container);
+    if (current) refuseImmutableChanges(database, current, definition);
     const record = current
       ? await admin.replaceContainer(database, { ...definition, partitionKey: current.partitionKey })
       : await admin.createContainer(database, definition);
