@@ -1,0 +1,379 @@
+/**
+ * migrateRange against the local emulator through the real @azure/cosmos client, run as a Temporal activity
+ * (MockActivityEnvironment: real heartbeats and cancellation). Every assertion is on the documents themselves.
+ */
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { Container } from '@azure/cosmos';
+import { FAILURE_THRESHOLD_EXCEEDED } from '../../common/activities';
+import type { Migration, MigrationDocument } from '../../common/migration';
+import type { RangeCheckpoint } from '../../activities/cosmos/migrate-range';
+import {
+  freshContainer,
+  rangeInput,
+  readAll,
+  runRange,
+  seed,
+  startEngineStack,
+  wholeRange,
+  withoutSystem,
+  type EngineStack,
+} from './support';
+
+let engine: EngineStack;
+
+beforeAll(async () => {
+  engine = await startEngineStack();
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+type Doc = MigrationDocument & {
+  tenantId: string;
+  name?: string;
+  firstName?: string;
+  lastName?: string;
+  schemaVersion?: number;
+};
+
+/** Counts transforms per document id, so a test can prove no document was transformed twice. */
+function splitName(transforms = new Map<string, number>(), extra: Partial<Migration> = {}): Migration {
+  return {
+    id: 'split-name',
+    description: 'split name',
+    database: 'engine',
+    container: 'customers',
+    fromVersion: 1,
+    toVersion: 2,
+    up(doc: Doc) {
+      transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
+      if (typeof doc.name !== 'string') return undefined;
+      const [first, ...rest] = doc.name.split(' ');
+      const next: Doc = { ...doc, firstName: first, lastName: rest.join(' ') };
+      delete next.name;
+      return next;
+    },
+    down(doc: Doc) {
+      const next: Doc = { ...doc, name: [doc.firstName, doc.lastName].filter(Boolean).join(' ') };
+      delete next.firstName;
+      delete next.lastName;
+      delete next.schemaVersion;
+      return next;
+    },
+    ...extra,
+  };
+}
+
+function customers(n: number, from = 0, extra: (i: number) => Record<string, unknown> = () => ({})): Doc[] {
+  return Array.from({ length: n }, (_, k) => {
+    const i = from + k;
+    return {
+      id: `cust-${i}`,
+      tenantId: `t${i % 7}`,
+      name: `First${i} Last${i}`,
+      email: `c${i}@example.com`,
+      ...extra(i),
+    };
+  });
+}
+
+async function setup(docs: Doc[], migration: Migration): Promise<{ container: Container; range: string }> {
+  const container = await freshContainer(engine.deps);
+  await seed(container, docs);
+  engine.use(migration);
+  return { container, range: await wholeRange(container) };
+}
+
+test('migrates documents at fromVersion or without a version, stamps toVersion, leaves other versions untouched', async () => {
+  const docs = [
+    ...customers(250),
+    ...customers(30, 250, () => ({ schemaVersion: 1 })),
+    ...customers(20, 280, () => ({ schemaVersion: 5 })),
+  ];
+  const { container, range } = await setup(docs, splitName());
+  const before = await readAll<Doc>(container);
+
+  const { result, heartbeats } = await runRange(engine.deps, rangeInput(container, 'split-name', range));
+
+  expect(result.done).toBe(true);
+  expect(result.counters).toMatchObject({ scanned: 280, migrated: 280, skipped: 0, failed: 0 });
+  expect(result.counters.ruConsumed).toBeGreaterThan(0);
+  expect(heartbeats.length).toBeGreaterThanOrEqual(3);
+  const after = await readAll<Doc>(container);
+  expect(after.size).toBe(300);
+  for (const doc of docs) {
+    const now = after.get(doc.id)!;
+    if (doc.schemaVersion === 5) {
+      expect(now._etag).toBe(before.get(doc.id)!._etag);
+      expect(withoutSystem(now)).toEqual(withoutSystem(before.get(doc.id)));
+    } else {
+      const [first, last] = doc.name!.split(' ');
+      expect(withoutSystem(now)).toEqual({
+        id: doc.id,
+        tenantId: doc.tenantId,
+        email: doc.email,
+        firstName: first,
+        lastName: last,
+        schemaVersion: 2,
+      });
+    }
+  }
+});
+
+test('a second run changes nothing: no document is migrated again and every _etag stays', async () => {
+  const transforms = new Map<string, number>();
+  const { container, range } = await setup(customers(200), splitName(transforms));
+  await runRange(engine.deps, rangeInput(container, 'split-name', range));
+  const first = await readAll<Doc>(container);
+
+  const { result } = await runRange(engine.deps, rangeInput(container, 'split-name', range));
+
+  expect(result.counters).toMatchObject({ scanned: 0, migrated: 0, skipped: 0, failed: 0, conflicts: 0 });
+  const second = await readAll<Doc>(container);
+  for (const [id, doc] of first) expect(second.get(id)!._etag).toBe(doc._etag);
+  expect([...transforms.values()].every((n) => n === 1)).toBe(true);
+});
+
+test('down restores the original documents exactly (system fields aside)', async () => {
+  const originals = customers(150);
+  const { container, range } = await setup(originals, splitName());
+  const before = await readAll<Doc>(container);
+  await runRange(engine.deps, rangeInput(container, 'split-name', range));
+
+  const { result } = await runRange(engine.deps, rangeInput(container, 'split-name', range, { direction: 'down' }));
+
+  expect(result.counters.migrated).toBe(150);
+  const after = await readAll<Doc>(container);
+  for (const [id, doc] of before) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
+
+test('a concurrent application writer: every one of its writes survives and every document ends migrated', async () => {
+  const originals = customers(1500);
+  const { container, range } = await setup(originals, splitName());
+  // The application: read-modify-write with the document's ETag (as a well-behaved app does), bumping `visits`,
+  // and inserting new customers of the old shape while the migration runs.
+  const visits = new Map<string, number>();
+  const inserted: Doc[] = [];
+  let stop = false;
+  let appWrites = 0;
+  const writeLoop = async (loop: number) => {
+    let seq = 0;
+    while (!stop) {
+      seq += 1;
+      if (seq % 10 === 0) {
+        const [doc] = customers(1, 100_000 + loop * 10_000 + seq);
+        await container.items.create(doc!);
+        inserted.push(doc!);
+        appWrites += 1;
+        continue;
+      }
+      const n = (seq * 7919 + loop * 104_729) % originals.length;
+      const id = `cust-${n}`;
+      const tenantId = `t${n % 7}`;
+      for (;;) {
+        const { resource } = await container.item(id, tenantId).read<Doc & { visits?: number }>();
+        const next = (resource!.visits ?? 0) + 1;
+        try {
+          await container
+            .item(id, tenantId)
+            .replace(
+              { ...resource!, visits: next },
+              { accessCondition: { type: 'IfMatch', condition: resource!._etag as string } }
+            );
+          visits.set(id, next);
+          appWrites += 1;
+          break;
+        } catch (err) {
+          if ((err as { code?: number }).code !== 412) throw err;
+        }
+      }
+    }
+  };
+  const writer = Promise.all([0, 1, 2, 3].map(writeLoop));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+
+  // A budget stretches the run to a few seconds, so the application and the migration really overlap.
+  const { result } = await runRange(
+    engine.deps,
+    rangeInput(container, 'split-name', range, { batchSize: 50, ruBudget: 2500 })
+  );
+  stop = true;
+  await writer;
+  // Inserts that landed after the final pass are migrated by a re-run (a re-run is harmless).
+  const rerun = await runRange(engine.deps, rangeInput(container, 'split-name', range));
+
+  console.log(
+    `concurrent writer: ${appWrites} application writes, ${result.counters.conflicts} conflicts re-read and re-transformed, ` +
+      `${inserted.length} inserts, ${rerun.result.counters.migrated} left for the re-run`
+  );
+  const after = await readAll<Doc & { visits?: number }>(container);
+  expect(after.size).toBe(originals.length + inserted.length);
+  for (const doc of [...originals, ...inserted]) {
+    const now = after.get(doc.id)!;
+    expect(now.schemaVersion).toBe(2);
+    expect(now.name).toBeUndefined();
+    expect(`${now.firstName} ${now.lastName}`).toBe(doc.name);
+    expect(now.visits).toBe(visits.get(doc.id)); // undefined when the writer never touched it
+  }
+  expect(visits.size).toBeGreaterThan(50);
+});
+
+test('a transform that throws: failures recorded with id and message only, and the threshold enforced', async () => {
+  const failOn = (doc: Doc) => Number(doc.id.slice(5)) % 40 === 0; // 5 of 200
+  const migration = splitName(new Map(), {
+    up(doc: Doc) {
+      if (failOn(doc)) throw new Error(`no split rule for customer ${doc.id}`);
+      const next: Doc = { ...doc, firstName: 'x', lastName: 'y' };
+      delete next.name;
+      return next;
+    },
+  });
+  const { container, range } = await setup(customers(200), migration);
+
+  const { result } = await runRange(engine.deps, rangeInput(container, 'split-name', range, { maxFailures: 5 }));
+  expect(result.counters).toMatchObject({ migrated: 195, failed: 5 });
+  expect(result.failures.map((f) => f.id).sort()).toEqual(['cust-0', 'cust-120', 'cust-160', 'cust-40', 'cust-80']);
+  for (const f of result.failures) {
+    expect(f.error).toBe(`up() threw: no split rule for customer ${f.id}`);
+    expect(f.partitionKey).toBe(`t${Number(f.id.slice(5)) % 7}`);
+  }
+  const after = await readAll<Doc>(container);
+  expect(after.get('cust-40')!.name).toBe('First40 Last40'); // left as it was
+
+  // Over the threshold: a non-retryable failure the workflow turns into a pause.
+  const second = await setup(customers(200), migration);
+  const err = await runRange(
+    engine.deps,
+    rangeInput(second.container, 'split-name', second.range, { maxFailures: 2 })
+  ).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  const failure = err as ApplicationFailure;
+  expect(failure.type).toBe(FAILURE_THRESHOLD_EXCEEDED);
+  expect(failure.nonRetryable).toBe(true);
+  expect(failure.message).toMatch(
+    /document\(s\) failed to migrate in engine\/.+, more than maxFailures \(2\); first: cust-0: up\(\) threw/
+  );
+  const [counters, failures] = failure.details as [{ failed: number }, { id: string }[]];
+  expect(counters.failed).toBeGreaterThan(2);
+  expect(failures.length).toBeGreaterThanOrEqual(counters.failed);
+  for (const f of failures) expect(['cust-0', 'cust-40', 'cust-80', 'cust-120', 'cust-160']).toContain(f.id);
+});
+
+test('a transform may not change id or the partition key: rejected with a clear error, documents untouched', async () => {
+  const migration = splitName(new Map(), {
+    up(doc: Doc) {
+      if (doc.id === 'cust-1') return { ...doc, id: 'renamed' };
+      if (doc.id === 'cust-2') return { ...doc, tenantId: 'other-tenant' };
+      if (doc.id === 'cust-3') return [doc] as unknown as Doc;
+      return undefined;
+    },
+  });
+  const { container, range } = await setup(customers(5), migration);
+  const before = await readAll<Doc>(container);
+
+  const { result } = await runRange(engine.deps, rangeInput(container, 'split-name', range, { maxFailures: 10 }));
+
+  const errors = Object.fromEntries(result.failures.map((f) => [f.id, f.error]));
+  expect(errors).toEqual({
+    'cust-1': 'up() changed the id (to "renamed"); a migration may not change id',
+    'cust-2': 'up() changed the partition key /tenantId (from "t2" to "other-tenant"); a migration may not change it',
+    'cust-3': 'up() must return a plain object or undefined, got an array',
+  });
+  expect(result.counters).toMatchObject({ failed: 3, skipped: 2, migrated: 0 });
+  const after = await readAll<Doc>(container);
+  for (const [id, doc] of before) expect(after.get(id)!._etag).toBe(doc._etag);
+});
+
+test('cancelled between pages, then retried from the last heartbeat: no document is transformed twice', async () => {
+  const transforms = new Map<string, number>();
+  const { container, range } = await setup(customers(1200), splitName(transforms));
+  const heartbeats: unknown[] = [];
+
+  const cancelled = await runRange(engine.deps, rangeInput(container, 'split-name', range, { batchSize: 50 }), {
+    heartbeats,
+    onHeartbeat: (_details, env) => {
+      if (heartbeats.length === 4) env.cancel();
+    },
+  }).catch((e: unknown) => e);
+
+  expect(cancelled).toBeInstanceOf(CancelledFailure);
+  const last = heartbeats[heartbeats.length - 1] as RangeCheckpoint;
+  expect(last.phase).toBe('scan');
+  expect(last.continuation).toBeDefined();
+  expect(last.counters.migrated).toBeGreaterThanOrEqual(200);
+  expect(last.counters.migrated).toBeLessThan(1200);
+  // Everything counted as migrated is on the server, and nothing else was transformed.
+  const midway = await readAll<Doc>(container);
+  expect([...midway.values()].filter((d) => d.schemaVersion === 2).length).toBe(last.counters.migrated);
+  expect(transforms.size).toBe(last.counters.migrated);
+
+  const { result } = await runRange(engine.deps, rangeInput(container, 'split-name', range, { batchSize: 50 }), {
+    heartbeatDetails: last,
+  });
+
+  expect(result.done).toBe(true);
+  expect(result.counters.migrated).toBe(1200);
+  expect(result.counters.scanned).toBe(1200);
+  expect(transforms.size).toBe(1200);
+  const twice = [...transforms].filter(([, n]) => n !== 1);
+  expect(twice).toEqual([]);
+  const after = await readAll<Doc>(container);
+  expect([...after.values()].every((d) => d.schemaVersion === 2)).toBe(true);
+});
+
+test('maxPages returns a continuation the next activity resumes from; dryRun writes nothing', async () => {
+  const { container, range } = await setup(customers(300), splitName());
+  const before = await readAll<Doc>(container);
+
+  const dry = await runRange(engine.deps, rangeInput(container, 'split-name', range, { dryRun: true }));
+  expect(dry.result.counters).toMatchObject({ scanned: 300, migrated: 300 });
+  const unchanged = await readAll<Doc>(container);
+  for (const [id, doc] of before) expect(unchanged.get(id)!._etag).toBe(doc._etag);
+
+  const first = await runRange(engine.deps, rangeInput(container, 'split-name', range, { maxPages: 1 }));
+  expect(first.result.done).toBe(false);
+  expect(first.result.continuation).toBeDefined();
+  expect(first.result.counters.migrated).toBe(100);
+
+  const rest = await runRange(
+    engine.deps,
+    rangeInput(container, 'split-name', range, { continuation: first.result.continuation })
+  );
+  expect(rest.result.done).toBe(true);
+  expect(rest.result.counters.migrated).toBe(200);
+  const after = await readAll<Doc>(container);
+  expect([...after.values()].every((d) => d.schemaVersion === 2)).toBe(true);
+});
+
+test('a document the application changes between our read and our write (412) is re-read and re-transformed, never overwritten', async () => {
+  const hot = new Set(['cust-3', 'cust-42', 'cust-77']);
+  let container!: Container;
+  const transforms = new Map<string, number>();
+  const migration = splitName(transforms, {
+    async up(doc: Doc) {
+      transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
+      if (hot.has(doc.id) && transforms.get(doc.id) === 1) {
+        // The application writes the document after the engine read it: the engine's ETag is now stale.
+        const { resource } = await container.item(doc.id, doc.tenantId).read<Doc>();
+        await container.item(doc.id, doc.tenantId).replace({ ...resource!, email: `changed-${doc.id}@example.com` });
+      }
+      const next: Doc = { ...doc, firstName: doc.name!.split(' ')[0], lastName: doc.name!.split(' ')[1] };
+      delete next.name;
+      return next;
+    },
+  });
+  const setupResult = await setup(customers(100), migration);
+  container = setupResult.container;
+
+  const { result } = await runRange(engine.deps, rangeInput(container, 'split-name', setupResult.range));
+
+  expect(result.counters).toMatchObject({ migrated: 100, conflicts: 3, failed: 0 });
+  const after = await readAll<Doc>(container);
+  for (const id of hot) {
+    expect(after.get(id)!.email).toBe(`changed-${id}@example.com`);
+    expect(after.get(id)!.schemaVersion).toBe(2);
+    expect(transforms.get(id)).toBe(2);
+  }
+  expect(after.get('cust-4')!.email).toBe('c4@example.com');
+});

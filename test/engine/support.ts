@@ -1,0 +1,165 @@
+/**
+ * What the engine tests share: a private local stack (emulator + ARM imitation over HTTPS, real SDK clients),
+ * ActivityDeps built on it, a registry of the test's own migration objects, and helpers to seed and read documents.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { MIGRATION_INVALID, type MigrateRangeInput, type MigrateRangeResult } from '../../common/activities';
+import type { Migration } from '../../common/migration';
+import { migrateRange } from '../../activities/cosmos/migrate-range';
+import type { ActivityDeps, LoadedMigration, MigrationRegistry } from '../../activities/deps';
+import { startTestStack, type TestStack } from '../support/stack';
+
+export interface EngineStack {
+  stack: TestStack;
+  deps: ActivityDeps;
+  /** Replaces the migrations the activities see. */
+  use(...migrations: Migration[]): void;
+  close(): Promise<void>;
+}
+
+export function registryOf(migrations: Migration[]): MigrationRegistry {
+  const byId = new Map<string, LoadedMigration>(
+    migrations.map((m) => [m.id, { definition: m, file: `<test>/${m.id}.ts`, checksum: `test-${m.id}` }])
+  );
+  return {
+    dir: '<test>',
+    list: () => [...byId.values()],
+    get(id) {
+      const found = byId.get(id);
+      if (!found) throw ApplicationFailure.nonRetryable(`unknown migration "${id}"`, MIGRATION_INVALID);
+      return found;
+    },
+  };
+}
+
+export async function startEngineStack(options: Parameters<typeof startTestStack>[0] = {}): Promise<EngineStack> {
+  const stack = await startTestStack(options);
+  const deps: ActivityDeps = {
+    cosmos: stack.cosmosClient(),
+    arm: stack.armClient(),
+    account: {
+      subscriptionId: stack.settings.subscriptionId,
+      resourceGroup: stack.settings.resourceGroup,
+      name: stack.settings.account,
+    },
+    registry: registryOf([]),
+    hooks: {},
+    control: { historyContainer: 'migrations-history', leaseContainer: 'migrations-leases' },
+    armPollIntervalMs: stack.settings.armPollIntervalMs ?? 50,
+  };
+  return {
+    stack,
+    deps,
+    use(...migrations) {
+      deps.registry = registryOf(migrations);
+    },
+    close: () => stack.close(),
+  };
+}
+
+let containerSeq = 0;
+
+/** A fresh container (data plane) for one test, partitioned by /tenantId unless told otherwise. */
+export async function freshContainer(
+  deps: ActivityDeps,
+  database = 'engine',
+  partitionKey = '/tenantId'
+): Promise<Container> {
+  const { database: db } = await deps.cosmos.databases.createIfNotExists({ id: database });
+  containerSeq += 1;
+  const { container } = await db.containers.createIfNotExists({
+    id: `c${containerSeq}-${Date.now().toString(36)}`,
+    partitionKey: { paths: [partitionKey] },
+  });
+  return container;
+}
+
+/** Upserts documents with bulk calls of 100 (retrying whole-request 429s). */
+export async function seed(container: Container, docs: Record<string, unknown>[], pkField = 'tenantId'): Promise<void> {
+  for (let i = 0; i < docs.length; i += 100) {
+    const ops: OperationInput[] = docs.slice(i, i + 100).map((d) => ({
+      operationType: BulkOperationType.Upsert,
+      partitionKey: d[pkField] as string,
+      resourceBody: d as never,
+    }));
+    for (;;) {
+      try {
+        const res = await container.items.bulk(ops);
+        const bad = res.filter((r) => r.statusCode >= 300);
+        if (bad.length > 0) throw new Error(`seed: ${bad.length} upserts failed (${bad[0]!.statusCode})`);
+        break;
+      } catch (err) {
+        if ((err as { code?: number }).code === 429) {
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+}
+
+export async function readAll<T = Record<string, unknown>>(
+  container: Container
+): Promise<Map<string, T & { _etag: string }>> {
+  const { resources } = await container.items.readAll<T & { id: string; _etag: string }>().fetchAll();
+  return new Map(resources.map((d) => [d.id, d]));
+}
+
+/** The document without Cosmos's system properties, for comparisons. */
+export function withoutSystem(doc: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!doc) return doc;
+  return Object.fromEntries(
+    Object.entries(doc).filter(([k]) => !['_rid', '_self', '_etag', '_attachments', '_ts'].includes(k))
+  );
+}
+
+/** The single feed range of a container (the emulator has one). */
+export async function wholeRange(container: Container): Promise<string> {
+  const ranges = await container.getFeedRanges();
+  return JSON.stringify({ minInclusive: ranges[0]!.minInclusive, maxExclusive: ranges[0]!.maxExclusive });
+}
+
+export function rangeInput(
+  container: Container,
+  migration: string,
+  feedRange: string,
+  extra: Partial<MigrateRangeInput> = {}
+): MigrateRangeInput {
+  return {
+    database: container.database.id,
+    container: container.id,
+    migration,
+    direction: 'up',
+    feedRange,
+    batchSize: 100,
+    maxFailures: 0,
+    dryRun: false,
+    ...extra,
+  };
+}
+
+/** Runs migrateRange as a Temporal activity would (heartbeats captured), optionally resuming from heartbeat details. */
+export async function runRange(
+  deps: ActivityDeps,
+  input: MigrateRangeInput,
+  options: {
+    heartbeatDetails?: unknown;
+    onHeartbeat?: (details: unknown, env: MockActivityEnvironment) => void;
+    /** Receives every heartbeat, also when the activity throws. */
+    heartbeats?: unknown[];
+  } = {}
+): Promise<{ result: MigrateRangeResult; heartbeats: unknown[] }> {
+  const env = new MockActivityEnvironment(
+    options.heartbeatDetails !== undefined ? { heartbeatDetails: options.heartbeatDetails } : {}
+  );
+  const heartbeats: unknown[] = options.heartbeats ?? [];
+  env.on('heartbeat', (d: unknown) => {
+    heartbeats.push(d);
+    options.onHeartbeat?.(d, env);
+  });
+  const result = await env.run(migrateRange, deps, input);
+  return { result, heartbeats };
+}
