@@ -40,7 +40,10 @@ export async function statusCommand(
   const registry = await ctx.migrations();
   const modules = registry.list();
   const { client } = await ctx.temporal();
-  const [records, running] = await Promise.all([lastHistoryRecords(ctx, modules), listRuns(client, { running: true })]);
+  const [{ records, source }, running] = await Promise.all([
+    lastHistoryRecords(ctx, modules),
+    listRuns(client, { running: true }),
+  ]);
   if (options.json) {
     print(
       JSON.stringify(
@@ -60,7 +63,7 @@ export async function statusCommand(
     );
     return 0;
   }
-  print(`Migrations in ${registry.dir}`);
+  print(`Migrations in ${registry.dir} (from the ${source})`);
   print(
     modules.length === 0
       ? '  (none: create one with `npm run migrate -- new <name>`)'
