@@ -348,15 +348,17 @@ test('maxPages returns a continuation the next activity resumes from; dryRun wri
 
 test('a document the application changes between our read and our write (412) is re-read and re-transformed, never overwritten', async () => {
   const hot = new Set(['cust-3', 'cust-42', 'cust-77']);
-  let container!: Container;
+  const app: { container?: Container } = {};
   const transforms = new Map<string, number>();
   const migration = splitName(transforms, {
     async up(doc: Doc) {
       transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
       if (hot.has(doc.id) && transforms.get(doc.id) === 1) {
         // The application writes the document after the engine read it: the engine's ETag is now stale.
-        const { resource } = await container.item(doc.id, doc.tenantId).read<Doc>();
-        await container.item(doc.id, doc.tenantId).replace({ ...resource!, email: `changed-${doc.id}@example.com` });
+        const { resource } = await app.container!.item(doc.id, doc.tenantId).read<Doc>();
+        await app
+          .container!.item(doc.id, doc.tenantId)
+          .replace({ ...resource!, email: `changed-${doc.id}@example.com` });
       }
       const next: Doc = { ...doc, firstName: doc.name!.split(' ')[0], lastName: doc.name!.split(' ')[1] };
       delete next.name;
@@ -364,7 +366,8 @@ test('a document the application changes between our read and our write (412) is
     },
   });
   const setupResult = await setup(customers(100), migration);
-  container = setupResult.container;
+  const container = setupResult.container;
+  app.container = container;
 
   const { result } = await runRange(engine.deps, rangeInput(container, 'split-name', setupResult.range));
 
