@@ -1,0 +1,206 @@
+/**
+ * The runbook's gates, end to end on the real worker, the local stack and the shared dev server: a run started and
+ * approved with the real `temporal` CLI migrates every document; abort and an approval timeout change nothing; bad
+ * input fails at once naming the field; a second run on the same container is refused.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { RunbookReport } from '../../common/report';
+import { migrationRunbook } from '../../workflows';
+import { abortSignal, statusQuery } from '../../workflows/messages';
+import { Harness, MARKER, customers, splitNameModule, temporalCli, waitForPhase } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await Harness.start();
+}, 180_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const fast = { monitor: { duration: '2s', interval: '1s' }, approval: { timeout: '1m' } };
+
+test('started and approved with the temporal CLI, every document is migrated, verified and recorded', async () => {
+  const docs = customers(30);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  const workflowId = `happy-${randomUUID()}`;
+  await w.worker.runUntil(async () => {
+    const input = { migration: id, ...fast };
+    await temporalCli([
+      'workflow',
+      'start',
+      '--type',
+      'migrationRunbook',
+      '--task-queue',
+      w.taskQueue,
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify(input),
+    ]);
+    const handle = h.client.workflow.getHandle(workflowId);
+    const waiting = await waitForPhase(handle, 'awaiting-approval');
+    expect(waiting.pendingDecision).toMatchObject({ kind: 'approve', signals: ['approve', 'abort'] });
+    expect(waiting.plan?.totalDocuments).toBe(30);
+    // Nothing has been written before the approval.
+    expect(await h.documents(database, container)).toEqual(docs);
+
+    await temporalCli([
+      'workflow',
+      'signal',
+      '--workflow-id',
+      workflowId,
+      '--name',
+      'approve',
+      '--input',
+      '{"by":"alice","comment":"CHG-1"}',
+    ]);
+    const report = (await handle.result()) as RunbookReport;
+    expect(report).toMatchObject({ status: 'completed', approvedBy: 'alice', migrationId: id, database, container });
+    expect(report.counters).toMatchObject({ scanned: 30, migrated: 30, failed: 0 });
+    expect(report.verification?.ok).toBe(true);
+    expect(report.snapshot?.documentCount).toBe(30);
+    expect(report.timeline.map((t) => t.phase)).toEqual(
+      expect.arrayContaining([
+        'preflight',
+        'awaiting-approval',
+        'snapshot',
+        'migrating',
+        'verifying',
+        'monitoring',
+        'completed',
+      ])
+    );
+    expect(report.markdown).toContain(`# Migration ${id} (up): Completed and verified`);
+
+    const after = await h.documents(database, container);
+    expect(after).toEqual(
+      docs.map((d) => {
+        const [first, ...rest] = (d.name as string).split(' ');
+        const { name: _name, ...others } = d;
+        return { ...others, first, last: rest.join(' '), schemaVersion: 2 };
+      })
+    );
+    const status = await handle.query(statusQuery);
+    expect(status.phase).toBe('completed');
+
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get({ name: 'MigrationPhase', type: 'KEYWORD' } as never)).toBe(
+      'completed'
+    );
+
+    // The history holds ids and counts only, never a document's content.
+    const history = await handle.fetchHistory();
+    const json = historyToJSON(history);
+    expect(json).not.toContain(MARKER);
+    saveHistory('happy-path.json', json);
+  });
+});
+
+test('abort before approval ends the run aborted and changes nothing', async () => {
+  const docs = customers(12);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `abort-${randomUUID()}`,
+      args: [{ migration: id, ...fast }],
+    });
+    await waitForPhase(handle, 'awaiting-approval');
+    await handle.signal(abortSignal, { reason: 'change freeze' });
+    const report = await handle.result();
+    expect(report.status).toBe('aborted');
+    expect(report.reason).toContain('change freeze');
+    expect(report.snapshot).toBeUndefined();
+    expect(await h.documents(database, container)).toEqual(docs);
+  });
+});
+
+test('an approval that never comes times out: aborted, nothing changed', async () => {
+  const docs = customers(5);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const report = await h.client.workflow.execute(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `timeout-${randomUUID()}`,
+      args: [{ migration: id, ...fast, approval: { timeout: '2s' } }],
+    });
+    expect(report.status).toBe('aborted');
+    expect(report.reason).toBe('approval timed out after 2s');
+    expect(await h.documents(database, container)).toEqual(docs);
+  });
+});
+
+test('bad input fails the run at once, naming the field', async () => {
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const run = h.client.workflow.execute(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `bad-${randomUUID()}`,
+      args: [{ migration: 'x', batchSize: 0, rollback: 'sometimes' }],
+    });
+    const err = await run.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.message).toContain('batchSize:');
+    expect(cause.message).toContain('rollback:');
+  });
+});
+
+test('a second run on the same container is refused while the first holds it', async () => {
+  const docs = customers(4);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const first = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `first-${randomUUID()}`,
+      args: [{ migration: id, ...fast }],
+    });
+    await waitForPhase(first, 'awaiting-approval');
+    const err = await h.client.workflow
+      .execute(migrationRunbook, {
+        taskQueue: w.taskQueue,
+        workflowId: `second-${randomUUID()}`,
+        args: [{ migration: id, ...fast }],
+      })
+      .catch((e: unknown) => e);
+    const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe('ContainerBusy');
+    expect(cause.message).toMatch(
+      new RegExp(`^container ${database}/${container} is held by workflow ${first.workflowId} until \\d{4}-`)
+    );
+    await first.signal(abortSignal, {});
+    expect((await first.result()).status).toBe('aborted');
+    // Released at the end: a new run may take the container.
+    const third = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `third-${randomUUID()}`,
+      args: [{ migration: id, ...fast }],
+    });
+    await waitForPhase(third, 'awaiting-approval');
+    await third.signal(abortSignal, {});
+    expect((await third.result()).status).toBe('aborted');
+  });
+});
+
+/** Golden histories for the replay test: written when missing (or with UPDATE_HISTORIES=1). */
+export function saveHistory(name: string, json: string): void {
+  const file = path.join(__dirname, '..', 'histories', name);
+  if (!fs.existsSync(file) || process.env.UPDATE_HISTORIES === '1') fs.writeFileSync(file, json);
+}

@@ -1,0 +1,83 @@
+/**
+ * createRunbookWorker: configuration → connections → Worker. Used by `npm run worker`, `npm start` and the tests,
+ * so all of them run the same worker.
+ */
+import fs from 'node:fs';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { createArmClient, createCosmosClient } from '../activities/clients';
+import type { ActivityDeps } from '../activities/deps';
+import { loadRegistry } from '../activities/registry';
+import type { WorkerConfig } from './config';
+
+export interface RunbookWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  deps: ActivityDeps;
+  /** Shuts the worker down (if running), then closes the connection and the Azure clients. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_CONTROL = { historyContainer: 'migrations-history', leaseContainer: 'migrations-leases' };
+
+/** Lets in-flight activities heartbeat their checkpoint before a graceful shutdown cancels them. */
+const SHUTDOWN_GRACE = '10s';
+
+export async function createRunbookWorker(
+  config: WorkerConfig,
+  overrides: Partial<WorkerOptions> & { deps?: Partial<ActivityDeps> } = {}
+): Promise<RunbookWorker> {
+  const { deps: depOverrides, ...workerOverrides } = overrides;
+  const registry = await loadRegistry(config.migrationsDir);
+  const cosmos = createCosmosClient(config.azure);
+  const deps: ActivityDeps = {
+    cosmos,
+    arm: createArmClient(config.azure),
+    account: {
+      subscriptionId: config.azure.subscriptionId,
+      resourceGroup: config.azure.resourceGroup,
+      name: config.azure.account,
+    },
+    registry,
+    hooks: config.hooks,
+    control: DEFAULT_CONTROL,
+    armPollIntervalMs: config.azure.armPollIntervalMs ?? 2000,
+    ...depOverrides,
+  };
+  const { tls, apiKey } = config.temporal;
+  const connection = await NativeConnection.connect({
+    address: config.temporal.address,
+    ...(tls
+      ? { tls: { clientCertPair: { crt: fs.readFileSync(tls.certPath), key: fs.readFileSync(tls.keyPath) } } }
+      : apiKey
+        ? { tls: true }
+        : {}),
+    ...(apiKey ? { apiKey } : {}),
+  });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      // Tests bundle once per file and pass workflowBundle; otherwise the worker bundles at start.
+      ...(workerOverrides.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') }),
+      activities: createActivities(deps),
+      shutdownGraceTime: SHUTDOWN_GRACE,
+      ...workerOverrides,
+    });
+    return {
+      worker,
+      connection,
+      deps,
+      async close() {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await connection.close();
+        cosmos.dispose();
+      },
+    };
+  } catch (err) {
+    await connection.close();
+    cosmos.dispose();
+    throw err;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm run worker`: a runbook worker configured from the environment (and `.local/stack.env` when present).
+ * Bad configuration stops it at once with one line per problem; SIGINT/SIGTERM shut it down gracefully.
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config';
+import { createRunbookWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig();
+  } catch (err) {
+    if (!(err instanceof WorkerConfigError)) throw err;
+    for (const line of err.problems) console.error(line);
+    process.exit(1);
+  }
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const { worker, close } = await createRunbookWorker(config);
+  console.log(
+    `worker listening on task queue ${config.temporal.taskQueue} (${config.temporal.address}, namespace ${config.temporal.namespace}); ` +
+      `migrations from ${config.migrationsDir}${config.hooksFile ? `, hooks from ${config.hooksFile}` : ''}`
+  );
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+  console.log('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
