@@ -163,12 +163,25 @@ async function rememberLiveDatabaseRids(state: AccountState, events: DatabaseEve
   }
 }
 
-/** The container's definition after a Create/Replace, or just before a Delete; without the documents. */
+/**
+ * The container's definition after a Create/Replace, or just before a Delete. Rebuilding it replays the backup log,
+ * so each event's answer is kept (events never change).
+ */
+const definitions = new WeakMap<AccountState, Map<string, Record<string, unknown> | null>>();
+
 function definitionAround(state: AccountState, event: ContainerEvent): Record<string, unknown> | null {
-  const at = event.kind === 'Delete' ? new Date(event.at.getTime() - 1) : event.at;
-  try {
-    return state.cosmos.backup.containerAt(event.database, event.container, at).definition;
-  } catch {
-    return null;
+  const cache = definitions.get(state) ?? new Map<string, Record<string, unknown> | null>();
+  definitions.set(state, cache);
+  const key = JSON.stringify([event.database, event.container, event.kind, event.at.getTime()]);
+  if (!cache.has(key)) {
+    const at = event.kind === 'Delete' ? new Date(event.at.getTime() - 1) : event.at;
+    let definition: Record<string, unknown> | null = null;
+    try {
+      definition = state.cosmos.backup.containerAt(event.database, event.container, at).definition;
+    } catch {
+      definition = null;
+    }
+    cache.set(key, definition);
   }
+  return cache.get(key) ?? null;
 }

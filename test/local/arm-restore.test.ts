@@ -71,14 +71,18 @@ async function deleteContainer(id: string): Promise<void> {
   await arm.sqlResources.beginDeleteSqlContainerAndWait(rg, account, DB, id, POLL);
 }
 
-function restore(id: string, at: Date, source = restoreSource) {
+function restore(id: string, at: Date, source = restoreSource, restoreWithTtlDisabled?: boolean) {
   return arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
     rg,
     account,
     DB,
     id,
     {
-      resource: { id, createMode: 'Restore', restoreParameters: { restoreSource: source, restoreTimestampInUtc: at } },
+      resource: {
+        id,
+        createMode: 'Restore',
+        restoreParameters: { restoreSource: source, restoreTimestampInUtc: at, restoreWithTtlDisabled },
+      },
       options: {},
     },
     POLL
@@ -127,6 +131,7 @@ test('restore at T brings back exactly the data of T', async () => {
   expect(back.find((doc) => doc.id === 'o5')).toMatchObject({ status: 'new', lines: [{ sku: 's5', qty: 5 }] });
 
   // The GET shows the restore, and the throughput the container had at T.
+  expect(restored.resource?.defaultTtl).toBe(-1);
   const got = await arm.sqlResources.getSqlContainer(rg, account, DB, 'orders');
   // instanceId is not in the SDK's model; real responses carry it and the SDK passes it through.
   const instanceOf = (parameters: unknown) => (parameters as { instanceId?: string } | undefined)?.instanceId;
@@ -245,4 +250,20 @@ test('restorable containers list Create and Delete events at their real times', 
   };
   expect(await resourcesAt(afterCreate)).toContain('audited');
   expect(await resourcesAt(afterDelete)).not.toContain('audited');
+});
+
+test('restoreWithTtlDisabled restores the container without its TTL', async () => {
+  await createContainer('expiring');
+  await stack.cosmosClient().database(DB).container('expiring').items.create({ id: 'e1', pk: 'p' });
+  await sleep(20);
+  const existed = new Date();
+  await sleep(20);
+  await deleteContainer('expiring');
+
+  const restored = await restore('expiring', existed, restoreSource, true);
+  expect(restored.resource?.defaultTtl).toBeUndefined();
+  expect(restored.resource?.restoreParameters?.restoreWithTtlDisabled).toBe(true);
+  const { resource } = await stack.cosmosClient().database(DB).container('expiring').read();
+  expect(resource?.defaultTtl).toBeUndefined();
+  expect((await allDocuments('expiring')).map((doc) => doc.id)).toEqual(['e1']);
 });
