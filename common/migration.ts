@@ -55,11 +55,13 @@ export interface Migration {
   versionField?: string;
   fromVersion?: number | string;
   toVersion?: number | string;
+  // Method signatures (not function-typed properties) so a module may type its parameter more narrowly,
+  // e.g. `up(doc: Customer)`: the engine only ever passes the documents the version rule selects.
   /** Returns the new document, or `undefined` to leave the document as it is. Must not change `id` or the partition key. */
-  up?: Transform;
-  down?: Transform;
+  up?(doc: MigrationDocument): ReturnType<Transform>;
+  down?(doc: MigrationDocument): ReturnType<Transform>;
   /** Checks a migrated document: `true`, or a message saying what is wrong. */
-  verify?: (doc: MigrationDocument) => true | string | Promise<true | string>;
+  verify?(doc: MigrationDocument): true | string | Promise<true | string>;
   relationships?: Relationship[];
 }
 

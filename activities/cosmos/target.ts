@@ -64,7 +64,8 @@ export function resolveTarget(registry: MigrationRegistry, input: TargetInput): 
     versionField,
     direction: input.direction,
     rule,
-    transform: input.direction === 'up' ? definition.up : definition.down,
+    // bound: a module may call its own helpers through `this`
+    transform: (input.direction === 'up' ? definition.up : definition.down)?.bind(definition),
     steps,
   };
 }

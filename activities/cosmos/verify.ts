@@ -164,7 +164,7 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
       for (const doc of sample) {
         let verdict: true | string;
         try {
-          verdict = await verify(structuredClone(doc));
+          verdict = await verify.call(target.definition, structuredClone(doc));
         } catch (err) {
           verdict = `verify() threw: ${errorMessage(err)}`;
         }

@@ -160,6 +160,6 @@ export async function runRange(
     heartbeats.push(d);
     options.onHeartbeat?.(d, env);
   });
-  const result = await env.run(migrateRange, deps, input);
+  const result = (await env.run(migrateRange, deps, input)) as MigrateRangeResult;
   return { result, heartbeats };
 }
