@@ -3,9 +3,11 @@
  * Test files reach it through TEMPORAL_ADDRESS (see test/support/temporal.ts). A missing CLI fails the run with the
  * command that fixes it; nothing is skipped and nothing is downloaded.
  */
+import fs from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNBOOK_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { findTemporalCli } from '../../local/temporal-cli';
+import { freePort } from '../../local/temporal-server';
 
 const ATTEMPTS = 3;
 
@@ -25,9 +27,11 @@ export default async function globalSetup(): Promise<void> {
   // Core gives the server 5 s to answer; on a busy 2-core machine that can be too short, so try again.
   let lastError: unknown;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const port = await freePort();
     try {
       const env = await TestWorkflowEnvironment.createLocal({
         server: {
+          port,
           executable: { type: 'existing-path', path: cli },
           searchAttributes: [...RUNBOOK_SEARCH_ATTRIBUTES],
           log: { format: 'pretty', level: 'error' },
@@ -41,8 +45,24 @@ export default async function globalSetup(): Promise<void> {
       return;
     } catch (err) {
       lastError = err;
+      killServerOnPort(cli, port);
       process.stderr.write(`Temporal dev server did not start (attempt ${attempt}/${ATTEMPTS}): ${String(err)}\n`);
     }
   }
   throw new Error(`The Temporal dev server (${cli}) did not start after ${ATTEMPTS} attempts: ${String(lastError)}`);
+}
+
+/** A server that missed core's deadline may still be starting: kill it (found by our binary and port) before retrying. */
+function killServerOnPort(cli: string, port: number): void {
+  const pids = fs.existsSync('/proc') ? fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)) : [];
+  for (const pid of pids) {
+    try {
+      const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args[0] === cli && args.includes('start-dev') && args[args.indexOf('--port') + 1] === String(port)) {
+        process.kill(Number(pid), 'SIGKILL');
+      }
+    } catch {
+      // The process ended meanwhile, or there is no /proc.
+    }
+  }
 }
