@@ -44,7 +44,8 @@ const containerKey = (db: string, coll: string) => `${db}\u0000${coll}`;
 export function partitionKeyOf(definition: Record<string, unknown> | undefined, doc: Record<string, unknown>): unknown {
   const paths = ((definition?.partitionKey as { paths?: string[] } | undefined)?.paths ?? []) as string[];
   const first = paths[0];
-  if (!first || first === '/_partitionKey') return normalisePk(doc.id);
+  // No path: the SDK sends "none" ([{}]) for such containers, so deletes arrive with null; key upserts the same way.
+  if (!first) return null;
   let value: unknown = doc;
   for (const part of first.slice(1).split('/')) {
     value = value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined;

@@ -117,6 +117,8 @@ describe('backup log', () => {
     const before = await readAll(container);
     const T = await instant();
     await emulator.stop();
+    // A crash in the middle of an append leaves a torn line that was never acknowledged: it must not matter.
+    fs.appendFileSync(path.join(dataDir, LOG_FILE), '{"t":1,"type":"document","op":"Ups');
     emulator = await startTestEmulator({ dataDir, ruModel: false });
     container = emulator.client.database('shop').container('orders');
 
