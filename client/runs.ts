@@ -35,7 +35,14 @@ export function currentUser(): string {
 
 export async function startRun(
   client: Client,
-  options: { taskQueue: string; account: string; target: Target; input: RunbookInput; plan?: boolean }
+  options: {
+    taskQueue: string;
+    account: string;
+    target: Target;
+    /** `tuning`: the workflow's hidden knobs (workflows/tuning.ts), for the demo and tests only. */
+    input: RunbookInput & { tuning?: Record<string, unknown> };
+    plan?: boolean;
+  }
 ): Promise<WorkflowHandle> {
   const { target, input } = options;
   const workflowId = runbookWorkflowId(options.account, target.database, target.container, options.plan);
