@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import https from 'node:https';
+import tls from 'node:tls';
 import { CosmosClient } from '@azure/cosmos';
 import { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import { DefaultAzureCredential } from '@azure/identity';
@@ -43,7 +44,7 @@ export function createCosmosClient(settings: AzureSettings): CosmosClient {
 }
 
 function defaultCas(): string[] {
-  return [...require('node:tls').rootCertificates];
+  return [...tls.rootCertificates];
 }
 
 class StaticTokenCredential implements TokenCredential {

@@ -4,6 +4,7 @@
  * self-signed, valid for 127.0.0.1 and localhost, kept in the stack's data folder and trusted by clients through
  * NODE_EXTRA_CA_CERTS (or an explicit `ca`).
  */
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import selfsigned from 'selfsigned';
@@ -23,7 +24,6 @@ export function ensureCertificate(dir: string): StackCertificate {
   const keyPath = path.join(dir, 'stack-key.pem');
   if (fs.existsSync(certPath) && fs.existsSync(keyPath)) {
     const cert = fs.readFileSync(certPath, 'utf8');
-    const { X509Certificate } = require('node:crypto') as typeof import('node:crypto');
     const expires = new Date(new X509Certificate(cert).validTo).getTime();
     if (expires - Date.now() > 7 * 24 * 3600_000) {
       return { cert, key: fs.readFileSync(keyPath, 'utf8'), certPath };
