@@ -58,6 +58,7 @@ export async function seedDemoCustomers(container: Container, n: number, tenants
         resourceBody: { ...doc },
       });
     }
+    let throttled = 0;
     for (;;) {
       try {
         const results = await container.items.bulk(operations);
@@ -67,11 +68,11 @@ export async function seedDemoCustomers(container: Container, n: number, tenants
         written += results.length;
         break;
       } catch (err) {
-        // A whole bulk request throttled (the RU model): wait and send it again.
-        if ((err as { code?: number }).code === 429) {
-          await new Promise((resolve) =>
-            setTimeout(resolve, Number((err as { retryAfterInMs?: number }).retryAfterInMs ?? 100))
-          );
+        // A whole bulk request throttled (the RU model): items.bulk rethrows it as a plain Error, so the message
+        // is the only sign. Back off and send it again.
+        if (/Request rate is large/.test((err as Error).message)) {
+          throttled += 1;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** throttled)));
           continue;
         }
         throw err;

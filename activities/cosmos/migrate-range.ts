@@ -26,7 +26,7 @@ import {
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
-import { activityContext, retryAfterMs, statusOf } from './requests';
+import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
 import { AdaptiveConcurrency, RuBudget, sleep } from './ru-budget';
 import { resolveTarget } from './target';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
@@ -266,6 +266,7 @@ class RangeMigration {
   /** Writes ≤ 100 documents with one bulk call, then deals with each operation's outcome until none is left. */
   private async write(items: Work[], counters: MigrationCounters): Promise<void> {
     let todo = items;
+    let throttledInARow = 0;
     while (todo.length > 0) {
       await this.budget.wait();
       const operations: OperationInput[] = todo.map((w) => ({
@@ -278,11 +279,13 @@ class RangeMigration {
       let responses;
       try {
         responses = await this.concurrency.run(() => this.container.items.bulk(operations, { continueOnError: true }));
+        throttledInARow = 0;
       } catch (err) {
-        // The SDK does not retry a 429 on a whole bulk request: wait as told, slow down, try again.
-        if (statusOf(err) === 429) {
+        // The SDK does not retry a 429 on a whole bulk request: wait, slow down, try again.
+        if (isThrottled(err)) {
+          throttledInARow += 1;
           this.concurrency.onThrottled();
-          await sleep(retryAfterMs(err));
+          await sleep(throttleDelayMs(err, throttledInARow));
           continue;
         }
         throw err;

@@ -32,3 +32,19 @@ export function chargeOf(headers: Record<string, unknown> | undefined): number {
   const value = Number(headers?.['x-ms-request-charge'] ?? 0);
   return Number.isFinite(value) ? value : 0;
 }
+
+/**
+ * A 429. items.bulk rethrows a throttled request as a plain Error("Bulk request errored with: Request rate is
+ * large...") without status or retry-after, so the message is the only sign of it.
+ */
+export function isThrottled(err: unknown): boolean {
+  if (statusOf(err) === 429) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /Request rate is large|\b429\b/.test(message);
+}
+
+/** The wait after the n-th throttle in a row: the retry-after when known, else 100 ms doubling up to 5 s. */
+export function throttleDelayMs(err: unknown, consecutive: number): number {
+  if (statusOf(err) === 429) return retryAfterMs(err);
+  return Math.min(5000, 100 * 2 ** Math.max(0, consecutive - 1));
+}

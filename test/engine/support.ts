@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { MIGRATION_INVALID, type MigrateRangeInput, type MigrateRangeResult } from '../../common/activities';
 import type { Migration } from '../../common/migration';
 import { migrateRange } from '../../activities/cosmos/migrate-range';
+import { isThrottled } from '../../activities/cosmos/requests';
 import type { ActivityDeps, LoadedMigration, MigrationRegistry } from '../../activities/deps';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -91,7 +92,7 @@ export async function seed(container: Container, docs: Record<string, unknown>[]
         if (bad.length > 0) throw new Error(`seed: ${bad.length} upserts failed (${bad[0]!.statusCode})`);
         break;
       } catch (err) {
-        if ((err as { code?: number }).code === 429) {
+        if (isThrottled(err)) {
           await new Promise((r) => setTimeout(r, 100));
           continue;
         }
