@@ -1,41 +1,49 @@
 /** Questions about the past answered from the emulator's backup log (continuous backup). */
-import type { BackupLog, ContainerEvent } from '../cosmos/types';
+import type { BackupLog } from '../cosmos/types';
 
-function eventsOf(backup: BackupLog, database: string, container: string): ContainerEvent[] {
-  return backup
-    .containerEvents()
-    .filter((event) => event.database === database && event.container === container)
-    .sort((a, b) => a.at.getTime() - b.at.getTime());
+type TimelineEntry =
+  | { at: number; database: string; container?: undefined; kind: 'Create' | 'Delete' }
+  | { at: number; database: string; container: string; kind: 'Create' | 'Replace' | 'Delete' };
+
+/** Database and container events in time order; at equal times databases first (a database precedes its containers). */
+function timeline(backup: BackupLog): TimelineEntry[] {
+  const entries: TimelineEntry[] = [
+    ...backup.databaseEvents().map((e) => ({ at: e.at.getTime(), database: e.database, kind: e.kind })),
+    ...backup
+      .containerEvents()
+      .map((e) => ({ at: e.at.getTime(), database: e.database, container: e.container, kind: e.kind })),
+  ];
+  return entries.sort((a, b) => a.at - b.at || Number(a.container !== undefined) - Number(b.container !== undefined));
 }
 
-/** Whether the container existed at `at`: its last event up to then is a Create or Replace. */
-export function containerExistedAt(backup: BackupLog, database: string, container: string, at: Date): boolean {
-  const last = eventsOf(backup, database, container)
-    .filter((event) => event.at <= at)
-    .pop();
-  return last !== undefined && last.kind !== 'Delete';
-}
-
-/** Databases alive at `at`, each with the containers alive then (sorted by name). */
+/**
+ * Databases alive at `at`, each with the containers alive then (sorted by name). Deleting a database deletes its
+ * containers, whether or not the log holds a Delete event for each.
+ */
 export function resourcesAt(backup: BackupLog, at: Date): Map<string, string[]> {
-  const databases = new Map<string, boolean>();
-  for (const event of [...backup.databaseEvents()].sort((a, b) => a.at.getTime() - b.at.getTime())) {
-    if (event.at <= at) databases.set(event.database, event.kind === 'Create');
+  const alive = new Map<string, Set<string>>();
+  for (const entry of timeline(backup)) {
+    if (entry.at > at.getTime()) break;
+    if (entry.container === undefined) {
+      if (entry.kind === 'Create') alive.set(entry.database, alive.get(entry.database) ?? new Set());
+      else alive.delete(entry.database);
+      continue;
+    }
+    const containers = alive.get(entry.database);
+    if (!containers) continue;
+    if (entry.kind === 'Delete') containers.delete(entry.container);
+    else containers.add(entry.container);
   }
-  const containers = new Map<string, boolean>();
-  for (const event of [...backup.containerEvents()].sort((a, b) => a.at.getTime() - b.at.getTime())) {
-    if (event.at <= at) containers.set(JSON.stringify([event.database, event.container]), event.kind !== 'Delete');
-  }
-  const result = new Map<string, string[]>();
-  for (const [database, alive] of [...databases].sort(([a], [b]) => a.localeCompare(b))) {
-    if (alive) result.set(database, []);
-  }
-  for (const [key, alive] of containers) {
-    const [database, container] = JSON.parse(key) as [string, string];
-    if (alive) result.get(database)?.push(container);
-  }
-  for (const names of result.values()) names.sort();
-  return result;
+  return new Map(
+    [...alive]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([database, containers]) => [database, [...containers].sort()])
+  );
+}
+
+/** Whether the container existed at `at`. */
+export function containerExistedAt(backup: BackupLog, database: string, container: string, at: Date): boolean {
+  return resourcesAt(backup, at).get(database)?.includes(container) ?? false;
 }
 
 /** Names of the databases alive now, per the log (the emulator's admin interface has no database list). */

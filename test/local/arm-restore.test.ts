@@ -267,3 +267,77 @@ test('restoreWithTtlDisabled restores the container without its TTL', async () =
   expect(resource?.defaultTtl).toBeUndefined();
   expect((await allDocuments('expiring')).map((doc) => doc.id)).toEqual(['e1']);
 });
+
+test('a deleted database takes its containers with it; after recreating it, a container can be restored', async () => {
+  await arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
+    rg,
+    account,
+    'scratch',
+    { resource: { id: 'scratch' } },
+    POLL
+  );
+  await arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
+    rg,
+    account,
+    'scratch',
+    'notes',
+    { resource: { id: 'notes', partitionKey: PK }, options: {} },
+    POLL
+  );
+  await stack.cosmosClient().database('scratch').container('notes').items.create({ id: 'n1', pk: 'p', text: 'keep' });
+  await sleep(20);
+  const existed = new Date();
+  await sleep(20);
+  await arm.sqlResources.beginDeleteSqlDatabaseAndWait(rg, account, 'scratch', POLL);
+  const afterDelete = new Date();
+
+  const resourcesAt = async (at: Date) => {
+    const found: Record<string, string[]> = {};
+    for await (const entry of arm.restorableSqlResources.list('westus', instanceId, {
+      restoreTimestampInUtc: at.toISOString(),
+    })) {
+      found[entry.databaseName ?? ''] = entry.collectionNames ?? [];
+    }
+    return found;
+  };
+  expect((await resourcesAt(existed)).scratch).toEqual(['notes']);
+  expect((await resourcesAt(afterDelete)).scratch).toBeUndefined();
+
+  // The parent must exist for an in-account container restore.
+  const noParent = await rejection(
+    arm.sqlResources.beginCreateUpdateSqlContainerAndWait(rg, account, 'scratch', 'notes', {
+      resource: {
+        id: 'notes',
+        createMode: 'Restore',
+        restoreParameters: { restoreSource, restoreTimestampInUtc: existed },
+      },
+    })
+  );
+  expect(noParent.statusCode).toBe(404);
+
+  await arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
+    rg,
+    account,
+    'scratch',
+    { resource: { id: 'scratch' } },
+    POLL
+  );
+  expect((await resourcesAt(new Date())).scratch).toEqual([]);
+  await arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
+    rg,
+    account,
+    'scratch',
+    'notes',
+    {
+      resource: {
+        id: 'notes',
+        createMode: 'Restore',
+        restoreParameters: { restoreSource, restoreTimestampInUtc: existed },
+      },
+      options: {},
+    },
+    POLL
+  );
+  const { resources } = await stack.cosmosClient().database('scratch').container('notes').items.readAll().fetchAll();
+  expect(comparable(resources)).toEqual([{ id: 'n1', pk: 'p', text: 'keep' }]);
+});
