@@ -130,6 +130,16 @@ async function up(dir: string, options: UpOptions): Promise<number> {
   fs.closeSync(logFd);
   fs.writeFileSync(pidFilePath(dir), `${daemon.pid}\n`);
 
+  // Ctrl-C while waiting: take the half-started stack down with us rather than leave it running unseen.
+  const interrupted = () =>
+    void stopGroup(daemon.pid!).finally(() => {
+      removeRunFiles(dir);
+      console.error('stack: interrupted; stopped the stack that was starting');
+      process.exit(130);
+    });
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+
   const outcome = await new Promise<DaemonMessage>((resolve) => {
     const timer = setTimeout(
       () => resolve({ type: 'error', message: `the stack did not come up within ${options.timeout} s` }),
@@ -145,6 +155,8 @@ async function up(dir: string, options: UpOptions): Promise<number> {
     });
   });
 
+  process.off('SIGINT', interrupted);
+  process.off('SIGTERM', interrupted);
   if (outcome.type === 'error') {
     await stopGroup(daemon.pid!);
     removeRunFiles(dir);
@@ -207,6 +219,10 @@ async function down(dir: string): Promise<number> {
 async function status(dir: string): Promise<number> {
   const pid = runningPid(dir);
   const env = readStackEnv(dir);
+  if (pid && !env) {
+    console.log(`The local stack is starting (pid ${pid}, ${dir}); see ${daemonLogPath(dir)}`);
+    return 1;
+  }
   if (!pid || !env) {
     console.log(`The local stack is down (${dir}). Start it with: npm run stack -- up`);
     return 1;
