@@ -19,9 +19,13 @@ import { findRestoreSource, getAccount } from './backup';
 
 type RestoreDeps = Pick<ActivityDeps, 'arm' | 'cosmos' | 'account' | 'armPollIntervalMs'>;
 
-/** Resource fields that are the server's bookkeeping, not the container's definition. */
+/** Resource fields that are the server's bookkeeping, not the container's definition (the SDK maps `_rid` to `rid`). */
 const NOT_DEFINITION = new Set([
   'id',
+  'rid',
+  'ts',
+  'etag',
+  'self',
   'restoreParameters',
   'createMode',
   'statistics',

@@ -3,15 +3,13 @@
  * approved with the real `temporal` CLI migrates every document; abort and an approval timeout change nothing; bad
  * input fails at once naming the field; a second run on the same container is refused.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { RunbookReport } from '../../common/report';
 import { migrationRunbook } from '../../workflows';
 import { abortSignal, statusQuery } from '../../workflows/messages';
-import { Harness, MARKER, customers, splitNameModule, temporalCli, waitForPhase } from './harness';
+import { Harness, MARKER, customers, saveHistory, splitNameModule, temporalCli, waitForPhase } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -198,9 +196,3 @@ test('a second run on the same container is refused while the first holds it', a
     expect((await third.result()).status).toBe('aborted');
   });
 });
-
-/** Golden histories for the replay test: written when missing (or with UPDATE_HISTORIES=1). */
-export function saveHistory(name: string, json: string): void {
-  const file = path.join(__dirname, '..', 'histories', name);
-  if (!fs.existsSync(file) || process.env.UPDATE_HISTORIES === '1') fs.writeFileSync(file, json);
-}

@@ -200,3 +200,9 @@ export async function temporalCli(args: string[]): Promise<string> {
   });
   return stdout;
 }
+
+/** Golden histories for the replay test: written when missing (or with UPDATE_HISTORIES=1). */
+export function saveHistory(name: string, json: string): void {
+  const file = path.join(__dirname, '..', 'histories', name);
+  if (!fs.existsSync(file) || process.env.UPDATE_HISTORIES === '1') fs.writeFileSync(file, json);
+}

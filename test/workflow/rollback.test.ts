@@ -1,0 +1,111 @@
+/**
+ * Rollbacks, end to end: a failed verification rolls back by point-in-time restore (through the ARM imitation) and
+ * the data equals the pre-migration data; a `rollback` signal during monitoring rolls back by `down`; a failing
+ * health check rolls back, running the stop-app/start-app hooks.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { migrationRunbook } from '../../workflows';
+import { approveSignal, rollbackSignal } from '../../workflows/messages';
+import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await Harness.start();
+}, 180_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+test('a failed verification rolls back by restore to T0: the data is exactly the pre-migration data', async () => {
+  const docs = customers(25);
+  const { database, container } = await h.seed(docs);
+  const before = await h.documents(database, container);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  // No down(): auto rollback is a restore. verify() rejects one document, so verification fails after migrating.
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database, { down: false, verify: `if (doc.id === 'c-0007') return 'first name looks wrong';` })
+  );
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `restore-${randomUUID()}`,
+      args: [{ migration: id, approval: { required: false }, monitor: { duration: '2s', interval: '1s' } }],
+    });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.counters.migrated).toBe(25);
+    expect(report.verification?.ok).toBe(false);
+    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true, problems: [] });
+    expect(report.reason).toContain('verification failed');
+    expect(report.timeline.map((t) => t.phase)).toEqual(
+      expect.arrayContaining(['verifying', 'rolling-back', 'rolled-back'])
+    );
+    expect(await h.documents(database, container)).toEqual(before);
+
+    const history = historyToJSON(await h.client.workflow.getHandle(report.workflowId).fetchHistory());
+    expect(history).not.toContain(MARKER);
+    saveHistory('rollback-restore.json', history);
+    const child = historyToJSON(await h.client.workflow.getHandle(`${report.workflowId}/rollback-1`).fetchHistory());
+    expect(child).not.toContain(MARKER);
+    expect(child).toContain('restore');
+  });
+});
+
+test('a rollback signal during monitoring rolls back by down', async () => {
+  const docs = customers(20);
+  const { database, container } = await h.seed(docs);
+  const before = await h.documents(database, container);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `down-${randomUUID()}`,
+      args: [{ migration: id, approval: { timeout: '1m' }, monitor: { duration: '1m', interval: '1s' } }],
+    });
+    await waitForPhase(handle, 'awaiting-approval');
+    await handle.signal(approveSignal, { by: 'bob' });
+    await waitForPhase(handle, 'monitoring');
+    expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
+    await handle.signal(rollbackSignal, { reason: 'error rate up' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'down', ok: true, reason: 'error rate up' });
+    expect(await h.documents(database, container)).toEqual(before);
+  });
+});
+
+test('a failing health check rolls back, stopping and restarting the application through the hooks', async () => {
+  const docs = customers(10);
+  const { database, container } = await h.seed(docs);
+  const before = await h.documents(database, container);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const log = path.join(h.migrationsDir, `hooks-${id}.log`);
+  const w = await h.worker({
+    stopApp: { command: `echo "stop $MIGRATION_ID" >> ${log}` },
+    startApp: { command: `echo "start $MIGRATION_ID" >> ${log}` },
+    healthChecks: [
+      { name: 'always-ok', command: 'true' },
+      { name: 'api-errors', command: 'echo "5xx rate 12%" >&2; exit 2' },
+    ],
+  });
+  await w.worker.runUntil(async () => {
+    const report = await h.client.workflow.execute(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `health-${randomUUID()}`,
+      args: [{ migration: id, approval: { required: false }, monitor: { duration: '30s', interval: '1s' } }],
+    });
+    expect(report.status).toBe('rolled-back');
+    expect(report.reason).toBe('health check failed: api-errors (exit code 2: 5xx rate 12%)');
+    expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
+    expect(fs.readFileSync(log, 'utf8')).toBe(`stop ${id}\nstart ${id}\n`);
+    expect(await h.documents(database, container)).toEqual(before);
+  });
+});
