@@ -27,7 +27,7 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
-import { AdaptiveConcurrency, RuBudget, sleep } from './ru-budget';
+import { AdaptiveConcurrency, ChargeEstimate, RuBudget, sleep } from './ru-budget';
 import { resolveTarget } from './target';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
 import { candidateQuery, isCandidate, type VersionRule } from './versions';
@@ -71,6 +71,9 @@ type StopReason = 'exhausted' | 'maxPages' | 'cancelled';
 
 class RangeMigration {
   private readonly budget: RuBudget;
+  /** What a page query and a replace cost, learned from the responses (first guesses: 10 RU each). */
+  private readonly queryCharge = new ChargeEstimate(10);
+  private readonly writeCharge = new ChargeEstimate(10);
   private readonly concurrency = new AdaptiveConcurrency(4, 8);
   /** Documents skipped or failed in this attempt, so the final pass does not transform them again and again. */
   private readonly settled = new Set<string>();
@@ -204,22 +207,30 @@ class RangeMigration {
   }
 
   private async fetchPage(continuation: string | undefined): Promise<Page & { counters: MigrationCounters }> {
-    await this.budget.wait();
     const counters = zeroCounters();
+    const estimate = this.queryCharge.get();
+    await this.budget.acquire(estimate);
     const iterator = this.container.items.query<MigrationDocument>(candidateQuery(this.rule), {
       ...this.queryOptions,
       maxItemCount: this.input.batchSize,
       ...(continuation ? { continuationToken: continuation } : {}),
     });
-    const response = await iterator.fetchNext();
-    this.spend(counters, response.requestCharge);
+    let response;
+    try {
+      response = await iterator.fetchNext();
+    } catch (err) {
+      this.budget.settle(estimate, 0);
+      throw err;
+    }
+    this.queryCharge.observe(response.requestCharge);
+    this.spend(counters, estimate, response.requestCharge);
     return { docs: response.resources ?? [], continuation: response.continuationToken || undefined, counters };
   }
 
-  private spend(counters: MigrationCounters, ru: number): void {
+  private spend(counters: MigrationCounters, estimate: number, ru: number): void {
     const charge = Number.isFinite(ru) ? ru : 0;
     counters.ruConsumed += charge;
-    this.budget.spend(charge);
+    this.budget.settle(estimate, charge);
   }
 
   private async processPage(docs: MigrationDocument[], counters: MigrationCounters): Promise<void> {
@@ -268,7 +279,6 @@ class RangeMigration {
     let todo = items;
     let throttledInARow = 0;
     while (todo.length > 0) {
-      await this.budget.wait();
       const operations: OperationInput[] = todo.map((w) => ({
         operationType: BulkOperationType.Replace,
         id: w.doc.id,
@@ -276,11 +286,16 @@ class RangeMigration {
         ifMatch: w.original._etag as string,
         resourceBody: w.doc as unknown as JSONObject,
       }));
+      const estimate = this.writeCharge.get() * operations.length;
       let responses;
       try {
-        responses = await this.concurrency.run(() => this.container.items.bulk(operations, { continueOnError: true }));
+        responses = await this.concurrency.run(async () => {
+          await this.budget.acquire(estimate);
+          return this.container.items.bulk(operations, { continueOnError: true });
+        });
         throttledInARow = 0;
       } catch (err) {
+        this.budget.settle(estimate, 0);
         // The SDK does not retry a 429 on a whole bulk request: wait, slow down, try again.
         if (isThrottled(err)) {
           throttledInARow += 1;
@@ -290,12 +305,15 @@ class RangeMigration {
         }
         throw err;
       }
+      const charge = responses.reduce((sum, r) => sum + (r?.requestCharge ?? 0), 0);
+      const written = responses.filter((r) => r && r.statusCode >= 200 && r.statusCode < 300).length;
+      if (written > 0) this.writeCharge.observe(charge / responses.length);
+      this.spend(counters, estimate, charge);
       const again: Work[] = [];
       let throttled = false;
       for (let i = 0; i < todo.length; i += 1) {
         const w = todo[i]!;
         const r = responses[i];
-        this.spend(counters, r?.requestCharge ?? 0);
         const status = r?.statusCode ?? 0;
         if (status >= 200 && status < 300) {
           counters.migrated += 1;
@@ -333,15 +351,16 @@ class RangeMigration {
       );
       return undefined;
     }
-    await this.budget.wait();
+    await this.budget.acquire(1);
     let fresh: MigrationDocument | undefined;
     try {
       const read = await this.container
         .item(w.original.id, partitionKeyOf(w.original, this.pkPaths))
         .read<MigrationDocument>();
-      this.spend(counters, read.requestCharge);
+      this.spend(counters, 1, read.requestCharge);
       fresh = read.resource;
     } catch (err) {
+      this.budget.settle(1, 0);
       if (statusOf(err) !== 404) throw err;
     }
     if (!fresh) {

@@ -1,10 +1,12 @@
 /**
  * Keeping a migration inside its RU budget, so production traffic keeps the rest of the throughput.
  *
- * RuBudget is a token bucket that runs into debt: every response's charge is spent after the fact (the cost of a
- * request is known only from its x-ms-request-charge), and before the next request the caller waits until the debt
- * is paid back at `ruPerSecond`. Over any run the average stays at or under the budget, give or take the requests
- * in flight. Concurrency adapts AIMD, like the SDK's own bulk executor: halve on a 429, +1 after a run of successes.
+ * RuBudget is a token bucket that runs into debt. The cost of a request is known only from its response
+ * (x-ms-request-charge), so a request reserves an estimate before it is sent (waiting until earlier debt is paid
+ * back at `ruPerSecond`) and settles the difference when the charge is known. Reserving first keeps concurrent
+ * requests from all starting at once; settling keeps the books exact. Over a run the average stays at or under
+ * the budget, give or take one estimate's error. Concurrency adapts AIMD, like the SDK's own bulk executor:
+ * halve on a 429, +1 after a run of successes.
  */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,22 +21,34 @@ export class RuBudget {
   /** @param ruPerSecond absent or ≤ 0: no budget, never waits. */
   constructor(readonly ruPerSecond?: number) {}
 
-  /** Records a response's charge. */
-  spend(ru: number): void {
-    if (!(ru > 0)) return;
-    this.spentTotal += ru;
-    if (!this.ruPerSecond || this.ruPerSecond <= 0) return;
-    const now = Date.now();
-    this.paidOffAt = Math.max(this.paidOffAt, now) + (ru / this.ruPerSecond) * 1000;
+  private get limited(): boolean {
+    return this.ruPerSecond !== undefined && this.ruPerSecond > 0;
   }
 
-  /** Waits until the debt is paid off. */
-  async wait(): Promise<void> {
+  private owe(ru: number): void {
+    if (!this.limited || ru === 0) return;
+    this.paidOffAt = Math.max(this.paidOffAt, Date.now()) + (ru / this.ruPerSecond!) * 1000;
+  }
+
+  /** Waits until earlier requests are paid for, then reserves `estimate` RU for the request about to be sent. */
+  async acquire(estimate: number): Promise<void> {
+    if (!this.limited) return;
     for (;;) {
       const delay = this.paidOffAt - Date.now();
-      if (delay <= 0) return;
+      if (delay <= 0) break;
       await sleep(delay);
     }
+    this.owe(Math.max(0, estimate));
+  }
+
+  /** Books the request's real charge against what `acquire` reserved for it. */
+  settle(estimate: number, actual: number): void {
+    const charge = Number.isFinite(actual) && actual > 0 ? actual : 0;
+    this.spentTotal += charge;
+    if (!this.limited) return;
+    const correction = charge - Math.max(0, estimate);
+    if (correction > 0) this.owe(correction);
+    else this.paidOffAt += (correction / this.ruPerSecond!) * 1000; // a refund, never before now matters
   }
 
   get spent(): number {
@@ -45,6 +59,17 @@ export class RuBudget {
   rate(): number {
     const seconds = (Date.now() - this.startedAt) / 1000;
     return seconds > 0 ? this.spentTotal / seconds : 0;
+  }
+}
+
+/** A running estimate of what a kind of request costs (exponentially weighted), to reserve before sending it. */
+export class ChargeEstimate {
+  constructor(private value: number) {}
+  get(): number {
+    return this.value;
+  }
+  observe(actual: number): void {
+    if (Number.isFinite(actual) && actual > 0) this.value = 0.7 * this.value + 0.3 * actual;
   }
 }
 
