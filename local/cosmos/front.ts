@@ -66,6 +66,19 @@ const unavailable = (): RawResponse => ({
   body: JSON.stringify({ code: 'ServiceUnavailable', message: 'Service is currently unavailable (injected fault).' }),
 });
 
+/**
+ * The SDK fetches a query plan alongside every query and uses it only when the query itself asks for one (which the
+ * stock server never does). The stock server would run the query a second time to answer it; refuse it cheaply.
+ */
+const noQueryPlan = (): RawResponse => ({
+  status: 400,
+  headers: { 'content-type': 'application/json', 'x-ms-request-charge': '0' },
+  body: JSON.stringify({
+    code: 'BadRequest',
+    message: 'The local Cosmos emulator has no query plans; the SDK runs the query directly.',
+  }),
+});
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -82,6 +95,10 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     };
     if (request.url.replace(/^\/+/, '/').startsWith(CONTROL_PREFIX)) {
       send(res, handleControl(request, deps.key, deps));
+      return;
+    }
+    if ((headers['x-ms-cosmos-is-query-plan-request'] ?? '').toLowerCase() === 'true') {
+      send(res, noQueryPlan());
       return;
     }
     const route = classify(request.method, request.url, headers);

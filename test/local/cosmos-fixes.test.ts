@@ -91,19 +91,23 @@ describe('queries', () => {
       ],
     };
     await container.items.query(query).fetchAll(); // warm the compiled-query cache
-    const started = performance.now();
-    const { resources } = await container.items.query(query).fetchAll();
-    const elapsed = performance.now() - started;
+    const times: number[] = [];
+    let resources: { n: number }[] = [];
+    for (let run = 0; run < 5; run++) {
+      const started = performance.now();
+      ({ resources } = await container.items.query<{ n: number }>(query).fetchAll());
+      times.push(performance.now() - started);
+    }
     const { resources: count } = await container.items.query('SELECT VALUE COUNT(1) FROM c').fetchAll();
-    const countElapsed = performance.now() - started - elapsed;
-    console.log(`filtered query over ${total} docs: ${elapsed.toFixed(1)} ms; COUNT(1): ${countElapsed.toFixed(1)} ms`);
+    const median = [...times].sort((a, b) => a - b)[2]!;
+    console.log(`filtered query over ${total} docs, 5 runs: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
 
     const expected = [];
     for (let n = 19_007; n < total; n += 50) expected.push(n);
     expect(resources.map((r) => r.n).sort((a, b) => a - b)).toEqual(expected);
     expect(count).toEqual([total]);
     // Generous sanity bound only: the stock engine needs about 7 s here (O(N²)), the patched one tens of ms.
-    expect(elapsed).toBeLessThan(2_000);
+    expect(median).toBeLessThan(2_000);
   });
 });
 
