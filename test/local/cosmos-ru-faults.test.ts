@@ -143,10 +143,13 @@ describe('fault injection', () => {
     await container.items.query("SELECT * FROM c WHERE c.id = 'f'").fetchAll();
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
 
-    emulator.cosmos.control.setFaults([{ kinds: ['read'], timeoutProbability: 1, timeoutHangMs: 100 }]);
-    const hasty = emulator.newClient({ maxRetryAttemptCount: 0 }).database('app').container('ru');
-    await expect(hasty.item('f', 'T').read()).rejects.toThrow();
-    expect(emulator.cosmos.control.stats().injected.timeout).toBeGreaterThan(0);
+    // A timed-out write: no answer, the connection dropped after timeoutHangMs, nothing written.
+    emulator.cosmos.control.setFaults([{ kinds: ['write'], timeoutProbability: 1, timeoutHangMs: 100 }]);
+    const before = emulator.cosmos.control.stats().injected.timeout;
+    await expect(container.items.create({ id: 'lost', tenantId: 'T' })).rejects.toThrow();
+    emulator.cosmos.control.setFaults([]);
+    expect((await container.item('lost', 'T').read()).statusCode).toBe(404);
+    expect(emulator.cosmos.control.stats().injected.timeout - before).toBe(1);
   });
 });
 
