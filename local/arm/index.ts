@@ -11,15 +11,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArmError, armError, readJsonBody, type Reply } from './http';
 import { matchRoute } from './routes';
 import { Operations } from './operations';
+import { ArmFaults } from './faults';
 import { AccountState } from './state';
 import type { RequestContext } from './context';
 import type { LocalArm, LocalArmOptions } from './types';
 
-export type { LocalArm, LocalArmOptions, LocalBackupPolicy, ArmControl } from './types';
+export type { LocalArm, LocalArmOptions, LocalBackupPolicy, ArmControl, ArmFaultRule } from './types';
 
 export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm> {
   const state = new AccountState(options);
   const operations = new Operations();
+  const faults = new ArmFaults();
   const host = options.host ?? '127.0.0.1';
   let baseUrl = '';
 
@@ -75,6 +77,8 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
       );
     }
     const method = req.method ?? 'GET';
+    const fault = faults.match(method, url.pathname);
+    if (fault) return { ...fault.error.toReply(), headers: fault.headers };
     const route = matchRoute(method, url.pathname);
     if (!route) {
       throw armError(404, 'NotFound', `The local ARM imitation has no resource at '${url.pathname}'.`);
@@ -137,6 +141,7 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
       setBackupLag: (ms) => {
         state.backupLagMs = ms;
       },
+      setFaults: (rules) => faults.set(rules),
     },
     close: async () => {
       await operations.close();

@@ -26,10 +26,26 @@ export interface LocalArmOptions {
   backupLagMs?: number;
 }
 
+/** A fault the imitation answers instead of serving a request (contract §7, §11.9), to test the clients' retries. */
+export interface ArmFaultRule {
+  /** Only requests with this HTTP method; absent: any. */
+  method?: string;
+  /** Only requests whose path contains this text (case-insensitive), e.g. "/operationsStatus/"; absent: any. */
+  pathContains?: string;
+  /** The status answered: 429 (throttled), 500 or 503 (retried by the SDK), 404, ... */
+  status: number;
+  /** The Retry-After header, in seconds; absent: none (the SDK does not retry a 429 without one). */
+  retryAfterSeconds?: number;
+  /** How many matching requests get the fault; absent: every one, until the rules are replaced. */
+  times?: number;
+}
+
 export interface ArmControl {
   setBackupPolicy(policy: LocalBackupPolicy): void;
   setOperationDelay(ms: number): void;
   setBackupLag(ms: number): void;
+  /** Replace the fault rules (empty: no faults). The first matching rule answers. */
+  setFaults(rules: ArmFaultRule[]): void;
 }
 
 export interface LocalArm {

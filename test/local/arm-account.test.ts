@@ -143,3 +143,50 @@ describe('authentication and protocol errors', () => {
     expect(err.code).toBe('ResourceNotFound');
   });
 });
+
+describe('fault injection', () => {
+  afterEach(() => stack.arm.control.setFaults([]));
+
+  test('a 429 with Retry-After is retried by the SDK; without it, it surfaces', async () => {
+    const arm = stack.armClient();
+    const { resourceGroup, account } = stack.settings;
+    stack.arm.control.setFaults([
+      { method: 'GET', pathContains: '/databaseAccounts/', status: 429, retryAfterSeconds: 1, times: 1 },
+    ]);
+    const started = Date.now();
+    expect((await arm.databaseAccounts.get(resourceGroup, account)).name).toBe(account);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+
+    stack.arm.control.setFaults([{ status: 429, times: 1 }]);
+    const err = await rejection(arm.databaseAccounts.get(resourceGroup, account));
+    expect(err.statusCode).toBe(429);
+    expect(err.code).toBe('SubscriptionRequestsThrottled');
+    expect((await arm.databaseAccounts.get(resourceGroup, account)).name).toBe(account);
+  });
+
+  test('a 503 on the status URL is retried and the operation still completes', async () => {
+    const arm = stack.armClient();
+    const { resourceGroup, account } = stack.settings;
+    const createDb = (name: string) =>
+      arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
+        resourceGroup,
+        account,
+        name,
+        { resource: { id: name } },
+        { updateIntervalInMs: 20 }
+      );
+    // More 503s than the SDK's three retries: the poller gives up with the 503.
+    stack.arm.control.setFaults([{ pathContains: '/operationsStatus/', status: 503, retryAfterSeconds: 0, times: 10 }]);
+    expect((await rejection(createDb('doomed-db'))).statusCode).toBe(503);
+
+    stack.arm.control.setFaults([{ pathContains: '/operationsStatus/', status: 503, retryAfterSeconds: 0, times: 2 }]);
+    const created = await arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
+      resourceGroup,
+      account,
+      'faulty-db',
+      { resource: { id: 'faulty-db' } },
+      { updateIntervalInMs: 20 }
+    );
+    expect(created.resource?.id).toBe('faulty-db');
+  });
+});
