@@ -539,9 +539,8 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
       if (outcome.finished) return 'done';
       let reason: string;
       if (outcome.error) {
-        reason = outcome.thresholdExceeded
-          ? `${state.counters.failed} document(s) failed, more than maxFailures (${state.failureAllowance}): ${describe(outcome.error)}`
-          : `migrating failed: ${describe(outcome.error)}`;
+        // The engine's message says how many failed, the threshold and the first ids and errors.
+        reason = outcome.thresholdExceeded ? describe(outcome.error) : `migrating failed: ${describe(outcome.error)}`;
       } else if (outcome.stoppedBecause === 'rollback') {
         return 'rollback';
       } else if (outcome.stoppedBecause === 'continue-as-new') {
