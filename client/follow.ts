@@ -59,7 +59,7 @@ export async function followRun(
 
   const bars = new MultiBar(
     {
-      format: ' {phase} |{bar}| {value}/{total} docs | {rate} RU/s | ETA {eta} | {failed} failed',
+      format: ' {phase} |{bar}| {value}/{total} docs | {rate} RU/s | ETA {remaining} | {failed} failed',
       hideCursor: true,
       clearOnComplete: false,
       stream: out,
@@ -118,7 +118,7 @@ export async function followRun(
         const payload = {
           phase: status.phase.padEnd(17),
           rate: status.ruPerSecond.toFixed(0),
-          eta: status.phase === 'migrating' ? formatDuration(status.etaSeconds) : '-',
+          remaining: status.phase === 'migrating' ? formatDuration(status.etaSeconds) : '-',
           failed: n(status.counters.failed),
         };
         const value = Math.min(status.counters.migrated, Math.max(total, status.counters.migrated));
@@ -130,7 +130,7 @@ export async function followRun(
           // No terminal (CI, a pipe): a progress line every two seconds instead of a bar.
           lastProgressLine = Date.now();
           line(
-            `  ${n(status.counters.migrated)}/${n(total)} docs, ${payload.rate} RU/s, ETA ${payload.eta}, ` +
+            `  ${n(status.counters.migrated)}/${n(total)} docs, ${payload.rate} RU/s, ETA ${payload.remaining}, ` +
               `${payload.failed} failed`
           );
         }

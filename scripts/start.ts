@@ -4,12 +4,12 @@
  * migration through every phase with a live progress bar, prints the report and the web UI link, and keeps everything
  * up until Ctrl-C. `npm start -- --once` exits instead: 0 only when the migration completed and verified.
  *
- * Ports: --temporal-port, --temporal-ui-port, --cosmos-port, --arm-port (defaults 7233, 8233, 8081, 8443);
- * data: STACK_DIR (default .local/).
+ * Ports: --temporal-port, --temporal-ui-port, --cosmos-port, --arm-port (or TEMPORAL_PORT, TEMPORAL_UI_PORT,
+ * COSMOS_PORT, ARM_PORT; defaults 7233, 8233, 8081, 8443); data: STACK_DIR (default .local/).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createCosmosClient } from '../activities/clients';
 import type { LoadedMigration } from '../activities/deps';
@@ -241,10 +241,27 @@ const program = new Command('start')
   .description('the embedded stack, a worker and the demo migration, end to end')
   .option('--once', 'run the demo and exit (0 only when it completed and verified)')
   .option('--docs <n>', 'demo customers to seed', count, 3000)
-  .option('--temporal-port <port>', 'Temporal gRPC port', port, DEFAULT_PORTS.temporal)
-  .option('--temporal-ui-port <port>', 'Temporal web UI port (default gRPC port + 1000)', port)
-  .option('--cosmos-port <port>', 'Cosmos emulator port', port, DEFAULT_PORTS.cosmos)
-  .option('--arm-port <port>', 'ARM imitation port', port, DEFAULT_PORTS.arm)
+  // The same flags and variables as `npm run stack -- up`.
+  .addOption(
+    new Option('--temporal-port <port>', 'Temporal gRPC port')
+      .env('TEMPORAL_PORT')
+      .argParser(port)
+      .default(DEFAULT_PORTS.temporal)
+  )
+  .addOption(
+    new Option('--temporal-ui-port <port>', 'Temporal web UI port (default gRPC port + 1000)')
+      .env('TEMPORAL_UI_PORT')
+      .argParser(port)
+  )
+  .addOption(
+    new Option('--cosmos-port <port>', 'Cosmos emulator port')
+      .env('COSMOS_PORT')
+      .argParser(port)
+      .default(DEFAULT_PORTS.cosmos)
+  )
+  .addOption(
+    new Option('--arm-port <port>', 'ARM imitation port').env('ARM_PORT').argParser(port).default(DEFAULT_PORTS.arm)
+  )
   .action(async (options: StartOptions) => {
     let code: number;
     try {
