@@ -196,28 +196,73 @@ export class BackupLogFile implements BackupLog {
     }
   }
 
-  /** Every event in file order. A torn last line (a crash mid-write, never acknowledged) is ignored. */
+  /** Every event in file order, read in chunks (the log may outgrow the largest string V8 can hold). */
   private *readEvents(): Generator<LogEvent> {
     if (!fs.existsSync(this.file)) return;
-    const lines = fs.readFileSync(this.file, 'utf8').split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
+    let lineNumber = 0;
+    for (const line of readLines(this.file)) {
+      lineNumber++;
       if (line.trim() === '') continue;
       try {
         yield JSON.parse(line) as LogEvent;
       } catch (err) {
-        if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim() !== '')) {
-          throw new Error(`Backup log ${this.file} is corrupt at line ${i + 1}: ${(err as Error).message}`);
-        }
+        throw new Error(`Backup log ${this.file} is corrupt at line ${lineNumber}: ${(err as Error).message}`);
       }
     }
+  }
+}
+
+const CHUNK = 4 * 1024 * 1024;
+
+/** The complete lines of a file, synchronously, without holding it whole in memory. */
+function* readLines(file: string): Generator<string> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(CHUNK);
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const read = fs.readSync(fd, buffer, 0, CHUNK, null);
+      if (read === 0) break;
+      let data = Buffer.concat([carry, buffer.subarray(0, read)]);
+      let newline = data.indexOf(0x0a);
+      while (newline >= 0) {
+        yield data.subarray(0, newline).toString('utf8');
+        data = data.subarray(newline + 1);
+        newline = data.indexOf(0x0a);
+      }
+      carry = Buffer.from(data);
+    }
+    // A last line without its newline is a torn write, cut on open (dropTornTail); ignore it here too.
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
 /** A line without its newline was never acknowledged (a crash mid-write): cut it so the next append starts clean. */
 function dropTornTail(file: string): void {
   if (!fs.existsSync(file)) return;
-  const content = fs.readFileSync(file);
-  if (content.length === 0 || content[content.length - 1] === 0x0a) return;
-  fs.truncateSync(file, content.lastIndexOf(0x0a) + 1);
+  const fd = fs.openSync(file, 'r');
+  let keep = 0;
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buffer = Buffer.alloc(64 * 1024);
+    let end = size;
+    if (size === 0) return;
+    fs.readSync(fd, buffer, 0, 1, size - 1);
+    if (buffer[0] === 0x0a) return;
+    // Scan backwards for the last newline.
+    while (end > 0) {
+      const start = Math.max(0, end - buffer.length);
+      const read = fs.readSync(fd, buffer, 0, end - start, start);
+      const at = buffer.subarray(0, read).lastIndexOf(0x0a);
+      if (at >= 0) {
+        keep = start + at + 1;
+        break;
+      }
+      end = start;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.truncateSync(file, keep);
 }
