@@ -1,0 +1,45 @@
+/**
+ * Determinism: every recorded history in test/histories replays against today's workflow code; a history whose
+ * workflow type no longer matches fails. The recorded histories carry no document content (ids and counts only).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  bundleWorkflowCode,
+  DeterminismViolationError,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { MARKER } from './harness';
+import { installQuietRuntime } from '../support/temporal';
+
+const dir = path.join(__dirname, '..', 'histories');
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  installQuietRuntime();
+  bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
+  });
+}, 120_000);
+
+test('the recorded histories include the happy path and a rollback by restore', () => {
+  expect(files).toEqual(expect.arrayContaining(['happy-path.json', 'rollback-restore.json']));
+});
+
+test.each(files)('%s replays against the current workflow code', async (file) => {
+  const text = fs.readFileSync(path.join(dir, file), 'utf8');
+  expect(text).not.toContain(MARKER);
+  const history = JSON.parse(text);
+  // The rollback child's id derives from the parent's: replay under the recorded workflow id.
+  const workflowId: string | undefined = history.events[0].workflowExecutionStartedEventAttributes.workflowId;
+  await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId);
+});
+
+test('a history of another workflow type fails to replay', async () => {
+  const history = JSON.parse(fs.readFileSync(path.join(dir, 'happy-path.json'), 'utf8'));
+  history.events[0].workflowExecutionStartedEventAttributes.workflowType.name = 'rollbackRunbook';
+  await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(DeterminismViolationError);
+});
