@@ -46,7 +46,11 @@ export class Engine {
       const failed = await precheckAtomicBatch(this.dispatch, docsUrl, ops);
       if (failed) {
         return {
-          response: { status: 207, headers: { 'content-type': 'application/json' }, body: JSON.stringify(failed) },
+          response: {
+            status: 207,
+            headers: { 'content-type': 'application/json', 'x-ms-request-charge': '1' },
+            body: JSON.stringify(failed),
+          },
           batch: { ops, results: failed },
         };
       }
