@@ -1,0 +1,183 @@
+/**
+ * The phases around the migration proper, on the example migration 001 and its demo data: the snapshot's restore
+ * point from the server's clock, the plan (counts, sample dry-run, measured RU), and verification catching a wrong
+ * document, a relationship violation and documents left behind.
+ */
+import path from 'node:path';
+import type { Container } from '@azure/cosmos';
+import type { Migration, MigrationDocument } from '../../common/migration';
+import { createEngineActivities, type EngineActivities } from '../../activities/engine';
+import { loadRegistry } from '../../activities/registry';
+import { seedDemoCustomers } from '../../local/demo-seed';
+import {
+  freshContainer,
+  readAll,
+  registryOf,
+  runRange,
+  startEngineStack,
+  wholeRange,
+  type EngineStack,
+} from './support';
+
+let engine: EngineStack;
+let activities: EngineActivities;
+let split: Migration;
+
+beforeAll(async () => {
+  engine = await startEngineStack();
+  activities = createEngineActivities(engine.deps);
+  split = (await loadRegistry(path.resolve(__dirname, '../../migrations'))).get('001-split-customer-name').definition;
+  engine.deps.registry = registryOf([split]);
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+type Customer = MigrationDocument & { tenantId: string; name?: string; firstName?: string; schemaVersion?: number };
+
+async function demo(n: number): Promise<Container> {
+  const container = await freshContainer(engine.deps, 'demo');
+  await seedDemoCustomers(container, n);
+  return container;
+}
+
+const ref = (c: Container) => ({ database: c.database.id, container: c.id });
+const input = (c: Container) => ({ ...ref(c), migration: '001-split-customer-name', direction: 'up' as const });
+
+async function migrate(c: Container): Promise<void> {
+  const { result } = await runRange(engine.deps, {
+    ...input(c),
+    feedRange: await wholeRange(c),
+    batchSize: 100,
+    maxFailures: 0,
+    dryRun: false,
+  });
+  expect(result.counters.failed).toBe(0);
+}
+
+test('takeSnapshot: T0 from the server clock separates the writes before it from the writes after it', async () => {
+  const c = await demo(30);
+  const before = await c.items.create({ id: 'before', tenantId: 'tenant-1', name: 'Before Snapshot' });
+
+  const snapshot = await activities.takeSnapshot({ ...ref(c), versionField: 'schemaVersion' });
+
+  const after = await c.items.create({ id: 'after', tenantId: 'tenant-1', name: 'After Snapshot' });
+  const t0 = Date.parse(snapshot.t0);
+  expect(t0 % 1000).toBe(0); // a whole second after the server's date header
+  expect(before.resource!._ts * 1000).toBeLessThan(t0);
+  expect(after.resource!._ts * 1000).toBeGreaterThanOrEqual(t0);
+  expect(snapshot.documentCount).toBe(31);
+  expect(snapshot.countsByVersion).toEqual({ '(missing)': 31 });
+});
+
+test('planMigration: counts, a dry-run sample, RU per read and per write measured on a probe, an estimate at the budget', async () => {
+  const c = await demo(400);
+  await c.items.create({ id: 'no-name', tenantId: 'tenant-1' }); // up() skips it
+  await c.items.create({ id: 'already', tenantId: 'tenant-1', firstName: 'A', lastName: 'B', schemaVersion: 2 });
+  const before = await readAll(c);
+
+  const plan = await activities.planMigration({ ...input(c), sampleSize: 50, ruBudget: 500 });
+
+  expect(plan.totalDocuments).toBe(402);
+  expect(plan.documentsToMigrate).toBe(401);
+  expect(plan.sample.size).toBe(50);
+  expect(plan.sample.wouldChange + plan.sample.wouldSkip).toBe(50);
+  expect(plan.sample.failures).toEqual([]);
+  expect(plan.sample.averageDocumentBytes).toBeGreaterThan(100);
+  expect(plan.sample.ruPerRead).toBeGreaterThan(0);
+  expect(plan.sample.ruPerWrite).toBeGreaterThanOrEqual(5);
+  expect(plan.estimatedSeconds).toBeCloseTo((401 * (plan.sample.ruPerRead + plan.sample.ruPerWrite)) / 500, 0);
+  expect(plan.ruBudget).toBe(500);
+  // Nothing was written to the user's container, and the probe is gone from the history container.
+  const after = await readAll(c);
+  for (const [id, doc] of before) expect(after.get(id)!._etag).toBe(doc._etag);
+  const history = engine.deps.cosmos.database('demo').container(engine.deps.control.historyContainer);
+  const { resources: probes } = await history.items
+    .query("SELECT * FROM c WHERE c.migrationId = '(plan-probe)'")
+    .fetchAll();
+  expect(probes).toEqual([]);
+});
+
+test('verifyMigration: ok after a clean migration; a wrong document, a relationship violation and leftovers are problems', async () => {
+  const c = await demo(300);
+  await migrate(c);
+
+  const clean = await activities.verifyMigration({ ...input(c), sampleSize: 300 });
+  expect(clean).toMatchObject({ ok: true, problems: [], remaining: 0, sampled: 300, sampleFailures: [] });
+  expect(clean.countsByVersion).toEqual({ '2': 300 });
+  expect(clean.relationships).toEqual([{ name: 'no migrated customer keeps name', rows: 0 }]);
+
+  // A document stamped 2 but wrong (no firstName), one stamped 2 that kept `name`, and one put back at version 1.
+  const docs = await readAll<Customer>(c);
+  const wrong = docs.get('cust-00007')!;
+  delete wrong.firstName;
+  await c.item(wrong.id, wrong.tenantId).replace(wrong);
+  const kept = docs.get('cust-00011')!;
+  await c.item(kept.id, kept.tenantId).replace({ ...kept, name: 'Still Here' });
+  const reverted = docs.get('cust-00013')!;
+  await c
+    .item(reverted.id, reverted.tenantId)
+    .replace({ id: reverted.id, tenantId: reverted.tenantId, name: 'Back Again' });
+
+  const report = await activities.verifyMigration({ ...input(c), sampleSize: 300 });
+
+  expect(report.ok).toBe(false);
+  expect(report.remaining).toBe(1);
+  expect(report.countsByVersion).toEqual({ '2': 299, '(missing)': 1 });
+  expect(report.sampleFailures.map((f) => [f.id, f.error]).sort()).toEqual([
+    ['cust-00007', 'firstName is missing'],
+    ['cust-00011', 'name is still present'],
+  ]);
+  expect(report.relationships).toEqual([{ name: 'no migrated customer keeps name', rows: 1 }]);
+  expect(report.problems).toEqual([
+    '1 document(s) at version 1 (or without schemaVersion) still need migrating (e.g. cust-00013).',
+    expect.stringMatching(
+      /^2 of 299 sampled document\(s\) fail verify\(\): cust-000(07|11): .*; cust-000(07|11): .*\.$/
+    ),
+    'relationship "no migrated customer keeps name" returned 1 row(s); it must return none.',
+  ]);
+});
+
+test('verifyMigration: documents whose transform fails are tolerated up to allowedRemaining (the failures already recorded)', async () => {
+  const c = await demo(20);
+  const strict: Migration = {
+    ...split,
+    id: 'strict-split',
+    up(doc: Customer) {
+      if (doc.id === 'cust-00003') throw new Error('cannot split this one');
+      return split.up!(doc);
+    },
+  };
+  engine.deps.registry = registryOf([split, strict]);
+  const { result } = await runRange(engine.deps, {
+    ...ref(c),
+    migration: 'strict-split',
+    direction: 'up',
+    feedRange: await wholeRange(c),
+    batchSize: 100,
+    maxFailures: 1,
+    dryRun: false,
+  });
+  expect(result.counters).toMatchObject({ migrated: 19, failed: 1 });
+
+  const tolerated = await activities.verifyMigration({
+    ...ref(c),
+    migration: 'strict-split',
+    direction: 'up',
+    sampleSize: 5,
+    allowedRemaining: 1,
+  });
+  expect(tolerated.problems).toEqual([]);
+  expect(tolerated.remaining).toBe(1);
+  const strictReport = await activities.verifyMigration({
+    ...ref(c),
+    migration: 'strict-split',
+    direction: 'up',
+    sampleSize: 5,
+  });
+  expect(strictReport.problems).toEqual([
+    '1 document(s) at version 1 (or without schemaVersion) fail the up() transform, more than the 0 known failures (e.g. cust-00003).',
+  ]);
+  engine.deps.registry = registryOf([split]);
+});
