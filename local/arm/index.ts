@@ -5,7 +5,7 @@
  * The wire contract it imitates is research/arm-cosmos-contract.md.
  */
 import https from 'node:https';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArmError, armError, readJsonBody, type Reply } from './http';
@@ -61,7 +61,7 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
     if (!authorization?.startsWith('Bearer ')) {
       throw armError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
     }
-    if (authorization.slice('Bearer '.length) !== options.token) {
+    if (!sameToken(authorization.slice('Bearer '.length), options.token)) {
       throw armError(
         401,
         'AuthenticationFailed',
@@ -151,4 +151,11 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
       });
     },
   };
+}
+
+/** Constant-time comparison, so the token cannot be guessed from response times. */
+function sameToken(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
