@@ -104,7 +104,7 @@ class RangeMigration {
 
   async run(): Promise<MigrateRangeResult> {
     if (this.state.phase === 'scan') {
-      const stop = await this.scan(this.state.continuation, this.input.maxPages);
+      const stop = await this.scan(this.state.continuation, this.input.maxPages, false);
       if (stop === 'maxPages') return this.result(false);
       this.checkCancelled();
       this.state.phase = 'final';
@@ -117,7 +117,7 @@ class RangeMigration {
     if (!this.input.dryRun) {
       for (;;) {
         const before = this.state.counters.migrated;
-        await this.scan(this.state.continuation, undefined);
+        await this.scan(this.state.continuation, undefined, true);
         this.checkCancelled();
         this.state.continuation = undefined;
         if (this.state.counters.migrated === before) break;
@@ -151,7 +151,7 @@ class RangeMigration {
    * `concurrency.limit` of them at once; commits continuations in order. Stops at the end, after `maxPages`
    * pages, or between pages when the activity is cancelled.
    */
-  private async scan(start: string | undefined, maxPages: number | undefined): Promise<StopReason> {
+  private async scan(start: string | undefined, maxPages: number | undefined, final: boolean): Promise<StopReason> {
     const pending = new Map<number, { continuation?: string; counters: MigrationCounters; done: boolean }>();
     const running = new Set<Promise<void>>();
     let nextToCommit = 0;
@@ -187,7 +187,7 @@ class RangeMigration {
       const seq = fetched++;
       const entry = { continuation: page.continuation, counters: page.counters, done: false };
       pending.set(seq, entry);
-      const task = this.processPage(page.docs, entry.counters).then(
+      const task = this.processPage(page.docs, entry.counters, final).then(
         () => {
           entry.done = true;
           commit();
@@ -233,11 +233,26 @@ class RangeMigration {
     this.budget.settle(estimate, charge);
   }
 
-  private async processPage(docs: MigrationDocument[], counters: MigrationCounters): Promise<void> {
+  /**
+   * Transforms a page and writes what changed. In the final pass only changes count: a document the transform skips
+   * or fails there was counted when the scan met it (possibly by an earlier activity of this range, given
+   * maxPages), so counting it again would inflate `failed` past maxFailures. Verification still sees it.
+   */
+  private async processPage(docs: MigrationDocument[], counters: MigrationCounters, final: boolean): Promise<void> {
     const work: Work[] = [];
     for (const doc of docs) {
       const key = keyOf(doc.id, partitionKeyOf(doc, this.pkPaths));
       if (this.settled.has(key)) continue;
+      if (final) {
+        const outcome = await runTransform(this.transform, doc, this.rule, this.pkPaths);
+        if (outcome.kind === 'change') {
+          counters.scanned += 1;
+          work.push({ original: doc, doc: outcome.doc, conflicts: 0 });
+        } else {
+          this.settled.add(key);
+        }
+        continue;
+      }
       counters.scanned += 1;
       const item = await this.prepare(doc, counters);
       if (item) work.push(item);

@@ -380,3 +380,30 @@ test('a document the application changes between our read and our write (412) is
   }
   expect(after.get('cust-4')!.email).toBe('c4@example.com');
 });
+
+test('a failure met by an earlier call of the same range is not counted again by the final pass of a later call', async () => {
+  const migration = splitName(new Map(), {
+    up(doc: Doc) {
+      if (doc.id === 'cust-5') throw new Error('bad customer');
+      const next: Doc = { ...doc, firstName: 'f', lastName: 'l' };
+      delete next.name;
+      return next;
+    },
+  });
+  const { container, range } = await setup(customers(300), migration);
+
+  const first = await runRange(
+    engine.deps,
+    rangeInput(container, 'split-name', range, { maxPages: 1, maxFailures: 1 })
+  );
+  expect(first.result.counters).toMatchObject({ migrated: 99, failed: 1 });
+  // The workflow has used up the tolerance: the next call tolerates no new failure.
+  const rest = await runRange(
+    engine.deps,
+    rangeInput(container, 'split-name', range, { continuation: first.result.continuation, maxFailures: 0 })
+  );
+  expect(rest.result.done).toBe(true);
+  expect(rest.result.counters).toMatchObject({ migrated: 200, failed: 0 });
+  const after = await readAll<Doc>(container);
+  expect(after.get('cust-5')!.name).toBe('First5 Last5');
+});
