@@ -143,7 +143,7 @@ export async function followRun(
   }
   if (settled?.error !== undefined) {
     const err = settled.error;
-    if (err instanceof WorkflowFailedError) throw new CliError(`the run failed: ${rootMessage(err)}`);
+    if (err instanceof WorkflowFailedError) throw new CliError(`the run failed: ${rootMessage(err)}`, undefined, 2);
     throw err;
   }
   return settled!.report!;

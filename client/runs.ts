@@ -174,3 +174,17 @@ export async function latestRun(
 export async function runReport(client: Client, run: RunSummary): Promise<RunbookReport> {
   return (await client.workflow.getHandle(run.workflowId, run.runId).result()) as RunbookReport;
 }
+
+/** Whether any worker polled the task queue lately (a run started with none waits silently otherwise). */
+export async function workerPolls(client: Client, taskQueue: string): Promise<boolean> {
+  try {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    return (pollers?.length ?? 0) > 0;
+  } catch {
+    return true; // cannot tell: say nothing rather than something wrong
+  }
+}

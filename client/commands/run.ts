@@ -6,7 +6,7 @@ import { print, type CliContext } from '../context';
 import { CliError } from '../errors';
 import { followRun, reportExitCode, reportOutcome } from '../follow';
 import { formatPlan, migrateCommand } from '../format';
-import { currentUser, startRun } from '../runs';
+import { currentUser, startRun, workerPolls } from '../runs';
 import { findMigration, requireAccount, resolveTarget } from '../target';
 
 export interface RunOptions {
@@ -109,6 +109,13 @@ export async function runCommand(
   print(`started ${what} of ${migrationId} on ${target.database}/${target.container}: workflow ${handle.workflowId}`);
   if (ctx.config.temporal.uiUrl)
     print(`  web UI: ${workflowUrl(ctx.config.temporal.uiUrl, ctx.config.temporal.namespace, handle.workflowId)}`);
+
+  if (!(await workerPolls(client, ctx.config.temporal.taskQueue))) {
+    print(
+      `warning: no worker polls task queue "${ctx.config.temporal.taskQueue}"; the run waits until one does ` +
+        '(start one with `npm run worker`)'
+    );
+  }
 
   const by = `${currentUser()} (--yes)`;
   if (options.detach) {

@@ -235,6 +235,22 @@ describe('migrate CLI', () => {
     }
   }, 60_000);
 
+  test('up with no worker on the task queue says so; --detach returns at once', async () => {
+    const lonelyQueue = uniqueTaskQueue('no-worker');
+    const result = await cli(['up', MIGRATION, '--detach'], { TEMPORAL_TASK_QUEUE: lonelyQueue });
+    const workflowId = `cosmos-runbook/${stack.env.COSMOS_ACCOUNT}/demo/${containerName}`;
+    try {
+      if (result.code !== 0) throw new Error(explain(result));
+      expect(result.stdout).toContain(`warning: no worker polls task queue "${lonelyQueue}"`);
+      expect(result.stdout).toContain('(start one with `npm run worker`)');
+    } finally {
+      await client.workflow
+        .getHandle(workflowId)
+        .terminate('test cleanup')
+        .catch(() => undefined);
+    }
+  }, 60_000);
+
   test('an unreachable Temporal is one line with a hint, exit 1', async () => {
     const result = await cli(['status'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(result.code).toBe(1);
