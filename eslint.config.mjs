@@ -12,7 +12,7 @@ export default tseslint.config(
     rules: {
       // Forgetting to await activities and workflow APIs is a silent bug.
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'object-shorthand': 'error',
     },
