@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import type { MigrationPlan, PlanInput } from '../../common/activities';
 import type { MigrationDocument } from '../../common/migration';
+import { exportContainer } from '../arm/export';
 import type { ActivityDeps } from '../deps';
 import { countCandidates, countWhere } from './counts';
 import { ensureHistoryContainer } from './history';
@@ -32,7 +33,6 @@ async function measureWrite(deps: ActivityDeps, database: string, bytes: number)
 export async function planMigration(deps: ActivityDeps, input: PlanInput): Promise<MigrationPlan> {
   const target = resolveTarget(deps.registry, input);
   const container = deps.cosmos.database(target.database).container(target.container);
-  const total = await countWhere(container);
   const ruBudget = input.ruBudget && input.ruBudget > 0 ? input.ruBudget : undefined;
   const sample: MigrationPlan['sample'] = {
     size: 0,
@@ -43,8 +43,10 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
     ruPerWrite: 0,
     ruPerRead: 0,
   };
-  if (!target.rule || !target.transform) {
-    // Container steps only: nothing to migrate, nothing to estimate.
+  // Container steps only, or a container the migration is about to create: nothing to migrate or estimate.
+  const exists = (await exportContainer(deps, { database: target.database, container: target.container })) !== null;
+  const total = exists ? await countWhere(container) : { count: 0, ruConsumed: 0 };
+  if (!target.rule || !target.transform || !exists) {
     return {
       totalDocuments: total.count,
       documentsToMigrate: 0,

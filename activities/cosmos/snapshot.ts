@@ -6,25 +6,26 @@
  * before T0 = D + 1 s. The activity then waits until the server's clock shows T0, so every write after it is at
  * or after T0. A restore to T0 therefore holds exactly the pre-migration data.
  */
-import type { Container } from '@azure/cosmos';
+import type { CosmosClient } from '@azure/cosmos';
+import { exportContainer } from '../arm/export';
 import type { ContainerRef, Snapshot } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
 import { countByVersion } from './counts';
 import { sleep } from './ru-budget';
 
-async function serverDate(container: Container): Promise<number> {
-  const response = await container.read();
-  if (!response.resource) throw new Error(`container ${container.database.id}/${container.id} does not exist`);
-  const date = Date.parse(String(response.headers['date'] ?? ''));
-  if (Number.isNaN(date))
-    throw new Error(`the Cosmos endpoint sent no usable date header (got ${response.headers['date']})`);
+/** The server's clock, from the date header of an account read (works before the container exists, too). */
+async function serverDate(client: CosmosClient): Promise<number> {
+  const response = await client.getDatabaseAccount();
+  const raw = response.headers['date'];
+  const date = Date.parse(String(raw ?? ''));
+  if (Number.isNaN(date)) throw new Error(`the Cosmos endpoint sent no usable date header (got ${String(raw)})`);
   return date;
 }
 
 /** A restore point after every write made so far, by the server's clock; returns once the server is past it. */
-export async function restorePoint(container: Container): Promise<Date> {
-  const t0 = (await serverDate(container)) + 1000;
-  while ((await serverDate(container)) < t0) await sleep(200);
+export async function restorePoint(client: CosmosClient): Promise<Date> {
+  const t0 = (await serverDate(client)) + 1000;
+  while ((await serverDate(client)) < t0) await sleep(200);
   return new Date(t0);
 }
 
@@ -32,8 +33,10 @@ export async function takeSnapshot(
   deps: ActivityDeps,
   input: ContainerRef & { versionField: string }
 ): Promise<Snapshot> {
+  const t0 = await restorePoint(deps.cosmos);
+  // A migration that creates its container snapshots nothing yet: the restore point is still worth having.
+  if (!(await exportContainer(deps, input))) return { t0: t0.toISOString(), documentCount: 0, countsByVersion: {} };
   const container = deps.cosmos.database(input.database).container(input.container);
-  const t0 = await restorePoint(container);
   const { counts, total } = await countByVersion(container, input.versionField);
   return { t0: t0.toISOString(), documentCount: total, countsByVersion: counts };
 }

@@ -124,8 +124,8 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
     for (const d of differencesFromSteps(steps, exported)) problems.push(`${ref.database}/${ref.container}: ${d}.`);
   }
   if (!exported) {
-    if (!(input.direction === 'down' && steps?.create))
-      problems.push(`container ${ref.database}/${ref.container} does not exist.`);
+    // After down, a container the migration created is meant to be gone; after up, differencesFromSteps said so.
+    if (!steps?.create) problems.push(`container ${ref.database}/${ref.container} does not exist.`);
     report.ok = problems.length === 0;
     return report;
   }

@@ -71,6 +71,20 @@ test('takeSnapshot: T0 from the server clock separates the writes before it from
   expect(snapshot.countsByVersion).toEqual({ '(missing)': 31 });
 });
 
+test('snapshot and plan of a container the migration has yet to create: a restore point, nothing to migrate', async () => {
+  const missing = { database: 'demo', container: 'not-yet' };
+  const snapshot = await activities.takeSnapshot({ ...missing, versionField: 'schemaVersion' });
+  expect(snapshot).toMatchObject({ documentCount: 0, countsByVersion: {} });
+  expect(Math.abs(Date.parse(snapshot.t0) - Date.now())).toBeLessThan(5000);
+  const plan = await activities.planMigration({
+    ...missing,
+    migration: '001-split-customer-name',
+    direction: 'up',
+    sampleSize: 10,
+  });
+  expect(plan).toMatchObject({ totalDocuments: 0, documentsToMigrate: 0, estimatedSeconds: 0 });
+});
+
 test('planMigration: counts, a dry-run sample, RU per read and per write measured on a probe, an estimate at the budget', async () => {
   const c = await demo(400);
   await c.items.create({ id: 'no-name', tenantId: 'tenant-1' }); // up() skips it
