@@ -22,12 +22,17 @@ import { installQuietRuntime, testClient, uniqueTaskQueue } from '../support/tem
 const ROOT = path.resolve(__dirname, '..', '..');
 const DOCS = 300;
 const MIGRATION = 'cli-split-name';
+const BAD_MIGRATION = 'cli-split-name-badly';
 
 /** A user's module: no import from this package, one container of its own so runs never meet other tests' runs. */
-function moduleSource(container: string): string {
+function moduleSource(
+  container: string,
+  id = MIGRATION,
+  verify = "typeof doc.firstName === 'string' && !('name' in doc) ? true : 'not split'"
+): string {
   return `type Doc = { id: string; [field: string]: unknown };
 export default {
-  id: '${MIGRATION}',
+  id: '${id}',
   description: 'Split name into firstName and lastName',
   database: 'demo',
   container: '${container}',
@@ -45,7 +50,7 @@ export default {
     return { ...others, name: [firstName, lastName].filter(Boolean).join(' ') };
   },
   verify(doc: Doc) {
-    return typeof doc.firstName === 'string' && !('name' in doc) ? true : 'not split';
+    return ${verify};
   },
 };
 `;
@@ -63,10 +68,12 @@ describe('migrate CLI', () => {
   let runbookWorker: RunbookWorker;
   let workerRun: Promise<void>;
   let customers: Container;
+  let badCustomers: Container;
   let migrationsDir: string;
   let emptyStackDir: string;
   let env: NodeJS.ProcessEnv;
   const containerName = `customers-${randomUUID().slice(0, 8)}`;
+  const badContainerName = `customers-bad-${randomUUID().slice(0, 8)}`;
   const taskQueue = uniqueTaskQueue('cli');
 
   function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
@@ -96,6 +103,11 @@ describe('migrate CLI', () => {
     migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosmos-runbook-cli-migrations-'));
     emptyStackDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosmos-runbook-cli-stack-'));
     fs.writeFileSync(path.join(migrationsDir, `${MIGRATION}.ts`), moduleSource(containerName));
+    // A migration whose verification always fails: the runbook must roll it back, and the CLI must not say "done".
+    fs.writeFileSync(
+      path.join(migrationsDir, `${BAD_MIGRATION}.ts`),
+      moduleSource(badContainerName, BAD_MIGRATION, "'the new shape is wrong'")
+    );
 
     const cosmos = stack.cosmosClient();
     const { database } = await cosmos.databases.createIfNotExists({ id: 'demo' });
@@ -104,6 +116,11 @@ describe('migrate CLI', () => {
       partitionKey: { paths: ['/tenantId'] },
     }));
     await seedDemoCustomers(customers, DOCS);
+    ({ container: badCustomers } = await database.containers.createIfNotExists({
+      id: badContainerName,
+      partitionKey: { paths: ['/tenantId'] },
+    }));
+    await seedDemoCustomers(badCustomers, 100);
 
     env = {
       ...process.env,
@@ -149,7 +166,7 @@ describe('migrate CLI', () => {
   test('status lists the module as applied, from the migrations history', async () => {
     const result = await cli(['status']);
     if (result.code !== 0) throw new Error(explain(result));
-    const row = result.stdout.split('\n').find((line) => line.startsWith(MIGRATION));
+    const row = result.stdout.split('\n').find((line) => line.startsWith(`${MIGRATION} `));
     expect(row).toBeDefined();
     expect(row).toMatch(/\bapplied\b/);
     expect(row).toContain(`demo/${containerName}`);
@@ -202,6 +219,25 @@ describe('migrate CLI', () => {
     const shown = await cli(['report', MIGRATION]);
     if (shown.code !== 0) throw new Error(explain(shown));
     expect(shown.stdout).toContain(`# Migration ${MIGRATION} (down): Completed and verified`);
+  }, 180_000);
+
+  test('a run that fails verification is rolled back, and up exits 2 with the reason', async () => {
+    const { resources: before } = await badCustomers.items
+      .query<Record<string, unknown>>('SELECT c.id, c.tenantId, c.name, c.email, c.notes FROM c')
+      .fetchAll();
+    const result = await cli(['up', BAD_MIGRATION, '--yes', '--monitor-duration', '1s', '--monitor-interval', '1s']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(new RegExp(`${BAD_MIGRATION} up did not complete: rolled-back — .+`));
+    expect(result.stdout).toContain('→ rolling-back');
+    const { resources: after } = await badCustomers.items
+      .query<Record<string, unknown>>(
+        'SELECT c.id, c.tenantId, c.name, c.email, c.notes, c.firstName, c.schemaVersion FROM c'
+      )
+      .fetchAll();
+    // Back to the data as it was: same documents, name present, no trace of the migration.
+    const byId = (docs: Record<string, unknown>[]) =>
+      [...docs].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    expect(byId(after)).toEqual(byId(before));
   }, 180_000);
 
   test('plan prints the estimate of a dry run and writes nothing', async () => {
