@@ -45,6 +45,8 @@ export interface RangeCheckpoint {
 const BULK_LIMIT = 100;
 /** Failures kept in full (ids and messages); the counter keeps counting past it. */
 const MAX_RECORDED_FAILURES = 100;
+/** How often the committed state is heartbeated while pages are slow. */
+const KEEP_ALIVE_MS = 5000;
 /** A document the application rewrites faster than we can migrate it is given up on after this many 412s. */
 const MAX_CONFLICTS_PER_DOCUMENT = 10;
 
@@ -103,6 +105,17 @@ class RangeMigration {
   }
 
   async run(): Promise<MigrateRangeResult> {
+    // Pages can take long under a small RU budget or heavy throttling: keep heartbeating the last committed state,
+    // so the heartbeat timeout measures a stuck worker, not a slow page (and cancellation still gets through).
+    const keepAlive = setInterval(() => this.heartbeat(), KEEP_ALIVE_MS);
+    try {
+      return await this.migrate();
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async migrate(): Promise<MigrateRangeResult> {
     if (this.state.phase === 'scan') {
       const stop = await this.scan(this.state.continuation, this.input.maxPages, false);
       if (stop === 'maxPages') return this.result(false);
@@ -183,7 +196,13 @@ class RangeMigration {
       }
       while (running.size >= this.concurrency.limit) await Promise.race(running);
       if (failure !== undefined) break;
-      const page = await this.fetchPage(token);
+      let page;
+      try {
+        page = await this.fetchPage(token);
+      } catch (err) {
+        failure ??= err; // let the pages in flight finish and commit before failing
+        break;
+      }
       const seq = fetched++;
       const entry = { continuation: page.continuation, counters: page.counters, done: false };
       pending.set(seq, entry);
