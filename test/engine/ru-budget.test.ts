@@ -70,22 +70,23 @@ async function expectAllMigratedOnce(container: Container, n: number, transforms
   expect([...transforms.values()].every((c) => c === 1)).toBe(true);
 }
 
-test('a 429 storm from the RU model (400 RU/s provisioned): completes, every document migrated once', async () => {
+test('a 429 storm from the RU model (400 RU/s provisioned, 600 RU/s budget): completes, every document migrated once', async () => {
   const { container, range, transforms } = await prepare(400);
   engine.stack.cosmos.control.setThroughput(container.database.id, container.id, 400);
+  const budget = 600; // more than the container has: the server throttles, the engine backs off
 
   const started = Date.now();
-  const { result } = await runRange(engine.deps, rangeInput(container, 'touch', range));
+  const { result } = await runRange(engine.deps, rangeInput(container, 'touch', range, { ruBudget: budget }));
   const seconds = (Date.now() - started) / 1000;
+  const rate = result.counters.ruConsumed / seconds;
 
   console.log(
-    `RU model 400 RU/s, no budget: ${result.counters.migrated} docs in ${seconds.toFixed(1)} s, ` +
-      `${result.counters.ruConsumed.toFixed(0)} RU (${(result.counters.ruConsumed / seconds).toFixed(0)} RU/s)`
+    `RU model 400 RU/s, budget ${budget} RU/s: ${result.counters.migrated} docs in ${seconds.toFixed(1)} s, ` +
+      `${result.counters.ruConsumed.toFixed(0)} RU = ${rate.toFixed(0)} RU/s`
   );
   expect(result.counters).toMatchObject({ migrated: 400, failed: 0 });
   await expectAllMigratedOnce(container, 400, transforms);
-  // Provisioned throughput caps what the server lets through; the run still finished.
-  expect(result.counters.ruConsumed / seconds).toBeLessThanOrEqual(400 * 1.5);
+  expect(rate).toBeLessThanOrEqual(budget * 1.2);
 });
 
 test('an RU budget is respected: consumed RU / elapsed ≤ budget × 1.2 (measured)', async () => {
