@@ -1,0 +1,123 @@
+/**
+ * A worker killed mid-migration (SIGKILL, no goodbye): the run's activity times out on its heartbeat, another worker
+ * picks the range up from its last heartbeated continuation, and the run completes with every document migrated
+ * exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { migrationRunbook } from '../../workflows';
+import { Harness, customers } from './harness';
+import { uniqueTaskQueue } from '../support/temporal';
+
+let h: Harness;
+let child: ChildProcess | undefined;
+beforeAll(async () => {
+  h = await Harness.start();
+}, 180_000);
+afterAll(async () => {
+  if (child?.pid && child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await h?.close();
+});
+
+/** `npx tsx worker/main.ts` in its own process group, configured only through its environment. */
+function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
+  const env = h.stack.env;
+  const proc = spawn('npx', ['tsx', 'worker/main.ts'], {
+    cwd: path.join(__dirname, '..', '..'),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      ...env,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS!,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      MIGRATIONS_DIR: h.migrationsDir,
+      ARM_POLL_INTERVAL_MS: '50',
+    },
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 90_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker listening on task queue')) {
+        clearTimeout(timer);
+        resolve(proc);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
+  });
+}
+
+test('a worker killed mid-migration: another worker finishes the run, every document migrated once', async () => {
+  const total = 300;
+  const docs = customers(total);
+  const { database, container } = await h.seed(docs);
+  const id = `count-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(
+    `${id}.js`,
+    `module.exports = {
+  id: ${JSON.stringify(id)}, description: 'count', database: ${JSON.stringify(database)}, container: 'customers',
+  fromVersion: 1, toVersion: 2,
+  up(doc) { return { ...doc, applied: (doc.applied ?? 0) + 1, schemaVersion: 2 }; },
+  down(doc) { const out = { ...doc }; delete out.applied; delete out.schemaVersion; return out; },
+};
+`
+  );
+  const taskQueue = uniqueTaskQueue('kill');
+  child = await startWorkerProcess(taskQueue);
+  // Slow writes down so the migration is still running when the worker dies.
+  h.stack.cosmos.control.setFaults([{ kinds: ['batch', 'write'], latencyMs: 120 }]);
+
+  const handle = await h.client.workflow.start(migrationRunbook, {
+    taskQueue,
+    workflowId: `kill-${randomUUID()}`,
+    args: [
+      {
+        migration: id,
+        approval: { required: false },
+        monitor: { duration: '1s', interval: '1s' },
+        batchSize: 10,
+        concurrency: 1,
+        // One long activity: its progress lives only in its heartbeats.
+        tuning: { heartbeatTimeout: '3s', maxPagesPerActivity: 1000 },
+      },
+    ],
+  });
+
+  const migratedNow = async () => (await h.documents(database, container)).filter((d) => d.schemaVersion === 2).length;
+  const deadline = Date.now() + 60_000;
+  let atKill = 0;
+  while (Date.now() < deadline) {
+    atKill = await migratedNow();
+    if (atKill >= 40) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(atKill).toBeGreaterThanOrEqual(40);
+  process.kill(-child.pid!, 'SIGKILL');
+  await new Promise((r) => child!.once('exit', r));
+  const afterKill = await migratedNow();
+  expect(afterKill).toBeLessThan(total);
+
+  h.stack.cosmos.control.setFaults([]);
+  const second = await h.worker({}, taskQueue);
+  const report = await second.worker.runUntil(handle.result());
+  expect(report.status).toBe('completed');
+  const after = await h.documents(database, container);
+  expect(after).toHaveLength(total);
+  expect(after.every((d) => d.applied === 1 && d.schemaVersion === 2)).toBe(true);
+
+  // The range was retried (attempt 2) after the heartbeat timeout, not started over as a new activity.
+  const { events } = await handle.fetchHistory();
+  const attempts = (events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a) => a);
+  expect(Math.max(...(attempts as number[]))).toBeGreaterThanOrEqual(2);
+});
