@@ -4,12 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  bundleWorkflowCode,
-  DeterminismViolationError,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { MARKER } from './harness';
 import { installQuietRuntime } from '../support/temporal';
 
