@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, ReplayError, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { MARKER } from './harness';
 import { installQuietRuntime } from '../support/temporal';
@@ -37,5 +37,14 @@ test.each(files)('%s replays against the current workflow code', async (file) =>
 test('a history of another workflow type fails to replay', async () => {
   const history = JSON.parse(fs.readFileSync(path.join(dir, 'happy-path.json'), 'utf8'));
   history.events[0].workflowExecutionStartedEventAttributes.workflowType.name = 'rollbackRunbook';
+  await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(ReplayError);
+});
+
+test('a history whose steps differ from the code is a determinism violation', async () => {
+  const history = JSON.parse(fs.readFileSync(path.join(dir, 'happy-path.json'), 'utf8'));
+  const scheduled = history.events.find(
+    (e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes
+  );
+  scheduled.activityTaskScheduledEventAttributes.activityType.name = 'dropContainer';
   await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(DeterminismViolationError);
 });
