@@ -43,8 +43,8 @@ export function isThrottled(err: unknown): boolean {
   return /Request rate is large|\b429\b/.test(message);
 }
 
-/** The wait after the n-th throttle in a row: the retry-after when known, else 100 ms doubling up to 5 s. */
+/** The wait after the n-th throttle in a row: the retry-after when known, else 100 ms growing ×1.5 up to 2 s. */
 export function throttleDelayMs(err: unknown, consecutive: number): number {
   if (statusOf(err) === 429) return retryAfterMs(err);
-  return Math.min(5000, 100 * 2 ** Math.max(0, consecutive - 1));
+  return Math.round(Math.min(2000, 100 * 1.5 ** Math.max(0, consecutive - 1)));
 }
