@@ -137,7 +137,9 @@ export async function ensureTemporalCli(
     child.stdout.on('data', onOutput);
     child.stderr.on('data', onOutput);
     const ticker = setInterval(() => {
-      log(`  still building: ${Math.round((Date.now() - started) / 1000)} s, ${packages} packages so far`);
+      log(
+        `  still building: ${Math.round((Date.now() - started) / 1000)} s${packages ? `, ${packages} packages so far` : ''}`
+      );
     }, 30_000);
     child.on('error', (err) => {
       clearInterval(ticker);
