@@ -43,7 +43,12 @@ export function configEnvironment(env: NodeJS.ProcessEnv = process.env): { vars:
   const file = path.join(stackDir(env), 'stack.env');
   if (!fs.existsSync(file)) return { vars: env };
   const fromFile = dotenv.parse(fs.readFileSync(file, 'utf8'));
-  return { vars: { ...fromFile, ...definedOnly(env) }, file };
+  const own = definedOnly(env);
+  const vars = { ...fromFile, ...own };
+  // The stack's endpoints come with the stack's certificate: a NODE_EXTRA_CA_CERTS of the shell (often the system
+  // bundle) must not replace it unless the shell also points COSMOS_ENDPOINT elsewhere.
+  if (!own.COSMOS_ENDPOINT && fromFile.NODE_EXTRA_CA_CERTS) vars.NODE_EXTRA_CA_CERTS = fromFile.NODE_EXTRA_CA_CERTS;
+  return { vars, file };
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

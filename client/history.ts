@@ -92,7 +92,10 @@ export async function lastHistoryRecords(
 ): Promise<{ records: Map<string, HistoryRecord>; source: string }> {
   if (ctx.config.azure) {
     try {
-      return { records: await fromCosmos(ctx, modules), source: `history in ${ctx.config.azure.cosmosEndpoint}` };
+      return {
+        records: await fromCosmos(ctx, modules),
+        source: `the migrations history in Cosmos DB (${ctx.config.azure.cosmosEndpoint})`,
+      };
     } catch (err) {
       process.stderr.write(
         `warning: cannot read the migrations history from Cosmos DB (${(err as Error).message.split('\n')[0]}); ` +
@@ -100,5 +103,5 @@ export async function lastHistoryRecords(
       );
     }
   }
-  return { records: await fromTemporal(ctx, modules), source: 'runs kept by Temporal' };
+  return { records: await fromTemporal(ctx, modules), source: 'the runs Temporal still keeps' };
 }

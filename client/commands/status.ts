@@ -8,7 +8,7 @@ import type { RunbookStatus } from '../../common/status';
 import { statusQuery } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
 import { CliError } from '../errors';
-import { formatStatus, table } from '../format';
+import { formatStatus, migrateCommand, table } from '../format';
 import { latestRun, listRuns, runReport } from '../runs';
 import { lastHistoryRecords } from '../history';
 import { runFor, type SignalOptions } from './signals';
@@ -63,7 +63,7 @@ export async function statusCommand(
     );
     return 0;
   }
-  print(`Migrations in ${registry.dir} (from the ${source})`);
+  print(`Migrations in ${registry.dir} (last records from ${source})`);
   print(
     modules.length === 0
       ? '  (none: create one with `npm run migrate -- new <name>`)'
@@ -114,8 +114,11 @@ async function runStatus(ctx: CliContext, migrationId: string, options: StatusOp
       return 0;
     }
     print(
-      `no run of ${migrationId} is in progress; the last one (${last.workflowId}) is ${last.status.toLowerCase()}` +
-        (report ? `: ${report.status}${report.reason ? ` — ${report.reason}` : ''}, finished ${report.finishedAt}` : '')
+      `no run of ${migrationId} is in progress; the last one (${last.workflowId}) ` +
+        (report
+          ? `ended ${report.status}${report.reason ? ` — ${report.reason}` : ''} at ${report.finishedAt}`
+          : `is ${last.status.toLowerCase()}`) +
+        `; see \`${migrateCommand('report', migrationId)}\``
     );
     return 0;
   }

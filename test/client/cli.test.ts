@@ -171,7 +171,7 @@ describe('migrate CLI', () => {
     expect(row).toMatch(/\bapplied\b/);
     expect(row).toContain(`demo/${containerName}`);
     expect(row).toContain('unchanged');
-    expect(result.stdout).toContain('from the history in https://');
+    expect(result.stdout).toContain('last records from the migrations history in Cosmos DB (https://');
   }, 60_000);
 
   test('a run started with --detach waits for approval; a second run on the container is refused; approve unblocks it', async () => {
