@@ -43,6 +43,8 @@ export interface RangeCheckpoint {
 
 /** Bulk requests take at most 100 operations. */
 const BULK_LIMIT = 100;
+/** The smallest bulk request the engine shrinks to under whole-request throttling. */
+const MIN_BULK_OPERATIONS = 10;
 /** Failures kept in full (ids and messages); the counter keeps counting past it. */
 const MAX_RECORDED_FAILURES = 100;
 /** How often the committed state is heartbeated while pages are slow. */
@@ -312,8 +314,13 @@ class RangeMigration {
   private async write(items: Work[], counters: MigrationCounters): Promise<void> {
     let todo = items;
     let throttledInARow = 0;
+    // A request that costs more than the container's RU/s for a second is throttled as a whole every time:
+    // after a whole-request 429 the engine sends smaller requests (down to MIN_BULK_OPERATIONS).
+    let size = Math.min(BULK_LIMIT, items.length);
     while (todo.length > 0) {
-      const operations: OperationInput[] = todo.map((w) => ({
+      const batch = todo.slice(0, size);
+      const rest = todo.slice(size);
+      const operations: OperationInput[] = batch.map((w) => ({
         operationType: BulkOperationType.Replace,
         id: w.doc.id,
         partitionKey: partitionKeyOf(w.original, this.pkPaths),
@@ -334,6 +341,7 @@ class RangeMigration {
         if (isThrottled(err)) {
           throttledInARow += 1;
           this.concurrency.onThrottled();
+          size = Math.max(MIN_BULK_OPERATIONS, Math.ceil(size / 2));
           await sleep(throttleDelayMs(err, throttledInARow));
           continue;
         }
@@ -345,8 +353,8 @@ class RangeMigration {
       this.spend(counters, estimate, charge);
       const again: Work[] = [];
       let throttled = false;
-      for (let i = 0; i < todo.length; i += 1) {
-        const w = todo[i]!;
+      for (let i = 0; i < batch.length; i += 1) {
+        const w = batch[i]!;
         const r = responses[i];
         const status = r?.statusCode ?? 0;
         if (status >= 200 && status < 300) {
@@ -371,7 +379,7 @@ class RangeMigration {
       } else {
         this.concurrency.onSuccess();
       }
-      todo = again;
+      todo = [...again, ...rest];
     }
   }
 
