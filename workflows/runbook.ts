@@ -62,8 +62,8 @@ function parseInput(input: unknown): { options: CarriedState['options']; tuning:
   let rest = input;
   let tuningInput: unknown = {};
   if (input && typeof input === 'object' && !Array.isArray(input) && 'tuning' in input) {
-    ({ tuning: tuningInput, ...rest as object } = input as { tuning: unknown });
-    const { tuning: _dropped, ...others } = input as Record<string, unknown>;
+    const { tuning, ...others } = input as Record<string, unknown>;
+    tuningInput = tuning;
     rest = others;
   }
   let options;

@@ -1,0 +1,104 @@
+/**
+ * Options that change the run's course: a dry run writes nothing; a rollback by restore that requires its own
+ * approval waits for `approve` on the parent run (forwarded to the rollback child); a Periodic-backup account is
+ * refused at preflight when the rollback would need a restore.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { migrationRunbook } from '../../workflows';
+import { approveSignal } from '../../workflows/messages';
+import { Harness, customers, splitNameModule, waitForPhase } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await Harness.start();
+}, 180_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const fast = { monitor: { duration: '1s', interval: '1s' } };
+
+test('a dry run plans and counts, and writes nothing', async () => {
+  const docs = customers(15);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const report = await h.client.workflow.execute(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `dry-${randomUUID()}`,
+      args: [{ migration: id, ...fast, dryRun: true, approval: { required: false } }],
+    });
+    expect(report.status).toBe('dry-run');
+    expect(report.counters).toMatchObject({ scanned: 15, migrated: 15, failed: 0 });
+    expect(report.snapshot).toBeUndefined();
+    expect(await h.documents(database, container)).toEqual(docs);
+  });
+});
+
+test('a restore that requires approval waits for approve on the run, then restores', async () => {
+  const docs = customers(12);
+  const { database, container } = await h.seed(docs);
+  const before = await h.documents(database, container);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database, { down: false }));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `gate-${randomUUID()}`,
+      args: [
+        {
+          migration: id,
+          monitor: { duration: '1m', interval: '1s' },
+          approval: { required: false, requiredForRestore: true, timeout: '1m' },
+        },
+      ],
+    });
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal('rollback', { reason: 'wrong data in reports' });
+    const deadline = Date.now() + 30_000;
+    let status = await waitForPhase(handle, 'rolling-back');
+    while (status.pendingDecision?.kind !== 'approve-restore' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = await handle.query('status');
+    }
+    expect(status.pendingDecision).toMatchObject({ kind: 'approve-restore', signals: ['approve', 'abort'] });
+    // Nothing destructive has happened yet: the migrated data is still there.
+    expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
+    await handle.signal(approveSignal, { by: 'dba-on-call' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true });
+    expect(await h.documents(database, container)).toEqual(before);
+  });
+});
+
+test('a Periodic-backup account is refused at preflight when the rollback needs a restore', async () => {
+  const docs = customers(3);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database, { down: false }));
+  h.stack.arm.control.setBackupPolicy({ type: 'Periodic' });
+  const w = await h.worker();
+  try {
+    await w.worker.runUntil(async () => {
+      const err = await h.client.workflow
+        .execute(migrationRunbook, {
+          taskQueue: w.taskQueue,
+          workflowId: `periodic-${randomUUID()}`,
+          args: [{ migration: id, ...fast }],
+        })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
+      expect(cause.type).toBe('PreflightFailed');
+      expect(cause.message).toContain('uses Periodic backup');
+      expect(await h.documents(database, container)).toEqual(docs);
+    });
+  } finally {
+    h.stack.arm.control.setBackupPolicy({ type: 'Continuous', tier: 'Continuous30Days' });
+  }
+});
