@@ -4,6 +4,10 @@
  * partition key range it covers and the query carries that range's id, as the SDK's own cross-partition queries do.
  */
 import type { Container, FeedOptions } from '@azure/cosmos';
+import { ApplicationFailure } from '@temporalio/common';
+
+/** Error type when a feed range no longer matches one partition key range: list the ranges again. */
+export const FEED_RANGE_SPLIT = 'FeedRangeSplit';
 
 export interface SerializedFeedRange {
   minInclusive: string;
@@ -20,18 +24,19 @@ export function parseFeedRange(serialized: string): SerializedFeedRange {
   try {
     parsed = JSON.parse(serialized);
   } catch {
-    throw new Error(`feed range ${JSON.stringify(serialized)} is not JSON from listFeedRanges`);
+    throw ApplicationFailure.nonRetryable(`feed range ${JSON.stringify(serialized)} is not JSON from listFeedRanges`);
   }
   const r = parsed as Partial<SerializedFeedRange>;
   if (typeof r?.minInclusive !== 'string' || typeof r.maxExclusive !== 'string') {
-    throw new Error(`feed range ${serialized} lacks minInclusive/maxExclusive`);
+    throw ApplicationFailure.nonRetryable(`feed range ${serialized} lacks minInclusive/maxExclusive`);
   }
   return { minInclusive: r.minInclusive, maxExclusive: r.maxExclusive };
 }
 
 /**
  * Query options that keep a query inside one feed range. A range that spans the whole container needs nothing.
- * A range that has split since it was listed is refused (retryable): the workflow re-lists the ranges.
+ * A range that has split since it was listed is refused (non-retryable, type FeedRangeSplit): retrying the same
+ * range cannot help; the ranges must be listed again.
  */
 export async function rangeQueryOptions(container: Container, serialized: string): Promise<FeedOptions> {
   const range = parseFeedRange(serialized);
@@ -41,8 +46,9 @@ export async function rangeQueryOptions(container: Container, serialized: string
     (p) => p.minInclusive >= range.minInclusive && (p.maxExclusive <= range.maxExclusive || range.maxExclusive === 'FF')
   );
   if (inside.length !== 1 || inside[0]?.minInclusive !== range.minInclusive) {
-    throw new Error(
-      `feed range [${range.minInclusive}, ${range.maxExclusive}) of ${container.id} now covers ${inside.length} partition key ranges (the container split?); list the feed ranges again`
+    throw ApplicationFailure.nonRetryable(
+      `feed range [${range.minInclusive}, ${range.maxExclusive}) of ${container.id} now covers ${inside.length} partition key ranges (the container split?); list the feed ranges again`,
+      FEED_RANGE_SPLIT
     );
   }
   return { initialHeaders: { 'x-ms-documentdb-partitionkeyrangeid': String(inside[0].id) } };

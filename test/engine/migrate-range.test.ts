@@ -7,6 +7,7 @@ import type { Container } from '@azure/cosmos';
 import { FAILURE_THRESHOLD_EXCEEDED } from '../../common/activities';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import type { RangeCheckpoint } from '../../activities/cosmos/migrate-range';
+import { createEngineActivities } from '../../activities/engine';
 import {
   freshContainer,
   rangeInput,
@@ -406,4 +407,23 @@ test('a failure met by an earlier call of the same range is not counted again by
   expect(rest.result.counters).toMatchObject({ migrated: 200, failed: 0 });
   const after = await readAll<Doc>(container);
   expect(after.get('cust-5')!.name).toBe('First5 Last5');
+});
+
+test('a feed range that no longer matches one partition key range (a split) is refused with a message saying what to do', async () => {
+  const { container } = await setup(customers(3), splitName());
+  const half = JSON.stringify({ minInclusive: '', maxExclusive: '7F' });
+  const err = await runRange(engine.deps, rangeInput(container, 'split-name', half)).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  expect((err as ApplicationFailure).type).toBe('FeedRangeSplit');
+  expect((err as ApplicationFailure).nonRetryable).toBe(true);
+  expect((err as Error).message).toBe(
+    `feed range [, 7F) of ${container.id} now covers 0 partition key ranges (the container split?); list the feed ranges again`
+  );
+  const bad = await runRange(engine.deps, rangeInput(container, 'split-name', 'not json')).catch((e: unknown) => e);
+  expect((bad as Error).message).toBe('feed range "not json" is not JSON from listFeedRanges');
+  const listed = await createEngineActivities(engine.deps).listFeedRanges({
+    database: container.database.id,
+    container: container.id,
+  });
+  expect(listed).toEqual([JSON.stringify({ minInclusive: '', maxExclusive: 'FF' })]);
 });
