@@ -251,6 +251,26 @@ describe('migrate CLI', () => {
     expect(after.map((d) => d._etag).sort()).toEqual(before.map((d) => d._etag).sort());
   }, 120_000);
 
+  test('abort at the approval gate ends the run aborted with nothing changed', async () => {
+    const before = await documents();
+    const started = await cli(['up', MIGRATION, '--detach']);
+    if (started.code !== 0) throw new Error(explain(started));
+    const aborted = await cli(['abort', MIGRATION, '--reason', 'change freeze']);
+    if (aborted.code !== 0) throw new Error(explain(aborted));
+    expect(aborted.stdout).toContain(`abort sent to ${MIGRATION}`);
+
+    const workflowId = `cosmos-runbook/${stack.env.COSMOS_ACCOUNT}/demo/${containerName}`;
+    const report = (await client.workflow.getHandle(workflowId).result()) as RunbookReport;
+    expect(report.status).toBe('aborted');
+    expect(report.reason).toContain('change freeze');
+    const after = await documents();
+    expect(after.map((d) => d._etag).sort()).toEqual(before.map((d) => d._etag).sort());
+
+    const status = await cli(['status', MIGRATION]);
+    expect(status.stdout).toContain(`the last one (${workflowId}) ended aborted — `);
+    expect(status.stdout).toContain('change freeze');
+  }, 120_000);
+
   test('new writes a module the registry loads', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosmos-runbook-cli-new-'));
     try {
