@@ -76,7 +76,7 @@ test('a worker killed mid-migration: another worker finishes the run, every docu
   const taskQueue = uniqueTaskQueue('kill');
   child = await startWorkerProcess(taskQueue);
   // Slow writes down so the migration is still running when the worker dies.
-  h.stack.cosmos.control.setFaults([{ kinds: ['batch', 'write'], latencyMs: 120 }]);
+  h.stack.cosmos.control.setFaults([{ kinds: ['batch', 'write'], latencyMs: 250 }]);
 
   const handle = await h.client.workflow.start(migrationRunbook, {
     taskQueue,
@@ -120,4 +120,4 @@ test('a worker killed mid-migration: another worker finishes the run, every docu
   const { events } = await handle.fetchHistory();
   const attempts = (events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a) => a);
   expect(Math.max(...(attempts as number[]))).toBeGreaterThanOrEqual(2);
-});
+}, 240_000);
