@@ -14,6 +14,7 @@ import type { Client } from '@temporalio/client';
 import { loadRegistry } from '../../activities/registry';
 import type { RunbookReport } from '../../common/report';
 import { seedDemoCustomers } from '../../local/demo-seed';
+import { statusQuery } from '../../workflows/messages';
 import { loadWorkerConfig } from '../../worker/config';
 import { createRunbookWorker, type RunbookWorker } from '../../worker/create-worker';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -270,6 +271,49 @@ describe('migrate CLI', () => {
     expect(status.stdout).toContain(`the last one (${workflowId}) ended aborted — `);
     expect(status.stdout).toContain('change freeze');
   }, 120_000);
+
+  test('rollback while monitoring rolls the run back to the data as it was', async () => {
+    const before = await documents();
+    const started = await cli([
+      'up',
+      MIGRATION,
+      '--detach',
+      '--yes',
+      '--monitor-duration',
+      '5m',
+      '--monitor-interval',
+      '1s',
+    ]);
+    if (started.code !== 0) throw new Error(explain(started));
+    expect(started.stdout).toContain(`--yes: approving ${MIGRATION} now as`);
+    const workflowId = `cosmos-runbook/${stack.env.COSMOS_ACCOUNT}/demo/${containerName}`;
+    const handle = client.workflow.getHandle(workflowId);
+    for (let i = 0; i < 120; i++) {
+      const status = await handle.query(statusQuery).catch(() => undefined);
+      if (status?.phase === 'monitoring') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect((await handle.query(statusQuery)).phase).toBe('monitoring');
+
+    const rolled = await cli(['rollback', MIGRATION, '--reason', 'error rate up']);
+    if (rolled.code !== 0) throw new Error(explain(rolled));
+    const report = (await handle.result()) as RunbookReport;
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback?.ok).toBe(true);
+    const strip = (docs: Record<string, unknown>[]) =>
+      docs
+        .map(({ id, tenantId, name, email, notes, firstName, schemaVersion }) => ({
+          id,
+          tenantId,
+          name,
+          email,
+          notes,
+          firstName,
+          schemaVersion,
+        }))
+        .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    expect(strip(await documents())).toEqual(strip(before));
+  }, 180_000);
 
   test('new writes a module the registry loads', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosmos-runbook-cli-new-'));
