@@ -448,7 +448,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
     if (rollbackReason !== undefined) return 'rollback';
     if (leaseLost) return 'lease';
     const window = options.maintenanceWindow;
-    if (window && Date.now() > Date.parse(window.end)) return 'window';
+    if (window && !s!.windowOverridden && Date.now() > Date.parse(window.end)) return 'window';
     if (workflowInfo().continueAsNewSuggested || completionsThisRun >= tuning.continueAsNewAfterActivities) {
       return 'continue-as-new';
     }
@@ -554,6 +554,8 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
         reason = `migrating stopped: ${outcome.stoppedBecause}`;
       }
       if ((await pause(reason)) === 'rollback') return 'rollback';
+      // Resuming after the window closed is the operator's decision to go on outside it.
+      if (outcome.stoppedBecause === 'window') state.windowOverridden = true;
       await enterPhase('migrating', 'resumed');
     }
   }

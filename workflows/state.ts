@@ -69,6 +69,8 @@ export interface CarriedState {
   lastError?: string;
   verification?: VerificationReport;
   rollbacks: number;
+  /** The operator resumed after the maintenance window closed: its end no longer stops the run. */
+  windowOverridden?: boolean;
   rollback?: RunbookReport['rollback'];
 }
 

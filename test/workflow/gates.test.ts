@@ -165,12 +165,14 @@ test('a second run on the same container is refused while the first holds it', a
   h.writeMigration(`${id}.js`, splitNameModule(id, database));
   const w = await h.worker();
   await w.worker.runUntil(async () => {
+    // A short lease renewed every second: still held well after its first TTL.
     const first = await h.client.workflow.start(migrationRunbook, {
       taskQueue: w.taskQueue,
       workflowId: `first-${randomUUID()}`,
-      args: [{ migration: id, ...fast }],
+      args: [{ migration: id, ...fast, tuning: { leaseTtlSeconds: 5, leaseRenewSeconds: 1 } }],
     });
     await waitForPhase(first, 'awaiting-approval');
+    await new Promise((r) => setTimeout(r, 7_000));
     const err = await h.client.workflow
       .execute(migrationRunbook, {
         taskQueue: w.taskQueue,

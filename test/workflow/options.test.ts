@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal } from '../../workflows/messages';
+import { approveSignal, resumeSignal } from '../../workflows/messages';
 import { Harness, customers, splitNameModule, waitForPhase } from './harness';
 
 let h: Harness;
@@ -101,4 +101,36 @@ test('a Periodic-backup account is refused at preflight when the rollback needs 
   } finally {
     h.stack.arm.control.setBackupPolicy({ type: 'Continuous', tier: 'Continuous30Days' });
   }
+});
+
+test('a maintenance window that has closed pauses the run before any write; resume goes on anyway', async () => {
+  const docs = customers(6);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  const end = new Date(Date.now() - 60_000).toISOString();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `window-${randomUUID()}`,
+      args: [
+        {
+          migration: id,
+          ...fast,
+          approval: { required: false },
+          maintenanceWindow: { start: new Date(Date.now() - 3_600_000).toISOString(), end },
+        },
+      ],
+    });
+    const paused = await waitForPhase(handle, 'paused');
+    expect(paused.lastError).toBe(
+      `the maintenance window closed at ${end}: no new work is started; resume to go on anyway`
+    );
+    expect(await h.documents(database, container)).toEqual(docs);
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
+  });
 });
