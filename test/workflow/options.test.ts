@@ -134,3 +134,44 @@ test('a maintenance window that has closed pauses the run before any write; resu
     expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
   });
 });
+
+test('requireStagingRun: refused until the same migration (same checksum) completed in the staging database', async () => {
+  const docs = customers(5);
+  const prod = await h.seed(docs);
+  const staging = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, prod.database));
+  const w = await h.worker();
+  const input = { migration: id, ...fast, approval: { required: false } };
+  await w.worker.runUntil(async () => {
+    const refused = await h.client.workflow
+      .execute(migrationRunbook, {
+        taskQueue: w.taskQueue,
+        workflowId: `prod-${randomUUID()}`,
+        args: [{ ...input, requireStagingRun: { database: staging.database } }],
+      })
+      .catch((e: unknown) => e);
+    const cause = (refused as WorkflowFailedError).cause as Error;
+    expect(cause.message).toMatch(
+      new RegExp(
+        `^requireStagingRun: migration ${id} \\(checksum [0-9a-f]{12}\\) has not completed up in database ${staging.database}$`
+      )
+    );
+    expect(await h.documents(prod.database, prod.container)).toEqual(docs);
+
+    const stagingRun = await h.client.workflow.execute(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `staging-${randomUUID()}`,
+      args: [{ ...input, database: staging.database }],
+    });
+    expect(stagingRun.status).toBe('completed');
+
+    const prodRun = await h.client.workflow.execute(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `prod-${randomUUID()}`,
+      args: [{ ...input, requireStagingRun: { database: staging.database } }],
+    });
+    expect(prodRun.status).toBe('completed');
+    expect((await h.documents(prod.database, prod.container)).every((d) => d.schemaVersion === 2)).toBe(true);
+  });
+});
