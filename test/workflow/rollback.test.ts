@@ -8,7 +8,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal, rollbackSignal } from '../../workflows/messages';
+import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase } from './harness';
 
 let h: Harness;
@@ -107,5 +107,50 @@ test('a failing health check rolls back, stopping and restarting the application
     expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
     expect(fs.readFileSync(log, 'utf8')).toBe(`stop ${id}\nstart ${id}\n`);
     expect(await h.documents(database, container)).toEqual(before);
+  });
+});
+
+test('a rollback that fails waits for the operator and never reports success', async () => {
+  const docs = customers(8);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  // down() cannot handle one document: the rollback by down fails on it.
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database).replace(
+      'down(doc) {',
+      `down(doc) {\n    if (doc.id === 'c-0005') throw new Error('cannot rebuild name of c-0005');`
+    )
+  );
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `rbfail-${randomUUID()}`,
+      args: [{ migration: id, approval: { required: false }, monitor: { duration: '1m', interval: '1s' } }],
+    });
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'try it' });
+    const failed = await waitForPhase(handle, 'rollback-failed');
+    expect(failed.pendingDecision).toMatchObject({ kind: 'operator', signals: ['rollback', 'resume'] });
+    expect(failed.lastError).toMatch(
+      /^rollback by down failed: .*c-0005: down\(\) threw: cannot rebuild name of c-0005/
+    );
+    // Retrying fails the same way (a second rollback child), then the operator takes over.
+    await handle.signal(rollbackSignal, { reason: 'retry' });
+    const second = h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`);
+    for (let i = 0; i < 150 && !(await second.describe().catch(() => undefined)); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await expect(second.result()).resolves.toMatchObject({ ok: false });
+    await waitForPhase(handle, 'rollback-failed');
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('rollback-failed');
+    expect(report.reason).toContain('the operator took over');
+    expect(report.rollback?.ok).toBe(false);
+    await expect(h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`).result()).resolves.toMatchObject({
+      ok: false,
+    });
   });
 });
