@@ -4,7 +4,7 @@
  * The workflow treats notification as best effort; here a failure is still reported, naming the webhook.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { cancellationSignal } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { NotifyEvent } from '../../common/activities';
 import type { HooksConfig } from './config';
 import { describeFailure, runCommand } from './run-command';
@@ -35,8 +35,11 @@ export function createNotify(hooks: HooksConfig) {
     const webhooks = hooks.notify?.webhooks ?? [];
     const body = JSON.stringify({ text: notificationText(event), ...event });
     const problems: string[] = [];
+    // A retry skips what an earlier attempt delivered: one dead webhook must not spam the others.
+    const delivered = new Set<number>((activityInfo().heartbeatDetails as number[] | undefined) ?? []);
     await Promise.all(
       webhooks.map(async (url, index) => {
+        if (delivered.has(index)) return;
         try {
           const response = await fetch(url, {
             method: 'POST',
@@ -44,14 +47,15 @@ export function createNotify(hooks: HooksConfig) {
             body,
             signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), cancellationSignal()]),
           });
-          if (!response.ok) problems.push(`${webhookName(url, index)}: HTTP ${response.status}`);
+          if (response.ok) delivered.add(index);
+          else problems.push(`${webhookName(url, index)}: HTTP ${response.status}`);
         } catch (err) {
           problems.push(`${webhookName(url, index)}: ${(err as Error).message}`);
         }
       })
     );
     const command = hooks.notify?.command;
-    if (command) {
+    if (command && !delivered.has(-1)) {
       const result = await runCommand(command, {
         env: {
           MIGRATION_ID: event.migrationId,
@@ -64,9 +68,11 @@ export function createNotify(hooks: HooksConfig) {
         timeoutSeconds: 30,
         signal: cancellationSignal(),
       });
-      if (result.exitCode !== 0) problems.push(`notify command: ${describeFailure(result, 30)}`);
+      if (result.exitCode === 0) delivered.add(-1);
+      else problems.push(`notify command: ${describeFailure(result, 30)}`);
     }
     if (problems.length) {
+      heartbeat([...delivered]);
       throw ApplicationFailure.retryable(`notification failed: ${problems.join('; ')}`, 'NotifyFailed');
     }
   };

@@ -3,6 +3,8 @@
  * approval waits for `approve` on the parent run (forwarded to the rollback child); a Periodic-backup account is
  * refused at preflight when the rollback would need a restore.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { migrationRunbook } from '../../workflows';
@@ -19,12 +21,24 @@ afterAll(async () => {
 
 const fast = { monitor: { duration: '1s', interval: '1s' } };
 
-test('a dry run plans and counts, and writes nothing', async () => {
+test('a dry run plans and counts, and writes nothing; phases are notified, a dead webhook changes nothing', async () => {
   const docs = customers(15);
   const { database, container } = await h.seed(docs);
   const id = `split-${randomUUID().slice(0, 6)}`;
   h.writeMigration(`${id}.js`, splitNameModule(id, database));
-  const w = await h.worker();
+  const received: { text: string; phase: string }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  // Port 1 refuses connections: that webhook always fails.
+  const w = await h.worker({ notify: { webhooks: [`http://127.0.0.1:${port}/hook`, 'http://127.0.0.1:1/down'] } });
   await w.worker.runUntil(async () => {
     const report = await h.client.workflow.execute(migrationRunbook, {
       taskQueue: w.taskQueue,
@@ -35,7 +49,10 @@ test('a dry run plans and counts, and writes nothing', async () => {
     expect(report.counters).toMatchObject({ scanned: 15, migrated: 15, failed: 0 });
     expect(report.snapshot).toBeUndefined();
     expect(await h.documents(database, container)).toEqual(docs);
+    expect(received.map((m) => m.phase)).toEqual(['preflight', 'migrating', 'completed']);
+    expect(received[2]!.text).toContain(`migration *${id}*`);
   });
+  await new Promise((r) => server.close(r));
 });
 
 test('a restore that requires approval waits for approve on the run, then restores', async () => {
