@@ -149,6 +149,8 @@ test('a rollback that fails waits for the operator and never reports success', a
     expect(report.status).toBe('rollback-failed');
     expect(report.reason).toContain('the operator took over');
     expect(report.rollback?.ok).toBe(false);
+    // The document down() could not handle is left as the migration made it, for the operator to see.
+    expect((await h.documents(database, container)).find((d) => d.id === 'c-0005')?.schemaVersion).toBe(2);
     await expect(h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`).result()).resolves.toMatchObject({
       ok: false,
     });
