@@ -26,10 +26,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** `npx tsx worker/main.ts` in its own process group, configured only through its environment. */
-function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
+/** the worker (`npx tsx worker/main.ts` unless told) in its own process group, configured only through its environment. */
+function startWorkerProcess(taskQueue: string, command = ['npx', 'tsx', 'worker/main.ts']): Promise<ChildProcess> {
   const env = h.stack.env;
-  const proc = spawn('npx', ['tsx', 'worker/main.ts'], {
+  const proc = spawn(command[0]!, command.slice(1), {
     cwd: path.join(__dirname, '..', '..'),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,6 +57,17 @@ function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
     proc.on('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
   });
 }
+
+test('SIGTERM shuts the worker down gracefully (exit 0)', async () => {
+  // One process (no npx/tsx wrappers in between): the signal reaches the worker as a service manager sends it.
+  child = await startWorkerProcess(uniqueTaskQueue('term'), [process.execPath, '--import', 'tsx', 'worker/main.ts']);
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  expect(output).toContain('worker stopped');
+}, 120_000);
 
 test('a worker killed mid-migration: another worker finishes the run, every document migrated once', async () => {
   const total = 300;
