@@ -176,8 +176,10 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
     };
   });
 
+  /** A wait with no decision to take (the maintenance window), shown in the UI's details. */
+  let waitingFor: string | undefined;
   function refreshDetails(): void {
-    if (s) setCurrentDetails(currentDetails(s, pending, Date.now()));
+    if (s) setCurrentDetails(currentDetails(s, pending, Date.now(), waitingFor));
   }
 
   /** A phase change: state, search attributes, UI details, timeline, notification (best effort). */
@@ -433,10 +435,12 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
         at: now(),
         note: `sleeping until the maintenance window opens at ${window.start}`,
       });
+      waitingFor = `the maintenance window to open at ${window.start}`;
       refreshDetails();
       const opened = await condition(() => abortReason !== undefined, Date.parse(window.start) - Date.now(), {
         summary: `maintenance window opens at ${window.start}`,
       });
+      waitingFor = undefined;
       if (opened && abortReason !== undefined)
         await finish('aborted', 'aborted', `aborted before any change: ${abortReason}`);
     }

@@ -111,7 +111,12 @@ export function rates(
 }
 
 /** The UI's "Current Details": a few lines of markdown an operator reads at a glance. */
-export function currentDetails(state: CarriedState, pending: PendingDecision | undefined, now: number): string {
+export function currentDetails(
+  state: CarriedState,
+  pending: PendingDecision | undefined,
+  now: number,
+  waitingFor?: string
+): string {
   const { migration, counters } = state;
   const lines = [
     `**${migration.id}** (${state.options.direction}${state.options.dryRun ? ', dry run' : ''}) on \`${migration.database}/${migration.container}\``,
@@ -130,6 +135,7 @@ export function currentDetails(state: CarriedState, pending: PendingDecision | u
     lines.push(
       `**Waiting for:** ${pending.signals.map((s) => `\`${s}\``).join(' or ')}${'reason' in pending ? ` (${pending.reason})` : ''}`
     );
+  else if (waitingFor) lines.push(`**Waiting for:** ${waitingFor}`);
   if (state.lastError) lines.push(`**Last error:** ${state.lastError}`);
   return lines.join('\n\n');
 }

@@ -192,3 +192,39 @@ test('requireStagingRun: refused until the same migration (same checksum) comple
     expect((await h.documents(prod.database, prod.container)).every((d) => d.schemaVersion === 2)).toBe(true);
   });
 });
+
+test('a maintenance window in the future: the run sleeps durably until it opens, then migrates', async () => {
+  const docs = customers(4);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  const start = new Date(Date.now() + 6_000).toISOString();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `later-${randomUUID()}`,
+      args: [
+        {
+          migration: id,
+          ...fast,
+          approval: { required: false },
+          maintenanceWindow: { start, end: new Date(Date.now() + 3_600_000).toISOString() },
+        },
+      ],
+    });
+    let details = '';
+    for (let i = 0; i < 50 && !details.includes('maintenance window'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const metadata = await handle
+        .query<{ currentDetails?: string }>('__temporal_workflow_metadata')
+        .catch(() => ({ currentDetails: '' }));
+      details = metadata.currentDetails ?? '';
+    }
+    expect(details).toContain(`**Waiting for:** the maintenance window to open at ${start}`);
+    expect(await h.documents(database, container)).toEqual(docs);
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    expect(Date.parse(report.snapshot!.t0)).toBeGreaterThanOrEqual(Date.parse(start) - 1000);
+  });
+});
