@@ -4,9 +4,8 @@
  * `npm run stack -- up` every command works with no setup. The CLI needs less than the worker: how to reach Temporal,
  * which account the workflow ids name, where the migration modules are, and (for `status`) how to read the history.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import dotenv from 'dotenv';
+import { environmentWithStack, stackDir as stackDirOf } from '../common/stack-environment';
 import type { AzureSettings } from '../activities/clients';
 
 export const DEFAULT_TASK_QUEUE = 'cosmos-runbook';
@@ -35,24 +34,12 @@ export interface ClientConfig {
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 export function stackDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.STACK_DIR ?? path.join(PROJECT_ROOT, '.local'));
+  return stackDirOf(env, PROJECT_ROOT);
 }
 
 /** process.env over `.local/stack.env` (the shell can always override what the stack wrote). */
 export function configEnvironment(env: NodeJS.ProcessEnv = process.env): { vars: NodeJS.ProcessEnv; file?: string } {
-  const file = path.join(stackDir(env), 'stack.env');
-  if (!fs.existsSync(file)) return { vars: env };
-  const fromFile = dotenv.parse(fs.readFileSync(file, 'utf8'));
-  const own = definedOnly(env);
-  const vars = { ...fromFile, ...own };
-  // The stack's endpoints come with the stack's certificate: a NODE_EXTRA_CA_CERTS of the shell (often the system
-  // bundle) must not replace it unless the shell also points COSMOS_ENDPOINT elsewhere.
-  if (!own.COSMOS_ENDPOINT && fromFile.NODE_EXTRA_CA_CERTS) vars.NODE_EXTRA_CA_CERTS = fromFile.NODE_EXTRA_CA_CERTS;
-  return { vars, file };
-}
-
-function definedOnly(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  return environmentWithStack(env, PROJECT_ROOT);
 }
 
 function flag(value: string | undefined): boolean {

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import dotenv from 'dotenv';
 import { z } from 'zod';
+import { environmentWithStack } from '../common/stack-environment';
 import type { AzureSettings } from '../activities/clients';
 import { hooksConfigProblems, type HooksConfig } from '../activities/hooks/config';
 
@@ -56,13 +56,6 @@ const envSchema = z.object({
   ARM_POLL_INTERVAL_MS: z.coerce.number().int().positive().optional(),
 });
 
-/** The stack's variables when `.local/stack.env` exists, under the real environment (which wins). */
-function withStackEnv(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
-  const file = path.join(cwd, '.local', 'stack.env');
-  if (!fs.existsSync(file)) return env;
-  return { ...dotenv.parse(fs.readFileSync(file, 'utf8')), ...env };
-}
-
 /** Blank variables count as unset (a `FOO=` line in a shell profile should not make FOO "present but empty"). */
 function present(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(
@@ -71,7 +64,7 @@ function present(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): WorkerConfig {
-  const merged = present(withStackEnv(env, cwd));
+  const merged = present(environmentWithStack(env, cwd).vars);
   const parsed = envSchema.safeParse(merged);
   const problems: string[] = [];
   if (!parsed.success) {

@@ -61,6 +61,24 @@ test('defaults, and .local/stack.env under the real environment', () => {
   expect(config.migrationsDir).toBe(path.join(dir, 'migrations'));
 });
 
+test("the stack's certificate stays with the stack's endpoints, whatever NODE_EXTRA_CA_CERTS the shell sets", () => {
+  const stackCert = path.join(dir, 'stack-cert.pem');
+  const shellBundle = path.join(dir, 'system-bundle.pem');
+  fs.writeFileSync(stackCert, 'stack');
+  fs.writeFileSync(shellBundle, 'system');
+  fs.mkdirSync(path.join(dir, '.local'));
+  fs.writeFileSync(
+    path.join(dir, '.local', 'stack.env'),
+    Object.entries({ ...azure, NODE_EXTRA_CA_CERTS: stackCert })
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')
+  );
+  expect(loadWorkerConfig({ NODE_EXTRA_CA_CERTS: shellBundle }, dir).azure.caCertPath).toBe(stackCert);
+  // A shell that points the worker at another Cosmos DB keeps its own CA.
+  const elsewhere = { NODE_EXTRA_CA_CERTS: shellBundle, COSMOS_ENDPOINT: 'https://elsewhere.example/' };
+  expect(loadWorkerConfig(elsewhere, dir).azure.caCertPath).toBe(shellBundle);
+});
+
 test('HOOKS_CONFIG is validated: one line per problem', () => {
   const file = path.join(dir, 'hooks.json');
   fs.writeFileSync(
