@@ -74,7 +74,20 @@ export async function followRun(
     else out.write(`${text}\n`);
   };
 
+  // Phase changes come from the run's timeline, not from what each poll happens to see: a short phase (snapshot) can
+  // begin and end between two polls.
   let lastPhase: string | undefined;
+  const seen = new Set<string>();
+  const printTransitions = (timeline: RunbookStatus['timeline'], where: string) => {
+    for (const entry of timeline) {
+      const key = `${entry.at}|${entry.phase}|${entry.note ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (entry.phase === lastPhase) continue;
+      line(`→ ${entry.phase}${lastPhase ? '' : ` (${where})`}`);
+      lastPhase = entry.phase;
+    }
+  };
   let lastDecision: string | undefined;
   let approving: Promise<void> | undefined;
   let queryFailures = 0;
@@ -98,10 +111,10 @@ export async function followRun(
         }
       }
       if (status) {
-        if (status.phase !== lastPhase) {
-          line(`→ ${status.phase}${lastPhase ? '' : ` (${status.database}/${status.container})`}`);
-          lastPhase = status.phase;
-        }
+        printTransitions(
+          status.timeline.length ? status.timeline : [{ phase: status.phase, at: status.phaseSince }],
+          `${status.database}/${status.container}`
+        );
         const key = decisionKey(status);
         if (key && key !== lastDecision && status.pendingDecision) {
           lastDecision = key;
@@ -138,6 +151,8 @@ export async function followRun(
       await Promise.race([sleep(pollMs), result]);
     }
     await approving?.catch(() => undefined);
+    if (settled?.report)
+      printTransitions(settled.report.timeline, `${settled.report.database}/${settled.report.container}`);
   } finally {
     bars.stop();
   }

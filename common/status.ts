@@ -35,4 +35,6 @@ export interface RunbookStatus {
   verification?: VerificationReport;
   /** Continue-as-new generation: 0 for the first run. */
   generation: number;
+  /** Phase changes and notes so far, oldest first (the report's timeline), so a follower misses no short phase. */
+  timeline: { phase: string; at: string; note?: string }[];
 }

@@ -149,6 +149,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
         docsPerSecond: 0,
         ranges: { total: 0, done: 0 },
         generation: 0,
+        timeline: [],
       };
     }
     const { ruPerSecond, docsPerSecond, etaSeconds } = rates(s, at);
@@ -173,6 +174,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
       snapshot: s.snapshot,
       verification: s.verification,
       generation: s.generation,
+      timeline: s.timeline,
     };
   });
 
