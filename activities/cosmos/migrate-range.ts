@@ -164,7 +164,9 @@ class RangeMigration {
   /**
    * One scan of the candidate query from `start`: fetches pages one after the other and processes up to
    * `concurrency.limit` of them at once; commits continuations in order. Stops at the end, after `maxPages`
-   * pages, or between pages when the activity is cancelled.
+   * pages, or between pages when the activity is cancelled or `maxFailures` is passed. Whatever the reason, the
+   * pages in flight finish and are committed first: their documents are written and leave the candidate set, so
+   * counters and a checkpoint taken before they settle would miss them for good.
    */
   private async scan(start: string | undefined, maxPages: number | undefined, final: boolean): Promise<StopReason> {
     const pending = new Map<number, { continuation?: string; counters: MigrationCounters; done: boolean }>();
@@ -182,12 +184,11 @@ class RangeMigration {
         addCounters(this.state.counters, entry.counters);
         this.state.continuation = entry.continuation;
         this.heartbeat();
-        if (this.state.counters.failed > this.input.maxFailures) failure ??= this.thresholdExceeded();
       }
     };
 
     for (;;) {
-      if (failure !== undefined) break;
+      if (failure !== undefined || this.overThreshold()) break;
       if (this.cancelled) {
         stop = 'cancelled';
         break;
@@ -197,7 +198,7 @@ class RangeMigration {
         break;
       }
       while (running.size >= this.concurrency.limit) await Promise.race(running);
-      if (failure !== undefined) break;
+      if (failure !== undefined || this.overThreshold()) break;
       let page;
       try {
         page = await this.fetchPage(token);
@@ -224,6 +225,9 @@ class RangeMigration {
     }
     await Promise.all(running);
     if (failure !== undefined) throw failure;
+    // Built only now, so its counters are the last heartbeat's: everything written, the pages in flight at the trip
+    // included.
+    if (this.overThreshold()) throw this.thresholdExceeded();
     return stop;
   }
 
@@ -410,6 +414,10 @@ class RangeMigration {
       return undefined;
     }
     return this.prepare(fresh, counters, w.conflicts + 1);
+  }
+
+  private overThreshold(): boolean {
+    return this.state.counters.failed > this.input.maxFailures;
   }
 
   private thresholdExceeded(): ApplicationFailure {
