@@ -7,6 +7,7 @@ import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/work
 import type { DocumentFailure, MigrateRangeInput, MigrateRangeResult, MigrationCounters } from '../common/activities';
 import { FAILURE_THRESHOLD_EXCEEDED } from '../common/activities';
 import type { runbookActivities } from './activities';
+import { addCounters } from '../common/counters';
 import type { RangeState } from './state';
 
 export interface MigrateLoop {
@@ -67,7 +68,7 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
       range.refail = undefined;
       // Documents that failed before, at the threshold, were counted then.
       const counters = { ...result.counters, failed: Math.max(result.counters.failed - known, 0) };
-      range.counters = add(range.counters, counters);
+      range.counters = addCounters(range.counters, counters);
       loop.onResult(counters, result.failures, result);
     } catch (err) {
       if (isThresholdExceeded(err)) {
@@ -78,7 +79,7 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
           const newFailed = Math.max(partial.failed - known, 0);
           const counted = { ...partial, scanned: partial.scanned - partial.failed, failed: newFailed };
           range.refail = partial.failed;
-          range.counters = add(range.counters, counted);
+          range.counters = addCounters(range.counters, counted);
           loop.onResult(counted, failures ?? []);
         }
         outcome.thresholdExceeded = true;
@@ -109,15 +110,4 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
   outcome.finished = loop.ranges.every((r) => r.done);
   if (outcome.finished) outcome.stoppedBecause = undefined;
   return outcome;
-}
-
-export function add(a: MigrationCounters, b: MigrationCounters): MigrationCounters {
-  return {
-    scanned: a.scanned + b.scanned,
-    migrated: a.migrated + b.migrated,
-    skipped: a.skipped + b.skipped,
-    failed: a.failed + b.failed,
-    conflicts: a.conflicts + b.conflicts,
-    ruConsumed: a.ruConsumed + b.ruConsumed,
-  };
 }

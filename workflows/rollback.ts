@@ -23,8 +23,9 @@ import type {
 } from '../common/activities';
 import { abortSignal, approveSignal, type ApproveArgs } from './messages';
 import { runbookActivities } from './activities';
-import { add, migrateAllRanges } from './migrate';
-import { zeroCounters, type RollbackMode } from './state';
+import { addCounters, zeroCounters } from '../common/counters';
+import { migrateAllRanges } from './migrate';
+import type { RollbackMode } from './state';
 import type { RunbookTuning } from './tuning';
 
 export interface RollbackInput {
@@ -122,7 +123,7 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
         ruBudget: input.ruBudget,
         concurrency: input.concurrency,
         failureAllowance: () => input.maxFailures - result.counters.failed,
-        onResult: (c) => (result.counters = add(result.counters, c)),
+        onResult: (c) => (result.counters = addCounters(result.counters, c)),
       });
       if (outcome.error) throw outcome.error;
       await step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);

@@ -33,17 +33,10 @@ import { COSMOS_CONTAINER, MIGRATION_ID, MIGRATION_PHASE } from '../common/searc
 import type { PendingDecision, RunbookStatus } from '../common/status';
 import { runbookActivities } from './activities';
 import { abortSignal, approveSignal, resumeSignal, rollbackSignal, statusQuery, type ApproveArgs } from './messages';
-import { add, migrateAllRanges } from './migrate';
+import { addCounters, zeroCounters } from '../common/counters';
+import { migrateAllRanges } from './migrate';
 import { describe, rollbackProgressSignal, rollbackRunbook, type RollbackInput, type RollbackResult } from './rollback';
-import {
-  MAX_FAILURES_KEPT,
-  MAX_TIMELINE,
-  currentDetails,
-  rates,
-  zeroCounters,
-  type CarriedState,
-  type RollbackMode,
-} from './state';
+import { MAX_FAILURES_KEPT, MAX_TIMELINE, currentDetails, rates, type CarriedState, type RollbackMode } from './state';
 import { tuningSchema, type RunbookTuning } from './tuning';
 
 export type { CarriedState } from './state';
@@ -535,7 +528,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
         failureAllowance: () => state.failureAllowance - state.counters.failed,
         onResult: (counters, failures) => {
           completionsThisRun++;
-          state.counters = add(state.counters, counters);
+          state.counters = addCounters(state.counters, counters);
           const room = MAX_FAILURES_KEPT - state.failures.length;
           if (room > 0) state.failures.push(...failures.slice(0, room));
           refreshDetails();

@@ -77,21 +77,6 @@ export interface CarriedState {
 export const MAX_FAILURES_KEPT = 100;
 export const MAX_TIMELINE = 200;
 
-export function zeroCounters(): MigrationCounters {
-  return { scanned: 0, migrated: 0, skipped: 0, failed: 0, conflicts: 0, ruConsumed: 0 };
-}
-
-export function addCounters(a: MigrationCounters, b: MigrationCounters): MigrationCounters {
-  return {
-    scanned: a.scanned + b.scanned,
-    migrated: a.migrated + b.migrated,
-    skipped: a.skipped + b.skipped,
-    failed: a.failed + b.failed,
-    conflicts: a.conflicts + b.conflicts,
-    ruConsumed: a.ruConsumed + b.ruConsumed,
-  };
-}
-
 /** Rates over the migrating phase's wall time (workflow time, so replay-safe). */
 export function rates(
   state: CarriedState,

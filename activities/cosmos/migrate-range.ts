@@ -23,6 +23,7 @@ import {
   type MigrateRangeResult,
   type MigrationCounters,
 } from '../../common/activities';
+import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
@@ -51,14 +52,6 @@ const MAX_RECORDED_FAILURES = 100;
 const KEEP_ALIVE_MS = 5000;
 /** A document the application rewrites faster than we can migrate it is given up on after this many 412s. */
 const MAX_CONFLICTS_PER_DOCUMENT = 10;
-
-export function zeroCounters(): MigrationCounters {
-  return { scanned: 0, migrated: 0, skipped: 0, failed: 0, conflicts: 0, ruConsumed: 0 };
-}
-
-function addCounters(into: MigrationCounters, from: MigrationCounters): void {
-  for (const key of Object.keys(into) as (keyof MigrationCounters)[]) into[key] += from[key];
-}
 
 interface Work {
   original: MigrationDocument;
@@ -181,7 +174,7 @@ class RangeMigration {
       for (let entry = pending.get(nextToCommit); entry?.done; entry = pending.get(nextToCommit)) {
         pending.delete(nextToCommit);
         nextToCommit += 1;
-        addCounters(this.state.counters, entry.counters);
+        this.state.counters = addCounters(this.state.counters, entry.counters);
         this.state.continuation = entry.continuation;
         this.heartbeat();
       }
