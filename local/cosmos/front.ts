@@ -8,7 +8,7 @@ import type { RawRequest, RawResponse } from './dispatch';
 import type { Engine } from './engine';
 import type { FaultInjector } from './faults';
 import { chargeBatch, chargeFor, estimateCharge, type BatchOperation, type RuModel } from './ru-model';
-import { classify } from './routes';
+import { classify, type Route } from './routes';
 import { CONTROL_PREFIX, handleControl } from './control-endpoints';
 import type { EmulatorControl, EmulatorStats } from './types';
 
@@ -81,6 +81,17 @@ const noQueryPlan = (): RawResponse => ({
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `containers.create({ id, throughput })` sends the provisioned RU/s as `x-ms-offer-throughput`; the stock server
+ * ignores it. Give it to the RU model, as Cosmos DB would provision it.
+ */
+function provisionFromCreate(control: EmulatorControl, route: Route, request: RawRequest, response: RawResponse): void {
+  const offer = Number(request.headers['x-ms-offer-throughput']);
+  if (route.resource !== 'container' || route.action !== 'create' || response.status !== 201 || !(offer > 0)) return;
+  const id = (JSON.parse(response.body) as { id?: string }).id;
+  if (route.database && id) control.setThroughput(route.database, id, offer);
+}
+
 export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const headers: Record<string, string> = {};
@@ -150,6 +161,7 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     }
 
     const { response, batch } = await deps.engine.execute(request, route, { log: true });
+    provisionFromCreate(deps.control, route, request, response);
     if (deps.ru.isEnabled) {
       const charge = batch
         ? chargeBatch(batch.ops, batch.results)

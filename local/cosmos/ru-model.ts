@@ -7,7 +7,11 @@
 import type { Route } from './routes';
 import type { RuModelOptions } from './types';
 
-export const DEFAULT_THROUGHPUT = 10_000;
+/**
+ * RU/s of a container nobody provisioned. Generous on purpose: seeding scripts (often `items.bulk`, which the SDK does
+ * not retry on 429) should not be throttled unless they ask for it by provisioning throughput.
+ */
+export const DEFAULT_THROUGHPUT = 1_000_000;
 
 const KB = 1024;
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -8,7 +8,7 @@ import type { StackCertificate } from '../tls';
 export type OperationKind = 'read' | 'write' | 'query' | 'batch' | 'metadata';
 
 export interface RuModelOptions {
-  /** Provisioned RU/s for containers that have none set (ARM throughput sets it per container). @default 10000 */
+  /** Provisioned RU/s for containers that have none set (ARM throughput sets it per container). @default 1000000 */
   defaultThroughput?: number;
 }
 

@@ -97,6 +97,24 @@ describe('provisioned throughput', () => {
     expect(retries).toBeGreaterThan(0);
   });
 
+  it('provisions the throughput a data-plane create asks for, and leaves unprovisioned containers unthrottled', async () => {
+    const database = emulator.client.database('app');
+    await database.containers.create({ id: 'provisioned', partitionKey: { paths: ['/tenantId'] }, throughput: 400 });
+    await database.containers.create({ id: 'unprovisioned', partitionKey: { paths: ['/tenantId'] } });
+    const bulk = (prefix: string) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        operationType: 'Create' as const,
+        resourceBody: { id: `${prefix}${i}`, tenantId: 'T' },
+      }));
+    // 100 creates of ~5 RU each, twice in a row: 1000 RU in well under a second.
+    const roomy = database.container('unprovisioned');
+    for (const prefix of ['a', 'b'])
+      expect((await roomy.items.bulk(bulk(prefix))).every((r) => r.statusCode === 201)).toBe(true);
+    const tight = database.container('provisioned');
+    await tight.items.bulk(bulk('a'));
+    await expect(tight.items.bulk(bulk('b'))).rejects.toThrow(/Request rate is large/);
+  });
+
   it('refuses a whole bulk request with 429 when the container is over budget', async () => {
     const { container: bulkTarget } = await emulator.client
       .database('app')
