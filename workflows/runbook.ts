@@ -24,6 +24,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { Direction, HistoryRecord, RunStatus } from '../common/activities';
 import type { Phase } from '../common/phases';
 import type { RunbookReport } from '../common/report';
@@ -401,7 +402,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
   async function awaitApproval(): Promise<void> {
     const state = s!;
     if (options.approval.required) {
-      const deadline = new Date(Date.now() + msOf(options.approval.timeout)).toISOString();
+      const deadline = new Date(Date.now() + msToNumber(options.approval.timeout as Duration)).toISOString();
       pending = { kind: 'approve', signals: ['approve', 'abort'], deadline };
       await enterPhase('awaiting-approval', `waiting for approve or abort until ${deadline}`);
       const decided = await condition(
@@ -597,8 +598,8 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
   }
 
   async function monitor(): Promise<'ok' | 'rollback'> {
-    const interval = msOf(options.monitor.interval);
-    const until = Date.now() + msOf(options.monitor.duration);
+    const interval = msToNumber(options.monitor.interval as Duration);
+    const until = Date.now() + msToNumber(options.monitor.duration as Duration);
     await enterPhase('monitoring', `health checks every ${options.monitor.interval} for ${options.monitor.duration}`);
     while (Date.now() < until) {
       const wait = Math.min(interval, until - Date.now());
@@ -716,23 +717,4 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
 
 class PreflightFailed extends Error {
   override name = 'PreflightFailed';
-}
-
-/** Milliseconds of a validated duration ("30s", "5m", "24h", "2 days", or a number of ms). */
-export function msOf(duration: string | number): number {
-  if (typeof duration === 'number') return duration;
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]+)$/i.exec(duration.trim());
-  if (!match) throw invalidInput(`not a duration: ${duration}`);
-  const unit = match[2]!.toLowerCase();
-  const factor =
-    unit.startsWith('ms') || unit.startsWith('milli')
-      ? 1
-      : unit.startsWith('s')
-        ? 1000
-        : unit.startsWith('m')
-          ? 60_000
-          : unit.startsWith('h')
-            ? 3_600_000
-            : 86_400_000;
-  return Number(match[1]) * factor;
 }
