@@ -1,5 +1,5 @@
 /** The runbook's activity stubs, each with the timeouts and retries its side effect calls for. */
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { RunbookActivities } from '../common/activities';
 import { FAILURE_THRESHOLD_EXCEEDED, MIGRATION_INVALID } from '../common/activities';
 import type { RunbookTuning } from './tuning';
@@ -24,10 +24,15 @@ export function runbookActivities(tuning: RunbookTuning) {
   };
   /** Short calls: reads, checks, records. */
   const quick = proxyActivities<RunbookActivities>({ startToCloseTimeout: '5 minutes', retry });
-  /** Long calls that heartbeat: a dead worker is noticed within the heartbeat timeout, and the retry resumes. */
+  /**
+   * Long calls that heartbeat: a dead worker is noticed within the heartbeat timeout, and the retry resumes.
+   * A cancelled one is waited for (it stops after the page it is writing), so nothing writes behind the workflow's
+   * back once it moves on; the SDK's effective default would not wait.
+   */
   const long = proxyActivities<RunbookActivities>({
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: tuning.heartbeatTimeout,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry,
   });
   /** ARM long-running operations that do not heartbeat (container steps, index transformation). */

@@ -3,7 +3,14 @@
  * returning after `maxPages` pages so the workflow checkpoints the range's continuation and counters in its state
  * (what continue-as-new carries, and what a resume starts from). Used by the runbook and by a rollback by `down`.
  */
-import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+} from '@temporalio/workflow';
 import type { DocumentFailure, MigrateRangeInput, MigrateRangeResult, MigrationCounters } from '../common/activities';
 import { FAILURE_THRESHOLD_EXCEEDED } from '../common/activities';
 import type { runbookActivities } from './activities';
@@ -24,7 +31,15 @@ export interface MigrateLoop {
   onResult: (counters: MigrationCounters, failures: DocumentFailure[], result?: MigrateRangeResult) => void;
   /** A reason to stop starting new activities (those in flight finish), or undefined to go on. */
   shouldStop?: () => string | undefined;
+  /**
+   * True when the activities in flight should not even finish their run of pages (a rollback was asked for): they
+   * are cancelled, stop after the page they are writing, and their ranges stay at the last checkpoint.
+   */
+  interruptWhen?: () => boolean;
 }
+
+/** Runs recorded before in-flight ranges could be interrupted replay without it. */
+export const INTERRUPT_RANGES_PATCH = 'interrupt-ranges-on-rollback';
 
 export interface MigrateOutcome {
   /** Every range is done. */
@@ -47,21 +62,32 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
   const inFlight = new Set<RangeState>();
   const outcome: MigrateOutcome = { finished: false };
   const share = () => (loop.ruBudget ? Math.max(loop.ruBudget / loop.concurrency, 1) : undefined);
+  const scope = new CancellationScope();
+  /** undefined until an interrupt is asked for; then whether this run may interrupt (the patch). */
+  let interrupting: boolean | undefined;
+  const interruptAsked = () => interrupting === undefined && loop.interruptWhen?.() === true;
+  function interruptIfAsked(): void {
+    if (!interruptAsked()) return;
+    interrupting = patched(INTERRUPT_RANGES_PATCH);
+    if (interrupting) scope.cancel();
+  }
 
   async function runRange(range: RangeState, index: number): Promise<void> {
     const known = range.refail ?? 0;
     try {
-      const result = await loop.long.migrateRange.executeWithOptions(
-        { summary: `migrate range ${index + 1}/${loop.ranges.length} (${loop.base.direction})` },
-        [
-          {
-            ...loop.base,
-            feedRange: range.feedRange,
-            continuation: range.continuation,
-            ruBudget: share(),
-            maxFailures: Math.max(loop.failureAllowance(), 0) + known,
-          },
-        ]
+      const result = await scope.run(() =>
+        loop.long.migrateRange.executeWithOptions(
+          { summary: `migrate range ${index + 1}/${loop.ranges.length} (${loop.base.direction})` },
+          [
+            {
+              ...loop.base,
+              feedRange: range.feedRange,
+              continuation: range.continuation,
+              ruBudget: share(),
+              maxFailures: Math.max(loop.failureAllowance(), 0) + known,
+            },
+          ]
+        )
       );
       range.continuation = result.continuation;
       range.done = result.done;
@@ -71,6 +97,9 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
       range.counters = addCounters(range.counters, counters);
       loop.onResult(counters, result.failures, result);
     } catch (err) {
+      // Interrupted on purpose: the range stays at its last checkpoint (what it wrote since is migrated, and no
+      // longer a candidate), and the caller goes on with the reason it stopped for.
+      if (interrupting && isCancellation(err)) return;
       if (isThresholdExceeded(err)) {
         const [partial, failures] = (err.cause.details ?? []) as [MigrationCounters?, DocumentFailure[]?];
         if (partial) {
@@ -94,8 +123,9 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
     if (!outcome.error && !outcome.stoppedBecause) outcome.stoppedBecause = loop.shouldStop?.();
     const next = loop.ranges.findIndex((r) => !r.done && !inFlight.has(r));
     if (outcome.error || outcome.stoppedBecause || next < 0) {
+      interruptIfAsked();
       if (inFlight.size === 0) break;
-      await condition(() => inFlight.size === 0);
+      await condition(() => inFlight.size === 0 || interruptAsked());
       continue;
     }
     if (inFlight.size >= loop.concurrency) {

@@ -535,6 +535,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
           refreshDetails();
         },
         shouldStop: stopReason,
+        interruptWhen: () => rollbackReason !== undefined,
       });
       if (outcome.finished) return 'done';
       let reason: string;

@@ -156,3 +156,49 @@ test('a rollback that fails waits for the operator and never reports success', a
     });
   });
 });
+
+test('a rollback signal while migrating interrupts the ranges in flight, and down restores the documents', async () => {
+  const docs = customers(200);
+  const { database, container } = await h.seed(docs);
+  const before = await h.documents(database, container);
+  const id = `slow-${randomUUID().slice(0, 6)}`;
+  const calls = path.join(h.migrationsDir, `${id}.calls`);
+  // Each up() is slow and leaves a trace, so the test sees the migration under way and how far it got.
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database, {
+      upExtra: `require('fs').appendFileSync(${JSON.stringify(calls)}, doc.id + '\\n'); await new Promise((r) => setTimeout(r, 100));`,
+    }).replace('up(doc) {', 'async up(doc) {')
+  );
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `interrupt-${randomUUID()}`,
+      // One activity would take every page: without the interrupt, all 200 documents are migrated before the rollback.
+      args: [
+        {
+          migration: id,
+          batchSize: 5,
+          concurrency: 1,
+          planSampleSize: 0,
+          approval: { required: false },
+          monitor: { duration: '1m', interval: '1s' },
+          tuning: { maxPagesPerActivity: 1000 },
+        },
+      ],
+    });
+    const transformed = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
+    while (transformed().length < 10) await new Promise((r) => setTimeout(r, 100));
+    await handle.signal(rollbackSignal, { reason: 'stop now' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
+    expect(new Set(transformed()).size).toBeLessThan(docs.length);
+    const history = historyToJSON(await handle.fetchHistory());
+    expect(history).toContain('EVENT_TYPE_MARKER_RECORDED'); // the patch that lets a rollback interrupt ranges
+    expect(history).not.toContain(MARKER);
+    saveHistory('rollback-interrupt.json', history);
+    expect(await h.documents(database, container)).toEqual(before);
+  });
+});
