@@ -5,10 +5,9 @@
 import type { IndexingPolicy as ArmIndexingPolicy, SqlContainerResource } from '@azure/arm-cosmosdb';
 import type { ContainerRef } from '../../common/activities';
 import type { IndexingPolicy, PartitionKeySpec } from '../../common/migration';
-import type { ActivityDeps } from '../deps';
-import { exportContainer, isNotFound } from './export';
+import { exportContainer, isNotFound, type ArmDeps } from './export';
 
-function pollOptions(deps: ActivityDeps) {
+function pollOptions(deps: ArmDeps) {
   return { updateIntervalInMs: deps.armPollIntervalMs };
 }
 
@@ -22,7 +21,7 @@ export function partitionKeyDefinition(spec: PartitionKeySpec): {
   return { paths: spec.paths, kind, ...(spec.version !== undefined ? { version: spec.version } : { version: 2 }) };
 }
 
-export async function ensureDatabase(deps: ActivityDeps, database: string): Promise<void> {
+export async function ensureDatabase(deps: ArmDeps, database: string): Promise<void> {
   const { resourceGroup, name } = deps.account;
   try {
     await deps.arm.sqlResources.getSqlDatabase(resourceGroup, name, database);
@@ -45,7 +44,7 @@ export interface ContainerDefinition {
 }
 
 /** PUT a new container (its database is created when missing). */
-export async function createContainer(deps: ActivityDeps, ref: ContainerRef, def: ContainerDefinition): Promise<void> {
+export async function createContainer(deps: ArmDeps, ref: ContainerRef, def: ContainerDefinition): Promise<void> {
   await ensureDatabase(deps, ref.database);
   const resource: SqlContainerResource = {
     id: ref.container,
@@ -64,36 +63,40 @@ export async function createContainer(deps: ActivityDeps, ref: ContainerRef, def
 }
 
 /** Creates the container when it does not exist (the runbook's own history container, for instance). */
-export async function ensureContainer(
-  deps: ActivityDeps,
-  ref: ContainerRef,
-  def: ContainerDefinition
-): Promise<boolean> {
+export async function ensureContainer(deps: ArmDeps, ref: ContainerRef, def: ContainerDefinition): Promise<boolean> {
   if (await exportContainer(deps, ref)) return false;
   await createContainer(deps, ref, def);
   return true;
 }
 
-/** PUT the whole container resource back with another indexing policy (ARM replaces the definition as a whole). */
-export async function replaceIndexingPolicy(
-  deps: ActivityDeps,
+/** PUT a container's whole definition (ARM replaces the definition as a whole; throughput is set apart). */
+export async function putContainerResource(
+  deps: ArmDeps,
   ref: ContainerRef,
-  current: Record<string, unknown>,
-  indexingPolicy: IndexingPolicy | Record<string, unknown>
+  resource: Record<string, unknown>
 ): Promise<void> {
   const { resourceGroup, name } = deps.account;
-  const resource = { ...current, id: ref.container, indexingPolicy } as unknown as SqlContainerResource;
   await deps.arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
     resourceGroup,
     name,
     ref.database,
     ref.container,
-    { resource, options: {} },
+    { resource: { ...resource, id: ref.container } as unknown as SqlContainerResource, options: {} },
     pollOptions(deps)
   );
 }
 
-export async function setThroughput(deps: ActivityDeps, ref: ContainerRef, throughput: number): Promise<void> {
+/** PUT the whole container resource back with another indexing policy. */
+export async function replaceIndexingPolicy(
+  deps: ArmDeps,
+  ref: ContainerRef,
+  current: Record<string, unknown>,
+  indexingPolicy: IndexingPolicy | Record<string, unknown>
+): Promise<void> {
+  await putContainerResource(deps, ref, { ...current, indexingPolicy });
+}
+
+export async function setThroughput(deps: ArmDeps, ref: ContainerRef, throughput: number): Promise<void> {
   const { resourceGroup, name } = deps.account;
   await deps.arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
     resourceGroup,
@@ -105,15 +108,20 @@ export async function setThroughput(deps: ActivityDeps, ref: ContainerRef, throu
   );
 }
 
-export async function deleteContainerIfExists(deps: ActivityDeps, ref: ContainerRef): Promise<boolean> {
+/** Deletes the container; false when it was already gone (a retry after the delete succeeded, for instance). */
+export async function deleteContainerIfExists(deps: ArmDeps, ref: ContainerRef): Promise<boolean> {
   const { resourceGroup, name } = deps.account;
-  if (!(await exportContainer(deps, ref))) return false;
-  await deps.arm.sqlResources.beginDeleteSqlContainerAndWait(
-    resourceGroup,
-    name,
-    ref.database,
-    ref.container,
-    pollOptions(deps)
-  );
-  return true;
+  try {
+    await deps.arm.sqlResources.beginDeleteSqlContainerAndWait(
+      resourceGroup,
+      name,
+      ref.database,
+      ref.container,
+      pollOptions(deps)
+    );
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
 }

@@ -5,6 +5,9 @@
 import type { ContainerExport, ContainerRef } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
 
+/** What the ARM helpers need of the activity dependencies. */
+export type ArmDeps = Pick<ActivityDeps, 'arm' | 'account' | 'armPollIntervalMs'>;
+
 export function isNotFound(err: unknown): boolean {
   return (err as { statusCode?: number }).statusCode === 404;
 }
@@ -22,7 +25,7 @@ function withoutSystemFields(resource: Record<string, unknown>): Record<string, 
 }
 
 /** The container's dedicated throughput, or undefined when it has none (shared database throughput, serverless). */
-export async function readContainerThroughput(deps: ActivityDeps, ref: ContainerRef): Promise<number | undefined> {
+export async function readContainerThroughput(deps: ArmDeps, ref: ContainerRef): Promise<number | undefined> {
   const { resourceGroup, name } = deps.account;
   try {
     const settings = await deps.arm.sqlResources.getSqlContainerThroughput(
@@ -40,7 +43,7 @@ export async function readContainerThroughput(deps: ActivityDeps, ref: Container
   }
 }
 
-export async function exportContainer(deps: ActivityDeps, ref: ContainerRef): Promise<ContainerExport | null> {
+export async function exportContainer(deps: ArmDeps, ref: ContainerRef): Promise<ContainerExport | null> {
   const { resourceGroup, name } = deps.account;
   let got;
   try {

@@ -16,6 +16,8 @@ import type {
 } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
 import { findRestoreSource, getAccount } from './backup';
+import { deleteContainerIfExists, putContainerResource, setThroughput } from './ensure-container';
+import { isNotFound, readContainerThroughput } from './export';
 
 type RestoreDeps = Pick<ActivityDeps, 'arm' | 'cosmos' | 'account' | 'armPollIntervalMs'>;
 
@@ -40,11 +42,6 @@ const MUTABLE = [
   'computedProperties',
   'analyticalStorageTtl',
 ];
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { statusCode?: number; code?: number | string };
-  return e.statusCode === 404 || e.code === 404;
-}
 
 /** JSON with sorted keys, so two definitions compare equal whatever order ARM returned the fields in. */
 export function canonical(value: unknown): string {
@@ -84,36 +81,9 @@ export function createRestoreActivities(deps: RestoreDeps) {
     }
   }
 
-  async function getThroughput(input: ContainerRef): Promise<number | undefined> {
-    try {
-      const settings = await arm.sqlResources.getSqlContainerThroughput(
-        ref.resourceGroup,
-        ref.name,
-        input.database,
-        input.container
-      );
-      return settings.resource?.throughput;
-    } catch (err) {
-      // 404 (and 400 on real Azure): no dedicated throughput, the container shares the database's.
-      const status = (err as { statusCode?: number }).statusCode;
-      if (status === 404 || status === 400) return undefined;
-      throw err;
-    }
-  }
-
   async function deleteContainer(input: ContainerRef): Promise<void> {
-    try {
-      await arm.sqlResources.beginDeleteSqlContainerAndWait(
-        ref.resourceGroup,
-        ref.name,
-        input.database,
-        input.container,
-        poll
-      );
-    } catch (err) {
-      // Already gone (e.g. a retry after the delete succeeded): that is what we wanted.
-      if (!isNotFound(err)) throw err;
-    }
+    // Already gone (e.g. a retry after the delete succeeded) is what we wanted.
+    await deleteContainerIfExists(deps, input);
   }
 
   async function restoreContainer(input: RestoreInput): Promise<void> {
@@ -176,24 +146,10 @@ export function createRestoreActivities(deps: RestoreDeps) {
       (key) => MUTABLE.includes(key)
     );
     if (changed.length) {
-      await arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
-        ref.resourceGroup,
-        ref.name,
-        exported.database,
-        exported.container,
-        { resource: { ...definitionOf(exported.resource), id: exported.container } as never, options: {} },
-        poll
-      );
+      await putContainerResource(deps, exported, definitionOf(exported.resource));
     }
-    if (exported.throughput !== undefined && (await getThroughput(exported)) !== exported.throughput) {
-      await arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
-        ref.resourceGroup,
-        ref.name,
-        exported.database,
-        exported.container,
-        { resource: { throughput: exported.throughput } },
-        poll
-      );
+    if (exported.throughput !== undefined && (await readContainerThroughput(deps, exported)) !== exported.throughput) {
+      await setThroughput(deps, exported, exported.throughput);
       changed.push('throughput');
     }
     return { changed };
@@ -208,7 +164,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     for (const field of differences(exported.resource, current.resource as unknown as Record<string, unknown>)) {
       problems.push(`${field} of ${where} differs from the exported definition`);
     }
-    const throughput = await getThroughput(exported);
+    const throughput = await readContainerThroughput(deps, exported);
     if (exported.throughput !== undefined && throughput !== exported.throughput) {
       problems.push(`throughput of ${where} is ${throughput ?? 'shared'} RU/s; it was ${exported.throughput} RU/s`);
     }
