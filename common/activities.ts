@@ -4,6 +4,7 @@
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
 import type { ContainerSteps, Relationship } from './migration';
+import type { RunbookStart } from './runbook-input';
 
 export type Direction = 'up' | 'down';
 export type BackupTier = 'Continuous7Days' | 'Continuous30Days';
@@ -254,6 +255,8 @@ export interface HealthReport {
 
 /** Every activity the runbook calls. */
 export interface RunbookActivities {
+  /** The workflow input validated, defaults resolved (a local activity, once per run). */
+  resolveRunbookInput(input: { input: unknown }): Promise<RunbookStart>;
   loadMigration(input: LoadMigrationInput): Promise<MigrationInfo>;
   // preflight (ARM)
   checkBackupPolicy(input: { minimumTier: BackupTier }): Promise<BackupPolicyReport>;
@@ -278,7 +281,9 @@ export interface RunbookActivities {
   renewLease(input: LeaseInput): Promise<LeaseResult>;
   releaseLease(input: Omit<LeaseInput, 'ttlSeconds'>): Promise<void>;
   // rollback by restore (ARM)
-  waitForRestorableTimestamp(input: ContainerRef & { timestamp: string }): Promise<{ latestRestorableTimestamp: string }>;
+  waitForRestorableTimestamp(
+    input: ContainerRef & { timestamp: string }
+  ): Promise<{ latestRestorableTimestamp: string }>;
   deleteContainer(input: ContainerRef): Promise<void>;
   restoreContainer(input: RestoreInput): Promise<void>;
   verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification>;

@@ -4,6 +4,7 @@
  * Every optional field has a production default here, and only here.
  */
 import { z } from 'zod';
+import { tuningSchema, type RunbookTuning } from './tuning';
 
 /** A duration as Temporal takes it: milliseconds, or an `ms`-style string such as "30s", "5m", "24h". */
 const duration = z.union([
@@ -57,7 +58,10 @@ export const runbookInputSchema = z
     /** Sleep until the window opens; no new migrating once it has closed. */
     maintenanceWindow: z.object({ start: isoTime, end: isoTime }).strict().optional(),
     /** Production gate: the same migration checksum must have completed in this staging database. */
-    requireStagingRun: z.object({ database: z.string().min(1) }).strict().optional(),
+    requireStagingRun: z
+      .object({ database: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -75,4 +79,32 @@ export function parseRunbookInput(input: unknown): RunbookOptions {
     return `${field}: ${issue.message}`;
   });
   throw new Error(`invalid runbook input:\n${lines.join('\n')}`);
+}
+
+/** What a run starts with: the documented options, and the hidden tuning knobs. */
+export interface RunbookStart {
+  options: RunbookOptions;
+  tuning: RunbookTuning;
+}
+
+/**
+ * Splits the hidden `tuning` field off the input and validates both, defaults filled in. Throws an Error naming each
+ * wrong field, one per line (`tuning.` fields prefixed).
+ */
+export function parseRunbookStart(input: unknown): RunbookStart {
+  let rest = input;
+  let tuningInput: unknown = {};
+  if (input && typeof input === 'object' && !Array.isArray(input) && 'tuning' in input) {
+    const { tuning, ...others } = input as Record<string, unknown>;
+    tuningInput = tuning;
+    rest = others;
+  }
+  const options = parseRunbookInput(rest);
+  const tuning = tuningSchema.safeParse(tuningInput ?? {});
+  if (!tuning.success) {
+    throw new Error(
+      `invalid runbook input:\n${tuning.error.issues.map((i) => `tuning.${i.path.join('.')}: ${i.message}`).join('\n')}`
+    );
+  }
+  return { options, tuning: tuning.data };
 }

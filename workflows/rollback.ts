@@ -24,9 +24,9 @@ import type {
 import { abortSignal, approveSignal, type ApproveArgs } from './messages';
 import { runbookActivities } from './activities';
 import { addCounters, zeroCounters } from '../common/counters';
-import { migrateAllRanges } from './migrate';
+import { migrateAllRanges } from './ranges';
 import type { RollbackMode } from './state';
-import type { RunbookTuning } from './tuning';
+import type { RunbookTuning } from '../common/tuning';
 
 export interface RollbackInput {
   parentWorkflowId: string;

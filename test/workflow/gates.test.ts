@@ -97,7 +97,7 @@ test('started and approved with the temporal CLI, every document is migrated, ve
     const history = await handle.fetchHistory();
     const json = historyToJSON(history);
     expect(json).not.toContain(MARKER);
-    saveHistory('happy-path.json', json);
+    saveHistory('happy-path-phases.json', json);
   });
 });
 

@@ -21,8 +21,44 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-test('the recorded histories include the happy path and a rollback by restore', () => {
-  expect(files).toEqual(expect.arrayContaining(['happy-path.json', 'rollback-restore.json']));
+test('the recorded histories include the happy path and a rollback by restore, before and after the phase machine', () => {
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'happy-path.json',
+      'rollback-restore.json',
+      'rollback-interrupt.json',
+      'happy-path-phases.json',
+      'rollback-restore-phases.json',
+      'rollback-interrupt-phases.json',
+    ])
+  );
+});
+
+/** Decoded payloads of a recorded history's markers, by marker name. */
+function markers(file: string): Map<string, unknown[]> {
+  const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  const found = new Map<string, unknown[]>();
+  for (const e of history.events) {
+    const m = e.markerRecordedEventAttributes;
+    if (!m) continue;
+    const payloads = Object.values(m.details ?? {}).flatMap(
+      (d) => (d as { payloads?: { data?: string }[] }).payloads ?? []
+    );
+    const decoded = payloads.map((p) => (p.data ? JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) : null));
+    found.set(m.markerName, [...(found.get(m.markerName) ?? []), ...decoded]);
+  }
+  return found;
+}
+
+test('a new run resolves its input once, in history: the defaults it ran with are recorded, not re-derived on replay', () => {
+  const recorded = markers('happy-path-phases.json');
+  // The patch marker names the change; the local activity's marker carries the resolved options.
+  expect(JSON.stringify(recorded.get('core_patch') ?? [])).toContain('resolve-input-once');
+  const resolved = JSON.stringify(recorded.get('core_local_activity') ?? []);
+  expect(resolved).toContain('"minimumBackupTier":"Continuous30Days"');
+  expect(resolved).toContain('"leaseTtlSeconds"');
+  // Runs recorded before it replay by parsing in the workflow, as they did.
+  expect(markers('happy-path.json').get('core_local_activity')).toBeUndefined();
 });
 
 test.each(files)('%s replays against the current workflow code', async (file) => {

@@ -49,7 +49,7 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
 
     const history = historyToJSON(await h.client.workflow.getHandle(report.workflowId).fetchHistory());
     expect(history).not.toContain(MARKER);
-    saveHistory('rollback-restore.json', history);
+    saveHistory('rollback-restore-phases.json', history);
     const child = historyToJSON(await h.client.workflow.getHandle(`${report.workflowId}/rollback-1`).fetchHistory());
     expect(child).not.toContain(MARKER);
     expect(child).toContain('restore');
@@ -198,7 +198,7 @@ test('a rollback signal while migrating interrupts the ranges in flight, and dow
     const history = historyToJSON(await handle.fetchHistory());
     expect(history).toContain('EVENT_TYPE_MARKER_RECORDED'); // the patch that lets a rollback interrupt ranges
     expect(history).not.toContain(MARKER);
-    saveHistory('rollback-interrupt.json', history);
+    saveHistory('rollback-interrupt-phases.json', history);
     expect(await h.documents(database, container)).toEqual(before);
   });
 });
