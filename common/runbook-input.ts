@@ -43,9 +43,14 @@ export const runbookInputSchema = z
     /** Failed documents tolerated before the run pauses. */
     maxFailures: z.number().int().min(0).default(0),
     monitor: z
-      .object({ duration: duration.default('1h'), interval: duration.default('1m') })
+      .object({
+        duration: duration.default('1h'),
+        interval: duration.default('1m'),
+        /** Failed health checks in a row that roll back: one blip does not. */
+        failuresBeforeRollback: z.number().int().min(1).max(1000).default(3),
+      })
       .strict()
-      .default({ duration: '1h', interval: '1m' }),
+      .default({ duration: '1h', interval: '1m', failuresBeforeRollback: 3 }),
     rollback: z.enum(['auto', 'down', 'restore', 'manual']).default('auto'),
     /** Plan, transform and count, write nothing. */
     dryRun: z.boolean().default(false),
