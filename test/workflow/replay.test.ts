@@ -7,6 +7,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, ReplayError, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { MARKER } from './harness';
+import { decodedHistory, decodedPayloads } from '../support/payloads';
 import { installQuietRuntime } from '../support/temporal';
 
 const dir = path.join(__dirname, '..', 'histories');
@@ -63,11 +64,33 @@ test('a new run resolves its input once, in history: the defaults it ran with ar
 
 test.each(files)('%s replays against the current workflow code', async (file) => {
   const text = fs.readFileSync(path.join(dir, file), 'utf8');
-  expect(text).not.toContain(MARKER);
   const history = JSON.parse(text);
+  // Payloads decoded: activity inputs and results, signals, markers, the result. Ids and counts only.
+  const payloads = decodedPayloads(history);
+  expect(payloads.join('\n')).toContain('"scanned"');
+  expect(decodedHistory(history)).not.toContain(MARKER);
   // The rollback child's id derives from the parent's: replay under the recorded workflow id.
   const workflowId: string | undefined = history.events[0].workflowExecutionStartedEventAttributes.workflowId;
   await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId);
+});
+
+test('the payload scan finds what a raw scan of the JSON misses', () => {
+  const leaked = {
+    events: [
+      {
+        result: {
+          payloads: [
+            {
+              metadata: { encoding: 'anNvbi9wbGFpbg==' },
+              data: Buffer.from(JSON.stringify({ note: MARKER })).toString('base64'),
+            },
+          ],
+        },
+      },
+    ],
+  };
+  expect(JSON.stringify(leaked)).not.toContain(MARKER);
+  expect(decodedHistory(leaked)).toContain(MARKER);
 });
 
 test('a history of another workflow type fails to replay', async () => {
