@@ -144,6 +144,9 @@ export interface MigrateRangeResult {
   docsPerSecond: number;
 }
 
+/** Error type when a feed range no longer matches one physical partition (it split): list the ranges again. */
+export const FEED_RANGE_SPLIT = 'FeedRangeSplit';
+
 /** Error type of the non-retryable failure thrown when `maxFailures` is passed; details: [MigrationCounters, DocumentFailure[]]. */
 export const FAILURE_THRESHOLD_EXCEEDED = 'FailureThresholdExceeded';
 /** Error type for a migration module that cannot be loaded or is invalid. */

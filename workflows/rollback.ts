@@ -124,6 +124,8 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
         concurrency: input.concurrency,
         failureAllowance: () => input.maxFailures - result.counters.failed,
         onResult: (c) => (result.counters = addCounters(result.counters, c)),
+        listRanges: () =>
+          quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where} again` }, [ref]),
       });
       if (outcome.error) throw outcome.error;
       await step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);

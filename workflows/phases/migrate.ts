@@ -19,10 +19,7 @@ export async function migrate(run: Run): Promise<Transition> {
   if (!migration.migratesDocuments) return migrated(run);
   const ref = { database: migration.database, container: migration.container };
   if (!state.ranges) {
-    const ranges = await run.acts.quick.listFeedRanges.executeWithOptions(
-      { summary: `list feed ranges of ${run.where}` },
-      [ref]
-    );
+    const ranges = await listFeedRanges(run);
     state.ranges = ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() }));
   }
   let completionsThisRun = 0;
@@ -50,6 +47,11 @@ export async function migrate(run: Run): Promise<Transition> {
       },
       shouldStop: () => stopReason(run, completionsThisRun),
       interruptWhen: () => run.inbox.rollbackReason !== undefined,
+      listRanges: () => listFeedRanges(run),
+      onSplit: (_parent, children) => {
+        run.note(`a feed range split into ${children.length}: they go on from their start`);
+        run.refreshDetails();
+      },
     });
     if (outcome.finished) return migrated(run);
     // A failure pauses the run whatever else stopped it.
@@ -66,6 +68,13 @@ export async function migrate(run: Run): Promise<Transition> {
     if (outcome.stoppedBecause === 'window') state.windowOverridden = true;
     await run.enterPhase('migrating', 'resumed');
   }
+}
+
+function listFeedRanges(run: Run): Promise<string[]> {
+  const { database, container } = run.state.migration;
+  return run.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${run.where}` }, [
+    { database, container },
+  ]);
 }
 
 async function applyContainerSteps(run: Run): Promise<void> {
