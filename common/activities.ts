@@ -33,6 +33,16 @@ export interface MigrationInfo extends ContainerRef {
   containerSteps?: ContainerSteps;
 }
 
+/**
+ * The module a run approved: every activity that runs its code names it by id and checksum, and a worker whose copy
+ * differs refuses (MigrationChanged), so two workers with different module versions never mix transforms.
+ */
+export interface ModuleRef {
+  migration: string;
+  /** sha256 of the module the run loaded in preflight; absent in runs recorded before it travelled. */
+  checksum?: string;
+}
+
 export interface LoadMigrationInput {
   migration: string;
   direction: Direction;
@@ -100,8 +110,7 @@ export interface MigrationPlan {
   ruBudget?: number;
 }
 
-export interface PlanInput extends ContainerRef {
-  migration: string;
+export interface PlanInput extends ContainerRef, ModuleRef {
   direction: Direction;
   sampleSize: number;
   ruBudget?: number;
@@ -114,8 +123,7 @@ export interface Snapshot {
   countsByVersion: Record<string, number>;
 }
 
-export interface MigrateRangeInput extends ContainerRef {
-  migration: string;
+export interface MigrateRangeInput extends ContainerRef, ModuleRef {
   direction: Direction;
   /** A feed range as returned by `listFeedRanges` (serialised JSON). */
   feedRange: string;
@@ -152,8 +160,7 @@ export const FAILURE_THRESHOLD_EXCEEDED = 'FailureThresholdExceeded';
 /** Error type for a migration module that cannot be loaded or is invalid. */
 export const MIGRATION_INVALID = 'MigrationInvalid';
 
-export interface ContainerStepsInput extends ContainerRef {
-  migration: string;
+export interface ContainerStepsInput extends ContainerRef, ModuleRef {
   direction: Direction;
 }
 
@@ -164,8 +171,7 @@ export interface ContainerStepsResult {
   previous: ContainerExport | null;
 }
 
-export interface VerifyInput extends ContainerRef {
-  migration: string;
+export interface VerifyInput extends ContainerRef, ModuleRef {
   direction: Direction;
   sampleSize: number;
   /** Documents known to have failed their transform (recorded during the migration) that may remain unmigrated. @default 0 */

@@ -115,6 +115,7 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
         base: {
           ...ref,
           migration: migration.id,
+          checksum: migration.checksum,
           direction: reverse,
           batchSize: input.batchSize,
           dryRun: false,
@@ -131,7 +132,15 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       await step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);
       const verification = await quick.verifyMigration.executeWithOptions(
         { summary: `verify ${reverse} of ${where}` },
-        [{ ...ref, migration: migration.id, direction: reverse, sampleSize: input.verifySampleSize }]
+        [
+          {
+            ...ref,
+            migration: migration.id,
+            checksum: migration.checksum,
+            direction: reverse,
+            sampleSize: input.verifySampleSize,
+          },
+        ]
       );
       if (!verification.ok) result.problems.push(...verification.problems);
     }

@@ -30,6 +30,7 @@ export async function migrate(run: Run): Promise<Transition> {
       base: {
         ...ref,
         migration: migration.id,
+        checksum: migration.checksum,
         direction: options.direction,
         batchSize: options.batchSize,
         dryRun: options.dryRun,
@@ -83,7 +84,7 @@ async function applyContainerSteps(run: Run): Promise<void> {
   const ref = { database: migration.database, container: migration.container };
   const steps = await run.acts.arm.applyContainerSteps.executeWithOptions(
     { summary: `container steps on ${run.where}` },
-    [{ ...ref, migration: migration.id, direction: run.options.direction }]
+    [{ ...ref, migration: migration.id, checksum: migration.checksum, direction: run.options.direction }]
   );
   state.steps = steps;
   if (steps.applied.length) run.note(steps.applied.join('; '), 'migrating');

@@ -109,6 +109,7 @@ export async function preflight(run: Run): Promise<Transition> {
         {
           ...ref,
           migration: migration.id,
+          checksum: migration.checksum,
           direction: options.direction,
           sampleSize: options.planSampleSize,
           ruBudget: options.ruBudget,

@@ -15,6 +15,7 @@ export async function verify(run: Run): Promise<Transition> {
       database: migration.database,
       container: migration.container,
       migration: migration.id,
+      checksum: migration.checksum,
       direction: options.direction,
       sampleSize: options.verifySampleSize,
       allowedRemaining: state.counters.failed,
