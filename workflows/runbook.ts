@@ -76,7 +76,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
     let next: Transition;
     if (carried) {
       run = resumeRun(carried, inbox, acts);
-      next = { to: 'migrating' };
+      next = resumeAt(carried);
     } else {
       run = await startRun(start, inbox, acts);
       next = await preflight(run);
@@ -157,6 +157,13 @@ function resumeRun(carried: CarriedState, inbox: Inbox, acts: ReturnType<typeof 
   lease.keep();
   run.refreshDetails();
   return run;
+}
+
+/** Where a run continued as new goes on: the gates it was waiting at, a pause, or migrating. */
+function resumeAt(state: CarriedState): Transition {
+  if (state.phase === 'preflight' || state.phase === 'awaiting-approval') return { to: 'awaiting-approval' };
+  if (state.phase === 'paused' && state.pausedIn === 'verifying') return { to: 'verifying' };
+  return { to: 'migrating' };
 }
 
 async function continueAsNewWithState(run: Run): Promise<never> {

@@ -70,6 +70,11 @@ export interface RunState {
   lastError?: string;
   verification?: VerificationReport;
   rollbacks: number;
+  /** When the approval gate times out (ISO): fixed at the first wait, kept across continue-as-new. */
+  approvalDeadline?: string;
+  /** While paused: where the run goes on from when resumed, and what paused it (`window`, `lease`, an error, ...). */
+  pausedIn?: 'migrating' | 'verifying';
+  pausedBecause?: string;
   /** The operator resumed after the maintenance window closed: its end no longer stops the run. */
   windowOverridden?: boolean;
   rollback?: RunbookReport['rollback'];

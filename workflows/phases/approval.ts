@@ -1,26 +1,36 @@
 /**
  * The gates before any write: approval (approve or abort, with a timeout; timing out aborts) and the maintenance
- * window (a durable sleep until it opens, cut short by abort).
+ * window (a durable sleep until it opens, cut short by abort). A wait of days continues as new when the run's history
+ * grows long (the lease is renewed all along), and the next run waits on with the same deadline.
  */
 import type { Duration } from '@temporalio/common';
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { durationMs } from '../../common/duration';
-import type { Run } from '../run/run';
+import { LONG_WAITS_PATCH, type Run } from '../run/run';
 import { aborted, type Transition } from '../run/transition';
 
 export async function awaitApproval(run: Run): Promise<Transition> {
   const { state, inbox, options } = run;
-  if (options.approval.required) {
+  // Runs recorded before long waits could continue as new waited in one condition.
+  const longWaits = patched(LONG_WAITS_PATCH);
+  if (options.approval.required && state.approvedBy === undefined) {
     const timeout = options.approval.timeout as Duration;
-    const deadline = new Date(Date.now() + durationMs(timeout)).toISOString();
+    const deadline = (state.approvalDeadline ??= new Date(Date.now() + durationMs(timeout)).toISOString());
     inbox.pending = { kind: 'approve', signals: ['approve', 'abort'], deadline };
-    await run.enterPhase('awaiting-approval', `waiting for approve or abort until ${deadline}`);
-    const decided = await condition(() => inbox.approval !== undefined || inbox.abortReason !== undefined, timeout, {
-      summary: `approval (times out after ${options.approval.timeout})`,
-    });
+    if (state.phase === 'awaiting-approval') run.refreshDetails();
+    else await run.enterPhase('awaiting-approval', `waiting for approve or abort until ${deadline}`);
+    const decided = () => inbox.approval !== undefined || inbox.abortReason !== undefined;
+    const summary = `approval (times out after ${options.approval.timeout})`;
+    let outcome: 'done' | 'timeout' | 'continue-as-new';
+    if (longWaits) {
+      outcome = await run.waitFor(decided, Date.parse(deadline) - Date.now(), summary);
+    } else {
+      outcome = (await condition(decided, timeout, { summary })) ? 'done' : 'timeout';
+    }
+    if (outcome === 'continue-as-new') return { to: 'continue-as-new' };
     inbox.pending = undefined;
     if (inbox.abortReason !== undefined) return aborted(`aborted before any change: ${inbox.abortReason}`);
-    if (!decided) return aborted(`approval timed out after ${options.approval.timeout}`);
+    if (outcome === 'timeout') return aborted(`approval timed out after ${options.approval.timeout}`);
     const approval = inbox.approval;
     state.approvedBy = approval?.by ?? 'unknown';
     state.approvals.push({ ...approval, at: run.now(), for: 'migration' });
@@ -29,16 +39,20 @@ export async function awaitApproval(run: Run): Promise<Transition> {
   const window = options.maintenanceWindow;
   if (window && Date.now() < Date.parse(window.start)) {
     inbox.pending = undefined;
-    run.note(`sleeping until the maintenance window opens at ${window.start}`);
+    if (!inbox.waitingFor) run.note(`sleeping until the maintenance window opens at ${window.start}`);
     inbox.waitingFor = `the maintenance window to open at ${window.start}`;
     run.refreshDetails();
-    const abortedFirst = await condition(() => inbox.abortReason !== undefined, Date.parse(window.start) - Date.now(), {
-      summary: `maintenance window opens at ${window.start}`,
-    });
+    const abortedSignal = () => inbox.abortReason !== undefined;
+    const summary = `maintenance window opens at ${window.start}`;
+    const remaining = Date.parse(window.start) - Date.now();
+    const outcome = longWaits
+      ? await run.waitFor(abortedSignal, remaining, summary)
+      : (await condition(abortedSignal, remaining, { summary }))
+        ? 'done'
+        : 'timeout';
+    if (outcome === 'continue-as-new') return { to: 'continue-as-new' };
     inbox.waitingFor = undefined;
-    if (abortedFirst && inbox.abortReason !== undefined) {
-      return aborted(`aborted before any change: ${inbox.abortReason}`);
-    }
+    if (outcome === 'done') return aborted(`aborted before any change: ${inbox.abortReason}`);
   }
   // An abort that came after the approval, before the first write, still stops the run.
   if (inbox.abortReason !== undefined) return aborted(`aborted before any change: ${inbox.abortReason}`);

@@ -22,6 +22,11 @@ export async function migrate(run: Run): Promise<Transition> {
     const ranges = await listFeedRanges(run);
     state.ranges = ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() }));
   }
+  // A run continued as new while paused waits on where the last one stopped.
+  if (state.phase === 'paused') {
+    const next = await pauseThenResume(run, state.lastError ?? 'paused', state.pausedBecause);
+    if (next) return next;
+  }
   let completionsThisRun = 0;
   for (;;) {
     const outcome = await migrateAllRanges({
@@ -64,11 +69,24 @@ export async function migrate(run: Run): Promise<Transition> {
       }
       return { to: 'continue-as-new' };
     }
-    if ((await run.pause(pauseReason(run, outcome))) === 'rollback') return rollingBack(run, 'rollback requested');
-    // Resuming after the window closed is the operator's decision to go on outside it.
-    if (outcome.stoppedBecause === 'window') state.windowOverridden = true;
-    await run.enterPhase('migrating', 'resumed');
+    const next = await pauseThenResume(
+      run,
+      pauseReason(run, outcome),
+      outcome.error ? 'error' : outcome.stoppedBecause
+    );
+    if (next) return next;
   }
+}
+
+/** Paused until the operator decides; undefined when the run goes on migrating. */
+async function pauseThenResume(run: Run, reason: string, because?: string): Promise<Transition | undefined> {
+  const decision = await run.pause(reason, 'migrating', because);
+  if (decision === 'rollback') return rollingBack(run, 'rollback requested');
+  if (decision === 'continue-as-new') return { to: 'continue-as-new' };
+  // Resuming after the window closed is the operator's decision to go on outside it.
+  if (because === 'window') run.state.windowOverridden = true;
+  await run.enterPhase('migrating', 'resumed');
+  return undefined;
 }
 
 function listFeedRanges(run: Run): Promise<string[]> {

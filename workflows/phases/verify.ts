@@ -9,6 +9,9 @@ import { rollingBack } from './migrate';
 export async function verify(run: Run): Promise<Transition> {
   const { state, options } = run;
   const { migration } = state;
+  // A run continued as new while paused on a failed verification waits on it, without verifying again.
+  if (state.phase === 'paused' && state.verification && !state.verification.ok)
+    return decide(run, state.lastError ?? '');
   await run.enterPhase('verifying');
   const verification = await run.acts.quick.verifyMigration.executeWithOptions({ summary: `verify ${run.where}` }, [
     {
@@ -24,9 +27,14 @@ export async function verify(run: Run): Promise<Transition> {
   state.verification = verification;
   if (verification.ok) return { to: 'monitoring' };
   const reason = `verification failed: ${verification.problems.join('; ')}`;
-  if (options.rollback === 'manual') {
-    // The operator decides: resume accepts the result as it is, rollback undoes it.
-    if ((await run.pause(reason)) === 'resume') return { to: 'monitoring' };
-  }
+  if (options.rollback === 'manual') return decide(run, reason);
+  return rollingBack(run, reason);
+}
+
+/** `rollback: "manual"`: the operator decides: resume accepts the result as it is, rollback undoes it. */
+async function decide(run: Run, reason: string): Promise<Transition> {
+  const decision = await run.pause(reason, 'verifying');
+  if (decision === 'resume') return { to: 'monitoring' };
+  if (decision === 'continue-as-new') return { to: 'continue-as-new' };
   return rollingBack(run, reason);
 }

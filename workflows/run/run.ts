@@ -2,7 +2,7 @@
  * A run of the runbook once preflight has loaded its migration: the state (one object, owned here), the inbox of
  * signals, the lease, the activity stubs, and what every phase does alike: enter a phase, note, pause.
  */
-import { condition, log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, log, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Phase } from '../../common/phases';
 import { COSMOS_CONTAINER, MIGRATION_ID, MIGRATION_PHASE } from '../../common/search-attributes';
 import type { runbookActivities } from '../activities';
@@ -13,6 +13,9 @@ import type { Lease } from './lease';
 import { currentDetails } from './status';
 
 export type Activities = ReturnType<typeof runbookActivities>;
+
+/** Runs recorded before long waits continued as new waited in one condition, however long. */
+export const LONG_WAITS_PATCH = 'long-waits-continue-as-new';
 
 export class Run {
   constructor(
@@ -77,14 +80,57 @@ export class Run {
     }
   }
 
-  /** Phase `paused` until the operator resumes or rolls back. A resume accepts the failures so far. */
-  async pause(reason: string): Promise<'resume' | 'rollback'> {
+  /** This run's history is long enough to continue as new (the server says so, or our own threshold). */
+  historyFull(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= (this.state.tuning.continueAsNewAfterEvents ?? 5000);
+  }
+
+  /**
+   * A wait that may last days: until `done`, the timeout (undefined: none), or the history is long enough to
+   * continue as new (the caller does, and the next run waits on where this one stopped).
+   */
+  async waitFor(
+    done: () => boolean,
+    timeoutMs: number | undefined,
+    summary: string
+  ): Promise<'done' | 'timeout' | 'continue-as-new'> {
+    const until = () => done() || this.historyFull();
+    let inTime = true;
+    if (timeoutMs === undefined) await condition(until);
+    else inTime = timeoutMs > 0 && (await condition(until, timeoutMs, { summary }));
+    if (done()) return 'done';
+    return inTime ? 'continue-as-new' : 'timeout';
+  }
+
+  /**
+   * Phase `paused` until the operator resumes or rolls back (or, on a long pause, the run continues as new and the
+   * next one waits on). A resume accepts the failures so far.
+   */
+  async pause(
+    reason: string,
+    pausedIn: 'migrating' | 'verifying',
+    because?: string
+  ): Promise<'resume' | 'rollback' | 'continue-as-new'> {
     const { state, inbox } = this;
     state.lastError = reason;
     inbox.pending = { kind: 'resume-or-rollback', signals: ['resume', 'rollback'], reason };
     inbox.resumeRequested = false;
-    await this.enterPhase('paused', reason, 'warning');
-    await condition(() => inbox.resumeRequested || inbox.rollbackReason !== undefined);
+    // A run continued as new while paused is already in the phase: no second notification.
+    if (state.phase === 'paused') this.refreshDetails();
+    else await this.enterPhase('paused', reason, 'warning');
+    const decided = () => inbox.resumeRequested || inbox.rollbackReason !== undefined;
+    if (patched(LONG_WAITS_PATCH)) {
+      state.pausedIn = pausedIn;
+      state.pausedBecause = because;
+      if ((await this.waitFor(decided, undefined, 'resume or rollback')) === 'continue-as-new') {
+        return 'continue-as-new';
+      }
+    } else {
+      await condition(decided);
+    }
+    state.pausedIn = undefined;
+    state.pausedBecause = undefined;
     inbox.pending = undefined;
     if (inbox.rollbackReason !== undefined) return 'rollback';
     inbox.resumeRequested = false;
@@ -93,7 +139,9 @@ export class Run {
     state.lastError = undefined;
     if (this.lease.lost) {
       const lease = await this.lease.reacquire();
-      if (!lease.acquired) return this.pause(`container is held by workflow ${lease.holder} until ${lease.expiresAt}`);
+      if (!lease.acquired) {
+        return this.pause(`container is held by workflow ${lease.holder} until ${lease.expiresAt}`, pausedIn, 'lease');
+      }
     }
     return 'resume';
   }
