@@ -4,6 +4,7 @@
  * Every optional field has a production default here, and only here.
  */
 import { z } from 'zod';
+import { PARITY_FIELDS } from './parity';
 import { tuningSchema, type RunbookTuning } from './tuning';
 
 /** A duration as Temporal takes it: milliseconds, or an `ms`-style string such as "30s", "5m", "24h". */
@@ -64,7 +65,13 @@ export const runbookInputSchema = z
     maintenanceWindow: z.object({ start: isoTime, end: isoTime }).strict().optional(),
     /** Production gate: the same migration checksum must have completed in this staging database. */
     requireStagingRun: z
-      .object({ database: z.string().min(1) })
+      .object({
+        database: z.string().min(1),
+        /** The staging container, when its name differs from production's. */
+        container: z.string().min(1).optional(),
+        /** Differences of definition accepted: every one (true) or these fields; none by default. */
+        acceptDifferences: z.union([z.boolean(), z.array(z.enum(PARITY_FIELDS))]).default(false),
+      })
       .strict()
       .optional(),
   })

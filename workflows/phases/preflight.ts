@@ -2,15 +2,50 @@
  * Preflight (the seed's pre-migration checklist): load and checksum the migration, take the container's lease, check
  * the backup policy, export the container's definition, plan from a sample, and the staging gate. Nothing is written.
  */
-import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import type { Direction, MigrationInfo } from '../../common/activities';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import type { ContainerExport, Direction, MigrationInfo } from '../../common/activities';
+import { compareDefinitions, type ParityField } from '../../common/parity';
 import { zeroCounters } from '../../common/counters';
-import type { RunbookStart } from '../../common/runbook-input';
+import type { RunbookOptions, RunbookStart } from '../../common/runbook-input';
 import type { RollbackMode, RunState } from '../state';
 import type { Inbox } from '../run/inbox';
 import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
+
+/** Runs recorded before staging parity was checked went on after finding the staging run. */
+export const STAGING_PARITY_PATCH = 'staging-parity';
+
+/**
+ * The staging container's definition against production's: each difference not accepted is listed, with both values.
+ * Returns the refusal, or undefined when they match (or every difference is accepted).
+ */
+async function stagingParity(
+  run: Run,
+  production: ContainerExport,
+  gate: NonNullable<RunbookOptions['requireStagingRun']>
+): Promise<string | undefined> {
+  const ref = { database: gate.database, container: gate.container ?? production.container };
+  const staging = await run.acts.quick.exportContainer.executeWithOptions(
+    { summary: `export the definition of staging ${ref.database}/${ref.container}` },
+    [ref]
+  );
+  if (!staging) return `requireStagingRun: the staging container ${ref.database}/${ref.container} does not exist`;
+  const accepted = (field: ParityField) =>
+    gate.acceptDifferences === true ||
+    (Array.isArray(gate.acceptDifferences) && gate.acceptDifferences.includes(field));
+  const differences = compareDefinitions(production, staging);
+  for (const d of differences.filter((x) => accepted(x.field))) {
+    run.note(`staging differs in ${d.field} (accepted): production ${d.production}, staging ${d.staging}`, 'preflight');
+  }
+  const refused = differences.filter((d) => !accepted(d.field));
+  if (refused.length === 0) return undefined;
+  return (
+    `requireStagingRun: staging ${ref.database}/${ref.container} differs from production ${run.where}: ` +
+    refused.map((d) => `${d.field} (production ${d.production}, staging ${d.staging})`).join('; ') +
+    `; make them match, or accept with requireStagingRun.acceptDifferences: ${JSON.stringify(refused.map((d) => d.field))}`
+  );
+}
 
 /** `auto` is `down` when the module can undo itself (or moves no documents), else a restore. */
 function rollbackModeOf(start: RunbookStart, migration: MigrationInfo): RollbackMode {
@@ -127,6 +162,11 @@ export async function preflight(run: Run): Promise<Transition> {
       return refused(
         `requireStagingRun: migration ${migration.id} (checksum ${migration.checksum.slice(0, 12)}) has not completed ${options.direction} in database ${staging}`
       );
+    }
+    // Runs recorded before staging parity was checked went on here.
+    if (state.exported && patched(STAGING_PARITY_PATCH)) {
+      const problem = await stagingParity(run, state.exported, options.requireStagingRun);
+      if (problem) return refused(problem);
     }
   }
   return { to: 'awaiting-approval' };
