@@ -16,7 +16,7 @@ import { AccountState } from './state';
 import type { RequestContext } from './context';
 import type { LocalArm, LocalArmOptions } from './types';
 
-export type { LocalArm, LocalArmOptions, LocalBackupPolicy, ArmControl, ArmFaultRule } from './types';
+export type { LocalArm, LocalArmOptions, LocalBackupPolicy, ArmControl, ArmFaultRule, RestoreFailure } from './types';
 
 export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm> {
   const state = new AccountState(options);
@@ -142,6 +142,19 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
         state.backupLagMs = ms;
       },
       setFaults: (rules) => faults.set(rules),
+      setRestoreDuration: (ms) => {
+        state.restoreDurationMs = ms;
+      },
+      setRestoreFailure: (failure) => {
+        state.restoreFailure = failure ? { ...failure, left: failure.times ?? 1 } : undefined;
+      },
+      setMaxConcurrentRestores: (limit) => {
+        state.maxConcurrentRestores = limit;
+      },
+      setRestorePermission: (granted) => {
+        state.restorePermission = granted;
+      },
+      restoresInProgress: () => [...state.restoring.keys()],
     },
     close: async () => {
       await operations.close();
