@@ -251,6 +251,17 @@ export interface RestoreInput extends ContainerRef {
   withTtlDisabled?: boolean;
 }
 
+export interface DeleteContainerInput extends ContainerRef {
+  /**
+   * ISO T0: delete only if Azure can restore the container at that time now (proveRestorable, run just before the
+   * delete); otherwise fail non-retryable `RestoreImpossible` with the problems, and delete nothing. Absent: no proof
+   * (e.g. deleting a container the migration created).
+   */
+  restorableAt?: string;
+  /** For the proof (see ProveRestorableInput.exported). */
+  exported?: ContainerExport | null;
+}
+
 export interface RestoreResult {
   /** ISO: the time the container was restored to, as ARM reports it. */
   restoredTo: string;
@@ -388,7 +399,7 @@ export interface RunbookActivities {
   proveRestorable(input: ProveRestorableInput): Promise<RestorabilityProof>;
   /** The documents an in-place restore to `since` would discard (for the consent to delete). */
   countWritesSince(input: CountWritesSinceInput): Promise<WritesSince>;
-  deleteContainer(input: ContainerRef): Promise<void>;
+  deleteContainer(input: DeleteContainerInput): Promise<void>;
   restoreContainer(input: RestoreInput): Promise<RestoreResult>;
   verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification>;
   reapplyContainerProperties(input: { exported: ContainerExport }): Promise<{ changed: string[] }>;

@@ -16,11 +16,7 @@
  * it exists is read from the restorable event feed, and nothing of the live container is read unless the feed says it
  * is alive. Nothing is changed. Each failed check is a sentence in `problems`; the workflow must not delete unless ok.
  */
-import type {
-  DatabaseAccountGetResults,
-  RestorableDatabaseAccountGetResult,
-  RestorableSqlContainerGetResult,
-} from '@azure/arm-cosmosdb';
+import type { DatabaseAccountGetResults, RestorableDatabaseAccountGetResult } from '@azure/arm-cosmosdb';
 import type {
   ProveRestorableInput,
   RestorabilityCheck,
@@ -30,6 +26,7 @@ import type {
 import type { ActivityDeps } from '../deps';
 import { getAccount, writeLocation } from './backup';
 import { isNotFound, readContainerThroughput } from './export';
+import { collect, readContainerLife } from './restorable-feed';
 
 /** Azure runs at most three in-account restores per account at once (contract §8). */
 export const CONCURRENT_RESTORE_LIMIT = 3;
@@ -42,32 +39,6 @@ function statusOf(err: unknown): number | undefined {
 
 function isForbidden(err: unknown): boolean {
   return statusOf(err) === 403;
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
-}
-
-/** A restorable-feed time ("2024-11-22T21:16:42Z") as ms. */
-function eventTime(event: RestorableSqlContainerGetResult): number {
-  return Date.parse(event.resource?.eventTimestamp ?? '') || 0;
-}
-
-/** What the restorable event feed says of the container: alive now, and when it was last deleted. */
-function containerLife(events: RestorableSqlContainerGetResult[], container: string) {
-  const own = events
-    .filter((event) => event.resource?.ownerId === container)
-    .sort((a, b) => eventTime(a) - eventTime(b));
-  const last = own[own.length - 1];
-  const deletions = own.filter((event) => event.resource?.operationType === 'Delete');
-  const lastDeletion = deletions[deletions.length - 1];
-  return {
-    known: own.length > 0,
-    alive: last !== undefined && last.resource?.operationType !== 'Delete',
-    deletedAt: lastDeletion?.resource?.eventTimestamp,
-  };
 }
 
 export async function proveRestorable(deps: ProveDeps, input: ProveRestorableInput): Promise<RestorabilityProof> {
@@ -217,16 +188,7 @@ async function checkWindow(
   const oldest = restorable.oldestRestorableTime?.getTime();
 
   // Whether the container lives now, from the event feed of its database (found by its _rid, the ownerResourceId).
-  const databaseEvents = await collect(arm.restorableSqlDatabases.list(location, instanceId));
-  const databaseRid = databaseEvents
-    .filter((event) => event.resource?.ownerId === input.database)
-    .map((event) => event.resource?.ownerResourceId)
-    .filter((rid): rid is string => typeof rid === 'string')
-    .pop();
-  const containerEvents = databaseRid
-    ? await collect(arm.restorableSqlContainers.list(location, instanceId, { restorableSqlDatabaseRid: databaseRid }))
-    : [];
-  const life = containerLife(containerEvents, input.container);
+  const life = await readContainerLife(arm, location, instanceId, input.database, input.container);
   proof.containerExists = life.alive;
 
   // What existed at T0: the container must have (its restore brings back that instance).

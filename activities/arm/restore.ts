@@ -13,6 +13,7 @@ import type {
   ContainerExport,
   ContainerRef,
   CountWritesSinceInput,
+  DeleteContainerInput,
   ProveRestorableInput,
   RestoreInput,
   RestoreResult,
@@ -88,9 +89,27 @@ export function createRestoreActivities(deps: RestoreDeps) {
     }
   }
 
-  async function deleteContainer(input: ContainerRef): Promise<void> {
+  /**
+   * Deletes the container; with `restorableAt`, only after proving that Azure can restore it at that time (the
+   * proof runs right before the delete, so it holds for this moment, not for when the workflow last checked).
+   */
+  async function deleteContainer(input: DeleteContainerInput): Promise<void> {
+    const target = { database: input.database, container: input.container };
+    if (input.restorableAt !== undefined) {
+      // Already gone (a retry after the delete succeeded): nothing to delete, nothing to prove.
+      if (!(await getContainer(target))) return;
+      const proof = await proveRestorable(deps, { ...target, t0: input.restorableAt, exported: input.exported });
+      if (!proof.ok) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.database}/${input.container} was not deleted: Azure could not restore it to ${input.restorableAt} now: ` +
+            proof.problems.join('; '),
+          'RestoreImpossible',
+          proof
+        );
+      }
+    }
     // Already gone (e.g. a retry after the delete succeeded) is what we wanted.
-    await deleteContainerIfExists(deps, input);
+    await deleteContainerIfExists(deps, target);
   }
 
   /**

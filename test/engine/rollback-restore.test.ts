@@ -9,6 +9,7 @@ import type { Container } from '@azure/cosmos';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RestorabilityProof, RestoreResult, Snapshot, WritesSince } from '../../common/activities';
+import { createBackupActivities } from '../../activities/arm/backup';
 import { createRestoreActivities } from '../../activities/arm/restore';
 import { exportContainer } from '../../activities/arm/export';
 import { countByVersion } from '../../activities/cosmos/counts';
@@ -413,4 +414,41 @@ describe('restore, verify, reapply', () => {
     expect(denied.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
     expect((denied.error as Error).message).toContain('the identity lacks the restore permission');
   });
+});
+
+test('deleteContainer with restorableAt deletes only what it has proved Azure can restore', async () => {
+  await createDatabase('pooled4', 400);
+  const sharing = await container({ db: 'pooled4', throughput: null, docs: 1 });
+  const c = await container({ docs: 1 });
+  const at = await t0();
+
+  const refused = await runActivity(() => activities.deleteContainer({ ...ref(sharing), restorableAt: at }));
+  expect(refused.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
+  expect((refused.error as Error).message).toContain(`pooled4/${sharing.id} was not deleted`);
+  expect((refused.error as Error).message).toContain('uses the shared throughput of database pooled4');
+  expect((await sharing.read()).resource?.id).toBe(sharing.id);
+
+  await activities.deleteContainer({ ...ref(c), restorableAt: at });
+  const gone = await c.read().catch((err: { code?: number }) => err.code);
+  expect(gone).toBe(404);
+  // A retry after the delete succeeded has nothing to do.
+  await activities.deleteContainer({ ...ref(c), restorableAt: at });
+});
+
+test('waitForRestorableTimestamp on a deleted container: restorable up to its deletion, from the restorable events', async () => {
+  const backup = createBackupActivities(engine.deps);
+  const c = await container({ docs: 1 });
+  const at = await t0();
+  await deleteViaArm(c);
+  const deletedBy = Date.now();
+  const waited = await runActivity(() => backup.waitForRestorableTimestamp({ ...ref(c), timestamp: at }));
+  expect(waited.error).toBeUndefined();
+  const latest = Date.parse(waited.result!.latestRestorableTimestamp);
+  expect(latest).toBeGreaterThanOrEqual(Date.parse(at));
+  expect(latest).toBeLessThanOrEqual(deletedBy);
+
+  const after = new Date(deletedBy + 2000).toISOString();
+  const tooLate = await runActivity(() => backup.waitForRestorableTimestamp({ ...ref(c), timestamp: after }));
+  expect(tooLate.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
+  expect((tooLate.error as Error).message).toContain('cannot be restored to that time');
 });
