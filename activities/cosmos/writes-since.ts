@@ -20,7 +20,7 @@ interface Progress {
   counted: Record<string, number>;
 }
 
-async function countRange(container: Container, range: string, sinceTs: number): Promise<number> {
+async function countRange(container: Container, range: string, sinceTs: number, progress: Progress): Promise<number> {
   const options = await rangeQueryOptions(container, range);
   const iterator = container.items.query<number>(
     { query: 'SELECT VALUE COUNT(1) FROM c WHERE c._ts >= @t', parameters: [{ name: '@t', value: sinceTs }] },
@@ -31,6 +31,8 @@ async function countRange(container: Container, range: string, sinceTs: number):
   while (iterator.hasMoreResults()) {
     const page = await iterator.fetchNext();
     for (const n of page.resources ?? []) if (typeof n === 'number') count += n;
+    // A long range keeps the activity alive between pages (the count restarts from the range's start on a retry).
+    heartbeat({ counted: { ...progress.counted } });
   }
   return count;
 }
@@ -56,8 +58,8 @@ export async function countWritesSince(
     try {
       for (const range of ranges) {
         if (progress.counted[range] !== undefined) continue;
-        progress.counted[range] = await countRange(container, range, sinceTs);
-        heartbeat(progress);
+        progress.counted[range] = await countRange(container, range, sinceTs, progress);
+        heartbeat({ counted: { ...progress.counted } });
       }
       break;
     } catch (err) {

@@ -277,13 +277,13 @@ test('countWritesSince: the documents created or changed at or after T0, per fee
   const run = await runActivity(() => activities.countWritesSince({ ...ref(c), since: at }));
   expect(run.error).toBeUndefined();
   expect(run.result).toEqual<WritesSince>({ documents: 5, ranges: 1 });
-  expect(run.heartbeats).toHaveLength(1);
-  expect(Object.values((run.heartbeats[0] as { counted: Record<string, number> }).counted)).toEqual([5]);
+  const last = run.heartbeats[run.heartbeats.length - 1] as { counted: Record<string, number> };
+  expect(Object.values(last.counted)).toEqual([5]);
 
   // A retry resumes after the ranges already counted.
-  const resumed = await runActivity(() => activities.countWritesSince({ ...ref(c), since: at }), run.heartbeats[0]);
+  const resumed = await runActivity(() => activities.countWritesSince({ ...ref(c), since: at }), last);
   expect(resumed.result?.documents).toBe(5);
-  const [range] = Object.keys((run.heartbeats[0] as { counted: Record<string, number> }).counted);
+  const [range] = Object.keys(last.counted);
   const stale = await runActivity(() => activities.countWritesSince({ ...ref(c), since: at }), {
     counted: { [range!]: 42 },
   });
