@@ -317,12 +317,13 @@ export function createRestoreActivities(deps: RestoreDeps) {
     const problems: string[] = [];
     const current = await getContainer(exported);
     if (!current?.resource) return { ok: false, problems: [`container ${where} does not exist`], documentCount: 0 };
+    // Restored with TTL disabled and not yet given its TTL back by reapplyContainerProperties.
     const ttlDisabled =
       (current.resource.restoreParameters as { restoreWithTtlDisabled?: boolean } | undefined)
-        ?.restoreWithTtlDisabled === true;
+        ?.restoreWithTtlDisabled === true && current.resource.defaultTtl === undefined;
     for (const field of differences(exported.resource, current.resource as unknown as Record<string, unknown>)) {
       // TTL stays off until reapplyContainerProperties, after this verification.
-      if (field === 'defaultTtl' && ttlDisabled && current.resource.defaultTtl === undefined) continue;
+      if (field === 'defaultTtl' && ttlDisabled) continue;
       problems.push(`${field} of ${where} differs from the exported definition`);
     }
     const throughput = await readContainerThroughput(deps, exported);

@@ -356,7 +356,9 @@ describe('restore, verify, reapply', () => {
     const reapplied = await activities.reapplyContainerProperties({ exported });
     expect(reapplied.changed).toContain('defaultTtl');
     expect((await arm.sqlResources.getSqlContainer(rg, account, DB, c.id)).resource?.defaultTtl).toBe(3600);
-    expect((await activities.verifyRestore({ snapshot, exported })).ok).toBe(true);
+    const after = await activities.verifyRestore({ snapshot, exported });
+    expect(after).toMatchObject({ ok: true, documentCount: 10 });
+    expect(after.ttlDisabled).toBeUndefined();
 
     // A retry after the restore succeeded finds it done.
     const late = await runActivity(() => activities.restoreContainer(input));
