@@ -4,6 +4,8 @@
  * runs at most three restores at once (and lists those in progress); a restore can fail after the delete; an identity
  * without the restore permission gets 403 on restorable reads and on the restore.
  */
+import fs from 'node:fs';
+import https from 'node:https';
 import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import type { RestError } from '@azure/core-rest-pipeline';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -198,4 +200,64 @@ test('without the restore permission, restorable reads and restores are refused 
   stack.arm.control.setRestorePermission(true);
   await (await restore('locked', 'orders', existed)).pollUntilDone();
   expect(await exists('locked', 'orders')).toBe(true);
+});
+
+/** A request to the imitation's control endpoint, as a script outside the process would make it. */
+function control(
+  method: 'GET' | 'PUT',
+  body?: unknown,
+  token = stack.settings.armToken
+): Promise<{ status: number; body: unknown }> {
+  const url = new URL('/_local/restores', stack.arm.endpoint);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      {
+        method,
+        ca: fs.readFileSync(stack.settings.caCertPath!),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) })
+        );
+      }
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+test('the restore switches over HTTPS: /_local/restores, behind the bearer token', async () => {
+  expect(await control('GET')).toEqual({
+    status: 200,
+    body: {
+      durationMs: null,
+      effectiveDurationMs: 100,
+      maxConcurrent: 3,
+      permission: true,
+      failure: null,
+      inProgress: [],
+    },
+  });
+  const set = await control('PUT', { durationMs: 50, permission: false, failure: { times: 2, code: 'Boom' } });
+  expect(set.body).toMatchObject({ durationMs: 50, permission: false, failure: { times: 2, code: 'Boom' } });
+  const denied = await rejection(arm.restorableDatabaseAccounts.listByLocation('West US').next());
+  expect(denied.statusCode).toBe(403);
+  expect((await control('PUT', { permission: true, failure: null, durationMs: null })).body).toMatchObject({
+    durationMs: null,
+    permission: true,
+    failure: null,
+  });
+
+  expect(await control('PUT', { maxConcurrent: 0 })).toMatchObject({
+    status: 400,
+    body: { error: { code: 'BadRequest', message: expect.stringContaining('maxConcurrent') } },
+  });
+  expect(await control('GET', undefined, 'wrong-token')).toMatchObject({
+    status: 401,
+    body: { error: { code: 'AuthenticationFailed' } },
+  });
 });
