@@ -39,6 +39,11 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
         `the rollback needs approval before it deletes and restores the container: ${decision.reason}`,
         `  approve: ${cmd('approve')}   abort: ${cmd('abort')}`,
       ];
+    case 'accept-restore':
+      return [
+        `the restored container differs from the state at T0: ${decision.reason}`,
+        `  accept it and restart the application: ${cmd('approve')}   leave it stopped: ${cmd('abort')}`,
+      ];
     case 'resume-or-rollback':
       return [`paused: ${decision.reason}`, `  resume: ${cmd('resume')}   roll back: ${cmd('rollback')}`];
     case 'operator':

@@ -419,4 +419,6 @@ export interface RunbookActivities {
   notify(event: NotifyEvent): Promise<void>;
   runHook(input: { hook: HookName; migrationId: string; workflowId: string }): Promise<{ ran: boolean }>;
   healthCheck(input: { migrationId: string; workflowId: string }): Promise<HealthReport>;
+  /** Which hooks the worker has (names only, never commands). */
+  describeHooks(): Promise<{ stopApp: boolean; startApp: boolean; healthChecks: number }>;
 }

@@ -54,6 +54,11 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
     const r = report.rollback;
     out.push('', '## Rollback', '', `By ${r.mode}: ${r.reason}. ${r.ok ? 'Verified.' : 'NOT verified:'}`);
     out.push(...r.problems.map((p) => `- ${p}`));
+    if (r.discardedWrites !== undefined) {
+      out.push(
+        `- ${r.discardedWrites} document(s) written at or after T0 (the migration's own writes included) were discarded by the in-place restore`
+      );
+    }
   }
   out.push(
     '',

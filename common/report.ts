@@ -26,7 +26,14 @@ export interface RunbookReport {
   plan?: MigrationPlan;
   snapshot?: Snapshot;
   verification?: VerificationReport;
-  rollback?: { mode: 'down' | 'restore'; reason: string; ok: boolean; problems: string[] };
+  rollback?: {
+    mode: 'down' | 'restore';
+    reason: string;
+    ok: boolean;
+    problems: string[];
+    /** An in-place restore: documents written at or after T0 that it discarded (the migration's own included). */
+    discardedWrites?: number;
+  };
   /** Phase transitions in order. */
   timeline: { phase: string; at: string; note?: string }[];
   /** The same report in markdown, for a ticket or a chat message. */

@@ -6,7 +6,9 @@ import type { Phase } from './phases';
 export type PendingDecision =
   | { kind: 'approve'; signals: ['approve', 'abort']; deadline?: string }
   | { kind: 'resume-or-rollback'; signals: ['resume', 'rollback']; reason: string }
-  | { kind: 'approve-restore'; signals: ['approve', 'abort']; reason: string }
+  | { kind: 'approve-restore'; signals: ['approve', 'abort']; reason: string; writesSinceT0?: number }
+  /** The restored container differs from the state at T0: approve accepts it and restarts the application. */
+  | { kind: 'accept-restore'; signals: ['approve', 'abort']; reason: string }
   | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string };
 
 export interface RunbookStatus {

@@ -61,7 +61,7 @@ test('a restore that requires approval waits for approve on the run, then restor
   const before = await h.documents(database, container);
   const id = `split-${randomUUID().slice(0, 6)}`;
   h.writeMigration(`${id}.js`, splitNameModule(id, database, { down: false }));
-  const w = await h.worker();
+  const w = await h.worker({ stopApp: { command: 'true' }, startApp: { command: 'true' } });
   await w.worker.runUntil(async () => {
     const handle = await h.client.workflow.start(migrationRunbook, {
       taskQueue: w.taskQueue,

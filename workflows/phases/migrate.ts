@@ -6,7 +6,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { addCounters, zeroCounters } from '../../common/counters';
 import { migrateAllRanges, type MigrateOutcome } from '../ranges';
-import { describe } from '../rollback';
+import { describe } from '../describe';
 import { MAX_FAILURES_KEPT } from '../state';
 import { SIGNALS_BY_PHASE_PATCH } from '../run/inbox';
 import type { Run } from '../run/run';

@@ -13,6 +13,30 @@ import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
 
+/** Runs recorded before the restore was proved in preflight went on to plan. */
+export const PROVE_IN_PREFLIGHT_PATCH = 'prove-restorable-in-preflight';
+
+/**
+ * A rollback by restore deletes the container: before any write, prove Azure could restore it (continuous backup,
+ * dedicated throughput, the concurrent-restore limit, the permission). T0 is not taken yet, so the window is checked
+ * again right before the delete. Returns the refusal, or undefined.
+ */
+async function proveRestorableNow(run: Run, exported: ContainerExport): Promise<string | undefined> {
+  const proof = await run.acts.quick.proveRestorable.executeWithOptions(
+    { summary: `prove ${run.where} could be restored in place` },
+    [{ database: exported.database, container: exported.container, t0: run.now(), exported }]
+  );
+  const problems = proof.checks.filter((c) => !c.ok && c.name !== 'restore-window').map((c) => c.detail);
+  if (problems.length === 0) {
+    run.note('Azure can restore the container in place (checked again right before any delete)', 'preflight');
+    return undefined;
+  }
+  return (
+    `rollback by restore is not possible, so nothing was changed: ${problems.join('; ')}; ` +
+    'give the module a down() or choose another rollback'
+  );
+}
+
 /** Runs recorded before staging parity was checked went on after finding the staging run. */
 export const STAGING_PARITY_PATCH = 'staging-parity';
 
@@ -137,6 +161,15 @@ export async function preflight(run: Run): Promise<Transition> {
   state.exported = await quick.exportContainer.executeWithOptions({ summary: `export the definition of ${where}` }, [
     ref,
   ]);
+  if (state.exported && state.rollbackMode === 'restore' && migration.migratesDocuments && !options.dryRun) {
+    // Runs recorded before the restore was proved in preflight went on to plan.
+    if (patched(PROVE_IN_PREFLIGHT_PATCH)) {
+      const problem = await proveRestorableNow(run, state.exported);
+      if (problem && options.rollback !== 'manual') return refused(problem);
+      if (problem)
+        run.note(`${problem} (rollback is manual: a rollback signal would fail before deleting)`, 'preflight');
+    }
+  }
   if (state.exported && migration.migratesDocuments) {
     state.plan = await quick.planMigration.executeWithOptions(
       { summary: `plan: sample ${options.planSampleSize} documents` },
