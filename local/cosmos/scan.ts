@@ -14,6 +14,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { effectivePartitionKey, epkInRange, MAX_EPK, MIN_EPK, versionOf } from './epk';
+import { fixEnabled } from './fix-flags';
 import { partialAggregateDocument, queryShape, type AggregateKind } from './query-plan';
 import { serverRequire } from './server-require';
 
@@ -219,7 +220,7 @@ export function patchDocumentScans(): void {
       }
       const shape = queryShape(params.query);
       const continuation = page.continuation ?? null;
-      if (shape?.streamable && (continuation === null || isCursor(continuation))) {
+      if (shape?.streamable && (continuation === null || isCursor(continuation)) && fixEnabled('cursor')) {
         return streamPage(this, accept, (docs) => q.exec(docs, options).result, page.maxItemCount, continuation);
       }
       return q.exec(all(), { ...options, maxItemCount: page.maxItemCount, continuation: page.continuation });
