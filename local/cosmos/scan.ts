@@ -65,6 +65,8 @@ interface QueryParams {
 }
 
 const epkCache = new WeakMap<Doc, string>();
+/** EPKs by partition key value (documents share values; hashing v1 is not cheap). */
+const epkByValue = new Map<string, string>();
 
 function partitionKeyValue(definition: Doc, doc: Doc): unknown {
   const paths = (definition.partitionKey as { paths?: string[] } | undefined)?.paths ?? [];
@@ -81,7 +83,15 @@ function partitionKeyValue(definition: Doc, doc: Doc): unknown {
 export function documentEpk(definition: Doc, doc: Doc): string {
   let epk = epkCache.get(doc);
   if (epk === undefined) {
-    epk = effectivePartitionKey([partitionKeyValue(definition, doc)], versionOf(definition));
+    const value = partitionKeyValue(definition, doc);
+    const version = versionOf(definition);
+    const valueKey = `${version}${typeof value}:${JSON.stringify(value) ?? ''}`;
+    epk = epkByValue.get(valueKey);
+    if (epk === undefined) {
+      epk = effectivePartitionKey([value], version);
+      if (epkByValue.size >= 100_000) epkByValue.clear();
+      epkByValue.set(valueKey, epk);
+    }
     epkCache.set(doc, epk);
   }
   return epk;
