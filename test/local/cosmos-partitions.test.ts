@@ -315,7 +315,7 @@ describe('request units per physical partition', () => {
     );
 
   it('gives each range provisioned ÷ P RU/s and throttles a hot range alone', async () => {
-    const { container: hot } = await database.containers.create({ id: 'hot', partitionKey: { paths: ['/pk'] } });
+    await database.containers.create({ id: 'hot', partitionKey: { paths: ['/pk'] } });
     emulator.cosmos.control.setThroughput(DB, 'hot', 800);
     const layout = await emulator.cosmos.control.setPartitionCount(DB, 'hot', 2);
     const rangeOf = (pk: string) =>
