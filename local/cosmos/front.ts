@@ -165,6 +165,7 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     // request touches and what it may see.
     const routing = await routePartitions(deps.partitions, request, route);
     if (routing.response) {
+      if (routing.response.status === 410) deps.stats.partitionKeyRangeGone++;
       deps.stats.requestCharge += Number(routing.response.headers['x-ms-request-charge'] ?? 0);
       send(res, routing.response);
       return;

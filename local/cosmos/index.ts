@@ -66,6 +66,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     throttled: 0,
     injected: { throttle: 0, unavailable: 0, timeout: 0 },
     requestCharge: 0,
+    partitionKeyRangeGone: 0,
   };
   const control: EmulatorControl = {
     setRuModel: (enabled, ruOptions) => ru.configure(enabled, ruOptions),

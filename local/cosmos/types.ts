@@ -61,6 +61,8 @@ export interface EmulatorStats {
   injected: { throttle: number; unavailable: number; timeout: number };
   /** Sum of x-ms-request-charge answered. */
   requestCharge: number;
+  /** 410/1002 (PartitionKeyRangeGone) answered to requests naming a range that split. */
+  partitionKeyRangeGone: number;
 }
 
 /** One container's state at a point in time, rebuilt from the backup log. */

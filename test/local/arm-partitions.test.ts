@@ -100,7 +100,7 @@ test('raising the throughput through ARM past P × 10 000 RU/s splits the contai
   }
   expect(ids).toHaveLength(3);
   expect(ids).not.toContain('0');
-  // The SDK's cached map still says "0": the gone range answers 410/1002, the SDK refreshes and fans out again.
+  // A cross-partition query reads the ranges afresh when it starts (routing/smartRoutingMapProvider.js).
   expect(await count(stack.cosmosClient().database(DB).container('grows'))).toBe(docs.length);
   expect(await count(container)).toBe(docs.length);
   let sum = 0;

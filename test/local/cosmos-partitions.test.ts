@@ -180,7 +180,7 @@ describe.each([1, 2] as const)('a container with 4 ranges, partition key version
 
     const it = container.items.query<Doc>('SELECT c.id FROM c WHERE c.n < 450', { maxItemCount: 40 });
     const ids: string[] = [];
-    while (it.hasMoreResults()) ids.push(...(await it.fetchNext()).resources.map((d) => d.id));
+    while (it.hasMoreResults()) ids.push(...((await it.fetchNext()).resources ?? []).map((d) => d.id));
     expect(ids).toHaveLength(450);
     expect(new Set(ids).size).toBe(450);
   });
@@ -258,28 +258,76 @@ describe('splits', () => {
     expect(err).toMatchObject({ code: 410, substatus: 1002 });
   });
 
-  it('the SDK keeps working across it: aggregates over a stale routing map, bulk, feed ranges listed again', async () => {
-    // The SDK still routes with two ranges: the query producer for "1" gets 410/1002 and is replaced by "2" and "3"
-    // (parallelQueryExecutionContextBase.js _enqueueReplacementDocumentProducers).
+  it('the SDK keeps working across it: queries after the split, bulk over a stale routing map, feed ranges listed again', async () => {
+    const gone = () => emulator.cosmos.control.stats().partitionKeyRangeGone;
+    // A query over several ranges reads the ranges afresh when it starts (routing/smartRoutingMapProvider.js makes a
+    // new PartitionKeyRangeCache), so queries started after a split see the children. (A split while such a query is
+    // under way is not survivable with @azure/cosmos 4.9.3: see local/README.md.)
     expect(await value<number>(container, 'SELECT VALUE COUNT(1) FROM c')).toBe(DOCS);
+    const { resources: ids } = await container.items
+      .query<Doc>('SELECT c.id FROM c', { forceQueryPlan: true, maxItemCount: 20 })
+      .fetchAll();
+    expect(new Set(ids.map((d) => d.id)).size).toBe(DOCS);
+    let before: number;
+
     // Bulk groups by the stale map, gets 410/1002 for the split range, refreshes and regroups: executeBulkOperations
     // (bulk/BulkHelper.js, retry/bulkExecutionRetryPolicy.js) and items.bulk (Items.js executeBatchOperations).
     await emulator.cosmos.control.splitPartition(DB, 'split', '0');
+    before = gone();
     const executed = await container.items.executeBulkOperations(
       docs.map((d) => ({ operationType: 'Upsert' as const, partitionKey: d.pk, resourceBody: { ...d, after: 1 } }))
     );
     expect(executed.filter((r) => !(r.response && r.response.statusCode < 300))).toEqual([]);
+    expect(gone()).toBeGreaterThan(before);
     await emulator.cosmos.control.splitPartition(DB, 'split', '2');
+    before = gone();
     const results = await container.items.bulk(
       docs.slice(0, 100).map((d) => ({ operationType: 'Upsert' as const, resourceBody: { ...d, after: 2 } }))
     );
     expect(results.map((r) => r.statusCode).every((s) => s === 200)).toBe(true);
+    expect(gone()).toBeGreaterThan(before);
     expect(await value<number>(container, 'SELECT VALUE COUNT(1) FROM c WHERE c.after = 1')).toBe(DOCS - 100);
     expect(await value<number>(container, 'SELECT VALUE COUNT(1) FROM c WHERE c.after = 2')).toBe(100);
 
     const feedRanges = await container.getFeedRanges();
     expect(feedRanges).toHaveLength(5);
     await expectEachRangeReadOnce(container, definition, docs);
+  });
+
+  it("a range scan split half-way resumes on the children with the parent's continuation, each document once", async () => {
+    const { container: c } = await database.containers.create({
+      id: 'split-scan',
+      partitionKey: { paths: ['/pk'] },
+      throughput: 20_000,
+    });
+    await seed(c, docs);
+    const parent = (await pkRanges(c))[0]!;
+    const query = 'SELECT c.id, c.pk FROM c';
+    const first = c.items.query<Doc>(query, { maxItemCount: 25, initialHeaders: { [RANGE]: parent.id } });
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push(...(await first.fetchNext()).resources.map((d) => d.id));
+    const { continuationToken } = await first.fetchNext().then((page) => {
+      seen.push(...page.resources.map((d) => d.id));
+      return page;
+    });
+    expect(continuationToken).toBeDefined();
+
+    const layout = await emulator.cosmos.control.splitPartition(DB, 'split-scan', parent.id);
+    const children = layout.ranges.filter((r) => r.parents.includes(parent.id));
+    expect(children).toHaveLength(2);
+    for (const child of children) {
+      const it = c.items.query<Doc>(query, {
+        maxItemCount: 25,
+        continuationToken,
+        initialHeaders: { [RANGE]: child.id },
+      });
+      while (it.hasMoreResults()) seen.push(...(await it.fetchNext()).resources.map((d) => d.id));
+    }
+    const inParent = docs.filter((d) =>
+      epkInRange(sdkHash([d.pk], { paths: ['/pk'] }), parent.minInclusive, parent.maxExclusive)
+    );
+    expect(seen.length).toBe(inParent.length);
+    expect([...seen].sort()).toEqual(inParent.map((d) => d.id).sort());
   });
 
   it('raising the provisioned throughput past P × 10 000 RU/s splits in the background', async () => {
