@@ -7,7 +7,7 @@
 import type { RawRequest, RawResponse } from './dispatch';
 import { effectivePartitionKey, MAX_EPK, MIN_EPK } from './epk';
 import { partitionKeyRangeResources, rangeOfEpk, type ContainerPartitions, type PartitionTable } from './partitions';
-import { PARTIAL_AGGREGATE_MARKER, queryPlan, queryShape } from './query-plan';
+import { needsPlanAcrossRanges, PARTIAL_AGGREGATE_MARKER, queryPlan, queryShape } from './query-plan';
 import { pathSegments, type Route } from './routes';
 import type { DocumentScope } from './scan';
 
@@ -104,8 +104,8 @@ export async function routePartitions(
         if (aggregate) scope.partialAggregate = aggregate;
       } else if (rangeHeader === undefined && pkHeader === undefined && state.ranges.length > 1) {
         const shape = queryShape(body.query);
-        if (shape?.aggregate) {
-          // As Azure's gateway: an aggregate over several partitions is the SDK's job, with the plan.
+        if (needsPlanAcrossRanges(shape)) {
+          // As Azure's gateway: an aggregate or TOP over several partitions is the SDK's job, with the plan.
           return {
             ...routing,
             response: json(

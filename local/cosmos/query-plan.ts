@@ -34,7 +34,9 @@ export interface QueryShape {
   streamable: boolean;
   /** `SELECT VALUE <aggregate>(...)`: across several ranges, it needs the query plan. */
   aggregate?: AggregateKind;
+  /** `TOP n` with a number (not a parameter). */
   top?: number;
+  orderBy: boolean;
 }
 
 interface AstNode {
@@ -59,7 +61,7 @@ export function queryShape(sql: string): QueryShape | undefined {
     return undefined;
   }
   const body = ast.body as AstNode | undefined;
-  if (!body || body.type !== 'select_query') return { streamable: false };
+  if (!body || body.type !== 'select_query') return { streamable: false, orderBy: false };
   const from = body.from as AstNode | null;
   const source = (from?.source as AstNode | undefined)?.expression as AstNode | undefined;
   const joins = (from?.joins as unknown[] | undefined) ?? [];
@@ -75,6 +77,7 @@ export function queryShape(sql: string): QueryShape | undefined {
       joins.length === 0 &&
       (!source || source.type === 'collection_expression'),
     ...(typeof topValue === 'number' ? { top: topValue } : {}),
+    orderBy: !!body.orderBy,
   };
   const value = select.value as AstNode | undefined;
   const name = ((value?.name as AstNode | undefined)?.name as string | undefined)?.toUpperCase();
@@ -96,6 +99,15 @@ function containsAggregate(node: unknown): boolean {
     if (name && AGGREGATES[name]) return true;
   }
   return Object.values(n).some(containsAggregate);
+}
+
+/**
+ * Whether Azure's gateway refuses the query across several ranges and the SDK must run it with the plan: aggregates
+ * and TOP (the gateway serves only filters and projections across partitions). ORDER BY is served directly here: its
+ * per-range answers would need Azure's orderByItems form (not implemented).
+ */
+export function needsPlanAcrossRanges(shape: QueryShape | undefined): boolean {
+  return !!shape && (!!shape.aggregate || (shape.top !== undefined && !shape.orderBy));
 }
 
 /** The query with its top-level aggregate replaced (e.g. MAX(c.n) -> COUNT(c.n)). */

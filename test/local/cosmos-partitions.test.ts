@@ -192,6 +192,11 @@ describe.each([1, 2] as const)('a container with 4 ranges, partition key version
     expect(await value<number>(container, 'SELECT VALUE MIN(c.n) FROM c WHERE c.n > 10')).toBe(11);
     expect(await value<number>(container, 'SELECT VALUE MAX(c.n) FROM c')).toBe(DOCS - 1);
     expect(await value<number>(container, 'SELECT VALUE AVG(c.n) FROM c WHERE c.n < 11')).toBe(5);
+    // TOP across ranges: the SDK runs the query on every range and keeps the first n (OffsetLimitEndpointComponent).
+    const { resources: top } = await container.items.query<Doc>('SELECT TOP 5 * FROM c WHERE c.n >= 100').fetchAll();
+    expect(top).toHaveLength(5);
+    expect(top.every((d) => d.n >= 100)).toBe(true);
+    expect((await container.items.query('SELECT TOP 700 c.id FROM c').fetchAll()).resources).toHaveLength(DOCS);
     // A partition with no match contributes nothing.
     expect(await value<number>(container, "SELECT VALUE COUNT(1) FROM c WHERE c.pk = 'tenant-3'")).toBe(12);
     let sum = 0;
