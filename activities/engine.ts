@@ -14,6 +14,7 @@ import type {
   MigrationInfo,
   MigrationPlan,
   PlanInput,
+  PreimagesContainerResult,
   RunbookActivities,
   Snapshot,
   VerificationReport,
@@ -26,6 +27,7 @@ import { recordHistory } from './cosmos/history';
 import { waitForIndexTransformation } from './cosmos/index-progress';
 import { migrateRange } from './cosmos/migrate-range';
 import { planMigration } from './cosmos/plan';
+import { ensurePreimagesContainer } from './cosmos/preimages';
 import { takeSnapshot } from './cosmos/snapshot';
 import { resolveTarget } from './cosmos/target';
 import { verifyMigration } from './cosmos/verify';
@@ -38,6 +40,7 @@ export type EngineActivities = Pick<
   | 'listFeedRanges'
   | 'takeSnapshot'
   | 'migrateRange'
+  | 'ensurePreimagesContainer'
   | 'applyContainerSteps'
   | 'waitForIndexTransformation'
   | 'verifyMigration'
@@ -84,6 +87,9 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult> {
       return migrateRange(deps, input);
+    },
+    async ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult> {
+      return ensurePreimagesContainer(deps, input);
     },
     async applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult> {
       return applyContainerSteps(deps, input);
