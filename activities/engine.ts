@@ -15,6 +15,8 @@ import type {
   MigrationPlan,
   PlanInput,
   PreimagesContainerResult,
+  RevertInput,
+  RevertResult,
   RunbookActivities,
   Snapshot,
   VerificationReport,
@@ -28,6 +30,7 @@ import { waitForIndexTransformation } from './cosmos/index-progress';
 import { migrateRange } from './cosmos/migrate-range';
 import { planMigration } from './cosmos/plan';
 import { ensurePreimagesContainer } from './cosmos/preimages';
+import { revertFromPreimages } from './cosmos/revert';
 import { takeSnapshot } from './cosmos/snapshot';
 import { resolveTarget } from './cosmos/target';
 import { verifyMigration } from './cosmos/verify';
@@ -41,6 +44,7 @@ export type EngineActivities = Pick<
   | 'takeSnapshot'
   | 'migrateRange'
   | 'ensurePreimagesContainer'
+  | 'revertFromPreimages'
   | 'applyContainerSteps'
   | 'waitForIndexTransformation'
   | 'verifyMigration'
@@ -90,6 +94,9 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult> {
       return ensurePreimagesContainer(deps, input);
+    },
+    async revertFromPreimages(input: RevertInput): Promise<RevertResult> {
+      return revertFromPreimages(deps, input);
     },
     async applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult> {
       return applyContainerSteps(deps, input);

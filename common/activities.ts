@@ -481,6 +481,8 @@ export interface RunbookActivities {
   // pre-images and the three-way revert (rollback, least destructive first)
   /** Creates `<container>-preimages` through ARM when missing (same partition key as the target); idempotent. */
   ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult>;
+  /** The three-way revert of one feed range of the source (pre-images container or restored copy). */
+  revertFromPreimages(input: RevertInput): Promise<RevertResult>;
   // verify
   verifyMigration(input: VerifyInput): Promise<VerificationReport>;
   // record
