@@ -311,3 +311,80 @@ test('resumable: maxPages returns a continuation, a retry resumes from the last 
   const after = await readAll<Doc>(container);
   for (const [id, doc] of before) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
 });
+
+test('an application writing all along (during the migration, after it, during the revert) under a 429 storm: the revert gives back every original document with every one of the application writes', async () => {
+  const originals = customers(600);
+  const container = await freshContainer(engine.deps);
+  await seed(container, originals);
+  engine.use(splitName());
+  const before = await readAll<Doc>(container);
+  await createEngineActivities(engine.deps).ensurePreimagesContainer({
+    database: container.database.id,
+    container: container.id,
+  });
+
+  // The application: read-modify-write with the ETag, bumping `visits` on documents of any shape.
+  const visits = new Map<string, number>();
+  let stop = false;
+  let appWrites = 0;
+  const writeLoop = async (loop: number) => {
+    for (let seq = 1; !stop; seq += 1) {
+      const n = (seq * 7919 + loop * 104_729) % originals.length;
+      const item = container.item(`cust-${n}`, `t${n % 7}`);
+      for (;;) {
+        try {
+          const { resource } = await item.read<Doc>();
+          const next = (resource!.visits ?? 0) + 1;
+          await item.replace(
+            { ...resource!, visits: next },
+            { accessCondition: { type: 'IfMatch', condition: resource!._etag as string } }
+          );
+          visits.set(`cust-${n}`, next);
+          appWrites += 1;
+          break;
+        } catch (err) {
+          const code = (err as { code?: number }).code;
+          if (code !== 412 && code !== 429) throw err;
+        }
+      }
+    }
+  };
+  const writer = Promise.all([0, 1, 2].map(writeLoop));
+  engine.stack.cosmos.control.setFaults([{ kinds: ['batch', 'query'], throttleProbability: 0.3, retryAfterMs: 20 }]);
+  try {
+    const migration = await runRange(
+      engine.deps,
+      rangeInput(container, 'split-name', await wholeRange(container), {
+        batchSize: 50,
+        preimages: true,
+        ruBudget: 4000,
+      })
+    );
+    const rerun = await runRange(
+      engine.deps,
+      rangeInput(container, 'split-name', await wholeRange(container), { preimages: true })
+    );
+    expect(migration.result.counters.migrated + rerun.result.counters.migrated).toBe(600);
+    const revert = await runRevert(revertInput(container, await preimagesRange(container), { batchSize: 50 }));
+    stop = true;
+    await writer;
+    console.log(
+      `application writes all along: ${appWrites} writes; migration ${migration.result.counters.conflicts} conflicts, ` +
+        `${migration.result.preimagesWritten} pre-images; revert ${JSON.stringify(revert.counters)}`
+    );
+    expect(revert.counters).toMatchObject({ scanned: 600, conflicts: 0, failed: 0, deletedByApp: 0 });
+    expect(revert.counters.reverted + revert.counters.merged).toBe(600);
+    expect(revert.counters.merged).toBeGreaterThan(0);
+  } finally {
+    stop = true;
+    engine.stack.cosmos.control.setFaults([]);
+    await writer;
+  }
+  const after = await readAll<Doc>(container);
+  expect(after.size).toBe(600);
+  for (const [id, doc] of before) {
+    const expected = { ...withoutSystem(doc), ...(visits.has(id) ? { visits: visits.get(id) } : {}) };
+    expect(withoutSystem(after.get(id))).toEqual(expected);
+  }
+  expect(visits.size).toBeGreaterThan(50);
+}, 120_000);
