@@ -3,10 +3,13 @@
  * document, of the very version replaced, none for skipped documents or dry runs; what it costs.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Items, type Container, type OperationInput } from '@azure/cosmos';
+import type { RevertInput, RevertResult } from '../../common/activities';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import type { RangeCheckpoint } from '../../activities/cosmos/migrate-range';
 import { preimageId, preimagesContainerName, type StoredPreimage } from '../../activities/cosmos/preimages';
+import { revertFromPreimages } from '../../activities/cosmos/revert';
 import { createEngineActivities } from '../../activities/engine';
 import {
   freshContainer,
@@ -269,7 +272,7 @@ test('a crash between the pre-images and the replaces, the application writing m
   for (const p of stranded.slice(0, 5)) expect(preimages.get(p.docId)!.image.visits).toBe(7);
 });
 
-test('cost: RU and time per 1,000 documents with and without pre-images', async () => {
+test('cost: RU and time per 1,000 documents with and without pre-images, and of reverting them', async () => {
   const measure = async (preimages: boolean) => {
     const { container, range } = await setup(customers(1000), splitName());
     if (preimages) await ensurePreimages(container);
@@ -279,15 +282,27 @@ test('cost: RU and time per 1,000 documents with and without pre-images', async 
       rangeInput(container, 'split-name', range, { batchSize: 100, preimages })
     );
     expect(result.counters.migrated).toBe(1000);
-    return { ru: result.counters.ruConsumed, ms: Date.now() - started };
+    return { container, ru: result.counters.ruConsumed, ms: Date.now() - started };
   };
   const without = await measure(false);
   const withPreimages = await measure(true);
+  const store = withPreimages.container.database.container(preimagesContainerName(withPreimages.container.id));
+  const revertStarted = Date.now();
+  const revert: RevertResult = await new MockActivityEnvironment().run(revertFromPreimages, engine.deps, {
+    database: withPreimages.container.database.id,
+    container: withPreimages.container.id,
+    migration: 'split-name',
+    source: { kind: 'preimages' },
+    feedRange: await wholeRange(store),
+  } satisfies RevertInput);
+  const revertMs = Date.now() - revertStarted;
   console.log(
     `per 1,000 documents: without pre-images ${without.ru.toFixed(0)} RU, ${without.ms} ms; ` +
       `with pre-images ${withPreimages.ru.toFixed(0)} RU, ${withPreimages.ms} ms ` +
-      `(×${(withPreimages.ru / without.ru).toFixed(2)} RU, ×${(withPreimages.ms / without.ms).toFixed(2)} time)`
+      `(×${(withPreimages.ru / without.ru).toFixed(2)} RU, ×${(withPreimages.ms / without.ms).toFixed(2)} time); ` +
+      `revert from them ${revert.counters.ruConsumed.toFixed(0)} RU, ${revertMs} ms`
   );
+  expect(revert.counters.reverted).toBe(1000);
   // One extra write per document, no extra read: the pre-image costs about what the replace costs.
   expect(withPreimages.ru).toBeGreaterThan(without.ru * 1.5);
   expect(withPreimages.ru).toBeLessThan(without.ru * 2.6);
