@@ -24,6 +24,7 @@ import {
   type FeedOptions,
   type JSONObject,
   type OperationInput,
+  type PartitionKey,
   type SqlQuerySpec,
 } from '@azure/cosmos';
 import type {
@@ -71,7 +72,8 @@ function addRevertCounters(a: RevertCounters, b: RevertCounters): RevertCounters
 /** One document to revert: base from the source, and where its live document is. */
 interface Item {
   id: string;
-  partitionKey: unknown;
+  /** As the SDK takes it (undefined: the document has no value at the key's path). */
+  partitionKey: PartitionKey | undefined;
   base: Record<string, unknown>;
   /** 412s met so far. */
   attempts: number;
@@ -199,12 +201,7 @@ class RangeRevert {
     } else {
       base = contentOf(doc);
     }
-    return {
-      id: base.id as string,
-      partitionKey: partitionKeyOf(base, this.pkPaths) ?? null,
-      base,
-      attempts: 0,
-    };
+    return { id: base.id as string, partitionKey: partitionKeyOf(base, this.pkPaths), base, attempts: 0 };
   }
 
   private fail(failure: DocumentFailure, counters: RevertCounters): void {
@@ -215,7 +212,7 @@ class RangeRevert {
   private listConflict(item: Item, fields: string[], counters: RevertCounters): void {
     counters.conflicts += 1;
     if (this.state.conflicts.length < MAX_LISTED) {
-      this.state.conflicts.push({ id: item.id, partitionKey: item.partitionKey, fields });
+      this.state.conflicts.push({ id: item.id, partitionKey: item.partitionKey ?? null, fields });
     }
   }
 
@@ -241,7 +238,7 @@ class RangeRevert {
     const operations: OperationInput[] = items.map((item) => ({
       operationType: BulkOperationType.Read,
       id: item.id,
-      partitionKey: item.partitionKey as never,
+      partitionKey: item.partitionKey,
     }));
     const found: (MigrationDocument | undefined)[] = new Array(items.length).fill(undefined);
     let todo = operations.map((_, i) => i);
@@ -331,7 +328,7 @@ class RangeRevert {
       const operations: OperationInput[] = writes.map(({ item, decision }) => ({
         operationType: BulkOperationType.Replace,
         id: item.id,
-        partitionKey: item.partitionKey as never,
+        partitionKey: item.partitionKey,
         ifMatch: decision.etag,
         resourceBody: decision.doc as JSONObject,
       }));
@@ -366,7 +363,7 @@ class RangeRevert {
             this.fail(
               {
                 id: item.id,
-                partitionKey: item.partitionKey,
+                partitionKey: item.partitionKey ?? null,
                 error: `changed by another writer ${MAX_412_PER_DOCUMENT} times while reverting; left as it is`,
               },
               counters
@@ -377,7 +374,7 @@ class RangeRevert {
           next.push({ item, decision: await this.decide(item, fresh) });
         } else {
           this.fail(
-            { id: item.id, partitionKey: item.partitionKey, error: `replace failed with status ${status}` },
+            { id: item.id, partitionKey: item.partitionKey ?? null, error: `replace failed with status ${status}` },
             counters
           );
         }
@@ -390,7 +387,7 @@ class RangeRevert {
   private async readOne(item: Item, counters: RevertCounters): Promise<MigrationDocument | undefined> {
     await this.budget.acquire(1);
     try {
-      const read = await this.live.item(item.id, item.partitionKey as never).read<MigrationDocument>();
+      const read = await this.live.item(item.id, item.partitionKey).read<MigrationDocument>();
       this.spend(counters, 1, read.requestCharge);
       return read.resource;
     } catch (err) {
