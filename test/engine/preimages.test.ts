@@ -342,3 +342,42 @@ test('a nested partition key: the pre-image carries the value at the same path, 
   const after = await readAll<Doc>(container);
   for (const [id, doc] of before) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
 });
+
+test('a 429 storm on the pre-images container alone (RU model, 300 RU/s): replaces wait for their pre-images, every document migrated once with its pre-image', async () => {
+  const transforms = new Map<string, number>();
+  const migration = splitName({
+    up(doc: Doc) {
+      transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
+      const [first, ...rest] = doc.name!.split(' ');
+      const next: Doc = { ...doc, firstName: first, lastName: rest.join(' ') };
+      delete next.name;
+      return next;
+    },
+  });
+  const docs = customers(300, 0, () => ({ notes: 'n'.repeat(600) }));
+  const { container, range } = await setup(docs, migration);
+  const { name } = await ensurePreimages(container);
+  const control = engine.stack.cosmos.control;
+  const throttledBefore = control.stats().throttled;
+  control.setRuModel(true, { defaultThroughput: 100_000 });
+  control.setThroughput(container.database.id, name, 300);
+  const started = Date.now();
+  let result;
+  try {
+    ({ result } = await runRange(engine.deps, rangeInput(container, 'split-name', range, { preimages: true })));
+  } finally {
+    control.setRuModel(false);
+  }
+  console.log(
+    `pre-images container at 300 RU/s: ${result.counters.migrated} documents in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+      `${result.preimagesWritten} pre-images, ${control.stats().throttled - throttledBefore} requests throttled`
+  );
+  expect(control.stats().throttled).toBeGreaterThan(throttledBefore);
+  expect(result.counters).toMatchObject({ migrated: 300, failed: 0 });
+  expect(result.preimagesWritten).toBe(300);
+  expect([...transforms.values()].every((n) => n === 1)).toBe(true);
+  const preimages = await preimagesOf(container);
+  const after = await readAll<Doc>(container);
+  expect(preimages.size).toBe(300);
+  for (const [id, doc] of after) expect(withoutSystem(doc)).toEqual(expectedUp(preimages.get(id)!.image));
+}, 120_000);
