@@ -195,9 +195,8 @@ export type RevertSource =
   /** A copy of the container restored at T0 (side-by-side restore); base = its document with the same id and key. */
   | { kind: 'container'; database: string; container: string };
 
-export interface RevertInput extends ContainerRef {
-  /** The migration whose `up` is reverted (its transform recomputes what the migration wrote). */
-  migration: string;
+/** `migration` (and the approved `checksum`) names the module whose `up` is reverted: its transform recomputes what the migration wrote. */
+export interface RevertInput extends ContainerRef, ModuleRef {
   source: RevertSource;
   /** A feed range of the SOURCE container (the pre-images container, or the restored copy), from `listFeedRanges`. */
   feedRange: string;

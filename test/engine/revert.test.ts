@@ -3,6 +3,7 @@
  * writing after it (patches, conflicting edits, deletes, new documents), from the pre-images and from a copy restored
  * at T0.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Container } from '@azure/cosmos';
 import type { RevertInput, RevertResult } from '../../common/activities';
@@ -288,7 +289,15 @@ test('resumable: maxPages returns a continuation, a retry resumes from the last 
   const { container, before } = await migrated(customers(300), {});
   const range = await preimagesRange(container);
 
-  const first = await runRevert(revertInput(container, range, { batchSize: 50, maxPages: 2 }));
+  // A worker whose copy of the module is not the one the run approved refuses (retryable), and writes nothing.
+  const skew = await runRevert(revertInput(container, range, { checksum: 'another-module' })).catch((e: unknown) => e);
+  expect(skew).toBeInstanceOf(ApplicationFailure);
+  expect((skew as ApplicationFailure).type).toBe('MigrationChanged');
+  expect((skew as ApplicationFailure).nonRetryable).toBe(false);
+
+  const first = await runRevert(
+    revertInput(container, range, { batchSize: 50, maxPages: 2, checksum: 'test-split-name' })
+  );
   expect(first.done).toBe(false);
   expect(first.continuation).toBeDefined();
   expect(first.counters).toMatchObject({ scanned: 100, reverted: 100 });
