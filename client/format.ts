@@ -32,6 +32,7 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
     case 'approve':
       return [
         `waiting for approval${decision.deadline ? ` (until ${decision.deadline})` : ''}`,
+        ...(decision.rollback ? [`  if it goes wrong: ${decision.rollback}`] : []),
         `  approve: ${cmd('approve')}   abort: ${cmd('abort')}`,
       ];
     case 'approve-restore':

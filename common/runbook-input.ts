@@ -52,7 +52,12 @@ export const runbookInputSchema = z
       })
       .strict()
       .default({ duration: '1h', interval: '1m', failuresBeforeRollback: 3 }),
-    rollback: z.enum(['auto', 'down', 'restore', 'manual']).default('auto'),
+    rollback: z.enum(['auto', 'preimages', 'down', 'restore', 'manual']).default('auto'),
+    /**
+     * Keep each document's pre-image before replacing it, for the surgical rollback (one extra write per document).
+     * Absent: on when the module has no down().
+     */
+    preimages: z.boolean().optional(),
     /**
      * Let an in-place restore delete the container although no stop-app hook is configured (the application may
      * write to it meanwhile). Off by default: the restore refuses before deleting anything.

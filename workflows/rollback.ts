@@ -12,12 +12,15 @@ import type {
   Direction,
   MigrationCounters,
   MigrationInfo,
+  RevertConflict,
+  RevertCounters,
   Snapshot,
 } from '../common/activities';
 import type { RunbookTuning } from '../common/tuning';
 import { describe } from './describe';
 import { RollbackRun } from './rollback/context';
 import { rollbackByDown } from './rollback/down';
+import { rollbackByPreimages } from './rollback/preimages';
 import { rollbackByRestore } from './rollback/restore';
 import { legacyRollbackByRestore } from './rollback/restore-legacy';
 import type { RollbackMode } from './state';
@@ -46,6 +49,8 @@ export interface RollbackInput {
   approvalTimeout: Duration;
   /** An in-place restore may delete the container although no stop-app hook is configured. */
   allowRestoreWithoutAppStop?: boolean;
+  /** The container the migration kept pre-images in (rollback by pre-images). */
+  preimagesContainer?: string;
   /** Documents the run migrated (for the restore's consent: they count among the writes since T0). */
   migratedDocuments?: number;
   tuning: RunbookTuning;
@@ -61,6 +66,9 @@ export interface RollbackResult {
   approvedBy?: string;
   /** An in-place restore: documents written at or after T0 it discarded (the migration's own included). */
   discardedWrites?: number;
+  /** A three-way revert: what it did, and the first documents with conflicts. */
+  revert?: RevertCounters;
+  conflicts?: RevertConflict[];
 }
 
 /** Runs recorded before a restore was proved, consented to and verified first deleted right after stop-app. */
@@ -72,7 +80,10 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
   // Whatever happens to the parent (cancel, terminate of the caller's scope), a started rollback runs to its end.
   await CancellationScope.nonCancellable(async () => {
     try {
-      if (input.mode === 'restore' && patched(PROVE_BEFORE_DELETE_PATCH)) {
+      if (input.mode === 'preimages') {
+        // Surgical: the application keeps running; its writes since are kept.
+        await rollbackByPreimages(r);
+      } else if (input.mode === 'restore' && patched(PROVE_BEFORE_DELETE_PATCH)) {
         // The restore stops the application itself, once it has proof and consent.
         await rollbackByRestore(r);
       } else {
@@ -82,8 +93,10 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
         else await legacyRollbackByRestore(r);
       }
       if (result.problems.length) return; // leave the application stopped: the data is not verified
-      await r.step('start the application');
-      await r.runHook('start-app');
+      if (input.mode !== 'preimages') {
+        await r.step('start the application');
+        await r.runHook('start-app');
+      }
       result.ok = true;
     } catch (err) {
       result.problems.push(describe(err));

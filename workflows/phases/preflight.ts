@@ -12,9 +12,7 @@ import type { Inbox } from '../run/inbox';
 import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
-
-/** Runs recorded before the restore was proved in preflight went on to plan. */
-export const PROVE_IN_PREFLIGHT_PATCH = 'prove-restorable-in-preflight';
+import { ROLLBACK_STRATEGIES_PATCH, chooseRollback } from './strategy';
 
 /**
  * A rollback by restore deletes the container: before any write, prove Azure could restore it (continuous backup,
@@ -33,7 +31,7 @@ async function proveRestorableNow(run: Run, exported: ContainerExport): Promise<
   }
   return (
     `rollback by restore is not possible, so nothing was changed: ${problems.join('; ')}; ` +
-    'give the module a down() or choose another rollback'
+    'keep pre-images (preimages: true), give the module a down(), or choose another rollback'
   );
 }
 
@@ -132,6 +130,8 @@ export async function preflight(run: Run): Promise<Transition> {
   const { state, options, where } = run;
   const { migration } = state;
   const { quick } = run.acts;
+  // Runs recorded before strategies were chosen after the plan kept the one chosen when the migration loaded.
+  const strategies = patched(ROLLBACK_STRATEGIES_PATCH);
   await run.enterPhase(
     'preflight',
     `${migration.id} ${options.direction} on ${where}; rollback by ${state.rollbackMode}`
@@ -153,7 +153,8 @@ export async function preflight(run: Run): Promise<Transition> {
     { minimumTier: options.minimumBackupTier },
   ]);
   state.backup = backup;
-  if (!backup.meetsMinimum) {
+  // With strategies, the backup matters only if the rollback chosen after the plan is a restore (checked there).
+  if (!backup.meetsMinimum && !strategies) {
     if (state.rollbackMode !== 'down' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
     run.note(`backup: ${backup.reason} (rollback is by down)`, 'preflight');
   }
@@ -161,15 +162,6 @@ export async function preflight(run: Run): Promise<Transition> {
   state.exported = await quick.exportContainer.executeWithOptions({ summary: `export the definition of ${where}` }, [
     ref,
   ]);
-  if (state.exported && state.rollbackMode === 'restore' && migration.migratesDocuments && !options.dryRun) {
-    // Runs recorded before the restore was proved in preflight went on to plan.
-    if (patched(PROVE_IN_PREFLIGHT_PATCH)) {
-      const problem = await proveRestorableNow(run, state.exported);
-      if (problem && options.rollback !== 'manual') return refused(problem);
-      if (problem)
-        run.note(`${problem} (rollback is manual: a rollback signal would fail before deleting)`, 'preflight');
-    }
-  }
   if (state.exported && migration.migratesDocuments) {
     state.plan = await quick.planMigration.executeWithOptions(
       { summary: `plan: sample ${options.planSampleSize} documents` },
@@ -184,6 +176,20 @@ export async function preflight(run: Run): Promise<Transition> {
         },
       ]
     );
+  }
+  if (strategies) {
+    const problem = chooseRollback(run, state.plan);
+    if (problem) return refused(problem);
+    if (!backup.meetsMinimum) {
+      if (state.rollbackMode === 'restore' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
+      run.note(`backup: ${backup.reason} (the rollback is by ${state.rollbackMode}, not a restore)`, 'preflight');
+    }
+    if (state.exported && state.rollbackMode === 'restore' && migration.migratesDocuments && !options.dryRun) {
+      const unprovable = await proveRestorableNow(run, state.exported);
+      if (unprovable && options.rollback !== 'manual') return refused(unprovable);
+      if (unprovable)
+        run.note(`${unprovable} (rollback is manual: a rollback would fail before deleting)`, 'preflight');
+    }
   }
   if (options.requireStagingRun) {
     const staging = options.requireStagingRun.database;

@@ -30,6 +30,18 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
       ok: result.ok,
       problems: result.problems,
       ...(result.discardedWrites !== undefined ? { discardedWrites: result.discardedWrites } : {}),
+      ...(result.revert
+        ? {
+            revert: {
+              reverted: result.revert.reverted,
+              merged: result.revert.merged,
+              conflicts: result.revert.conflicts,
+              deletedByApp: result.revert.deletedByApp,
+              unchanged: result.revert.unchanged,
+            },
+            conflicts: result.conflicts ?? [],
+          }
+        : {}),
     };
     if (result.approvedBy) state.approvals.push({ by: result.approvedBy, at: run.now(), for: 'restore' });
     if (result.ok) return { phase: 'rolled-back', status: 'rolled-back', reason };
@@ -78,6 +90,7 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     approvalTimeout: options.approval.timeout as Duration,
     allowRestoreWithoutAppStop: options.allowRestoreWithoutAppStop,
     migratedDocuments: state.counters.migrated,
+    ...(state.preimagesContainer ? { preimagesContainer: state.preimagesContainer } : {}),
     tuning: state.tuning,
   };
   try {
