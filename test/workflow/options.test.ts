@@ -71,6 +71,7 @@ test('a restore that requires approval waits for approve on the run, then restor
           migration: id,
           monitor: { duration: '1m', interval: '1s' },
           approval: { required: false, requiredForRestore: true, timeout: '1m' },
+          preimages: false,
         },
       ],
     });

@@ -17,7 +17,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const fast = { monitor: { duration: '1s', interval: '1s' }, approval: { required: false } };
+/** No pre-images: with no down() either, the rollback is an in-place restore. */
+const fast = { monitor: { duration: '1s', interval: '1s' }, approval: { required: false }, preimages: false };
 /** No down() and verify() rejects one document: verification fails after migrating, the rollback is a restore. */
 const failingModule = (id: string, database: string) =>
   splitNameModule(id, database, { down: false, verify: `if (doc.id === 'c-0003') return 'looks wrong';` });

@@ -54,7 +54,10 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     const handle = await h.client.workflow.start(migrationRunbook, {
       taskQueue: w.taskQueue,
       workflowId: `restore-${randomUUID()}`,
-      args: [{ migration: id, approval: { required: false }, monitor: { duration: '2s', interval: '1s' } }],
+      // No down() and no pre-images: the rollback is an in-place restore.
+      args: [
+        { migration: id, approval: { required: false }, monitor: { duration: '2s', interval: '1s' }, preimages: false },
+      ],
     });
     // The in-place restore asks first, saying how many documents written since T0 it would discard.
     const asked = await waitForDecision(handle, 'approve-restore');
@@ -192,7 +195,15 @@ test('a rollback that fails waits for the operator and never reports success', a
     const handle = await h.client.workflow.start(migrationRunbook, {
       taskQueue: w.taskQueue,
       workflowId: `rbfail-${randomUUID()}`,
-      args: [{ migration: id, approval: { required: false }, monitor: { duration: '1m', interval: '1s' } }],
+      // No plan sample: the plan's round trip would catch c-0005 and rule down() out before the run.
+      args: [
+        {
+          migration: id,
+          approval: { required: false },
+          monitor: { duration: '1m', interval: '1s' },
+          planSampleSize: 0,
+        },
+      ],
     });
     await waitForPhase(handle, 'monitoring');
     await handle.signal(rollbackSignal, { reason: 'try it' });
@@ -265,5 +276,34 @@ test('a rollback signal while migrating interrupts the ranges in flight, and dow
     expect(decodedHistory(history)).not.toContain(MARKER);
     saveHistory('rollback-interrupt-phases.json', history);
     expect(await h.documents(database, container)).toEqual(before);
+  });
+});
+
+test('a down() the plan cannot prove (down(up(doc)) differs) is not chosen: auto falls back, the plan names the documents', async () => {
+  const docs = customers(8);
+  const { database } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database).replace(
+      'down(doc) {',
+      `down(doc) {\n    if (doc.id === 'c-0005') throw new Error('cannot rebuild name of c-0005');`
+    )
+  );
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `unproved-${randomUUID()}`,
+      args: [{ migration: id, approval: { timeout: '1m' }, monitor: { duration: '1s', interval: '1s' } }],
+    });
+    const waiting = await waitForPhase(handle, 'awaiting-approval');
+    const notes = waiting.timeline.map((t) => t.note ?? '');
+    expect(notes).toContainEqual(expect.stringMatching(/^plan: down\(up\(doc\)\) does not give back 1 of 8 .*c-0005/));
+    expect(waiting.pendingDecision).toMatchObject({
+      kind: 'approve',
+      rollback: expect.stringMatching(/^rollback by an in-place/),
+    });
+    await handle.terminate('test over');
   });
 });
