@@ -7,6 +7,9 @@ import type {
   ContainerRef,
   ContainerStepsInput,
   ContainerStepsResult,
+  DeclaredQueriesInput,
+  DeclaredQueriesResult,
+  DocumentKey,
   HistoryRecord,
   LoadMigrationInput,
   MigrateRangeInput,
@@ -15,15 +18,20 @@ import type {
   MigrationPlan,
   PlanInput,
   PreimagesContainerResult,
+  ProbeInput,
+  ProbeResult,
   RevertInput,
   RevertResult,
   RunbookActivities,
+  SampleIdsInput,
   Snapshot,
   VerificationReport,
   VerifyInput,
 } from '../common/activities';
+import type { DeclaredQuery } from '../common/migration';
 import { applyContainerSteps } from './arm/container-steps';
 import { exportContainer } from './arm/export';
+import { probeContainer, runDeclaredQueries, sampleDocumentIds } from './cosmos/declared-queries';
 import { listFeedRanges } from './cosmos/feed-ranges';
 import { recordHistory } from './cosmos/history';
 import { waitForIndexTransformation } from './cosmos/index-progress';
@@ -50,6 +58,9 @@ export type EngineActivities = Pick<
   | 'verifyMigration'
   | 'recordHistory'
   | 'exportContainer'
+  | 'runDeclaredQueries'
+  | 'probeContainer'
+  | 'sampleDocumentIds'
 >;
 
 /** What the workflow needs of a module: names, versions, checksum, reversibility. No functions, no documents. */
@@ -71,6 +82,7 @@ export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput)
     hasVerify: typeof m.verify === 'function',
     migratesDocuments,
     relationships: (m.relationships ?? []).map((r) => ({ name: r.name, query: r.query })),
+    queries: (m.queries ?? []).map((q) => JSON.parse(JSON.stringify(q)) as DeclaredQuery),
     ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) } : {}),
   };
 }
@@ -112,6 +124,15 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async exportContainer(input: ContainerRef): Promise<ContainerExport | null> {
       return exportContainer(deps, input);
+    },
+    async runDeclaredQueries(input: DeclaredQueriesInput): Promise<DeclaredQueriesResult> {
+      return runDeclaredQueries(deps, input);
+    },
+    async probeContainer(input: ProbeInput): Promise<ProbeResult> {
+      return probeContainer(deps, input);
+    },
+    async sampleDocumentIds(input: SampleIdsInput): Promise<DocumentKey[]> {
+      return sampleDocumentIds(deps, input);
     },
   };
 }
