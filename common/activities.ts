@@ -519,21 +519,6 @@ export interface SampleIdsInput extends ContainerRef {
   count: number;
 }
 
-export interface DrillRestoreInput extends ContainerRef {
-  /** ISO: the point in time to restore. */
-  at: string;
-  /** Where the copy goes (see DRILL_COPY_UNSUPPORTED in the report: Azure restores in-account only in place). */
-  copyName: string;
-}
-
-export interface DrillRestoreResult {
-  copy: ContainerRef;
-  restoredTo: string;
-  /** ms from the restore request to the copy being ready. */
-  durationMs: number;
-  started: boolean;
-}
-
 export interface CompareDrillInput extends ContainerRef {
   /** The restored copy's container name (same database). */
   copy: string;
@@ -618,6 +603,14 @@ export interface RunbookActivities {
   probeContainer(input: ProbeInput): Promise<ProbeResult>;
   /** ids and partition keys of `count` documents spread over the container's feed ranges (never contents). */
   sampleDocumentIds(input: SampleIdsInput): Promise<DocumentKey[]>;
+  /** A restored copy (same database) against the live container's documents unchanged since before `at`. */
+  compareDrill(input: CompareDrillInput): Promise<DrillComparison>;
+  /** Deletes the drill copy through ARM; refuses a name without "drill" or equal to `container`. Idempotent. */
+  deleteDrillCopy(input: { database: string; copy: string; container?: string }): Promise<{ deleted: boolean }>;
+  /** Stores a drill in the migrations-history container (partition "(restore-drill)"). */
+  recordDrill(record: DrillRecord): Promise<void>;
+  /** The newest drill of the container finished within `within` ms, or null. */
+  findRecentDrill(input: FindDrillInput): Promise<DrillRecord | null>;
   // record
   recordHistory(record: HistoryRecord): Promise<void>;
   /** The production gate `requireStagingRun`: a completed run of the same migration and checksum in another database. */
