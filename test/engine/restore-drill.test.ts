@@ -7,6 +7,7 @@ import type { Container } from '@azure/cosmos';
 import type { DrillRecord } from '../../common/activities';
 import { createEngineActivities, readHistory, type EngineActivities } from '../../activities/engine';
 import { restorePoint } from '../../activities/cosmos/snapshot';
+import { findRestoreSource, getAccount } from '../../activities/arm/backup';
 import { freshContainer, seed, startEngineStack, type EngineStack } from './support';
 
 jest.setTimeout(120_000);
@@ -133,4 +134,25 @@ test('recordDrill / findRecentDrill: the newest drill within the window, kept ou
   ).toBeNull();
   expect(await readHistory(engine.deps, 'drill')).toEqual([]);
   expect(await activities.findRecentDrill({ database: 'nowhere', container: 'x', within: 1000 })).toBeNull();
+});
+
+test('as in Azure, the ARM imitation restores no live container under another name (why there is no startDrillRestore)', async () => {
+  const { arm, account } = engine.deps;
+  const source = await findRestoreSource(arm, await getAccount(engine.deps));
+  const attempt = arm.sqlResources.beginCreateUpdateSqlContainer(
+    account.resourceGroup,
+    account.name,
+    'drill',
+    `${live.id}-drill-arm`,
+    {
+      resource: {
+        id: `${live.id}-drill-arm`,
+        createMode: 'Restore',
+        restoreParameters: { restoreSource: source!.id, restoreTimestampInUtc: new Date(t) },
+      },
+      options: {},
+    },
+    { updateIntervalInMs: 50 }
+  );
+  await expect(attempt).rejects.toMatchObject({ statusCode: 400 });
 });
