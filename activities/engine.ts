@@ -13,6 +13,7 @@ import type {
   DocumentKey,
   DrillComparison,
   DrillRecord,
+  DrillRecordInput,
   FindDrillInput,
   HistoryRecord,
   LoadMigrationInput,
@@ -153,7 +154,7 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     }): Promise<{ deleted: boolean }> {
       return deleteDrillCopy(deps, input);
     },
-    async recordDrill(record: DrillRecord): Promise<void> {
+    async recordDrill(record: DrillRecordInput): Promise<DrillRecord> {
       return recordDrill(deps, record);
     },
     async findRecentDrill(input: FindDrillInput): Promise<DrillRecord | null> {

@@ -539,15 +539,23 @@ export interface DrillRecord extends ContainerRef {
   /** ISO: the restore point. */
   at: string;
   copy: string;
+  /** ISO: when the restore was requested. */
   startedAt: string;
+  /** ISO: when the copy was ready (the restore's end; the comparison is not part of the duration). */
   finishedAt: string;
   durationMs: number;
+  /** Documents in the copy. */
   documents: number;
+  /** documents ÷ (durationMs / 1000): the restore rate to expect of a real restore of this container. */
   docsPerSecond: number;
   ok: boolean;
   mismatches: string[];
   workflowId?: string;
 }
+
+/** What recordDrill takes: `durationMs` and `docsPerSecond` are computed from the times and `documents` when absent. */
+export type DrillRecordInput = Omit<DrillRecord, 'durationMs' | 'docsPerSecond'> &
+  Partial<Pick<DrillRecord, 'durationMs' | 'docsPerSecond'>>;
 
 export interface FindDrillInput extends ContainerRef {
   /** Default: the worker's account. */
@@ -608,7 +616,7 @@ export interface RunbookActivities {
   /** Deletes the drill copy through ARM; refuses a name without "drill" or equal to `container`. Idempotent. */
   deleteDrillCopy(input: { database: string; copy: string; container?: string }): Promise<{ deleted: boolean }>;
   /** Stores a drill in the migrations-history container (partition "(restore-drill)"). */
-  recordDrill(record: DrillRecord): Promise<void>;
+  recordDrill(record: DrillRecordInput): Promise<DrillRecord>;
   /** The newest drill of the container finished within `within` ms, or null. */
   findRecentDrill(input: FindDrillInput): Promise<DrillRecord | null>;
   // record

@@ -19,7 +19,13 @@
  *   with different fields (named, never their values), is a mismatch.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { CompareDrillInput, DrillComparison, DrillRecord, FindDrillInput } from '../../common/activities';
+import type {
+  CompareDrillInput,
+  DrillComparison,
+  DrillRecord,
+  DrillRecordInput,
+  FindDrillInput,
+} from '../../common/activities';
 import { deleteContainerIfExists } from '../arm/ensure-container';
 import type { ActivityDeps } from '../deps';
 import { listFeedRanges, rangeQueryOptions } from './feed-ranges';
@@ -134,7 +140,11 @@ export async function deleteDrillCopy(
 
 type StoredDrill = DrillRecord & { id: string; migrationId: string; kind: 'restore-drill' };
 
-export async function recordDrill(deps: ActivityDeps, record: DrillRecord): Promise<void> {
+export async function recordDrill(deps: ActivityDeps, input: DrillRecordInput): Promise<DrillRecord> {
+  const durationMs = input.durationMs ?? Math.max(0, Date.parse(input.finishedAt) - Date.parse(input.startedAt));
+  const docsPerSecond =
+    input.docsPerSecond ?? (durationMs > 0 ? Math.round((input.documents / (durationMs / 1000)) * 100) / 100 : 0);
+  const record: DrillRecord = { ...input, durationMs, docsPerSecond };
   await ensureHistoryContainer(deps, record.database);
   const safe = (s: string) => s.replace(/[/\\?#\s]/g, '_');
   const stored: StoredDrill = {
@@ -144,6 +154,7 @@ export async function recordDrill(deps: ActivityDeps, record: DrillRecord): Prom
     kind: 'restore-drill',
   };
   await deps.cosmos.database(record.database).container(deps.control.historyContainer).items.upsert(stored);
+  return record;
 }
 
 /** The newest drill of the container that finished within `within` ms (ok or not: the caller judges), or null. */

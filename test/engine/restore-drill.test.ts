@@ -117,14 +117,24 @@ test('recordDrill / findRecentDrill: the newest drill within the window, kept ou
   };
   await activities.recordDrill(base);
   expect(await activities.findRecentDrill({ database: 'drill', container: live.id, within: 3_600_000 })).toBeNull();
-  const recent = {
+  const finished = Date.now();
+  const recent: DrillRecord = {
     ...base,
-    startedAt: new Date(Date.now() - 5000).toISOString(),
-    finishedAt: new Date().toISOString(),
+    startedAt: new Date(finished - 5000).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
     ok: false,
     mismatches: ['x'],
   };
-  await activities.recordDrill(recent);
+  const withoutRates: Partial<DrillRecord> = { ...recent };
+  delete withoutRates.durationMs;
+  delete withoutRates.docsPerSecond;
+  expect(await activities.recordDrill(withoutRates as DrillRecord)).toEqual({
+    ...recent,
+    durationMs: 5000,
+    docsPerSecond: 10,
+  });
+  recent.durationMs = 5000;
+  recent.docsPerSecond = 10;
   expect(await activities.findRecentDrill({ database: 'drill', container: live.id, within: 3_600_000 })).toEqual(
     recent
   );
