@@ -3,10 +3,18 @@
  * activities/index.ts composes this factory with the preflight, rollback, lease and hook activities.
  */
 import type {
+  CompareDrillInput,
   ContainerExport,
   ContainerRef,
   ContainerStepsInput,
   ContainerStepsResult,
+  DeclaredQueriesInput,
+  DeclaredQueriesResult,
+  DocumentKey,
+  DrillComparison,
+  DrillRecord,
+  DrillRecordInput,
+  FindDrillInput,
   HistoryRecord,
   LoadMigrationInput,
   MigrateRangeInput,
@@ -15,15 +23,21 @@ import type {
   MigrationPlan,
   PlanInput,
   PreimagesContainerResult,
+  ProbeInput,
+  ProbeResult,
   RevertInput,
   RevertResult,
   RunbookActivities,
+  SampleIdsInput,
   Snapshot,
   VerificationReport,
   VerifyInput,
 } from '../common/activities';
+import type { DeclaredQuery } from '../common/migration';
 import { applyContainerSteps } from './arm/container-steps';
 import { exportContainer } from './arm/export';
+import { compareDrill, deleteDrillCopy, findRecentDrill, recordDrill } from './cosmos/drill';
+import { probeContainer, runDeclaredQueries, sampleDocumentIds } from './cosmos/declared-queries';
 import { listFeedRanges } from './cosmos/feed-ranges';
 import { recordHistory } from './cosmos/history';
 import { waitForIndexTransformation } from './cosmos/index-progress';
@@ -50,6 +64,13 @@ export type EngineActivities = Pick<
   | 'verifyMigration'
   | 'recordHistory'
   | 'exportContainer'
+  | 'runDeclaredQueries'
+  | 'probeContainer'
+  | 'sampleDocumentIds'
+  | 'compareDrill'
+  | 'deleteDrillCopy'
+  | 'recordDrill'
+  | 'findRecentDrill'
 >;
 
 /** What the workflow needs of a module: names, versions, checksum, reversibility. No functions, no documents. */
@@ -71,6 +92,7 @@ export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput)
     hasVerify: typeof m.verify === 'function',
     migratesDocuments,
     relationships: (m.relationships ?? []).map((r) => ({ name: r.name, query: r.query })),
+    queries: (m.queries ?? []).map((q) => JSON.parse(JSON.stringify(q)) as DeclaredQuery),
     ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) } : {}),
   };
 }
@@ -112,6 +134,31 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async exportContainer(input: ContainerRef): Promise<ContainerExport | null> {
       return exportContainer(deps, input);
+    },
+    async runDeclaredQueries(input: DeclaredQueriesInput): Promise<DeclaredQueriesResult> {
+      return runDeclaredQueries(deps, input);
+    },
+    async probeContainer(input: ProbeInput): Promise<ProbeResult> {
+      return probeContainer(deps, input);
+    },
+    async sampleDocumentIds(input: SampleIdsInput): Promise<DocumentKey[]> {
+      return sampleDocumentIds(deps, input);
+    },
+    async compareDrill(input: CompareDrillInput): Promise<DrillComparison> {
+      return compareDrill(deps, input);
+    },
+    async deleteDrillCopy(input: {
+      database: string;
+      copy: string;
+      container?: string;
+    }): Promise<{ deleted: boolean }> {
+      return deleteDrillCopy(deps, input);
+    },
+    async recordDrill(record: DrillRecordInput): Promise<DrillRecord> {
+      return recordDrill(deps, record);
+    },
+    async findRecentDrill(input: FindDrillInput): Promise<DrillRecord | null> {
+      return findRecentDrill(deps, input);
     },
   };
 }

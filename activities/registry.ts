@@ -154,6 +154,46 @@ export function checkMigration(value: unknown): string[] {
       });
     }
   }
+  problems.push(...checkDeclaredQueries(m.queries));
+  return problems;
+}
+
+/** Checks `queries`: one line per problem. */
+export function checkDeclaredQueries(queries: unknown): string[] {
+  if (queries === undefined) return [];
+  if (!Array.isArray(queries)) return ['queries: must be an array of { name, query, parameters?, maxRuGrowth? }'];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  queries.forEach((q: unknown, i) => {
+    const at = `queries[${i}]`;
+    if (!isPlainObject(q)) {
+      problems.push(`${at}: must be { name, query, parameters?, maxRuGrowth? }`);
+      return;
+    }
+    if (typeof q.name !== 'string' || q.name.trim() === '') problems.push(`${at}.name: missing (a non-empty string)`);
+    else if (seen.has(q.name)) problems.push(`${at}.name: "${q.name}" is used by another query of this module`);
+    else seen.add(q.name);
+    if (typeof q.query !== 'string' || q.query.trim() === '') problems.push(`${at}.query: missing (Cosmos SQL)`);
+    else if (!/^\s*SELECT\b/i.test(q.query)) problems.push(`${at}.query: must be a SELECT query`);
+    if (q.parameters !== undefined) {
+      if (!Array.isArray(q.parameters)) problems.push(`${at}.parameters: must be an array of { name: "@x", value }`);
+      else {
+        q.parameters.forEach((p: unknown, j) => {
+          if (!isPlainObject(p) || typeof p.name !== 'string' || !p.name.startsWith('@') || !('value' in p)) {
+            problems.push(`${at}.parameters[${j}]: must be { name: "@x", value }`);
+          } else if (typeof q.query === 'string' && !q.query.includes(p.name)) {
+            problems.push(`${at}.parameters[${j}]: ${p.name} does not appear in the query`);
+          }
+        });
+      }
+    }
+    if (
+      q.maxRuGrowth !== undefined &&
+      (typeof q.maxRuGrowth !== 'number' || !Number.isFinite(q.maxRuGrowth) || q.maxRuGrowth < 1)
+    ) {
+      problems.push(`${at}.maxRuGrowth: must be a number of at least 1 (got ${JSON.stringify(q.maxRuGrowth)})`);
+    }
+  });
   return problems;
 }
 

@@ -3,7 +3,7 @@
  * Workflows import only these types (ARCHITECTURE §3); `activities/` implements `RunbookActivities`.
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
-import type { ContainerSteps, Relationship } from './migration';
+import type { ContainerSteps, DeclaredQuery, Relationship } from './migration';
 import type { RunbookStart } from './runbook-input';
 
 export type Direction = 'up' | 'down';
@@ -29,6 +29,8 @@ export interface MigrationInfo extends ContainerRef {
   /** true when the module transforms documents (has `up` or `down`). */
   migratesDocuments: boolean;
   relationships: Relationship[];
+  /** The module's declared queries, as plain JSON ([] when none; absent in runs recorded before they existed). */
+  queries?: DeclaredQuery[];
   /** Container steps, as plain JSON; absent when the module has none. */
   containerSteps?: ContainerSteps;
 }
@@ -115,6 +117,18 @@ export interface MigrationPlan {
    * the differing top-level fields (never their values); `mismatched`: how many differ in all.
    */
   roundTrip?: RoundTripCheck;
+  /**
+   * Field paths (dot paths, names only, never values) that `up` adds, removes or changes the JSON type of on the
+   * sample (schema-diff.ts `schemaChanges`); absent when nothing was transformed.
+   */
+  schema?: SchemaChanges;
+}
+
+/** See common/schema-diff.ts. */
+export interface SchemaChanges {
+  added: string[];
+  removed: string[];
+  changed: string[];
 }
 
 export interface RoundTripCheck {
@@ -444,6 +458,112 @@ export interface WritesSince {
   ranges: number;
 }
 
+// ---- Knowing that it worked (issue 9): declared queries, the monitoring probe, the restore drill ----
+
+/** Index use of a query, from `x-ms-cosmos-index-utilization`: single specs such as `/tenantId/?`, composites as `"/a ASC, /b DESC"`. */
+export interface IndexUsage {
+  utilizedSingle: string[];
+  utilizedComposite: string[];
+  potentialSingle: string[];
+  potentialComposite: string[];
+}
+
+export interface DeclaredQueriesInput extends ContainerRef, ModuleRef {}
+
+export interface QueryMeasurement {
+  name: string;
+  /** Sum over every page. */
+  ruCharge: number;
+  /** Wall clock of all pages, ms. */
+  latencyMs: number;
+  rows: number;
+  indexes: IndexUsage;
+  /** Paths the index metrics name (utilized or potential single indexes), without `/?`: `/tenantId`. */
+  filteredPaths: string[];
+  /** The module's maxRuGrowth for it (default 2), so the comparison needs nothing else. */
+  maxRuGrowth: number;
+  /** The query failed (e.g. 400): the message; the other figures are 0. */
+  error?: string;
+}
+
+export interface DeclaredQueriesResult {
+  queries: QueryMeasurement[];
+}
+
+export interface ProbeInput extends ContainerRef, ModuleRef {
+  /** Documents to point-read (from sampleDocumentIds); none: no point reads. */
+  sampleIds?: DocumentKey[];
+}
+
+export interface DocumentKey {
+  id: string;
+  /** The partition key value, as JSON (an array for hierarchical keys). */
+  partitionKey: unknown;
+}
+
+/** One probe interval. 429s and 5xx are counted, never thrown. */
+export interface ProbeResult {
+  /** ISO, when the probe started. */
+  at: string;
+  queries: { name: string; ruCharge: number; latencyMs: number; error?: string }[];
+  pointReads: { count: number; avgLatencyMs: number; ruCharge: number };
+  /** Attempts answered 429, including those the SDK retried itself (from each response's diagnostics). */
+  throttled: number;
+  /** Attempts answered 5xx (or that failed without a status: timeouts, resets), retried ones included. */
+  serverErrors: number;
+  /** Attempts made: each query page and point read, plus each retry the SDK made; so throttled ≤ requests. */
+  requests: number;
+}
+
+export interface SampleIdsInput extends ContainerRef {
+  count: number;
+}
+
+export interface CompareDrillInput extends ContainerRef {
+  /** The restored copy's container name (same database). */
+  copy: string;
+  /** ISO, the restore point. */
+  at: string;
+  sampleSize: number;
+}
+
+export interface DrillComparison {
+  count: { copy: number; liveAtT: number };
+  sampleChecked: number;
+  /** One line per difference (ids and field names, never values). */
+  mismatches: string[];
+}
+
+export interface DrillRecord extends ContainerRef {
+  account: string;
+  /** ISO: the restore point. */
+  at: string;
+  copy: string;
+  /** ISO: when the restore was requested. */
+  startedAt: string;
+  /** ISO: when the copy was ready (the restore's end; the comparison is not part of the duration). */
+  finishedAt: string;
+  durationMs: number;
+  /** Documents in the copy. */
+  documents: number;
+  /** documents ÷ (durationMs / 1000): the restore rate to expect of a real restore of this container. */
+  docsPerSecond: number;
+  ok: boolean;
+  mismatches: string[];
+  workflowId?: string;
+}
+
+/** What recordDrill takes: `durationMs` and `docsPerSecond` are computed from the times and `documents` when absent. */
+export type DrillRecordInput = Omit<DrillRecord, 'durationMs' | 'docsPerSecond'> &
+  Partial<Pick<DrillRecord, 'durationMs' | 'docsPerSecond'>>;
+
+export interface FindDrillInput extends ContainerRef {
+  /** Default: the worker's account. */
+  account?: string;
+  /** ms: how recent a drill must be (by finishedAt). */
+  within: number;
+}
+
 export type HookName = 'stop-app' | 'start-app';
 
 export interface NotifyEvent {
@@ -484,6 +604,21 @@ export interface RunbookActivities {
   revertFromPreimages(input: RevertInput): Promise<RevertResult>;
   // verify
   verifyMigration(input: VerifyInput): Promise<VerificationReport>;
+  // knowing that it worked (issue 9)
+  /** The module's declared queries, each over every page with index metrics: RU, latency, rows, index use. */
+  runDeclaredQueries(input: DeclaredQueriesInput): Promise<DeclaredQueriesResult>;
+  /** One monitoring interval: the declared queries (charge, latency) and point reads of the sample; errors counted. */
+  probeContainer(input: ProbeInput): Promise<ProbeResult>;
+  /** ids and partition keys of `count` documents spread over the container's feed ranges (never contents). */
+  sampleDocumentIds(input: SampleIdsInput): Promise<DocumentKey[]>;
+  /** A restored copy (same database) against the live container's documents unchanged since before `at`. */
+  compareDrill(input: CompareDrillInput): Promise<DrillComparison>;
+  /** Deletes the drill copy through ARM; refuses a name without "drill" or equal to `container`. Idempotent. */
+  deleteDrillCopy(input: { database: string; copy: string; container?: string }): Promise<{ deleted: boolean }>;
+  /** Stores a drill in the migrations-history container (partition "(restore-drill)"). */
+  recordDrill(record: DrillRecordInput): Promise<DrillRecord>;
+  /** The newest drill of the container finished within `within` ms, or null. */
+  findRecentDrill(input: FindDrillInput): Promise<DrillRecord | null>;
   // record
   recordHistory(record: HistoryRecord): Promise<void>;
   /** The production gate `requireStagingRun`: a completed run of the same migration and checksum in another database. */

@@ -43,6 +43,23 @@ export interface Relationship {
   query: string;
 }
 
+/**
+ * A query the application depends on, measured before and after the migration (runDeclaredQueries) so that a lost
+ * index or a jump in RU shows in the report and can stop the run.
+ */
+export interface DeclaredQuery {
+  /** Unique in the module; names the query in reports. */
+  name: string;
+  /** Cosmos SQL on the target container, e.g. `SELECT * FROM c WHERE c.tenantId = @t AND c.lastName = @n`. */
+  query: string;
+  /** Values for the query's `@` parameters (plain JSON). */
+  parameters?: { name: string; value: unknown }[];
+  /** The RU charge after the migration may be at most this many times the charge before. @default 2 */
+  maxRuGrowth?: number;
+}
+
+export const DEFAULT_MAX_RU_GROWTH = 2;
+
 export type Transform = (
   doc: MigrationDocument
 ) => MigrationDocument | undefined | Promise<MigrationDocument | undefined>;
@@ -65,6 +82,8 @@ export interface Migration {
   /** Checks a migrated document: `true`, or a message saying what is wrong. */
   verify?(doc: MigrationDocument): true | string | Promise<true | string>;
   relationships?: Relationship[];
+  /** Queries to measure before and after (RU, latency, index use). */
+  queries?: DeclaredQuery[];
 }
 
 /** Adds types to a migration module's default export; returns it unchanged. */

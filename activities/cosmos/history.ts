@@ -7,6 +7,9 @@ import { ensureContainer } from '../arm/ensure-container';
 import type { ActivityDeps } from '../deps';
 import { statusOf } from './requests';
 
+/** The partition of restore-drill records (activities/cosmos/drill.ts); never a migration id. */
+export const DRILL_PARTITION = '(restore-drill)';
+
 export type StoredHistoryRecord = HistoryRecord & { id: string };
 
 /** One record per run and direction; a later status of the same run replaces it. runIds are UUIDs, safe as ids. */
@@ -43,6 +46,7 @@ export async function readHistory(
     throw err;
   }
   return records
+    .filter((r) => r.migrationId !== DRILL_PARTITION) // restore drills (drill.ts) live here too
     .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith('_'))) as StoredHistoryRecord)
     .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
 }

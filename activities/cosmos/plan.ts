@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import type { MigrationPlan, PlanInput, RoundTripCheck } from '../../common/activities';
 import type { MigrationDocument } from '../../common/migration';
+import { schemaChanges } from '../../common/schema-diff';
 import { exportContainer } from '../arm/export';
 import type { ActivityDeps } from '../deps';
 import { countCandidates, countWhere } from './counts';
@@ -139,6 +140,14 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
     input.direction === 'up' && typeof target.definition.down === 'function'
       ? await checkRoundTrip(target, target.rule, changed, pkPaths)
       : undefined;
+  // Field names only: what `up` adds, removes or retypes on the sample documents it changes.
+  const schema =
+    changed.length > 0
+      ? schemaChanges(
+          changed.map((c) => c.doc),
+          changed.map((c) => c.up)
+        )
+      : undefined;
   return {
     totalDocuments: total.count,
     documentsToMigrate: toMigrate.count,
@@ -146,5 +155,6 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
     estimatedSeconds: Math.round(estimatedSeconds * 10) / 10,
     ...(ruBudget ? { ruBudget } : {}),
     ...(roundTrip ? { roundTrip } : {}),
+    ...(schema ? { schema } : {}),
   };
 }

@@ -13,8 +13,9 @@ import { CONTROL_PREFIX, handleControl } from './control-endpoints';
 import type { EmulatorControl, EmulatorStats } from './types';
 import type { PartitionTable } from './partitions';
 import { routePartitions } from './partition-routing';
-import { documentScope } from './scan';
+import { documentScope, type DocumentScope } from './scan';
 import { queryPlan, queryShape } from './query-plan';
+import { encodeUtilization, indexUse, SCAN_RU_PER_DOCUMENT, type IndexUse } from './index-metrics';
 
 export interface FrontDeps {
   engine: Engine;
@@ -103,6 +104,34 @@ function queryPlanResponse(request: RawRequest): RawResponse {
 
 const priorityOf = (headers: Record<string, string>): Priority =>
   (headers['x-ms-cosmos-priority-level'] ?? '').toLowerCase() === 'low' ? 'Low' : 'High';
+
+/**
+ * A document query's index use (index-metrics.ts): answers `x-ms-cosmos-index-utilization` when the client asked
+ * (`x-ms-cosmos-populateindexmetrics-v2`: URI-encoded JSON, as `@azure/cosmos` 4.9 decodes it; the V1 header: base64),
+ * and returns the scan charge: a filter on a path the policy does not index examines every document in scope.
+ */
+function applyIndexUse(
+  request: RawRequest,
+  route: Route,
+  scope: DocumentScope | undefined,
+  response: RawResponse
+): number {
+  if (route.action !== 'query' || route.resource !== 'documents' || !scope?.examined || response.status >= 400)
+    return 0;
+  let sql: string | undefined;
+  try {
+    const body = JSON.parse(request.body) as { query?: unknown };
+    if (typeof body.query === 'string') sql = body.query;
+  } catch {
+    sql = undefined;
+  }
+  const use: IndexUse | undefined = sql === undefined ? undefined : indexUse(sql, scope.examined.definition);
+  if (!use) return 0;
+  const v2 = (request.headers['x-ms-cosmos-populateindexmetrics-v2'] ?? '').toLowerCase() === 'true';
+  const v1 = (request.headers['x-ms-cosmos-populateindexmetrics'] ?? '').toLowerCase() === 'true';
+  if (v2 || v1) response.headers['x-ms-cosmos-index-utilization'] = encodeUtilization(use, v2 ? 2 : 1);
+  return use.potentialSingle.length > 0 ? scope.examined.documents * SCAN_RU_PER_DOCUMENT : 0;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -203,10 +232,11 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     const run = () => deps.engine.execute(request, route, { log: true });
     const { response, batch } = routing.scope ? await documentScope.run(routing.scope, run) : await run();
     provisionFromCreate(deps.control, route, request, response);
+    const scanCharge = applyIndexUse(request, route, routing.scope, response);
     if (deps.ru.isEnabled) {
       const charge = batch
         ? chargeBatch(batch.ops, batch.results)
-        : chargeFor(route, request.body, response.status, response.body);
+        : Math.round((chargeFor(route, request.body, response.status, response.body) + scanCharge) * 100) / 100;
       if (batch) response.body = JSON.stringify(batch.results);
       response.headers['x-ms-request-charge'] = String(charge);
       if (metered) deps.ru.settle(bucket, routing.ranges, routing.partitionCount, reserved, charge);

@@ -27,6 +27,8 @@ export interface DocumentScope {
   endEpk?: string;
   /** The SDK's fan-out of an aggregate plan: answer the partial aggregate (query-plan.ts). */
   partialAggregate?: AggregateKind;
+  /** Filled by the query: documents examined (index-metrics.ts charges a scan per document) and the container definition. */
+  examined?: { documents: number; definition?: Doc };
 }
 
 export const documentScope = new AsyncLocalStorage<DocumentScope>();
@@ -155,7 +157,8 @@ function streamPage(
   accept: ((doc: Doc) => boolean) | undefined,
   run: (docs: Doc[]) => unknown[],
   maxItemCount: number | null | undefined,
-  continuation: Cursor | null
+  continuation: Cursor | null,
+  counted?: { documents: number }
 ): QueryResult {
   const o = order(store);
   const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
@@ -174,7 +177,10 @@ function streamPage(
       examined++;
       if (!item) continue;
       const doc = item.read();
-      if (!accept || accept(doc)) chunk.push(doc);
+      if (!accept || accept(doc)) {
+        chunk.push(doc);
+        if (counted) counted.documents++;
+      }
     }
     if (chunk.length > 0) result.push(...run(chunk));
   }
@@ -220,7 +226,13 @@ export function patchDocumentScans(): void {
     const accept = scopeFilter(scope, definition);
     const options = { parameters: params.parameters, udf: this._userDefinedFunctions() };
     const q = this._getQuery(params.query);
-    const all = () => [...this._data.values()].map((item) => item.read()).filter((doc) => !accept || accept(doc));
+    const counted = { documents: 0, definition };
+    scope.examined = counted;
+    const all = () => {
+      const docs = [...this._data.values()].map((item) => item.read()).filter((doc) => !accept || accept(doc));
+      counted.documents += docs.length;
+      return docs;
+    };
     try {
       if (scope.partialAggregate) {
         const kind = scope.partialAggregate;
@@ -231,7 +243,14 @@ export function patchDocumentScans(): void {
       const shape = queryShape(params.query);
       const continuation = page.continuation ?? null;
       if (shape?.streamable && (continuation === null || isCursor(continuation)) && fixEnabled('cursor')) {
-        return streamPage(this, accept, (docs) => q.exec(docs, options).result, page.maxItemCount, continuation);
+        return streamPage(
+          this,
+          accept,
+          (docs) => q.exec(docs, options).result,
+          page.maxItemCount,
+          continuation,
+          counted
+        );
       }
       return q.exec(all(), { ...options, maxItemCount: page.maxItemCount, continuation: page.continuation });
     } catch (err) {
