@@ -1,6 +1,6 @@
 /** Text the CLI shows: durations, sizes, the plan, the status of a run, the decision it waits for. */
 import type { MigrationPlan } from '../common/activities';
-import type { PendingDecision, RunbookStatus } from '../common/status';
+import type { MonitorPoint, PendingDecision, RunbookStatus } from '../common/status';
 
 export function formatDuration(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return '?';
@@ -95,8 +95,33 @@ export function formatStatus(status: RunbookStatus, workflowId: string, extra = 
     lines.push(`verified    ${v.ok ? 'ok' : 'FAILED'}: ${v.sampled} sampled, ${v.remaining} not at target version`);
     for (const p of v.problems) lines.push(`            - ${p}`);
   }
+  if (status.monitoring?.length) lines.push(...formatMonitoring(status.monitoring));
   if (status.lastError) lines.push(`last error  ${status.lastError}`);
   if (status.pendingDecision) lines.push(...describeDecision(status.pendingDecision, status.migrationId, extra));
+  return lines;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** The monitoring window drawn: the probe's latency per interval as a sparkline, bad intervals marked under it. */
+export function formatMonitoring(series: MonitorPoint[]): string[] {
+  const last = series.slice(-60);
+  const latencies = last.map((p) => p.latencyMs ?? 0);
+  const top = Math.max(1, ...latencies);
+  const spark = latencies
+    .map((l) => BARS[Math.min(BARS.length - 1, Math.floor((l / top) * (BARS.length - 1)))])
+    .join('');
+  const marks = last
+    .map((p) => (p.bad ? '!' : ' '))
+    .join('')
+    .trimEnd();
+  const bad = last.filter((p) => p.bad);
+  const lines = [
+    `monitoring  ${spark}  latency, max ${top} ms over ${last.length} interval(s), ${bad.length} bad`,
+    ...(marks ? [`            ${marks}`] : []),
+  ];
+  const worst = bad.at(-1);
+  if (worst?.reason) lines.push(`            last bad: ${worst.reason}`);
   return lines;
 }
 

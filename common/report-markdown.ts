@@ -1,4 +1,5 @@
 /** The run's report in markdown: a pure function of the report, for a ticket, a chat message or the CLI. */
+import { renderQueryBaselinesMarkdown } from './query-baselines';
 import type { RunbookReport } from './report';
 
 const STATUS_WORDS: Record<RunbookReport['status'], string> = {
@@ -42,6 +43,33 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
       '',
       `Plan: ${report.plan.documentsToMigrate} of ${report.plan.totalDocuments} documents to migrate, ` +
         `estimated ${report.plan.estimatedSeconds}s${report.plan.ruBudget ? ` at ${report.plan.ruBudget} RU/s` : ''}.`
+    );
+  }
+  const schema = report.plan?.schema;
+  if (schema && schema.added.length + schema.removed.length + schema.changed.length > 0) {
+    // The seed's "update schema documentation": field names from the plan's sample before and after the transform.
+    out.push('', '## Schema changes', '');
+    if (schema.added.length) out.push(`- added: ${schema.added.map((f) => `\`${f}\``).join(', ')}`);
+    if (schema.removed.length) out.push(`- removed: ${schema.removed.map((f) => `\`${f}\``).join(', ')}`);
+    if (schema.changed.length) out.push(`- changed: ${schema.changed.map((f) => `\`${f}\``).join(', ')}`);
+  }
+  if (report.queries) {
+    const { before, after } = report.queries;
+    out.push(
+      '',
+      '## Declared queries',
+      '',
+      after ? renderQueryBaselinesMarkdown(before, after) : `Baseline of ${before.length} queries (not run again).`
+    );
+  }
+  if (report.monitoring?.length) {
+    const bad = report.monitoring.filter((p) => p.bad);
+    out.push(
+      '',
+      '## Monitoring',
+      '',
+      `${report.monitoring.length} interval(s) probed, ${bad.length} bad.`,
+      ...bad.slice(-10).map((p) => `- ${p.at}: ${p.reason ?? 'bad'}`)
     );
   }
   if (report.verification) {

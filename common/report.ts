@@ -1,8 +1,10 @@
 /** The run's report: the workflow result, and the record the seed runbook's "Document" step asks for. */
+import type { MonitorPoint } from './status';
 import type {
   Direction,
   MigrationCounters,
   MigrationPlan,
+  QueryMeasurement,
   RunStatus,
   Snapshot,
   VerificationReport,
@@ -26,6 +28,10 @@ export interface RunbookReport {
   plan?: MigrationPlan;
   snapshot?: Snapshot;
   verification?: VerificationReport;
+  /** The declared queries before the migration and after it (RU, latency, index use). */
+  queries?: { before: QueryMeasurement[]; after?: QueryMeasurement[] };
+  /** The monitoring window, interval by interval. */
+  monitoring?: MonitorPoint[];
   /** What the chosen rollback would keep and lose, decided in preflight. */
   rollbackPlan?: string;
   rollback?: {

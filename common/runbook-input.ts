@@ -74,6 +74,8 @@ export const runbookInputSchema = z
     /** Sleep until the window opens; no new migrating once it has closed. */
     maintenanceWindow: z.object({ start: isoTime, end: isoTime }).strict().optional(),
     /** Production gate: the same migration checksum must have completed in this staging database. */
+    /** Production gate: a successful restore drill of this container on this account within this duration. */
+    requireRestoreDrill: z.object({ within: duration }).strict().optional(),
     requireStagingRun: z
       .object({
         database: z.string().min(1),

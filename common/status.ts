@@ -11,6 +11,18 @@ export type PendingDecision =
   | { kind: 'accept-restore'; signals: ['approve', 'abort']; reason: string }
   | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string };
 
+/** One monitoring interval: the probe's figures against the baseline, the health checks, and the verdict. */
+export interface MonitorPoint {
+  at: string;
+  bad: boolean;
+  reason?: string;
+  /** The probe's slowest query or point-read latency, its RU, 429s and server errors (absent without a probe). */
+  latencyMs?: number;
+  ruCharge?: number;
+  throttled?: number;
+  serverErrors?: number;
+}
+
 export interface RunbookStatus {
   migrationId: string;
   direction: Direction;
@@ -35,6 +47,8 @@ export interface RunbookStatus {
   plan?: MigrationPlan;
   snapshot?: Snapshot;
   verification?: VerificationReport;
+  /** The monitoring window so far, interval by interval (probe figures and verdicts). */
+  monitoring?: MonitorPoint[];
   /** Continue-as-new generation: 0 for the first run. */
   generation: number;
   /** Phase changes and notes so far, oldest first (the report's timeline), so a follower misses no short phase. */

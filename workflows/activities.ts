@@ -41,6 +41,11 @@ export function runbookActivities(tuning: RunbookTuning) {
     heartbeatTimeout: tuning.heartbeatTimeout,
     retry: { ...retry, maximumInterval: '5m', maximumAttempts: 20 },
   });
+  /** A monitoring probe: a failed probe is a data point (a bad interval), not something to retry for long. */
+  const probe = proxyActivities<RunbookActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { ...retry, maximumAttempts: 2 },
+  });
   /** ARM long-running operations that do not heartbeat (container steps, index transformation). */
   const arm = proxyActivities<RunbookActivities>({ startToCloseTimeout: '2 hours', retry });
   /** Notifications are best effort: a few quick tries, then the run goes on. */
@@ -48,5 +53,5 @@ export function runbookActivities(tuning: RunbookTuning) {
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1s', maximumAttempts: 2 },
   });
-  return { quick, long, arm, restore, notify };
+  return { quick, long, arm, restore, probe, notify };
 }

@@ -11,14 +11,20 @@ import type {
   DocumentFailure,
   MigrationCounters,
   MigrationInfo,
+  DocumentKey,
   MigrationPlan,
+  ProbeResult,
+  QueryMeasurement,
   Snapshot,
   VerificationReport,
 } from '../common/activities';
 import type { Phase } from '../common/phases';
 import type { RunbookReport } from '../common/report';
 import type { RunbookOptions } from '../common/runbook-input';
+import type { MonitorPoint } from '../common/status';
 import type { RunbookTuning } from '../common/tuning';
+
+export type { MonitorPoint } from '../common/status';
 
 /** Least destructive first: pre-images (a three-way revert), the module's down(), an in-place restore. */
 export type RollbackMode = 'preimages' | 'down' | 'restore';
@@ -81,6 +87,13 @@ export interface RunState {
   /** While paused: where the run goes on from when resumed, and what paused it (`window`, `lease`, an error, ...). */
   pausedIn?: 'migrating' | 'verifying';
   pausedBecause?: string;
+  /** Knowing that it worked: the declared queries before and after, the probe's sample and baseline. */
+  queriesBefore?: QueryMeasurement[];
+  queriesAfter?: QueryMeasurement[];
+  probeSample?: DocumentKey[];
+  probeBaseline?: ProbeResult;
+  /** The monitoring window, interval by interval (the last MAX_MONITOR_SERIES). */
+  monitorSeries?: MonitorPoint[];
   /** The operator resumed after the maintenance window closed: its end no longer stops the run. */
   windowOverridden?: boolean;
   rollback?: RunbookReport['rollback'];
@@ -89,5 +102,6 @@ export interface RunState {
 /** The state continue-as-new hands to the next run (the name recorded histories and callers know). */
 export type CarriedState = RunState;
 
+export const MAX_MONITOR_SERIES = 240;
 export const MAX_FAILURES_KEPT = 100;
 export const MAX_TIMELINE = 200;

@@ -7,6 +7,7 @@ import { condition, patched } from '@temporalio/workflow';
 import { durationMs } from '../../common/duration';
 import type { Run } from '../run/run';
 import { end, type Transition } from '../run/transition';
+import { probeInterval } from './knowing';
 import { rollingBack } from './migrate';
 
 /** Runs recorded before a health check had to fail several times in a row roll back at the first failure. */
@@ -28,12 +29,16 @@ export async function monitor(run: Run): Promise<Transition> {
     const health = await run.acts.quick.healthCheck.executeWithOptions({ summary: 'health checks' }, [
       { migrationId: run.state.migration.id, workflowId: run.workflowId },
     ]);
-    if (health.ok) {
+    // Runs with a preflight baseline also probe the container: without any hook the window still means something.
+    const point = await probeInterval(run);
+    if (point) run.refreshDetails();
+    const failed = health.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+    if (point?.bad) failed.push(`probe (${point.reason})`);
+    if (failed.length === 0) {
       failuresInARow = 0;
       continue;
     }
     failuresInARow++;
-    const failed = health.checks.filter((c) => !c.ok).map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`);
     // Runs recorded before rolled back at the first failed check.
     if (failuresInARow < failuresBeforeRollback && patched(HEALTH_FAILURES_IN_A_ROW_PATCH)) {
       run.note(`health check failed (${failuresInARow} of ${failuresBeforeRollback} in a row): ${failed.join(', ')}`);

@@ -12,6 +12,7 @@ import type { Inbox } from '../run/inbox';
 import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
+import { KNOWING_PATCH, restoreDrillGate, takeBaselines } from './knowing';
 import { ROLLBACK_STRATEGIES_PATCH, chooseRollback } from './strategy';
 
 /**
@@ -190,6 +191,12 @@ export async function preflight(run: Run): Promise<Transition> {
       if (unprovable)
         run.note(`${unprovable} (rollback is manual: a rollback would fail before deleting)`, 'preflight');
     }
+  }
+  // Runs recorded before baselines were taken went on without them.
+  if (patched(KNOWING_PATCH)) {
+    const noDrill = await restoreDrillGate(run);
+    if (noDrill) return refused(noDrill);
+    if (state.exported && migration.migratesDocuments) await takeBaselines(run);
   }
   if (options.requireStagingRun) {
     const staging = options.requireStagingRun.database;

@@ -4,6 +4,7 @@
  */
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
+import { checkDeclaredQueries } from './knowing';
 import { rollingBack } from './migrate';
 
 export async function verify(run: Run): Promise<Transition> {
@@ -24,9 +25,13 @@ export async function verify(run: Run): Promise<Transition> {
       allowedRemaining: state.counters.failed,
     },
   ]);
-  state.verification = verification;
-  if (verification.ok) return { to: 'monitoring' };
-  const reason = `verification failed: ${verification.problems.join('; ')}`;
+  // The declared queries again (runs with a baseline only): an index lost or RU grown past the limit fails it.
+  const queryProblems = await checkDeclaredQueries(run);
+  state.verification = queryProblems.length
+    ? { ...verification, ok: false, problems: [...verification.problems, ...queryProblems] }
+    : verification;
+  if (state.verification.ok) return { to: 'monitoring' };
+  const reason = `verification failed: ${state.verification.problems.join('; ')}`;
   if (options.rollback === 'manual') return decide(run, reason);
   return rollingBack(run, reason);
 }

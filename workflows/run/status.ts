@@ -85,6 +85,7 @@ export function runStatus(state: RunState, inbox: Inbox, now: number): RunbookSt
     plan: state.plan,
     snapshot: state.snapshot,
     verification: state.verification,
+    ...(state.monitorSeries ? { monitoring: state.monitorSeries } : {}),
     generation: state.generation,
     timeline: state.timeline,
   };
