@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal } from '../../workflows/messages';
-import { Harness, customers, waitForPhase, type Doc } from './harness';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { decodedHistory } from '../support/payloads';
+import { Harness, MARKER, customers, saveHistory, waitForPhase, type Doc } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -101,6 +103,9 @@ test('a corrupting migration with no down() is reverted from pre-images; the app
       expect((revert?.reverted ?? 0) + (revert?.merged ?? 0)).toBe(docs.length);
       expect(revert?.conflicts).toBe(0);
       expect(report.markdown).toContain('merged with the application');
+      const history = historyToJSON(await handle.fetchHistory());
+      expect(decodedHistory(history)).not.toContain(MARKER);
+      saveHistory('rollback-preimages.json', history);
     });
   } finally {
     await app.stop();
