@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   condition,
   isCancellation,
   patched,
@@ -40,6 +41,14 @@ export interface MigrateLoop {
   listRanges?: () => Promise<string[]>;
   /** A range split into these (for the timeline). */
   onSplit?: (parent: RangeState, children: string[]) => void;
+}
+
+/** What a cancelled migrateRange did, from its failure's details (absent from activities that predate it). */
+function cancelledResult(err: unknown): MigrateRangeResult | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof CancelledFailure)) return undefined;
+  const [partial] = cause.details as [MigrateRangeResult?];
+  return partial && typeof partial === 'object' && 'counters' in partial ? partial : undefined;
 }
 
 /** Runs recorded before a split range was replaced by its children paused at the split. */
@@ -106,6 +115,16 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
     if (interrupting) scope.cancel();
   }
 
+  function settle(range: RangeState, result: MigrateRangeResult, known: number): void {
+    range.continuation = result.continuation;
+    range.done = result.done;
+    range.refail = undefined;
+    // Documents that failed before, at the threshold, were counted then.
+    const counters = { ...result.counters, failed: Math.max(result.counters.failed - known, 0) };
+    range.counters = addCounters(range.counters, counters);
+    loop.onResult(counters, result.failures, result);
+  }
+
   async function runRange(range: RangeState, index: number): Promise<void> {
     const known = range.refail ?? 0;
     try {
@@ -123,17 +142,16 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
           ]
         )
       );
-      range.continuation = result.continuation;
-      range.done = result.done;
-      range.refail = undefined;
-      // Documents that failed before, at the threshold, were counted then.
-      const counters = { ...result.counters, failed: Math.max(result.counters.failed - known, 0) };
-      range.counters = addCounters(range.counters, counters);
-      loop.onResult(counters, result.failures, result);
+      settle(range, result, known);
     } catch (err) {
-      // Interrupted on purpose: the range stays at its last checkpoint (what it wrote since is migrated, and no
-      // longer a candidate), and the caller goes on with the reason it stopped for.
-      if (interrupting && isCancellation(err)) return;
+      // Interrupted on purpose: the cancelled activity says what it did (its pages in flight committed), and the
+      // range resumes from there; from an activity that says nothing, the range stays at its last checkpoint (what it
+      // wrote since is migrated, and no longer a candidate). The caller goes on with the reason it stopped for.
+      if (interrupting && isCancellation(err)) {
+        const partial = cancelledResult(err);
+        if (partial) settle(range, partial, known);
+        return;
+      }
       // Runs recorded before splits were followed paused here.
       if (isFeedRangeSplit(err) && loop.listRanges && patched(SPLIT_RANGES_PATCH)) {
         if (replaceSplitRange(range, await loop.listRanges())) return;

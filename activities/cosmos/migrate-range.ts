@@ -20,7 +20,7 @@ import {
   type JSONObject,
   type OperationInput,
 } from '@azure/cosmos';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   FAILURE_THRESHOLD_EXCEEDED,
   MIGRATION_INVALID,
@@ -175,8 +175,18 @@ class RangeMigration {
     activityContext()?.heartbeat({ ...this.state, counters: { ...this.state.counters } } satisfies RangeCheckpoint);
   }
 
+  /**
+   * Cancelled (a rollback or a live control interrupts the range): the pages in flight have committed; the failure
+   * carries what this attempt did, as a result would, so the workflow counts it and resumes from the continuation.
+   */
   private checkCancelled(): void {
-    if (this.cancelled) throw this.cancelError;
+    if (!this.cancelled) return;
+    const message = (this.cancelError as Error | undefined)?.message ?? 'cancelled';
+    const partial: MigrateRangeResult = {
+      ...this.result(false),
+      ...(this.state.phase === 'final' ? { continuation: undefined } : {}),
+    };
+    throw new CancelledFailure(message, [partial]);
   }
 
   /**
