@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Direction } from '../common/activities';
 import { CliContext } from './context';
 import { describeError } from './errors';
+import { describeSettings, SettingsError } from '../worker/settings';
 import { newCommand } from './commands/new';
 import { reportCommand } from './commands/report';
 import { runCommand, type RunOptions } from './commands/run';
@@ -105,6 +106,16 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     .option('--plan', 'include plan (dry) runs')
     .action((id: string, options) => run((c) => reportCommand(c, id, options))());
 
+  program
+    .command('config')
+    .description('every setting, its value (never a key) and where it came from: environment, stack file or default')
+    .action(() =>
+      run(async (c) => {
+        if (c.config.settings) process.stdout.write(`${describeSettings(c.config.settings).join('\n')}\n`);
+        return Promise.resolve(0);
+      })()
+    );
+
   targetOptions(
     program.command('new <name>').description('write a migration module template to MIGRATIONS_DIR')
   ).action((name: string, options) => run((c) => newCommand(c, name, options))());
@@ -119,9 +130,15 @@ async function main(): Promise<void> {
   try {
     await buildProgram(ctx, (c) => (code = c)).parseAsync(process.argv);
   } catch (err) {
-    const { message, hint } = describeError(err, context?.config.temporal.address);
-    process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
-    code = (err as { exitCode?: number }).exitCode ?? 1;
+    if (err instanceof SettingsError) {
+      // One line per problem, like the worker.
+      for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
+      code = 1;
+    } else {
+      const { message, hint } = describeError(err, context?.config.temporal.address);
+      process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+      code = (err as { exitCode?: number }).exitCode ?? 1;
+    }
   } finally {
     await context?.close();
   }

@@ -143,7 +143,8 @@ async function main(options: StartOptions): Promise<number> {
     }
 
     const migrationsDir = path.join(PROJECT_ROOT, 'migrations');
-    const workerEnv = { ...process.env, ...env, MIGRATIONS_DIR: migrationsDir };
+    // Every setting is given here, from the stack this process runs or reuses: no stack.env lookup.
+    const workerEnv = { ...process.env, ...env, MIGRATIONS_DIR: migrationsDir, COSMOS_RUNBOOK_STACK_ENV: 'off' };
     say('starting a worker (bundling the workflows) ...');
     runbookWorker = await createRunbookWorker(loadWorkerConfig(workerEnv, PROJECT_ROOT));
     workerRun = runbookWorker.worker.run();
