@@ -3,6 +3,7 @@
  * total, RU/s, ETA, failures), a line for every phase change, and the decision the run waits for with the exact
  * command that answers it. Returns the run's report once it ends.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -33,8 +34,6 @@ export interface FollowOptions {
   /** The task queue a worker must poll; named when no worker answers. */
   taskQueue?: string;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How a decision is told apart from the next one (a second pause is a new decision). */
 function decisionKey(status: RunbookStatus): string | undefined {

@@ -8,6 +8,7 @@
  * retried attempt resumes after the last committed page. Migrated documents leave the candidate set; once the scan
  * is exhausted a final pass re-queries until no candidate the transform would change remains.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BulkOperationType,
   type Container,
@@ -28,7 +29,7 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
-import { AdaptiveConcurrency, ChargeEstimate, RuBudget, sleep } from './ru-budget';
+import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
 import { candidateQuery, isCandidate, type VersionRule } from './versions';

@@ -2,6 +2,7 @@
  * The emulator's HTTPS request listener: control endpoints, fault injection, the RU model, then the engine.
  * Everything a client sees passes here; admin operations do not (they call the engine directly).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { RawRequest, RawResponse } from './dispatch';
@@ -78,8 +79,6 @@ const noQueryPlan = (): RawResponse => ({
     message: 'The local Cosmos emulator has no query plans; the SDK runs the query directly.',
   }),
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * `containers.create({ id, throughput })` sends the provisioned RU/s as `x-ms-offer-throughput`; the stock server

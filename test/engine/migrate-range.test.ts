@@ -2,6 +2,7 @@
  * migrateRange against the local emulator through the real @azure/cosmos client, run as a Temporal activity
  * (MockActivityEnvironment: real heartbeats and cancellation). Every assertion is on the documents themselves.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Container } from '@azure/cosmos';
 import { FAILURE_THRESHOLD_EXCEEDED, type MigrationCounters } from '../../common/activities';
@@ -192,7 +193,7 @@ test('a concurrent application writer: every one of its writes survives and ever
     }
   };
   const writer = Promise.all([0, 1, 2, 3].map(writeLoop));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
 
   // A budget stretches the run to a few seconds, so the application and the migration really overlap.
   const { result } = await runRange(
@@ -268,7 +269,7 @@ test('over the threshold with several pages in flight: the failure reports exact
   const migration = splitName(new Map(), {
     async up(doc: Doc) {
       if (failOn(doc)) {
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await sleep(150);
         throw new Error(`no split rule for customer ${doc.id}`);
       }
       const next: Doc = { ...doc, firstName: 'f', lastName: 'l' };

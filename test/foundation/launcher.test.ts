@@ -3,6 +3,7 @@
  * never touches a developer's own .local/ stack: every part answers through the real clients, stack.env is all a
  * client needs, `down` leaves no process behind, and failures are one clear line instead of a hang.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -221,7 +222,7 @@ test('when the Temporal server crashes, the stack stops and status says so', asy
   expect(temporalPid).toBeGreaterThan(0);
 
   process.kill(temporalPid, 'SIGKILL');
-  for (let i = 0; i < 150 && alive(pgid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let i = 0; i < 150 && alive(pgid); i++) await sleep(100);
   expect(alive(pgid)).toBe(false);
   expect(fs.existsSync(path.join(dir, 'stack.env'))).toBe(false);
   expect(fs.readFileSync(path.join(dir, 'logs', 'stack.log'), 'utf8')).toMatch(

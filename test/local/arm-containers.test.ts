@@ -2,6 +2,7 @@
  * SQL containers through the ARM imitation, with the real @azure/arm-cosmosdb client: long-running create, update
  * and delete that really act on the emulator (checked with @azure/cosmos), throughput, and backup information.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CosmosDBManagementClient, SqlContainerCreateUpdateParameters } from '@azure/arm-cosmosdb';
 import { createHttpHeaders, createPipelineRequest, type RestError } from '@azure/core-rest-pipeline';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -120,7 +121,7 @@ describe('long-running container operations', () => {
       for (let polls = 0; polls < 100 && statuses[statuses.length - 1] !== 'Succeeded'; polls++) {
         const { json } = await send(statusUrl, 'GET');
         if (statuses[statuses.length - 1] !== json.status) statuses.push(json.status);
-        await new Promise((resolve) => setTimeout(resolve, 40));
+        await sleep(40);
       }
       expect(statuses).toEqual(['Enqueued', 'Dequeued', 'Succeeded']);
 

@@ -3,6 +3,7 @@
  * container holds exactly the data of the chosen time; Azure's refusals (live container, time outside the window,
  * periodic account, unknown source) are clear; the restorable feeds show real event times.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CosmosDBManagementClient, RestorableSqlContainerGetResult } from '@azure/arm-cosmosdb';
 import type { RestError } from '@azure/core-rest-pipeline';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -40,8 +41,6 @@ function rejection(promise: Promise<unknown>): Promise<RestError> {
     (err: unknown) => err as RestError
   );
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Document bodies without the system properties a restore may renew, sorted by id. */
 function comparable(documents: Record<string, unknown>[]): Record<string, unknown>[] {

@@ -3,6 +3,7 @@
  * approved with the real `temporal` CLI migrates every document; abort and an approval timeout change nothing; bad
  * input fails at once naming the field; a second run on the same container is refused.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -172,7 +173,7 @@ test('a second run on the same container is refused while the first holds it', a
       args: [{ migration: id, ...fast, tuning: { leaseTtlSeconds: 5, leaseRenewSeconds: 1 } }],
     });
     await waitForPhase(first, 'awaiting-approval');
-    await new Promise((r) => setTimeout(r, 7_000));
+    await sleep(7_000);
     const err = await h.client.workflow
       .execute(migrationRunbook, {
         taskQueue: w.taskQueue,

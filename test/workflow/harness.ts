@@ -3,6 +3,7 @@
  * worker (createRunbookWorker) pointed at a temp MIGRATIONS_DIR of modules written by the test, and helpers to seed a
  * container and read it back.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,7 +183,7 @@ export async function waitForPhase(
     } catch {
       // the first workflow task may not have run yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(
     `workflow did not reach ${wanted.join('|')} within ${timeoutMs} ms (last: ${JSON.stringify(last?.phase)} ${last?.lastError ?? ''})`

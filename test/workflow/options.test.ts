@@ -3,6 +3,7 @@
  * approval waits for `approve` on the parent run (forwarded to the rollback child); a Periodic-backup account is
  * refused at preflight when the rollback would need a restore.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -79,7 +80,7 @@ test('a restore that requires approval waits for approve on the run, then restor
     const deadline = Date.now() + 30_000;
     let status = await waitForPhase(handle, 'rolling-back');
     while (status.pendingDecision?.kind !== 'approve-restore' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       status = await handle.query('status');
     }
     expect(status.pendingDecision).toMatchObject({ kind: 'approve-restore', signals: ['approve', 'abort'] });
@@ -215,7 +216,7 @@ test('a maintenance window in the future: the run sleeps durably until it opens,
     });
     let details = '';
     for (let i = 0; i < 50 && !details.includes('maintenance window'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const metadata = await handle
         .query<{ currentDetails?: string }>('__temporal_workflow_metadata')
         .catch(() => ({ currentDetails: '' }));

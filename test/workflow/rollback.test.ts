@@ -3,6 +3,7 @@
  * the data equals the pre-migration data; a `rollback` signal during monitoring rolls back by `down`; a failing
  * health check rolls back, running the stop-app/start-app hooks.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -140,7 +141,7 @@ test('a rollback that fails waits for the operator and never reports success', a
     await handle.signal(rollbackSignal, { reason: 'retry' });
     const second = h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`);
     for (let i = 0; i < 150 && !(await second.describe().catch(() => undefined)); i++) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     await expect(second.result()).resolves.toMatchObject({ ok: false });
     await waitForPhase(handle, 'rollback-failed');
@@ -189,7 +190,7 @@ test('a rollback signal while migrating interrupts the ranges in flight, and dow
       ],
     });
     const transformed = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
-    while (transformed().length < 10) await new Promise((r) => setTimeout(r, 100));
+    while (transformed().length < 10) await sleep(100);
     await handle.signal(rollbackSignal, { reason: 'stop now' });
     const report = await handle.result();
     expect(report.status).toBe('rolled-back');
