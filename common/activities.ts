@@ -278,7 +278,9 @@ export interface RunbookActivities {
   renewLease(input: LeaseInput): Promise<LeaseResult>;
   releaseLease(input: Omit<LeaseInput, 'ttlSeconds'>): Promise<void>;
   // rollback by restore (ARM)
-  waitForRestorableTimestamp(input: ContainerRef & { timestamp: string }): Promise<{ latestRestorableTimestamp: string }>;
+  waitForRestorableTimestamp(
+    input: ContainerRef & { timestamp: string }
+  ): Promise<{ latestRestorableTimestamp: string }>;
   deleteContainer(input: ContainerRef): Promise<void>;
   restoreContainer(input: RestoreInput): Promise<void>;
   verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification>;

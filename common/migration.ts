@@ -43,7 +43,9 @@ export interface Relationship {
   query: string;
 }
 
-export type Transform = (doc: MigrationDocument) => MigrationDocument | undefined | Promise<MigrationDocument | undefined>;
+export type Transform = (
+  doc: MigrationDocument
+) => MigrationDocument | undefined | Promise<MigrationDocument | undefined>;
 
 export interface Migration {
   id: string;

@@ -1,5 +1,12 @@
 /** The run's report: the workflow result, and the record the seed runbook's "Document" step asks for. */
-import type { Direction, MigrationCounters, MigrationPlan, RunStatus, Snapshot, VerificationReport } from './activities';
+import type {
+  Direction,
+  MigrationCounters,
+  MigrationPlan,
+  RunStatus,
+  Snapshot,
+  VerificationReport,
+} from './activities';
 
 export interface RunbookReport {
   migrationId: string;

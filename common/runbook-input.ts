@@ -57,7 +57,10 @@ export const runbookInputSchema = z
     /** Sleep until the window opens; no new migrating once it has closed. */
     maintenanceWindow: z.object({ start: isoTime, end: isoTime }).strict().optional(),
     /** Production gate: the same migration checksum must have completed in this staging database. */
-    requireStagingRun: z.object({ database: z.string().min(1) }).strict().optional(),
+    requireStagingRun: z
+      .object({ database: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
