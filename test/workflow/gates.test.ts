@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '../support/history-json';
 import type { RunbookReport } from '../../common/report';
 import { migrationRunbook } from '../../workflows';
 import { abortSignal, statusQuery } from '../../workflows/messages';

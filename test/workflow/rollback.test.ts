@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '../support/history-json';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase } from './harness';
