@@ -3,6 +3,7 @@
  * Workflows import only these types (ARCHITECTURE §3); `activities/` implements `RunbookActivities`.
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
+import { ErrorType } from './errors';
 import type { ContainerSteps, Relationship } from './migration';
 
 export type Direction = 'up' | 'down';
@@ -143,10 +144,10 @@ export interface MigrateRangeResult {
   docsPerSecond: number;
 }
 
-/** Error type of the non-retryable failure thrown when `maxFailures` is passed; details: [MigrationCounters, DocumentFailure[]]. */
-export const FAILURE_THRESHOLD_EXCEEDED = 'FailureThresholdExceeded';
-/** Error type for a migration module that cannot be loaded or is invalid. */
-export const MIGRATION_INVALID = 'MigrationInvalid';
+/** Error type of the non-retryable failure thrown when `maxFailures` is passed (common/errors.ts). */
+export const FAILURE_THRESHOLD_EXCEEDED = ErrorType.FailureThresholdExceeded;
+/** Error type for a migration module that cannot be loaded or is invalid (common/errors.ts). */
+export const MIGRATION_INVALID = ErrorType.MigrationInvalid;
 
 export interface ContainerStepsInput extends ContainerRef {
   migration: string;

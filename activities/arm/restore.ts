@@ -4,6 +4,7 @@
  * from the poller state kept in heartbeats) → reapplyContainerProperties → verifyRestore against the snapshot and the
  * exported definition.
  */
+import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import type { SqlContainerGetResults } from '@azure/arm-cosmosdb';
@@ -97,7 +98,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
         if (restoredAt && Math.abs(restoredAt.getTime() - Date.parse(input.timestamp)) < 1000) return;
         throw ApplicationFailure.nonRetryable(
           `container ${where} exists: Azure restores a container in place only after it is deleted`,
-          'ContainerExists'
+          ErrorType.ContainerExists
         );
       }
     }
@@ -106,7 +107,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     if (!source) {
       throw ApplicationFailure.nonRetryable(
         `account ${ref.name} has no restorable account in ARM: continuous backup is off, a restore is impossible`,
-        'RestoreImpossible'
+        ErrorType.RestoreImpossible
       );
     }
     const poller = await arm.sqlResources.beginCreateUpdateSqlContainer(

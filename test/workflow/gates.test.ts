@@ -3,6 +3,7 @@
  * approved with the real `temporal` CLI migrates every document; abort and an approval timeout change nothing; bad
  * input fails at once naming the field; a second run on the same container is refused.
  */
+import { ErrorType } from '../../common/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -153,7 +154,7 @@ test('bad input fails the run at once, naming the field', async () => {
     const err = await run.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
-    expect(cause.type).toBe('InvalidInput');
+    expect(cause.type).toBe(ErrorType.InvalidInput);
     expect(cause.message).toContain('batchSize:');
     expect(cause.message).toContain('rollback:');
   });
@@ -182,7 +183,7 @@ test('a second run on the same container is refused while the first holds it', a
       })
       .catch((e: unknown) => e);
     const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
-    expect(cause.type).toBe('ContainerBusy');
+    expect(cause.type).toBe(ErrorType.ContainerBusy);
     expect(cause.message).toMatch(
       new RegExp(`^container ${database}/${container} is held by workflow ${first.workflowId} until \\d{4}-`)
     );

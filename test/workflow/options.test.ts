@@ -3,6 +3,7 @@
  * approval waits for `approve` on the parent run (forwarded to the rollback child); a Periodic-backup account is
  * refused at preflight when the rollback would need a restore.
  */
+import { ErrorType } from '../../common/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -112,7 +113,7 @@ test('a Periodic-backup account is refused at preflight when the rollback needs 
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
-      expect(cause.type).toBe('PreflightFailed');
+      expect(cause.type).toBe(ErrorType.PreflightFailed);
       expect(cause.message).toContain('uses Periodic backup');
       expect(await h.documents(database, container)).toEqual(docs);
     });

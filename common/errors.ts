@@ -1,0 +1,40 @@
+/**
+ * The names of the failures the runbook raises (ApplicationFailure types), named once. Workflow code, activities and
+ * tests compare against these constants, never against string literals, so a rename cannot leave one side behind.
+ * Pure: imported by workflow code too (docs/architecture.md, "Errors").
+ */
+export const ErrorType = {
+  /** The workflow input does not validate; the message names the field. */
+  InvalidInput: 'InvalidInput',
+  /** Another run holds the container's lease. */
+  ContainerBusy: 'ContainerBusy',
+  /** A container a step or a restore would create exists already. */
+  ContainerExists: 'ContainerExists',
+  /** A migration module cannot be loaded or is invalid. */
+  MigrationInvalid: 'MigrationInvalid',
+  /** More documents failed than `maxFailures`; details: [MigrationCounters, DocumentFailure[]]. */
+  FailureThresholdExceeded: 'FailureThresholdExceeded',
+  /** A preflight check failed (backup policy, restore window, ...). */
+  PreflightFailed: 'PreflightFailed',
+  /** Azure cannot restore what a rollback would need restored. */
+  RestoreImpossible: 'RestoreImpossible',
+  /** The module has no reverse transform for a rollback by `down`. */
+  RollbackImpossible: 'RollbackImpossible',
+  /** A stop-app / start-app hook failed (retried). */
+  HookFailed: 'HookFailed',
+  /** A notification could not be delivered (retried). */
+  NotifyFailed: 'NotifyFailed',
+  /** Too many writers raced for a lease (retried). */
+  LeaseContention: 'LeaseContention',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Failures no retry can fix: activities fail at once with these, and the workflow decides what to do next. */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
+  ErrorType.MigrationInvalid,
+  ErrorType.FailureThresholdExceeded,
+  ErrorType.InvalidInput,
+  ErrorType.ContainerBusy,
+  ErrorType.ContainerExists,
+  ErrorType.RestoreImpossible,
+];
