@@ -8,7 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal, resumeSignal } from '../../workflows/messages';
 import { Harness, customers, splitNameModule, waitForPhase } from './harness';
@@ -104,15 +103,7 @@ test('a Periodic-backup account is refused at preflight when the rollback needs 
   const w = await h.worker();
   try {
     await w.worker.runUntil(async () => {
-      const err = await h.client.workflow
-        .execute(migrationRunbook, {
-          taskQueue: w.taskQueue,
-          workflowId: `periodic-${randomUUID()}`,
-          args: [{ migration: id, ...fast }],
-        })
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(WorkflowFailedError);
-      const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
+      const cause = await h.expectRunFailure(w.taskQueue, { migration: id, ...fast });
       expect(cause.type).toBe(ErrorType.PreflightFailed);
       expect(cause.message).toContain('uses Periodic backup');
       expect(await h.documents(database, container)).toEqual(docs);
@@ -163,14 +154,10 @@ test('requireStagingRun: refused until the same migration (same checksum) comple
   const w = await h.worker();
   const input = { migration: id, ...fast, approval: { required: false } };
   await w.worker.runUntil(async () => {
-    const refused = await h.client.workflow
-      .execute(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `prod-${randomUUID()}`,
-        args: [{ ...input, requireStagingRun: { database: staging.database } }],
-      })
-      .catch((e: unknown) => e);
-    const cause = (refused as WorkflowFailedError).cause as Error;
+    const cause = await h.expectRunFailure(w.taskQueue, {
+      ...input,
+      requireStagingRun: { database: staging.database },
+    });
     expect(cause.message).toMatch(
       new RegExp(
         `^requireStagingRun: migration ${id} \\(checksum [0-9a-f]{12}\\) has not completed up in database ${staging.database}$`
