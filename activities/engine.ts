@@ -64,7 +64,7 @@ export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput)
     hasVerify: typeof m.verify === 'function',
     migratesDocuments,
     relationships: (m.relationships ?? []).map((r) => ({ name: r.name, query: r.query })),
-    ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) } : {}),
+    ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) as typeof target.steps } : {}),
   };
 }
 

@@ -8,11 +8,11 @@ import type { Direction } from '../common/activities';
 import { CliContext } from './context';
 import { describeError } from './errors';
 import { describeSettings, SettingsError } from '../worker/settings';
-import { newCommand } from './commands/new';
-import { reportCommand } from './commands/report';
+import { newCommand, type NewOptions } from './commands/new';
+import { reportCommand, type ReportOptions } from './commands/report';
 import { runCommand, type RunOptions } from './commands/run';
-import { signalCommand, type SignalName } from './commands/signals';
-import { statusCommand } from './commands/status';
+import { signalCommand, type SignalName, type SignalOptions } from './commands/signals';
+import { statusCommand, type StatusOptions } from './commands/status';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -81,7 +81,7 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
 
   targetOptions(program.command('status [id]').description('every migration and the runs in progress; or one run'))
     .option('--json', 'machine-readable output')
-    .action((id: string | undefined, options) => run((c) => statusCommand(c, id, options))());
+    .action((id: string | undefined, options: StatusOptions) => run((c) => statusCommand(c, id, options))());
 
   const signals: [SignalName, string, (cmd: Command) => Command][] = [
     [
@@ -94,8 +94,8 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     ['resume', 'continue a paused run', (cmd) => cmd],
   ];
   for (const [name, description, extend] of signals) {
-    extend(targetOptions(program.command(`${name} <id>`).description(description))).action((id: string, options) =>
-      run((c) => signalCommand(c, name, id, options))()
+    extend(targetOptions(program.command(`${name} <id>`).description(description))).action(
+      (id: string, options: SignalOptions) => run((c) => signalCommand(c, name, id, options))()
     );
   }
 
@@ -104,7 +104,7 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     .description('the report of the latest run (markdown)')
     .option('--json', 'the report as JSON')
     .option('--plan', 'include plan (dry) runs')
-    .action((id: string, options) => run((c) => reportCommand(c, id, options))());
+    .action((id: string, options: ReportOptions) => run((c) => reportCommand(c, id, options))());
 
   program
     .command('config')
@@ -118,7 +118,7 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
 
   targetOptions(
     program.command('new <name>').description('write a migration module template to MIGRATIONS_DIR')
-  ).action((name: string, options) => run((c) => newCommand(c, name, options))());
+  ).action((name: string, options: NewOptions) => run((c) => newCommand(c, name, options))());
 
   return program;
 }

@@ -156,11 +156,11 @@ export async function followRun(
     bars.stop();
   }
   if (settled?.error !== undefined) {
-    const err = settled.error;
+    const err: unknown = settled.error;
     if (err instanceof WorkflowFailedError) throw new CliError(`the run failed: ${rootMessage(err)}`, undefined, 2);
     throw err;
   }
-  return settled!.report!;
+  return settled.report!;
 }
 
 /** The exit code of a finished run: 0 only when it completed and its verification passed. */

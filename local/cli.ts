@@ -248,7 +248,7 @@ const program = new Command('stack')
   .description('The embedded local stack: Temporal dev server, Cosmos emulator, ARM imitation')
   .addOption(new Option('--dir <path>', 'folder for the stack data, logs and stack.env').env('STACK_DIR'))
   .showHelpAfterError();
-const dirOf = () => path.resolve((program.opts<{ dir?: string }>().dir as string | undefined) ?? defaultStackDir());
+const dirOf = () => path.resolve(program.opts<{ dir?: string }>().dir ?? defaultStackDir());
 
 program
   .command('up')

@@ -61,7 +61,7 @@ export async function temporalServing(address: string, timeoutMs = 2000): Promis
   try {
     connection = await Connection.connect({ address, connectTimeout: timeoutMs });
     const { status } = await connection.withDeadline(Date.now() + timeoutMs, () => connection!.healthService.check({}));
-    return status === 1; // SERVING
+    return Number(status) === 1; // grpc.health.v1 ServingStatus.SERVING
   } catch {
     return false;
   } finally {

@@ -19,15 +19,15 @@ async function main(): Promise<void> {
   }
   if (config.settings) for (const line of describeSettings(config.settings)) console.log(line);
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const { worker, close } = await createRunbookWorker(config);
+  const runbookWorker = await createRunbookWorker(config);
   console.log(
     `worker listening on task queue ${config.temporal.taskQueue} (${config.temporal.address}, namespace ${config.temporal.namespace}); ` +
       `migrations from ${config.migrationsDir}${config.hooksFile ? `, hooks from ${config.hooksFile}` : ''}`
   );
   try {
-    await worker.run();
+    await runbookWorker.worker.run();
   } finally {
-    await close();
+    await runbookWorker.close();
   }
   console.log('worker stopped');
 }

@@ -78,7 +78,7 @@ const workerSchema = z.object(shape);
 const cliSchema = z.object({
   ...shape,
   ...Object.fromEntries(WORKER_REQUIRED.map((k) => [k, shape[k].optional()])),
-} as unknown as typeof shape);
+});
 type Parsed = z.infer<typeof workerSchema>;
 /** For the CLI the worker's required Azure fields may be absent. */
 export type SettingValues = Omit<Parsed, (typeof WORKER_REQUIRED)[number]> &
@@ -312,7 +312,7 @@ export function describeSettings(settings: Settings): string[] {
   const keys = SETTING_KEYS.filter((k) => settings.sources[k] !== undefined);
   const width = Math.max(...keys.map((k) => k.length));
   const lines = keys.map((key) => {
-    const raw = settings.values[key as keyof SettingValues];
+    const raw = settings.values[key];
     const value = SECRET_KEYS.includes(key) ? '(set, not shown)' : String(raw);
     const source = settings.sources[key] === 'stack file' ? `stack file ${settings.stackFile}` : settings.sources[key];
     return `  ${key.padEnd(width)}  ${value}  [${source}]`;

@@ -33,7 +33,10 @@ export async function waitForIndexTransformation(
   for (;;) {
     const progress = await readIndexProgress(container);
     if (progress === PROGRESS_NOT_REPORTED) {
-      const warn = activityContext() ? log.warn : console.warn;
+      const warn = (message: string): void => {
+        if (activityContext()) log.warn(message);
+        else console.warn(message);
+      };
       warn(
         `${input.database}/${input.container}: the endpoint does not report index transformation progress (-1); not waiting for it`
       );

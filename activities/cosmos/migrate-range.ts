@@ -167,7 +167,8 @@ class RangeMigration {
     const running = new Set<Promise<void>>();
     let nextToCommit = 0;
     let fetched = 0;
-    let failure: unknown;
+    // Boxed: whatever was thrown (even undefined) is rethrown as it was.
+    let failure: { error: unknown } | undefined;
     let token = start;
     let stop: StopReason = 'exhausted';
 
@@ -197,7 +198,7 @@ class RangeMigration {
       try {
         page = await this.fetchPage(token);
       } catch (err) {
-        failure ??= err; // let the pages in flight finish and commit before failing
+        failure ??= { error: err }; // let the pages in flight finish and commit before failing
         break;
       }
       const seq = fetched++;
@@ -209,7 +210,7 @@ class RangeMigration {
           commit();
         },
         (err: unknown) => {
-          failure ??= err;
+          failure ??= { error: err };
         }
       );
       running.add(task);
@@ -218,7 +219,7 @@ class RangeMigration {
       if (!token) break;
     }
     await Promise.all(running);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.error;
     // Built only now, so its counters are the last heartbeat's: everything written, the pages in flight at the trip
     // included.
     if (this.overThreshold()) throw this.thresholdExceeded();

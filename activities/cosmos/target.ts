@@ -65,7 +65,7 @@ export function resolveTarget(registry: MigrationRegistry, input: TargetInput): 
     direction: input.direction,
     rule,
     // bound: a module may call its own helpers through `this`
-    transform: (input.direction === 'up' ? definition.up : definition.down)?.bind(definition),
+    transform: input.direction === 'up' ? definition.up?.bind(definition) : definition.down?.bind(definition),
     steps,
   };
 }

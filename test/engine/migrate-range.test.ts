@@ -181,7 +181,7 @@ test('a concurrent application writer: every one of its writes survives and ever
             .item(id, tenantId)
             .replace(
               { ...resource!, visits: next },
-              { accessCondition: { type: 'IfMatch', condition: resource!._etag as string } }
+              { accessCondition: { type: 'IfMatch', condition: resource!._etag } }
             );
           visits.set(id, next);
           appWrites += 1;

@@ -162,6 +162,6 @@ export async function runRange(
     heartbeats.push(d);
     options.onHeartbeat?.(d, env);
   });
-  const result = (await env.run(migrateRange, deps, input)) as MigrateRangeResult;
+  const result: MigrateRangeResult = await env.run(migrateRange, deps, input);
   return { result, heartbeats };
 }

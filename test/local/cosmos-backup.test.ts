@@ -158,7 +158,7 @@ describe('backup log', () => {
       indexingPolicy: expect.objectContaining({ excludedPaths: [{ path: '/notes/*' }] }),
     });
     // Partition keys are as they were: point reads by (id, pk) work.
-    expect((await container.item('o5', 'c1').read()).resource!.total).toBe(55);
+    expect((await container.item('o5', 'c1').read<{ id: string; total: number }>()).resource!.total).toBe(55);
     // The rebuild is logged like any other write.
     const kinds = emulator.cosmos.backup.containerEvents().filter((e) => e.container === 'orders');
     expect(kinds.map((e) => e.kind).slice(-2)).toEqual(['Delete', 'Create']);

@@ -14,5 +14,5 @@ const historyType = (proto as unknown as { lookupType(name: string): Type }).loo
 
 export function historyToJSON(history: proto.temporal.api.history.v1.IHistory): string {
   const message = proto.temporal.api.history.v1.History.fromObject(history);
-  return JSON.stringify(toJson(historyType, message as unknown as Parameters<typeof toJson>[1]), null, 2);
+  return JSON.stringify(toJson(historyType, message), null, 2);
 }

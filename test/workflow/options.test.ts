@@ -32,7 +32,7 @@ test('a dry run plans and counts, and writes nothing; phases are notified, a dea
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      received.push(JSON.parse(body));
+      received.push(JSON.parse(body) as { text: string; phase: string });
       res.end();
     });
   });

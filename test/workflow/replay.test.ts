@@ -10,6 +10,15 @@ import { MARKER } from './harness';
 import { installQuietRuntime } from '../support/temporal';
 
 const dir = path.join(__dirname, '..', 'histories');
+
+/** The parts of a recorded history (proto3 JSON) these tests read or change. */
+interface HistoryJson {
+  events: {
+    workflowExecutionStartedEventAttributes?: { workflowId?: string; workflowType: { name: string } };
+    activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  }[];
+}
+const readHistory = (file: string) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as HistoryJson;
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 let bundle: WorkflowBundleWithSourceMap;
 
@@ -28,23 +37,21 @@ test('the recorded histories include the happy path and a rollback by restore', 
 test.each(files)('%s replays against the current workflow code', async (file) => {
   const text = fs.readFileSync(path.join(dir, file), 'utf8');
   expect(text).not.toContain(MARKER);
-  const history = JSON.parse(text);
+  const history = JSON.parse(text) as HistoryJson;
   // The rollback child's id derives from the parent's: replay under the recorded workflow id.
-  const workflowId: string | undefined = history.events[0].workflowExecutionStartedEventAttributes.workflowId;
+  const workflowId = history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId;
   await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId);
 });
 
 test('a history of another workflow type fails to replay', async () => {
-  const history = JSON.parse(fs.readFileSync(path.join(dir, 'happy-path.json'), 'utf8'));
-  history.events[0].workflowExecutionStartedEventAttributes.workflowType.name = 'rollbackRunbook';
+  const history = readHistory('happy-path.json');
+  history.events[0]!.workflowExecutionStartedEventAttributes!.workflowType.name = 'rollbackRunbook';
   await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(ReplayError);
 });
 
 test('a history whose steps differ from the code is a determinism violation', async () => {
-  const history = JSON.parse(fs.readFileSync(path.join(dir, 'happy-path.json'), 'utf8'));
-  const scheduled = history.events.find(
-    (e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes
-  );
-  scheduled.activityTaskScheduledEventAttributes.activityType.name = 'dropContainer';
+  const history = readHistory('happy-path.json');
+  const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
+  scheduled!.activityTaskScheduledEventAttributes!.activityType.name = 'dropContainer';
   await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(DeterminismViolationError);
 });

@@ -53,8 +53,8 @@ function startWorkerProcess(taskQueue: string, command = ['npx', 'tsx', 'worker/
         resolve(proc);
       }
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
   });
 }
