@@ -1,8 +1,8 @@
 /**
- * The `migrate` CLI's configuration: the worker's settings (worker/settings.ts; docs/architecture.md,
- * "Configuration"), the same variables, defaults, stack-file rule and relative-path rule, so that after
- * `npm run stack -- up` every command works with no setup. The CLI needs less than the worker: how to reach Temporal,
- * which account the workflow ids name, where the migration modules are, and (for `status`) how to read the history.
+ * The `migrate` CLI's configuration: the worker's settings (worker/settings.ts; docs/architecture.md §9), so the same
+ * variables, defaults, stack-file rule and relative-path rule apply, and after `npm run stack -- up` every command
+ * works with no setup. The CLI needs less than the worker: how to reach Temporal, which account the workflow ids name,
+ * where the migration modules are, and (for `status`) how to read the history.
  */
 import type { AzureSettings } from '../activities/clients';
 import {

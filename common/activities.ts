@@ -1,6 +1,6 @@
 /**
  * The contract between the runbook workflow and its activities: every activity's input and output.
- * Workflows import only these types (ARCHITECTURE §3); `activities/` implements `RunbookActivities`.
+ * Workflows import only these types (docs/architecture.md §3); `activities/` implements `RunbookActivities`.
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
 import { ErrorType } from './errors';

@@ -1,7 +1,7 @@
 /**
  * The names of the failures the runbook raises (ApplicationFailure types), named once. Workflow code, activities and
  * tests compare against these constants, never against string literals, so a rename cannot leave one side behind.
- * Pure: imported by workflow code too (docs/architecture.md, "Errors").
+ * Pure: imported by workflow code too (docs/architecture.md §10).
  */
 export const ErrorType = {
   /** The workflow input does not validate; the message names the field. */

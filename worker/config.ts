@@ -1,5 +1,5 @@
 /**
- * The worker's configuration: the shared settings (worker/settings.ts; docs/architecture.md, "Configuration") with
+ * The worker's configuration: the shared settings (worker/settings.ts; docs/architecture.md §9) with
  * the worker's requirements (the Azure account, a migrations folder, valid hooks) and in the shapes the worker uses.
  */
 import fs from 'node:fs';

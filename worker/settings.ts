@@ -1,5 +1,5 @@
 /**
- * The one configuration of the worker and the `migrate` CLI (docs/architecture.md, "Configuration"): one zod schema,
+ * The one configuration of the worker and the `migrate` CLI (docs/architecture.md §9): one zod schema,
  * one rule for where each value comes from, one rule for relative paths.
  *
  * - A variable set in the environment wins.

@@ -1,7 +1,7 @@
 /**
  * The contract between the local stack's launcher (which writes `stack.env`) and the configuration (which reads it):
  * the file names the process that owns the stack, so a file left behind by a stack that has stopped or crashed is
- * recognised as stale and never configures anything (docs/architecture.md, "Configuration").
+ * recognised as stale and never configures anything (docs/architecture.md §9).
  */
 import fs from 'node:fs';
 

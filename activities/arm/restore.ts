@@ -1,5 +1,5 @@
 /**
- * Rollback by point-in-time restore (ARCHITECTURE §5, contract §8): Azure restores a container in place only after it
+ * Rollback by point-in-time restore (docs/architecture.md §5 and §8): Azure restores a container in place only after it
  * is deleted. deleteContainer → restoreContainer(T0) (a long-running ARM operation, resumable after a worker restart
  * from the poller state kept in heartbeats) → reapplyContainerProperties → verifyRestore against the snapshot and the
  * exported definition.

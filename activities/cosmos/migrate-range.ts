@@ -1,5 +1,5 @@
 /**
- * migrateRange: the migration of one feed range (ARCHITECTURE §4).
+ * migrateRange: the migration of one feed range (docs/architecture.md §4).
  *
  * The candidate query (documents at the version this direction migrates) is scanned in pages with a continuation
  * token. Pages are transformed and written with bulk Replace operations conditioned on each document's _etag, so a
