@@ -5,17 +5,7 @@
  * where the migration modules are, and (for `status`) how to read the history.
  */
 import type { AzureSettings } from '../activities/clients';
-import {
-  loadSettings,
-  stackDir as settingsStackDir,
-  temporalSettings,
-  DEFAULT_TASK_QUEUE,
-  PROJECT_ROOT,
-  type Settings,
-  type TemporalSettings,
-} from '../worker/settings';
-
-export { DEFAULT_TASK_QUEUE, PROJECT_ROOT };
+import { loadSettings, temporalSettings, type Settings, type TemporalSettings } from '../worker/settings';
 
 export interface ClientConfig {
   temporal: TemporalSettings;
@@ -32,10 +22,6 @@ export interface ClientConfig {
   historyContainer?: string;
   /** Where each value came from (`migrate config`). */
   settings?: Settings;
-}
-
-export function stackDir(env: NodeJS.ProcessEnv = process.env): string {
-  return settingsStackDir(env);
 }
 
 /** @throws SettingsError with one line per problem */

@@ -48,7 +48,14 @@ export function createDispatch(listener: RequestListener, host: () => string): D
           resolve({
             status: res.statusCode,
             headers,
-            body: chunk === undefined ? '' : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : JSON.stringify(chunk),
+            body:
+              chunk === undefined
+                ? ''
+                : typeof chunk === 'string'
+                  ? chunk
+                  : chunk instanceof Uint8Array
+                    ? Buffer.from(chunk).toString('utf8')
+                    : JSON.stringify(chunk),
           });
         },
       };

@@ -104,7 +104,12 @@ test('up starts every part, stack.env is all a client needs, down leaves no proc
 
   // dotenv-compatible, every documented key, nothing quoted.
   const raw = fs.readFileSync(path.join(dir, 'stack.env'), 'utf8');
-  expect(Object.keys(dotenv.parse(raw)).sort()).toEqual([...STACK_ENV_KEYS].sort());
+  // ... and the process that owns the stack (the background daemon), so readers can tell a live stack from a stale file.
+  const parsedEnv = dotenv.parse(raw);
+  expect(Object.keys(parsedEnv).sort()).toEqual(
+    [...STACK_ENV_KEYS, 'LOCAL_STACK_PID', ...(parsedEnv.LOCAL_STACK_PID_START ? ['LOCAL_STACK_PID_START'] : [])].sort()
+  );
+  expect(parsedEnv.LOCAL_STACK_PID).toBe(fs.readFileSync(path.join(dir, 'stack.pid'), 'utf8').trim());
   expect(raw).not.toMatch(/["']/);
   const env = readStackEnv(dir)!;
   expect(env.TEMPORAL_ADDRESS).toBe(`127.0.0.1:${ports[1]}`);
