@@ -10,9 +10,11 @@ import { createRestoreActivities } from './arm/restore';
 import { createLeaseActivities } from './cosmos/lease';
 import { createStagingActivities } from './cosmos/staging';
 import { createHookActivities } from './hooks';
+import { createInputActivities } from './input';
 
 export function createActivities(deps: ActivityDeps): RunbookActivities {
   return {
+    ...createInputActivities(),
     ...createEngineActivities(deps),
     ...createBackupActivities(deps),
     ...createRestoreActivities(deps),

@@ -39,7 +39,7 @@ export async function startRun(
     taskQueue: string;
     account: string;
     target: Target;
-    /** `tuning`: the workflow's hidden knobs (workflows/tuning.ts), for the demo and tests only. */
+    /** `tuning`: the workflow's hidden knobs (common/tuning.ts), for the demo and tests only. */
     input: RunbookInput & { tuning?: Record<string, unknown> };
     plan?: boolean;
   }

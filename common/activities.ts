@@ -5,6 +5,7 @@
  */
 import { ErrorType } from './errors';
 import type { ContainerSteps, Relationship } from './migration';
+import type { RunbookStart } from './runbook-input';
 
 export type Direction = 'up' | 'down';
 export type BackupTier = 'Continuous7Days' | 'Continuous30Days';
@@ -31,6 +32,16 @@ export interface MigrationInfo extends ContainerRef {
   relationships: Relationship[];
   /** Container steps, as plain JSON; absent when the module has none. */
   containerSteps?: ContainerSteps;
+}
+
+/**
+ * The module a run approved: every activity that runs its code names it by id and checksum, and a worker whose copy
+ * differs refuses (MigrationChanged), so two workers with different module versions never mix transforms.
+ */
+export interface ModuleRef {
+  migration: string;
+  /** sha256 of the module the run loaded in preflight; absent in runs recorded before it travelled. */
+  checksum?: string;
 }
 
 export interface LoadMigrationInput {
@@ -100,8 +111,7 @@ export interface MigrationPlan {
   ruBudget?: number;
 }
 
-export interface PlanInput extends ContainerRef {
-  migration: string;
+export interface PlanInput extends ContainerRef, ModuleRef {
   direction: Direction;
   sampleSize: number;
   ruBudget?: number;
@@ -110,12 +120,21 @@ export interface PlanInput extends ContainerRef {
 export interface Snapshot {
   /** Restore point T0, ISO, from the server's clock, before the first write. */
   t0: string;
+  /** Documents the count found. The count runs just after T0 while the application may still write, so this is the state at `countedAt`, not exactly at T0: see `changedSinceT0`. */
   documentCount: number;
   countsByVersion: Record<string, number>;
+  /**
+   * Of `documentCount`, documents whose `_ts` was at or after T0 when counted: created or changed by the application
+   * between T0 and the count. Each may or may not have existed at T0, so the state at T0 held between
+   * `documentCount - changedSinceT0` and `documentCount` documents (plus any deleted between T0 and the count, which
+   * no count can see). Absent in snapshots taken before this field existed (read as 0).
+   */
+  changedSinceT0?: number;
+  /** ISO; when the count finished (the worker's clock). */
+  countedAt?: string;
 }
 
-export interface MigrateRangeInput extends ContainerRef {
-  migration: string;
+export interface MigrateRangeInput extends ContainerRef, ModuleRef {
   direction: Direction;
   /** A feed range as returned by `listFeedRanges` (serialised JSON). */
   feedRange: string;
@@ -144,13 +163,15 @@ export interface MigrateRangeResult {
   docsPerSecond: number;
 }
 
+/** Error type when a feed range no longer matches one physical partition (it split): list the ranges again. */
+export const FEED_RANGE_SPLIT = ErrorType.FeedRangeSplit;
+
 /** Error type of the non-retryable failure thrown when `maxFailures` is passed (common/errors.ts). */
 export const FAILURE_THRESHOLD_EXCEEDED = ErrorType.FailureThresholdExceeded;
 /** Error type for a migration module that cannot be loaded or is invalid (common/errors.ts). */
 export const MIGRATION_INVALID = ErrorType.MigrationInvalid;
 
-export interface ContainerStepsInput extends ContainerRef {
-  migration: string;
+export interface ContainerStepsInput extends ContainerRef, ModuleRef {
   direction: Direction;
 }
 
@@ -161,8 +182,7 @@ export interface ContainerStepsResult {
   previous: ContainerExport | null;
 }
 
-export interface VerifyInput extends ContainerRef {
-  migration: string;
+export interface VerifyInput extends ContainerRef, ModuleRef {
   direction: Direction;
   sampleSize: number;
   /** Documents known to have failed their transform (recorded during the migration) that may remain unmigrated. @default 0 */
@@ -229,12 +249,116 @@ export interface LeaseResult {
 export interface RestoreInput extends ContainerRef {
   /** ISO point in time. */
   timestamp: string;
+  /**
+   * The container's definition exported before the run. With it, the restore needs nothing of the (deleted)
+   * container: a `defaultTtl` in it makes the restore run with TTL disabled (see `withTtlDisabled`).
+   */
+  exported?: ContainerExport;
+  /**
+   * Restore with TTL disabled (`restoreWithTtlDisabled`), so that documents whose TTL ran out since T0 are not
+   * expired by the service before the restore is verified; reapplyContainerProperties turns TTL back on.
+   * @default true when `exported.resource.defaultTtl` is set, else false
+   */
+  withTtlDisabled?: boolean;
+}
+
+export interface DeleteContainerInput extends ContainerRef {
+  /**
+   * ISO T0: delete only if Azure can restore the container at that time now (proveRestorable, run just before the
+   * delete); otherwise fail non-retryable `RestoreImpossible` with the problems, and delete nothing. Absent: no proof
+   * (e.g. deleting a container the migration created).
+   */
+  restorableAt?: string;
+  /** For the proof (see ProveRestorableInput.exported). */
+  exported?: ContainerExport | null;
+}
+
+export interface RestoreResult {
+  /** ISO: the time the container was restored to, as ARM reports it. */
+  restoredTo: string;
+  /** TTL is off on the restored container until reapplyContainerProperties puts the exported defaultTtl back. */
+  ttlDisabled: boolean;
+  /** false when a retry found the restore already done. */
+  started: boolean;
 }
 
 export interface RestoreVerification {
   ok: boolean;
   problems: string[];
+  /** Documents found in the restored container. */
   documentCount: number;
+  /**
+   * Documents the state at T0 held, from the snapshot: between `min` (the count minus the documents the application
+   * created or changed between T0 and the count) and `max` (the count).
+   */
+  expected?: { min: number; max: number };
+  /** Set when the document count is outside `expected`: the numbers for the operator, the workflow pauses on it. */
+  mismatch?: { expectedMin: number; expectedMax: number; found: number };
+  /** The restored container has TTL disabled (restoreWithTtlDisabled); its `defaultTtl` is not compared yet. */
+  ttlDisabled?: boolean;
+}
+
+export interface ProveRestorableInput extends ContainerRef {
+  /** ISO: the restore point. */
+  t0: string;
+  /**
+   * The container's definition exported before the run. Only used when the container no longer exists (a retried
+   * rollback after a failed restore) and its database has shared throughput: its `throughput` says the container
+   * had its own.
+   */
+  exported?: ContainerExport | null;
+}
+
+export type RestorabilityCheckName =
+  | 'restore-permission'
+  | 'continuous-backup'
+  | 'parent-database'
+  | 'restore-window'
+  | 'dedicated-throughput'
+  | 'concurrent-restores';
+
+export interface RestorabilityCheck {
+  name: RestorabilityCheckName;
+  ok: boolean;
+  /** A sentence: what was found, and when not ok, why Azure would refuse and what to do. */
+  detail: string;
+}
+
+export interface RestorabilityProof {
+  /** Every check passed: Azure can restore the container at T0 now. */
+  ok: boolean;
+  /** The `detail` of each failed check. */
+  problems: string[];
+  checks: RestorabilityCheck[];
+  /** ISO; the earliest restorable time of the account (restorable account). */
+  oldestRestorableTime?: string;
+  /** ISO; the latest restorable time: the container's latest backed-up time, or its deletion when it is gone. */
+  latestRestorableTime?: string;
+  /** The restorable account's ARM id: what restoreContainer names as its source. */
+  restoreSource?: string;
+  /** Whether the container exists now (per the restorable event feed): false on a retry after the delete. */
+  containerExists: boolean;
+  /** Restores in progress in the account, as ARM lists them. */
+  restoresInProgress?: string[];
+  /** Azure's limit of restores in progress at once per account. */
+  restoreLimit: number;
+  /** ISO; the proof holds for this moment: the window moves, check again before deleting. */
+  checkedAt: string;
+}
+
+export interface CountWritesSinceInput extends ContainerRef {
+  /** ISO; usually T0. */
+  since: string;
+}
+
+export interface WritesSince {
+  /**
+   * Documents written (created or changed) at or after `since`: what an in-place restore to `since` discards. This
+   * includes the migration's own writes; deletions since cannot be counted.
+   */
+  documents: number;
+  /** Feed ranges counted. */
+  ranges: number;
 }
 
 export type HookName = 'stop-app' | 'start-app';
@@ -255,6 +379,8 @@ export interface HealthReport {
 
 /** Every activity the runbook calls. */
 export interface RunbookActivities {
+  /** The workflow input validated, defaults resolved (a local activity, once per run). */
+  resolveRunbookInput(input: { input: unknown }): Promise<RunbookStart>;
   loadMigration(input: LoadMigrationInput): Promise<MigrationInfo>;
   // preflight (ARM)
   checkBackupPolicy(input: { minimumTier: BackupTier }): Promise<BackupPolicyReport>;
@@ -282,8 +408,12 @@ export interface RunbookActivities {
   waitForRestorableTimestamp(
     input: ContainerRef & { timestamp: string }
   ): Promise<{ latestRestorableTimestamp: string }>;
-  deleteContainer(input: ContainerRef): Promise<void>;
-  restoreContainer(input: RestoreInput): Promise<void>;
+  /** Whether Azure can restore the container at T0 now: run before deleting it (and again before a retried restore). */
+  proveRestorable(input: ProveRestorableInput): Promise<RestorabilityProof>;
+  /** The documents an in-place restore to `since` would discard (for the consent to delete). */
+  countWritesSince(input: CountWritesSinceInput): Promise<WritesSince>;
+  deleteContainer(input: DeleteContainerInput): Promise<void>;
+  restoreContainer(input: RestoreInput): Promise<RestoreResult>;
   verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification>;
   reapplyContainerProperties(input: { exported: ContainerExport }): Promise<{ changed: string[] }>;
   // hooks (commands and URLs come from the worker's HOOKS_CONFIG only)

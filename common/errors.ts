@@ -14,6 +14,8 @@ export const ErrorType = {
   MigrationInvalid: 'MigrationInvalid',
   /** More documents failed than `maxFailures`; details: [MigrationCounters, DocumentFailure[]]. */
   FailureThresholdExceeded: 'FailureThresholdExceeded',
+  /** The worker's copy of the module differs from the approved one (retryable: another worker may have it). */
+  MigrationChanged: 'MigrationChanged',
   /** A preflight check failed (backup policy, restore window, ...). */
   PreflightFailed: 'PreflightFailed',
   /** Azure cannot restore what a rollback would need restored. */
@@ -24,6 +26,8 @@ export const ErrorType = {
   HookFailed: 'HookFailed',
   /** A notification could not be delivered (retried). */
   NotifyFailed: 'NotifyFailed',
+  /** A feed range no longer matches one physical partition (it split): list the ranges again. */
+  FeedRangeSplit: 'FeedRangeSplit',
   /** Too many writers raced for a lease (retried). */
   LeaseContention: 'LeaseContention',
 } as const;

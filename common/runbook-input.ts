@@ -4,6 +4,8 @@
  * Every optional field has a production default here, and only here.
  */
 import { z } from 'zod';
+import { PARITY_FIELDS } from './parity';
+import { tuningSchema, type RunbookTuning } from './tuning';
 
 /** A duration as Temporal takes it: milliseconds, or an `ms`-style string such as "30s", "5m", "24h". */
 const duration = z.union([
@@ -42,9 +44,14 @@ export const runbookInputSchema = z
     /** Failed documents tolerated before the run pauses. */
     maxFailures: z.number().int().min(0).default(0),
     monitor: z
-      .object({ duration: duration.default('1h'), interval: duration.default('1m') })
+      .object({
+        duration: duration.default('1h'),
+        interval: duration.default('1m'),
+        /** Failed health checks in a row that roll back: one blip does not. */
+        failuresBeforeRollback: z.number().int().min(1).max(1000).default(3),
+      })
       .strict()
-      .default({ duration: '1h', interval: '1m' }),
+      .default({ duration: '1h', interval: '1m', failuresBeforeRollback: 3 }),
     rollback: z.enum(['auto', 'down', 'restore', 'manual']).default('auto'),
     /** Plan, transform and count, write nothing. */
     dryRun: z.boolean().default(false),
@@ -58,7 +65,13 @@ export const runbookInputSchema = z
     maintenanceWindow: z.object({ start: isoTime, end: isoTime }).strict().optional(),
     /** Production gate: the same migration checksum must have completed in this staging database. */
     requireStagingRun: z
-      .object({ database: z.string().min(1) })
+      .object({
+        database: z.string().min(1),
+        /** The staging container, when its name differs from production's. */
+        container: z.string().min(1).optional(),
+        /** Differences of definition accepted: every one (true) or these fields; none by default. */
+        acceptDifferences: z.union([z.boolean(), z.array(z.enum(PARITY_FIELDS))]).default(false),
+      })
       .strict()
       .optional(),
   })
@@ -78,4 +91,32 @@ export function parseRunbookInput(input: unknown): RunbookOptions {
     return `${field}: ${issue.message}`;
   });
   throw new Error(`invalid runbook input:\n${lines.join('\n')}`);
+}
+
+/** What a run starts with: the documented options, and the hidden tuning knobs. */
+export interface RunbookStart {
+  options: RunbookOptions;
+  tuning: RunbookTuning;
+}
+
+/**
+ * Splits the hidden `tuning` field off the input and validates both, defaults filled in. Throws an Error naming each
+ * wrong field, one per line (`tuning.` fields prefixed).
+ */
+export function parseRunbookStart(input: unknown): RunbookStart {
+  let rest = input;
+  let tuningInput: unknown = {};
+  if (input && typeof input === 'object' && !Array.isArray(input) && 'tuning' in input) {
+    const { tuning, ...others } = input as Record<string, unknown>;
+    tuningInput = tuning;
+    rest = others;
+  }
+  const options = parseRunbookInput(rest);
+  const tuning = tuningSchema.safeParse(tuningInput ?? {});
+  if (!tuning.success) {
+    throw new Error(
+      `invalid runbook input:\n${tuning.error.issues.map((i) => `tuning.${i.path.join('.')}: ${i.message}`).join('\n')}`
+    );
+  }
+  return { options, tuning: tuning.data };
 }

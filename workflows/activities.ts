@@ -2,7 +2,7 @@
 import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { RunbookActivities } from '../common/activities';
 import { FAILURE_THRESHOLD_EXCEEDED, MIGRATION_INVALID } from '../common/activities';
-import type { RunbookTuning } from './tuning';
+import type { RunbookTuning } from '../common/tuning';
 
 /** Failures no retry can fix: the workflow decides what to do next. */
 export const NON_RETRYABLE = [

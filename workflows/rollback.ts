@@ -24,9 +24,9 @@ import type {
 import { abortSignal, approveSignal, type ApproveArgs } from './messages';
 import { runbookActivities } from './activities';
 import { addCounters, zeroCounters } from '../common/counters';
-import { migrateAllRanges } from './migrate';
+import { migrateAllRanges } from './ranges';
 import type { RollbackMode } from './state';
-import type { RunbookTuning } from './tuning';
+import type { RunbookTuning } from '../common/tuning';
 
 export interface RollbackInput {
   parentWorkflowId: string;
@@ -115,6 +115,7 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
         base: {
           ...ref,
           migration: migration.id,
+          checksum: migration.checksum,
           direction: reverse,
           batchSize: input.batchSize,
           dryRun: false,
@@ -124,12 +125,22 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
         concurrency: input.concurrency,
         failureAllowance: () => input.maxFailures - result.counters.failed,
         onResult: (c) => (result.counters = addCounters(result.counters, c)),
+        listRanges: () =>
+          quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where} again` }, [ref]),
       });
       if (outcome.error) throw outcome.error;
       await step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);
       const verification = await quick.verifyMigration.executeWithOptions(
         { summary: `verify ${reverse} of ${where}` },
-        [{ ...ref, migration: migration.id, direction: reverse, sampleSize: input.verifySampleSize }]
+        [
+          {
+            ...ref,
+            migration: migration.id,
+            checksum: migration.checksum,
+            direction: reverse,
+            sampleSize: input.verifySampleSize,
+          },
+        ]
       );
       if (!verification.ok) result.problems.push(...verification.problems);
     }

@@ -1,6 +1,8 @@
 /**
- * The runbook's state: everything a run knows, carried whole across continue-as-new (so a new run resumes exactly
- * where the previous one stopped). Only ids, counts, tokens and properties: never document contents.
+ * The run's state: everything a run knows, in one typed object owned by the runbook (workflows/runbook.ts) and
+ * carried whole across continue-as-new, so a new run resumes exactly where the previous one stopped. Its options
+ * are the input with every default resolved once, when the run started. Only ids, counts, tokens and properties:
+ * never document contents.
  */
 import type {
   BackupPolicyReport,
@@ -16,8 +18,7 @@ import type {
 import type { Phase } from '../common/phases';
 import type { RunbookReport } from '../common/report';
 import type { RunbookOptions } from '../common/runbook-input';
-import type { PendingDecision } from '../common/status';
-import type { RunbookTuning } from './tuning';
+import type { RunbookTuning } from '../common/tuning';
 
 export type RollbackMode = 'down' | 'restore';
 
@@ -36,7 +37,7 @@ export interface TimelineEntry {
   note?: string;
 }
 
-export interface CarriedState {
+export interface RunState {
   options: RunbookOptions;
   tuning: RunbookTuning;
   /** The first run's start (ISO). */
@@ -69,58 +70,18 @@ export interface CarriedState {
   lastError?: string;
   verification?: VerificationReport;
   rollbacks: number;
+  /** When the approval gate times out (ISO): fixed at the first wait, kept across continue-as-new. */
+  approvalDeadline?: string;
+  /** While paused: where the run goes on from when resumed, and what paused it (`window`, `lease`, an error, ...). */
+  pausedIn?: 'migrating' | 'verifying';
+  pausedBecause?: string;
   /** The operator resumed after the maintenance window closed: its end no longer stops the run. */
   windowOverridden?: boolean;
   rollback?: RunbookReport['rollback'];
 }
 
+/** The state continue-as-new hands to the next run (the name recorded histories and callers know). */
+export type CarriedState = RunState;
+
 export const MAX_FAILURES_KEPT = 100;
 export const MAX_TIMELINE = 200;
-
-/** Rates over the migrating phase's wall time (workflow time, so replay-safe). */
-export function rates(
-  state: CarriedState,
-  now: number
-): { ruPerSecond: number; docsPerSecond: number; etaSeconds?: number } {
-  if (!state.migratingSince) return { ruPerSecond: 0, docsPerSecond: 0 };
-  const seconds = Math.max((now - Date.parse(state.migratingSince)) / 1000, 0.001);
-  const ruPerSecond = Math.round((state.counters.ruConsumed / seconds) * 10) / 10;
-  const docsPerSecond = Math.round((state.counters.scanned / seconds) * 10) / 10;
-  const total = state.plan?.totalDocuments;
-  const left = total !== undefined ? Math.max(total - state.counters.scanned, 0) : undefined;
-  const etaSeconds =
-    left !== undefined && docsPerSecond > 0 && state.phase === 'migrating'
-      ? Math.ceil(left / docsPerSecond)
-      : undefined;
-  return { ruPerSecond, docsPerSecond, etaSeconds };
-}
-
-/** The UI's "Current Details": a few lines of markdown an operator reads at a glance. */
-export function currentDetails(
-  state: CarriedState,
-  pending: PendingDecision | undefined,
-  now: number,
-  waitingFor?: string
-): string {
-  const { migration, counters } = state;
-  const lines = [
-    `**${migration.id}** (${state.options.direction}${state.options.dryRun ? ', dry run' : ''}) on \`${migration.database}/${migration.container}\``,
-    `**Phase:** ${state.phase} since ${state.phaseSince}`,
-  ];
-  if (state.ranges) {
-    const { ruPerSecond, docsPerSecond, etaSeconds } = rates(state, now);
-    lines.push(
-      `**Documents:** ${counters.scanned} scanned, ${counters.migrated} migrated, ${counters.skipped} skipped, ${counters.failed} failed` +
-        (state.plan ? ` of ${state.plan.totalDocuments}` : ''),
-      `**Ranges:** ${state.ranges.filter((r) => r.done).length}/${state.ranges.length} done · ${docsPerSecond} docs/s · ${ruPerSecond} RU/s` +
-        (etaSeconds !== undefined ? ` · ETA ${etaSeconds}s` : '')
-    );
-  }
-  if (pending)
-    lines.push(
-      `**Waiting for:** ${pending.signals.map((s) => `\`${s}\``).join(' or ')}${'reason' in pending ? ` (${pending.reason})` : ''}`
-    );
-  else if (waitingFor) lines.push(`**Waiting for:** ${waitingFor}`);
-  if (state.lastError) lines.push(`**Last error:** ${state.lastError}`);
-  return lines.join('\n\n');
-}

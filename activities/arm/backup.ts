@@ -3,11 +3,16 @@
  * - checkBackupPolicy: the account's backup policy must be Continuous with at least the configured tier; the restore
  *   window (oldest restorable time) and the restore source (the restorable account's ARM id) are recorded.
  * - waitForRestorableTimestamp: before a restore to T0, the container's latest restorable time must have reached T0.
+ *   When the container is already deleted (a retried rollback), its backups end at its deletion, read from ARM's
+ *   restorable events: T0 before the deletion is restorable at once.
  */
+import { ErrorType } from '../../common/errors';
 import { heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { CosmosDBManagementClient, DatabaseAccountGetResults } from '@azure/arm-cosmosdb';
 import type { BackupPolicyReport, BackupTier, ContainerRef } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
+import { readContainerLife } from './restorable-feed';
 
 const TIER_DAYS: Record<BackupTier, number> = { Continuous7Days: 7, Continuous30Days: 30 };
 
@@ -113,24 +118,53 @@ export function createBackupActivities(deps: ArmDeps) {
   async function waitForRestorableTimestamp(
     input: ContainerRef & { timestamp: string }
   ): Promise<{ latestRestorableTimestamp: string }> {
-    const location = writeLocation(await getAccount(deps));
+    const account = await getAccount(deps);
+    const location = writeLocation(account);
     const target = Date.parse(input.timestamp);
     // Bounded by the activity's start-to-close timeout; heartbeats carry the latest time seen.
     for (;;) {
-      const info = await arm.sqlResources.beginRetrieveContinuousBackupInformationAndWait(
-        ref.resourceGroup,
-        ref.name,
-        input.database,
-        input.container,
-        { location },
-        { updateIntervalInMs: deps.armPollIntervalMs }
-      );
+      let info;
+      try {
+        info = await arm.sqlResources.beginRetrieveContinuousBackupInformationAndWait(
+          ref.resourceGroup,
+          ref.name,
+          input.database,
+          input.container,
+          { location },
+          { updateIntervalInMs: deps.armPollIntervalMs }
+        );
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+        // Gone (a retried rollback after the delete): its backups end at its deletion, which the feed records.
+        return deletedContainerRestorableUntil(account, input, target);
+      }
       const latest = info.continuousBackupInformation?.latestRestorableTimestamp;
       // The epoch means some partition is not backed up yet (contract §6): keep waiting.
       if (latest && Date.parse(latest) >= target) return { latestRestorableTimestamp: latest };
       heartbeat({ latestRestorableTimestamp: latest });
       await sleep(Math.max(deps.armPollIntervalMs, 500));
     }
+  }
+
+  async function deletedContainerRestorableUntil(
+    account: DatabaseAccountGetResults,
+    input: ContainerRef & { timestamp: string },
+    target: number
+  ): Promise<{ latestRestorableTimestamp: string }> {
+    const where = `${input.database}/${input.container}`;
+    const source = await findRestoreSource(arm, account);
+    const life = source
+      ? await readContainerLife(arm, source.location, source.instanceId, input.database, input.container)
+      : undefined;
+    if (life && !life.alive && life.deletedAt && Date.parse(life.deletedAt) >= target) {
+      return { latestRestorableTimestamp: life.deletedAt };
+    }
+    throw ApplicationFailure.nonRetryable(
+      `container ${where} does not exist and ARM's restorable events do not show it deleted after ${input.timestamp}` +
+        (life?.deletedAt ? ` (deleted at ${life.deletedAt})` : '') +
+        ': it cannot be restored to that time',
+      ErrorType.RestoreImpossible
+    );
   }
 
   return { checkBackupPolicy, waitForRestorableTimestamp };

@@ -1,20 +1,28 @@
 /**
  * Rollback by point-in-time restore (docs/architecture.md §5 and §8): Azure restores a container in place only after it
- * is deleted. deleteContainer → restoreContainer(T0) (a long-running ARM operation, resumable after a worker restart
- * from the poller state kept in heartbeats) → reapplyContainerProperties → verifyRestore against the snapshot and the
- * exported definition.
+ * is deleted. proveRestorable (nothing is deleted that Azure cannot restore) and countWritesSince (what the restore
+ * discards, for the consent) → deleteContainer → restoreContainer(T0, the export) (a long-running ARM operation,
+ * resumable after a worker restart from the poller state kept in heartbeats, retried anew after a failed restore) →
+ * verifyRestore against the state at T0 and the exported definition (TTL still off) → reapplyContainerProperties
+ * (TTL back on).
  */
 import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
-import type { SqlContainerGetResults } from '@azure/arm-cosmosdb';
+import type { DatabaseAccountGetResults, SqlContainerGetResults } from '@azure/arm-cosmosdb';
 import type {
   ContainerExport,
   ContainerRef,
+  CountWritesSinceInput,
+  DeleteContainerInput,
+  ProveRestorableInput,
   RestoreInput,
+  RestoreResult,
   RestoreVerification,
   Snapshot,
 } from '../../common/activities';
+import { countWritesSince } from '../cosmos/writes-since';
+import { proveRestorable } from './prove-restorable';
 import type { ActivityDeps } from '../deps';
 import { findRestoreSource, getAccount } from './backup';
 import { deleteContainerIfExists, putContainerResource, setThroughput } from './ensure-container';
@@ -82,61 +90,200 @@ export function createRestoreActivities(deps: RestoreDeps) {
     }
   }
 
-  async function deleteContainer(input: ContainerRef): Promise<void> {
-    // Already gone (e.g. a retry after the delete succeeded) is what we wanted.
-    await deleteContainerIfExists(deps, input);
-  }
-
-  async function restoreContainer(input: RestoreInput): Promise<void> {
-    const where = `${input.database}/${input.container}`;
-    const resumeFrom = (activityInfo().heartbeatDetails as { pollerState?: string } | undefined)?.pollerState;
-    if (!resumeFrom) {
-      const existing = await getContainer(input);
-      if (existing) {
-        const restoredAt = existing.resource?.restoreParameters?.restoreTimestampInUtc;
-        // A retry after the restore finished: nothing to do.
-        if (restoredAt && Math.abs(restoredAt.getTime() - Date.parse(input.timestamp)) < 1000) return;
+  /**
+   * Deletes the container; with `restorableAt`, only after proving that Azure can restore it at that time (the
+   * proof runs right before the delete, so it holds for this moment, not for when the workflow last checked).
+   */
+  async function deleteContainer(input: DeleteContainerInput): Promise<void> {
+    const target = { database: input.database, container: input.container };
+    if (input.restorableAt !== undefined) {
+      // Already gone (a retry after the delete succeeded): nothing to delete, nothing to prove.
+      if (!(await getContainer(target))) return;
+      const proof = await proveRestorable(deps, { ...target, t0: input.restorableAt, exported: input.exported });
+      if (!proof.ok) {
         throw ApplicationFailure.nonRetryable(
-          `container ${where} exists: Azure restores a container in place only after it is deleted`,
-          ErrorType.ContainerExists
+          `${input.database}/${input.container} was not deleted: Azure could not restore it to ${input.restorableAt} now: ` +
+            proof.problems.join('; '),
+          ErrorType.RestoreImpossible,
+          proof
         );
       }
     }
-    const account = await getAccount(deps);
-    const source = await findRestoreSource(arm, account);
-    if (!source) {
+    // Already gone (e.g. a retry after the delete succeeded) is what we wanted.
+    await deleteContainerIfExists(deps, target);
+  }
+
+  /**
+   * Restores the deleted container to `input.timestamp` in place. Everything comes from the input and from ARM's
+   * restorable resources, never from the container (it is gone): the restore source is the account's restorable
+   * account, and the container must be listed among the restorable resources at T0. TTL is disabled on the restored
+   * container when the export had one (reapplyContainerProperties turns it back on once the restore is verified).
+   *
+   * The ARM operation's poller state is heartbeated, so a new worker resumes the same operation. When the resumed
+   * operation turns out to have failed (the previous attempt threw because it failed), a new restore is started: a
+   * failed restore leaves no container, so a retry is a new PUT. A refusal is non-retryable when no retry can help
+   * (RestoreImpossible, ContainerExists) and retryable when it is about other restores in progress (RestoreBusy).
+   */
+  async function restoreContainer(input: RestoreInput): Promise<RestoreResult> {
+    const where = `${input.database}/${input.container}`;
+    const at = new Date(input.timestamp);
+    if (Number.isNaN(at.getTime())) {
       throw ApplicationFailure.nonRetryable(
-        `account ${ref.name} has no restorable account in ARM: continuous backup is off, a restore is impossible`,
-        ErrorType.RestoreImpossible
+        `restore of ${where}: timestamp ${input.timestamp} is not ISO`,
+        ErrorType.InvalidInput
       );
     }
-    const poller = await arm.sqlResources.beginCreateUpdateSqlContainer(
-      ref.resourceGroup,
-      ref.name,
-      input.database,
-      input.container,
-      {
-        resource: {
-          id: input.container,
-          createMode: 'Restore',
-          restoreParameters: { restoreSource: source.id, restoreTimestampInUtc: new Date(input.timestamp) },
+    const exportedTtl = input.exported?.resource.defaultTtl;
+    const withTtlDisabled = input.withTtlDisabled ?? (exportedTtl !== undefined && exportedTtl !== null);
+    const account = await getAccount(deps);
+    const source = await restoreSourceFor(input, account, at);
+    const parameters = {
+      resource: {
+        id: input.container,
+        createMode: 'Restore' as const,
+        restoreParameters: {
+          restoreSource: source.id,
+          restoreTimestampInUtc: at,
+          ...(withTtlDisabled ? { restoreWithTtlDisabled: true } : {}),
         },
-        options: {},
       },
-      { ...poll, ...(resumeFrom ? { resumeFrom } : {}) }
-    );
+      options: {},
+    };
+    let resumeFrom = (activityInfo().heartbeatDetails as { pollerState?: string } | undefined)?.pollerState;
+    for (;;) {
+      let poller;
+      if (resumeFrom) {
+        try {
+          poller = await arm.sqlResources.beginCreateUpdateSqlContainer(
+            ref.resourceGroup,
+            ref.name,
+            input.database,
+            input.container,
+            parameters,
+            { ...poll, resumeFrom }
+          );
+          await pollToEnd(poller);
+        } catch (err) {
+          // A transport error or a 5xx: the operation may well be running; the next attempt resumes it.
+          const rest = err as { name?: string; statusCode?: number };
+          if (rest.name === 'RestError' && rest.statusCode !== 404) throw err;
+          // The operation we were following failed (or ARM forgot it, 404): a failed restore leaves nothing, start anew.
+          resumeFrom = undefined;
+          heartbeat({ previousAttempt: messageOf(err) });
+          continue;
+        }
+      } else {
+        try {
+          poller = await arm.sqlResources.beginCreateUpdateSqlContainer(
+            ref.resourceGroup,
+            ref.name,
+            input.database,
+            input.container,
+            parameters,
+            poll
+          );
+        } catch (err) {
+          const done = await refusal(err, input, at);
+          if (done) return done;
+          throw err;
+        }
+        try {
+          await pollToEnd(poller);
+        } catch (err) {
+          // Retryable: the next attempt sees this failed operation in the heartbeat and starts a new restore.
+          throw ApplicationFailure.retryable(
+            `the restore of ${where} to ${at.toISOString()} failed after the container was deleted: ${messageOf(err)}`,
+            'RestoreFailed'
+          );
+        }
+      }
+      const result = poller.getResult();
+      const restoredTo = result?.resource?.restoreParameters?.restoreTimestampInUtc;
+      return {
+        restoredTo: (restoredTo ? new Date(restoredTo) : at).toISOString(),
+        ttlDisabled: withTtlDisabled,
+        started: true,
+      };
+    }
+  }
+
+  async function pollToEnd(poller: { isDone(): boolean; poll(): Promise<void>; toString(): string }): Promise<void> {
     // Poll by hand so each poll heartbeats the poller state: a new worker resumes the same operation.
     while (!poller.isDone()) {
       heartbeat({ pollerState: poller.toString() });
       await sleep(deps.armPollIntervalMs);
       await poller.poll();
     }
-    const result = poller.getResult();
-    if (poller.getOperationState().status !== 'succeeded' || !result) {
-      throw new Error(
-        `restore of ${where} to ${input.timestamp} did not succeed (${poller.getOperationState().status})`
+  }
+
+  /** The restore source, and a clear refusal when ARM's restorable resources say the restore cannot work. */
+  async function restoreSourceFor(input: RestoreInput, account: DatabaseAccountGetResults, at: Date) {
+    const where = `${input.database}/${input.container}`;
+    let source;
+    try {
+      source = await findRestoreSource(arm, account);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 403) {
+        throw ApplicationFailure.nonRetryable(
+          `cannot restore ${where}: the identity lacks the restore permission (${messageOf(err)})`,
+          ErrorType.RestoreImpossible
+        );
+      }
+      throw err;
+    }
+    if (!source) {
+      throw ApplicationFailure.nonRetryable(
+        `account ${ref.name} has no restorable account in ARM: continuous backup is off, a restore is impossible`,
+        ErrorType.RestoreImpossible
       );
     }
+    let existed = false;
+    for await (const entry of arm.restorableSqlResources.list(source.location, source.instanceId, {
+      restoreLocation: source.location,
+      restoreTimestampInUtc: at.toISOString(),
+    })) {
+      if (entry.databaseName === input.database && (entry.collectionNames ?? []).includes(input.container))
+        existed = true;
+    }
+    if (!existed) {
+      throw ApplicationFailure.nonRetryable(
+        `cannot restore ${where} to ${at.toISOString()}: ARM's restorable resources at that time do not list it`,
+        ErrorType.RestoreImpossible
+      );
+    }
+    return source;
+  }
+
+  /**
+   * What a refused restore PUT means. A 409 is either the container existing (done already, when it was restored
+   * to this very time by an earlier attempt; else ContainerExists) or other restores in progress (RestoreBusy,
+   * retryable). 400/403/404 cannot be fixed by retrying. Returns the result when the restore was already done.
+   */
+  async function refusal(err: unknown, input: RestoreInput, at: Date): Promise<RestoreResult | undefined> {
+    const where = `${input.database}/${input.container}`;
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 409) {
+      const existing = await getContainer(input);
+      if (!existing) {
+        throw ApplicationFailure.retryable(`the restore of ${where} must wait: ${messageOf(err)}`, 'RestoreBusy');
+      }
+      const restoredAt = existing.resource?.restoreParameters?.restoreTimestampInUtc;
+      if (restoredAt && Math.abs(new Date(restoredAt).getTime() - at.getTime()) < 1000) {
+        const ttlOff = existing.resource?.restoreParameters?.restoreWithTtlDisabled;
+        return { restoredTo: new Date(restoredAt).toISOString(), ttlDisabled: ttlOff === true, started: false };
+      }
+      throw ApplicationFailure.nonRetryable(
+        `container ${where} exists: Azure restores a container in place only after it is deleted`,
+        ErrorType.ContainerExists
+      );
+    }
+    if (status === 400 || status === 403 || status === 404) {
+      throw ApplicationFailure.nonRetryable(
+        `Azure refused to restore ${where} to ${at.toISOString()} (${status}): ${messageOf(err)}`,
+        ErrorType.RestoreImpossible
+      );
+    }
+    return undefined;
   }
 
   async function reapplyContainerProperties(input: { exported: ContainerExport }): Promise<{ changed: string[] }> {
@@ -156,13 +303,26 @@ export function createRestoreActivities(deps: RestoreDeps) {
     return { changed };
   }
 
+  /**
+   * The restored container against the state at T0: its definition against the export, its throughput, and its
+   * document count against the snapshot. Azure's restore IS the state at T0; the snapshot's count was taken just
+   * after T0 while the application could still write, so the state at T0 held between `documentCount −
+   * changedSinceT0` (every document created or changed between T0 and the count may be new) and `documentCount`
+   * documents. Documents deleted in that short interval are invisible to any count; they would show as more documents
+   * than expected, a mismatch for the operator to judge, never a silent pass. A mismatch is returned, not thrown.
+   */
   async function verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification> {
     const { snapshot, exported } = input;
     const where = `${exported.database}/${exported.container}`;
     const problems: string[] = [];
     const current = await getContainer(exported);
     if (!current?.resource) return { ok: false, problems: [`container ${where} does not exist`], documentCount: 0 };
+    // Restored with TTL disabled and not yet given its TTL back by reapplyContainerProperties.
+    const ttlDisabled =
+      current.resource.restoreParameters?.restoreWithTtlDisabled === true && current.resource.defaultTtl === undefined;
     for (const field of differences(exported.resource, current.resource as unknown as Record<string, unknown>)) {
+      // TTL stays off until reapplyContainerProperties, after this verification.
+      if (field === 'defaultTtl' && ttlDisabled) continue;
       problems.push(`${field} of ${where} differs from the exported definition`);
     }
     const throughput = await readContainerThroughput(deps, exported);
@@ -174,14 +334,46 @@ export function createRestoreActivities(deps: RestoreDeps) {
       .container(exported.container)
       .items.query<number>('SELECT VALUE COUNT(1) FROM c')
       .fetchAll();
-    const documentCount = resources[0] ?? 0;
-    if (documentCount !== snapshot.documentCount) {
+    const documentCount = resources.reduce((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
+    const changed = snapshot.changedSinceT0 ?? 0;
+    const expected = { min: Math.max(0, snapshot.documentCount - changed), max: snapshot.documentCount };
+    let mismatch: RestoreVerification['mismatch'];
+    if (documentCount < expected.min || documentCount > expected.max) {
+      mismatch = { expectedMin: expected.min, expectedMax: expected.max, found: documentCount };
+      const range = expected.min === expected.max ? `${expected.max}` : `between ${expected.min} and ${expected.max}`;
       problems.push(
-        `${where} holds ${documentCount} documents; the snapshot at ${snapshot.t0} had ${snapshot.documentCount}`
+        `${where} holds ${documentCount} documents after the restore; the state at T0 ${snapshot.t0} held ${range}` +
+          (changed > 0 ? ` (the snapshot counted ${snapshot.documentCount}, ${changed} of them written after T0)` : '')
       );
     }
-    return { ok: problems.length === 0, problems, documentCount };
+    return {
+      ok: problems.length === 0,
+      problems,
+      documentCount,
+      expected,
+      ...(mismatch ? { mismatch } : {}),
+      ...(ttlDisabled ? { ttlDisabled } : {}),
+    };
   }
 
-  return { deleteContainer, restoreContainer, reapplyContainerProperties, verifyRestore };
+  return {
+    deleteContainer,
+    restoreContainer,
+    reapplyContainerProperties,
+    verifyRestore,
+    proveRestorable: (input: ProveRestorableInput) => proveRestorable(deps, input),
+    countWritesSince: (input: CountWritesSinceInput) => countWritesSince(deps, input),
+  };
+}
+
+function messageOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // The resource provider's top-level {code, message} body arrives as the raw text of the RestError's message.
+  try {
+    const body = JSON.parse(message) as { code?: string; message?: string };
+    if (body && typeof body.message === 'string') return body.code ? `${body.code}: ${body.message}` : body.message;
+  } catch {
+    // not JSON: the message as it is
+  }
+  return message;
 }

@@ -33,24 +33,30 @@ function versionKey(value: unknown): string {
 /**
  * Documents per value of the version field ("(missing)" for documents without it). A projection scan of the
  * version field only, in pages of 1000: works on every account (GROUP BY is not available on the emulator).
+ * With `changedSinceTs` (seconds), the same scan also counts documents whose `_ts` is at or after it.
  */
 export async function countByVersion(
   container: Container,
-  versionField: string
-): Promise<{ counts: Record<string, number>; total: number }> {
+  versionField: string,
+  options: { changedSinceTs?: number } = {}
+): Promise<{ counts: Record<string, number>; total: number; changedSince: number }> {
   const counts: Record<string, number> = {};
   let total = 0;
-  const iterator = container.items.query<{ v?: unknown }>(`SELECT ${fieldRef(versionField)} AS v FROM c`, {
-    maxItemCount: 1000,
-  });
+  let changedSince = 0;
+  const since = options.changedSinceTs;
+  const iterator = container.items.query<{ v?: unknown; ts?: number }>(
+    `SELECT ${fieldRef(versionField)} AS v${since !== undefined ? ', c._ts AS ts' : ''} FROM c`,
+    { maxItemCount: 1000 }
+  );
   while (iterator.hasMoreResults()) {
     const page = await iterator.fetchNext();
     for (const row of page.resources ?? []) {
       const key = versionKey(row.v);
       counts[key] = (counts[key] ?? 0) + 1;
       total += 1;
+      if (since !== undefined && typeof row.ts === 'number' && row.ts >= since) changedSince += 1;
     }
     heartbeat({ counted: total });
   }
-  return { counts, total };
+  return { counts, total, changedSince };
 }

@@ -6,8 +6,9 @@
 import type { Container, FeedOptions } from '@azure/cosmos';
 import { ApplicationFailure } from '@temporalio/common';
 
-/** Error type when a feed range no longer matches one partition key range: list the ranges again. */
-export const FEED_RANGE_SPLIT = 'FeedRangeSplit';
+import { FEED_RANGE_SPLIT } from '../../common/activities';
+
+export { FEED_RANGE_SPLIT };
 
 export interface SerializedFeedRange {
   minInclusive: string;

@@ -29,14 +29,32 @@ export async function restorePoint(client: CosmosClient): Promise<Date> {
   return new Date(t0);
 }
 
+/**
+ * The count runs after T0 while the application may still be writing, so it is the state at the count, not at T0.
+ * The same scan counts the documents whose `_ts` is at or after T0's second (`changedSinceT0`): created or changed
+ * between T0 and the count. The state at T0 then held between `documentCount − changedSinceT0` and `documentCount`
+ * documents (plus any deleted in between, which no scan can see), and verifyRestore checks the restored container
+ * (which is Azure's state at T0) against that range instead of a count that may include later writes.
+ * (T0 is a whole second, see restorePoint, so `_ts ≥ T0/1000` is exactly "written at or after T0".)
+ */
 export async function takeSnapshot(
   deps: ActivityDeps,
   input: ContainerRef & { versionField: string }
 ): Promise<Snapshot> {
   const t0 = await restorePoint(deps.cosmos);
   // A migration that creates its container snapshots nothing yet: the restore point is still worth having.
-  if (!(await exportContainer(deps, input))) return { t0: t0.toISOString(), documentCount: 0, countsByVersion: {} };
+  if (!(await exportContainer(deps, input))) {
+    return { t0: t0.toISOString(), documentCount: 0, countsByVersion: {}, changedSinceT0: 0 };
+  }
   const container = deps.cosmos.database(input.database).container(input.container);
-  const { counts, total } = await countByVersion(container, input.versionField);
-  return { t0: t0.toISOString(), documentCount: total, countsByVersion: counts };
+  const { counts, total, changedSince } = await countByVersion(container, input.versionField, {
+    changedSinceTs: Math.floor(t0.getTime() / 1000),
+  });
+  return {
+    t0: t0.toISOString(),
+    documentCount: total,
+    countsByVersion: counts,
+    changedSinceT0: changedSince,
+    countedAt: new Date().toISOString(),
+  };
 }

@@ -2,8 +2,10 @@
  * From a migration id and the workflow's overrides to what the engine acts on: the module, its database and
  * container, its version rule and the transform of the direction asked for.
  */
+import { ErrorType } from '../../common/errors';
+import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { MIGRATION_INVALID, type Direction } from '../../common/activities';
+import { MIGRATION_INVALID, type Direction, type ModuleRef } from '../../common/activities';
 import { DEFAULT_VERSION_FIELD, type ContainerSteps, type Migration, type Transform } from '../../common/migration';
 import type { LoadedMigration, MigrationRegistry } from '../deps';
 import type { VersionRule } from './versions';
@@ -23,12 +25,14 @@ export interface MigrationTarget {
   steps?: ContainerSteps;
 }
 
-export interface TargetInput {
-  migration: string;
+export interface TargetInput extends ModuleRef {
   direction: Direction;
   database?: string;
   container?: string;
 }
+
+/** Error type: the worker's copy of the module differs from the one the run loaded and approved. */
+export const MIGRATION_CHANGED = ErrorType.MigrationChanged;
 
 export function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, MIGRATION_INVALID);
@@ -36,6 +40,13 @@ export function invalid(message: string): ApplicationFailure {
 
 export function resolveTarget(registry: MigrationRegistry, input: TargetInput): MigrationTarget {
   const loaded = registry.get(input.migration);
+  if (input.checksum !== undefined && input.checksum !== loaded.checksum) {
+    // Retryable: another worker may hold the approved module; if none does, the run pauses with this message.
+    throw ApplicationFailure.retryable(
+      `this worker's migration ${input.migration} (checksum ${loaded.checksum.slice(0, 12)}, ${path.basename(loaded.file)}) is not the one the run approved (checksum ${input.checksum.slice(0, 12)}): deploy the same module to every worker`,
+      MIGRATION_CHANGED
+    );
+  }
   const definition = loaded.definition;
   const steps = typeof definition.container === 'object' ? definition.container : undefined;
   const container = input.container || (typeof definition.container === 'string' ? definition.container : steps?.name);

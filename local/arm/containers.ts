@@ -32,7 +32,32 @@ export async function listContainers(ctx: RequestContext): Promise<Reply> {
   const database = param(ctx, 'db');
   await readDatabaseOrThrow(ctx, database);
   const records = await ctx.state.cosmos.admin.listContainers(database);
-  return { status: 200, body: { value: records.map((record) => containerBody(ctx.state, database, record)) } };
+  // A container being restored is listed already, as the restore that creates it (`createMode: "Restore"`, no `_rid`
+  // yet); its own GET answers 404 until the restore succeeds. This is how the RP's restores in progress are visible.
+  const restoring = [...ctx.state.restoring.values()]
+    .filter((restore) => restore.database === database)
+    .map((restore) => ({
+      id: containerId(ctx.state, database, restore.container),
+      name: restore.container,
+      type: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+      properties: {
+        resource: {
+          id: restore.container,
+          createMode: 'Restore',
+          restoreParameters: {
+            restoreSource: restore.restoreSource,
+            restoreTimestampInUtc: restore.restoreTimestampInUtc,
+            ...(restore.restoreWithTtlDisabled !== undefined
+              ? { restoreWithTtlDisabled: restore.restoreWithTtlDisabled }
+              : {}),
+          },
+        },
+      },
+    }));
+  return {
+    status: 200,
+    body: { value: [...records.map((record) => containerBody(ctx.state, database, record)), ...restoring] },
+  };
 }
 
 export async function putContainer(ctx: RequestContext): Promise<Reply> {

@@ -3,7 +3,13 @@ import { accepted, param, type RequestContext } from './context';
 import { rpError, rpNotFound, type Reply } from './http';
 import { databaseKey, refuseWhileBusy } from './busy';
 import { liveDatabases } from './events';
-import { databaseBody, databaseId, readResourceRequest, throughputFromOptions } from './resource-body';
+import {
+  databaseBody,
+  databaseId,
+  databaseThroughputBody,
+  readResourceRequest,
+  throughputFromOptions,
+} from './resource-body';
 
 export async function readDatabaseOrThrow(ctx: RequestContext, database: string): Promise<Record<string, unknown>> {
   const record = await ctx.state.cosmos.admin.readDatabase(database);
@@ -64,4 +70,22 @@ export async function deleteDatabase(ctx: RequestContext): Promise<Reply> {
     return undefined;
   });
   return accepted(ctx, operation, databaseId(state, database));
+}
+
+/**
+ * `GET {database}/throughputSettings/default`: the database's shared throughput, or 404 when it has none (its
+ * containers then have throughput of their own).
+ */
+export async function getDatabaseThroughput(ctx: RequestContext): Promise<Reply> {
+  const database = param(ctx, 'db');
+  await readDatabaseOrThrow(ctx, database);
+  const settings = ctx.state.databaseThroughputOf(database);
+  if (!settings) {
+    throw rpError(
+      404,
+      'NotFound',
+      `Throughput is not configured for database '${database}': it has no shared throughput.`
+    );
+  }
+  return { status: 200, body: databaseThroughputBody(ctx.state, database, settings) };
 }

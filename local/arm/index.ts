@@ -14,14 +14,16 @@ import { Operations } from './operations';
 import { ArmFaults } from './faults';
 import { AccountState } from './state';
 import type { RequestContext } from './context';
-import type { LocalArm, LocalArmOptions } from './types';
+import type { ArmControl, LocalArm, LocalArmOptions } from './types';
+import { ARM_CONTROL_PREFIX, handleArmControl } from './control-endpoints';
 
-export type { LocalArm, LocalArmOptions, LocalBackupPolicy, ArmControl, ArmFaultRule } from './types';
+export type { LocalArm, LocalArmOptions, LocalBackupPolicy, ArmControl, ArmFaultRule, RestoreFailure } from './types';
 
 export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm> {
   const state = new AccountState(options);
   const operations = new Operations();
   const faults = new ArmFaults();
+  const control = createControl(state, faults);
   const host = options.host ?? '127.0.0.1';
   let baseUrl = '';
 
@@ -67,6 +69,9 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
         'AuthenticationFailed',
         "Authentication failed. The bearer token in the 'Authorization' header is not the one this ARM endpoint accepts."
       );
+    }
+    if (url.pathname.startsWith(ARM_CONTROL_PREFIX)) {
+      return handleArmControl(req.method ?? 'GET', url.pathname, await readJsonBody(req), state, control);
     }
     const apiVersion = url.searchParams.get('api-version');
     if (!apiVersion) {
@@ -131,18 +136,7 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
 
   return {
     endpoint: baseUrl,
-    control: {
-      setBackupPolicy: (policy) => {
-        state.backupPolicy = policy;
-      },
-      setOperationDelay: (ms) => {
-        state.operationDelayMs = ms;
-      },
-      setBackupLag: (ms) => {
-        state.backupLagMs = ms;
-      },
-      setFaults: (rules) => faults.set(rules),
-    },
+    control,
     close: async () => {
       await operations.close();
       await new Promise<void>((resolve) => {
@@ -150,6 +144,34 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
         server.closeAllConnections();
       });
     },
+  };
+}
+
+function createControl(state: AccountState, faults: ArmFaults): ArmControl {
+  return {
+    setBackupPolicy: (policy) => {
+      state.backupPolicy = policy;
+    },
+    setOperationDelay: (ms) => {
+      state.operationDelayMs = ms;
+    },
+    setBackupLag: (ms) => {
+      state.backupLagMs = ms;
+    },
+    setFaults: (rules) => faults.set(rules),
+    setRestoreDuration: (ms) => {
+      state.restoreDurationMs = ms;
+    },
+    setRestoreFailure: (failure) => {
+      state.restoreFailure = failure ? { ...failure, left: failure.times ?? 1 } : undefined;
+    },
+    setMaxConcurrentRestores: (limit) => {
+      state.maxConcurrentRestores = limit;
+    },
+    setRestorePermission: (granted) => {
+      state.restorePermission = granted;
+    },
+    restoresInProgress: () => [...state.restoring.keys()],
   };
 }
 

@@ -114,11 +114,31 @@ export function throughputBody(
   container: string,
   settings: ThroughputSettings
 ): Record<string, unknown> {
+  return throughputSettingsBody(
+    `${containerId(state, database, container)}/throughputSettings/default`,
+    'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings',
+    settings
+  );
+}
+
+export function databaseThroughputBody(
+  state: AccountState,
+  database: string,
+  settings: ThroughputSettings
+): Record<string, unknown> {
+  return throughputSettingsBody(
+    `${databaseId(state, database)}/throughputSettings/default`,
+    'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/throughputSettings',
+    settings
+  );
+}
+
+function throughputSettingsBody(id: string, type: string, settings: ThroughputSettings): Record<string, unknown> {
   const autoscale = settings.autoscaleMaxThroughput;
   return {
-    id: `${containerId(state, database, container)}/throughputSettings/default`,
+    id,
     name: 'default',
-    type: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings',
+    type,
     properties: {
       resource: {
         throughput: autoscale !== undefined ? autoscale / 10 : settings.throughput,

@@ -10,16 +10,22 @@ import { eventTimestamp, regionCompact, stableGuid, stableRid } from './ids';
 import { resourcesAt } from './events';
 import { restorableAccountBody } from './account';
 import type { AccountState } from './state';
+import { requireRestoreRead } from './permission';
 
 const TYPE = 'Microsoft.DocumentDB/locations/restorableDatabaseAccounts';
 
 export async function listRestorableAccounts(ctx: RequestContext): Promise<Reply> {
   const { state } = ctx;
+  requireRestoreRead(state, `/subscriptions/${state.subscriptionId}`);
   return { status: 200, body: { value: state.isContinuous() ? [restorableAccountBody(state)] : [] } };
 }
 
 export async function listRestorableAccountsByLocation(ctx: RequestContext): Promise<Reply> {
   const { state } = ctx;
+  requireRestoreRead(
+    state,
+    `/subscriptions/${state.subscriptionId}/providers/Microsoft.DocumentDB/locations/${regionCompact(param(ctx, 'location'))}`
+  );
   const here = regionCompact(param(ctx, 'location')) === state.region;
   return { status: 200, body: { value: here && state.isContinuous() ? [restorableAccountBody(state)] : [] } };
 }
@@ -123,6 +129,10 @@ function requireRestorableAccount(ctx: RequestContext): string {
   const { state } = ctx;
   const location = param(ctx, 'location');
   const instanceId = param(ctx, 'instanceId');
+  requireRestoreRead(
+    state,
+    `/subscriptions/${state.subscriptionId}/providers/Microsoft.DocumentDB/locations/${regionCompact(location)}/restorableDatabaseAccounts/${instanceId}`
+  );
   if (
     regionCompact(location) !== state.region ||
     instanceId.toLowerCase() !== state.instanceId.toLowerCase() ||

@@ -2,7 +2,9 @@
  * In-account point-in-time restore of a deleted container (contract §8): `PUT {container}` with
  * `resource.createMode: "Restore"` and `restoreParameters {restoreSource, restoreTimestampInUtc}`. What Azure
  * requires is checked before the 202 (deleted container, continuous account, known source, time inside the window,
- * the container existed then); the long-running operation then rebuilds the container from the backup log.
+ * the container existed then, it has throughput of its own rather than its database's, the account's limit of
+ * concurrent restores); the long-running operation then (after `restoreDurationMs`, possibly failing when a failure
+ * is injected) rebuilds the container from the backup log.
  */
 import { randomUUID } from 'node:crypto';
 import { accepted, type RequestContext } from './context';
@@ -12,6 +14,7 @@ import { containerExistedAt } from './events';
 import { regionCompact } from './ids';
 import { containerBody, containerId, omit } from './resource-body';
 import type { AccountState } from './state';
+import { requireRestoreAction } from './permission';
 
 export async function startContainerRestore(
   ctx: RequestContext,
@@ -28,6 +31,7 @@ export async function startContainerRestore(
       `Cannot restore ${where}: it already exists. Only deleted resources can be restored within same account.`
     );
   }
+  requireRestoreAction(state);
   if (!state.isContinuous()) {
     throw rpError(
       400,
@@ -43,12 +47,12 @@ export async function startContainerRestore(
       `Cannot restore ${where}: createMode Restore needs resource.restoreParameters {restoreSource, restoreTimestampInUtc}.`
     );
   }
-  const restoreSource = parameters.restoreSource;
-  if (typeof restoreSource !== 'string' || !namesThisAccount(state, restoreSource)) {
+  const source = parameters.restoreSource;
+  if (typeof source !== 'string' || !namesThisAccount(state, source)) {
     throw rpError(
       400,
       'BadRequest',
-      `Cannot restore ${where}: restoreSource '${String(restoreSource)}' is not a restorable database account of this subscription ` +
+      `Cannot restore ${where}: restoreSource '${String(source)}' is not a restorable database account of this subscription ` +
         `(this account's is '${state.restorableAccountId}').`
     );
   }
@@ -77,10 +81,58 @@ export async function startContainerRestore(
         'Choose a time between its Create and Delete events (restorableSqlContainers lists them).'
     );
   }
+  // A container without throughput of its own in a database that has throughput shares the database's: Azure
+  // restores such a container only with its whole database.
+  const databaseThroughput = state.databaseThroughputOf(database);
+  if (databaseThroughput && !state.throughputAt(database, container, at)) {
+    throw rpError(
+      400,
+      'BadRequest',
+      `Cannot restore ${where}: it uses the shared throughput of database '${database}'. ` +
+        'A container in a shared throughput database cannot be restored on its own; restore the database instead.'
+    );
+  }
+  if (state.restoring.size >= state.maxConcurrentRestores) {
+    throw rpError(
+      409,
+      'Conflict',
+      `Cannot restore ${where}: account '${state.account}' already has ${state.restoring.size} restore operations in progress ` +
+        `(${[...state.restoring.keys()].join(', ')}); at most ${state.maxConcurrentRestores} can run at once. Retry after one completes.`
+    );
+  }
+  const restoreSource: string = source;
   const withTtlDisabled =
     typeof parameters.restoreWithTtlDisabled === 'boolean' ? parameters.restoreWithTtlDisabled : undefined;
 
-  const operation = ctx.operations.start(containerKey(database, container), state.operationDelayMs, async () => {
+  const restoreKey = `${database}/${container}`;
+  state.restoring.set(restoreKey, {
+    database,
+    container,
+    restoreSource,
+    restoreTimestampInUtc: at.toISOString(),
+    ...(withTtlDisabled !== undefined ? { restoreWithTtlDisabled: withTtlDisabled } : {}),
+    startTime: new Date(),
+  });
+  const operation = ctx.operations.start(containerKey(database, container), state.restoreDuration(), async () => {
+    try {
+      return await runRestore();
+    } finally {
+      state.restoring.delete(restoreKey);
+    }
+  });
+  return accepted(ctx, operation, containerId(state, database, container));
+
+  async function runRestore(): Promise<Reply> {
+    const failure = state.takeRestoreFailure();
+    if (failure) {
+      // Nothing is created: the container stays deleted, as after a real failed restore.
+      throw rpError(
+        500,
+        failure.code ?? 'InternalServerError',
+        failure.message ??
+          `The restore of ${where} to ${at.toISOString()} failed (failure injected by the local ARM imitation).`
+      );
+    }
     const admin = state.cosmos.admin;
     await admin.rebuildContainer(database, container, at);
     let record = await admin.readContainer(database, container);
@@ -97,8 +149,7 @@ export async function startContainerRestore(
       instanceId: randomUUID(),
     });
     return { status: 200, body: containerBody(state, database, record) };
-  });
-  return accepted(ctx, operation, containerId(state, database, container));
+  }
 }
 
 /** The full restorable-account ARM id (as the az CLI sends it) or the bare instance id (as ARM templates do). */

@@ -4,7 +4,7 @@
  */
 import type { Handler } from './context';
 import { getAccount } from './account';
-import { deleteDatabase, getDatabase, listDatabases, putDatabase } from './databases';
+import { deleteDatabase, getDatabase, getDatabaseThroughput, listDatabases, putDatabase } from './databases';
 import { deleteContainer, getContainer, listContainers, putContainer } from './containers';
 import { getContainerThroughput, putContainerThroughput } from './throughput';
 import { retrieveContinuousBackupInformation } from './backup-info';
@@ -31,6 +31,7 @@ const TABLE: [method: string, template: string, handler: Handler][] = [
   ['GET', DATABASE, getDatabase],
   ['PUT', DATABASE, putDatabase],
   ['DELETE', DATABASE, deleteDatabase],
+  ['GET', `${DATABASE}/throughputSettings/default`, getDatabaseThroughput],
   ['GET', `${DATABASE}/containers`, listContainers],
   ['GET', CONTAINER, getContainer],
   ['PUT', CONTAINER, putContainer],

@@ -4,7 +4,7 @@
  * definitions stay in the emulator; this is the RP's own bookkeeping.
  */
 import type { LocalCosmos } from '../cosmos/types';
-import type { LocalArmOptions, LocalBackupPolicy } from './types';
+import type { LocalArmOptions, LocalBackupPolicy, RestoreFailure } from './types';
 import { regionCompact, stableGuid } from './ids';
 
 export interface ThroughputSettings {
@@ -20,6 +20,16 @@ export interface RestoreRecord {
   restoreWithTtlDisabled?: boolean;
   /** The restored collection's new instance id (CollectionInstanceId). */
   instanceId: string;
+}
+
+/** A restore the RP is running: the container does not exist yet, but the RP knows about it. */
+export interface RestoreInProgress {
+  database: string;
+  container: string;
+  restoreSource: string;
+  restoreTimestampInUtc: string;
+  restoreWithTtlDisabled?: boolean;
+  startTime: Date;
 }
 
 const DAY_MS = 24 * 3600_000;
@@ -42,6 +52,15 @@ export class AccountState {
   backupPolicy: LocalBackupPolicy;
   operationDelayMs: number;
   backupLagMs: number;
+  /** undefined: operationDelayMs. */
+  restoreDurationMs: number | undefined;
+  maxConcurrentRestores: number;
+  /** Whether the caller may read restorable resources and restore (false: 403 AuthorizationFailed). */
+  restorePermission = true;
+  /** Restores still to fail, and how. */
+  restoreFailure: (RestoreFailure & { left: number }) | undefined;
+  /** Restores in progress in the account, by "database/container". */
+  readonly restoring = new Map<string, RestoreInProgress>();
 
   /** Throughput history per container (null: the container was deleted), so a restore at T brings T's throughput back. */
   private readonly throughputHistory = new Map<string, { at: Date; settings: ThroughputSettings | null }[]>();
@@ -61,6 +80,21 @@ export class AccountState {
     this.backupPolicy = options.backupPolicy ?? { type: 'Continuous', tier: 'Continuous30Days' };
     this.operationDelayMs = options.operationDelayMs ?? 300;
     this.backupLagMs = options.backupLagMs ?? 0;
+    this.restoreDurationMs = options.restoreDurationMs;
+    this.maxConcurrentRestores = options.maxConcurrentRestores ?? 3;
+  }
+
+  restoreDuration(): number {
+    return this.restoreDurationMs ?? this.operationDelayMs;
+  }
+
+  /** The failure the next restore ends with, if one is pending (each call uses one up). */
+  takeRestoreFailure(): RestoreFailure | undefined {
+    const failure = this.restoreFailure;
+    if (!failure || failure.left <= 0) return undefined;
+    failure.left -= 1;
+    if (failure.left <= 0) this.restoreFailure = undefined;
+    return failure;
   }
 
   get accountId(): string {

@@ -24,6 +24,20 @@ export interface LocalArmOptions {
   operationDelayMs?: number;
   /** How far the latest restorable time (retrieveContinuousBackupInformation, restore window) lags behind now. @default 0 */
   backupLagMs?: number;
+  /** How long an in-account restore runs before it ends (real ones take minutes to hours). @default operationDelayMs */
+  restoreDurationMs?: number;
+  /** In-account restores that may run at once in the account; one more is refused (Azure allows 3). @default 3 */
+  maxConcurrentRestores?: number;
+}
+
+/** How the next restores end: `times` of them fail when they run (after the 202), with this error. */
+export interface RestoreFailure {
+  /** How many restores fail. @default 1 */
+  times?: number;
+  /** @default "InternalServerError" */
+  code?: string;
+  /** @default a message naming the container and saying the failure was injected */
+  message?: string;
 }
 
 /** A fault the imitation answers instead of serving a request (contract §7, §11.9), to test the clients' retries. */
@@ -46,6 +60,19 @@ export interface ArmControl {
   setBackupLag(ms: number): void;
   /** Replace the fault rules (empty: no faults). The first matching rule answers. */
   setFaults(rules: ArmFaultRule[]): void;
+  /** Duration of in-account restores started from now on (undefined: operationDelayMs again). */
+  setRestoreDuration(ms: number | undefined): void;
+  /** The next restores fail when they run, as a restore can fail after the container was deleted (undefined: none). */
+  setRestoreFailure(failure: RestoreFailure | undefined): void;
+  /** The account's limit of restores in progress at once. */
+  setMaxConcurrentRestores(limit: number): void;
+  /**
+   * false: the caller's identity lacks the restore permission: reads of restorable resources
+   * (`Microsoft.DocumentDB/locations/restorableDatabaseAccounts/*`) and restores are refused with 403 AuthorizationFailed.
+   */
+  setRestorePermission(granted: boolean): void;
+  /** Restores in progress now ("database/container"). */
+  restoresInProgress(): string[];
 }
 
 export interface LocalArm {

@@ -2,6 +2,7 @@
  * migrateRange against the local emulator through the real @azure/cosmos client, run as a Temporal activity
  * (MockActivityEnvironment: real heartbeats and cancellation). Every assertion is on the documents themselves.
  */
+import { ErrorType } from '../../common/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Container } from '@azure/cosmos';
@@ -485,7 +486,7 @@ test('a feed range that no longer matches one partition key range (a split) is r
   const half = JSON.stringify({ minInclusive: '', maxExclusive: '7F' });
   const err = await runRange(engine.deps, rangeInput(container, 'split-name', half)).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplicationFailure);
-  expect((err as ApplicationFailure).type).toBe('FeedRangeSplit');
+  expect((err as ApplicationFailure).type).toBe(ErrorType.FeedRangeSplit);
   expect((err as ApplicationFailure).nonRetryable).toBe(true);
   expect((err as Error).message).toBe(
     `feed range [, 7F) of ${container.id} now covers 0 partition key ranges (the container split?); list the feed ranges again`

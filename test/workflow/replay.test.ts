@@ -7,6 +7,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, ReplayError, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { MARKER } from './harness';
+import { decodedHistory, decodedPayloads } from '../support/payloads';
 import { installQuietRuntime } from '../support/temporal';
 
 const dir = path.join(__dirname, '..', 'histories');
@@ -30,17 +31,79 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-test('the recorded histories include the happy path and a rollback by restore', () => {
-  expect(files).toEqual(expect.arrayContaining(['happy-path.json', 'rollback-restore.json']));
+test('the recorded histories include the happy path and a rollback by restore, before and after the phase machine', () => {
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'happy-path.json',
+      'rollback-restore.json',
+      'rollback-interrupt.json',
+      'happy-path-phases.json',
+      'rollback-restore-phases.json',
+      'rollback-interrupt-phases.json',
+    ])
+  );
+});
+
+/** Decoded payloads of a recorded history's markers, by marker name. */
+function markers(file: string): Map<string, unknown[]> {
+  const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+    events: { markerRecordedEventAttributes?: { markerName: string; details?: Record<string, unknown> } }[];
+  };
+  const found = new Map<string, unknown[]>();
+  for (const e of history.events) {
+    const m = e.markerRecordedEventAttributes;
+    if (!m) continue;
+    const payloads = Object.values(m.details ?? {}).flatMap(
+      (d) => (d as { payloads?: { data?: string }[] }).payloads ?? []
+    );
+    const decoded = payloads.map((p): unknown =>
+      p.data ? JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) : null
+    );
+    found.set(m.markerName, [...(found.get(m.markerName) ?? []), ...decoded]);
+  }
+  return found;
+}
+
+test('a new run resolves its input once, in history: the defaults it ran with are recorded, not re-derived on replay', () => {
+  const recorded = markers('happy-path-phases.json');
+  // The patch marker names the change; the local activity's marker carries the resolved options.
+  expect(JSON.stringify(recorded.get('core_patch') ?? [])).toContain('resolve-input-once');
+  const resolved = JSON.stringify(recorded.get('core_local_activity') ?? []);
+  expect(resolved).toContain('"minimumBackupTier":"Continuous30Days"');
+  expect(resolved).toContain('"leaseTtlSeconds"');
+  // Runs recorded before it replay by parsing in the workflow, as they did.
+  expect(markers('happy-path.json').get('core_local_activity')).toBeUndefined();
 });
 
 test.each(files)('%s replays against the current workflow code', async (file) => {
   const text = fs.readFileSync(path.join(dir, file), 'utf8');
-  expect(text).not.toContain(MARKER);
   const history = JSON.parse(text) as HistoryJson;
+  // Payloads decoded: activity inputs and results, signals, markers, the result. Ids and counts only.
+  const payloads = decodedPayloads(history);
+  expect(payloads.join('\n')).toContain('"scanned"');
+  expect(decodedHistory(history)).not.toContain(MARKER);
   // The rollback child's id derives from the parent's: replay under the recorded workflow id.
   const workflowId = history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId;
   await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId);
+});
+
+test('the payload scan finds what a raw scan of the JSON misses', () => {
+  const leaked = {
+    events: [
+      {
+        result: {
+          payloads: [
+            {
+              metadata: { encoding: 'anNvbi9wbGFpbg==' },
+              data: Buffer.from(JSON.stringify({ note: MARKER })).toString('base64'),
+            },
+          ],
+        },
+      },
+    ],
+  };
+  expect(JSON.stringify(leaked)).not.toContain(MARKER);
+  expect(decodedHistory(leaked)).toContain(MARKER);
 });
 
 test('a history of another workflow type fails to replay', async () => {

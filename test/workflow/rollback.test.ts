@@ -11,6 +11,7 @@ import { historyToJSON } from '../support/history-json';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase } from './harness';
+import { decodedHistory } from '../support/payloads';
 
 let h: Harness;
 beforeAll(async () => {
@@ -49,10 +50,10 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     expect(await h.documents(database, container)).toEqual(before);
 
     const history = historyToJSON(await h.client.workflow.getHandle(report.workflowId).fetchHistory());
-    expect(history).not.toContain(MARKER);
-    saveHistory('rollback-restore.json', history);
+    expect(decodedHistory(history)).not.toContain(MARKER);
+    saveHistory('rollback-restore-phases.json', history);
     const child = historyToJSON(await h.client.workflow.getHandle(`${report.workflowId}/rollback-1`).fetchHistory());
-    expect(child).not.toContain(MARKER);
+    expect(decodedHistory(child)).not.toContain(MARKER);
     expect(child).toContain('restore');
   });
 });
@@ -82,7 +83,7 @@ test('a rollback signal during monitoring rolls back by down', async () => {
   });
 });
 
-test('a failing health check rolls back, stopping and restarting the application through the hooks', async () => {
+test('a health check failing 3 times in a row rolls back, stopping and restarting the application through the hooks', async () => {
   const docs = customers(10);
   const { database, container } = await h.seed(docs);
   const before = await h.documents(database, container);
@@ -104,10 +105,43 @@ test('a failing health check rolls back, stopping and restarting the application
       args: [{ migration: id, approval: { required: false }, monitor: { duration: '30s', interval: '1s' } }],
     });
     expect(report.status).toBe('rolled-back');
-    expect(report.reason).toBe('health check failed: api-errors (exit code 2: 5xx rate 12%)');
+    expect(report.reason).toBe('health check failed (3 checks in a row): api-errors (exit code 2: 5xx rate 12%)');
+    const notes = report.timeline.map((t) => t.note ?? '');
+    // The first two failures are noted and waited out; the third rolls back.
+    expect(notes.filter((n) => /^health check failed \(\d of 3 in a row\)/.test(n))).toHaveLength(2);
     expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
     expect(fs.readFileSync(log, 'utf8')).toBe(`stop ${id}\nstart ${id}\n`);
     expect(await h.documents(database, container)).toEqual(before);
+  });
+});
+
+test('one failed health check is a blip: the run completes (failuresBeforeRollback: 2 needs two in a row)', async () => {
+  const docs = customers(6);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const flag = path.join(h.migrationsDir, `blip-${id}`);
+  const w = await h.worker({
+    // Fails once (the first check), then healthy.
+    healthChecks: [{ name: 'flaky', command: `test -f ${flag} || { touch ${flag}; echo blip >&2; exit 1; }` }],
+  });
+  await w.worker.runUntil(async () => {
+    const report = await h.client.workflow.execute(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `blip-${randomUUID()}`,
+      args: [
+        {
+          migration: id,
+          approval: { required: false },
+          monitor: { duration: '4s', interval: '1s', failuresBeforeRollback: 2 },
+        },
+      ],
+    });
+    expect(report.status).toBe('completed');
+    expect(report.timeline.map((t) => t.note)).toContain(
+      'health check failed (1 of 2 in a row): flaky (exit code 1: blip)'
+    );
+    expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
   });
 });
 
@@ -198,8 +232,8 @@ test('a rollback signal while migrating interrupts the ranges in flight, and dow
     expect(new Set(transformed()).size).toBeLessThan(docs.length);
     const history = historyToJSON(await handle.fetchHistory());
     expect(history).toContain('EVENT_TYPE_MARKER_RECORDED'); // the patch that lets a rollback interrupt ranges
-    expect(history).not.toContain(MARKER);
-    saveHistory('rollback-interrupt.json', history);
+    expect(decodedHistory(history)).not.toContain(MARKER);
+    saveHistory('rollback-interrupt-phases.json', history);
     expect(await h.documents(database, container)).toEqual(before);
   });
 });

@@ -12,9 +12,9 @@ import {
   patched,
 } from '@temporalio/workflow';
 import type { DocumentFailure, MigrateRangeInput, MigrateRangeResult, MigrationCounters } from '../common/activities';
-import { FAILURE_THRESHOLD_EXCEEDED } from '../common/activities';
+import { FAILURE_THRESHOLD_EXCEEDED, FEED_RANGE_SPLIT } from '../common/activities';
 import type { runbookActivities } from './activities';
-import { addCounters } from '../common/counters';
+import { addCounters, zeroCounters } from '../common/counters';
 import type { RangeState } from './state';
 
 export interface MigrateLoop {
@@ -36,6 +36,34 @@ export interface MigrateLoop {
    * are cancelled, stop after the page they are writing, and their ranges stay at the last checkpoint.
    */
   interruptWhen?: () => boolean;
+  /** The container's feed ranges now (an activity): a range that split is replaced by those inside it. */
+  listRanges?: () => Promise<string[]>;
+  /** A range split into these (for the timeline). */
+  onSplit?: (parent: RangeState, children: string[]) => void;
+}
+
+/** Runs recorded before a split range was replaced by its children paused at the split. */
+export const SPLIT_RANGES_PATCH = 'split-ranges';
+
+export function isFeedRangeSplit(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FEED_RANGE_SPLIT
+  );
+}
+
+interface EpkRange {
+  minInclusive: string;
+  maxExclusive: string;
+}
+
+/** The ranges of `current` inside `parent` (effective partition key bounds; "FF" is the end of the hash space). */
+export function childRanges(parent: string, current: string[]): string[] {
+  const p = JSON.parse(parent) as EpkRange;
+  const end = (r: EpkRange) => (r.maxExclusive.toUpperCase() === 'FF' ? '\uffff' : r.maxExclusive);
+  return current.filter((serialized) => {
+    const r = JSON.parse(serialized) as EpkRange;
+    return r.minInclusive >= p.minInclusive && end(r) <= end(p);
+  });
 }
 
 /** Runs recorded before in-flight ranges could be interrupted replay without it. */
@@ -61,7 +89,13 @@ export function isThresholdExceeded(err: unknown): err is ActivityFailure & { ca
 export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcome> {
   const inFlight = new Set<RangeState>();
   const outcome: MigrateOutcome = { finished: false };
-  const share = () => (loop.ruBudget ? Math.max(loop.ruBudget / loop.concurrency, 1) : undefined);
+  /**
+   * Each range's part of the budget: shared by the ranges in flight, and never more than its physical partition's
+   * share (a feed range is one physical partition, which Azure gives provisioned ÷ P RU/s): the application on that
+   * partition keeps its part whatever the concurrency. `concurrency` only bounds the ranges in flight.
+   */
+  const share = () =>
+    loop.ruBudget ? Math.max(loop.ruBudget / Math.max(inFlight.size, loop.ranges.length, 1), 1) : undefined;
   const scope = new CancellationScope();
   /** undefined until an interrupt is asked for; then whether this run may interrupt (the patch). */
   let interrupting: boolean | undefined;
@@ -100,6 +134,10 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
       // Interrupted on purpose: the range stays at its last checkpoint (what it wrote since is migrated, and no
       // longer a candidate), and the caller goes on with the reason it stopped for.
       if (interrupting && isCancellation(err)) return;
+      // Runs recorded before splits were followed paused here.
+      if (isFeedRangeSplit(err) && loop.listRanges && patched(SPLIT_RANGES_PATCH)) {
+        if (replaceSplitRange(range, await loop.listRanges())) return;
+      }
       if (isThresholdExceeded(err)) {
         const [partial, failures] = (err.cause.details ?? []) as [MigrationCounters?, DocumentFailure[]?];
         if (partial) {
@@ -117,6 +155,20 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
     } finally {
       inFlight.delete(range);
     }
+  }
+
+  /**
+   * A range that split is replaced by its children, each scanned from its start: what the parent migrated is no
+   * longer a candidate (it is at the new version), so nothing is migrated twice and nothing is missed.
+   */
+  function replaceSplitRange(parent: RangeState, current: string[]): boolean {
+    const children = childRanges(parent.feedRange, current);
+    // None inside (the ranges merged instead): the split error stands, and the run pauses with it.
+    if (children.length === 0) return false;
+    const at = loop.ranges.indexOf(parent);
+    loop.ranges.splice(at, 1, ...children.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() })));
+    loop.onSplit?.(parent, children);
+    return true;
   }
 
   for (;;) {

@@ -21,6 +21,11 @@ export const tuningSchema = z
     maxPagesPerActivity: z.number().int().min(1).default(50),
     /** Continue-as-new after this many migrateRange completions, even when the server does not suggest it yet. */
     continueAsNewAfterActivities: z.number().int().min(1).default(500),
+    /**
+     * History events of one run after which it continues as new while it waits (approval, maintenance window, pause),
+     * so a wait of days keeps each run's history bounded although the lease is renewed all along.
+     */
+    continueAsNewAfterEvents: z.number().int().min(100).default(5000),
   })
   .strict();
 

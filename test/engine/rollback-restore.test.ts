@@ -1,0 +1,457 @@
+/**
+ * The activities of a rollback by in-place restore, on the real local stack (emulator + ARM imitation, real SDK
+ * clients): proveRestorable's checks each catching what Azure would refuse (also for a container already deleted,
+ * without reading it), countWritesSince, and restoreContainer → verifyRestore → reapplyContainerProperties with a
+ * restore that fails after the delete, TTL disabled until verified, and a mismatch returned for the operator.
+ */
+import { ErrorType } from '../../common/errors';
+import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
+import type { Container } from '@azure/cosmos';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { RestorabilityProof, RestoreResult, Snapshot, WritesSince } from '../../common/activities';
+import { createBackupActivities } from '../../activities/arm/backup';
+import { createRestoreActivities } from '../../activities/arm/restore';
+import { exportContainer } from '../../activities/arm/export';
+import { countByVersion } from '../../activities/cosmos/counts';
+import { restorePoint, takeSnapshot } from '../../activities/cosmos/snapshot';
+import { startEngineStack, type EngineStack } from './support';
+
+const DB = 'rollback';
+const POLL = { updateIntervalInMs: 20 };
+
+let engine: EngineStack;
+let arm: CosmosDBManagementClient;
+let rg: string;
+let account: string;
+let activities: ReturnType<typeof createRestoreActivities>;
+
+beforeAll(async () => {
+  engine = await startEngineStack({ armOptions: { operationDelayMs: 100 } });
+  arm = engine.deps.arm;
+  ({ resourceGroup: rg, name: account } = engine.deps.account);
+  activities = createRestoreActivities(engine.deps);
+  await createDatabase(DB);
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+afterEach(() => {
+  const control = engine.stack.arm.control;
+  control.setFaults([]);
+  control.setBackupLag(0);
+  control.setBackupPolicy({ type: 'Continuous' });
+  control.setRestorePermission(true);
+  control.setRestoreFailure(undefined);
+  control.setRestoreDuration(undefined);
+});
+
+async function createDatabase(id: string, throughput?: number): Promise<void> {
+  await arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
+    rg,
+    account,
+    id,
+    { resource: { id }, options: throughput ? { throughput } : {} },
+    POLL
+  );
+}
+
+let seq = 0;
+
+/** A container made through ARM (dedicated 400 RU/s unless told otherwise) holding `docs` documents. */
+async function container(
+  options: { db?: string; throughput?: number | null; defaultTtl?: number; docs?: number } = {}
+): Promise<Container> {
+  const db = options.db ?? DB;
+  const id = `c${++seq}`;
+  const throughput = options.throughput === null ? undefined : (options.throughput ?? 400);
+  await arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
+    rg,
+    account,
+    db,
+    id,
+    {
+      resource: {
+        id,
+        partitionKey: { paths: ['/pk'], kind: 'Hash' },
+        ...(options.defaultTtl !== undefined ? { defaultTtl: options.defaultTtl } : {}),
+      },
+      options: throughput ? { throughput } : {},
+    },
+    POLL
+  );
+  const c = engine.deps.cosmos.database(db).container(id);
+  for (let i = 0; i < (options.docs ?? 0); i++) await c.items.create({ id: `d${i}`, pk: `p${i % 3}`, n: i });
+  return c;
+}
+
+const ref = (c: Container) => ({ database: c.database.id, container: c.id });
+
+/** A restore point after everything written so far, by the server's clock (as takeSnapshot takes it). */
+async function t0(): Promise<string> {
+  return (await restorePoint(engine.deps.cosmos)).toISOString();
+}
+
+async function deleteViaArm(c: Container): Promise<void> {
+  await arm.sqlResources.beginDeleteSqlContainerAndWait(rg, account, c.database.id, c.id, POLL);
+}
+
+function checkOf(proof: RestorabilityProof, name: string) {
+  const found = proof.checks.find((c) => c.name === name);
+  if (!found) throw new Error(`no check ${name} in ${JSON.stringify(proof.checks)}`);
+  return found;
+}
+
+/** Runs an activity with a Temporal activity context (heartbeats captured, optional details to resume from). */
+async function runActivity<T>(
+  fn: () => Promise<T>,
+  heartbeatDetails?: unknown
+): Promise<{ result?: T; error?: unknown; heartbeats: unknown[] }> {
+  const env = new MockActivityEnvironment(heartbeatDetails !== undefined ? { heartbeatDetails } : {});
+  const heartbeats: unknown[] = [];
+  env.on('heartbeat', (d: unknown) => heartbeats.push(d));
+  try {
+    return { result: (await env.run(fn)) as T, heartbeats };
+  } catch (error) {
+    return { error, heartbeats };
+  }
+}
+
+describe('proveRestorable', () => {
+  test('a live container with its own throughput on a continuous account is restorable at T0', async () => {
+    const c = await container({ docs: 3 });
+    const proof = await activities.proveRestorable({ ...ref(c), t0: await t0() });
+    expect(proof.problems).toEqual([]);
+    expect(proof.ok).toBe(true);
+    expect(proof.checks.map((check) => [check.name, check.ok])).toEqual([
+      ['restore-permission', true],
+      ['continuous-backup', true],
+      ['parent-database', true],
+      ['restore-window', true],
+      ['dedicated-throughput', true],
+      ['concurrent-restores', true],
+    ]);
+    expect(proof).toMatchObject({
+      containerExists: true,
+      restoresInProgress: [],
+      restoreLimit: 3,
+      restoreSource: expect.stringContaining('/restorableDatabaseAccounts/'),
+    });
+    expect(Date.parse(proof.oldestRestorableTime!)).toBeLessThanOrEqual(Date.now());
+  });
+
+  test('a periodic account: not restorable, and said so', async () => {
+    const c = await container();
+    const at = await t0();
+    engine.stack.arm.control.setBackupPolicy({ type: 'Periodic' });
+    const proof = await activities.proveRestorable({ ...ref(c), t0: at });
+    expect(proof.ok).toBe(false);
+    expect(checkOf(proof, 'continuous-backup')).toEqual({
+      name: 'continuous-backup',
+      ok: false,
+      detail: expect.stringContaining('uses Periodic backup: only accounts with continuous backup'),
+    });
+    expect(proof.problems).toContain(checkOf(proof, 'continuous-backup').detail);
+  });
+
+  test('T0 outside the window: before the oldest restorable time, in the future, or not backed up yet', async () => {
+    const c = await container();
+    const early = await activities.proveRestorable({ ...ref(c), t0: new Date(Date.now() - 86400_000).toISOString() });
+    expect(early.ok).toBe(false);
+    expect(checkOf(early, 'restore-window').detail).toContain('is before the oldest restorable time');
+    expect(checkOf(early, 'restore-window').detail).toContain('did not exist at T0');
+
+    const future = await activities.proveRestorable({ ...ref(c), t0: new Date(Date.now() + 60_000).toISOString() });
+    expect(checkOf(future, 'restore-window').detail).toContain('is in the future');
+
+    const at = await t0();
+    engine.stack.arm.control.setBackupLag(3600_000);
+    const lagging = await activities.proveRestorable({ ...ref(c), t0: at });
+    expect(lagging.ok).toBe(false);
+    expect(checkOf(lagging, 'restore-window').detail).toContain('the backup has not reached T0 yet');
+    expect(Date.parse(lagging.latestRestorableTime!)).toBeLessThan(Date.parse(at));
+  });
+
+  test('a container on shared database throughput is not restorable on its own', async () => {
+    await createDatabase('pooled', 400);
+    const sharing = await container({ db: 'pooled', throughput: null });
+    const own = await container({ db: 'pooled', throughput: 500 });
+    const at = await t0();
+    const shared = await activities.proveRestorable({ ...ref(sharing), t0: at });
+    expect(shared.ok).toBe(false);
+    expect(checkOf(shared, 'dedicated-throughput').detail).toContain(
+      `uses the shared throughput of database pooled (400 RU/s)`
+    );
+    const dedicated = await activities.proveRestorable({ ...ref(own), t0: at });
+    expect(dedicated.problems).toEqual([]);
+    expect(checkOf(dedicated, 'dedicated-throughput').detail).toContain('has 500 RU/s of its own');
+  });
+
+  test('the concurrent-restore limit: three restores in progress block a fourth', async () => {
+    const others = [await container(), await container(), await container()];
+    const c = await container();
+    const at = await t0();
+    for (const other of others) await deleteViaArm(other);
+    engine.stack.arm.control.setRestoreDuration(3000);
+    const source = (await activities.proveRestorable({ ...ref(c), t0: at })).restoreSource!;
+    const pollers = await Promise.all(
+      others.map((other) =>
+        arm.sqlResources.beginCreateUpdateSqlContainer(
+          rg,
+          account,
+          DB,
+          other.id,
+          {
+            resource: {
+              id: other.id,
+              createMode: 'Restore',
+              restoreParameters: { restoreSource: source, restoreTimestampInUtc: new Date(at) },
+            },
+            options: {},
+          },
+          POLL
+        )
+      )
+    );
+    try {
+      const proof = await activities.proveRestorable({ ...ref(c), t0: at });
+      expect(proof.ok).toBe(false);
+      expect(proof.restoresInProgress?.sort()).toEqual(others.map((o) => `${DB}/${o.id}`).sort());
+      expect(checkOf(proof, 'concurrent-restores').detail).toContain('already runs 3 restores');
+      expect(checkOf(proof, 'concurrent-restores').detail).toContain('Azure allows 3 at once');
+    } finally {
+      await Promise.all(pollers.map((p) => p.pollUntilDone()));
+    }
+    expect((await activities.proveRestorable({ ...ref(c), t0: at })).ok).toBe(true);
+  });
+
+  test('an identity without the restore permission', async () => {
+    const c = await container();
+    const at = await t0();
+    engine.stack.arm.control.setRestorePermission(false);
+    const proof = await activities.proveRestorable({ ...ref(c), t0: at });
+    expect(proof.ok).toBe(false);
+    expect(checkOf(proof, 'restore-permission').detail).toContain(
+      'the identity lacks the restore permission: reading restorable accounts in West US was refused (403 AuthorizationFailed)'
+    );
+    expect(checkOf(proof, 'restore-window').detail).toContain('could not be checked');
+  });
+
+  test('a deleted container (a retried rollback): proved from the names and T0, the container never read', async () => {
+    await createDatabase('pooled2', 400);
+    const c = await container({ docs: 2 });
+    const own = await container({ db: 'pooled2', throughput: 600 });
+    const exported = (await exportContainer(engine.deps, ref(own)))!;
+    const at = await t0();
+    await deleteViaArm(c);
+    await deleteViaArm(own);
+    // Any request for these containers (GET, throughput, backup information) now fails loudly.
+    engine.stack.arm.control.setFaults([
+      { pathContains: `/containers/${c.id}`, status: 418 },
+      { pathContains: `/containers/${own.id}`, status: 418 },
+    ]);
+
+    const proof = await activities.proveRestorable({ ...ref(c), t0: at });
+    expect(proof.problems).toEqual([]);
+    expect(proof.containerExists).toBe(false);
+    // The window of a deleted container ends at its deletion.
+    expect(Date.parse(proof.latestRestorableTime!)).toBeGreaterThanOrEqual(Date.parse(at) - 1000);
+
+    // In a database with shared throughput, only the export can tell that the container had its own.
+    const blind = await activities.proveRestorable({ ...ref(own), t0: at });
+    expect(checkOf(blind, 'dedicated-throughput').detail).toContain('cannot be told without its export');
+    const told = await activities.proveRestorable({ ...ref(own), t0: at, exported });
+    expect(told.problems).toEqual([]);
+    expect(checkOf(told, 'dedicated-throughput').detail).toContain('600 RU/s of its own');
+  });
+});
+
+test('countWritesSince: the documents created or changed at or after T0, per feed range, heartbeating', async () => {
+  const c = await container({ docs: 20 });
+  const at = await t0();
+  for (const i of [100, 101, 102]) await c.items.create({ id: `d${i}`, pk: 'p0', n: i });
+  for (const i of [4, 5]) await c.items.upsert({ id: `d${i}`, pk: `p${i % 3}`, n: -i });
+  await c.item('d6', 'p0').delete();
+
+  const run = await runActivity(() => activities.countWritesSince({ ...ref(c), since: at }));
+  expect(run.error).toBeUndefined();
+  expect(run.result).toEqual<WritesSince>({ documents: 5, ranges: 1 });
+  const last = run.heartbeats[run.heartbeats.length - 1] as { counted: Record<string, number> };
+  expect(Object.values(last.counted)).toEqual([5]);
+
+  // A retry resumes after the ranges already counted.
+  const resumed = await runActivity(() => activities.countWritesSince({ ...ref(c), since: at }), last);
+  expect(resumed.result?.documents).toBe(5);
+  const [range] = Object.keys(last.counted);
+  const stale = await runActivity(() => activities.countWritesSince({ ...ref(c), since: at }), {
+    counted: { [range!]: 42 },
+  });
+  expect(stale.result?.documents).toBe(42);
+});
+
+test('the snapshot counts the documents written between T0 and its count', async () => {
+  const c = await container({ docs: 5 });
+  const at = await t0();
+  await c.items.create({ id: 'late1', pk: 'p0' });
+  await c.items.upsert({ id: 'd1', pk: 'p1', n: 99 });
+  const counted = await countByVersion(c, 'schemaVersion', { changedSinceTs: Date.parse(at) / 1000 });
+  expect(counted).toMatchObject({ total: 6, changedSince: 2 });
+
+  const quiet = await takeSnapshot(engine.deps, {
+    ...ref(await container({ docs: 4 })),
+    versionField: 'schemaVersion',
+  });
+  expect(quiet).toMatchObject({ documentCount: 4, changedSinceT0: 0, countedAt: expect.any(String) });
+});
+
+describe('restore, verify, reapply', () => {
+  test('a restore that fails after the delete is retried anew; TTL stays off until the properties are reapplied', async () => {
+    const c = await container({ docs: 10, defaultTtl: 3600, throughput: 500 });
+    const exported = (await exportContainer(engine.deps, ref(c)))!;
+    expect(exported.resource.defaultTtl).toBe(3600);
+    const snapshot: Snapshot = await takeSnapshot(engine.deps, { ...ref(c), versionField: 'schemaVersion' });
+    // The application (and the migration) write after T0: an in-place restore discards these.
+    await c.items.create({ id: 'after-t0', pk: 'p0' });
+    await c.items.upsert({ id: 'd3', pk: 'p0', n: 'changed' });
+    expect((await activities.countWritesSince({ ...ref(c), since: snapshot.t0 })).documents).toBe(2);
+    expect((await activities.proveRestorable({ ...ref(c), t0: snapshot.t0 })).ok).toBe(true);
+
+    await activities.deleteContainer(ref(c));
+    engine.stack.arm.control.setRestoreFailure({ times: 1, code: 'RestoreFailed', message: 'Backup store busy.' });
+    const input = { ...ref(c), timestamp: snapshot.t0, exported };
+    const failed = await runActivity(() => activities.restoreContainer(input));
+    expect(failed.error).toBeInstanceOf(ApplicationFailure);
+    expect(failed.error).toMatchObject({ type: 'RestoreFailed', nonRetryable: false });
+    expect((failed.error as Error).message).toContain('failed after the container was deleted');
+    expect((failed.error as Error).message).toContain('RestoreFailed. Backup store busy.');
+    const lastHeartbeat = failed.heartbeats[failed.heartbeats.length - 1];
+    expect(lastHeartbeat).toMatchObject({ pollerState: expect.any(String) });
+
+    // Before the retry: the container is gone, and the proof still holds (from the restorable resources alone).
+    const again = await activities.proveRestorable({ ...ref(c), t0: snapshot.t0, exported });
+    expect(again).toMatchObject({ ok: true, containerExists: false });
+
+    // The retry resumes the failed operation from its heartbeat, sees it failed, and starts a new restore.
+    const retried = await runActivity(() => activities.restoreContainer(input), lastHeartbeat);
+    expect(retried.error).toBeUndefined();
+    expect(retried.result).toEqual<RestoreResult>({ restoredTo: snapshot.t0, ttlDisabled: true, started: true });
+    const restored = await arm.sqlResources.getSqlContainer(rg, account, DB, c.id);
+    expect(restored.resource?.defaultTtl).toBeUndefined();
+    expect(restored.resource?.restoreParameters?.restoreWithTtlDisabled).toBe(true);
+
+    // Verified against the state at T0, TTL still off.
+    const verified = await activities.verifyRestore({ snapshot, exported });
+    expect(verified).toEqual({
+      ok: true,
+      problems: [],
+      documentCount: 10,
+      expected: { min: 10, max: 10 },
+      ttlDisabled: true,
+    });
+    const ids = (await c.items.readAll().fetchAll()).resources.map((d) => d.id);
+    expect(ids).not.toContain('after-t0');
+
+    // Properties back: TTL on again.
+    const reapplied = await activities.reapplyContainerProperties({ exported });
+    expect(reapplied.changed).toContain('defaultTtl');
+    expect((await arm.sqlResources.getSqlContainer(rg, account, DB, c.id)).resource?.defaultTtl).toBe(3600);
+    const after = await activities.verifyRestore({ snapshot, exported });
+    expect(after).toMatchObject({ ok: true, documentCount: 10 });
+    expect(after.ttlDisabled).toBeUndefined();
+
+    // A retry after the restore succeeded finds it done.
+    const late = await runActivity(() => activities.restoreContainer(input));
+    expect(late.result).toMatchObject({ restoredTo: snapshot.t0, started: false });
+  });
+
+  test('a mismatch is returned with the numbers, not thrown; writes between T0 and the count are tolerated', async () => {
+    const c = await container({ docs: 6 });
+    const exported = (await exportContainer(engine.deps, ref(c)))!;
+    const snapshot = await takeSnapshot(engine.deps, { ...ref(c), versionField: 'schemaVersion' });
+    await activities.deleteContainer(ref(c));
+    const restored = await runActivity(() => activities.restoreContainer({ ...ref(c), timestamp: snapshot.t0 }));
+    expect(restored.error).toBeUndefined();
+    const wrong = await activities.verifyRestore({ snapshot: { ...snapshot, documentCount: 9 }, exported });
+    expect(wrong.ok).toBe(false);
+    expect(wrong.mismatch).toEqual({ expectedMin: 9, expectedMax: 9, found: 6 });
+    expect(wrong.problems).toEqual([
+      `${DB}/${c.id} holds 6 documents after the restore; the state at T0 ${snapshot.t0} held 9`,
+    ]);
+    // The count saw 8 documents, 2 of them written after T0: the state at T0 held 6 to 8.
+    const tolerated = await activities.verifyRestore({
+      snapshot: { ...snapshot, documentCount: 8, changedSinceT0: 2 },
+      exported,
+    });
+    expect(tolerated).toMatchObject({ ok: true, expected: { min: 6, max: 8 }, documentCount: 6 });
+    const tooFew = await activities.verifyRestore({
+      snapshot: { ...snapshot, documentCount: 9, changedSinceT0: 2 },
+      exported,
+    });
+    expect(tooFew.mismatch).toEqual({ expectedMin: 7, expectedMax: 9, found: 6 });
+    expect(tooFew.problems[0]).toContain('held between 7 and 9 (the snapshot counted 9, 2 of them written after T0)');
+  }, 60_000);
+
+  test('restores Azure would refuse fail at once, non-retryable, with the reason', async () => {
+    await createDatabase('pooled3', 400);
+    const sharing = await container({ db: 'pooled3', throughput: null });
+    const live = await container();
+    const at = await t0();
+    await deleteViaArm(sharing);
+    const shared = await runActivity(() => activities.restoreContainer({ ...ref(sharing), timestamp: at }));
+    expect(shared.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
+    expect((shared.error as Error).message).toContain("it uses the shared throughput of database 'pooled3'");
+
+    const never = await runActivity(() =>
+      activities.restoreContainer({ database: DB, container: 'never-there', timestamp: at })
+    );
+    expect(never.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
+    expect((never.error as Error).message).toContain("ARM's restorable resources at that time do not list it");
+
+    const exists = await runActivity(() => activities.restoreContainer({ ...ref(live), timestamp: at }));
+    expect(exists.error).toMatchObject({ type: ErrorType.ContainerExists, nonRetryable: true });
+
+    engine.stack.arm.control.setRestorePermission(false);
+    const denied = await runActivity(() => activities.restoreContainer({ ...ref(sharing), timestamp: at }));
+    expect(denied.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
+    expect((denied.error as Error).message).toContain('the identity lacks the restore permission');
+  });
+});
+
+test('deleteContainer with restorableAt deletes only what it has proved Azure can restore', async () => {
+  await createDatabase('pooled4', 400);
+  const sharing = await container({ db: 'pooled4', throughput: null, docs: 1 });
+  const c = await container({ docs: 1 });
+  const at = await t0();
+
+  const refused = await runActivity(() => activities.deleteContainer({ ...ref(sharing), restorableAt: at }));
+  expect(refused.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
+  expect((refused.error as Error).message).toContain(`pooled4/${sharing.id} was not deleted`);
+  expect((refused.error as Error).message).toContain('uses the shared throughput of database pooled4');
+  expect((await sharing.read()).resource?.id).toBe(sharing.id);
+
+  await activities.deleteContainer({ ...ref(c), restorableAt: at });
+  const gone = await c.read().catch((err: { code?: number }) => err.code);
+  expect(gone).toBe(404);
+  // A retry after the delete succeeded has nothing to do.
+  await activities.deleteContainer({ ...ref(c), restorableAt: at });
+});
+
+test('waitForRestorableTimestamp on a deleted container: restorable up to its deletion, from the restorable events', async () => {
+  const backup = createBackupActivities(engine.deps);
+  const c = await container({ docs: 1 });
+  const at = await t0();
+  await deleteViaArm(c);
+  const deletedBy = Date.now();
+  const waited = await runActivity(() => backup.waitForRestorableTimestamp({ ...ref(c), timestamp: at }));
+  expect(waited.error).toBeUndefined();
+  const latest = Date.parse(waited.result!.latestRestorableTimestamp);
+  expect(latest).toBeGreaterThanOrEqual(Date.parse(at));
+  expect(latest).toBeLessThanOrEqual(deletedBy);
+
+  const after = new Date(deletedBy + 2000).toISOString();
+  const tooLate = await runActivity(() => backup.waitForRestorableTimestamp({ ...ref(c), timestamp: after }));
+  expect(tooLate.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
+  expect((tooLate.error as Error).message).toContain('cannot be restored to that time');
+});

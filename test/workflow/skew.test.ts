@@ -1,0 +1,51 @@
+/**
+ * Version skew: the module's checksum travels in every activity input that runs its code, and a worker whose copy
+ * differs from the one the run loaded and approved refuses to run it (MigrationChanged): no document changes.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import { migrationRunbook } from '../../workflows';
+import { approveSignal } from '../../workflows/messages';
+import { Harness, customers, splitNameModule, waitForPhase } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await Harness.start();
+}, 180_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+test('a worker whose module differs from the approved one refuses to migrate with it, and nothing is written', async () => {
+  const docs = customers(10);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const first = await h.worker();
+  const handle = await first.worker.runUntil(async () => {
+    const started = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: first.taskQueue,
+      workflowId: `skew-${randomUUID()}`,
+      args: [{ migration: id, approval: { timeout: '10m' }, monitor: { duration: '1s', interval: '1s' } }],
+    });
+    await waitForPhase(started, 'awaiting-approval');
+    return started;
+  });
+  // Another worker on the same task queue, deployed with a different copy of the module.
+  h.writeMigration(`${id}.js`, splitNameModule(id, database, { upExtra: 'doc.changedByDeploy = true;' }));
+  const second = await h.worker({}, first.taskQueue);
+  await second.worker.runUntil(async () => {
+    await handle.signal(approveSignal, { by: 'alice' });
+    let message = '';
+    for (let i = 0; i < 300 && !message.includes('is not the one the run approved'); i++) {
+      const { raw } = await handle.describe();
+      message = raw.pendingActivities?.map((a) => a.lastFailure?.message ?? '').join('\n') ?? '';
+      await sleep(200);
+    }
+    expect(message).toMatch(
+      new RegExp(`migration ${id} \\(checksum [0-9a-f]{12}, ${id}\\.js\\) is not the one the run approved`)
+    );
+    expect(await h.documents(database, container)).toEqual(docs);
+    await handle.terminate('test over');
+  });
+});

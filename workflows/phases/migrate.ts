@@ -1,0 +1,154 @@
+/**
+ * Migrating (the seed's "execute migration"): the container steps, then every feed range through the range loop
+ * (workflows/ranges.ts), checkpointed in the run's state. Stops for a rollback, a pause (failures over the threshold,
+ * the lease lost, the maintenance window closed) or continue-as-new.
+ */
+import { patched, workflowInfo } from '@temporalio/workflow';
+import { addCounters, zeroCounters } from '../../common/counters';
+import { migrateAllRanges, type MigrateOutcome } from '../ranges';
+import { describe } from '../rollback';
+import { MAX_FAILURES_KEPT } from '../state';
+import { SIGNALS_BY_PHASE_PATCH } from '../run/inbox';
+import type { Run } from '../run/run';
+import { end, type Transition } from '../run/transition';
+
+export async function migrate(run: Run): Promise<Transition> {
+  const { state, options } = run;
+  const { migration } = state;
+  if (!state.steps && migration.containerSteps && !options.dryRun) await applyContainerSteps(run);
+  if (!migration.migratesDocuments) return migrated(run);
+  const ref = { database: migration.database, container: migration.container };
+  if (!state.ranges) {
+    const ranges = await listFeedRanges(run);
+    state.ranges = ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() }));
+  }
+  // A run continued as new while paused waits on where the last one stopped.
+  if (state.phase === 'paused') {
+    const next = await pauseThenResume(run, state.lastError ?? 'paused', state.pausedBecause);
+    if (next) return next;
+  }
+  let completionsThisRun = 0;
+  for (;;) {
+    const outcome = await migrateAllRanges({
+      long: run.acts.long,
+      ranges: state.ranges,
+      base: {
+        ...ref,
+        migration: migration.id,
+        checksum: migration.checksum,
+        direction: options.direction,
+        batchSize: options.batchSize,
+        dryRun: options.dryRun,
+        maxPages: state.tuning.maxPagesPerActivity,
+      },
+      ruBudget: options.ruBudget,
+      concurrency: options.concurrency,
+      failureAllowance: () => state.failureAllowance - state.counters.failed,
+      onResult: (counters, failures) => {
+        completionsThisRun++;
+        state.counters = addCounters(state.counters, counters);
+        const room = MAX_FAILURES_KEPT - state.failures.length;
+        if (room > 0) state.failures.push(...failures.slice(0, room));
+        run.refreshDetails();
+      },
+      shouldStop: () => stopReason(run, completionsThisRun),
+      interruptWhen: () => run.inbox.rollbackReason !== undefined,
+      listRanges: () => listFeedRanges(run),
+      onSplit: (_parent, children) => {
+        run.note(`a feed range split into ${children.length}: they go on from their start`);
+        run.refreshDetails();
+      },
+    });
+    if (outcome.finished) return migrated(run);
+    // A failure pauses the run whatever else stopped it.
+    if (!outcome.error && outcome.stoppedBecause === 'rollback') return rollingBack(run, 'rollback requested');
+    if (!outcome.error && outcome.stoppedBecause === 'continue-as-new') {
+      // A rollback asked for while the ranges drained is not lost in the next run.
+      if (run.inbox.rollbackReason !== undefined && patched(SIGNALS_BY_PHASE_PATCH)) {
+        return rollingBack(run, 'rollback requested');
+      }
+      return { to: 'continue-as-new' };
+    }
+    const next = await pauseThenResume(
+      run,
+      pauseReason(run, outcome),
+      outcome.error ? 'error' : outcome.stoppedBecause
+    );
+    if (next) return next;
+  }
+}
+
+/** Paused until the operator decides; undefined when the run goes on migrating. */
+async function pauseThenResume(run: Run, reason: string, because?: string): Promise<Transition | undefined> {
+  const decision = await run.pause(reason, 'migrating', because);
+  if (decision === 'rollback') return rollingBack(run, 'rollback requested');
+  if (decision === 'continue-as-new') return { to: 'continue-as-new' };
+  // Resuming after the window closed is the operator's decision to go on outside it.
+  if (because === 'window') run.state.windowOverridden = true;
+  await run.enterPhase('migrating', 'resumed');
+  return undefined;
+}
+
+function listFeedRanges(run: Run): Promise<string[]> {
+  const { database, container } = run.state.migration;
+  return run.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${run.where}` }, [
+    { database, container },
+  ]);
+}
+
+async function applyContainerSteps(run: Run): Promise<void> {
+  const { state } = run;
+  const { migration } = state;
+  const ref = { database: migration.database, container: migration.container };
+  const steps = await run.acts.arm.applyContainerSteps.executeWithOptions(
+    { summary: `container steps on ${run.where}` },
+    [{ ...ref, migration: migration.id, checksum: migration.checksum, direction: run.options.direction }]
+  );
+  state.steps = steps;
+  if (steps.applied.length) run.note(steps.applied.join('; '), 'migrating');
+  if (migration.containerSteps?.indexingPolicy && steps.applied.length) {
+    await run.acts.arm.waitForIndexTransformation.executeWithOptions(
+      { summary: `wait for the index rebuild of ${run.where}` },
+      [ref]
+    );
+  }
+}
+
+/** Every range done: a dry run ends here, a real one is verified. */
+function migrated(run: Run): Transition {
+  if (!run.options.dryRun) return { to: 'verifying' };
+  return end({
+    phase: 'completed',
+    status: 'dry-run',
+    reason: `dry run: ${run.state.counters.migrated} document(s) would change`,
+  });
+}
+
+export function rollingBack(run: Run, reason: string): Transition {
+  return { to: 'rolling-back', reason: run.inbox.takeRollback() ?? reason };
+}
+
+/** A reason to stop starting new work: rollback asked, lease lost, window closed, continue-as-new due. */
+function stopReason(run: Run, completionsThisRun: number): string | undefined {
+  if (run.inbox.rollbackReason !== undefined) return 'rollback';
+  if (run.lease.lost) return 'lease';
+  const window = run.options.maintenanceWindow;
+  if (window && !run.state.windowOverridden && Date.now() > Date.parse(window.end)) return 'window';
+  const { continueAsNewSuggested } = workflowInfo();
+  if (continueAsNewSuggested || completionsThisRun >= run.state.tuning.continueAsNewAfterActivities) {
+    return 'continue-as-new';
+  }
+  return undefined;
+}
+
+function pauseReason(run: Run, outcome: MigrateOutcome): string {
+  if (outcome.error) {
+    // The engine's message says how many failed, the threshold and the first ids and errors.
+    return outcome.thresholdExceeded ? describe(outcome.error) : `migrating failed: ${describe(outcome.error)}`;
+  }
+  if (outcome.stoppedBecause === 'lease') return run.lease.lost!;
+  if (outcome.stoppedBecause === 'window') {
+    return `the maintenance window closed at ${run.options.maintenanceWindow!.end}: no new work is started; resume to go on anyway`;
+  }
+  return `migrating stopped: ${outcome.stoppedBecause}`;
+}

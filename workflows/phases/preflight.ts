@@ -1,0 +1,173 @@
+/**
+ * Preflight (the seed's pre-migration checklist): load and checksum the migration, take the container's lease, check
+ * the backup policy, export the container's definition, plan from a sample, and the staging gate. Nothing is written.
+ */
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import type { ContainerExport, Direction, MigrationInfo } from '../../common/activities';
+import { compareDefinitions, type ParityField } from '../../common/parity';
+import { zeroCounters } from '../../common/counters';
+import type { RunbookOptions, RunbookStart } from '../../common/runbook-input';
+import type { RollbackMode, RunState } from '../state';
+import type { Inbox } from '../run/inbox';
+import { Lease } from '../run/lease';
+import { Run, type Activities } from '../run/run';
+import { end, type Transition } from '../run/transition';
+
+/** Runs recorded before staging parity was checked went on after finding the staging run. */
+export const STAGING_PARITY_PATCH = 'staging-parity';
+
+/**
+ * The staging container's definition against production's: each difference not accepted is listed, with both values.
+ * Returns the refusal, or undefined when they match (or every difference is accepted).
+ */
+async function stagingParity(
+  run: Run,
+  production: ContainerExport,
+  gate: NonNullable<RunbookOptions['requireStagingRun']>
+): Promise<string | undefined> {
+  const ref = { database: gate.database, container: gate.container ?? production.container };
+  const staging = await run.acts.quick.exportContainer.executeWithOptions(
+    { summary: `export the definition of staging ${ref.database}/${ref.container}` },
+    [ref]
+  );
+  if (!staging) return `requireStagingRun: the staging container ${ref.database}/${ref.container} does not exist`;
+  const accepted = (field: ParityField) =>
+    gate.acceptDifferences === true ||
+    (Array.isArray(gate.acceptDifferences) && gate.acceptDifferences.includes(field));
+  const differences = compareDefinitions(production, staging);
+  for (const d of differences.filter((x) => accepted(x.field))) {
+    run.note(`staging differs in ${d.field} (accepted): production ${d.production}, staging ${d.staging}`, 'preflight');
+  }
+  const refused = differences.filter((d) => !accepted(d.field));
+  if (refused.length === 0) return undefined;
+  return (
+    `requireStagingRun: staging ${ref.database}/${ref.container} differs from production ${run.where}: ` +
+    refused.map((d) => `${d.field} (production ${d.production}, staging ${d.staging})`).join('; ') +
+    `; make them match, or accept with requireStagingRun.acceptDifferences: ${JSON.stringify(refused.map((d) => d.field))}`
+  );
+}
+
+/** `auto` is `down` when the module can undo itself (or moves no documents), else a restore. */
+function rollbackModeOf(start: RunbookStart, migration: MigrationInfo): RollbackMode {
+  const { options } = start;
+  if (options.rollback === 'down' || options.rollback === 'restore') return options.rollback;
+  const reverse: Direction = options.direction === 'up' ? 'down' : 'up';
+  const reversible = reverse === 'down' ? migration.hasDown : migration.hasUp;
+  return reversible || !migration.migratesDocuments ? 'down' : 'restore';
+}
+
+/**
+ * Loads the migration and takes the container's lease: the run exists from here on. A container held by another
+ * run fails the workflow (ContainerBusy) with nothing of ours to record or release.
+ */
+export async function startRun(start: RunbookStart, inbox: Inbox, acts: Activities): Promise<Run> {
+  const { options, tuning } = start;
+  const { workflowId, startTime } = workflowInfo();
+  const migration = await acts.quick.loadMigration.executeWithOptions(
+    { summary: `load migration ${options.migration}` },
+    [
+      {
+        migration: options.migration,
+        direction: options.direction,
+        database: options.database,
+        container: options.container,
+      },
+    ]
+  );
+  const startedAt = startTime.toISOString();
+  const state: RunState = {
+    options,
+    tuning,
+    startedAt,
+    migration,
+    leaseKey: `${migration.database}/${migration.container}`,
+    rollbackMode: rollbackModeOf(start, migration),
+    counters: zeroCounters(),
+    failures: [],
+    failureAllowance: options.maxFailures,
+    timeline: [],
+    approvals: [],
+    generation: 0,
+    phase: 'preflight',
+    phaseSince: startedAt,
+    rollbacks: 0,
+  };
+  const lease = new Lease(acts.quick, tuning, workflowId, state.leaseKey);
+  const taken = await lease.acquire();
+  if (!taken.acquired) {
+    throw ApplicationFailure.nonRetryable(
+      `container ${state.leaseKey} is held by workflow ${taken.holder} until ${taken.expiresAt}`,
+      'ContainerBusy'
+    );
+  }
+  lease.keep();
+  return new Run(state, inbox, lease, acts, workflowId);
+}
+
+export async function preflight(run: Run): Promise<Transition> {
+  const { state, options, where } = run;
+  const { migration } = state;
+  const { quick } = run.acts;
+  await run.enterPhase(
+    'preflight',
+    `${migration.id} ${options.direction} on ${where}; rollback by ${state.rollbackMode}`
+  );
+  const refused = (reason: string): Transition => {
+    state.lastError = reason;
+    return end({ phase: 'failed', status: 'failed', reason });
+  };
+  const reverse: Direction = options.direction === 'up' ? 'down' : 'up';
+  const has = (direction: Direction) => (direction === 'down' ? migration.hasDown : migration.hasUp);
+  if (migration.migratesDocuments && !has(options.direction)) {
+    return refused(`migration ${migration.id} has no ${options.direction}()`);
+  }
+  if (options.rollback === 'down' && migration.migratesDocuments && !has(reverse)) {
+    return refused(`rollback "down" was asked for, but migration ${migration.id} has no ${reverse}()`);
+  }
+
+  const backup = await quick.checkBackupPolicy.executeWithOptions({ summary: 'check the account backup policy' }, [
+    { minimumTier: options.minimumBackupTier },
+  ]);
+  state.backup = backup;
+  if (!backup.meetsMinimum) {
+    if (state.rollbackMode !== 'down' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
+    run.note(`backup: ${backup.reason} (rollback is by down)`, 'preflight');
+  }
+  const ref = { database: migration.database, container: migration.container };
+  state.exported = await quick.exportContainer.executeWithOptions({ summary: `export the definition of ${where}` }, [
+    ref,
+  ]);
+  if (state.exported && migration.migratesDocuments) {
+    state.plan = await quick.planMigration.executeWithOptions(
+      { summary: `plan: sample ${options.planSampleSize} documents` },
+      [
+        {
+          ...ref,
+          migration: migration.id,
+          checksum: migration.checksum,
+          direction: options.direction,
+          sampleSize: options.planSampleSize,
+          ruBudget: options.ruBudget,
+        },
+      ]
+    );
+  }
+  if (options.requireStagingRun) {
+    const staging = options.requireStagingRun.database;
+    const found = await quick.checkStagingRun.executeWithOptions(
+      { summary: `look for a completed run in ${staging}` },
+      [{ database: staging, migrationId: migration.id, checksum: migration.checksum, direction: options.direction }]
+    );
+    if (!found.found) {
+      return refused(
+        `requireStagingRun: migration ${migration.id} (checksum ${migration.checksum.slice(0, 12)}) has not completed ${options.direction} in database ${staging}`
+      );
+    }
+    // Runs recorded before staging parity was checked went on here.
+    if (state.exported && patched(STAGING_PARITY_PATCH)) {
+      const problem = await stagingParity(run, state.exported, options.requireStagingRun);
+      if (problem) return refused(problem);
+    }
+  }
+  return { to: 'awaiting-approval' };
+}

@@ -1,0 +1,89 @@
+/**
+ * Rolling back (the seed's rollback procedures): the rollbackRunbook child (workflows/rollback.ts) does the work in
+ * its own history; this phase starts it, follows it, and when it fails waits for the operator: `rollback` tries
+ * again, `resume` ends the run as rollback-failed (the operator took over).
+ */
+import type { Duration } from '@temporalio/common';
+import {
+  CancellationScope,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  condition,
+  executeChild,
+} from '@temporalio/workflow';
+import { zeroCounters } from '../../common/counters';
+import { describe, rollbackRunbook, type RollbackInput, type RollbackResult } from '../rollback';
+import type { Run } from '../run/run';
+import type { RunEnd } from '../run/transition';
+
+export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
+  const { state, inbox } = run;
+  let reason = firstReason;
+  for (;;) {
+    const result = await runRollbackChild(run, reason);
+    inbox.rollbackStep = undefined;
+    inbox.pending = undefined;
+    state.rollback = { mode: result.mode, reason, ok: result.ok, problems: result.problems };
+    if (result.approvedBy) state.approvals.push({ by: result.approvedBy, at: run.now(), for: 'restore' });
+    if (result.ok) return { phase: 'rolled-back', status: 'rolled-back', reason };
+    const failure = `rollback by ${result.mode} failed: ${result.problems.join('; ')}`;
+    state.lastError = failure;
+    inbox.pending = { kind: 'operator', signals: ['rollback', 'resume'], reason: failure };
+    inbox.resumeRequested = false;
+    await run.enterPhase('rollback-failed', failure, 'error');
+    await condition(() => inbox.resumeRequested || inbox.rollbackReason !== undefined);
+    inbox.pending = undefined;
+    const again = inbox.takeRollback();
+    if (again === undefined) {
+      // The operator took over: the run ends, and says it did not succeed.
+      return {
+        phase: 'rollback-failed',
+        status: 'rollback-failed',
+        reason: `${failure}; the operator took over (resume)`,
+      };
+    }
+    reason = again;
+  }
+}
+
+/** One attempt: the child runs to its end whatever happens to this scope; its failure is a result, not a throw. */
+async function runRollbackChild(run: Run, reason: string): Promise<RollbackResult> {
+  const { state, options, inbox } = run;
+  state.rollbacks += 1;
+  const childId = `${run.workflowId}/rollback-${state.rollbacks}`;
+  inbox.rollbackChildId = childId;
+  await run.enterPhase('rolling-back', `${reason} (by ${state.rollbackMode})`, 'warning');
+  const input: RollbackInput = {
+    parentWorkflowId: run.workflowId,
+    migration: state.migration,
+    direction: options.direction,
+    mode: state.rollbackMode,
+    reason,
+    snapshot: state.snapshot,
+    exported: state.exported,
+    steps: state.steps,
+    batchSize: options.batchSize,
+    ruBudget: options.ruBudget,
+    concurrency: options.concurrency,
+    maxFailures: options.maxFailures,
+    verifySampleSize: options.verifySampleSize,
+    requireRestoreApproval: options.approval.requiredForRestore,
+    approvalTimeout: options.approval.timeout as Duration,
+    tuning: state.tuning,
+  };
+  try {
+    return await CancellationScope.nonCancellable(() =>
+      executeChild(rollbackRunbook, {
+        workflowId: childId,
+        args: [input],
+        staticSummary: `rollback of ${state.migration.id} by ${state.rollbackMode}`,
+        // A started rollback runs to its end even when this run is terminated (by an operator, a run timeout, the
+        // history limit): Temporal's default, TERMINATE, would kill it between the delete and the restore.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      })
+    );
+  } catch (err) {
+    const message = err instanceof ChildWorkflowFailure ? describe(err) : String(err);
+    return { mode: state.rollbackMode, ok: false, problems: [message], steps: [], counters: zeroCounters() };
+  }
+}

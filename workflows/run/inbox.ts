@@ -1,0 +1,118 @@
+/**
+ * What operators have said (the signals of workflows/messages.ts) and what the run is waiting for them to say. The
+ * handlers are registered before anything else runs, so a signal sent early is never lost, and each signal means one
+ * thing in every phase (docs/runbook.md, "Signals by phase"): one that cannot act where the run is, is refused with a
+ * line in the timeline, never dropped silently.
+ */
+import { getExternalWorkflowHandle, log, patched, setHandler } from '@temporalio/workflow';
+import type { Phase } from '../../common/phases';
+import type { PendingDecision } from '../../common/status';
+import { abortSignal, approveSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
+import { describe, rollbackProgressSignal } from '../rollback';
+
+/** What the handlers need to know of the run, before and after preflight has loaded it. */
+export interface InboxContext {
+  phase(): Phase;
+  dryRun(): boolean;
+  /** A line in the run's timeline (once the run exists), and the UI's details refreshed. */
+  note(text: string): void;
+  /** The UI's details refreshed. */
+  changed(): void;
+}
+
+/** Runs that took these signals as they came (see Inbox.register) replay without the refusals. */
+export const SIGNALS_BY_PHASE_PATCH = 'signals-by-phase';
+
+/** Phases before the first write: nothing to undo yet. */
+const BEFORE_WRITES: readonly Phase[] = ['preflight', 'awaiting-approval'];
+
+export class Inbox {
+  approval?: ApproveArgs;
+  abortReason?: string;
+  rollbackReason?: string;
+  resumeRequested = false;
+  /** The decision the run waits for, shown by the status query and the UI. */
+  pending?: PendingDecision;
+  /** A wait with no decision to take (the maintenance window), shown in the UI's details. */
+  waitingFor?: string;
+  /** The rollback child's current step, and its id while it runs (its restore gate takes approve/abort). */
+  rollbackStep?: string;
+  rollbackChildId?: string;
+
+  /** Registers every signal handler. */
+  register(run: InboxContext): void {
+    setHandler(approveSignal, (args) => {
+      if (this.forwardToRollback(approveSignal, args ?? {})) return;
+      if (this.approval === undefined && !BEFORE_WRITES.includes(run.phase())) {
+        run.note(`approve ignored in phase ${run.phase()}: nothing is waiting for an approval`);
+      }
+      this.approval ??= args ?? {};
+    });
+    setHandler(abortSignal, (args) => {
+      if (this.forwardToRollback(abortSignal, args ?? {})) return;
+      const reason = args?.reason ?? 'aborted by signal';
+      if (!BEFORE_WRITES.includes(run.phase())) {
+        // Abort ends a run before anything changed; once writes began only a rollback undoes them.
+        run.note(`abort (${reason}) refused in phase ${run.phase()}: writes have begun; send rollback to undo them`);
+        return;
+      }
+      this.abortReason ??= reason;
+    });
+    setHandler(rollbackSignal, (args) => {
+      const reason = args?.reason ?? 'rollback requested by signal';
+      const phase = run.phase();
+      if (run.dryRun() && patched(SIGNALS_BY_PHASE_PATCH)) {
+        run.note(`rollback (${reason}) refused: a dry run writes nothing`);
+        return;
+      }
+      if (BEFORE_WRITES.includes(phase) && patched(SIGNALS_BY_PHASE_PATCH)) {
+        // Nothing was written: there is nothing to undo, and a rollback must not stop the application for nothing.
+        run.note(`rollback (${reason}) before any write: the run ends aborted`);
+        this.abortReason ??= `rollback requested before any write: ${reason}`;
+        return;
+      }
+      if (phase === 'rolling-back' && patched(SIGNALS_BY_PHASE_PATCH)) {
+        run.note(`rollback (${reason}) ignored: a rollback is already running`);
+        return;
+      }
+      this.rollbackReason ??= reason;
+    });
+    setHandler(resumeSignal, () => {
+      const phase = run.phase();
+      if (phase !== 'paused' && phase !== 'rollback-failed') {
+        run.note(`resume ignored in phase ${phase}: the run is not paused`);
+        return;
+      }
+      this.resumeRequested = true;
+    });
+    setHandler(rollbackProgressSignal, (progress) => {
+      this.rollbackStep = progress.step;
+      if (progress.awaitingRestoreApproval) {
+        this.pending = {
+          kind: 'approve-restore',
+          signals: ['approve', 'abort'],
+          reason: 'the rollback will delete the container and restore it to T0',
+        };
+      } else if (this.pending?.kind === 'approve-restore') {
+        this.pending = undefined;
+      }
+      run.changed();
+    });
+  }
+
+  /** At the restore's own gate, approve and abort go to the rollback child; a child that has closed is only logged. */
+  private forwardToRollback(signal: typeof approveSignal | typeof abortSignal, args: object): boolean {
+    if (this.pending?.kind !== 'approve-restore' || this.rollbackChildId === undefined) return false;
+    getExternalWorkflowHandle(this.rollbackChildId)
+      .signal(signal.name, args)
+      .catch((err) => log.warn('signal to the rollback child failed', { error: describe(err) }));
+    return true;
+  }
+
+  /** The rollback asked for, if any, taken (a later signal asks again). */
+  takeRollback(): string | undefined {
+    const reason = this.rollbackReason;
+    this.rollbackReason = undefined;
+    return reason;
+  }
+}
