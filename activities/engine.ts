@@ -14,6 +14,9 @@ import type {
   MigrationInfo,
   MigrationPlan,
   PlanInput,
+  PreimagesContainerResult,
+  RevertInput,
+  RevertResult,
   RunbookActivities,
   Snapshot,
   VerificationReport,
@@ -26,6 +29,8 @@ import { recordHistory } from './cosmos/history';
 import { waitForIndexTransformation } from './cosmos/index-progress';
 import { migrateRange } from './cosmos/migrate-range';
 import { planMigration } from './cosmos/plan';
+import { ensurePreimagesContainer } from './cosmos/preimages';
+import { revertFromPreimages } from './cosmos/revert';
 import { takeSnapshot } from './cosmos/snapshot';
 import { resolveTarget } from './cosmos/target';
 import { verifyMigration } from './cosmos/verify';
@@ -38,6 +43,8 @@ export type EngineActivities = Pick<
   | 'listFeedRanges'
   | 'takeSnapshot'
   | 'migrateRange'
+  | 'ensurePreimagesContainer'
+  | 'revertFromPreimages'
   | 'applyContainerSteps'
   | 'waitForIndexTransformation'
   | 'verifyMigration'
@@ -84,6 +91,12 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult> {
       return migrateRange(deps, input);
+    },
+    async ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult> {
+      return ensurePreimagesContainer(deps, input);
+    },
+    async revertFromPreimages(input: RevertInput): Promise<RevertResult> {
+      return revertFromPreimages(deps, input);
     },
     async applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult> {
       return applyContainerSteps(deps, input);

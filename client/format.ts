@@ -32,12 +32,18 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
     case 'approve':
       return [
         `waiting for approval${decision.deadline ? ` (until ${decision.deadline})` : ''}`,
+        ...(decision.rollback ? [`  if it goes wrong: ${decision.rollback}`] : []),
         `  approve: ${cmd('approve')}   abort: ${cmd('abort')}`,
       ];
     case 'approve-restore':
       return [
         `the rollback needs approval before it deletes and restores the container: ${decision.reason}`,
         `  approve: ${cmd('approve')}   abort: ${cmd('abort')}`,
+      ];
+    case 'accept-restore':
+      return [
+        `the restored container differs from the state at T0: ${decision.reason}`,
+        `  accept it and restart the application: ${cmd('approve')}   leave it stopped: ${cmd('abort')}`,
       ];
     case 'resume-or-rollback':
       return [`paused: ${decision.reason}`, `  resume: ${cmd('resume')}   roll back: ${cmd('rollback')}`];

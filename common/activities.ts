@@ -109,6 +109,19 @@ export interface MigrationPlan {
   /** At the RU budget (or unthrottled, when none). */
   estimatedSeconds: number;
   ruBudget?: number;
+  /**
+   * `down(up(doc))` on the sample, compared with the document (system fields ignored; a missing version field and
+   * `fromVersion` count as equal): present when the module has both `up` and `down` and the plan is for `up`.
+   * `checked`: sample documents `up` changed; `mismatches`: the first 20 whose round trip differs, with the names of
+   * the differing top-level fields (never their values); `mismatched`: how many differ in all.
+   */
+  roundTrip?: RoundTripCheck;
+}
+
+export interface RoundTripCheck {
+  checked: number;
+  mismatched: number;
+  mismatches: { id: string; fields: string[]; error?: string }[];
 }
 
 export interface PlanInput extends ContainerRef, ModuleRef {
@@ -149,6 +162,11 @@ export interface MigrateRangeInput extends ContainerRef, ModuleRef {
   dryRun: boolean;
   /** Stop after this many pages and return the continuation, so the workflow can checkpoint. */
   maxPages?: number;
+  /**
+   * Before each replace, store the document as it was in the pre-images container (`ensurePreimagesContainer`,
+   * which must have run), for `revertFromPreimages`. Direction `up` only; a dry run writes none. @default false
+   */
+  preimages?: boolean;
 }
 
 export interface MigrateRangeResult {
@@ -161,6 +179,72 @@ export interface MigrateRangeResult {
   ruPerSecond: number;
   /** Documents per second over the activity's life. */
   docsPerSecond: number;
+  /** With `preimages`: pre-images upserted (one per replaced document, plus one per 412 re-read that was retried). */
+  preimagesWritten?: number;
+}
+
+/** The pre-images container of `container`: `<container>-preimages` in the same database, same partition key. */
+export interface PreimagesContainerResult {
+  name: string;
+  /** false when it already existed. */
+  created: boolean;
+}
+
+/** Where revertFromPreimages takes the state before the migration (the base of the three-way revert) from. */
+export type RevertSource =
+  | { kind: 'preimages' }
+  /** A copy of the container restored at T0 (side-by-side restore); base = its document with the same id and key. */
+  | { kind: 'container'; database: string; container: string };
+
+/** `migration` (and the approved `checksum`) names the module whose `up` is reverted: its transform recomputes what the migration wrote. */
+export interface RevertInput extends ContainerRef, ModuleRef {
+  source: RevertSource;
+  /** A feed range of the SOURCE container (the pre-images container, or the restored copy), from `listFeedRanges`. */
+  feedRange: string;
+  /** Where the previous activity for this range stopped. */
+  continuation?: string;
+  /** Source documents per page. @default 100 */
+  batchSize?: number;
+  /** RU/s this activity may use. */
+  ruBudget?: number;
+  /** Stop after this many pages and return the continuation. */
+  maxPages?: number;
+}
+
+export interface RevertCounters {
+  /** Source documents read (pre-images of this migration, or candidate documents of the copy). */
+  scanned: number;
+  /** Live documents unchanged since the migration wrote them, replaced by their pre-image. */
+  reverted: number;
+  /** Live documents the application changed since: only the fields the migration changed and the application did not were reverted. */
+  merged: number;
+  /** Live documents with at least one field both changed (left as the application wrote it, listed). */
+  conflicts: number;
+  /** Source documents whose live document is gone (the application deleted it): left deleted. */
+  deletedByApp: number;
+  /** Live documents with nothing to revert: not migrated (still at fromVersion), at another version, or not a candidate at T0. */
+  unchanged: number;
+  /** Documents that could not be reverted (listed in `failures`); each is left as it is. */
+  failed: number;
+  ruConsumed: number;
+}
+
+export interface RevertConflict {
+  id: string;
+  /** The partition key value, as JSON. */
+  partitionKey: unknown;
+  /** Top-level fields both the migration and the application changed; never their values. */
+  fields: string[];
+}
+
+export interface RevertResult {
+  done: boolean;
+  continuation?: string;
+  counters: RevertCounters;
+  /** The first 100 documents with conflicts (the counter counts all). */
+  conflicts: RevertConflict[];
+  /** The first 100 failures. */
+  failures: DocumentFailure[];
 }
 
 /** Error type when a feed range no longer matches one physical partition (it split): list the ranges again. */
@@ -394,6 +478,11 @@ export interface RunbookActivities {
   applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult>;
   waitForIndexTransformation(input: ContainerRef): Promise<{ progress: number }>;
   migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult>;
+  // pre-images and the three-way revert (rollback, least destructive first)
+  /** Creates `<container>-preimages` through ARM when missing (same partition key as the target); idempotent. */
+  ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult>;
+  /** The three-way revert of one feed range of the source (pre-images container or restored copy). */
+  revertFromPreimages(input: RevertInput): Promise<RevertResult>;
   // verify
   verifyMigration(input: VerifyInput): Promise<VerificationReport>;
   // record
@@ -420,4 +509,6 @@ export interface RunbookActivities {
   notify(event: NotifyEvent): Promise<void>;
   runHook(input: { hook: HookName; migrationId: string; workflowId: string }): Promise<{ ran: boolean }>;
   healthCheck(input: { migrationId: string; workflowId: string }): Promise<HealthReport>;
+  /** Which hooks the worker has (names only, never commands). */
+  describeHooks(): Promise<{ stopApp: boolean; startApp: boolean; healthChecks: number }>;
 }

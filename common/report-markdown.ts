@@ -50,10 +50,27 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
     out.push(`- ${v.sampled} documents sampled, ${v.remaining} not at the target version`);
     for (const r of v.relationships) out.push(`- relationship \`${r.name}\`: ${r.rows} rows`);
   }
+  if (report.rollbackPlan) out.push('', `**Rollback plan:** ${report.rollbackPlan}`);
   if (report.rollback) {
     const r = report.rollback;
     out.push('', '## Rollback', '', `By ${r.mode}: ${r.reason}. ${r.ok ? 'Verified.' : 'NOT verified:'}`);
     out.push(...r.problems.map((p) => `- ${p}`));
+    if (r.revert) {
+      const v = r.revert;
+      out.push(
+        `- ${v.reverted} reverted to their pre-image, ${v.merged} merged with the application's later writes, ${v.unchanged} already as before, ${v.deletedByApp} deleted by the application (left deleted), ${v.conflicts} with conflicts`
+      );
+      for (const c of r.conflicts ?? []) {
+        out.push(
+          `  - conflict: \`${c.id}\` (${JSON.stringify(c.partitionKey)}): ${c.fields.join(', ')} changed by both; left as the application wrote it`
+        );
+      }
+    }
+    if (r.discardedWrites !== undefined) {
+      out.push(
+        `- ${r.discardedWrites} document(s) written at or after T0 (the migration's own writes included) were discarded by the in-place restore`
+      );
+    }
   }
   out.push(
     '',

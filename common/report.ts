@@ -26,7 +26,19 @@ export interface RunbookReport {
   plan?: MigrationPlan;
   snapshot?: Snapshot;
   verification?: VerificationReport;
-  rollback?: { mode: 'down' | 'restore'; reason: string; ok: boolean; problems: string[] };
+  /** What the chosen rollback would keep and lose, decided in preflight. */
+  rollbackPlan?: string;
+  rollback?: {
+    mode: 'preimages' | 'down' | 'restore';
+    reason: string;
+    ok: boolean;
+    problems: string[];
+    /** An in-place restore: documents written at or after T0 that it discarded (the migration's own included). */
+    discardedWrites?: number;
+    /** A revert from pre-images: what it did, and the documents left for a human (fields both changed). */
+    revert?: { reverted: number; merged: number; conflicts: number; deletedByApp: number; unchanged: number };
+    conflicts?: { id: string; partitionKey: unknown; fields: string[] }[];
+  };
   /** Phase transitions in order. */
   timeline: { phase: string; at: string; note?: string }[];
   /** The same report in markdown, for a ticket or a chat message. */

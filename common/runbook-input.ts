@@ -31,10 +31,10 @@ export const runbookInputSchema = z
         required: z.boolean().default(true),
         timeout: duration.default('24h'),
         /** Ask again before the destructive step of a rollback by restore (delete + restore). */
-        requiredForRestore: z.boolean().default(false),
+        requiredForRestore: z.boolean().default(true),
       })
       .strict()
-      .default({ required: true, timeout: '24h', requiredForRestore: false }),
+      .default({ required: true, timeout: '24h', requiredForRestore: true }),
     /** Documents per page (and per bulk write). */
     batchSize: z.number().int().min(1).max(1000).default(100),
     /** RU/s the migration may use in total; absent: no cap (429s still back off). */
@@ -52,7 +52,17 @@ export const runbookInputSchema = z
       })
       .strict()
       .default({ duration: '1h', interval: '1m', failuresBeforeRollback: 3 }),
-    rollback: z.enum(['auto', 'down', 'restore', 'manual']).default('auto'),
+    rollback: z.enum(['auto', 'preimages', 'down', 'restore', 'manual']).default('auto'),
+    /**
+     * Keep each document's pre-image before replacing it, for the surgical rollback (one extra write per document).
+     * Absent: on when the module has no down().
+     */
+    preimages: z.boolean().optional(),
+    /**
+     * Let an in-place restore delete the container although no stop-app hook is configured (the application may
+     * write to it meanwhile). Off by default: the restore refuses before deleting anything.
+     */
+    allowRestoreWithoutAppStop: z.boolean().default(false),
     /** Plan, transform and count, write nothing. */
     dryRun: z.boolean().default(false),
     /** Minimum continuous-backup tier the account must have. */

@@ -4,9 +4,11 @@ import type { Phase } from './phases';
 
 /** What the run is waiting for a human to say, if anything. */
 export type PendingDecision =
-  | { kind: 'approve'; signals: ['approve', 'abort']; deadline?: string }
+  | { kind: 'approve'; signals: ['approve', 'abort']; deadline?: string; rollback?: string }
   | { kind: 'resume-or-rollback'; signals: ['resume', 'rollback']; reason: string }
-  | { kind: 'approve-restore'; signals: ['approve', 'abort']; reason: string }
+  | { kind: 'approve-restore'; signals: ['approve', 'abort']; reason: string; writesSinceT0?: number }
+  /** The restored container differs from the state at T0: approve accepts it and restarts the application. */
+  | { kind: 'accept-restore'; signals: ['approve', 'abort']; reason: string }
   | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string };
 
 export interface RunbookStatus {

@@ -35,6 +35,12 @@ export function runbookActivities(tuning: RunbookTuning) {
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry,
   });
+  /** A point-in-time restore: minutes to hours on Azure; it heartbeats its ARM operation and resumes it on a retry. */
+  const restore = proxyActivities<RunbookActivities>({
+    startToCloseTimeout: '24 hours',
+    heartbeatTimeout: tuning.heartbeatTimeout,
+    retry: { ...retry, maximumInterval: '5m', maximumAttempts: 20 },
+  });
   /** ARM long-running operations that do not heartbeat (container steps, index transformation). */
   const arm = proxyActivities<RunbookActivities>({ startToCloseTimeout: '2 hours', retry });
   /** Notifications are best effort: a few quick tries, then the run goes on. */
@@ -42,5 +48,5 @@ export function runbookActivities(tuning: RunbookTuning) {
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1s', maximumAttempts: 2 },
   });
-  return { quick, long, arm, notify };
+  return { quick, long, arm, restore, notify };
 }

@@ -1,32 +1,32 @@
 /**
  * rollbackRunbook: the seed's "Rollback procedures" as a child workflow of the runbook (its own history, its own
- * entry in the UI): stop the application → undo (a `down` migration, or a point-in-time restore to T0) → verify the
- * rollback → restart the application. It never throws for a failed step: it returns what went wrong, and the parent
- * decides (phase `rollback-failed`, operator decision).
+ * entry in the UI): undo by `down` (stop the application → reverse transform → verify → start it) or by an in-place
+ * point-in-time restore (workflows/rollback/restore.ts: proved, consented, verified against T0). It never throws for a
+ * failed step: it returns what went wrong, and the parent decides (phase `rollback-failed`, operator decision).
  */
 import type { Duration } from '@temporalio/common';
-import {
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  defineSignal,
-  getExternalWorkflowHandle,
-  setHandler,
-} from '@temporalio/workflow';
+import { CancellationScope, patched } from '@temporalio/workflow';
 import type {
   ContainerExport,
   ContainerStepsResult,
   Direction,
   MigrationCounters,
   MigrationInfo,
+  RevertConflict,
+  RevertCounters,
   Snapshot,
 } from '../common/activities';
-import { abortSignal, approveSignal, type ApproveArgs } from './messages';
-import { runbookActivities } from './activities';
-import { addCounters, zeroCounters } from '../common/counters';
-import { migrateAllRanges } from './ranges';
-import type { RollbackMode } from './state';
 import type { RunbookTuning } from '../common/tuning';
+import { describe } from './describe';
+import { RollbackRun } from './rollback/context';
+import { rollbackByDown } from './rollback/down';
+import { rollbackByPreimages } from './rollback/preimages';
+import { rollbackByRestore } from './rollback/restore';
+import { legacyRollbackByRestore } from './rollback/restore-legacy';
+import type { RollbackMode } from './state';
+
+export { describe } from './describe';
+export { rollbackProgressSignal, type RollbackProgress } from './rollback/messages';
 
 export interface RollbackInput {
   parentWorkflowId: string;
@@ -47,6 +47,12 @@ export interface RollbackInput {
   verifySampleSize: number;
   requireRestoreApproval: boolean;
   approvalTimeout: Duration;
+  /** An in-place restore may delete the container although no stop-app hook is configured. */
+  allowRestoreWithoutAppStop?: boolean;
+  /** The container the migration kept pre-images in (rollback by pre-images). */
+  preimagesContainer?: string;
+  /** Documents the run migrated (for the restore's consent: they count among the writes since T0). */
+  migratedDocuments?: number;
   tuning: RunbookTuning;
 }
 
@@ -58,169 +64,44 @@ export interface RollbackResult {
   steps: string[];
   counters: MigrationCounters;
   approvedBy?: string;
+  /** An in-place restore: documents written at or after T0 it discarded (the migration's own included). */
+  discardedWrites?: number;
+  /** A three-way revert: what it did, and the first documents with conflicts. */
+  revert?: RevertCounters;
+  conflicts?: RevertConflict[];
 }
 
-/** What the rollback is doing now, sent to the parent so its `status` query can say it. */
-export interface RollbackProgress {
-  step: string;
-  awaitingRestoreApproval?: boolean;
-}
-export const rollbackProgressSignal = defineSignal<[RollbackProgress]>('rollbackProgress');
+/** Runs recorded before a restore was proved, consented to and verified first deleted right after stop-app. */
+export const PROVE_BEFORE_DELETE_PATCH = 'prove-restorable-before-delete';
 
 export async function rollbackRunbook(input: RollbackInput): Promise<RollbackResult> {
-  const { migration } = input;
-  const ref = { database: migration.database, container: migration.container };
-  const where = `${ref.database}/${ref.container}`;
-  const reverse: Direction = input.direction === 'up' ? 'down' : 'up';
-  const { quick, long, arm } = runbookActivities(input.tuning);
-  const hookArgs = { migrationId: migration.id, workflowId: input.parentWorkflowId };
-  const result: RollbackResult = { mode: input.mode, ok: false, problems: [], steps: [], counters: zeroCounters() };
-
-  let decision: { approved: ApproveArgs } | { aborted: string } | undefined;
-  setHandler(approveSignal, (args) => void (decision ??= { approved: args ?? {} }));
-  setHandler(abortSignal, (args) => void (decision ??= { aborted: args?.reason ?? 'aborted' }));
-
-  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
-  async function step(name: string, extra: Partial<RollbackProgress> = {}): Promise<void> {
-    result.steps.push(name);
-    // Best effort: the parent's status is a convenience, the child's own history is the record.
-    await parent.signal(rollbackProgressSignal, { step: name, ...extra }).catch(() => undefined);
-  }
-
-  async function undoContainerSteps(): Promise<void> {
-    const steps = input.steps;
-    if (!steps?.applied.length) return;
-    if (steps.previous === null) {
-      await step(`delete container ${where} (created by the migration)`);
-      await arm.deleteContainer.executeWithOptions({ summary: `delete ${where} (created by the migration)` }, [ref]);
-    } else {
-      await step('put back the container properties the migration changed');
-      await arm.reapplyContainerProperties.executeWithOptions({ summary: `restore properties of ${where}` }, [
-        { exported: steps.previous },
-      ]);
-    }
-  }
-
-  async function rollbackByDown(): Promise<void> {
-    const createdByRun = input.steps?.previous === null;
-    if (migration.migratesDocuments && !createdByRun) {
-      const hasReverse = reverse === 'down' ? migration.hasDown : migration.hasUp;
-      if (!hasReverse)
-        throw ApplicationFailure.nonRetryable(`migration ${migration.id} has no ${reverse}()`, 'RollbackImpossible');
-      await step(`migrate documents ${reverse}`);
-      const ranges = await quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where}` }, [ref]);
-      const outcome = await migrateAllRanges({
-        long,
-        ranges: ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() })),
-        base: {
-          ...ref,
-          migration: migration.id,
-          checksum: migration.checksum,
-          direction: reverse,
-          batchSize: input.batchSize,
-          dryRun: false,
-          maxPages: input.tuning.maxPagesPerActivity,
-        },
-        ruBudget: input.ruBudget,
-        concurrency: input.concurrency,
-        failureAllowance: () => input.maxFailures - result.counters.failed,
-        onResult: (c) => (result.counters = addCounters(result.counters, c)),
-        listRanges: () =>
-          quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where} again` }, [ref]),
-      });
-      if (outcome.error) throw outcome.error;
-      await step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);
-      const verification = await quick.verifyMigration.executeWithOptions(
-        { summary: `verify ${reverse} of ${where}` },
-        [
-          {
-            ...ref,
-            migration: migration.id,
-            checksum: migration.checksum,
-            direction: reverse,
-            sampleSize: input.verifySampleSize,
-          },
-        ]
-      );
-      if (!verification.ok) result.problems.push(...verification.problems);
-    }
-    await undoContainerSteps();
-  }
-
-  async function rollbackByRestore(): Promise<void> {
-    // A container the run created did not exist at T0: nothing to restore, undoing the steps deletes it.
-    if (input.exported === null || input.steps?.previous === null) {
-      await undoContainerSteps();
-      return;
-    }
-    const { snapshot, exported } = input;
-    if (!snapshot || !exported) {
-      throw ApplicationFailure.nonRetryable(
-        `no snapshot of ${where} was taken: a restore has no T0`,
-        'RestoreImpossible'
-      );
-    }
-    await step(`wait until ${where} is restorable at T0 ${snapshot.t0}`);
-    await long.waitForRestorableTimestamp.executeWithOptions({ summary: `wait for a restorable ${snapshot.t0}` }, [
-      { ...ref, timestamp: snapshot.t0 },
-    ]);
-    if (input.requireRestoreApproval) {
-      await step('wait for approval to delete and restore the container', { awaitingRestoreApproval: true });
-      const decided = await condition(() => decision !== undefined, input.approvalTimeout, {
-        summary: `approval of the restore of ${where}`,
-      });
-      if (!decided)
-        throw ApplicationFailure.nonRetryable(
-          `the restore of ${where} was not approved within ${input.approvalTimeout}`,
-          'RestoreNotApproved'
-        );
-      if (decision && 'aborted' in decision) {
-        throw ApplicationFailure.nonRetryable(
-          `the restore of ${where} was refused: ${decision.aborted}`,
-          'RestoreNotApproved'
-        );
-      }
-      result.approvedBy = decision && 'approved' in decision ? decision.approved.by : undefined;
-    }
-    await step(`delete ${where}`);
-    await arm.deleteContainer.executeWithOptions({ summary: `delete ${where} before the restore` }, [ref]);
-    await step(`restore ${where} to ${snapshot.t0}`);
-    await long.restoreContainer.executeWithOptions({ summary: `restore ${where} to ${snapshot.t0}` }, [
-      { ...ref, timestamp: snapshot.t0 },
-    ]);
-    await step('re-apply the exported container properties');
-    await arm.reapplyContainerProperties.executeWithOptions({ summary: `re-apply properties of ${where}` }, [
-      { exported },
-    ]);
-    await step('verify the restored container against the snapshot');
-    const verification = await quick.verifyRestore.executeWithOptions({ summary: `verify the restore of ${where}` }, [
-      { snapshot, exported },
-    ]);
-    result.problems.push(...verification.problems);
-  }
-
+  const r = new RollbackRun(input);
+  const { result } = r;
   // Whatever happens to the parent (cancel, terminate of the caller's scope), a started rollback runs to its end.
   await CancellationScope.nonCancellable(async () => {
     try {
-      await step('stop the application');
-      await long.runHook.executeWithOptions({ summary: 'stop-app hook' }, [{ hook: 'stop-app', ...hookArgs }]);
-      if (input.mode === 'down') await rollbackByDown();
-      else await rollbackByRestore();
+      if (input.mode === 'preimages') {
+        // Surgical: the application keeps running; its writes since are kept.
+        await rollbackByPreimages(r);
+      } else if (input.mode === 'restore' && patched(PROVE_BEFORE_DELETE_PATCH)) {
+        // The restore stops the application itself, once it has proof and consent.
+        await rollbackByRestore(r);
+      } else {
+        await r.step('stop the application');
+        await r.runHook('stop-app');
+        if (input.mode === 'down') await rollbackByDown(r);
+        else await legacyRollbackByRestore(r);
+      }
       if (result.problems.length) return; // leave the application stopped: the data is not verified
-      await step('start the application');
-      await long.runHook.executeWithOptions({ summary: 'start-app hook' }, [{ hook: 'start-app', ...hookArgs }]);
+      if (input.mode !== 'preimages') {
+        await r.step('start the application');
+        await r.runHook('start-app');
+      }
       result.ok = true;
     } catch (err) {
       result.problems.push(describe(err));
     }
   });
-  await step(result.ok ? 'rollback verified' : 'rollback failed');
+  await r.step(result.ok ? 'rollback verified' : 'rollback failed');
   return result;
-}
-
-/** The innermost message of an activity/child failure: what the operator needs, not the wrapping. */
-export function describe(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e?.cause && (e.cause as { message?: string }).message) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }

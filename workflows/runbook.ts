@@ -33,7 +33,7 @@ import { preflight, startRun } from './phases/preflight';
 import { rollBack } from './phases/rollback';
 import { snapshot } from './phases/snapshot';
 import { verify } from './phases/verify';
-import { describe } from './rollback';
+import { describe } from './describe';
 import { Inbox } from './run/inbox';
 import { Lease } from './run/lease';
 import { Run } from './run/run';

@@ -20,7 +20,8 @@ import type { RunbookReport } from '../common/report';
 import type { RunbookOptions } from '../common/runbook-input';
 import type { RunbookTuning } from '../common/tuning';
 
-export type RollbackMode = 'down' | 'restore';
+/** Least destructive first: pre-images (a three-way revert), the module's down(), an in-place restore. */
+export type RollbackMode = 'preimages' | 'down' | 'restore';
 
 export interface RangeState {
   feedRange: string;
@@ -45,6 +46,11 @@ export interface RunState {
   migration: MigrationInfo;
   leaseKey: string;
   rollbackMode: RollbackMode;
+  /** What the chosen rollback keeps and loses, in words (the plan and the approval request say it). */
+  rollbackPlan?: string;
+  /** Pre-images are kept while migrating (decided in preflight), and the container they go to once it exists. */
+  preimages?: boolean;
+  preimagesContainer?: string;
   backup?: BackupPolicyReport;
   /** The container before anything changed (null: it did not exist). */
   exported?: ContainerExport | null;

@@ -7,6 +7,11 @@
  * pages are in flight; the continuation is committed (heartbeated) only once every page before it is written, so a
  * retried attempt resumes after the last committed page. Migrated documents leave the candidate set; once the scan
  * is exhausted a final pass re-queries until no candidate the transform would change remains.
+ *
+ * With `preimages`, every write round is two bulk rounds: first the pre-images of the documents about to be replaced
+ * (Upsert into `<container>-preimages`), then the replaces of those whose pre-image is stored. A document is never
+ * replaced before its pre-image of the very version being replaced is stored: a 412 re-read makes new work whose
+ * pre-image is written again before its replace is retried.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -19,6 +24,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import {
   FAILURE_THRESHOLD_EXCEEDED,
+  MIGRATION_INVALID,
   type DocumentFailure,
   type MigrateRangeInput,
   type MigrateRangeResult,
@@ -29,6 +35,7 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
+import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
@@ -41,6 +48,8 @@ export interface RangeCheckpoint {
   continuation?: string;
   counters: MigrationCounters;
   failures: DocumentFailure[];
+  /** With `preimages`: pre-images upserted by the committed pages. */
+  preimagesWritten?: number;
 }
 
 /** Bulk requests take at most 100 operations. */
@@ -58,7 +67,19 @@ interface Work {
   original: MigrationDocument;
   doc: MigrationDocument;
   conflicts: number;
+  /** The pre-image of `original` is stored (with `preimages`). */
+  preimaged?: boolean;
+  /** Given up on (recorded as a failure) before its replace. */
+  dropped?: boolean;
 }
+
+/** What one page adds to the checkpoint when it is committed. */
+interface PageTally {
+  counters: MigrationCounters;
+  preimages: number;
+}
+
+type BulkResponses = Awaited<ReturnType<Container['items']['bulk']>>;
 
 interface Page {
   docs: MigrationDocument[];
@@ -72,6 +93,7 @@ class RangeMigration {
   /** What a page query and a replace cost, learned from the responses (first guesses: 10 RU each). */
   private readonly queryCharge = new ChargeEstimate(10);
   private readonly writeCharge = new ChargeEstimate(10);
+  private readonly preimageCharge = new ChargeEstimate(10);
   private readonly concurrency = new AdaptiveConcurrency(4, 8);
   /** Documents skipped or failed in this attempt, so the final pass does not transform them again and again. */
   private readonly settled = new Set<string>();
@@ -87,7 +109,9 @@ class RangeMigration {
     private readonly rule: VersionRule,
     private readonly transform: Transform,
     private readonly pkPaths: string[],
-    private readonly state: RangeCheckpoint
+    private readonly state: RangeCheckpoint,
+    /** Where pre-images go; absent: none are kept. */
+    private readonly preimages?: Container
   ) {
     this.budget = new RuBudget(input.ruBudget);
     for (const f of state.failures) this.settled.add(keyOf(f.id, f.partitionKey));
@@ -144,6 +168,7 @@ class RangeMigration {
       failures: [...this.state.failures],
       ruPerSecond: this.budget.spent / seconds,
       docsPerSecond: this.migratedThisAttempt / seconds,
+      ...(this.preimages ? { preimagesWritten: this.state.preimagesWritten ?? 0 } : {}),
     };
   }
 
@@ -163,7 +188,7 @@ class RangeMigration {
    * counters and a checkpoint taken before they settle would miss them for good.
    */
   private async scan(start: string | undefined, maxPages: number | undefined, final: boolean): Promise<StopReason> {
-    const pending = new Map<number, { continuation?: string; counters: MigrationCounters; done: boolean }>();
+    const pending = new Map<number, { continuation?: string; tally: PageTally; done: boolean }>();
     const running = new Set<Promise<void>>();
     let nextToCommit = 0;
     let fetched = 0;
@@ -176,7 +201,8 @@ class RangeMigration {
       for (let entry = pending.get(nextToCommit); entry?.done; entry = pending.get(nextToCommit)) {
         pending.delete(nextToCommit);
         nextToCommit += 1;
-        this.state.counters = addCounters(this.state.counters, entry.counters);
+        this.state.counters = addCounters(this.state.counters, entry.tally.counters);
+        if (this.preimages) this.state.preimagesWritten = (this.state.preimagesWritten ?? 0) + entry.tally.preimages;
         this.state.continuation = entry.continuation;
         this.heartbeat();
       }
@@ -202,9 +228,9 @@ class RangeMigration {
         break;
       }
       const seq = fetched++;
-      const entry = { continuation: page.continuation, counters: page.counters, done: false };
+      const entry = { continuation: page.continuation, tally: { counters: page.counters, preimages: 0 }, done: false };
       pending.set(seq, entry);
-      const task = this.processPage(page.docs, entry.counters, final).then(
+      const task = this.processPage(page.docs, entry.tally, final).then(
         () => {
           entry.done = true;
           commit();
@@ -258,7 +284,8 @@ class RangeMigration {
    * or fails there was counted when the scan met it (possibly by an earlier activity of this range, given
    * maxPages), so counting it again would inflate `failed` past maxFailures. Verification still sees it.
    */
-  private async processPage(docs: MigrationDocument[], counters: MigrationCounters, final: boolean): Promise<void> {
+  private async processPage(docs: MigrationDocument[], tally: PageTally, final: boolean): Promise<void> {
+    const { counters } = tally;
     const work: Work[] = [];
     for (const doc of docs) {
       const key = keyOf(doc.id, partitionKeyOf(doc, this.pkPaths));
@@ -282,7 +309,7 @@ class RangeMigration {
       return;
     }
     for (let i = 0; i < work.length; i += BULK_LIMIT) {
-      await this.write(work.slice(i, i + BULK_LIMIT), counters);
+      await this.write(work.slice(i, i + BULK_LIMIT), tally);
     }
   }
 
@@ -309,34 +336,103 @@ class RangeMigration {
     }
   }
 
+  /**
+   * One bulk call within the RU budget and the adaptive concurrency; the charge is booked on the page's counters and
+   * learned by `estimate`. Throws what the SDK throws (a whole-request 429 included).
+   */
+  private async bulk(
+    container: Container,
+    operations: OperationInput[],
+    estimate: ChargeEstimate,
+    counters: MigrationCounters
+  ): Promise<BulkResponses> {
+    const reserved = estimate.get() * operations.length;
+    let responses: BulkResponses;
+    try {
+      responses = await this.concurrency.run(async () => {
+        await this.budget.acquire(reserved);
+        return container.items.bulk(operations, { continueOnError: true });
+      });
+    } catch (err) {
+      this.budget.settle(reserved, 0);
+      throw err;
+    }
+    const charge = responses.reduce((sum, r) => sum + (r?.requestCharge ?? 0), 0);
+    const written = responses.filter((r) => r && r.statusCode >= 200 && r.statusCode < 300).length;
+    if (written > 0) estimate.observe(charge / responses.length);
+    this.spend(counters, reserved, charge);
+    return responses;
+  }
+
+  /**
+   * Upserts the pre-images of the documents in `batch` that have none stored yet. Each one stored is marked; a 429
+   * leaves it for the next round; any other failure records the document as failed and drops it, so it is never
+   * replaced without its pre-image. Returns whether an operation was throttled.
+   */
+  private async storePreimages(batch: Work[], tally: PageTally): Promise<boolean> {
+    const need = batch.filter((w) => !w.preimaged);
+    if (need.length === 0 || !this.preimages) return false;
+    const at = new Date().toISOString();
+    const operations: OperationInput[] = need.map((w) => {
+      const preimage = preimageOf(this.input.migration, w.original, this.pkPaths, at);
+      return {
+        operationType: BulkOperationType.Upsert,
+        partitionKey: partitionKeyOf(preimage, this.pkPaths),
+        resourceBody: preimage as unknown as JSONObject,
+      };
+    });
+    const responses = await this.bulk(this.preimages, operations, this.preimageCharge, tally.counters);
+    let throttled = false;
+    need.forEach((w, i) => {
+      const status = responses[i]?.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        w.preimaged = true;
+        tally.preimages += 1;
+      } else if (status === 429) {
+        throttled = true;
+      } else {
+        w.dropped = true;
+        this.recordFailure(w.original, `pre-image write failed with status ${status}; not replaced`, tally.counters);
+      }
+    });
+    return throttled;
+  }
+
   /** Writes ≤ 100 documents with one bulk call, then deals with each operation's outcome until none is left. */
-  private async write(items: Work[], counters: MigrationCounters): Promise<void> {
+  private async write(items: Work[], tally: PageTally): Promise<void> {
+    const { counters } = tally;
     let todo = items;
     let throttledInARow = 0;
     // A request that costs more than the container's RU/s for a second is throttled as a whole every time:
     // after a whole-request 429 the engine sends smaller requests (down to MIN_BULK_OPERATIONS).
     let size = Math.min(BULK_LIMIT, items.length);
     while (todo.length > 0) {
-      const batch = todo.slice(0, size);
+      const slice = todo.slice(0, size);
       const rest = todo.slice(size);
-      const operations: OperationInput[] = batch.map((w) => ({
-        operationType: BulkOperationType.Replace,
-        id: w.doc.id,
-        partitionKey: partitionKeyOf(w.original, this.pkPaths),
-        ifMatch: w.original._etag as string,
-        resourceBody: w.doc as unknown as JSONObject,
-      }));
-      const estimate = this.writeCharge.get() * operations.length;
-      let responses;
+      let throttled = false;
+      let responses: BulkResponses | undefined;
+      let batch = slice;
       try {
-        responses = await this.concurrency.run(async () => {
-          await this.budget.acquire(estimate);
-          return this.container.items.bulk(operations, { continueOnError: true });
-        });
+        if (this.preimages) {
+          // The pre-images first, in their own bulk round: a replace is sent only once its pre-image is stored.
+          throttled = await this.storePreimages(slice, tally);
+          todo = todo.filter((w) => !w.dropped);
+          batch = slice.filter((w) => w.preimaged);
+        }
+        if (batch.length > 0) {
+          const operations: OperationInput[] = batch.map((w) => ({
+            operationType: BulkOperationType.Replace,
+            id: w.doc.id,
+            partitionKey: partitionKeyOf(w.original, this.pkPaths),
+            ifMatch: w.original._etag as string,
+            resourceBody: w.doc as unknown as JSONObject,
+          }));
+          responses = await this.bulk(this.container, operations, this.writeCharge, counters);
+        }
         throttledInARow = 0;
       } catch (err) {
-        this.budget.settle(estimate, 0);
-        // The SDK does not retry a 429 on a whole bulk request: wait, slow down, try again.
+        // The SDK does not retry a 429 on a whole bulk request: wait, slow down, try again. Stored pre-images stay
+        // marked, so the next round does not write them again.
         if (isThrottled(err)) {
           throttledInARow += 1;
           this.concurrency.onThrottled();
@@ -346,13 +442,9 @@ class RangeMigration {
         }
         throw err;
       }
-      const charge = responses.reduce((sum, r) => sum + (r?.requestCharge ?? 0), 0);
-      const written = responses.filter((r) => r && r.statusCode >= 200 && r.statusCode < 300).length;
-      if (written > 0) this.writeCharge.observe(charge / responses.length);
-      this.spend(counters, estimate, charge);
-      const again: Work[] = [];
-      let throttled = false;
-      for (let i = 0; i < batch.length; i += 1) {
+      // Throttled pre-images: their documents wait for the next round.
+      const again: Work[] = slice.filter((w) => !w.dropped && !w.preimaged && this.preimages !== undefined);
+      for (let i = 0; i < batch.length && responses; i += 1) {
         const w = batch[i]!;
         const r = responses[i];
         const status = r?.statusCode ?? 0;
@@ -361,6 +453,7 @@ class RangeMigration {
           this.migratedThisAttempt += 1;
         } else if (status === 412) {
           counters.conflicts += 1;
+          // New work from the fresh document: its own pre-image is stored before its replace is retried.
           const retry = await this.reprepare(w, counters);
           if (retry) again.push(retry);
         } else if (status === 404) {
@@ -378,7 +471,7 @@ class RangeMigration {
       } else {
         this.concurrency.onSuccess();
       }
-      todo = [...again, ...rest];
+      todo = [...again, ...rest.filter((w) => !w.dropped)];
     }
   }
 
@@ -447,5 +540,24 @@ export async function migrateRange(deps: ActivityDeps, input: MigrateRangeInput)
   const container = deps.cosmos.database(target.database).container(target.container);
   const pkPaths = await readPartitionKeyPaths(container);
   const queryOptions = await rangeQueryOptions(container, input.feedRange);
-  return new RangeMigration(container, queryOptions, input, target.rule, target.transform, pkPaths, state).run();
+  let preimages: Container | undefined;
+  if (input.preimages && !input.dryRun) {
+    if (input.direction !== 'up') {
+      throw ApplicationFailure.nonRetryable(
+        `pre-images are kept for up only (they are what revertFromPreimages reverts to); migration ${input.migration} was asked for ${input.direction}`,
+        MIGRATION_INVALID
+      );
+    }
+    preimages = await openPreimagesContainer(container, pkPaths);
+  }
+  return new RangeMigration(
+    container,
+    queryOptions,
+    input,
+    target.rule,
+    target.transform,
+    pkPaths,
+    state,
+    preimages
+  ).run();
 }

@@ -5,18 +5,52 @@
  * runbook's history container (never a user document), and estimates the duration at the RU budget.
  */
 import crypto from 'node:crypto';
-import type { MigrationPlan, PlanInput } from '../../common/activities';
+import type { MigrationPlan, PlanInput, RoundTripCheck } from '../../common/activities';
 import type { MigrationDocument } from '../../common/migration';
 import { exportContainer } from '../arm/export';
 import type { ActivityDeps } from '../deps';
 import { countCandidates, countWhere } from './counts';
 import { ensureHistoryContainer } from './history';
-import { resolveTarget } from './target';
+import { resolveTarget, type MigrationTarget } from './target';
+import { roundTripDifferences } from './three-way';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
-import { candidateQuery } from './versions';
+import { candidateQuery, type VersionRule } from './versions';
 
 /** Documents written per bulk call: the unit the unthrottled estimate counts in. */
 const BULK_OPERATIONS = 100;
+/** Round-trip mismatches listed (the count goes on). */
+const MAX_ROUND_TRIP_MISMATCHES = 20;
+
+/**
+ * `down(up(doc))` for the sample documents `up` changes (`up` is the sample's own result), through the engine's
+ * transform rules (stamping, id and partition key checks), compared with the document: the fields that differ, never
+ * their values.
+ */
+async function checkRoundTrip(
+  target: MigrationTarget,
+  rule: VersionRule,
+  changed: { doc: MigrationDocument; up: MigrationDocument }[],
+  pkPaths: string[]
+): Promise<RoundTripCheck> {
+  const check: RoundTripCheck = { checked: 0, mismatched: 0, mismatches: [] };
+  const down = target.definition.down!.bind(target.definition);
+  const downRule: VersionRule = { ...rule, direction: 'down' };
+  for (const { doc, up } of changed) {
+    check.checked += 1;
+    const back = await runTransform(down, up, downRule, pkPaths);
+    let mismatch: RoundTripCheck['mismatches'][number] | undefined;
+    if (back.kind === 'fail') mismatch = { id: doc.id, fields: [], error: back.error };
+    else {
+      // down() returning undefined leaves the document as up() wrote it.
+      const fields = roundTripDifferences(doc, back.kind === 'change' ? back.doc : up, rule.field, rule.from);
+      if (fields.length > 0) mismatch = { id: doc.id, fields };
+    }
+    if (!mismatch) continue;
+    check.mismatched += 1;
+    if (check.mismatches.length < MAX_ROUND_TRIP_MISMATCHES) check.mismatches.push(mismatch);
+  }
+  return check;
+}
 
 async function measureWrite(deps: ActivityDeps, database: string, bytes: number): Promise<{ ru: number; ms: number }> {
   await ensureHistoryContainer(deps, database);
@@ -74,11 +108,14 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
 
   const transformStarted = Date.now();
   let bytes = 0;
+  const changed: { doc: MigrationDocument; up: MigrationDocument }[] = [];
   for (const doc of docs) {
     bytes += Buffer.byteLength(JSON.stringify(doc));
     const outcome = await runTransform(target.transform, doc, target.rule, pkPaths);
-    if (outcome.kind === 'change') sample.wouldChange += 1;
-    else if (outcome.kind === 'skip') sample.wouldSkip += 1;
+    if (outcome.kind === 'change') {
+      sample.wouldChange += 1;
+      changed.push({ doc, up: outcome.doc });
+    } else if (outcome.kind === 'skip') sample.wouldSkip += 1;
     else sample.failures.push({ id: doc.id, partitionKey: partitionKeyOf(doc, pkPaths) ?? null, error: outcome.error });
   }
   const transformMs = Date.now() - transformStarted;
@@ -98,11 +135,16 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
     const perDocMs = docs.length > 0 ? (readMs + transformMs) / docs.length : 0;
     estimatedSeconds = (toMigrate.count * perDocMs + Math.ceil(toMigrate.count / BULK_OPERATIONS) * write.ms) / 1000;
   }
+  const roundTrip =
+    input.direction === 'up' && typeof target.definition.down === 'function'
+      ? await checkRoundTrip(target, target.rule, changed, pkPaths)
+      : undefined;
   return {
     totalDocuments: total.count,
     documentsToMigrate: toMigrate.count,
     sample,
     estimatedSeconds: Math.round(estimatedSeconds * 10) / 10,
     ...(ruBudget ? { ruBudget } : {}),
+    ...(roundTrip ? { roundTrip } : {}),
   };
 }

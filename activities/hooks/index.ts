@@ -5,8 +5,19 @@ import { createRunHook } from './app';
 import { createHealthCheck } from './health';
 import { createNotify } from './notify';
 
-export type HookActivities = Pick<RunbookActivities, 'notify' | 'runHook' | 'healthCheck'>;
+export type HookActivities = Pick<RunbookActivities, 'notify' | 'runHook' | 'healthCheck' | 'describeHooks'>;
 
 export function createHookActivities(hooks: HooksConfig): HookActivities {
-  return { notify: createNotify(hooks), runHook: createRunHook(hooks), healthCheck: createHealthCheck(hooks) };
+  return {
+    notify: createNotify(hooks),
+    runHook: createRunHook(hooks),
+    healthCheck: createHealthCheck(hooks),
+    // Names only: which hooks exist, so a rollback knows before it asks for consent. Never commands or URLs.
+    describeHooks: () =>
+      Promise.resolve({
+        stopApp: hooks.stopApp !== undefined,
+        startApp: hooks.startApp !== undefined,
+        healthChecks: hooks.healthChecks?.length ?? 0,
+      }),
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * The emulator's switches over HTTPS, for use from outside the process (the stack runs as a daemon):
- * GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats. They require the account key in `x-local-key`.
+ * GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats, GET/PUT /_local/partitions,
+ * POST /_local/partitions/split. They require the account key in `x-local-key`.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -37,6 +38,10 @@ const faultsBody = z.array(
     .strict()
 );
 
+const containerName = { database: z.string().min(1), container: z.string().min(1) };
+const partitionsBody = z.object({ ...containerName, count: z.number().int().min(1).max(1024) }).strict();
+const splitBody = z.object({ ...containerName, rangeId: z.string().min(1) }).strict();
+
 const json = (status: number, body: unknown): RawResponse => ({
   status,
   headers: { 'content-type': 'application/json' },
@@ -50,18 +55,18 @@ function sameKey(given: string | undefined, key: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function handleControl(
+export async function handleControl(
   request: RawRequest,
   key: string,
   deps: { ru: RuModel; faults: FaultInjector; control: EmulatorControl }
-): RawResponse {
+): Promise<RawResponse> {
   if (!sameKey(request.headers['x-local-key'], key)) {
     return json(401, { code: 'Unauthorized', message: 'The x-local-key header must carry the account key.' });
   }
   const path = new URL(request.url, 'https://emulator').pathname.replace(/\/+$/, '');
   const method = request.method.toUpperCase();
   let parsed: unknown;
-  if (method === 'PUT') {
+  if (method === 'PUT' || method === 'POST') {
     try {
       parsed = JSON.parse(request.body);
     } catch {
@@ -94,10 +99,43 @@ export function handleControl(
     }
     case 'GET /_local/stats':
       return json(200, deps.control.stats());
+    case 'GET /_local/partitions': {
+      const query = new URL(request.url, 'https://emulator').searchParams;
+      const database = query.get('database');
+      const container = query.get('container');
+      if (!database || !container) {
+        return json(400, { code: 'BadRequest', message: `${path}: ?database=...&container=... are required` });
+      }
+      return partitionCall(() => deps.control.partitions(database, container));
+    }
+    case 'PUT /_local/partitions': {
+      const body = partitionsBody.safeParse(parsed);
+      if (!body.success) return invalid(body.error);
+      const { database, container, count } = body.data;
+      return partitionCall(() => deps.control.setPartitionCount(database, container, count));
+    }
+    case 'POST /_local/partitions/split': {
+      const body = splitBody.safeParse(parsed);
+      if (!body.success) return invalid(body.error);
+      const { database, container, rangeId } = body.data;
+      return partitionCall(() => deps.control.splitPartition(database, container, rangeId));
+    }
     default:
       return json(404, {
         code: 'NotFound',
-        message: `${method} ${path} is not a control endpoint (GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats)`,
+        message: `${method} ${path} is not a control endpoint (GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats, GET/PUT /_local/partitions, POST /_local/partitions/split)`,
       });
+  }
+}
+
+async function partitionCall(call: () => Promise<unknown>): Promise<RawResponse> {
+  try {
+    return json(200, await call());
+  } catch (err) {
+    const message = (err as Error).message;
+    return json(/does not exist|no live partition key range/.test(message) ? 404 : 400, {
+      code: /does not exist|no live/.test(message) ? 'NotFound' : 'BadRequest',
+      message,
+    });
   }
 }

@@ -14,7 +14,14 @@ export interface Outcome {
   batch?: { ops: BatchOperation[]; results: BatchResult[] };
 }
 
+/** A container or database came or went (partitions.ts and the RU model forget what belonged to it). */
+export type LifecycleEvent =
+  | { kind: 'container-created' | 'container-deleted'; database: string; container: string }
+  | { kind: 'database-deleted'; database: string };
+
 export class Engine {
+  onLifecycle?: (event: LifecycleEvent) => void;
+
   constructor(
     readonly dispatch: Dispatch,
     private readonly backup: BackupLogFile
@@ -29,7 +36,26 @@ export class Engine {
       outcome = { response: await this.dispatch(fixed) };
     }
     if (options.log) this.backup.append(this.eventsOf(request, route, outcome));
+    this.lifecycle(route, outcome.response);
     return outcome;
+  }
+
+  private lifecycle(route: Route, response: RawResponse): void {
+    const db = route.database;
+    if (!this.onLifecycle || !db) return;
+    if (route.resource === 'database' && route.action === 'delete' && response.status === 204) {
+      this.onLifecycle({ kind: 'database-deleted', database: db });
+    } else if (route.resource === 'container' && route.action === 'create' && response.status === 201) {
+      const id = (JSON.parse(response.body) as { id?: unknown }).id;
+      if (typeof id === 'string') this.onLifecycle({ kind: 'container-created', database: db, container: id });
+    } else if (
+      route.resource === 'container' &&
+      route.container &&
+      route.action === 'delete' &&
+      response.status === 204
+    ) {
+      this.onLifecycle({ kind: 'container-deleted', database: db, container: route.container });
+    }
   }
 
   private async executeBatch(request: RawRequest, route: Route): Promise<Outcome> {

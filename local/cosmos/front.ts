@@ -8,15 +8,20 @@ import { randomUUID } from 'node:crypto';
 import type { RawRequest, RawResponse } from './dispatch';
 import type { Engine } from './engine';
 import type { FaultInjector } from './faults';
-import { chargeBatch, chargeFor, estimateCharge, type BatchOperation, type RuModel } from './ru-model';
+import { chargeBatch, chargeFor, estimateCharge, type BatchOperation, type Priority, type RuModel } from './ru-model';
 import { classify, type Route } from './routes';
 import { CONTROL_PREFIX, handleControl } from './control-endpoints';
 import type { EmulatorControl, EmulatorStats } from './types';
+import type { PartitionTable } from './partitions';
+import { routePartitions } from './partition-routing';
+import { documentScope } from './scan';
+import { queryPlan, queryShape } from './query-plan';
 
 export interface FrontDeps {
   engine: Engine;
   ru: RuModel;
   faults: FaultInjector;
+  partitions: PartitionTable;
   control: EmulatorControl;
   stats: EmulatorStats;
   key: string;
@@ -68,17 +73,37 @@ const unavailable = (): RawResponse => ({
 });
 
 /**
- * The SDK fetches a query plan alongside every query and uses it only when the query itself asks for one (which the
- * stock server never does). The stock server would run the query a second time to answer it; refuse it cheaply.
+ * The SDK fetches a query plan alongside every query (queryIterator.js fetchQueryPlan) and uses it only when the
+ * gateway refuses the query itself (partition-routing.ts). Answered from the query's shape, without running it.
  */
-const noQueryPlan = (): RawResponse => ({
-  status: 400,
-  headers: { 'content-type': 'application/json', 'x-ms-request-charge': '0' },
-  body: JSON.stringify({
-    code: 'BadRequest',
-    message: 'The local Cosmos emulator has no query plans; the SDK runs the query directly.',
-  }),
-});
+function queryPlanResponse(request: RawRequest): RawResponse {
+  let sql: string | undefined;
+  try {
+    const body = JSON.parse(request.body) as { query?: unknown };
+    if (typeof body.query === 'string') sql = body.query;
+  } catch {
+    sql = undefined;
+  }
+  const shape = sql === undefined ? undefined : queryShape(sql);
+  if (sql === undefined || !shape) {
+    return {
+      status: 400,
+      headers: { 'content-type': 'application/json', 'x-ms-request-charge': '0' },
+      body: JSON.stringify({
+        code: 'BadRequest',
+        message: 'The query plan request has no query, or it does not parse.',
+      }),
+    };
+  }
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'x-ms-request-charge': '0' },
+    body: JSON.stringify(queryPlan(sql, shape)),
+  };
+}
+
+const priorityOf = (headers: Record<string, string>): Priority =>
+  (headers['x-ms-cosmos-priority-level'] ?? '').toLowerCase() === 'low' ? 'Low' : 'High';
 
 /**
  * `containers.create({ id, throughput })` sends the provisioned RU/s as `x-ms-offer-throughput`; the stock server
@@ -104,11 +129,11 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       body: await readBody(req),
     };
     if (request.url.replace(/^\/+/, '/').startsWith(CONTROL_PREFIX)) {
-      send(res, handleControl(request, deps.key, deps));
+      send(res, await handleControl(request, deps.key, deps));
       return;
     }
     if ((headers['x-ms-cosmos-is-query-plan-request'] ?? '').toLowerCase() === 'true') {
-      send(res, noQueryPlan());
+      send(res, queryPlanResponse(request));
       return;
     }
     const route = classify(request.method, request.url, headers);
@@ -135,8 +160,20 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
         break;
     }
 
+    // Physical partitions: the pkranges feed, ranges that are gone, queries that need the plan, which ranges a
+    // request touches and what it may see.
+    const routing = await routePartitions(deps.partitions, request, route);
+    if (routing.response) {
+      if (routing.response.status === 410) deps.stats.partitionKeyRangeGone++;
+      deps.stats.requestCharge += Number(routing.response.headers['x-ms-request-charge'] ?? 0);
+      send(res, routing.response);
+      return;
+    }
+    if (routing.body !== undefined) request.body = routing.body;
+
     const metered = deps.ru.isEnabled && route.kind !== 'metadata' && route.database && route.container;
     const bucket = `${route.database}/${route.container}`;
+    const priority = priorityOf(headers);
     let ops: BatchOperation[] | undefined;
     if (route.kind === 'batch') {
       try {
@@ -149,7 +186,10 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     if (metered) {
       const admission = deps.ru.admit(
         bucket,
-        estimateCharge(route, request.body, Array.isArray(ops) ? ops : undefined)
+        routing.ranges,
+        routing.partitionCount,
+        estimateCharge(route, request.body, Array.isArray(ops) ? ops : undefined),
+        priority
       );
       if (!admission.admitted) {
         deps.stats.throttled++;
@@ -159,7 +199,8 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       reserved = admission.reserved;
     }
 
-    const { response, batch } = await deps.engine.execute(request, route, { log: true });
+    const run = () => deps.engine.execute(request, route, { log: true });
+    const { response, batch } = routing.scope ? await documentScope.run(routing.scope, run) : await run();
     provisionFromCreate(deps.control, route, request, response);
     if (deps.ru.isEnabled) {
       const charge = batch
@@ -167,7 +208,7 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
         : chargeFor(route, request.body, response.status, response.body);
       if (batch) response.body = JSON.stringify(batch.results);
       response.headers['x-ms-request-charge'] = String(charge);
-      if (metered) deps.ru.settle(bucket, reserved, charge);
+      if (metered) deps.ru.settle(bucket, routing.ranges, routing.partitionCount, reserved, charge);
       deps.stats.requestCharge += charge;
     } else {
       deps.stats.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 1);

@@ -13,6 +13,7 @@ import { Engine } from './engine';
 import { FaultInjector } from './faults';
 import { createFrontListener } from './front';
 import { applyServerPatches } from './patches';
+import { PartitionTable } from './partitions';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
 import type { EmulatorControl, EmulatorStats, LocalCosmos, LocalCosmosOptions } from './types';
@@ -42,19 +43,44 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     backup
   );
   const ru = new RuModel(options.ruModel);
+  const partitions = new PartitionTable({
+    readDefinition: async (database, container) => {
+      const url = `/dbs/${encodeURIComponent(database)}/colls/${encodeURIComponent(container)}`;
+      const res = await engine.dispatch({ method: 'GET', url, headers: {}, body: '' });
+      return res.status === 200 ? (JSON.parse(res.body) as Record<string, unknown>) : null;
+    },
+    provisioned: (database, container) => ru.provisioned(database, container),
+    layoutChanged: (database, container) => ru.resetBuckets(`${database}/${container}`),
+  });
+  engine.onLifecycle = (event) => {
+    if (event.kind === 'database-deleted') {
+      partitions.forgetDatabase(event.database);
+      ru.forgetDatabase(event.database);
+      return;
+    }
+    partitions.forget(event.database, event.container);
+    if (event.kind === 'container-deleted') ru.forgetContainer(event.database, event.container);
+  };
   const faults = new FaultInjector();
   const stats: EmulatorStats = {
     throttled: 0,
     injected: { throttle: 0, unavailable: 0, timeout: 0 },
     requestCharge: 0,
+    partitionKeyRangeGone: 0,
   };
   const control: EmulatorControl = {
     setRuModel: (enabled, ruOptions) => ru.configure(enabled, ruOptions),
-    setThroughput: (database, container, ruPerSecond) => ru.setThroughput(database, container, ruPerSecond),
+    setThroughput: (database, container, ruPerSecond) => {
+      ru.setThroughput(database, container, ruPerSecond);
+      partitions.throughputChanged(database, container, ruPerSecond);
+    },
     setFaults: (rules) => faults.set(rules),
     stats: () => ({ ...stats, injected: { ...stats.injected } }),
+    partitions: (database, container) => partitions.layout(database, container),
+    setPartitionCount: (database, container, count) => partitions.setCount(database, container, count),
+    splitPartition: (database, container, rangeId) => partitions.split(database, container, rangeId),
   };
-  server.on('request', createFrontListener({ engine, ru, faults, control, stats, key: EMULATOR_KEY }));
+  server.on('request', createFrontListener({ engine, ru, faults, partitions, control, stats, key: EMULATOR_KEY }));
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -65,6 +91,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       });
     });
   } catch (err) {
+    partitions.close();
     backup.close();
     throw new Error(
       `Local Cosmos emulator: cannot listen on ${bindHost}:${options.port ?? 0}: ${(err as Error).message}`
@@ -77,6 +104,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     await replay(engine, backup);
   } catch (err) {
     await closeServer(server);
+    partitions.close();
     backup.close();
     throw new Error(`Local Cosmos emulator: replaying ${backup.file} failed: ${(err as Error).message}`);
   }
@@ -89,6 +117,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     admin: new Admin(engine, backup),
     async close() {
       await closeServer(server);
+      partitions.close();
       backup.close();
     },
   };

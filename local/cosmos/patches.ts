@@ -3,21 +3,14 @@
  * server (docs/architecture.md §6). The package is pinned; the tests of container replace
  * and of the 20k-document query are the self-checks that these still hold after an upgrade.
  *
- * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch) switches fixes off, only to show that the tests
+ * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor) switches fixes off, only to show that the tests
  * fail without them.
  */
-import { createRequire } from 'node:module';
+import { fixEnabled } from './fix-flags';
+import { serverRequire } from './server-require';
+import { patchDocumentScans } from './scan';
 
-export type Fix = 'replace' | 'query' | 'batch' | 'patch';
-
-export function fixEnabled(fix: Fix): boolean {
-  const off = (process.env.LOCAL_COSMOS_UNFIXED ?? '').split(',').map((s) => s.trim());
-  return !off.includes(fix);
-}
-
-/** Requires modules the way the server itself resolves them, so we patch the very instances it uses. */
-const requireFromServer = createRequire(require.resolve('@vercel/cosmosdb-server/package.json'));
-const serverRequire = <T>(request: string): T => requireFromServer(request) as T;
+export { fixEnabled, type Fix } from './fix-flags';
 
 interface Holder {
   _data: Map<string, { documents?: { _parent: unknown }; userDefinedFunctions?: { _parent: unknown } }>;
@@ -32,6 +25,7 @@ export function applyServerPatches(): void {
   applied = true;
   if (fixEnabled('replace')) patchCollectionReplace();
   if (fixEnabled('query')) patchLinearQueries();
+  patchDocumentScans();
 }
 
 /**

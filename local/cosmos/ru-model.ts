@@ -1,6 +1,6 @@
 /**
  * Request units like Cosmos DB: what each operation costs, and a provisioned RU/s per container enforced with a
- * token bucket (one second of capacity). A request is admitted when the bucket holds its estimated cost (or is full,
+ * token bucket (one second of capacity) per physical partition. A request is admitted when the bucket holds its estimated cost (or is full,
  * so one expensive request cannot starve forever); its actual cost is settled afterwards and may leave the bucket in
  * debt, as Cosmos does. Over budget: 429 with x-ms-retry-after-ms.
  */
@@ -96,6 +96,8 @@ export function chargeFor(route: Route, requestBody: string, status: number, res
 interface Bucket {
   tokens: number;
   at: number;
+  /** When a High-priority request last came to this partition (performance.now()); -Infinity if never. */
+  lastHighAt: number;
 }
 
 export interface RuSettings {
@@ -107,6 +109,22 @@ export interface RuSettings {
 
 export type Admission = { admitted: true; reserved: number } | { admitted: false; retryAfterMs: number };
 
+/** x-ms-cosmos-priority-level (the SDK's `priorityLevel` request option, request/request.js); absent: High. */
+export type Priority = 'High' | 'Low';
+
+/**
+ * Priority-based execution, simplified: while High-priority traffic reached a partition in the last
+ * HIGH_TRAFFIC_WINDOW_MS, a Low-priority request is admitted only if the partition's bucket still holds
+ * LOW_PRIORITY_FLOOR of its capacity after it. Low traffic is throttled first; alone, it may use the whole budget.
+ */
+export const LOW_PRIORITY_FLOOR = 0.5;
+export const HIGH_TRAFFIC_WINDOW_MS = 1000;
+
+/**
+ * Token buckets per physical partition: a container's provisioned RU/s is divided evenly among its partition key
+ * ranges (partitions.ts), each with one second of capacity; a request is charged to the range(s) it touches (a
+ * request over several ranges, e.g. a cross-partition query, shares its charge evenly among them).
+ */
 export class RuModel {
   private enabled: boolean;
   private defaultThroughput: number;
@@ -133,7 +151,31 @@ export class RuModel {
   setThroughput(database: string, container: string, ruPerSecond: number): void {
     const key = `${database}/${container}`;
     this.throughput.set(key, positive(ruPerSecond, `throughput of ${key}`));
-    this.buckets.delete(key);
+    this.resetBuckets(key);
+  }
+
+  /** Provisioned RU/s of a container, if set (not the default). */
+  provisioned(database: string, container: string): number | undefined {
+    return this.throughput.get(`${database}/${container}`);
+  }
+
+  /** The container is gone: its throughput goes with it (a new container of that name starts unprovisioned). */
+  forgetContainer(database: string, container: string): void {
+    this.throughput.delete(`${database}/${container}`);
+    this.resetBuckets(`${database}/${container}`);
+  }
+
+  forgetDatabase(database: string): void {
+    for (const key of [...this.throughput.keys()]) {
+      if (key.startsWith(`${database}/`)) this.forgetContainer(database, key.slice(database.length + 1));
+    }
+  }
+
+  /** The container's partitions changed: budgets start again, full, per new range. */
+  resetBuckets(container: string): void {
+    for (const key of [...this.buckets.keys()]) {
+      if (key.startsWith(`${container}\u0000`)) this.buckets.delete(key);
+    }
   }
 
   settings(): RuSettings {
@@ -144,33 +186,47 @@ export class RuModel {
     };
   }
 
-  /** Reserves `estimate` RU from the container's bucket, or says how long to wait. */
-  admit(key: string, estimate: number): Admission {
-    const capacity = this.capacity(key);
-    const bucket = this.refill(key, capacity);
-    const needed = Math.min(estimate, capacity);
-    if (bucket.tokens >= needed || bucket.tokens >= capacity) {
-      bucket.tokens -= estimate;
-      return { admitted: true, reserved: estimate };
+  /**
+   * Reserves `estimate` RU, shared evenly among `ranges` of the container `database/container` (which has
+   * `partitionCount` ranges), or says how long to wait.
+   */
+  admit(container: string, ranges: string[], partitionCount: number, estimate: number, priority: Priority): Admission {
+    const capacity = this.capacity(container) / partitionCount;
+    const share = estimate / ranges.length;
+    const now = performance.now();
+    const buckets = ranges.map((range) => this.refill(`${container}\u0000${range}`, capacity, now));
+    let waitMs = 0;
+    for (const bucket of buckets) {
+      if (priority === 'High') bucket.lastHighAt = now;
+      const needed = Math.min(share, capacity);
+      let target = bucket.tokens >= capacity ? -Infinity : needed;
+      if (priority === 'Low' && now - bucket.lastHighAt < HIGH_TRAFFIC_WINDOW_MS && bucket.tokens < capacity) {
+        target = Math.max(target, capacity * LOW_PRIORITY_FLOOR + share);
+      }
+      if (bucket.tokens < target) waitMs = Math.max(waitMs, ((target - bucket.tokens) * 1000) / capacity);
     }
-    return { admitted: false, retryAfterMs: Math.max(1, Math.ceil(((needed - bucket.tokens) * 1000) / capacity)) };
+    if (waitMs > 0) return { admitted: false, retryAfterMs: Math.max(1, Math.ceil(waitMs)) };
+    for (const bucket of buckets) bucket.tokens -= share;
+    return { admitted: true, reserved: estimate };
   }
 
   /** Settles the difference between the reservation and the actual charge. */
-  settle(key: string, reserved: number, charge: number): void {
-    const bucket = this.refill(key, this.capacity(key));
-    bucket.tokens -= charge - reserved;
-  }
-
-  private capacity(key: string): number {
-    return this.throughput.get(key) ?? this.defaultThroughput;
-  }
-
-  private refill(key: string, capacity: number): Bucket {
+  settle(container: string, ranges: string[], partitionCount: number, reserved: number, charge: number): void {
+    const capacity = this.capacity(container) / partitionCount;
     const now = performance.now();
+    for (const range of ranges) {
+      this.refill(`${container}\u0000${range}`, capacity, now).tokens -= (charge - reserved) / ranges.length;
+    }
+  }
+
+  private capacity(container: string): number {
+    return this.throughput.get(container) ?? this.defaultThroughput;
+  }
+
+  private refill(key: string, capacity: number, now: number): Bucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = { tokens: capacity, at: now };
+      bucket = { tokens: capacity, at: now, lastHighAt: -Infinity };
       this.buckets.set(key, bucket);
     }
     bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) * capacity) / 1000);

@@ -38,6 +38,20 @@ export interface EmulatorControl {
   setFaults(rules: FaultRule[]): void;
   /** Counters since start: 429s from the RU model, injected faults, request units charged. */
   stats(): EmulatorStats;
+  /** The container's live partition key ranges (laid out from its throughput on first use). */
+  partitions(database: string, container: string): Promise<PartitionLayout>;
+  /**
+   * Replaces the container's ranges by `count` even ranges with new ids, at once (tests): every old id answers
+   * 410/1002 from now on. Later throughput raises split from there.
+   */
+  setPartitionCount(database: string, container: string, count: number): Promise<PartitionLayout>;
+  /** Splits one live range into two children (new ids, half its hash range each), at once. */
+  splitPartition(database: string, container: string, rangeId: string): Promise<PartitionLayout>;
+}
+
+/** A container's partition key ranges, as the pkranges feed returns them. */
+export interface PartitionLayout {
+  ranges: { id: string; minInclusive: string; maxExclusive: string; parents: string[] }[];
 }
 
 export interface EmulatorStats {
@@ -47,6 +61,8 @@ export interface EmulatorStats {
   injected: { throttle: number; unavailable: number; timeout: number };
   /** Sum of x-ms-request-charge answered. */
   requestCharge: number;
+  /** 410/1002 (PartitionKeyRangeGone) answered to requests naming a range that split. */
+  partitionKeyRangeGone: number;
 }
 
 /** One container's state at a point in time, rebuilt from the backup log. */

@@ -16,8 +16,8 @@ describe('runbookInputFrom', () => {
     const input = runbookInputFrom('001-x', 'up', target, {});
     expect(input).toEqual({ migration: '001-x', direction: 'up', database: 'demo', container: 'customers' });
     const parsed = parseRunbookInput(input);
-    expect(parsed.approval).toEqual({ required: true, timeout: '24h', requiredForRestore: false });
-    expect(parsed.monitor).toEqual({ duration: '1h', interval: '1m' });
+    expect(parsed.approval).toEqual({ required: true, timeout: '24h', requiredForRestore: true });
+    expect(parsed.monitor).toEqual({ duration: '1h', interval: '1m', failuresBeforeRollback: 3 });
   });
 
   test('every flag maps to its input field; bare digits in durations are seconds', () => {

@@ -62,7 +62,7 @@ test('a restore that requires approval waits for approve on the run, then restor
   const before = await h.documents(database, container);
   const id = `split-${randomUUID().slice(0, 6)}`;
   h.writeMigration(`${id}.js`, splitNameModule(id, database, { down: false }));
-  const w = await h.worker();
+  const w = await h.worker({ stopApp: { command: 'true' }, startApp: { command: 'true' } });
   await w.worker.runUntil(async () => {
     const handle = await h.client.workflow.start(migrationRunbook, {
       taskQueue: w.taskQueue,
@@ -103,7 +103,8 @@ test('a Periodic-backup account is refused at preflight when the rollback needs 
   const w = await h.worker();
   try {
     await w.worker.runUntil(async () => {
-      const cause = await h.expectRunFailure(w.taskQueue, { migration: id, ...fast });
+      // No down() and no pre-images: the only rollback left is a restore, which Periodic backup cannot do.
+      const cause = await h.expectRunFailure(w.taskQueue, { migration: id, ...fast, preimages: false });
       expect(cause.type).toBe(ErrorType.PreflightFailed);
       expect(cause.message).toContain('uses Periodic backup');
       expect(await h.documents(database, container)).toEqual(docs);

@@ -7,9 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '../support/history-json';
+import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
+import { approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase } from './harness';
 import { decodedHistory } from '../support/payloads';
 
@@ -21,6 +23,19 @@ afterAll(async () => {
   await h?.close();
 });
 
+/** Waits until the run asks for this decision (the rollback child's gates show on the parent's status). */
+async function waitForDecision(handle: WorkflowHandle, kind: string, timeoutMs = 60_000): Promise<RunbookStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let status: RunbookStatus | undefined;
+  while (Date.now() < deadline) {
+    status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.pendingDecision?.kind === kind) return status;
+    if (status && ['rolled-back', 'rollback-failed', 'completed', 'failed'].includes(status.phase)) break;
+    await sleep(200);
+  }
+  throw new Error(`no ${kind} decision asked for (last: ${status?.phase} ${status?.lastError ?? ''})`);
+}
+
 test('a failed verification rolls back by restore to T0: the data is exactly the pre-migration data', async () => {
   const docs = customers(25);
   const { database, container } = await h.seed(docs);
@@ -31,18 +46,34 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     `${id}.js`,
     splitNameModule(id, database, { down: false, verify: `if (doc.id === 'c-0007') return 'first name looks wrong';` })
   );
-  const w = await h.worker();
+  const log = path.join(h.migrationsDir, `hooks-${id}.log`);
+  const w = await h.worker({
+    stopApp: { command: `echo stop >> ${log}` },
+    startApp: { command: `echo start >> ${log}` },
+  });
   await w.worker.runUntil(async () => {
     const handle = await h.client.workflow.start(migrationRunbook, {
       taskQueue: w.taskQueue,
       workflowId: `restore-${randomUUID()}`,
       args: [{ migration: id, approval: { required: false }, monitor: { duration: '2s', interval: '1s' } }],
     });
+    // The in-place restore asks first, saying how many documents written since T0 it would discard.
+    const asked = await waitForDecision(handle, 'approve-restore');
+    expect(asked.pendingDecision).toMatchObject({ kind: 'approve-restore', writesSinceT0: 25 });
+    expect(asked.pendingDecision && 'reason' in asked.pendingDecision && asked.pendingDecision.reason).toMatch(
+      /discarding the 25 document\(s\) written since/
+    );
+    // Nothing destructive yet, and the application was not stopped before the consent.
+    expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
+    expect(fs.existsSync(log)).toBe(false);
+    await handle.signal(approveSignal, { by: 'dba' });
     const report = await handle.result();
     expect(report.status).toBe('rolled-back');
     expect(report.counters.migrated).toBe(25);
     expect(report.verification?.ok).toBe(false);
-    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true, problems: [] });
+    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true, problems: [], discardedWrites: 25 });
+    expect(report.markdown).toContain('25 document(s) written at or after T0');
+    expect(fs.readFileSync(log, 'utf8')).toBe('stop\nstart\n');
     expect(report.reason).toContain('verification failed');
     expect(report.timeline.map((t) => t.phase)).toEqual(
       expect.arrayContaining(['verifying', 'rolling-back', 'rolled-back'])
@@ -51,7 +82,7 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
 
     const history = historyToJSON(await h.client.workflow.getHandle(report.workflowId).fetchHistory());
     expect(decodedHistory(history)).not.toContain(MARKER);
-    saveHistory('rollback-restore-phases.json', history);
+    saveHistory('rollback-restore-proved.json', history);
     const child = historyToJSON(await h.client.workflow.getHandle(`${report.workflowId}/rollback-1`).fetchHistory());
     expect(decodedHistory(child)).not.toContain(MARKER);
     expect(child).toContain('restore');

@@ -16,7 +16,12 @@ export async function awaitApproval(run: Run): Promise<Transition> {
   if (options.approval.required && state.approvedBy === undefined) {
     const timeout = options.approval.timeout as Duration;
     const deadline = (state.approvalDeadline ??= new Date(Date.now() + durationMs(timeout)).toISOString());
-    inbox.pending = { kind: 'approve', signals: ['approve', 'abort'], deadline };
+    inbox.pending = {
+      kind: 'approve',
+      signals: ['approve', 'abort'],
+      deadline,
+      ...(state.rollbackPlan ? { rollback: state.rollbackPlan } : {}),
+    };
     if (state.phase === 'awaiting-approval') run.refreshDetails();
     else await run.enterPhase('awaiting-approval', `waiting for approve or abort until ${deadline}`);
     const decided = () => inbox.approval !== undefined || inbox.abortReason !== undefined;

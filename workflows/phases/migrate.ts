@@ -6,7 +6,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { addCounters, zeroCounters } from '../../common/counters';
 import { migrateAllRanges, type MigrateOutcome } from '../ranges';
-import { describe } from '../rollback';
+import { describe } from '../describe';
 import { MAX_FAILURES_KEPT } from '../state';
 import { SIGNALS_BY_PHASE_PATCH } from '../run/inbox';
 import type { Run } from '../run/run';
@@ -18,6 +18,14 @@ export async function migrate(run: Run): Promise<Transition> {
   if (!state.steps && migration.containerSteps && !options.dryRun) await applyContainerSteps(run);
   if (!migration.migratesDocuments) return migrated(run);
   const ref = { database: migration.database, container: migration.container };
+  if (state.preimages && state.preimagesContainer === undefined) {
+    const made = await run.acts.arm.ensurePreimagesContainer.executeWithOptions(
+      { summary: `pre-images container for ${run.where}` },
+      [ref]
+    );
+    state.preimagesContainer = made.name;
+    run.note(`pre-images go to ${migration.database}/${made.name}${made.created ? ' (created)' : ''}`);
+  }
   if (!state.ranges) {
     const ranges = await listFeedRanges(run);
     state.ranges = ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() }));
@@ -40,6 +48,7 @@ export async function migrate(run: Run): Promise<Transition> {
         batchSize: options.batchSize,
         dryRun: options.dryRun,
         maxPages: state.tuning.maxPagesPerActivity,
+        ...(state.preimages ? { preimages: true } : {}),
       },
       ruBudget: options.ruBudget,
       concurrency: options.concurrency,

@@ -12,6 +12,28 @@ import type { Inbox } from '../run/inbox';
 import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
+import { ROLLBACK_STRATEGIES_PATCH, chooseRollback } from './strategy';
+
+/**
+ * A rollback by restore deletes the container: before any write, prove Azure could restore it (continuous backup,
+ * dedicated throughput, the concurrent-restore limit, the permission). T0 is not taken yet, so the window is checked
+ * again right before the delete. Returns the refusal, or undefined.
+ */
+async function proveRestorableNow(run: Run, exported: ContainerExport): Promise<string | undefined> {
+  const proof = await run.acts.quick.proveRestorable.executeWithOptions(
+    { summary: `prove ${run.where} could be restored in place` },
+    [{ database: exported.database, container: exported.container, t0: run.now(), exported }]
+  );
+  const problems = proof.checks.filter((c) => !c.ok && c.name !== 'restore-window').map((c) => c.detail);
+  if (problems.length === 0) {
+    run.note('Azure can restore the container in place (checked again right before any delete)', 'preflight');
+    return undefined;
+  }
+  return (
+    `rollback by restore is not possible, so nothing was changed: ${problems.join('; ')}; ` +
+    'keep pre-images (preimages: true), give the module a down(), or choose another rollback'
+  );
+}
 
 /** Runs recorded before staging parity was checked went on after finding the staging run. */
 export const STAGING_PARITY_PATCH = 'staging-parity';
@@ -108,6 +130,8 @@ export async function preflight(run: Run): Promise<Transition> {
   const { state, options, where } = run;
   const { migration } = state;
   const { quick } = run.acts;
+  // Runs recorded before strategies were chosen after the plan kept the one chosen when the migration loaded.
+  const strategies = patched(ROLLBACK_STRATEGIES_PATCH);
   await run.enterPhase(
     'preflight',
     `${migration.id} ${options.direction} on ${where}; rollback by ${state.rollbackMode}`
@@ -129,7 +153,8 @@ export async function preflight(run: Run): Promise<Transition> {
     { minimumTier: options.minimumBackupTier },
   ]);
   state.backup = backup;
-  if (!backup.meetsMinimum) {
+  // With strategies, the backup matters only if the rollback chosen after the plan is a restore (checked there).
+  if (!backup.meetsMinimum && !strategies) {
     if (state.rollbackMode !== 'down' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
     run.note(`backup: ${backup.reason} (rollback is by down)`, 'preflight');
   }
@@ -151,6 +176,20 @@ export async function preflight(run: Run): Promise<Transition> {
         },
       ]
     );
+  }
+  if (strategies) {
+    const problem = chooseRollback(run, state.plan);
+    if (problem) return refused(problem);
+    if (!backup.meetsMinimum) {
+      if (state.rollbackMode === 'restore' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
+      run.note(`backup: ${backup.reason} (the rollback is by ${state.rollbackMode}, not a restore)`, 'preflight');
+    }
+    if (state.exported && state.rollbackMode === 'restore' && migration.migratesDocuments && !options.dryRun) {
+      const unprovable = await proveRestorableNow(run, state.exported);
+      if (unprovable && options.rollback !== 'manual') return refused(unprovable);
+      if (unprovable)
+        run.note(`${unprovable} (rollback is manual: a rollback would fail before deleting)`, 'preflight');
+    }
   }
   if (options.requireStagingRun) {
     const staging = options.requireStagingRun.database;

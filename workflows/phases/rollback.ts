@@ -12,7 +12,8 @@ import {
   executeChild,
 } from '@temporalio/workflow';
 import { zeroCounters } from '../../common/counters';
-import { describe, rollbackRunbook, type RollbackInput, type RollbackResult } from '../rollback';
+import { describe } from '../describe';
+import { rollbackRunbook, type RollbackInput, type RollbackResult } from '../rollback';
 import type { Run } from '../run/run';
 import type { RunEnd } from '../run/transition';
 
@@ -23,7 +24,25 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
     const result = await runRollbackChild(run, reason);
     inbox.rollbackStep = undefined;
     inbox.pending = undefined;
-    state.rollback = { mode: result.mode, reason, ok: result.ok, problems: result.problems };
+    state.rollback = {
+      mode: result.mode,
+      reason,
+      ok: result.ok,
+      problems: result.problems,
+      ...(result.discardedWrites !== undefined ? { discardedWrites: result.discardedWrites } : {}),
+      ...(result.revert
+        ? {
+            revert: {
+              reverted: result.revert.reverted,
+              merged: result.revert.merged,
+              conflicts: result.revert.conflicts,
+              deletedByApp: result.revert.deletedByApp,
+              unchanged: result.revert.unchanged,
+            },
+            conflicts: result.conflicts ?? [],
+          }
+        : {}),
+    };
     if (result.approvedBy) state.approvals.push({ by: result.approvedBy, at: run.now(), for: 'restore' });
     if (result.ok) return { phase: 'rolled-back', status: 'rolled-back', reason };
     const failure = `rollback by ${result.mode} failed: ${result.problems.join('; ')}`;
@@ -69,6 +88,9 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     verifySampleSize: options.verifySampleSize,
     requireRestoreApproval: options.approval.requiredForRestore,
     approvalTimeout: options.approval.timeout as Duration,
+    allowRestoreWithoutAppStop: options.allowRestoreWithoutAppStop,
+    migratedDocuments: state.counters.migrated,
+    ...(state.preimagesContainer ? { preimagesContainer: state.preimagesContainer } : {}),
     tuning: state.tuning,
   };
   try {

@@ -8,7 +8,8 @@ import { getExternalWorkflowHandle, log, patched, setHandler } from '@temporalio
 import type { Phase } from '../../common/phases';
 import type { PendingDecision } from '../../common/status';
 import { abortSignal, approveSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
-import { describe, rollbackProgressSignal } from '../rollback';
+import { describe } from '../describe';
+import { rollbackProgressSignal } from '../rollback/messages';
 
 /** What the handlers need to know of the run, before and after preflight has loaded it. */
 export interface InboxContext {
@@ -91,9 +92,12 @@ export class Inbox {
         this.pending = {
           kind: 'approve-restore',
           signals: ['approve', 'abort'],
-          reason: 'the rollback will delete the container and restore it to T0',
+          reason: progress.detail ?? 'the rollback will delete the container and restore it to T0',
+          ...(progress.writesSinceT0 !== undefined ? { writesSinceT0: progress.writesSinceT0 } : {}),
         };
-      } else if (this.pending?.kind === 'approve-restore') {
+      } else if (progress.awaitingRestoreAcceptance) {
+        this.pending = { kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' };
+      } else if (this.pending?.kind === 'approve-restore' || this.pending?.kind === 'accept-restore') {
         this.pending = undefined;
       }
       run.changed();
@@ -102,7 +106,8 @@ export class Inbox {
 
   /** At the restore's own gate, approve and abort go to the rollback child; a child that has closed is only logged. */
   private forwardToRollback(signal: typeof approveSignal | typeof abortSignal, args: object): boolean {
-    if (this.pending?.kind !== 'approve-restore' || this.rollbackChildId === undefined) return false;
+    const atGate = this.pending?.kind === 'approve-restore' || this.pending?.kind === 'accept-restore';
+    if (!atGate || this.rollbackChildId === undefined) return false;
     getExternalWorkflowHandle(this.rollbackChildId)
       .signal(signal.name, args)
       .catch((err) => log.warn('signal to the rollback child failed', { error: describe(err) }));

@@ -7,7 +7,7 @@ import { CancellationScope, isCancellation, log, sleep } from '@temporalio/workf
 import type { LeaseResult } from '../../common/activities';
 import type { RunbookTuning } from '../../common/tuning';
 import type { runbookActivities } from '../activities';
-import { describe } from '../rollback';
+import { describe } from '../describe';
 
 type Quick = ReturnType<typeof runbookActivities>['quick'];
 

@@ -48,6 +48,7 @@ export function buildReport(state: RunState, end: RunEnd, workflowId: string, fi
     ...(state.plan ? { plan: state.plan } : {}),
     ...(state.snapshot ? { snapshot: state.snapshot } : {}),
     ...(state.verification ? { verification: state.verification } : {}),
+    ...(state.rollbackPlan ? { rollbackPlan: state.rollbackPlan } : {}),
     ...(state.rollback ? { rollback: state.rollback } : {}),
     timeline: state.timeline,
   };

@@ -6,7 +6,7 @@ import { condition, log, patched, setCurrentDetails, upsertSearchAttributes, wor
 import type { Phase } from '../../common/phases';
 import { COSMOS_CONTAINER, MIGRATION_ID, MIGRATION_PHASE } from '../../common/search-attributes';
 import type { runbookActivities } from '../activities';
-import { describe } from '../rollback';
+import { describe } from '../describe';
 import { MAX_TIMELINE, type RunState } from '../state';
 import type { Inbox } from './inbox';
 import type { Lease } from './lease';

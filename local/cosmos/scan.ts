@@ -1,0 +1,251 @@
+/**
+ * Document queries and read feeds scoped to a partition key range, paged by a cursor.
+ *
+ * The stock server (@vercel/cosmosdb-server 1.0.1, lib/account/items.js `query`/`read`) runs every page over the
+ * whole container: it filters and sorts all documents and then skips to the continuation, so a page costs O(N) and
+ * a full scan O(N²). Here a request from a client runs inside a `DocumentScope` (AsyncLocalStorage, set by front.ts
+ * around the engine): only documents whose effective partition key lies in the scope's range are visible, and a
+ * query made of filters and projections only (query-plan.ts `streamable`) resumes from a cursor: documents are kept
+ * in creation order (a replace keeps its place), the continuation is the position of the last document examined,
+ * and a page examines at most `maxItemCount` matches' worth of documents, at most MAX_EXAMINED_PER_PAGE, from there.
+ * Other queries (ORDER BY, aggregates, TOP, JOIN) run as the stock server runs them, over the range's documents.
+ *
+ * Requests without a scope (the admin operations, the replay on start) see the stock behaviour.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { effectivePartitionKey, epkInRange, MAX_EPK, MIN_EPK, versionOf } from './epk';
+import { fixEnabled } from './fix-flags';
+import { partialAggregateDocument, queryShape, type AggregateKind } from './query-plan';
+import { serverRequire } from './server-require';
+
+export interface DocumentScope {
+  /** The partition key range, as EPK strings ("" and "FF" for the whole container). */
+  minInclusive: string;
+  maxExclusive: string;
+  /** x-ms-start-epk / x-ms-end-epk: a narrower EPK range inside it (the SDK sends them after a merge). */
+  startEpk?: string;
+  endEpk?: string;
+  /** The SDK's fan-out of an aggregate plan: answer the partial aggregate (query-plan.ts). */
+  partialAggregate?: AggregateKind;
+}
+
+export const documentScope = new AsyncLocalStorage<DocumentScope>();
+
+/** A page examines at most this many documents; a sparse filter returns a short page with a continuation. */
+export const MAX_EXAMINED_PER_PAGE = 10_000;
+
+type Doc = Record<string, unknown>;
+
+interface QueryResult {
+  result: unknown[];
+  continuation: unknown;
+}
+
+interface CompiledQuery {
+  exec(docs: Doc[], options: Record<string, unknown>): QueryResult;
+}
+
+interface DocumentStore {
+  _data: Map<string, { read(): Doc }>;
+  _parent: { read(): Doc | undefined | null };
+  _userDefinedFunctions(): unknown;
+  _getQuery(sql: string): CompiledQuery;
+  /** Creation order: rids and their sequence numbers (ascending). Deleted rids stay until compaction. */
+  _order?: { rids: string[]; seqs: number[]; next: number; stale: number };
+}
+
+interface PageOptions {
+  maxItemCount?: number | null;
+  continuation?: unknown;
+}
+
+interface QueryParams {
+  query: string;
+  parameters?: unknown[];
+}
+
+const epkCache = new WeakMap<Doc, string>();
+/** EPKs by partition key value (documents share values; hashing v1 is not cheap). */
+const epkByValue = new Map<string, string>();
+
+function partitionKeyValue(definition: Doc, doc: Doc): unknown {
+  const paths = (definition.partitionKey as { paths?: string[] } | undefined)?.paths ?? [];
+  const first = paths[0];
+  if (!first) return undefined;
+  let value: unknown = doc;
+  for (const part of first.slice(1).split('/')) {
+    value = value && typeof value === 'object' ? (value as Doc)[part] : undefined;
+  }
+  return value;
+}
+
+/** A document's EPK under the container's definition, as the SDK computes it for the document's partition key. */
+export function documentEpk(definition: Doc, doc: Doc): string {
+  let epk = epkCache.get(doc);
+  if (epk === undefined) {
+    const value = partitionKeyValue(definition, doc);
+    const version = versionOf(definition);
+    const valueKey = `${version}${typeof value}:${JSON.stringify(value) ?? ''}`;
+    epk = epkByValue.get(valueKey);
+    if (epk === undefined) {
+      epk = effectivePartitionKey([value], version);
+      if (epkByValue.size >= 100_000) epkByValue.clear();
+      epkByValue.set(valueKey, epk);
+    }
+    epkCache.set(doc, epk);
+  }
+  return epk;
+}
+
+function scopeFilter(scope: DocumentScope, definition: Doc): ((doc: Doc) => boolean) | undefined {
+  const whole = scope.minInclusive === MIN_EPK && scope.maxExclusive === MAX_EPK;
+  if (whole && scope.startEpk === undefined && scope.endEpk === undefined) return undefined;
+  return (doc) => {
+    const epk = documentEpk(definition, doc);
+    if (!epkInRange(epk, scope.minInclusive, scope.maxExclusive)) return false;
+    if (scope.startEpk !== undefined && epk < scope.startEpk) return false;
+    if (scope.endEpk !== undefined && scope.endEpk !== MAX_EPK && epk >= scope.endEpk) return false;
+    return true;
+  };
+}
+
+function order(store: DocumentStore): NonNullable<DocumentStore['_order']> {
+  if (!store._order) {
+    const rids = [...store._data.keys()];
+    store._order = { rids, seqs: rids.map((_, i) => i + 1), next: rids.length + 1, stale: 0 };
+  }
+  return store._order;
+}
+
+function compact(store: DocumentStore): void {
+  const o = order(store);
+  if (o.stale < 1000 || o.stale < o.rids.length / 2) return;
+  const rids: string[] = [];
+  const seqs: number[] = [];
+  o.rids.forEach((rid, i) => {
+    if (store._data.has(rid)) {
+      rids.push(rid);
+      seqs.push(o.seqs[i]!);
+    }
+  });
+  store._order = { rids, seqs, next: o.next, stale: 0 };
+}
+
+/** Index of the first entry with seq > after. */
+function firstAfter(seqs: number[], after: number): number {
+  let lo = 0;
+  let hi = seqs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (seqs[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+interface Cursor {
+  cursor: number;
+}
+
+const isCursor = (c: unknown): c is Cursor => !!c && typeof c === 'object' && typeof (c as Cursor).cursor === 'number';
+
+/** One page from a cursor: documents in creation order, `run` applied to chunks of at most the missing count. */
+function streamPage(
+  store: DocumentStore,
+  accept: ((doc: Doc) => boolean) | undefined,
+  run: (docs: Doc[]) => unknown[],
+  maxItemCount: number | null | undefined,
+  continuation: Cursor | null
+): QueryResult {
+  const o = order(store);
+  const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
+  const budget = limit === Infinity ? Infinity : MAX_EXAMINED_PER_PAGE;
+  let i = continuation ? firstAfter(o.seqs, continuation.cursor) : 0;
+  let examined = 0;
+  let lastSeq = continuation?.cursor ?? 0;
+  const result: unknown[] = [];
+  while (i < o.rids.length && result.length < limit && examined < budget) {
+    const chunk: Doc[] = [];
+    const want = limit - result.length;
+    while (i < o.rids.length && chunk.length < want && examined < budget) {
+      const item = store._data.get(o.rids[i]!);
+      lastSeq = o.seqs[i]!;
+      i++;
+      examined++;
+      if (!item) continue;
+      const doc = item.read();
+      if (!accept || accept(doc)) chunk.push(doc);
+    }
+    if (chunk.length > 0) result.push(...run(chunk));
+  }
+  return { result, continuation: i < o.rids.length ? { cursor: lastSeq } : null };
+}
+
+let patched = false;
+
+export function patchDocumentScans(): void {
+  if (patched) return;
+  patched = true;
+  const Documents = serverRequire<{ default: { prototype: Record<string, unknown> } }>(
+    '@vercel/cosmosdb-server/lib/account/documents'
+  ).default;
+  const proto = Documents.prototype;
+  const baseCreate = proto.create as (this: DocumentStore, data: Doc) => Doc;
+  const baseDelete = proto.delete as (this: DocumentStore, id: string, partition: unknown) => void;
+  const baseQuery = proto.query as (this: DocumentStore, params: QueryParams, page: PageOptions) => QueryResult | null;
+  const baseRead = proto.read as (this: DocumentStore, page?: PageOptions) => QueryResult | null;
+
+  proto.create = function create(this: DocumentStore, data: Doc): Doc {
+    const o = order(this);
+    const created = baseCreate.call(this, data);
+    o.rids.push(String(created._rid));
+    o.seqs.push(o.next++);
+    return created;
+  };
+  proto.delete = function remove(this: DocumentStore, id: string, partition: unknown): void {
+    baseDelete.call(this, id, partition);
+    // A replace is a delete then a set of the same rid: the rid keeps its place. Compaction drops only absent rids.
+    order(this).stale++;
+  };
+
+  const scoped = function (
+    this: DocumentStore,
+    scope: DocumentScope,
+    params: QueryParams,
+    page: PageOptions
+  ): QueryResult | null {
+    const definition = this._parent.read();
+    if (!definition) return null;
+    compact(this);
+    const accept = scopeFilter(scope, definition);
+    const options = { parameters: params.parameters, udf: this._userDefinedFunctions() };
+    const q = this._getQuery(params.query);
+    const all = () => [...this._data.values()].map((item) => item.read()).filter((doc) => !accept || accept(doc));
+    try {
+      if (scope.partialAggregate) {
+        const kind = scope.partialAggregate;
+        const docs = all();
+        const run = (sql: string) => this._getQuery(sql).exec(docs, options).result;
+        return { result: [partialAggregateDocument(kind, params.query, run)], continuation: null };
+      }
+      const shape = queryShape(params.query);
+      const continuation = page.continuation ?? null;
+      if (shape?.streamable && (continuation === null || isCursor(continuation)) && fixEnabled('cursor')) {
+        return streamPage(this, accept, (docs) => q.exec(docs, options).result, page.maxItemCount, continuation);
+      }
+      return q.exec(all(), { ...options, maxItemCount: page.maxItemCount, continuation: page.continuation });
+    } catch (err) {
+      (err as { badRequest?: boolean }).badRequest = true;
+      throw err;
+    }
+  };
+
+  proto.query = function query(this: DocumentStore, params: QueryParams, page: PageOptions): QueryResult | null {
+    const scope = documentScope.getStore();
+    return scope ? scoped.call(this, scope, params, page) : baseQuery.call(this, params, page);
+  };
+  proto.read = function read(this: DocumentStore, page: PageOptions = {}): QueryResult | null {
+    const scope = documentScope.getStore();
+    return scope ? scoped.call(this, scope, { query: 'SELECT * FROM c' }, page) : baseRead.call(this, page);
+  };
+}

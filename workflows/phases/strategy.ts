@@ -1,0 +1,66 @@
+/**
+ * The rollback strategy, chosen in preflight once the plan has proved what it can (docs/runbook.md, "Rollback"):
+ * least destructive first. `auto` picks pre-images when they are kept, then the module's down() when the plan proved
+ * `down(up(doc))` gives every sampled document back, then an in-place restore (which needs consent when it comes to
+ * it). The plan and the approval request say what the chosen one keeps and loses.
+ */
+import type { MigrationPlan, RoundTripCheck } from '../../common/activities';
+import type { Run } from '../run/run';
+import type { RollbackMode } from '../state';
+
+/** Runs recorded before strategies were chosen after the plan kept the one chosen when the migration loaded. */
+export const ROLLBACK_STRATEGIES_PATCH = 'rollback-strategies';
+
+const KEEPS_AND_LOSES: Record<RollbackMode, string> = {
+  preimages:
+    'rollback by pre-images (a three-way revert): each document the migration changed gets back the fields it changed; ' +
+    "the application's later writes stay, fields both changed are left as the application wrote them and listed, and " +
+    'documents the application created stay; the container is never deleted. Costs one extra write per migrated document',
+  down:
+    "rollback by the module's down() over every migrated document; the application keeps running (stopped by the " +
+    'stop-app hook if configured); its later writes to fields down() rewrites are overwritten by down()',
+  restore:
+    'rollback by an in-place point-in-time restore to T0: the container is deleted and restored, and every write made ' +
+    'after T0 is lost (counted and shown before the approval the restore asks for); needs a stop-app hook',
+};
+
+function roundTripProblem(check: RoundTripCheck | undefined): string | undefined {
+  if (!check || check.mismatched === 0) return undefined;
+  const listed = check.mismatches
+    .map((m) => `${m.id}${m.error ? ` (${m.error})` : m.fields.length ? ` (${m.fields.join(', ')})` : ''}`)
+    .join(', ');
+  return `down(up(doc)) does not give back ${check.mismatched} of ${check.checked} sampled document(s): ${listed}`;
+}
+
+/** Decides state.preimages and state.rollbackMode; returns a refusal when the strategy asked for cannot work. */
+export function chooseRollback(run: Run, plan: MigrationPlan | undefined): string | undefined {
+  const { state, options } = run;
+  const { migration } = state;
+  if (!migration.migratesDocuments) {
+    state.rollbackPlan = 'rollback by undoing the container steps';
+    return undefined;
+  }
+  const up = options.direction === 'up';
+  const hasReverse = up ? migration.hasDown : migration.hasUp;
+  state.preimages = up && !options.dryRun && (options.preimages ?? !migration.hasDown);
+  const roundTrip = roundTripProblem(plan?.roundTrip);
+  if (roundTrip) run.note(`plan: ${roundTrip}`, 'preflight');
+  const downProved = hasReverse && roundTrip === undefined;
+
+  let mode: RollbackMode;
+  if (options.rollback === 'preimages') {
+    if (!up) return 'rollback "preimages" reverts an up migration only';
+    if (options.preimages === false) return 'rollback "preimages" was asked for with preimages: false';
+    state.preimages = !options.dryRun;
+    mode = 'preimages';
+  } else if (options.rollback === 'down' || options.rollback === 'restore') {
+    if (options.rollback === 'down' && roundTrip) return `rollback "down" was asked for, but ${roundTrip}`;
+    mode = options.rollback;
+  } else {
+    mode = state.preimages ? 'preimages' : downProved ? 'down' : 'restore';
+  }
+  state.rollbackMode = mode;
+  state.rollbackPlan = KEEPS_AND_LOSES[mode];
+  run.note(`rollback plan: ${state.rollbackPlan}`, 'preflight');
+  return undefined;
+}

@@ -1,0 +1,64 @@
+/**
+ * A rollback child's run: its input, the activity stubs, the result it builds, the steps it reports to its parent,
+ * and the operator's decisions (approve/abort forwarded by the parent) at its gates.
+ */
+import { ApplicationFailure, condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import type { ContainerRef } from '../../common/activities';
+import { zeroCounters } from '../../common/counters';
+import { runbookActivities } from '../activities';
+import { abortSignal, approveSignal, type ApproveArgs } from '../messages';
+import type { RollbackInput, RollbackResult } from '../rollback';
+import { rollbackProgressSignal, type RollbackProgress } from './messages';
+
+type Decision = { approved: ApproveArgs } | { aborted: string };
+
+export class RollbackRun {
+  readonly ref: ContainerRef;
+  readonly where: string;
+  readonly acts: ReturnType<typeof runbookActivities>;
+  readonly result: RollbackResult;
+  private decision?: Decision;
+  private readonly parent;
+
+  constructor(readonly input: RollbackInput) {
+    const { migration } = input;
+    this.ref = { database: migration.database, container: migration.container };
+    this.where = `${this.ref.database}/${this.ref.container}`;
+    this.acts = runbookActivities(input.tuning);
+    this.result = { mode: input.mode, ok: false, problems: [], steps: [], counters: zeroCounters() };
+    this.parent = getExternalWorkflowHandle(input.parentWorkflowId);
+    setHandler(approveSignal, (args) => void (this.decision ??= { approved: args ?? {} }));
+    setHandler(abortSignal, (args) => void (this.decision ??= { aborted: args?.reason ?? 'aborted' }));
+  }
+
+  get hookArgs() {
+    return { migrationId: this.input.migration.id, workflowId: this.input.parentWorkflowId };
+  }
+
+  /** A step done, in the result and (best effort: the child's own history is the record) in the parent's status. */
+  async step(name: string, extra: Partial<RollbackProgress> = {}): Promise<void> {
+    this.result.steps.push(name);
+    await this.parent.signal(rollbackProgressSignal, { step: name, ...extra }).catch(() => undefined);
+  }
+
+  /**
+   * Waits for the operator (approve or abort, forwarded by the parent) up to the approval timeout; returns who
+   * approved, or throws non-retryable `type` when refused or not decided in time.
+   */
+  async decide(what: string, type: string): Promise<string | undefined> {
+    const decided = await condition(() => this.decision !== undefined, this.input.approvalTimeout, {
+      summary: `approval: ${what}`,
+    });
+    const decision = this.decision;
+    this.decision = undefined; // one decision per gate
+    if (!decided || !decision) {
+      throw ApplicationFailure.nonRetryable(`${what}: not approved within ${this.input.approvalTimeout}`, type);
+    }
+    if ('aborted' in decision) throw ApplicationFailure.nonRetryable(`${what}: refused (${decision.aborted})`, type);
+    return decision.approved.by;
+  }
+
+  async runHook(hook: 'stop-app' | 'start-app'): Promise<{ ran: boolean }> {
+    return this.acts.long.runHook.executeWithOptions({ summary: `${hook} hook` }, [{ hook, ...this.hookArgs }]);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Rollback by `down`: the module's reverse transform over every feed range, verified, then the container steps
+ * undone (a container the run created is deleted; changed properties are put back).
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { Direction } from '../../common/activities';
+import { addCounters, zeroCounters } from '../../common/counters';
+import { migrateAllRanges } from '../ranges';
+import type { RollbackRun } from './context';
+
+export async function undoContainerSteps(r: RollbackRun): Promise<void> {
+  const steps = r.input.steps;
+  if (!steps?.applied.length) return;
+  if (steps.previous === null) {
+    await r.step(`delete container ${r.where} (created by the migration)`);
+    await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete ${r.where} (created by the migration)` }, [
+      r.ref,
+    ]);
+  } else {
+    await r.step('put back the container properties the migration changed');
+    await r.acts.arm.reapplyContainerProperties.executeWithOptions({ summary: `restore properties of ${r.where}` }, [
+      { exported: steps.previous },
+    ]);
+  }
+}
+
+export async function rollbackByDown(r: RollbackRun): Promise<void> {
+  const { input, ref, where, result } = r;
+  const { migration } = input;
+  const { quick, long } = r.acts;
+  const reverse: Direction = input.direction === 'up' ? 'down' : 'up';
+  const createdByRun = input.steps?.previous === null;
+  if (migration.migratesDocuments && !createdByRun) {
+    const hasReverse = reverse === 'down' ? migration.hasDown : migration.hasUp;
+    if (!hasReverse) {
+      throw ApplicationFailure.nonRetryable(`migration ${migration.id} has no ${reverse}()`, 'RollbackImpossible');
+    }
+    await r.step(`migrate documents ${reverse}`);
+    const ranges = await quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where}` }, [ref]);
+    const outcome = await migrateAllRanges({
+      long,
+      ranges: ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() })),
+      base: {
+        ...ref,
+        migration: migration.id,
+        checksum: migration.checksum,
+        direction: reverse,
+        batchSize: input.batchSize,
+        dryRun: false,
+        maxPages: input.tuning.maxPagesPerActivity,
+      },
+      ruBudget: input.ruBudget,
+      concurrency: input.concurrency,
+      failureAllowance: () => input.maxFailures - result.counters.failed,
+      onResult: (c) => (result.counters = addCounters(result.counters, c)),
+      listRanges: () =>
+        quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where} again` }, [ref]),
+    });
+    if (outcome.error) throw outcome.error;
+    await r.step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);
+    const verification = await quick.verifyMigration.executeWithOptions({ summary: `verify ${reverse} of ${where}` }, [
+      {
+        ...ref,
+        migration: migration.id,
+        checksum: migration.checksum,
+        direction: reverse,
+        sampleSize: input.verifySampleSize,
+      },
+    ]);
+    if (!verification.ok) result.problems.push(...verification.problems);
+  }
+  await undoContainerSteps(r);
+}

@@ -1,0 +1,16 @@
+/** What the rollback child tells its parent run, so the parent's `status` query and UI can say it. */
+import { defineSignal } from '@temporalio/workflow';
+
+export interface RollbackProgress {
+  step: string;
+  /** Waiting for approve/abort before the destructive step of an in-place restore. */
+  awaitingRestoreApproval?: boolean;
+  /** Documents written at or after T0 that the in-place restore would discard (the migration's own included). */
+  writesSinceT0?: number;
+  /** The restored container differs from the state at T0: waiting for approve (accept it) or abort. */
+  awaitingRestoreAcceptance?: boolean;
+  /** The reason shown with the decision asked for. */
+  detail?: string;
+}
+
+export const rollbackProgressSignal = defineSignal<[RollbackProgress]>('rollbackProgress');

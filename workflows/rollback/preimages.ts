@@ -1,0 +1,89 @@
+/**
+ * Rollback by pre-images, the surgical one: a three-way revert of the migration, like `git revert`, from the
+ * pre-images the migration kept (revertFromPreimages, per feed range of the pre-images container). The container is
+ * never deleted and the application keeps running: a document unchanged since the migration gets its pre-image back,
+ * one the application changed since gets back only the fields the migration changed and the application did not;
+ * fields both changed are conflicts, left as the application wrote them and listed in the report; documents the
+ * application created stay.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { RevertConflict, RevertCounters, RevertSource } from '../../common/activities';
+import type { RollbackRun } from './context';
+import { undoContainerSteps } from './down';
+
+const MAX_CONFLICTS_KEPT = 100;
+
+function zeroRevert(): RevertCounters {
+  return { scanned: 0, reverted: 0, merged: 0, conflicts: 0, deletedByApp: 0, unchanged: 0, failed: 0, ruConsumed: 0 };
+}
+
+function addRevert(a: RevertCounters, b: RevertCounters): RevertCounters {
+  const sum = zeroRevert();
+  for (const key of Object.keys(sum) as (keyof RevertCounters)[]) sum[key] = (a[key] ?? 0) + (b[key] ?? 0);
+  return sum;
+}
+
+/**
+ * Reverts every document of the source (pre-images, or a copy restored at T0) into the live container, `concurrency`
+ * source ranges at a time, each in calls of `maxPages` pages resumed from the last continuation.
+ */
+export async function revertFrom(r: RollbackRun, source: RevertSource, sourceContainer: string): Promise<void> {
+  const { input, ref, result } = r;
+  const { quick, long } = r.acts;
+  const sourceRef = { database: ref.database, container: sourceContainer };
+  const ranges = await quick.listFeedRanges.executeWithOptions(
+    { summary: `list feed ranges of ${sourceRef.database}/${sourceContainer}` },
+    [sourceRef]
+  );
+  let counters = zeroRevert();
+  const conflicts: RevertConflict[] = [];
+  let failures = 0;
+  const revertRange = async (feedRange: string, index: number) => {
+    let continuation: string | undefined;
+    for (;;) {
+      const done = await long.revertFromPreimages.executeWithOptions(
+        { summary: `revert range ${index + 1}/${ranges.length} of ${r.where}` },
+        [
+          {
+            ...ref,
+            migration: input.migration.id,
+            checksum: input.migration.checksum,
+            source,
+            feedRange,
+            continuation,
+            batchSize: input.batchSize,
+            ...(input.ruBudget ? { ruBudget: input.ruBudget / Math.max(ranges.length, 1) } : {}),
+            maxPages: input.tuning.maxPagesPerActivity,
+          },
+        ]
+      );
+      counters = addRevert(counters, done.counters);
+      conflicts.push(...done.conflicts.slice(0, MAX_CONFLICTS_KEPT - conflicts.length));
+      failures += done.failures.length;
+      if (done.done) return;
+      continuation = done.continuation;
+    }
+  };
+  for (let next = 0; next < ranges.length; next += input.concurrency) {
+    await Promise.all(ranges.slice(next, next + input.concurrency).map((range, i) => revertRange(range, next + i)));
+  }
+  result.revert = counters;
+  result.conflicts = conflicts;
+  if (counters.failed > 0 || failures > 0) {
+    result.problems.push(`${counters.failed} document(s) could not be reverted (see the rollback child's history)`);
+  }
+  await r.step(
+    `reverted: ${counters.reverted} to their pre-image, ${counters.merged} merged with the application's writes, ` +
+      `${counters.conflicts} with conflicts left as the application wrote them`
+  );
+}
+
+export async function rollbackByPreimages(r: RollbackRun): Promise<void> {
+  const container = r.input.preimagesContainer;
+  if (!container) {
+    throw ApplicationFailure.nonRetryable(`no pre-images were kept for ${r.where}`, 'RollbackImpossible');
+  }
+  await r.step(`revert the migration from the pre-images in ${r.ref.database}/${container}`);
+  await revertFrom(r, { kind: 'preimages' }, container);
+  if (r.result.problems.length === 0) await undoContainerSteps(r);
+}

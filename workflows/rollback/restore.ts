@@ -1,0 +1,94 @@
+/**
+ * Rollback by an in-place point-in-time restore (docs/runbook.md, "Rollback"), the most destructive strategy, so:
+ *
+ * 1. prove first: Azure can restore this container at T0 now (continuous backup, T0 in the window, dedicated
+ *    throughput, the concurrent-restore limit, the restore permission); otherwise nothing is deleted;
+ * 2. consent: a stop-app hook (or `allowRestoreWithoutAppStop`), and an approval by default that shows how many
+ *    documents written since T0 the restore will discard;
+ * 3. stop the application, delete (proved again at that moment), restore at T0 with TTL disabled;
+ * 4. verify against the state at T0 before anything else; a difference waits for the operator (approve accepts the
+ *    restored data and restarts the application, abort leaves it stopped);
+ * 5. re-apply the exported properties (TTL back on), start the application.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { RollbackRun } from './context';
+import { undoContainerSteps } from './down';
+
+const impossible = (message: string) => ApplicationFailure.nonRetryable(message, 'RestoreImpossible');
+
+export async function rollbackByRestore(r: RollbackRun): Promise<void> {
+  const { input, ref, where, result } = r;
+  const { quick, long, arm, restore } = r.acts;
+  // A container the run created did not exist at T0: nothing to restore, undoing the steps deletes it.
+  if (input.exported === null || input.steps?.previous === null) {
+    await r.step('stop the application');
+    await r.runHook('stop-app');
+    await undoContainerSteps(r);
+    return;
+  }
+  const { snapshot, exported } = input;
+  if (!snapshot || !exported) throw impossible(`no snapshot of ${where} was taken: a restore has no T0`);
+  const t0 = snapshot.t0;
+
+  await r.step(`wait until ${where} is restorable at T0 ${t0}`);
+  await long.waitForRestorableTimestamp.executeWithOptions({ summary: `wait for a restorable ${t0}` }, [
+    { ...ref, timestamp: t0 },
+  ]);
+  await r.step(`prove Azure can restore ${where} to ${t0}`);
+  const proof = await quick.proveRestorable.executeWithOptions({ summary: `prove ${where} is restorable at T0` }, [
+    { ...ref, t0, exported },
+  ]);
+  if (!proof.ok) {
+    throw impossible(
+      `Azure cannot restore ${where} to ${t0} now, so nothing was deleted: ${proof.problems.join('; ')}`
+    );
+  }
+  const hooks = await quick.describeHooks.executeWithOptions({ summary: 'which hooks are configured' }, []);
+  if (!hooks.stopApp && !input.allowRestoreWithoutAppStop) {
+    throw ApplicationFailure.nonRetryable(
+      `an in-place restore deletes ${where}: it needs a stop-app hook (stopApp in HOOKS_CONFIG) so the application ` +
+        'does not write meanwhile, or allowRestoreWithoutAppStop: true in the run input; nothing was deleted',
+      'RestoreNotAllowed'
+    );
+  }
+  await r.step(`count the documents written since T0 ${t0}`);
+  const writes = await long.countWritesSince.executeWithOptions({ summary: `count writes to ${where} since T0` }, [
+    { ...ref, since: t0 },
+  ]);
+  result.discardedWrites = writes.documents;
+  if (input.requireRestoreApproval) {
+    const detail =
+      `the rollback will delete ${where} and restore it to ${t0}, discarding the ${writes.documents} document(s) ` +
+      `written since (the migration's own ${input.migratedDocuments ?? 0} included, and more while the application runs)`;
+    await r.step('wait for approval to delete and restore the container', {
+      awaitingRestoreApproval: true,
+      writesSinceT0: writes.documents,
+      detail,
+    });
+    result.approvedBy = await r.decide(`the in-place restore of ${where}`, 'RestoreNotApproved');
+  }
+  await r.step('stop the application');
+  await r.runHook('stop-app');
+  await r.step(`delete ${where} (proved restorable again first)`);
+  await arm.deleteContainer.executeWithOptions({ summary: `delete ${where} before the restore` }, [
+    { ...ref, restorableAt: t0, exported },
+  ]);
+  await r.step(`restore ${where} to ${t0}`);
+  await restore.restoreContainer.executeWithOptions({ summary: `restore ${where} to ${t0}` }, [
+    { ...ref, timestamp: t0, exported },
+  ]);
+  await r.step('verify the restored container against the state at T0');
+  const verification = await quick.verifyRestore.executeWithOptions({ summary: `verify the restore of ${where}` }, [
+    { snapshot, exported },
+  ]);
+  if (!verification.ok) {
+    const detail = `the restored ${where} differs from the state at T0: ${verification.problems.join('; ')}`;
+    await r.step('wait for the operator to accept the restored data', { awaitingRestoreAcceptance: true, detail });
+    await r.decide(detail, 'RestoreNotAccepted');
+    await r.step(`accepted by the operator: ${verification.problems.join('; ')}`);
+  }
+  await r.step('re-apply the exported container properties (TTL back on)');
+  await arm.reapplyContainerProperties.executeWithOptions({ summary: `re-apply properties of ${where}` }, [
+    { exported },
+  ]);
+}
