@@ -2,9 +2,26 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import { builtinModules } from 'node:module';
 
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+/** Packages' compiled internals (`@temporalio/common/lib/...`) are not their API: they move between patch releases. */
+const noDeepImports = {
+  regex: '^(@[^/]+/)?[^./][^/]*/lib(/|$)',
+  message: "A package's lib/ is its internals, not its API: import from the package's entry point.",
+};
+
+/** `it.only` / `describe.skip` and friends: a focused test silently skips the others, a skipped one hides. */
+const focusedOrSkipped = ['it', 'test', 'describe'].flatMap((object) =>
+  ['only', 'skip'].map((property) => ({
+    object,
+    property,
+    message: `${object}.${property} must not be committed: every test runs in CI.`,
+  }))
+);
+
 export default tseslint.config(
   { ignores: ['node_modules/', '.local/', 'coverage/', 'lib/', '**/*.js', '**/*.mjs'] },
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
   prettier,
   {
     files: ['**/*.ts'],
@@ -15,15 +32,46 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'object-shorthand': 'error',
+      'no-restricted-imports': ['error', { patterns: [noDeepImports] }],
+      // Off on purpose: an `async` function without `await` is how an implementation of an async interface
+      // (activities, ARM and emulator handlers, CLI commands) turns a synchronous throw into a rejected promise.
+      '@typescript-eslint/require-await': 'off',
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
-    files: ['workflows/**/*.ts'],
+    // Workflow code runs in Temporal's deterministic sandbox, and common/ is imported by it: no Node built-ins, no I/O.
+    files: ['workflows/**/*.ts', 'common/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins.' })) },
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code (and common/, which it imports) must be deterministic: no Node built-ins.',
+          })),
+          patterns: [noDeepImports],
+        },
+      ],
+    },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // jest's asymmetric matchers (expect.any, expect.objectContaining, ...) are typed `any`: assigning one into an
+      // expected object is how they are meant to be used.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      'no-restricted-properties': ['error', ...focusedOrSkipped],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression[callee.name=/^(fit|fdescribe|xit|xtest|xdescribe)$/]',
+          message: 'Focused (f…) or skipped (x…) tests must not be committed: every test runs in CI.',
+        },
+        {
+          selector:
+            'CallExpression[callee.type="MemberExpression"][callee.property.name=/^(only|skip)$/][callee.object.type="CallExpression"][callee.object.callee.property.name="each"]',
+          message: '.each(...).only / .skip must not be committed: every test runs in CI.',
+        },
       ],
     },
   }

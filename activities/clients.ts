@@ -37,7 +37,7 @@ export function createCosmosClient(settings: AzureSettings): CosmosClient {
   return new CosmosClient({
     endpoint: settings.cosmosEndpoint,
     ...(settings.cosmosKey ? { key: settings.cosmosKey } : { aadCredentials: new DefaultAzureCredential() }),
-    // Keep-alive matters: a new TLS handshake per request costs more than the request (research/cosmosdb-server-audit.md §0).
+    // Keep-alive matters: a new TLS handshake per request costs more than the request (docs/architecture.md §6).
     agent: new https.Agent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca: [...defaultCas(), ca] } : {}) }),
     connectionPolicy: { enableEndpointDiscovery: !ca },
   });

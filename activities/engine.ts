@@ -93,7 +93,7 @@ export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput)
     migratesDocuments,
     relationships: (m.relationships ?? []).map((r) => ({ name: r.name, query: r.query })),
     queries: (m.queries ?? []).map((q) => JSON.parse(JSON.stringify(q)) as DeclaredQuery),
-    ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) } : {}),
+    ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) as typeof target.steps } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * local activity so the resolved options are kept in the run's history (a marker): a default changed in a later
  * release never changes what an open run replays.
  */
+import { ErrorType } from '../common/errors';
 import { ApplicationFailure } from '@temporalio/activity';
 import { parseRunbookStart, type RunbookStart } from '../common/runbook-input';
 
@@ -12,7 +13,7 @@ export function createInputActivities() {
       try {
         return parseRunbookStart(input);
       } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidInput');
+        throw ApplicationFailure.nonRetryable((err as Error).message, ErrorType.InvalidInput);
       }
     },
   };

@@ -32,6 +32,7 @@ async function importModule(file: string): Promise<unknown> {
     // ESM that require() cannot take (older Node, or top-level await): a real dynamic import, which TypeScript's
     // CommonJS output would otherwise turn back into require().
     if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the one way to keep import() out of CommonJS output
       const dynamicImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
       return dynamicImport(pathToFileURL(file).href);
     }
@@ -41,10 +42,10 @@ async function importModule(file: string): Promise<unknown> {
 
 function defaultExport(mod: unknown): unknown {
   if (mod && typeof mod === 'object' && 'default' in mod) {
-    const inner = (mod as { default: unknown }).default;
+    const inner = mod.default;
     // `export default` compiled to CommonJS and then imported again can nest one level more.
     if (inner && typeof inner === 'object' && 'default' in inner && (inner as { __esModule?: boolean }).__esModule) {
-      return (inner as { default: unknown }).default;
+      return inner.default;
     }
     return inner;
   }

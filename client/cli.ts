@@ -7,11 +7,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Direction } from '../common/activities';
 import { CliContext } from './context';
 import { describeError } from './errors';
-import { newCommand } from './commands/new';
-import { reportCommand } from './commands/report';
+import { describeSettings, SettingsError } from '../worker/settings';
+import { newCommand, type NewOptions } from './commands/new';
+import { reportCommand, type ReportOptions } from './commands/report';
 import { runCommand, type RunOptions } from './commands/run';
-import { signalCommand, type SignalName } from './commands/signals';
-import { statusCommand } from './commands/status';
+import { signalCommand, type SignalName, type SignalOptions } from './commands/signals';
+import { statusCommand, type StatusOptions } from './commands/status';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -80,7 +81,7 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
 
   targetOptions(program.command('status [id]').description('every migration and the runs in progress; or one run'))
     .option('--json', 'machine-readable output')
-    .action((id: string | undefined, options) => run((c) => statusCommand(c, id, options))());
+    .action((id: string | undefined, options: StatusOptions) => run((c) => statusCommand(c, id, options))());
 
   const signals: [SignalName, string, (cmd: Command) => Command][] = [
     [
@@ -93,8 +94,8 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     ['resume', 'continue a paused run', (cmd) => cmd],
   ];
   for (const [name, description, extend] of signals) {
-    extend(targetOptions(program.command(`${name} <id>`).description(description))).action((id: string, options) =>
-      run((c) => signalCommand(c, name, id, options))()
+    extend(targetOptions(program.command(`${name} <id>`).description(description))).action(
+      (id: string, options: SignalOptions) => run((c) => signalCommand(c, name, id, options))()
     );
   }
 
@@ -103,11 +104,21 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     .description('the report of the latest run (markdown)')
     .option('--json', 'the report as JSON')
     .option('--plan', 'include plan (dry) runs')
-    .action((id: string, options) => run((c) => reportCommand(c, id, options))());
+    .action((id: string, options: ReportOptions) => run((c) => reportCommand(c, id, options))());
+
+  program
+    .command('config')
+    .description('every setting, its value (never a key) and where it came from: environment, stack file or default')
+    .action(() =>
+      run(async (c) => {
+        if (c.config.settings) process.stdout.write(`${describeSettings(c.config.settings).join('\n')}\n`);
+        return Promise.resolve(0);
+      })()
+    );
 
   targetOptions(
     program.command('new <name>').description('write a migration module template to MIGRATIONS_DIR')
-  ).action((name: string, options) => run((c) => newCommand(c, name, options))());
+  ).action((name: string, options: NewOptions) => run((c) => newCommand(c, name, options))());
 
   return program;
 }
@@ -119,9 +130,15 @@ async function main(): Promise<void> {
   try {
     await buildProgram(ctx, (c) => (code = c)).parseAsync(process.argv);
   } catch (err) {
-    const { message, hint } = describeError(err, context?.config.temporal.address);
-    process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
-    code = (err as { exitCode?: number }).exitCode ?? 1;
+    if (err instanceof SettingsError) {
+      // One line per problem, like the worker.
+      for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
+      code = 1;
+    } else {
+      const { message, hint } = describeError(err, context?.config.temporal.address);
+      process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+      code = (err as { exitCode?: number }).exitCode ?? 1;
+    }
   } finally {
     await context?.close();
   }

@@ -11,6 +11,8 @@ export class CliContext {
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.config = loadClientConfig(env);
+    // Which stack.env was used or ignored, and why: on stderr, so command output stays clean.
+    for (const note of this.config.settings?.notes ?? []) process.stderr.write(`config: ${note}\n`);
   }
 
   async temporal(): Promise<TemporalSession> {

@@ -3,6 +3,7 @@
  * total, RU/s, ETA, failures), a line for every phase change, and the decision the run waits for with the exact
  * command that answers it. Returns the run's report once it ends.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -33,8 +34,6 @@ export interface FollowOptions {
   /** The task queue a worker must poll; named when no worker answers. */
   taskQueue?: string;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How a decision is told apart from the next one (a second pause is a new decision). */
 function decisionKey(status: RunbookStatus): string | undefined {
@@ -157,11 +156,11 @@ export async function followRun(
     bars.stop();
   }
   if (settled?.error !== undefined) {
-    const err = settled.error;
+    const err: unknown = settled.error;
     if (err instanceof WorkflowFailedError) throw new CliError(`the run failed: ${rootMessage(err)}`, undefined, 2);
     throw err;
   }
-  return settled!.report!;
+  return settled.report!;
 }
 
 /** The exit code of a finished run: 0 only when it completed and its verification passed. */

@@ -7,20 +7,16 @@ import type { HistoryRecord } from '../common/activities';
 import type { ActivityDeps, LoadedMigration } from '../activities/deps';
 import { createCosmosClient } from '../activities/clients';
 import { readHistory } from '../activities/cosmos/history';
+import { DEFAULT_HISTORY_CONTAINER } from '../worker/settings';
 import type { CliContext } from './context';
 import { listRuns, runReport } from './runs';
 import { PLAN_WORKFLOW_ID_PREFIX, resolveTarget } from './target';
 
-/** The history container's name: the worker's default (activities/deps.ts), or MIGRATIONS_HISTORY_CONTAINER. */
-export function historyContainerName(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MIGRATIONS_HISTORY_CONTAINER || 'migrations-history';
-}
-
-function databasesOf(modules: LoadedMigration[]): Set<string> {
+function databasesOf(modules: LoadedMigration[], defaultDatabase: string | undefined): Set<string> {
   const databases = new Set<string>();
   for (const m of modules) {
     try {
-      databases.add(resolveTarget(m, {}).database);
+      databases.add(resolveTarget(m, {}, defaultDatabase).database);
     } catch {
       // a module without a database has no history to read
     }
@@ -34,11 +30,14 @@ async function fromCosmos(ctx: CliContext, modules: LoadedMigration[]): Promise<
     // readHistory needs only the data-plane client and the control containers' names.
     const deps = {
       cosmos,
-      control: { historyContainer: historyContainerName(), leaseContainer: 'migrations-leases' },
+      control: {
+        historyContainer: ctx.config.historyContainer ?? DEFAULT_HISTORY_CONTAINER,
+        leaseContainer: 'migrations-leases',
+      },
     } as ActivityDeps;
     const records = new Map<string, HistoryRecord>();
     const known = new Set(modules.map((m) => m.definition.id));
-    for (const database of databasesOf(modules)) {
+    for (const database of databasesOf(modules, ctx.config.database)) {
       for (const record of await readHistory(deps, database)) {
         if (!known.has(record.migrationId) || record.status === 'dry-run') continue;
         const current = records.get(record.migrationId);

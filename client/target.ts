@@ -47,12 +47,12 @@ export function findMigration(registry: MigrationRegistry, id: string): LoadedMi
 export function resolveTarget(
   migration: LoadedMigration,
   overrides: { database?: string; container?: string },
-  env: NodeJS.ProcessEnv = process.env
+  defaultDatabase?: string
 ): Target {
   const { definition } = migration;
   const moduleContainer = typeof definition.container === 'string' ? definition.container : definition.container.name;
   const container = overrides.container ?? moduleContainer;
-  const database = overrides.database ?? definition.database ?? env.COSMOS_DATABASE;
+  const database = overrides.database ?? definition.database ?? defaultDatabase;
   if (!database) {
     throw new CliError(
       `migration "${definition.id}" names no database`,

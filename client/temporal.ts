@@ -1,6 +1,6 @@
 /** The Temporal client the CLI talks through, connected from the configuration with a short deadline. */
-import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { temporalTlsOption } from '../worker/settings';
 import type { ClientConfig } from './config';
 import { CliError } from './errors';
 
@@ -10,29 +10,17 @@ export interface TemporalSession {
   close(): Promise<void>;
 }
 
-function read(file: string | undefined): Buffer | undefined {
-  return file ? fs.readFileSync(file) : undefined;
-}
-
 export async function connectTemporal(config: ClientConfig): Promise<TemporalSession> {
   const { address, namespace, apiKey, tls } = config.temporal;
   let connection: Connection;
   try {
+    // The same TLS rules as the worker (worker/settings.ts).
+    const tlsOption = temporalTlsOption(tls);
     connection = await Connection.connect({
       address,
-      apiKey,
       connectTimeout: 5_000,
-      tls:
-        typeof tls === 'object'
-          ? {
-              serverNameOverride: tls.serverName,
-              serverRootCACertificate: read(tls.serverRootCaPath),
-              clientCertPair:
-                tls.clientCertPath && tls.clientKeyPath
-                  ? { crt: read(tls.clientCertPath)!, key: read(tls.clientKeyPath)! }
-                  : undefined,
-            }
-          : tls,
+      ...(apiKey ? { apiKey } : {}),
+      ...(tlsOption !== undefined ? { tls: tlsOption } : {}),
     });
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);

@@ -1,8 +1,9 @@
 /**
  * The contract between the runbook workflow and its activities: every activity's input and output.
- * Workflows import only these types (ARCHITECTURE §3); `activities/` implements `RunbookActivities`.
+ * Workflows import only these types (docs/architecture.md §3); `activities/` implements `RunbookActivities`.
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
+import { ErrorType } from './errors';
 import type { ContainerSteps, DeclaredQuery, Relationship } from './migration';
 import type { RunbookStart } from './runbook-input';
 
@@ -261,12 +262,12 @@ export interface RevertResult {
 }
 
 /** Error type when a feed range no longer matches one physical partition (it split): list the ranges again. */
-export const FEED_RANGE_SPLIT = 'FeedRangeSplit';
+export const FEED_RANGE_SPLIT = ErrorType.FeedRangeSplit;
 
-/** Error type of the non-retryable failure thrown when `maxFailures` is passed; details: [MigrationCounters, DocumentFailure[]]. */
-export const FAILURE_THRESHOLD_EXCEEDED = 'FailureThresholdExceeded';
-/** Error type for a migration module that cannot be loaded or is invalid. */
-export const MIGRATION_INVALID = 'MigrationInvalid';
+/** Error type of the non-retryable failure thrown when `maxFailures` is passed (common/errors.ts). */
+export const FAILURE_THRESHOLD_EXCEEDED = ErrorType.FailureThresholdExceeded;
+/** Error type for a migration module that cannot be loaded or is invalid (common/errors.ts). */
+export const MIGRATION_INVALID = ErrorType.MigrationInvalid;
 
 export interface ContainerStepsInput extends ContainerRef, ModuleRef {
   direction: Direction;

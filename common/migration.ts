@@ -1,5 +1,5 @@
 /**
- * The migration-definition API (ARCHITECTURE §8). A migration module's default export is a plain object of this
+ * The migration-definition API (a public contract: docs/migrations.md). A migration module's default export is a plain object of this
  * shape, so a module needs no import from this package; `defineMigration` only adds types.
  */
 

@@ -1,4 +1,4 @@
-/** The runbook's phases (ARCHITECTURE §2), as shown in the `MigrationPhase` search attribute and the `status` query. */
+/** The runbook's phases (docs/architecture.md §2), as shown in the `MigrationPhase` search attribute and the `status` query. */
 export const PHASES = [
   'preflight',
   'awaiting-approval',

@@ -1,5 +1,5 @@
 /**
- * The `migrationRunbook` workflow input (ARCHITECTURE §8): plain JSON, validated inside the workflow so that a run
+ * The `migrationRunbook` workflow input (a public contract: docs/runbook.md): plain JSON, validated inside the workflow so that a run
  * started with `temporal workflow start --input '{...}'` fails at once, naming the field, when the input is wrong.
  * Every optional field has a production default here, and only here.
  */

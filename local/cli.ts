@@ -3,12 +3,13 @@
  * detached (logs in <dir>/logs/), waits until Temporal, the Cosmos emulator and the ARM imitation all answer, and
  * writes <dir>/stack.env. `down` stops that process group and removes stack.env and the pid file, nothing else.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DAEMON_SCRIPT, daemonLogPath, pidFilePath, type DaemonConfig, type DaemonMessage } from './daemon-protocol';
-import { assertPortFree, httpsAnswers, sleep, StackError } from './readiness';
+import { assertPortFree, httpsAnswers, StackError } from './readiness';
 import { DEFAULT_PORTS, defaultStackDir, readStackEnv, stackEnvPath, type StackEnv } from './stack-env';
 import { ensureTemporalCli } from './temporal-cli';
 
@@ -247,7 +248,7 @@ const program = new Command('stack')
   .description('The embedded local stack: Temporal dev server, Cosmos emulator, ARM imitation')
   .addOption(new Option('--dir <path>', 'folder for the stack data, logs and stack.env').env('STACK_DIR'))
   .showHelpAfterError();
-const dirOf = () => path.resolve((program.opts<{ dir?: string }>().dir as string | undefined) ?? defaultStackDir());
+const dirOf = () => path.resolve(program.opts<{ dir?: string }>().dir ?? defaultStackDir());
 
 program
   .command('up')

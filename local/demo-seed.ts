@@ -3,6 +3,7 @@
  * Shape: { id: "cust-00042", tenantId: "tenant-3", name: "Ada Lovelace", email: "ada.lovelace.42@example.com",
  * notes: "..." }, in a container partitioned by /tenantId. Deterministic: the same n gives the same documents.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
 
 const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Dennis'];
@@ -72,7 +73,7 @@ export async function seedDemoCustomers(container: Container, n: number, tenants
         // is the only sign. Back off and send it again.
         if (/Request rate is large/.test((err as Error).message)) {
           throttled += 1;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** throttled)));
+          await sleep(Math.min(2000, 100 * 2 ** throttled));
           continue;
         }
         throw err;

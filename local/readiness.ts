@@ -2,6 +2,7 @@
  * Small waits the launcher needs, each with a deadline and an error that names what is wrong: a port already taken,
  * a server that never answers. Nothing here waits forever.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import https from 'node:https';
 import net from 'node:net';
 
@@ -36,8 +37,6 @@ export function httpsAnswers(url: string, ca: string | undefined, timeoutMs = 20
     req.on('error', () => resolve(false));
   });
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls `check` until it returns true. Rejects with `${what} did not answer within N s` at the deadline, or at once with

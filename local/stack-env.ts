@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import type { AzureSettings } from '../activities/clients';
+import { stackOwnerVars } from '../worker/stack-file';
 
 export interface StackEnv {
   TEMPORAL_ADDRESS: string;
@@ -56,23 +57,35 @@ export function stackEnvPath(stackDir: string): string {
   return path.join(stackDir, 'stack.env');
 }
 
-export function formatStackEnv(env: StackEnv): string {
+/**
+ * The variables, then the lines naming the process that owns the stack (LOCAL_STACK_PID, LOCAL_STACK_PID_START):
+ * the worker and the CLI use the file only while that process runs (worker/stack-file.ts).
+ */
+export function formatStackEnv(env: StackEnv, owner: Record<string, string> = stackOwnerVars()): string {
+  const entries: [string, string][] = [
+    ...STACK_ENV_KEYS.map((key): [string, string] => [key, env[key]]),
+    ...Object.entries(owner),
+  ];
   return (
-    STACK_ENV_KEYS.map((key) => {
-      const value = env[key];
-      // Unquoted values must survive both dotenv and a POSIX shell: no whitespace, quotes, # or shell metacharacters.
-      if (!/^[\w.:/@+=,-]*$/.test(value)) throw new Error(`stack.env: ${key} has characters a shell would mangle`);
-      return `${key}=${value}`;
-    }).join('\n') + '\n'
+    entries
+      .map(([key, value]) => {
+        // Unquoted values must survive both dotenv and a POSIX shell: no whitespace, quotes, # or shell metacharacters.
+        if (!/^[\w.:/@+=,-]*$/.test(value)) throw new Error(`stack.env: ${key} has characters a shell would mangle`);
+        return `${key}=${value}`;
+      })
+      .join('\n') + '\n'
   );
 }
 
-/** Writes the file atomically (readers never see half of it), readable by the user only (it holds keys). */
-export function writeStackEnv(stackDir: string, env: StackEnv): string {
+/**
+ * Writes the file atomically (readers never see half of it), readable by the user only (it holds keys), naming this
+ * process as the stack's owner: call it from the process that runs the stack.
+ */
+export function writeStackEnv(stackDir: string, env: StackEnv, owner = stackOwnerVars()): string {
   const file = stackEnvPath(stackDir);
   fs.mkdirSync(stackDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, formatStackEnv(env), { mode: 0o600 });
+  fs.writeFileSync(tmp, formatStackEnv(env, owner), { mode: 0o600 });
   fs.renameSync(tmp, file);
   return file;
 }

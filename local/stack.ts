@@ -135,7 +135,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         certificate,
         dataDir: path.join(dir, 'cosmos'),
         ...options.cosmosOptions,
-      }).catch((err: unknown) => Promise.reject(portInUse(err, cosmosPort, 'Cosmos emulator')));
+      }).catch((err: unknown) => {
+        throw portInUse(err, cosmosPort, 'Cosmos emulator');
+      });
       stops.push(() => cosmos.close());
       await waitUntil(`Cosmos emulator at ${cosmos.endpoint}`, () => httpsAnswers(cosmos.endpoint, certificate.cert), {
         timeoutMs,
@@ -152,7 +154,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         resourceGroup: LOCAL_RESOURCE_GROUP,
         account: LOCAL_ACCOUNT,
         ...options.armOptions,
-      }).catch((err: unknown) => Promise.reject(portInUse(err, armPort, 'ARM imitation')));
+      }).catch((err: unknown) => {
+        throw portInUse(err, armPort, 'ARM imitation');
+      });
       stops.push(() => arm.close());
       await waitUntil(`ARM imitation at ${arm.endpoint}`, () => httpsAnswers(arm.endpoint, certificate.cert), {
         timeoutMs,

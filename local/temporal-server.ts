@@ -2,6 +2,7 @@
  * The Temporal dev server (`temporal server start-dev`) as a child process: the real server with the project's search
  * attributes registered, its output in a log file, ready only once it answers gRPC health checks.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -60,7 +61,7 @@ export async function temporalServing(address: string, timeoutMs = 2000): Promis
   try {
     connection = await Connection.connect({ address, connectTimeout: timeoutMs });
     const { status } = await connection.withDeadline(Date.now() + timeoutMs, () => connection!.healthService.check({}));
-    return status === 1; // SERVING
+    return Number(status) === 1; // grpc.health.v1 ServingStatus.SERVING
   } catch {
     return false;
   } finally {
@@ -132,10 +133,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     if (exitReason) return;
     stopping = true;
     child.kill('SIGTERM');
-    const killed = await Promise.race([
-      exited.then(() => true),
-      new Promise<boolean>((r) => setTimeout(r, 10_000, false)),
-    ]);
+    const killed = await Promise.race([exited.then(() => true), sleep(10_000, false)]);
     if (!killed) {
       child.kill('SIGKILL');
       await exited;

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the whole product on one machine (ARCHITECTURE §8). Brings up the embedded stack (or reuses the one
+ * `npm start`: the whole product on one machine (a public contract: README, docs/cli.md). Brings up the embedded stack (or reuses the one
  * `npm run stack -- up` started), a worker in this process, seeds the demo `customers` container, runs the demo
  * migration through every phase with a live progress bar, prints the report and the web UI link, and keeps everything
  * up until Ctrl-C. `npm start -- --once` exits instead: 0 only when the migration completed and verified.
@@ -143,7 +143,8 @@ async function main(options: StartOptions): Promise<number> {
     }
 
     const migrationsDir = path.join(PROJECT_ROOT, 'migrations');
-    const workerEnv = { ...process.env, ...env, MIGRATIONS_DIR: migrationsDir };
+    // Every setting is given here, from the stack this process runs or reuses: no stack.env lookup.
+    const workerEnv = { ...process.env, ...env, MIGRATIONS_DIR: migrationsDir, COSMOS_RUNBOOK_STACK_ENV: 'off' };
     say('starting a worker (bundling the workflows) ...');
     runbookWorker = await createRunbookWorker(loadWorkerConfig(workerEnv, PROJECT_ROOT));
     workerRun = runbookWorker.worker.run();

@@ -2,13 +2,13 @@
  * createRunbookWorker: configuration → connections → Worker. Used by `npm run worker`, `npm start` and the tests,
  * so all of them run the same worker.
  */
-import fs from 'node:fs';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createArmClient, createCosmosClient } from '../activities/clients';
 import type { ActivityDeps } from '../activities/deps';
 import { loadRegistry } from '../activities/registry';
 import type { WorkerConfig } from './config';
+import { temporalTlsOption } from './settings';
 
 export interface RunbookWorker {
   worker: Worker;
@@ -40,19 +40,24 @@ export async function createRunbookWorker(
     },
     registry,
     hooks: config.hooks,
-    control: DEFAULT_CONTROL,
+    control: config.historyContainer
+      ? { ...DEFAULT_CONTROL, historyContainer: config.historyContainer }
+      : DEFAULT_CONTROL,
     armPollIntervalMs: config.azure.armPollIntervalMs ?? 2000,
     ...depOverrides,
   };
+  // The same TLS rules as the CLI: mTLS files, a CA and a server name (TEMPORAL_TLS_*), or TLS with the system CAs
+  // for TEMPORAL_TLS=true or an API key.
   const { tls, apiKey } = config.temporal;
+  const tlsOption = temporalTlsOption(tls);
   const connection = await NativeConnection.connect({
     address: config.temporal.address,
-    ...(tls
-      ? { tls: { clientCertPair: { crt: fs.readFileSync(tls.certPath), key: fs.readFileSync(tls.keyPath) } } }
-      : apiKey
-        ? { tls: true }
-        : {}),
+    ...(tlsOption !== undefined ? { tls: tlsOption } : {}),
     ...(apiKey ? { apiKey } : {}),
+  }).catch((err: unknown) => {
+    cosmos.dispose();
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new Error(`cannot reach Temporal at ${config.temporal.address}: ${why}`, { cause: err });
   });
   try {
     const worker = await Worker.create({

@@ -1,10 +1,12 @@
 /**
- * `npm run worker`: a runbook worker configured from the environment (and `.local/stack.env` when present).
- * Bad configuration stops it at once with one line per problem; SIGINT/SIGTERM shut it down gracefully.
+ * `npm run worker`: a runbook worker configured from the environment (and the local stack's `.local/stack.env` while
+ * that stack runs; worker/settings.ts). It prints where each setting came from (never a key's value). Bad
+ * configuration stops it at once with one line per problem; SIGINT/SIGTERM shut it down gracefully.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config';
 import { createRunbookWorker } from './create-worker';
+import { describeSettings } from './settings';
 
 async function main(): Promise<void> {
   let config: WorkerConfig;
@@ -15,16 +17,17 @@ async function main(): Promise<void> {
     for (const line of err.problems) console.error(line);
     process.exit(1);
   }
+  if (config.settings) for (const line of describeSettings(config.settings)) console.log(line);
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const { worker, close } = await createRunbookWorker(config);
+  const runbookWorker = await createRunbookWorker(config);
   console.log(
     `worker listening on task queue ${config.temporal.taskQueue} (${config.temporal.address}, namespace ${config.temporal.namespace}); ` +
       `migrations from ${config.migrationsDir}${config.hooksFile ? `, hooks from ${config.hooksFile}` : ''}`
   );
   try {
-    await worker.run();
+    await runbookWorker.worker.run();
   } finally {
-    await close();
+    await runbookWorker.close();
   }
   console.log('worker stopped');
 }

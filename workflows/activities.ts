@@ -1,18 +1,11 @@
 /** The runbook's activity stubs, each with the timeouts and retries its side effect calls for. */
 import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { RunbookActivities } from '../common/activities';
-import { FAILURE_THRESHOLD_EXCEEDED, MIGRATION_INVALID } from '../common/activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../common/errors';
 import type { RunbookTuning } from '../common/tuning';
 
 /** Failures no retry can fix: the workflow decides what to do next. */
-export const NON_RETRYABLE = [
-  MIGRATION_INVALID,
-  FAILURE_THRESHOLD_EXCEEDED,
-  'InvalidInput',
-  'ContainerBusy',
-  'ContainerExists',
-  'RestoreImpossible',
-];
+export const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES];
 
 export function runbookActivities(tuning: RunbookTuning) {
   const retry: RetryPolicy = {

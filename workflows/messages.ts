@@ -1,5 +1,5 @@
 /**
- * The runbook's human gates and its status query (ARCHITECTURE §8). Exported so the `migrate` CLI and tests use
+ * The runbook's human gates and its status query (docs/architecture.md §8). Exported so the `migrate` CLI and tests use
  * the same definitions as `temporal workflow signal --name approve` does by name.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';

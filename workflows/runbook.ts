@@ -40,6 +40,7 @@ import { Run } from './run/run';
 import { initialStatus, previewOptions, runStatus } from './run/status';
 import type { RunEnd, Transition } from './run/transition';
 import type { CarriedState } from './state';
+import { ErrorType } from '../common/errors';
 
 export type { CarriedState } from './state';
 
@@ -89,7 +90,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
     throw err;
   }
   await run.lease.release();
-  if (ended.phase === 'failed') throw ApplicationFailure.nonRetryable(ended.reason, 'PreflightFailed');
+  if (ended.phase === 'failed') throw ApplicationFailure.nonRetryable(ended.reason, ErrorType.PreflightFailed);
   await condition(allHandlersFinished);
   return report;
 }
@@ -130,7 +131,7 @@ async function runPhases(run: Run, first: Transition): Promise<RunEnd> {
  * naming each field.
  */
 async function resolveStart(input: unknown): Promise<RunbookStart> {
-  const invalid = (message: string) => ApplicationFailure.nonRetryable(message, 'InvalidInput');
+  const invalid = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.InvalidInput);
   if (!patched(RESOLVE_INPUT_ONCE_PATCH)) {
     try {
       return parseRunbookStart(input);
@@ -140,7 +141,7 @@ async function resolveStart(input: unknown): Promise<RunbookStart> {
   }
   const { resolveRunbookInput } = proxyLocalActivities<RunbookActivities>({
     startToCloseTimeout: '1 minute',
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidInput'] },
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.InvalidInput] },
   });
   try {
     return await resolveRunbookInput({ input });

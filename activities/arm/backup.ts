@@ -6,6 +6,7 @@
  *   When the container is already deleted (a retried rollback), its backups end at its deletion, read from ARM's
  *   restorable events: T0 before the deletion is restorable at once.
  */
+import { ErrorType } from '../../common/errors';
 import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CosmosDBManagementClient, DatabaseAccountGetResults } from '@azure/arm-cosmosdb';
@@ -162,7 +163,7 @@ export function createBackupActivities(deps: ArmDeps) {
       `container ${where} does not exist and ARM's restorable events do not show it deleted after ${input.timestamp}` +
         (life?.deletedAt ? ` (deleted at ${life.deletedAt})` : '') +
         ': it cannot be restored to that time',
-      'RestoreImpossible'
+      ErrorType.RestoreImpossible
     );
   }
 

@@ -45,8 +45,8 @@ export function normalizeIndexingPolicy(policy: IndexingPolicy | Record<string, 
   return JSON.stringify({
     indexingMode: (p.indexingMode ?? 'consistent').toLowerCase(),
     automatic: p.automatic ?? true,
-    includedPaths: paths(p.includedPaths as PathList),
-    excludedPaths: paths(p.excludedPaths as PathList, true),
+    includedPaths: paths(p.includedPaths),
+    excludedPaths: paths(p.excludedPaths, true),
     compositeIndexes: (p.compositeIndexes ?? []).map((c) => c.map((e) => `${e.path} ${e.order ?? 'ascending'}`)),
     spatialIndexes: (p.spatialIndexes ?? []).map((s) => `${s.path} ${[...(s.types ?? [])].sort().join(',')}`).sort(),
   });
@@ -101,7 +101,7 @@ async function applyUp(
   }
   if (steps.create) {
     const wanted = partitionKeyDefinition(steps.create.partitionKey).paths;
-    const actual = ((previous.resource.partitionKey as { paths?: string[] } | undefined)?.paths ?? []) as string[];
+    const actual = (previous.resource.partitionKey as { paths?: string[] } | undefined)?.paths ?? [];
     if (JSON.stringify(wanted) !== JSON.stringify(actual)) {
       throw ApplicationFailure.nonRetryable(
         `container ${ref.database}/${ref.container} exists with partition key ${actual.join(',')}, but migration ${id} creates it with ${wanted.join(',')}; a partition key cannot be changed`,

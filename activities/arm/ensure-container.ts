@@ -2,7 +2,7 @@
  * Creating and changing containers through ARM (the management plane), as a platform engineer's tooling does:
  * data-plane keys may lack the right to create containers, and ARM is where Azure records the change.
  */
-import type { IndexingPolicy as ArmIndexingPolicy, SqlContainerResource } from '@azure/arm-cosmosdb';
+import type { SqlContainerResource } from '@azure/arm-cosmosdb';
 import type { ContainerRef } from '../../common/activities';
 import type { IndexingPolicy, PartitionKeySpec } from '../../common/migration';
 import { exportContainer, isNotFound, type ArmDeps } from './export';
@@ -49,7 +49,7 @@ export async function createContainer(deps: ArmDeps, ref: ContainerRef, def: Con
   const resource: SqlContainerResource = {
     id: ref.container,
     partitionKey: partitionKeyDefinition(def.partitionKey),
-    ...(def.indexingPolicy ? { indexingPolicy: def.indexingPolicy as ArmIndexingPolicy } : {}),
+    ...(def.indexingPolicy ? { indexingPolicy: def.indexingPolicy } : {}),
   };
   const { resourceGroup, name } = deps.account;
   await deps.arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
@@ -81,7 +81,7 @@ export async function putContainerResource(
     name,
     ref.database,
     ref.container,
-    { resource: { ...resource, id: ref.container } as unknown as SqlContainerResource, options: {} },
+    { resource: { ...resource, id: ref.container }, options: {} },
     pollOptions(deps)
   );
 }

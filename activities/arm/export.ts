@@ -56,7 +56,7 @@ export async function exportContainer(deps: ArmDeps, ref: ContainerRef): Promise
   return {
     database: ref.database,
     container: ref.container,
-    resource: withoutSystemFields({ ...(got.resource ?? {}) } as Record<string, unknown>),
+    resource: withoutSystemFields({ ...(got.resource ?? {}) }),
     ...(throughput !== undefined ? { throughput } : {}),
     exportedAt: new Date().toISOString(),
   };

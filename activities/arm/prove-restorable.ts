@@ -1,6 +1,6 @@
 /**
- * proveRestorable: before a rollback deletes a container to restore it in place (ARCHITECTURE §5.4, §7 "never deletes
- * what it has not proved it can restore"), ask ARM whether Azure can restore that container at T0, now:
+ * proveRestorable: before a rollback deletes a container to restore it in place (docs/architecture.md §5, §7: "never
+ * deletes what it has not proved it can restore"), ask ARM whether Azure can restore that container at T0, now:
  *
  * - restore-permission: a harmless read that needs the restore permission (the location's restorable accounts,
  *   `Microsoft.DocumentDB/locations/restorableDatabaseAccounts/read`) succeeds; 403 means the identity lacks it.

@@ -1,11 +1,12 @@
 /**
- * Rollback by point-in-time restore (ARCHITECTURE §5, contract §8): Azure restores a container in place only after it
+ * Rollback by point-in-time restore (docs/architecture.md §5 and §8): Azure restores a container in place only after it
  * is deleted. proveRestorable (nothing is deleted that Azure cannot restore) and countWritesSince (what the restore
  * discards, for the consent) → deleteContainer → restoreContainer(T0, the export) (a long-running ARM operation,
  * resumable after a worker restart from the poller state kept in heartbeats, retried anew after a failed restore) →
  * verifyRestore against the state at T0 and the exported definition (TTL still off) → reapplyContainerProperties
  * (TTL back on).
  */
+import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import type { DatabaseAccountGetResults, SqlContainerGetResults } from '@azure/arm-cosmosdb';
@@ -103,7 +104,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
         throw ApplicationFailure.nonRetryable(
           `${input.database}/${input.container} was not deleted: Azure could not restore it to ${input.restorableAt} now: ` +
             proof.problems.join('; '),
-          'RestoreImpossible',
+          ErrorType.RestoreImpossible,
           proof
         );
       }
@@ -129,7 +130,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     if (Number.isNaN(at.getTime())) {
       throw ApplicationFailure.nonRetryable(
         `restore of ${where}: timestamp ${input.timestamp} is not ISO`,
-        'InvalidInput'
+        ErrorType.InvalidInput
       );
     }
     const exportedTtl = input.exported?.resource.defaultTtl;
@@ -225,7 +226,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
       if ((err as { statusCode?: number }).statusCode === 403) {
         throw ApplicationFailure.nonRetryable(
           `cannot restore ${where}: the identity lacks the restore permission (${messageOf(err)})`,
-          'RestoreImpossible'
+          ErrorType.RestoreImpossible
         );
       }
       throw err;
@@ -233,7 +234,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     if (!source) {
       throw ApplicationFailure.nonRetryable(
         `account ${ref.name} has no restorable account in ARM: continuous backup is off, a restore is impossible`,
-        'RestoreImpossible'
+        ErrorType.RestoreImpossible
       );
     }
     let existed = false;
@@ -247,7 +248,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     if (!existed) {
       throw ApplicationFailure.nonRetryable(
         `cannot restore ${where} to ${at.toISOString()}: ARM's restorable resources at that time do not list it`,
-        'RestoreImpossible'
+        ErrorType.RestoreImpossible
       );
     }
     return source;
@@ -268,19 +269,18 @@ export function createRestoreActivities(deps: RestoreDeps) {
       }
       const restoredAt = existing.resource?.restoreParameters?.restoreTimestampInUtc;
       if (restoredAt && Math.abs(new Date(restoredAt).getTime() - at.getTime()) < 1000) {
-        const ttlOff = (existing.resource?.restoreParameters as { restoreWithTtlDisabled?: boolean } | undefined)
-          ?.restoreWithTtlDisabled;
+        const ttlOff = existing.resource?.restoreParameters?.restoreWithTtlDisabled;
         return { restoredTo: new Date(restoredAt).toISOString(), ttlDisabled: ttlOff === true, started: false };
       }
       throw ApplicationFailure.nonRetryable(
         `container ${where} exists: Azure restores a container in place only after it is deleted`,
-        'ContainerExists'
+        ErrorType.ContainerExists
       );
     }
     if (status === 400 || status === 403 || status === 404) {
       throw ApplicationFailure.nonRetryable(
         `Azure refused to restore ${where} to ${at.toISOString()} (${status}): ${messageOf(err)}`,
-        'RestoreImpossible'
+        ErrorType.RestoreImpossible
       );
     }
     return undefined;
@@ -319,8 +319,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     if (!current?.resource) return { ok: false, problems: [`container ${where} does not exist`], documentCount: 0 };
     // Restored with TTL disabled and not yet given its TTL back by reapplyContainerProperties.
     const ttlDisabled =
-      (current.resource.restoreParameters as { restoreWithTtlDisabled?: boolean } | undefined)
-        ?.restoreWithTtlDisabled === true && current.resource.defaultTtl === undefined;
+      current.resource.restoreParameters?.restoreWithTtlDisabled === true && current.resource.defaultTtl === undefined;
     for (const field of differences(exported.resource, current.resource as unknown as Record<string, unknown>)) {
       // TTL stays off until reapplyContainerProperties, after this verification.
       if (field === 'defaultTtl' && ttlDisabled) continue;

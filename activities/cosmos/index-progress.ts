@@ -4,12 +4,12 @@
  * data-plane header x-ms-documentdb-collection-index-transformation-progress on a container read with
  * populateQuotaInfo. An endpoint that does not report it (the emulator) answers -1.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from '@temporalio/activity';
 import type { Container } from '@azure/cosmos';
 import type { ContainerRef } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
 import { activityContext, heartbeat } from './requests';
-import { sleep } from './ru-budget';
 
 /** -1: the endpoint does not report index transformation progress. */
 export const PROGRESS_NOT_REPORTED = -1;
@@ -33,7 +33,10 @@ export async function waitForIndexTransformation(
   for (;;) {
     const progress = await readIndexProgress(container);
     if (progress === PROGRESS_NOT_REPORTED) {
-      const warn = activityContext() ? log.warn : console.warn;
+      const warn = (message: string): void => {
+        if (activityContext()) log.warn(message);
+        else console.warn(message);
+      };
       warn(
         `${input.database}/${input.container}: the endpoint does not report index transformation progress (-1); not waiting for it`
       );

@@ -6,6 +6,7 @@
  * The lease key is `<database>/<container>`; the document id adds the account, made id-safe (Cosmos ids may not hold
  * `/ \ ? #`).
  */
+import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Container } from '@azure/cosmos';
 import type { LeaseInput, LeaseResult } from '../../common/activities';
@@ -102,7 +103,10 @@ export function createLeaseActivities(deps: ActivityDeps) {
       if (await replace(container, current, next))
         return { acquired: true, holder: input.holder, expiresAt: next.expiresAt };
     }
-    throw ApplicationFailure.retryable(`lease ${input.key}: too many concurrent writers, try again`, 'LeaseContention');
+    throw ApplicationFailure.retryable(
+      `lease ${input.key}: too many concurrent writers, try again`,
+      ErrorType.LeaseContention
+    );
   }
 
   async function renewLease(input: LeaseInput): Promise<LeaseResult> {
@@ -119,7 +123,10 @@ export function createLeaseActivities(deps: ActivityDeps) {
       if (await replace(container, current, next))
         return { acquired: true, holder: input.holder, expiresAt: next.expiresAt };
     }
-    throw ApplicationFailure.retryable(`lease ${input.key}: too many concurrent writers, try again`, 'LeaseContention');
+    throw ApplicationFailure.retryable(
+      `lease ${input.key}: too many concurrent writers, try again`,
+      ErrorType.LeaseContention
+    );
   }
 
   async function releaseLease(input: Omit<LeaseInput, 'ttlSeconds'>): Promise<void> {

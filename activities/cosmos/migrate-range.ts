@@ -1,5 +1,5 @@
 /**
- * migrateRange: the migration of one feed range (ARCHITECTURE §4).
+ * migrateRange: the migration of one feed range (docs/architecture.md §4).
  *
  * The candidate query (documents at the version this direction migrates) is scanned in pages with a continuation
  * token. Pages are transformed and written with bulk Replace operations conditioned on each document's _etag, so a
@@ -13,6 +13,7 @@
  * replaced before its pre-image of the very version being replaced is stored: a 412 re-read makes new work whose
  * pre-image is written again before its replace is retried.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BulkOperationType,
   type Container,
@@ -35,7 +36,7 @@ import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
 import { openPreimagesContainer, preimageOf } from './preimages';
-import { AdaptiveConcurrency, ChargeEstimate, RuBudget, sleep } from './ru-budget';
+import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
 import { candidateQuery, isCandidate, type VersionRule } from './versions';
@@ -201,7 +202,8 @@ class RangeMigration {
     const running = new Set<Promise<void>>();
     let nextToCommit = 0;
     let fetched = 0;
-    let failure: unknown;
+    // Boxed: whatever was thrown (even undefined) is rethrown as it was.
+    let failure: { error: unknown } | undefined;
     let token = start;
     let stop: StopReason = 'exhausted';
 
@@ -232,7 +234,7 @@ class RangeMigration {
       try {
         page = await this.fetchPage(token);
       } catch (err) {
-        failure ??= err; // let the pages in flight finish and commit before failing
+        failure ??= { error: err }; // let the pages in flight finish and commit before failing
         break;
       }
       const seq = fetched++;
@@ -244,7 +246,7 @@ class RangeMigration {
           commit();
         },
         (err: unknown) => {
-          failure ??= err;
+          failure ??= { error: err };
         }
       );
       running.add(task);
@@ -253,7 +255,7 @@ class RangeMigration {
       if (!token) break;
     }
     await Promise.all(running);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.error;
     // Built only now, so its counters are the last heartbeat's: everything written, the pages in flight at the trip
     // included.
     if (this.overThreshold()) throw this.thresholdExceeded();

@@ -1,5 +1,5 @@
 /**
- * Pre-images (ARCHITECTURE §5, rollback 1): with `preimages`, migrateRange stores each document as it was just before
+ * Pre-images (docs/architecture.md §5, rollback 1): with `preimages`, migrateRange stores each document as it was just before
  * replacing it, so `revertFromPreimages` can give back what the migration changed and keep what the application
  * wrote since.
  *
@@ -161,7 +161,7 @@ export async function ensurePreimagesContainer(deps: ArmDeps, ref: ContainerRef)
   const name = preimagesContainerName(ref.container);
   const existing = await exportContainer(deps, { database: ref.database, container: name });
   if (existing) {
-    const have = ((existing.resource.partitionKey as { paths?: string[] } | undefined)?.paths ?? []) as string[];
+    const have = (existing.resource.partitionKey as { paths?: string[] } | undefined)?.paths ?? [];
     if (JSON.stringify(have) !== JSON.stringify(paths)) {
       throw invalid(
         `the pre-images container ${ref.database}/${name} has partition key ${have.join(',')}, not ${paths.join(',')} like ${ref.container}; delete or rename it`

@@ -1,5 +1,5 @@
 /**
- * revertFromPreimages: the least destructive rollback (ARCHITECTURE §5): a three-way revert of a migration's `up`,
+ * revertFromPreimages: the least destructive rollback (docs/architecture.md §5): a three-way revert of a migration's `up`,
  * like `git revert`, one feed range of the SOURCE at a time.
  *
  * The source is where the state before the migration comes from: the pre-images container (`{ kind: 'preimages' }`,
@@ -18,6 +18,7 @@
  * after the last committed page; `maxPages` returns a continuation for the next activity. RU-budgeted like
  * migrateRange. Results and heartbeats carry ids, partition keys, field names and counts only.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BulkOperationType,
   type Container,
@@ -39,7 +40,7 @@ import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { preimagesContainerName, type StoredPreimage } from './preimages';
 import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
-import { ChargeEstimate, RuBudget, sleep } from './ru-budget';
+import { ChargeEstimate, RuBudget } from './ru-budget';
 import { invalid, resolveTarget } from './target';
 import { contentOf, differingFields, threeWay } from './three-way';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
@@ -240,7 +241,7 @@ class RangeRevert {
       id: item.id,
       partitionKey: item.partitionKey,
     }));
-    const found: (MigrationDocument | undefined)[] = new Array(items.length).fill(undefined);
+    const found = new Array<MigrationDocument | undefined>(items.length).fill(undefined);
     let todo = operations.map((_, i) => i);
     let throttledInARow = 0;
     while (todo.length > 0) {

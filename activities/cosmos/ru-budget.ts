@@ -8,9 +8,7 @@
  * the budget, give or take one estimate's error. Concurrency adapts AIMD, like the SDK's own bulk executor:
  * halve on a 429, +1 after a run of successes.
  */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export class RuBudget {
   /** When the debt is paid off (ms since epoch); a request may start at or after it. */

@@ -6,12 +6,12 @@
  * before T0 = D + 1 s. The activity then waits until the server's clock shows T0, so every write after it is at
  * or after T0. A restore to T0 therefore holds exactly the pre-migration data.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CosmosClient } from '@azure/cosmos';
 import { exportContainer } from '../arm/export';
 import type { ContainerRef, Snapshot } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
 import { countByVersion } from './counts';
-import { sleep } from './ru-budget';
 
 /** The server's clock, from the date header of an account read (works before the container exists, too). */
 async function serverDate(client: CosmosClient): Promise<number> {

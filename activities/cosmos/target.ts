@@ -2,6 +2,7 @@
  * From a migration id and the workflow's overrides to what the engine acts on: the module, its database and
  * container, its version rule and the transform of the direction asked for.
  */
+import { ErrorType } from '../../common/errors';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MIGRATION_INVALID, type Direction, type ModuleRef } from '../../common/activities';
@@ -31,7 +32,7 @@ export interface TargetInput extends ModuleRef {
 }
 
 /** Error type: the worker's copy of the module differs from the one the run loaded and approved. */
-export const MIGRATION_CHANGED = 'MigrationChanged';
+export const MIGRATION_CHANGED = ErrorType.MigrationChanged;
 
 export function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, MIGRATION_INVALID);
@@ -75,7 +76,7 @@ export function resolveTarget(registry: MigrationRegistry, input: TargetInput): 
     direction: input.direction,
     rule,
     // bound: a module may call its own helpers through `this`
-    transform: (input.direction === 'up' ? definition.up : definition.down)?.bind(definition),
+    transform: input.direction === 'up' ? definition.up?.bind(definition) : definition.down?.bind(definition),
     steps,
   };
 }

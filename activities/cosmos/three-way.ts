@@ -1,5 +1,5 @@
 /**
- * The three-way revert of one document, like `git revert` (ARCHITECTURE §5): base = the document before the
+ * The three-way revert of one document, like `git revert` (docs/architecture.md §5): base = the document before the
  * migration, ours = what the migration wrote (`up(base)`, recomputed), theirs = the live document. Pure functions on
  * top-level fields; a nested object or array is compared deep-equal as a whole. An absent field is a value of its own
  * (absent ≠ null). System fields (`_rid`, `_etag`, ...) are ignored.

@@ -37,7 +37,7 @@ export function partitionKeyOf(doc: Record<string, unknown>, paths: string[]): P
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -95,7 +95,7 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object')
-    return `an instance of ${Object.getPrototypeOf(value)?.constructor?.name ?? 'a class'}`;
+    return `an instance of ${(Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'a class'}`;
   return typeof value;
 }
 

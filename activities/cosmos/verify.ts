@@ -157,7 +157,8 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
       );
     }
 
-    const verify = target.definition.verify;
+    // bound: a module may call its own helpers through `this`, as in up() and down()
+    const verify = target.definition.verify?.bind(target.definition);
     if (verify && input.direction === 'up') {
       const sample = await sampleMigrated(container, target.rule, pkPaths, input.sampleSize);
       report.sampled = sample.length;

@@ -8,6 +8,7 @@
  * errs towards more, never fewer). The migration's own writes are after T0 as well and are included; documents deleted
  * since T0 are gone and cannot be counted.
  */
+import { ErrorType } from '../../common/errors';
 import type { Container } from '@azure/cosmos';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CountWritesSinceInput, WritesSince } from '../../common/activities';
@@ -45,7 +46,7 @@ export async function countWritesSince(
   if (Number.isNaN(since)) {
     throw ApplicationFailure.nonRetryable(
       `since ${JSON.stringify(input.since)} is not an ISO date-time`,
-      'InvalidInput'
+      ErrorType.InvalidInput
     );
   }
   const sinceTs = Math.floor(since / 1000);

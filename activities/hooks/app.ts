@@ -1,4 +1,5 @@
 /** The stop-app and start-app hooks of a rollback: the configured command, or nothing when none is configured. */
+import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { HookName } from '../../common/activities';
@@ -32,7 +33,7 @@ export function createRunHook(hooks: HooksConfig) {
       if (result.exitCode !== 0) {
         throw ApplicationFailure.retryable(
           `${input.hook} hook failed: ${describeFailure(result, timeoutSeconds)}`,
-          'HookFailed'
+          ErrorType.HookFailed
         );
       }
       return { ran: true };

@@ -1,6 +1,6 @@
 /**
  * The worker's hooks configuration (HOOKS_CONFIG): the only place commands and webhook URLs come from.
- * Workflow input never names a command (ARCHITECTURE §7).
+ * Workflow input never names a command (docs/architecture.md §7).
  */
 import fs from 'node:fs';
 import { z } from 'zod';

@@ -3,6 +3,7 @@
  * configured webhook, and/or the configured command run with the event in its environment.
  * The workflow treats notification as best effort; here a failure is still reported, naming the webhook.
  */
+import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { NotifyEvent } from '../../common/activities';
@@ -73,7 +74,7 @@ export function createNotify(hooks: HooksConfig) {
     }
     if (problems.length) {
       heartbeat([...delivered]);
-      throw ApplicationFailure.retryable(`notification failed: ${problems.join('; ')}`, 'NotifyFailed');
+      throw ApplicationFailure.retryable(`notification failed: ${problems.join('; ')}`, ErrorType.NotifyFailed);
     }
   };
 }

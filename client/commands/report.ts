@@ -4,11 +4,12 @@ import { CliError } from '../errors';
 import { migrateCommand } from '../format';
 import { latestRun, runReport } from '../runs';
 
-export async function reportCommand(
-  ctx: CliContext,
-  migrationId: string,
-  options: { json?: boolean; plan?: boolean }
-): Promise<number> {
+export interface ReportOptions {
+  json?: boolean;
+  plan?: boolean;
+}
+
+export async function reportCommand(ctx: CliContext, migrationId: string, options: ReportOptions): Promise<number> {
   const { client } = await ctx.temporal();
   const run = await latestRun(client, migrationId, { includePlans: options.plan });
   if (!run) {

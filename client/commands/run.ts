@@ -91,7 +91,7 @@ export async function runCommand(
   plan = false
 ): Promise<number> {
   const registry = await ctx.migrations();
-  const target = resolveTarget(findMigration(registry, migrationId), options);
+  const target = resolveTarget(findMigration(registry, migrationId), options, ctx.config.database);
   const account = requireAccount(ctx.config);
   const input = plan
     ? runbookInputFrom(migrationId, direction, target, {

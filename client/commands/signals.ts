@@ -20,7 +20,7 @@ export async function runFor(ctx: CliContext, migrationId: string, options: Sign
   let expected: string | undefined;
   try {
     const migration = findMigration(await ctx.migrations(), migrationId);
-    const target = resolveTarget(migration, options);
+    const target = resolveTarget(migration, options, ctx.config.database);
     expected = runbookWorkflowId(requireAccount(ctx.config), target.database, target.container);
   } catch {
     // The module may be gone or renamed since the run started: the search attribute still finds the run.

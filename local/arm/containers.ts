@@ -74,7 +74,7 @@ export async function putContainer(ctx: RequestContext): Promise<Reply> {
     throw rpError(
       400,
       'BadRequest',
-      `createMode '${String(createMode)}' is not valid for a container: use Default or Restore.`
+      `createMode '${typeof createMode === 'string' ? createMode : JSON.stringify(createMode)}' is not valid for a container: use Default or Restore.`
     );
   }
 
@@ -125,7 +125,7 @@ function refuseImmutableChanges(
     );
   }
   const uniqueKeys = (policy: unknown) =>
-    isRecord(policy) && Array.isArray(policy.uniqueKeys) ? policy.uniqueKeys : [];
+    isRecord(policy) && Array.isArray(policy.uniqueKeys) ? (policy.uniqueKeys as unknown[]) : [];
   if (
     definition.uniqueKeyPolicy !== undefined &&
     !isDeepStrictEqual(uniqueKeys(definition.uniqueKeyPolicy), uniqueKeys(existing.uniqueKeyPolicy))

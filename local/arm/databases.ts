@@ -40,7 +40,7 @@ export async function putDatabase(ctx: RequestContext): Promise<Reply> {
     throw rpError(
       400,
       'BadRequest',
-      `createMode '${String(request.resource.createMode)}' for database '${database}' is not supported by the local ARM imitation (only containers can be restored in-account).`
+      `createMode '${typeof request.resource.createMode === 'string' ? request.resource.createMode : JSON.stringify(request.resource.createMode)}' for database '${database}' is not supported by the local ARM imitation (only containers can be restored in-account).`
     );
   }
   const throughput = throughputFromOptions(request.options);

@@ -1,5 +1,5 @@
 /**
- * Replies and errors in the two shapes real ARM uses (research/arm-cosmos-contract.md §1, §7):
+ * Replies and errors in the two shapes real ARM uses (docs/architecture.md §8):
  * the ARM envelope `{"error":{code,message}}` for what ARM itself refuses (auth, api-version, unknown resources,
  * restorable-resource lookups), and the Cosmos resource provider's top-level `{code,message}` for what the RP refuses
  * (missing databases/containers, bad container definitions, restore conflicts). Product code must cope with both.

@@ -2,7 +2,7 @@
  * The local imitation of Azure Resource Manager for one Cosmos DB account: the management-plane endpoints the runbook
  * calls through @azure/arm-cosmosdb (account, SQL databases and containers, throughput, continuous backup, restorable
  * resources, in-account point-in-time restore), served over HTTPS and acting on the local emulator.
- * The wire contract it imitates is research/arm-cosmos-contract.md.
+ * The wire contract it imitates is docs/architecture.md §8.
  */
 import https from 'node:https';
 import { randomUUID, timingSafeEqual } from 'node:crypto';

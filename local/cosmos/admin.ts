@@ -101,7 +101,8 @@ function expect(res: RawResponse, status: number, what: string): Json {
   if (res.status !== status) {
     let message = res.body;
     try {
-      message = String((JSON.parse(res.body) as { message?: unknown }).message ?? res.body);
+      const parsed = (JSON.parse(res.body) as { message?: unknown }).message;
+      message = typeof parsed === 'string' ? parsed : res.body;
     } catch {
       // not JSON: keep the raw text
     }

@@ -42,7 +42,7 @@ const containerKey = (db: string, coll: string) => `${db}\u0000${coll}`;
 
 /** The partition key value of a document under a container definition, the way the emulator derives it. */
 export function partitionKeyOf(definition: Record<string, unknown> | undefined, doc: Record<string, unknown>): unknown {
-  const paths = ((definition?.partitionKey as { paths?: string[] } | undefined)?.paths ?? []) as string[];
+  const paths = (definition?.partitionKey as { paths?: string[] } | undefined)?.paths ?? [];
   const first = paths[0];
   // No path: the SDK sends "none" ([{}]) for such containers, so deletes arrive with null; key upserts the same way.
   if (!first) return null;
@@ -107,7 +107,7 @@ export class BackupLogFile implements BackupLog {
   append(events: PendingEvent[]): void {
     if (events.length === 0) return;
     const t = Math.max(Date.now(), this.lastTime + 1);
-    const stamped = events.map((e) => ({ t, ...e }) as LogEvent);
+    const stamped = events.map((e) => ({ t, ...e }));
     fs.writeSync(this.fd, stamped.map((e) => JSON.stringify(e) + '\n').join(''));
     stamped.forEach((e) => this.remember(e));
   }

@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { RawRequest, RawResponse } from './dispatch';
-import type { EmulatorControl, FaultRule } from './types';
+import type { EmulatorControl } from './types';
 import type { RuModel } from './ru-model';
 import type { FaultInjector } from './faults';
 
@@ -94,7 +94,7 @@ export async function handleControl(
     case 'PUT /_local/faults': {
       const body = faultsBody.safeParse(parsed);
       if (!body.success) return invalid(body.error);
-      deps.control.setFaults(body.data as FaultRule[]);
+      deps.control.setFaults(body.data);
       return json(200, deps.faults.get());
     }
     case 'GET /_local/stats':

@@ -45,7 +45,18 @@ export function createDispatch(listener: RequestListener, host: () => string): D
         },
         end(chunk?: unknown) {
           res.finished = true;
-          resolve({ status: res.statusCode, headers, body: chunk === undefined ? '' : String(chunk) });
+          resolve({
+            status: res.statusCode,
+            headers,
+            body:
+              chunk === undefined
+                ? ''
+                : typeof chunk === 'string'
+                  ? chunk
+                  : chunk instanceof Uint8Array
+                    ? Buffer.from(chunk).toString('utf8')
+                    : JSON.stringify(chunk),
+          });
         },
       };
       listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);

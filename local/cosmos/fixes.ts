@@ -1,5 +1,5 @@
 /**
- * Fixes applied in front of the stock server, on the request (research/cosmosdb-server-audit.md §3.2, §3.3):
+ * Fixes applied in front of the stock server, on the request (docs/architecture.md §6):
  * - transactional batch: the batch partition key travels only in the header, which the server never reads for the
  *   operations (500 "Failed to parse x-ms-documentdb-partitionkey"), and a failing batch is not rolled back;
  * - conditional patch: the server lower-cases the predicate, so `c.tenantId = 'T1'` never matches.

@@ -2,6 +2,7 @@
  * The emulator's HTTPS request listener: control endpoints, fault injection, the RU model, then the engine.
  * Everything a client sees passes here; admin operations do not (they call the engine directly).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { RawRequest, RawResponse } from './dispatch';
@@ -132,8 +133,6 @@ function applyIndexUse(
   if (v2 || v1) response.headers['x-ms-cosmos-index-utilization'] = encodeUtilization(use, v2 ? 2 : 1);
   return use.potentialSingle.length > 0 ? scope.examined.documents * SCAN_RU_PER_DOCUMENT : 0;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * `containers.create({ id, throughput })` sends the provisioned RU/s as `x-ms-offer-throughput`; the stock server

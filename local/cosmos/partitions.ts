@@ -225,8 +225,9 @@ export function rangeOfEpk(state: ContainerPartitions, epk: string): PartitionRa
 
 /** The pkranges feed's resources, as Azure's gateway returns them. */
 export function partitionKeyRangeResources(state: ContainerPartitions): Record<string, unknown>[] {
-  const collRid = String(state.definition._rid ?? '');
-  const collSelf = String(state.definition._self ?? '');
+  const { _rid: rid, _self: self } = state.definition;
+  const collRid = typeof rid === 'string' ? rid : '';
+  const collSelf = typeof self === 'string' ? self : '';
   const ts = Math.floor(Date.now() / 1000);
   return state.ranges.map((r) => ({
     id: r.id,

@@ -1,6 +1,6 @@
 /**
  * Monkeypatches of @vercel/cosmosdb-server 1.0.1 internals, for the two bugs that cannot be fixed in front of the
- * server (research/cosmosdb-server-audit.md §2.4 and §3.1). The package is pinned; the tests of container replace
+ * server (docs/architecture.md §6). The package is pinned; the tests of container replace
  * and of the 20k-document query are the self-checks that these still hold after an upgrade.
  *
  * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor) switches fixes off, only to show that the tests

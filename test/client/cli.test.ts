@@ -4,6 +4,7 @@
  * and a real worker running in this process. The migration module is a plain default export in its own folder, as a
  * user's would be.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -196,7 +197,7 @@ describe('migrate CLI', () => {
     for (let i = 0; i < 60; i++) {
       status = await cli(['status', MIGRATION]);
       if (status.stdout.includes('waiting for approval')) break;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     expect(status!.stdout).toContain('phase       awaiting-approval');
     expect(status!.stdout).toContain(`approve: \`npm run migrate -- approve ${MIGRATION}\``);
@@ -291,7 +292,7 @@ describe('migrate CLI', () => {
     for (let i = 0; i < 120; i++) {
       const status = await handle.query(statusQuery).catch(() => undefined);
       if (status?.phase === 'monitoring') break;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     expect((await handle.query(statusQuery)).phase).toBe('monitoring');
 

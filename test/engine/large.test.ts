@@ -99,7 +99,7 @@ export default {
       try {
         await item.replace(
           { ...resource!, appWrites: next },
-          { accessCondition: { type: 'IfMatch', condition: resource!._etag as string } }
+          { accessCondition: { type: 'IfMatch', condition: resource!._etag } }
         );
         appWrites.set(`o${i}`, next);
       } catch (err) {

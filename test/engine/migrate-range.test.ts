@@ -2,6 +2,8 @@
  * migrateRange against the local emulator through the real @azure/cosmos client, run as a Temporal activity
  * (MockActivityEnvironment: real heartbeats and cancellation). Every assertion is on the documents themselves.
  */
+import { ErrorType } from '../../common/errors';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Container } from '@azure/cosmos';
 import { FAILURE_THRESHOLD_EXCEEDED, type MigrationCounters } from '../../common/activities';
@@ -180,7 +182,7 @@ test('a concurrent application writer: every one of its writes survives and ever
             .item(id, tenantId)
             .replace(
               { ...resource!, visits: next },
-              { accessCondition: { type: 'IfMatch', condition: resource!._etag as string } }
+              { accessCondition: { type: 'IfMatch', condition: resource!._etag } }
             );
           visits.set(id, next);
           appWrites += 1;
@@ -192,7 +194,7 @@ test('a concurrent application writer: every one of its writes survives and ever
     }
   };
   const writer = Promise.all([0, 1, 2, 3].map(writeLoop));
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
 
   // A budget stretches the run to a few seconds, so the application and the migration really overlap.
   const { result } = await runRange(
@@ -268,7 +270,7 @@ test('over the threshold with several pages in flight: the failure reports exact
   const migration = splitName(new Map(), {
     async up(doc: Doc) {
       if (failOn(doc)) {
-        await new Promise((resolve) => setTimeout(resolve, 150));
+        await sleep(150);
         throw new Error(`no split rule for customer ${doc.id}`);
       }
       const next: Doc = { ...doc, firstName: 'f', lastName: 'l' };
@@ -484,7 +486,7 @@ test('a feed range that no longer matches one partition key range (a split) is r
   const half = JSON.stringify({ minInclusive: '', maxExclusive: '7F' });
   const err = await runRange(engine.deps, rangeInput(container, 'split-name', half)).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(ApplicationFailure);
-  expect((err as ApplicationFailure).type).toBe('FeedRangeSplit');
+  expect((err as ApplicationFailure).type).toBe(ErrorType.FeedRangeSplit);
   expect((err as ApplicationFailure).nonRetryable).toBe(true);
   expect((err as Error).message).toBe(
     `feed range [, 7F) of ${container.id} now covers 0 partition key ranges (the container split?); list the feed ranges again`

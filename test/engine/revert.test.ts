@@ -3,6 +3,7 @@
  * writing after it (patches, conflicting edits, deletes, new documents), from the pre-images and from a copy restored
  * at T0.
  */
+import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Container } from '@azure/cosmos';
@@ -100,7 +101,8 @@ async function runRevert(
     options.heartbeatDetails !== undefined ? { heartbeatDetails: options.heartbeatDetails } : {}
   );
   env.on('heartbeat', (d: unknown) => options.heartbeats?.push(d));
-  return (await env.run(revertFromPreimages, engine.deps, input)) as RevertResult;
+  const result: RevertResult = await env.run(revertFromPreimages, engine.deps, input);
+  return result;
 }
 
 /** The documents, the migration with pre-images, and the state right before it (what the revert must give back). */
@@ -184,7 +186,7 @@ test('three-way revert from the pre-images: untouched documents come back exactl
   const { container, before, migratedCount } = await migrated(docs, hooks);
   expect(migratedCount).toBe(150);
   await applicationWrites(container);
-  const newEtag = (await container.item('cust-new', 't1').read()).resource!._etag as string;
+  const newEtag = (await container.item('cust-new', 't1').read<{ id: string; _etag: string }>()).resource!._etag;
 
   // While the revert runs, the application writes cust-5 between our read and our write (a 412).
   let raced = false;
@@ -292,7 +294,7 @@ test('resumable: maxPages returns a continuation, a retry resumes from the last 
   // A worker whose copy of the module is not the one the run approved refuses (retryable), and writes nothing.
   const skew = await runRevert(revertInput(container, range, { checksum: 'another-module' })).catch((e: unknown) => e);
   expect(skew).toBeInstanceOf(ApplicationFailure);
-  expect((skew as ApplicationFailure).type).toBe('MigrationChanged');
+  expect((skew as ApplicationFailure).type).toBe(ErrorType.MigrationChanged);
   expect((skew as ApplicationFailure).nonRetryable).toBe(false);
 
   const first = await runRevert(
@@ -346,7 +348,7 @@ test('an application writing all along (during the migration, after it, during t
           const next = (resource!.visits ?? 0) + 1;
           await item.replace(
             { ...resource!, visits: next },
-            { accessCondition: { type: 'IfMatch', condition: resource!._etag as string } }
+            { accessCondition: { type: 'IfMatch', condition: resource!._etag } }
           );
           visits.set(`cust-${n}`, next);
           appWrites += 1;

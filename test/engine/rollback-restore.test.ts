@@ -4,6 +4,7 @@
  * without reading it), countWritesSince, and restoreContainer → verifyRestore → reapplyContainerProperties with a
  * restore that fails after the delete, TTL disabled until verified, and a mismatch returned for the operator.
  */
+import { ErrorType } from '../../common/errors';
 import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import type { Container } from '@azure/cosmos';
 import { ApplicationFailure } from '@temporalio/common';
@@ -399,21 +400,21 @@ describe('restore, verify, reapply', () => {
     const at = await t0();
     await deleteViaArm(sharing);
     const shared = await runActivity(() => activities.restoreContainer({ ...ref(sharing), timestamp: at }));
-    expect(shared.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
+    expect(shared.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
     expect((shared.error as Error).message).toContain("it uses the shared throughput of database 'pooled3'");
 
     const never = await runActivity(() =>
       activities.restoreContainer({ database: DB, container: 'never-there', timestamp: at })
     );
-    expect(never.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
+    expect(never.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
     expect((never.error as Error).message).toContain("ARM's restorable resources at that time do not list it");
 
     const exists = await runActivity(() => activities.restoreContainer({ ...ref(live), timestamp: at }));
-    expect(exists.error).toMatchObject({ type: 'ContainerExists', nonRetryable: true });
+    expect(exists.error).toMatchObject({ type: ErrorType.ContainerExists, nonRetryable: true });
 
     engine.stack.arm.control.setRestorePermission(false);
     const denied = await runActivity(() => activities.restoreContainer({ ...ref(sharing), timestamp: at }));
-    expect(denied.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
+    expect(denied.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
     expect((denied.error as Error).message).toContain('the identity lacks the restore permission');
   });
 });
@@ -425,7 +426,7 @@ test('deleteContainer with restorableAt deletes only what it has proved Azure ca
   const at = await t0();
 
   const refused = await runActivity(() => activities.deleteContainer({ ...ref(sharing), restorableAt: at }));
-  expect(refused.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
+  expect(refused.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
   expect((refused.error as Error).message).toContain(`pooled4/${sharing.id} was not deleted`);
   expect((refused.error as Error).message).toContain('uses the shared throughput of database pooled4');
   expect((await sharing.read()).resource?.id).toBe(sharing.id);
@@ -451,6 +452,6 @@ test('waitForRestorableTimestamp on a deleted container: restorable up to its de
 
   const after = new Date(deletedBy + 2000).toISOString();
   const tooLate = await runActivity(() => backup.waitForRestorableTimestamp({ ...ref(c), timestamp: after }));
-  expect(tooLate.error).toMatchObject({ type: 'RestoreImpossible', nonRetryable: true });
+  expect(tooLate.error).toMatchObject({ type: ErrorType.RestoreImpossible, nonRetryable: true });
   expect((tooLate.error as Error).message).toContain('cannot be restored to that time');
 });

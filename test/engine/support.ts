@@ -2,6 +2,7 @@
  * What the engine tests share: a private local stack (emulator + ARM imitation over HTTPS, real SDK clients),
  * ActivityDeps built on it, a registry of the test's own migration objects, and helpers to seed and read documents.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -93,7 +94,7 @@ export async function seed(container: Container, docs: Record<string, unknown>[]
         break;
       } catch (err) {
         if (isThrottled(err)) {
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
           continue;
         }
         throw err;
@@ -161,6 +162,6 @@ export async function runRange(
     heartbeats.push(d);
     options.onHeartbeat?.(d, env);
   });
-  const result = (await env.run(migrateRange, deps, input)) as MigrateRangeResult;
+  const result: MigrateRangeResult = await env.run(migrateRange, deps, input);
   return { result, heartbeats };
 }

@@ -3,6 +3,7 @@
  * never touches a developer's own .local/ stack: every part answers through the real clients, stack.env is all a
  * client needs, `down` leaves no process behind, and failures are one clear line instead of a hang.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -103,7 +104,12 @@ test('up starts every part, stack.env is all a client needs, down leaves no proc
 
   // dotenv-compatible, every documented key, nothing quoted.
   const raw = fs.readFileSync(path.join(dir, 'stack.env'), 'utf8');
-  expect(Object.keys(dotenv.parse(raw)).sort()).toEqual([...STACK_ENV_KEYS].sort());
+  // ... and the process that owns the stack (the background daemon), so readers can tell a live stack from a stale file.
+  const parsedEnv = dotenv.parse(raw);
+  expect(Object.keys(parsedEnv).sort()).toEqual(
+    [...STACK_ENV_KEYS, 'LOCAL_STACK_PID', ...(parsedEnv.LOCAL_STACK_PID_START ? ['LOCAL_STACK_PID_START'] : [])].sort()
+  );
+  expect(parsedEnv.LOCAL_STACK_PID).toBe(fs.readFileSync(path.join(dir, 'stack.pid'), 'utf8').trim());
   expect(raw).not.toMatch(/["']/);
   const env = readStackEnv(dir)!;
   expect(env.TEMPORAL_ADDRESS).toBe(`127.0.0.1:${ports[1]}`);
@@ -221,7 +227,7 @@ test('when the Temporal server crashes, the stack stops and status says so', asy
   expect(temporalPid).toBeGreaterThan(0);
 
   process.kill(temporalPid, 'SIGKILL');
-  for (let i = 0; i < 150 && alive(pgid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let i = 0; i < 150 && alive(pgid); i++) await sleep(100);
   expect(alive(pgid)).toBe(false);
   expect(fs.existsSync(path.join(dir, 'stack.env'))).toBe(false);
   expect(fs.readFileSync(path.join(dir, 'logs', 'stack.log'), 'utf8')).toMatch(

@@ -2,6 +2,7 @@
  * The shared Temporal dev server of the test run works end to end: a bundled workflow runs an activity on a real
  * worker, and the runbook's custom search attributes are registered (upserted, then found by a visibility query).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import {
@@ -65,7 +66,7 @@ test('a workflow runs an activity on the shared dev server and carries the runbo
     for await (const execution of client.workflow.list({ query: `MigrationId = "rt-${name}"` })) {
       found.push(execution.workflowId);
     }
-    if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    if (found.length === 0) await sleep(200);
   }
   expect(found).toEqual([`rt-${name}`]);
 });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { readStackEnv, STACK_ENV_KEYS, writeStackEnv, type StackEnv } from '../../local/stack-env';
+import { processStartTicks, stackOwner } from '../../worker/stack-file';
 
 const sample: StackEnv = {
   TEMPORAL_ADDRESS: '127.0.0.1:7233',
@@ -30,7 +31,13 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 test('dotenv, a shell and readStackEnv all read back exactly what was written', () => {
   const file = writeStackEnv(dir, sample);
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-  expect(dotenv.parse(fs.readFileSync(file, 'utf8'))).toEqual(sample);
+  const parsed = dotenv.parse(fs.readFileSync(file, 'utf8'));
+  // The variables, and the process that owns the stack (this one wrote it), so a stale file can be recognised.
+  const { LOCAL_STACK_PID, LOCAL_STACK_PID_START, ...vars } = parsed;
+  expect(vars).toEqual(sample);
+  expect(LOCAL_STACK_PID).toBe(String(process.pid));
+  expect(LOCAL_STACK_PID_START).toBe(processStartTicks(process.pid));
+  expect(stackOwner(parsed)).toEqual({ running: true, pid: process.pid });
   expect(readStackEnv(dir)).toEqual(sample);
 
   const printed = execFileSync('sh', ['-c', `set -a; . "${file}"; set +a; node -p 'JSON.stringify(process.env)'`], {
@@ -50,4 +57,20 @@ test('a value a shell would mangle is refused, and a broken file names its missi
     /lacks TEMPORAL_NAMESPACE, .*LOCAL_ARM_TOKEN; run `npm run stack -- up` again/
   );
   expect(readStackEnv(path.join(dir, 'nowhere'))).toBeUndefined();
+});
+
+test('a stack.env whose process has exited, or whose pid now names another process, is not running', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', '0']);
+  const pid = child.pid!;
+  await new Promise((resolve) => child.on('exit', resolve));
+  expect(stackOwner({ LOCAL_STACK_PID: String(pid) })).toEqual({
+    running: false,
+    why: `its stack (pid ${pid}) is not running`,
+  });
+  // Alive, but started at another time than the process that wrote the file: a recycled pid.
+  expect(stackOwner({ LOCAL_STACK_PID: String(process.pid), LOCAL_STACK_PID_START: '1' })).toMatchObject({
+    running: false,
+  });
+  expect(stackOwner({})).toMatchObject({ running: false, why: expect.stringContaining('names no LOCAL_STACK_PID') });
 });

@@ -2,6 +2,7 @@
  * SQL containers through the ARM imitation, with the real @azure/arm-cosmosdb client: long-running create, update
  * and delete that really act on the emulator (checked with @azure/cosmos), throughput, and backup information.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CosmosDBManagementClient, SqlContainerCreateUpdateParameters } from '@azure/arm-cosmosdb';
 import { createHttpHeaders, createPipelineRequest, type RestError } from '@azure/core-rest-pipeline';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -99,7 +100,11 @@ describe('long-running container operations', () => {
             headers: createHttpHeaders({ 'content-type': 'application/json' }),
           })
         );
-        return { status: response.status, headers: response.headers, json: JSON.parse(response.bodyAsText || 'null') };
+        const json = JSON.parse(response.bodyAsText || 'null') as {
+          status?: string;
+          properties?: { resource?: unknown };
+        } | null;
+        return { status: response.status, headers: response.headers, json };
       };
       const { subscriptionId } = stack.settings;
       const url = `${stack.arm.endpoint}/subscriptions/${subscriptionId}/resourceGroups/${rg}/providers/Microsoft.DocumentDB/databaseAccounts/${account}/sqlDatabases/${DB}/containers/states?api-version=2025-10-15`;
@@ -119,14 +124,15 @@ describe('long-running container operations', () => {
       const statuses: string[] = [];
       for (let polls = 0; polls < 100 && statuses[statuses.length - 1] !== 'Succeeded'; polls++) {
         const { json } = await send(statusUrl, 'GET');
-        if (statuses[statuses.length - 1] !== json.status) statuses.push(json.status);
-        await new Promise((resolve) => setTimeout(resolve, 40));
+        const status = json?.status ?? '(none)';
+        if (statuses[statuses.length - 1] !== status) statuses.push(status);
+        await sleep(40);
       }
       expect(statuses).toEqual(['Enqueued', 'Dequeued', 'Succeeded']);
 
       const result = await send(resultUrl, 'GET');
       expect(result.status).toBe(200);
-      expect(result.json.properties.resource).toMatchObject({ id: 'states', partitionKey: { paths: ['/pk'] } });
+      expect(result.json?.properties?.resource).toMatchObject({ id: 'states', partitionKey: { paths: ['/pk'] } });
       expect(await emulatorContainerExists('states')).toBe(true);
     } finally {
       stack.arm.control.setOperationDelay(300);
@@ -158,7 +164,9 @@ describe('long-running container operations', () => {
 
     const { resource } = await cosmos.read();
     expect(resource?.indexingPolicy?.excludedPaths).toEqual(expect.arrayContaining([{ path: '/total/?' }]));
-    const { resources } = await cosmos.items.query('SELECT c.id, c.customerId, c.total FROM c').fetchAll();
+    const { resources } = await cosmos.items
+      .query<{ id: string }>('SELECT c.id, c.customerId, c.total FROM c')
+      .fetchAll();
     expect(resources.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)))).toEqual(documents);
     // Dedicated throughput set at creation survives a definition update.
     expect((await arm.sqlResources.getSqlContainer(rg, account, DB, 'orders')).options?.throughput).toBe(400);

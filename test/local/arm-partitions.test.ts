@@ -4,7 +4,8 @@
  * (the SDK keeps counting right across the split); a restore at T comes back with T's throughput, its ranges and
  * every document, each in exactly one range.
  */
-import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CosmosDBManagementClient, RestorableDatabaseAccountGetResult } from '@azure/arm-cosmosdb';
 import type { Container } from '@azure/cosmos';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -95,7 +96,7 @@ test('raising the throughput through ARM past P × 10 000 RU/s splits the contai
   );
   let ids = await rangeIds(container);
   for (let i = 0; i < 200 && ids.length < 3; i++) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     ids = await rangeIds(container);
   }
   expect(ids).toHaveLength(3);
@@ -112,9 +113,10 @@ test('raising the throughput through ARM past P × 10 000 RU/s splits the contai
 test('a restore at T comes back with the throughput of T, its ranges and every document', async () => {
   const container = await createContainer('restored', 40_000);
   const T = new Date();
-  await new Promise((r) => setTimeout(r, 20));
+  await sleep(20);
   await arm.sqlResources.beginDeleteSqlContainerAndWait(rg, account, DB, 'restored', POLL);
-  const restorable = await arm.restorableDatabaseAccounts.listByLocation('West US').next();
+  const restorable = (await arm.restorableDatabaseAccounts.listByLocation('West US').next()).value as
+    RestorableDatabaseAccountGetResult | undefined;
   await arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
     rg,
     account,
@@ -124,7 +126,7 @@ test('a restore at T comes back with the throughput of T, its ranges and every d
       resource: {
         id: 'restored',
         createMode: 'Restore',
-        restoreParameters: { restoreSource: restorable.value?.id ?? '', restoreTimestampInUtc: T },
+        restoreParameters: { restoreSource: restorable?.id ?? '', restoreTimestampInUtc: T },
       },
       options: {},
     },

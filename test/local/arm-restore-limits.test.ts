@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import https from 'node:https';
-import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
+import type { CosmosDBManagementClient, RestorableDatabaseAccountGetResult } from '@azure/arm-cosmosdb';
 import type { RestError } from '@azure/core-rest-pipeline';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -23,8 +23,9 @@ beforeAll(async () => {
   stack = await startTestStack({ armOptions: { operationDelayMs: 100 } });
   arm = stack.armClient();
   ({ resourceGroup: rg, account } = stack.settings);
-  const restorable = await arm.restorableDatabaseAccounts.listByLocation('West US').next();
-  restoreSource = restorable.value?.id ?? '';
+  const first = (await arm.restorableDatabaseAccounts.listByLocation('West US').next()).value as
+    RestorableDatabaseAccountGetResult | undefined;
+  restoreSource = first?.id ?? '';
 });
 
 afterAll(async () => {

@@ -3,7 +3,12 @@
  * container holds exactly the data of the chosen time; Azure's refusals (live container, time outside the window,
  * periodic account, unknown source) are clear; the restorable feeds show real event times.
  */
-import type { CosmosDBManagementClient, RestorableSqlContainerGetResult } from '@azure/arm-cosmosdb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  CosmosDBManagementClient,
+  RestorableDatabaseAccountGetResult,
+  RestorableSqlContainerGetResult,
+} from '@azure/arm-cosmosdb';
 import type { RestError } from '@azure/core-rest-pipeline';
 import { startTestStack, type TestStack } from '../support/stack';
 
@@ -23,9 +28,10 @@ beforeAll(async () => {
   arm = stack.armClient();
   ({ resourceGroup: rg, account } = stack.settings);
   await arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(rg, account, DB, { resource: { id: DB } }, POLL);
-  const restorable = await arm.restorableDatabaseAccounts.listByLocation('West US').next();
-  restoreSource = restorable.value?.id ?? '';
-  instanceId = restorable.value?.name ?? '';
+  const first = (await arm.restorableDatabaseAccounts.listByLocation('West US').next()).value as
+    RestorableDatabaseAccountGetResult | undefined;
+  restoreSource = first?.id ?? '';
+  instanceId = first?.name ?? '';
 });
 
 afterAll(async () => {
@@ -41,8 +47,6 @@ function rejection(promise: Promise<unknown>): Promise<RestError> {
   );
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Document bodies without the system properties a restore may renew, sorted by id. */
 function comparable(documents: Record<string, unknown>[]): Record<string, unknown>[] {
   const system = new Set(['_rid', '_etag', '_ts', '_self', '_attachments']);
@@ -53,7 +57,7 @@ function comparable(documents: Record<string, unknown>[]): Record<string, unknow
 
 async function allDocuments(container: string): Promise<Record<string, unknown>[]> {
   const { resources } = await stack.cosmosClient().database(DB).container(container).items.readAll().fetchAll();
-  return resources as Record<string, unknown>[];
+  return resources;
 }
 
 async function createContainer(id: string): Promise<void> {

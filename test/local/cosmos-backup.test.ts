@@ -2,6 +2,7 @@
  * The continuous-backup log: point-in-time state of a container, replay on restart, and rebuilding a deleted
  * container as it was at T (what the ARM imitation's restore relies on).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Container } from '@azure/cosmos';
@@ -12,8 +13,6 @@ const SYSTEM = ['_rid', '_etag', '_ts', '_self'];
 const userFields = (doc: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(doc).filter(([k]) => !SYSTEM.includes(k)));
 const byId = (a: { id?: unknown }, b: { id?: unknown }) => String(a.id).localeCompare(String(b.id));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** A moment strictly between what was written before and what is written after. */
 async function instant(): Promise<Date> {
   await sleep(5);
@@ -159,7 +158,7 @@ describe('backup log', () => {
       indexingPolicy: expect.objectContaining({ excludedPaths: [{ path: '/notes/*' }] }),
     });
     // Partition keys are as they were: point reads by (id, pk) work.
-    expect((await container.item('o5', 'c1').read()).resource!.total).toBe(55);
+    expect((await container.item('o5', 'c1').read<{ id: string; total: number }>()).resource!.total).toBe(55);
     // The rebuild is logged like any other write.
     const kinds = emulator.cosmos.backup.containerEvents().filter((e) => e.container === 'orders');
     expect(kinds.map((e) => e.kind).slice(-2)).toEqual(['Delete', 'Create']);

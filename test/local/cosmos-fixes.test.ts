@@ -2,7 +2,10 @@
  * The fixes the product depends on, through the real @azure/cosmos client over HTTPS. Each test fails on the stock
  * server: run with LOCAL_COSMOS_UNFIXED=replace|query|batch|patch to see it.
  */
-import type { Container, CosmosClient } from '@azure/cosmos';
+import type { Container, CosmosClient, ItemDefinition } from '@azure/cosmos';
+
+/** The fields these tests read back. */
+type Doc = ItemDefinition & { _etag?: string; _ts?: number; n?: number; v?: number; count?: number };
 import { startTestEmulator, type TestEmulator } from './cosmos-support';
 
 let emulator: TestEmulator;
@@ -47,13 +50,13 @@ describe('container replace', () => {
     expect(after!.indexingPolicy!.excludedPaths).toEqual(expect.arrayContaining([{ path: '/payload/*' }]));
     const { resources } = await container.items.readAll().fetchAll();
     expect(resources).toHaveLength(50);
-    const d7 = await container.item('d7', 't2').read();
+    const d7 = await container.item('d7', 't2').read<Doc>();
     expect(d7.statusCode).toBe(200);
     expect(d7.resource!._etag).toBe(written[7]!._etag);
     expect(d7.resource!._ts).toBe(written[7]!._ts);
     // The new composite index serves a two-field ORDER BY.
     const { resources: ordered } = await container.items
-      .query("SELECT * FROM c WHERE c.tenantId = 't1' ORDER BY c.tenantId ASC, c.n DESC")
+      .query<Doc>("SELECT * FROM c WHERE c.tenantId = 't1' ORDER BY c.tenantId ASC, c.n DESC")
       .fetchAll();
     expect(ordered.map((d) => d.n)).toEqual([46, 41, 36, 31, 26, 21, 16, 11, 6, 1]);
   });
@@ -128,7 +131,7 @@ describe('transactional batch', () => {
     );
     expect(response.code).toBe(200);
     expect(response.result!.map((r) => r.statusCode)).toEqual([201, 201, 200, 200, 204]);
-    expect((await container.item('existing', 'A').read()).resource!.v).toBe(3);
+    expect((await container.item('existing', 'A').read<Doc>()).resource!.v).toBe(3);
     expect((await container.item('doomed', 'A').read()).statusCode).toBe(404);
   });
 
@@ -145,14 +148,14 @@ describe('transactional batch', () => {
     );
     expect(failing.result!.map((r) => r.statusCode)).toEqual([424, 424, 409]);
     expect((await container.item('n2', 'A').read()).statusCode).toBe(404);
-    expect((await container.item('a', 'A').read()).resource!._etag).toBe(existing!._etag);
+    expect((await container.item('a', 'A').read<Doc>()).resource!._etag).toBe(existing!._etag);
 
     const stale = await container.items.batch(
       [{ operationType: 'Replace', id: 'a', ifMatch: '"stale"', resourceBody: { id: 'a', tenantId: 'A', v: 9 } }],
       'A'
     );
     expect(stale.result!.map((r) => r.statusCode)).toEqual([412]);
-    expect((await container.item('a', 'A').read()).resource!.v).toBe(1);
+    expect((await container.item('a', 'A').read<Doc>()).resource!.v).toBe(1);
   });
 });
 
@@ -169,6 +172,6 @@ describe('conditional patch', () => {
     await expect(patch('p1', "FROM c WHERE c.status = 'Closed'")).rejects.toMatchObject({ code: 412 });
     // p2 has count 5, p1 does not: the predicate must not match through another document.
     await expect(patch('p1', 'FROM c WHERE c.count = 5')).rejects.toMatchObject({ code: 412 });
-    expect((await container.item('p1', 'T1').read()).resource!.count).toBe(3);
+    expect((await container.item('p1', 'T1').read<Doc>()).resource!.count).toBe(3);
   });
 });

@@ -4,6 +4,7 @@
  * across ranges through the SDK's query plan, splits (410/1002 and the SDK recovering), per-partition RU budgets,
  * Low priority throttled first, and the HTTPS controls.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { PriorityLevel, type Container, type Database, type ItemDefinition } from '@azure/cosmos';
@@ -14,7 +15,7 @@ import { startTestEmulator, type TestEmulator } from './cosmos-support';
 /** The SDK's own hashing (not exported by the package: node_modules/@azure/cosmos/dist/commonjs/utils/hashing). */
 const sdkHash = (
   createRequire(require.resolve('@azure/cosmos'))('./utils/hashing/hash.js') as {
-    hashPartitionKey(partitionKey: unknown[], definition: unknown): string;
+    hashPartitionKey: (partitionKey: unknown[], definition: unknown) => string;
   }
 ).hashPartitionKey;
 
@@ -376,7 +377,7 @@ describe('splits', () => {
     emulator.cosmos.control.setThroughput(DB, 'grow', 35_000);
     let layout: PartitionLayout = await emulator.cosmos.control.partitions(DB, 'grow');
     for (let i = 0; i < 200 && layout.ranges.length < 4; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       layout = await emulator.cosmos.control.partitions(DB, 'grow');
     }
     expect(layout.ranges.map((r) => r.id)).toEqual(['3', '4', '5', '6']);

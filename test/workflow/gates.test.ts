@@ -3,9 +3,10 @@
  * approved with the real `temporal` CLI migrates every document; abort and an approval timeout change nothing; bad
  * input fails at once naming the field; a second run on the same container is refused.
  */
+import { ErrorType } from '../../common/errors';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '../support/history-json';
 import type { RunbookReport } from '../../common/report';
 import { migrationRunbook } from '../../workflows';
 import { abortSignal, statusQuery } from '../../workflows/messages';
@@ -145,15 +146,8 @@ test('an approval that never comes times out: aborted, nothing changed', async (
 test('bad input fails the run at once, naming the field', async () => {
   const w = await h.worker();
   await w.worker.runUntil(async () => {
-    const run = h.client.workflow.execute(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `bad-${randomUUID()}`,
-      args: [{ migration: 'x', batchSize: 0, rollback: 'sometimes' }],
-    });
-    const err = await run.catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WorkflowFailedError);
-    const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
-    expect(cause.type).toBe('InvalidInput');
+    const cause = await h.expectRunFailure(w.taskQueue, { migration: 'x', batchSize: 0, rollback: 'sometimes' });
+    expect(cause.type).toBe(ErrorType.InvalidInput);
     expect(cause.message).toContain('batchSize:');
     expect(cause.message).toContain('rollback:');
   });
@@ -173,16 +167,9 @@ test('a second run on the same container is refused while the first holds it', a
       args: [{ migration: id, ...fast, tuning: { leaseTtlSeconds: 5, leaseRenewSeconds: 1 } }],
     });
     await waitForPhase(first, 'awaiting-approval');
-    await new Promise((r) => setTimeout(r, 7_000));
-    const err = await h.client.workflow
-      .execute(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `second-${randomUUID()}`,
-        args: [{ migration: id, ...fast }],
-      })
-      .catch((e: unknown) => e);
-    const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
-    expect(cause.type).toBe('ContainerBusy');
+    await sleep(7_000);
+    const cause = await h.expectRunFailure(w.taskQueue, { migration: id, ...fast }, `second-${randomUUID()}`);
+    expect(cause.type).toBe(ErrorType.ContainerBusy);
     expect(cause.message).toMatch(
       new RegExp(`^container ${database}/${container} is held by workflow ${first.workflowId} until \\d{4}-`)
     );

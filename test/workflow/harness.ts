@@ -3,6 +3,7 @@
  * worker (createRunbookWorker) pointed at a temp MIGRATIONS_DIR of modules written by the test, and helpers to seed a
  * container and read it back.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,10 +12,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { CosmosClient } from '@azure/cosmos';
 import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { HooksConfig } from '../../activities/hooks/config';
 import type { RunbookStatus } from '../../common/status';
+import { migrationRunbook } from '../../workflows';
 import { statusQuery } from '../../workflows/messages';
 import type { WorkerConfig } from '../../worker/config';
 import { createRunbookWorker, type RunbookWorker } from '../../worker/create-worker';
@@ -73,6 +75,25 @@ export class Harness {
       migrationsDir: this.migrationsDir,
       hooks,
     };
+  }
+
+  /**
+   * Runs migrationRunbook with `input` to its end, expecting it to fail (WorkflowFailedError); returns the failure
+   * the workflow raised, with its type and message. A run that completes fails the test, naming its outcome.
+   */
+  async expectRunFailure(
+    taskQueue: string,
+    input: Record<string, unknown>,
+    workflowId = `failing-${randomUUID()}`
+  ): Promise<Error & { type?: string }> {
+    const outcome = await this.client.workflow.execute(migrationRunbook, { taskQueue, workflowId, args: [input] }).then(
+      (report) => report,
+      (err: unknown) => err
+    );
+    if (!(outcome instanceof WorkflowFailedError)) {
+      throw new Error(`expected run ${workflowId} to fail; it ended with ${JSON.stringify(outcome)}`);
+    }
+    return outcome.cause as Error & { type?: string };
   }
 
   /** The real worker, in process, on a new task queue (bundle built once per file). */
@@ -182,7 +203,7 @@ export async function waitForPhase(
     } catch {
       // the first workflow task may not have run yet
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(
     `workflow did not reach ${wanted.join('|')} within ${timeoutMs} ms (last: ${JSON.stringify(last?.phase)} ${last?.lastError ?? ''})`

@@ -3,6 +3,7 @@
  * it waits, the lease renewed all along) and resumes correctly. Days are simulated by a 1 s lease renewal and a low
  * continue-as-new threshold, not by sleeping.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { RunbookStatus } from '../../common/status';
@@ -29,7 +30,7 @@ async function waitForGenerations(handle: WorkflowHandle, generations: number): 
     // The threshold, plus what one lease renewal and the continue-as-new itself add.
     expect(historyLength).toBeLessThan(LIMIT + 30);
     if (status && status.generation >= generations) return status;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   throw new Error(`the run did not continue as new ${generations} times`);
 }

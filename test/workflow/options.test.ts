@@ -3,10 +3,11 @@
  * approval waits for `approve` on the parent run (forwarded to the rollback child); a Periodic-backup account is
  * refused at preflight when the rollback would need a restore.
  */
+import { ErrorType } from '../../common/errors';
+import { setTimeout as sleep } from 'node:timers/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal, resumeSignal } from '../../workflows/messages';
 import { Harness, customers, splitNameModule, waitForPhase } from './harness';
@@ -31,7 +32,7 @@ test('a dry run plans and counts, and writes nothing; phases are notified, a dea
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      received.push(JSON.parse(body));
+      received.push(JSON.parse(body) as { text: string; phase: string });
       res.end();
     });
   });
@@ -80,7 +81,7 @@ test('a restore that requires approval waits for approve on the run, then restor
     const deadline = Date.now() + 30_000;
     let status = await waitForPhase(handle, 'rolling-back');
     while (status.pendingDecision?.kind !== 'approve-restore' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       status = await handle.query('status');
     }
     expect(status.pendingDecision).toMatchObject({ kind: 'approve-restore', signals: ['approve', 'abort'] });
@@ -103,17 +104,9 @@ test('a Periodic-backup account is refused at preflight when the rollback needs 
   const w = await h.worker();
   try {
     await w.worker.runUntil(async () => {
-      const err = await h.client.workflow
-        .execute(migrationRunbook, {
-          taskQueue: w.taskQueue,
-          workflowId: `periodic-${randomUUID()}`,
-          // No down() and no pre-images: the only rollback left is a restore, which Periodic backup cannot do.
-          args: [{ migration: id, ...fast, preimages: false }],
-        })
-        .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(WorkflowFailedError);
-      const cause = (err as WorkflowFailedError).cause as Error & { type?: string };
-      expect(cause.type).toBe('PreflightFailed');
+      // No down() and no pre-images: the only rollback left is a restore, which Periodic backup cannot do.
+      const cause = await h.expectRunFailure(w.taskQueue, { migration: id, ...fast, preimages: false });
+      expect(cause.type).toBe(ErrorType.PreflightFailed);
       expect(cause.message).toContain('uses Periodic backup');
       expect(await h.documents(database, container)).toEqual(docs);
     });
@@ -163,14 +156,10 @@ test('requireStagingRun: refused until the same migration (same checksum) comple
   const w = await h.worker();
   const input = { migration: id, ...fast, approval: { required: false } };
   await w.worker.runUntil(async () => {
-    const refused = await h.client.workflow
-      .execute(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `prod-${randomUUID()}`,
-        args: [{ ...input, requireStagingRun: { database: staging.database } }],
-      })
-      .catch((e: unknown) => e);
-    const cause = (refused as WorkflowFailedError).cause as Error;
+    const cause = await h.expectRunFailure(w.taskQueue, {
+      ...input,
+      requireStagingRun: { database: staging.database },
+    });
     expect(cause.message).toMatch(
       new RegExp(
         `^requireStagingRun: migration ${id} \\(checksum [0-9a-f]{12}\\) has not completed up in database ${staging.database}$`
@@ -217,7 +206,7 @@ test('a maintenance window in the future: the run sleeps durably until it opens,
     });
     let details = '';
     for (let i = 0; i < 50 && !details.includes('maintenance window'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
       const metadata = await handle
         .query<{ currentDetails?: string }>('__temporal_workflow_metadata')
         .catch(() => ({ currentDetails: '' }));

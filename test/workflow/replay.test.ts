@@ -11,6 +11,15 @@ import { decodedHistory, decodedPayloads } from '../support/payloads';
 import { installQuietRuntime } from '../support/temporal';
 
 const dir = path.join(__dirname, '..', 'histories');
+
+/** The parts of a recorded history (proto3 JSON) these tests read or change. */
+interface HistoryJson {
+  events: {
+    workflowExecutionStartedEventAttributes?: { workflowId?: string; workflowType: { name: string } };
+    activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  }[];
+}
+const readHistory = (file: string) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as HistoryJson;
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
 let bundle: WorkflowBundleWithSourceMap;
 
@@ -37,7 +46,9 @@ test('the recorded histories include the happy path and a rollback by restore, b
 
 /** Decoded payloads of a recorded history's markers, by marker name. */
 function markers(file: string): Map<string, unknown[]> {
-  const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  const history = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+    events: { markerRecordedEventAttributes?: { markerName: string; details?: Record<string, unknown> } }[];
+  };
   const found = new Map<string, unknown[]>();
   for (const e of history.events) {
     const m = e.markerRecordedEventAttributes;
@@ -45,7 +56,9 @@ function markers(file: string): Map<string, unknown[]> {
     const payloads = Object.values(m.details ?? {}).flatMap(
       (d) => (d as { payloads?: { data?: string }[] }).payloads ?? []
     );
-    const decoded = payloads.map((p) => (p.data ? JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) : null));
+    const decoded = payloads.map((p): unknown =>
+      p.data ? JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) : null
+    );
     found.set(m.markerName, [...(found.get(m.markerName) ?? []), ...decoded]);
   }
   return found;
@@ -64,13 +77,13 @@ test('a new run resolves its input once, in history: the defaults it ran with ar
 
 test.each(files)('%s replays against the current workflow code', async (file) => {
   const text = fs.readFileSync(path.join(dir, file), 'utf8');
-  const history = JSON.parse(text);
+  const history = JSON.parse(text) as HistoryJson;
   // Payloads decoded: activity inputs and results, signals, markers, the result. Ids and counts only.
   const payloads = decodedPayloads(history);
   expect(payloads.join('\n')).toContain('"scanned"');
   expect(decodedHistory(history)).not.toContain(MARKER);
   // The rollback child's id derives from the parent's: replay under the recorded workflow id.
-  const workflowId: string | undefined = history.events[0].workflowExecutionStartedEventAttributes.workflowId;
+  const workflowId = history.events[0]?.workflowExecutionStartedEventAttributes?.workflowId;
   await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history, workflowId);
 });
 
@@ -94,16 +107,14 @@ test('the payload scan finds what a raw scan of the JSON misses', () => {
 });
 
 test('a history of another workflow type fails to replay', async () => {
-  const history = JSON.parse(fs.readFileSync(path.join(dir, 'happy-path.json'), 'utf8'));
-  history.events[0].workflowExecutionStartedEventAttributes.workflowType.name = 'rollbackRunbook';
+  const history = readHistory('happy-path.json');
+  history.events[0]!.workflowExecutionStartedEventAttributes!.workflowType.name = 'rollbackRunbook';
   await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(ReplayError);
 });
 
 test('a history whose steps differ from the code is a determinism violation', async () => {
-  const history = JSON.parse(fs.readFileSync(path.join(dir, 'happy-path.json'), 'utf8'));
-  const scheduled = history.events.find(
-    (e: { activityTaskScheduledEventAttributes?: unknown }) => e.activityTaskScheduledEventAttributes
-  );
-  scheduled.activityTaskScheduledEventAttributes.activityType.name = 'dropContainer';
+  const history = readHistory('happy-path.json');
+  const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes);
+  scheduled!.activityTaskScheduledEventAttributes!.activityType.name = 'dropContainer';
   await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history)).rejects.toThrow(DeterminismViolationError);
 });

@@ -3,11 +3,12 @@
  * the data equals the pre-migration data; a `rollback` signal during monitoring rolls back by `down`; a failing
  * health check rolls back, running the stop-app/start-app hooks.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '../support/history-json';
 import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
@@ -30,7 +31,7 @@ async function waitForDecision(handle: WorkflowHandle, kind: string, timeoutMs =
     status = await handle.query(statusQuery).catch(() => undefined);
     if (status?.pendingDecision?.kind === kind) return status;
     if (status && ['rolled-back', 'rollback-failed', 'completed', 'failed'].includes(status.phase)) break;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   throw new Error(`no ${kind} decision asked for (last: ${status?.phase} ${status?.lastError ?? ''})`);
 }
@@ -216,7 +217,7 @@ test('a rollback that fails waits for the operator and never reports success', a
     await handle.signal(rollbackSignal, { reason: 'retry' });
     const second = h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`);
     for (let i = 0; i < 150 && !(await second.describe().catch(() => undefined)); i++) {
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     await expect(second.result()).resolves.toMatchObject({ ok: false });
     await waitForPhase(handle, 'rollback-failed');
@@ -265,7 +266,7 @@ test('a rollback signal while migrating interrupts the ranges in flight, and dow
       ],
     });
     const transformed = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
-    while (transformed().length < 10) await new Promise((r) => setTimeout(r, 100));
+    while (transformed().length < 10) await sleep(100);
     await handle.signal(rollbackSignal, { reason: 'stop now' });
     const report = await handle.result();
     expect(report.status).toBe('rolled-back');

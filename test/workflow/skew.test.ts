@@ -2,6 +2,7 @@
  * Version skew: the module's checksum travels in every activity input that runs its code, and a worker whose copy
  * differs from the one the run loaded and approved refuses to run it (MigrationChanged): no document changes.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal } from '../../workflows/messages';
@@ -39,7 +40,7 @@ test('a worker whose module differs from the approved one refuses to migrate wit
     for (let i = 0; i < 300 && !message.includes('is not the one the run approved'); i++) {
       const { raw } = await handle.describe();
       message = raw.pendingActivities?.map((a) => a.lastFailure?.message ?? '').join('\n') ?? '';
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
     expect(message).toMatch(
       new RegExp(`migration ${id} \\(checksum [0-9a-f]{12}, ${id}\\.js\\) is not the one the run approved`)

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal } from '../../workflows/messages';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '../support/history-json';
 import { decodedHistory } from '../support/payloads';
 import { Harness, MARKER, customers, saveHistory, waitForPhase, type Doc } from './harness';
 

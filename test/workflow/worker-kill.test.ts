@@ -3,6 +3,7 @@
  * picks the range up from its last heartbeated continuation, and the run completes with every document migrated
  * exactly once.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -52,8 +53,8 @@ function startWorkerProcess(taskQueue: string, command = ['npx', 'tsx', 'worker/
         resolve(proc);
       }
     };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
     proc.on('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
   });
 }
@@ -111,7 +112,7 @@ test('a worker killed mid-migration: another worker finishes the run, every docu
   while (Date.now() < deadline) {
     atKill = await migratedNow();
     if (atKill >= 40) break;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   expect(atKill).toBeGreaterThanOrEqual(40);
   process.kill(-child.pid!, 'SIGKILL');

@@ -14,6 +14,7 @@ import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
 import { KNOWING_PATCH, restoreDrillGate, takeBaselines } from './knowing';
 import { ROLLBACK_STRATEGIES_PATCH, chooseRollback } from './strategy';
+import { ErrorType } from '../../common/errors';
 
 /**
  * A rollback by restore deletes the container: before any write, prove Azure could restore it (continuous backup,
@@ -120,7 +121,7 @@ export async function startRun(start: RunbookStart, inbox: Inbox, acts: Activiti
   if (!taken.acquired) {
     throw ApplicationFailure.nonRetryable(
       `container ${state.leaseKey} is held by workflow ${taken.holder} until ${taken.expiresAt}`,
-      'ContainerBusy'
+      ErrorType.ContainerBusy
     );
   }
   lease.keep();

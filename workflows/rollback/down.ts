@@ -5,8 +5,10 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { Direction } from '../../common/activities';
 import { addCounters, zeroCounters } from '../../common/counters';
+import { describe } from '../describe';
 import { migrateAllRanges } from '../ranges';
 import type { RollbackRun } from './context';
+import { ErrorType } from '../../common/errors';
 
 export async function undoContainerSteps(r: RollbackRun): Promise<void> {
   const steps = r.input.steps;
@@ -33,7 +35,10 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
   if (migration.migratesDocuments && !createdByRun) {
     const hasReverse = reverse === 'down' ? migration.hasDown : migration.hasUp;
     if (!hasReverse) {
-      throw ApplicationFailure.nonRetryable(`migration ${migration.id} has no ${reverse}()`, 'RollbackImpossible');
+      throw ApplicationFailure.nonRetryable(
+        `migration ${migration.id} has no ${reverse}()`,
+        ErrorType.RollbackImpossible
+      );
     }
     await r.step(`migrate documents ${reverse}`);
     const ranges = await quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where}` }, [ref]);
@@ -56,7 +61,7 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
       listRanges: () =>
         quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where} again` }, [ref]),
     });
-    if (outcome.error) throw outcome.error;
+    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(describe(outcome.error));
     await r.step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);
     const verification = await quick.verifyMigration.executeWithOptions({ summary: `verify ${reverse} of ${where}` }, [
       {

@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { RevertConflict, RevertCounters, RevertSource } from '../../common/activities';
 import type { RollbackRun } from './context';
 import { undoContainerSteps } from './down';
+import { ErrorType } from '../../common/errors';
 
 const MAX_CONFLICTS_KEPT = 100;
 
@@ -81,7 +82,7 @@ export async function revertFrom(r: RollbackRun, source: RevertSource, sourceCon
 export async function rollbackByPreimages(r: RollbackRun): Promise<void> {
   const container = r.input.preimagesContainer;
   if (!container) {
-    throw ApplicationFailure.nonRetryable(`no pre-images were kept for ${r.where}`, 'RollbackImpossible');
+    throw ApplicationFailure.nonRetryable(`no pre-images were kept for ${r.where}`, ErrorType.RollbackImpossible);
   }
   await r.step(`revert the migration from the pre-images in ${r.ref.database}/${container}`);
   await revertFrom(r, { kind: 'preimages' }, container);

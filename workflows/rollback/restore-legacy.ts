@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { RollbackRun } from './context';
 import { undoContainerSteps } from './down';
+import { ErrorType } from '../../common/errors';
 
 export async function legacyRollbackByRestore(r: RollbackRun): Promise<void> {
   const { input, ref, where, result } = r;
@@ -18,7 +19,7 @@ export async function legacyRollbackByRestore(r: RollbackRun): Promise<void> {
   if (!snapshot || !exported) {
     throw ApplicationFailure.nonRetryable(
       `no snapshot of ${where} was taken: a restore has no T0`,
-      'RestoreImpossible'
+      ErrorType.RestoreImpossible
     );
   }
   await r.step(`wait until ${where} is restorable at T0 ${snapshot.t0}`);
@@ -27,7 +28,7 @@ export async function legacyRollbackByRestore(r: RollbackRun): Promise<void> {
   ]);
   if (input.requireRestoreApproval) {
     await r.step('wait for approval to delete and restore the container', { awaitingRestoreApproval: true });
-    result.approvedBy = await r.decide(`the restore of ${where}`, 'RestoreNotApproved');
+    result.approvedBy = await r.decide(`the restore of ${where}`, ErrorType.RestoreNotApproved);
   }
   await r.step(`delete ${where}`);
   await arm.deleteContainer.executeWithOptions({ summary: `delete ${where} before the restore` }, [ref]);

@@ -13,8 +13,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { RollbackRun } from './context';
 import { undoContainerSteps } from './down';
+import { ErrorType } from '../../common/errors';
 
-const impossible = (message: string) => ApplicationFailure.nonRetryable(message, 'RestoreImpossible');
+const impossible = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.RestoreImpossible);
 
 export async function rollbackByRestore(r: RollbackRun): Promise<void> {
   const { input, ref, where, result } = r;
@@ -48,7 +49,7 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
     throw ApplicationFailure.nonRetryable(
       `an in-place restore deletes ${where}: it needs a stop-app hook (stopApp in HOOKS_CONFIG) so the application ` +
         'does not write meanwhile, or allowRestoreWithoutAppStop: true in the run input; nothing was deleted',
-      'RestoreNotAllowed'
+      ErrorType.RestoreNotAllowed
     );
   }
   await r.step(`count the documents written since T0 ${t0}`);
@@ -65,7 +66,7 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
       writesSinceT0: writes.documents,
       detail,
     });
-    result.approvedBy = await r.decide(`the in-place restore of ${where}`, 'RestoreNotApproved');
+    result.approvedBy = await r.decide(`the in-place restore of ${where}`, ErrorType.RestoreNotApproved);
   }
   await r.step('stop the application');
   await r.runHook('stop-app');
@@ -84,7 +85,7 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
   if (!verification.ok) {
     const detail = `the restored ${where} differs from the state at T0: ${verification.problems.join('; ')}`;
     await r.step('wait for the operator to accept the restored data', { awaitingRestoreAcceptance: true, detail });
-    await r.decide(detail, 'RestoreNotAccepted');
+    await r.decide(detail, ErrorType.RestoreNotAccepted);
     await r.step(`accepted by the operator: ${verification.problems.join('; ')}`);
   }
   await r.step('re-apply the exported container properties (TTL back on)');

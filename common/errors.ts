@@ -1,0 +1,50 @@
+/**
+ * The names of the failures the runbook raises (ApplicationFailure types), named once. Workflow code, activities and
+ * tests compare against these constants, never against string literals, so a rename cannot leave one side behind.
+ * Pure: imported by workflow code too (docs/architecture.md §10).
+ */
+export const ErrorType = {
+  /** The workflow input does not validate; the message names the field. */
+  InvalidInput: 'InvalidInput',
+  /** Another run holds the container's lease. */
+  ContainerBusy: 'ContainerBusy',
+  /** A container a step or a restore would create exists already. */
+  ContainerExists: 'ContainerExists',
+  /** A migration module cannot be loaded or is invalid. */
+  MigrationInvalid: 'MigrationInvalid',
+  /** More documents failed than `maxFailures`; details: [MigrationCounters, DocumentFailure[]]. */
+  FailureThresholdExceeded: 'FailureThresholdExceeded',
+  /** The worker's copy of the module differs from the approved one (retryable: another worker may have it). */
+  MigrationChanged: 'MigrationChanged',
+  /** A preflight check failed (backup policy, restore window, ...). */
+  PreflightFailed: 'PreflightFailed',
+  /** Azure cannot restore what a rollback would need restored. */
+  RestoreImpossible: 'RestoreImpossible',
+  /** The module has no reverse transform for a rollback by `down`. */
+  RollbackImpossible: 'RollbackImpossible',
+  /** A stop-app / start-app hook failed (retried). */
+  HookFailed: 'HookFailed',
+  /** A notification could not be delivered (retried). */
+  NotifyFailed: 'NotifyFailed',
+  /** A feed range no longer matches one physical partition (it split): list the ranges again. */
+  FeedRangeSplit: 'FeedRangeSplit',
+  /** An in-place restore was not approved (refused or timed out): nothing was deleted. */
+  RestoreNotApproved: 'RestoreNotApproved',
+  /** An in-place restore needs a stop-app hook (or allowRestoreWithoutAppStop): nothing was deleted. */
+  RestoreNotAllowed: 'RestoreNotAllowed',
+  /** A restored container that differs from T0 was not accepted by the operator. */
+  RestoreNotAccepted: 'RestoreNotAccepted',
+  /** Too many writers raced for a lease (retried). */
+  LeaseContention: 'LeaseContention',
+} as const;
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Failures no retry can fix: activities fail at once with these, and the workflow decides what to do next. */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
+  ErrorType.MigrationInvalid,
+  ErrorType.FailureThresholdExceeded,
+  ErrorType.InvalidInput,
+  ErrorType.ContainerBusy,
+  ErrorType.ContainerExists,
+  ErrorType.RestoreImpossible,
+];
