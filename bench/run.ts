@@ -95,7 +95,7 @@ async function engineMigrate(deps: ActivityDeps, container: string, ruBudget?: n
     )
   );
   const total: MigrationCounters = { scanned: 0, migrated: 0, skipped: 0, failed: 0, conflicts: 0, ruConsumed: 0 };
-  for (const r of results) for (const k of Object.keys(total) as (keyof MigrationCounters)[]) total[k] += r.counters[k];
+  for (const r of results) for (const k of Object.keys(total) as (keyof MigrationCounters)[]) total[k]! += r.counters[k] ?? 0;
   return total;
 }
 
