@@ -121,7 +121,12 @@ test('a range that splits while migrateRange scans it: the pages in flight are c
     migrated += result.counters.migrated;
   }
   expect(migrated).toBe(docs.length);
-  expect(await versionsOf(container, docs.map((d) => d.id))).toEqual(docs.map(() => 2));
+  expect(
+    await versionsOf(
+      container,
+      docs.map((d) => d.id)
+    )
+  ).toEqual(docs.map(() => 2));
   expect([...transforms.values()].every((n) => n === 1)).toBe(true);
   expect(transforms.size).toBe(docs.length);
   expect(engine.stack.cosmos.control.stats().partitionKeyRangeGone).toBeGreaterThan(0);
