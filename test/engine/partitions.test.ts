@@ -13,7 +13,7 @@ import type { MigrationCounters, Snapshot } from '../../common/activities';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import { createEngineActivities } from '../../activities/engine';
 import type { ActivityDeps } from '../../activities/deps';
-import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
+import { isPartitionGone, listFeedRanges } from '../../activities/cosmos/feed-ranges';
 import { MAX_FINAL_PASSES } from '../../activities/cosmos/migrate-range';
 import { childRanges } from '../../workflows/ranges';
 import { freshContainer, rangeInput, readAll, runRange, seed, startEngineStack, type EngineStack } from './support';
@@ -267,3 +267,13 @@ test('snapshot, plan and verification count per physical partition with aggregat
     spy.close();
   }
 }, 60_000);
+
+test('what counts as a gone range: 410 with substatus 1002/1007/1008 and the SDK 503 of fetchAll, nothing else', () => {
+  expect(isPartitionGone({ code: 410, substatus: 1002 })).toBe(true);
+  expect(isPartitionGone({ code: 410, substatus: 1007 })).toBe(true);
+  expect(isPartitionGone({ code: 503, message: 'Encountered partition split and could not recover.' })).toBe(true);
+  expect(isPartitionGone({ code: 410, substatus: 1000 })).toBe(false); // NameCacheIsStale: the SDK retries it
+  expect(isPartitionGone({ code: 410 })).toBe(false);
+  expect(isPartitionGone({ code: 503, message: 'Service Unavailable' })).toBe(false);
+  expect(isPartitionGone({ code: 429 })).toBe(false);
+});
