@@ -26,6 +26,7 @@ import { migrateRange } from '../activities/cosmos/migrate-range';
 import type { ActivityDeps } from '../activities/deps';
 import { loadRegistry } from '../activities/registry';
 import type { MigrationCounters } from '../common/activities';
+import { addCounters, zeroCounters } from '../common/counters';
 import { startStack } from '../local/stack';
 import { azureSettingsFromStackEnv } from '../local/stack-env';
 import { addTier } from './migrations/bench-add-tier';
@@ -94,9 +95,7 @@ async function engineMigrate(deps: ActivityDeps, container: string, ruBudget?: n
       })
     )
   );
-  const total: MigrationCounters = { scanned: 0, migrated: 0, skipped: 0, failed: 0, conflicts: 0, ruConsumed: 0 };
-  for (const r of results) for (const k of Object.keys(total) as (keyof MigrationCounters)[]) total[k] += r.counters[k];
-  return total;
+  return results.reduce((total: MigrationCounters, r) => addCounters(total, r.counters), zeroCounters());
 }
 
 /** What migrate-mongo-style tools do: read everything, then one awaited replace per document. */

@@ -93,6 +93,12 @@ export interface MigrationCounters {
   conflicts: number;
   /** Request units consumed, from the response charges. */
   ruConsumed: number;
+  /**
+   * Documents the final pass found back at the old version (written by the application at the old version after the
+   * scan passed them, or created by it at the old version), migrated again or left for verification to report when
+   * the bounded final pass ran out of passes. Absent: none were counted (older results).
+   */
+  rewrittenByApp?: number;
 }
 
 export interface MigrationPlan {

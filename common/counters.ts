@@ -13,5 +13,9 @@ export function addCounters(a: MigrationCounters, b: MigrationCounters): Migrati
     failed: a.failed + b.failed,
     conflicts: a.conflicts + b.conflicts,
     ruConsumed: a.ruConsumed + b.ruConsumed,
+    // Kept absent while neither side has it, so results recorded before the field existed add up as before.
+    ...(a.rewrittenByApp !== undefined || b.rewrittenByApp !== undefined
+      ? { rewrittenByApp: (a.rewrittenByApp ?? 0) + (b.rewrittenByApp ?? 0) }
+      : {}),
   };
 }

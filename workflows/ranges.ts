@@ -154,6 +154,16 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
       }
       // Runs recorded before splits were followed paused here.
       if (isFeedRangeSplit(err) && loop.listRanges && patched(SPLIT_RANGES_PATCH)) {
+        // What the attempt did before the split (its pages in flight committed) counts, as a result would.
+        const [partial, failures] = ((err as ActivityFailure & { cause: ApplicationFailure }).cause.details ?? []) as [
+          MigrationCounters?,
+          DocumentFailure[]?,
+        ];
+        if (partial) {
+          const counted = { ...partial, failed: Math.max(partial.failed - known, 0) };
+          range.counters = addCounters(range.counters, counted);
+          loop.onResult(counted, failures ?? []);
+        }
         if (replaceSplitRange(range, await loop.listRanges())) return;
       }
       if (isThresholdExceeded(err)) {

@@ -21,6 +21,7 @@ import type {
   RestoreVerification,
   Snapshot,
 } from '../../common/activities';
+import { countWhere } from '../cosmos/counts';
 import { countWritesSince } from '../cosmos/writes-since';
 import { proveRestorable } from './prove-restorable';
 import type { ActivityDeps } from '../deps';
@@ -329,12 +330,9 @@ export function createRestoreActivities(deps: RestoreDeps) {
     if (exported.throughput !== undefined && throughput !== exported.throughput) {
       problems.push(`throughput of ${where} is ${throughput ?? 'shared'} RU/s; it was ${exported.throughput} RU/s`);
     }
-    const { resources } = await cosmos
-      .database(exported.database)
-      .container(exported.container)
-      .items.query<number>('SELECT VALUE COUNT(1) FROM c')
-      .fetchAll();
-    const documentCount = resources.reduce((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
+    // Per partition key range with a heartbeat after each (the SDK's cross-partition aggregate never ends when a
+    // range splits under it).
+    const { count: documentCount } = await countWhere(cosmos.database(exported.database).container(exported.container));
     const changed = snapshot.changedSinceT0 ?? 0;
     const expected = { min: Math.max(0, snapshot.documentCount - changed), max: snapshot.documentCount };
     let mismatch: RestoreVerification['mismatch'];

@@ -1,24 +1,109 @@
-/** Counting documents: in total, by candidates of a rule, and by version. */
-import type { Container, SqlQuerySpec } from '@azure/cosmos';
+/**
+ * Counting documents: in total, by candidates of a rule, and by version — one physical partition at a time.
+ *
+ * Every count is an aggregate (`SELECT VALUE COUNT(1)`) sent to one partition key range
+ * (`x-ms-documentdb-partitionkeyrangeid`, as the SDK's own fan-out does), the ranges one after the other, with a
+ * heartbeat after each: nothing holds a container's worth of ids or rows, a container of millions of documents costs
+ * a few aggregate queries per range, and a range that splits while it is counted (410/1002) is counted again as its
+ * children. The SDK's own cross-partition aggregate is not used: in @azure/cosmos 4.9.3 it never ends when a range
+ * splits while it runs (local/README.md, "SDK limitation found here").
+ */
+import type { Container, FeedOptions, SqlQuerySpec } from '@azure/cosmos';
+import { isPartitionGone } from './feed-ranges';
 import { heartbeat } from './requests';
-import { candidateCondition, fieldRef, MISSING_VERSION_KEY, type VersionRule } from './versions';
+import {
+  candidateCondition,
+  fieldRef,
+  MISSING_VERSION_KEY,
+  OTHER_VERSION_KEY,
+  type Version,
+  type VersionRule,
+} from './versions';
 
 export interface Counted {
   count: number;
   ruConsumed: number;
 }
 
-/** `SELECT VALUE COUNT(1)` over the container (cross-partition: the SDK sums the partitions' counts). */
+/** A live physical partition (partition key range) of a container. */
+export interface LiveRange {
+  id: string;
+  minInclusive: string;
+  maxExclusive: string;
+}
+
+/** Distinct versions counted one by one per range; past this many, the rest of the range is `(other)`. */
+const MAX_VERSIONS_PER_RANGE = 20;
+
+export async function liveRanges(container: Container): Promise<LiveRange[]> {
+  const { resources } = await container.readPartitionKeyRanges().fetchAll();
+  return resources.map((r) => ({ id: String(r.id), minInclusive: r.minInclusive, maxExclusive: r.maxExclusive }));
+}
+
+const end = (r: { maxExclusive: string }) => (r.maxExclusive.toUpperCase() === 'FF' ? '\uffff' : r.maxExclusive);
+
+/** The query options that keep a request inside one partition key range. */
+export function rangeOptions(range: LiveRange): FeedOptions {
+  return { initialHeaders: { 'x-ms-documentdb-partitionkeyrangeid': range.id } };
+}
+
+/**
+ * Runs `fn` once per live partition key range, one range after the other, and heartbeats `{ what, ranges, left }`
+ * after each. A range that splits while `fn` runs (410/1002) is done again as its children: `fn` must give the
+ * range's whole part or throw, so a part is kept only once complete.
+ */
+export async function perRange<T>(
+  container: Container,
+  what: string,
+  fn: (options: FeedOptions, range: LiveRange) => Promise<T>
+): Promise<T[]> {
+  const queue = await liveRanges(container);
+  const parts: T[] = [];
+  while (queue.length > 0) {
+    const range = queue.shift()!;
+    try {
+      parts.push(await fn(rangeOptions(range), range));
+    } catch (err) {
+      if (!isPartitionGone(err)) throw err;
+      const children = (await liveRanges(container)).filter(
+        (r) => r.minInclusive >= range.minInclusive && end(r) <= end(range)
+      );
+      // None inside: the range merged into a wider one (Azure merges only on request); the error stands.
+      if (children.length === 0) throw err;
+      queue.unshift(...children);
+    }
+    heartbeat({ what, ranges: parts.length, left: queue.length });
+  }
+  return parts;
+}
+
+/** One aggregate over one range. */
+async function countInRange(container: Container, spec: SqlQuerySpec, options: FeedOptions): Promise<Counted> {
+  const response = await container.items.query<number>(spec, options).fetchAll();
+  const count = response.resources.reduce((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
+  return { count, ruConsumed: response.requestCharge ?? 0 };
+}
+
+function countSpec(where?: { where: string; parameters: SqlQuerySpec['parameters'] }): SqlQuerySpec {
+  return where
+    ? { query: `SELECT VALUE COUNT(1) FROM c WHERE ${where.where}`, parameters: where.parameters }
+    : { query: 'SELECT VALUE COUNT(1) FROM c' };
+}
+
+function sum(parts: Counted[]): Counted {
+  return parts.reduce((a, b) => ({ count: a.count + b.count, ruConsumed: a.ruConsumed + b.ruConsumed }), {
+    count: 0,
+    ruConsumed: 0,
+  });
+}
+
+/** `SELECT VALUE COUNT(1)` per partition key range, added up. */
 export async function countWhere(
   container: Container,
   where?: { where: string; parameters: SqlQuerySpec['parameters'] }
 ): Promise<Counted> {
-  const spec: SqlQuerySpec = where
-    ? { query: `SELECT VALUE COUNT(1) FROM c WHERE ${where.where}`, parameters: where.parameters }
-    : { query: 'SELECT VALUE COUNT(1) FROM c' };
-  const response = await container.items.query<number>(spec).fetchAll();
-  const count = response.resources.reduce((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
-  return { count, ruConsumed: response.requestCharge ?? 0 };
+  const spec = countSpec(where);
+  return sum(await perRange(container, 'count', (options) => countInRange(container, spec, options)));
 }
 
 export async function countCandidates(container: Container, rule: VersionRule): Promise<Counted> {
@@ -30,33 +115,86 @@ function versionKey(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+interface RangeVersions {
+  counts: Record<string, number>;
+  total: number;
+  changedSince: number;
+  ruConsumed: number;
+}
+
 /**
- * Documents per value of the version field ("(missing)" for documents without it). A projection scan of the
- * version field only, in pages of 1000: works on every account (GROUP BY is not available on the emulator).
- * With `changedSinceTs` (seconds), the same scan also counts documents whose `_ts` is at or after it.
+ * One range's documents by version, with aggregates only: the total, the documents without the field, then each
+ * version present (found with `TOP 1`, excluding those already counted) counted with `COUNT(1)`. A handful of
+ * queries per range, whatever its size; the counts are taken one after the other while the application may write,
+ * so the versions add up to the total only when nothing changed in between.
+ */
+async function versionsInRange(
+  container: Container,
+  versionField: string,
+  since: number | undefined,
+  options: FeedOptions
+): Promise<RangeVersions> {
+  const f = fieldRef(versionField);
+  const part: RangeVersions = { counts: {}, total: 0, changedSince: 0, ruConsumed: 0 };
+  const count = async (where?: { where: string; parameters: SqlQuerySpec['parameters'] }) => {
+    const c = await countInRange(container, countSpec(where), options);
+    part.ruConsumed += c.ruConsumed;
+    return c.count;
+  };
+  part.total = await count();
+  if (part.total === 0) return part;
+  if (since !== undefined)
+    part.changedSince = await count({ where: 'c._ts >= @since', parameters: [{ name: '@since', value: since }] });
+  const missing = await count({ where: `NOT IS_DEFINED(${f})`, parameters: [] });
+  if (missing > 0) part.counts[MISSING_VERSION_KEY] = missing;
+  let counted = missing;
+  const known: Version[] = [];
+  while (counted < part.total && known.length < MAX_VERSIONS_PER_RANGE) {
+    const next = await container.items
+      .query<Version>(
+        {
+          query: `SELECT TOP 1 VALUE ${f} FROM c WHERE IS_DEFINED(${f}) AND NOT ARRAY_CONTAINS(@known, ${f})`,
+          parameters: [{ name: '@known', value: known }],
+        },
+        options
+      )
+      .fetchAll();
+    part.ruConsumed += next.requestCharge ?? 0;
+    const value = next.resources[0];
+    if (value === undefined || known.includes(value)) break;
+    known.push(value);
+    const n = await count({ where: `${f} = @v`, parameters: [{ name: '@v', value }] });
+    if (n > 0) part.counts[versionKey(value)] = (part.counts[versionKey(value)] ?? 0) + n;
+    counted += n;
+  }
+  // Versions that are not plain values (objects, null), or more than MAX_VERSIONS_PER_RANGE of them.
+  if (counted < part.total) part.counts[OTHER_VERSION_KEY] = part.total - counted;
+  return part;
+}
+
+/**
+ * Documents per value of the version field ("(missing)" for documents without it, "(other)" for values that are
+ * not strings or numbers), per range with aggregates (GROUP BY is not available on the emulator, and the projection
+ * scan this replaced read every document). With `changedSinceTs` (seconds), also the documents whose `_ts` is at or
+ * after it.
  */
 export async function countByVersion(
   container: Container,
   versionField: string,
   options: { changedSinceTs?: number } = {}
-): Promise<{ counts: Record<string, number>; total: number; changedSince: number }> {
+): Promise<{ counts: Record<string, number>; total: number; changedSince: number; ruConsumed: number }> {
+  const parts = await perRange(container, 'countByVersion', (feedOptions) =>
+    versionsInRange(container, versionField, options.changedSinceTs, feedOptions)
+  );
   const counts: Record<string, number> = {};
   let total = 0;
   let changedSince = 0;
-  const since = options.changedSinceTs;
-  const iterator = container.items.query<{ v?: unknown; ts?: number }>(
-    `SELECT ${fieldRef(versionField)} AS v${since !== undefined ? ', c._ts AS ts' : ''} FROM c`,
-    { maxItemCount: 1000 }
-  );
-  while (iterator.hasMoreResults()) {
-    const page = await iterator.fetchNext();
-    for (const row of page.resources ?? []) {
-      const key = versionKey(row.v);
-      counts[key] = (counts[key] ?? 0) + 1;
-      total += 1;
-      if (since !== undefined && typeof row.ts === 'number' && row.ts >= since) changedSince += 1;
-    }
-    heartbeat({ counted: total });
+  let ruConsumed = 0;
+  for (const part of parts) {
+    for (const [k, n] of Object.entries(part.counts)) counts[k] = (counts[k] ?? 0) + n;
+    total += part.total;
+    changedSince += part.changedSince;
+    ruConsumed += part.ruConsumed;
   }
-  return { counts, total, changedSince };
+  return { counts, total, changedSince, ruConsumed };
 }

@@ -54,3 +54,22 @@ export async function rangeQueryOptions(container: Container, serialized: string
   }
   return { initialHeaders: { 'x-ms-documentdb-partitionkeyrangeid': String(inside[0].id) } };
 }
+
+/** Substatus codes of a 410 that mean the partition key range is gone or moving: retrying the same range id fails. */
+const RANGE_GONE_SUBSTATUS = new Set([
+  1002, // PartitionKeyRangeGone: the range split (or merged); its id answers 410 from now on
+  1007, // CompletingSplit
+  1008, // CompletingPartitionMigration
+]);
+
+/**
+ * A request scoped to a partition key range that no longer exists: 410 with substatus 1002 (what `fetchNext`
+ * rethrows), or the 503 "Encountered partition split" that the SDK's `fetchAll` makes of it.
+ */
+export function isPartitionGone(err: unknown): boolean {
+  const e = err as { code?: unknown; statusCode?: unknown; substatus?: unknown; message?: unknown };
+  const status = typeof e?.code === 'number' ? e.code : e?.statusCode;
+  if (status === 410) return typeof e.substatus === 'number' && RANGE_GONE_SUBSTATUS.has(e.substatus);
+  if (status === 503) return typeof e.message === 'string' && /partition split/i.test(e.message);
+  return false;
+}

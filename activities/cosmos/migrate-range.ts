@@ -16,14 +16,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BulkOperationType,
+  PriorityLevel,
   type Container,
   type FeedOptions,
   type JSONObject,
   type OperationInput,
+  type RequestOptions,
 } from '@azure/cosmos';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   FAILURE_THRESHOLD_EXCEEDED,
+  FEED_RANGE_SPLIT,
   MIGRATION_INVALID,
   type DocumentFailure,
   type MigrateRangeInput,
@@ -33,7 +36,7 @@ import {
 import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
-import { rangeQueryOptions } from './feed-ranges';
+import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
 import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
 import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
@@ -62,6 +65,23 @@ const MAX_RECORDED_FAILURES = 100;
 const KEEP_ALIVE_MS = 5000;
 /** A document the application rewrites faster than we can migrate it is given up on after this many 412s. */
 const MAX_CONFLICTS_PER_DOCUMENT = 10;
+/**
+ * Passes of the final pass after the scan. An application still writing documents at the old version would otherwise
+ * be chased forever: what the last pass leaves is counted (`rewrittenByApp`) and left to verification to report.
+ */
+export const MAX_FINAL_PASSES = 3;
+/**
+ * Keys of skipped or failed documents remembered so the final pass does not transform them again. Beyond this many
+ * the final pass re-reads and re-transforms them (bounded by MAX_FINAL_PASSES, counted nowhere): memory stays bounded
+ * on a container of millions of documents the transform skips.
+ */
+export const MAX_SETTLED_KEYS = 10_000;
+/**
+ * Every request of the migration (page queries, bulk writes, the re-reads after a 412) is sent at Low priority
+ * (`x-ms-cosmos-priority-level: Low`, @azure/cosmos 4.9 SharedOptions.priorityLevel): on an account with
+ * priority-based execution, Azure throttles them before the application's (High, the default) requests.
+ */
+const LOW: RequestOptions = { priorityLevel: PriorityLevel.Low };
 
 interface Work {
   original: MigrationDocument;
@@ -95,7 +115,10 @@ class RangeMigration {
   private readonly writeCharge = new ChargeEstimate(10);
   private readonly preimageCharge = new ChargeEstimate(10);
   private readonly concurrency = new AdaptiveConcurrency(4, 8);
-  /** Documents skipped or failed in this attempt, so the final pass does not transform them again and again. */
+  /**
+   * Documents skipped or failed in this attempt, so the final pass does not transform them again and again. Capped
+   * at MAX_SETTLED_KEYS (see `settle`).
+   */
   private readonly settled = new Set<string>();
   private cancelled = false;
   private cancelError: unknown;
@@ -114,7 +137,7 @@ class RangeMigration {
     private readonly preimages?: Container
   ) {
     this.budget = new RuBudget(input.ruBudget);
-    for (const f of state.failures) this.settled.add(keyOf(f.id, f.partitionKey));
+    for (const f of state.failures) this.settle(keyOf(f.id, f.partitionKey));
     const ctx = activityContext();
     if (ctx) {
       ctx.cancelled.catch((err) => {
@@ -130,9 +153,27 @@ class RangeMigration {
     const keepAlive = setInterval(() => this.heartbeat(), KEEP_ALIVE_MS);
     try {
       return await this.migrate();
+    } catch (err) {
+      if (!isPartitionGone(err)) throw err;
+      // The range split (or moved) under the scan. The pages in flight were written and committed before the scan
+      // gave up (see `scan`), so what this attempt migrated is no longer a candidate: the workflow replaces the range
+      // by its children, each scanned from its start, and nothing is migrated twice or missed.
+      this.heartbeat();
+      throw ApplicationFailure.create({
+        message: `feed range ${this.input.feedRange} of ${this.input.container} split while it was migrated (${describeGone(err)}); list the feed ranges again and migrate its children from their start`,
+        type: FEED_RANGE_SPLIT,
+        nonRetryable: true,
+        details: [{ ...this.state.counters }, [...this.state.failures]],
+        cause: err instanceof Error ? err : undefined,
+      });
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /** Remembers a skipped or failed document for the final pass, up to MAX_SETTLED_KEYS. */
+  private settle(key: string): void {
+    if (this.settled.size < MAX_SETTLED_KEYS) this.settled.add(key);
   }
 
   private async migrate(): Promise<MigrateRangeResult> {
@@ -145,10 +186,12 @@ class RangeMigration {
       this.heartbeat();
     }
     // Final pass: documents the scan could not see (a continuation never skips on Cosmos or the emulator, but a
-    // concurrent writer can put a document back at the old version) are picked up until a pass changes nothing.
-    // A dry run writes nothing, so every candidate would come back: it stops after the scan.
+    // concurrent writer can put a document back at the old version, or create one) are picked up until a pass
+    // changes nothing, at most MAX_FINAL_PASSES times: an application that keeps writing the old version is not
+    // chased forever. What the passes find is counted as `rewrittenByApp`; what the last one leaves, verification
+    // reports. A dry run writes nothing, so every candidate would come back: it stops after the scan.
     if (!this.input.dryRun) {
-      for (;;) {
+      for (let pass = 0; pass < MAX_FINAL_PASSES; pass += 1) {
         const before = this.state.counters.migrated;
         await this.scan(this.state.continuation, undefined, true);
         this.checkCancelled();
@@ -304,9 +347,10 @@ class RangeMigration {
         const outcome = await runTransform(this.transform, doc, this.rule, this.pkPaths);
         if (outcome.kind === 'change') {
           counters.scanned += 1;
+          counters.rewrittenByApp = (counters.rewrittenByApp ?? 0) + 1;
           work.push({ original: doc, doc: outcome.doc, conflicts: 0 });
         } else {
-          this.settled.add(key);
+          this.settle(key);
         }
         continue;
       }
@@ -332,7 +376,7 @@ class RangeMigration {
     }
     const outcome = await runTransform(this.transform, doc, this.rule, this.pkPaths);
     if (outcome.kind === 'change') return { original: doc, doc: outcome.doc, conflicts };
-    this.settled.add(key);
+    this.settle(key);
     if (outcome.kind === 'skip') counters.skipped += 1;
     else this.recordFailure(doc, outcome.error, counters);
     return undefined;
@@ -340,7 +384,7 @@ class RangeMigration {
 
   private recordFailure(doc: MigrationDocument, error: string, counters: MigrationCounters): void {
     counters.failed += 1;
-    this.settled.add(keyOf(doc.id, partitionKeyOf(doc, this.pkPaths)));
+    this.settle(keyOf(doc.id, partitionKeyOf(doc, this.pkPaths)));
     if (this.state.failures.length < MAX_RECORDED_FAILURES) {
       this.state.failures.push({ id: doc.id, partitionKey: partitionKeyOf(doc, this.pkPaths) ?? null, error });
     }
@@ -361,7 +405,7 @@ class RangeMigration {
     try {
       responses = await this.concurrency.run(async () => {
         await this.budget.acquire(reserved);
-        return container.items.bulk(operations, { continueOnError: true });
+        return container.items.bulk(operations, { continueOnError: true }, LOW);
       });
     } catch (err) {
       this.budget.settle(reserved, 0);
@@ -500,7 +544,7 @@ class RangeMigration {
     try {
       const read = await this.container
         .item(w.original.id, partitionKeyOf(w.original, this.pkPaths))
-        .read<MigrationDocument>();
+        .read<MigrationDocument>(LOW);
       this.spend(counters, 1, read.requestCharge);
       fresh = read.resource;
     } catch (err) {
@@ -533,6 +577,11 @@ class RangeMigration {
   }
 }
 
+function describeGone(err: unknown): string {
+  const e = err as { code?: number | string; substatus?: number | string };
+  return e.substatus !== undefined ? `${e.code ?? '?'}/${e.substatus}` : `${e.code ?? 'gone'}`;
+}
+
 function keyOf(id: string, partitionKey: unknown): string {
   return JSON.stringify([partitionKey ?? null, id]);
 }
@@ -549,7 +598,8 @@ export async function migrateRange(deps: ActivityDeps, input: MigrateRangeInput)
   }
   const container = deps.cosmos.database(target.database).container(target.container);
   const pkPaths = await readPartitionKeyPaths(container);
-  const queryOptions = await rangeQueryOptions(container, input.feedRange);
+  // Low priority for the page queries too (FeedOptions extends SharedOptions).
+  const queryOptions: FeedOptions = { ...(await rangeQueryOptions(container, input.feedRange)), ...LOW };
   let preimages: Container | undefined;
   if (input.preimages && !input.dryRun) {
     if (input.direction !== 'up') {

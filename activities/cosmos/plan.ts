@@ -10,7 +10,7 @@ import type { MigrationDocument } from '../../common/migration';
 import { schemaChanges } from '../../common/schema-diff';
 import { exportContainer } from '../arm/export';
 import type { ActivityDeps } from '../deps';
-import { countCandidates, countWhere } from './counts';
+import { countCandidates, countWhere, liveRanges, perRange } from './counts';
 import { ensureHistoryContainer } from './history';
 import { resolveTarget, type MigrationTarget } from './target';
 import { roundTripDifferences } from './three-way';
@@ -93,18 +93,28 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
   const toMigrate = await countCandidates(container, target.rule);
   const pkPaths = await readPartitionKeyPaths(container);
 
-  const docs: MigrationDocument[] = [];
+  // The sample is spread over the physical partitions: an even share of it from the first candidates of each range
+  // (a partition's documents can differ: other tenants, other ages), read in pages with the range's header.
   let readRu = 0;
   const readStarted = Date.now();
-  const iterator = container.items.query<MigrationDocument>(candidateQuery(target.rule), {
-    maxItemCount: Math.max(1, Math.min(input.sampleSize, 1000)),
-  });
-  while (docs.length < input.sampleSize && iterator.hasMoreResults()) {
-    const page = await iterator.fetchNext();
-    readRu += page.requestCharge ?? 0;
-    docs.push(...(page.resources ?? []));
-  }
-  docs.splice(input.sampleSize);
+  const share = Math.max(1, Math.ceil(input.sampleSize / Math.max((await liveRanges(container)).length, 1)));
+  const parts =
+    input.sampleSize > 0
+      ? await perRange(container, 'sample', async (options) => {
+          const part: MigrationDocument[] = [];
+          const iterator = container.items.query<MigrationDocument>(candidateQuery(target.rule!), {
+            ...options,
+            maxItemCount: Math.min(share, 1000),
+          });
+          while (part.length < share && iterator.hasMoreResults()) {
+            const page = await iterator.fetchNext();
+            readRu += page.requestCharge ?? 0;
+            part.push(...(page.resources ?? []));
+          }
+          return part.slice(0, share);
+        })
+      : [];
+  const docs: MigrationDocument[] = parts.flat().slice(0, input.sampleSize);
   const readMs = Date.now() - readStarted;
 
   const transformStarted = Date.now();

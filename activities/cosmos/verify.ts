@@ -11,7 +11,7 @@ import type { MigrationDocument } from '../../common/migration';
 import { differencesFromSteps } from '../arm/container-steps';
 import { exportContainer } from '../arm/export';
 import type { ActivityDeps } from '../deps';
-import { countByVersion } from './counts';
+import { countByVersion, liveRanges, perRange } from './counts';
 import { PROGRESS_NOT_REPORTED, readIndexProgress } from './index-progress';
 import { heartbeat } from './requests';
 import { resolveTarget, type MigrationTarget } from './target';
@@ -24,21 +24,45 @@ function examples(ids: string[]): string {
   return ids.length > 0 ? ` (e.g. ${ids.slice(0, EXAMPLES).join(', ')})` : '';
 }
 
-/** Remaining candidates: would the transform still change them? */
+/** Counted documents with the first few ids as examples: never a container's worth of ids in memory. */
+class Tally {
+  count = 0;
+  readonly examples: string[] = [];
+  add(id: string): void {
+    this.count += 1;
+    if (this.examples.length < EXAMPLES) this.examples.push(id);
+  }
+}
+
+/**
+ * Remaining candidates: would the transform still change them? Scanned range by range (a range that splits is
+ * scanned again as its children, so its tallies are kept only once the range is complete), heartbeating per page.
+ */
 async function checkRemaining(container: Container, target: MigrationTarget, rule: VersionRule, pkPaths: string[]) {
-  const wouldChange: string[] = [];
-  const failing: string[] = [];
+  const wouldChange = new Tally();
+  const failing = new Tally();
   let skipped = 0;
-  const iterator = container.items.query<MigrationDocument>(candidateQuery(rule), { maxItemCount: 500 });
-  while (iterator.hasMoreResults()) {
-    const page = await iterator.fetchNext();
-    for (const doc of page.resources ?? []) {
-      const outcome = await runTransform(target.transform!, doc, rule, pkPaths);
-      if (outcome.kind === 'change') wouldChange.push(doc.id);
-      else if (outcome.kind === 'fail') failing.push(doc.id);
-      else skipped += 1;
+  const parts = await perRange(container, 'remaining', async (options) => {
+    const part = { wouldChange: new Tally(), failing: new Tally(), skipped: 0 };
+    const iterator = container.items.query<MigrationDocument>(candidateQuery(rule), { ...options, maxItemCount: 500 });
+    while (iterator.hasMoreResults()) {
+      const page = await iterator.fetchNext();
+      for (const doc of page.resources ?? []) {
+        const outcome = await runTransform(target.transform!, doc, rule, pkPaths);
+        if (outcome.kind === 'change') part.wouldChange.add(doc.id);
+        else if (outcome.kind === 'fail') part.failing.add(doc.id);
+        else part.skipped += 1;
+      }
+      heartbeat({ remaining: wouldChange.count + failing.count + part.wouldChange.count + part.failing.count });
     }
-    heartbeat({ remaining: wouldChange.length + failing.length });
+    return part;
+  });
+  for (const part of parts) {
+    for (const id of part.wouldChange.examples) wouldChange.add(id);
+    wouldChange.count += part.wouldChange.count - part.wouldChange.examples.length;
+    for (const id of part.failing.examples) failing.add(id);
+    failing.count += part.failing.count - part.failing.examples.length;
+    skipped += part.skipped;
   }
   return { wouldChange, failing, skipped };
 }
@@ -55,8 +79,10 @@ function migratedCondition(rule: VersionRule): {
 }
 
 /**
- * A sample of migrated documents spread over the container: a reservoir sample of the keys (a projection scan of
- * id and partition key only), then point reads of the chosen ones.
+ * A sample of migrated documents spread over the container: an even share of `size` from every physical partition
+ * (the first migrated keys of each range, `TOP n` of a projection of id and partition key), then point reads of the
+ * chosen ones. Reads about `size` documents whatever the container's size (the reservoir over every key it replaced
+ * read them all).
  */
 async function sampleMigrated(
   container: Container,
@@ -76,25 +102,20 @@ async function sampleMigrated(
           .join('')} AS pk${i}`
     )
     .join(', ');
-  const iterator = container.items.query<Record<string, unknown>>(
-    { query: `SELECT c.id, ${pkSelect} FROM c WHERE ${where}`, parameters },
-    { maxItemCount: 1000 }
-  );
-  const reservoir: Record<string, unknown>[] = [];
-  let seen = 0;
-  while (iterator.hasMoreResults()) {
-    const page = await iterator.fetchNext();
-    for (const row of page.resources ?? []) {
-      seen += 1;
-      if (reservoir.length < size) reservoir.push(row);
-      else {
-        const j = Math.floor(Math.random() * seen);
-        if (j < size) reservoir[j] = row;
-      }
-    }
-  }
+  const ranges = await liveRanges(container);
+  const share = Math.max(1, Math.ceil(size / Math.max(ranges.length, 1)));
+  const parts = await perRange(container, 'sample', async (options) => {
+    const { resources } = await container.items
+      .query<Record<string, unknown>>(
+        { query: `SELECT TOP ${share} c.id, ${pkSelect} FROM c WHERE ${where}`, parameters },
+        options
+      )
+      .fetchAll();
+    return resources;
+  });
+  const chosen = parts.flat().slice(0, size);
   const docs: MigrationDocument[] = [];
-  for (const row of reservoir) {
+  for (const row of chosen) {
     const pkValues = pkPaths.map((_, i) => row[`pk${i}`]);
     const pk = pkPaths.length === 1 ? pkValues[0] : pkValues;
     const { resource } = await container.item(String(row.id), pk as never).read<MigrationDocument>();
@@ -140,20 +161,20 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
   if (target.rule && target.transform) {
     const pkPaths = await readPartitionKeyPaths(container);
     const remaining = await checkRemaining(container, target, target.rule, pkPaths);
-    report.remaining = remaining.wouldChange.length + remaining.failing.length;
+    report.remaining = remaining.wouldChange.count + remaining.failing.count;
     const source =
       input.direction === 'up'
         ? `version ${target.rule.from} (or without ${target.versionField})`
         : `version ${target.rule.to}`;
-    if (remaining.wouldChange.length > 0) {
+    if (remaining.wouldChange.count > 0) {
       problems.push(
-        `${remaining.wouldChange.length} document(s) at ${source} still need migrating${examples(remaining.wouldChange)}.`
+        `${remaining.wouldChange.count} document(s) at ${source} still need migrating${examples(remaining.wouldChange.examples)}.`
       );
     }
     const allowed = input.allowedRemaining ?? 0;
-    if (remaining.failing.length > allowed) {
+    if (remaining.failing.count > allowed) {
       problems.push(
-        `${remaining.failing.length} document(s) at ${source} fail the ${input.direction}() transform, more than the ${allowed} known failures${examples(remaining.failing)}.`
+        `${remaining.failing.count} document(s) at ${source} fail the ${input.direction}() transform, more than the ${allowed} known failures${examples(remaining.failing.examples)}.`
       );
     }
 
@@ -193,10 +214,15 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
   // Relationship queries describe what must not exist once the migration is done (orphans, dangling references).
   if (input.direction === 'up') {
     for (const rel of target.definition.relationships ?? []) {
-      const { resources } = await container.items.query(rel.query).fetchAll();
-      report.relationships.push({ name: rel.name, rows: resources.length });
-      if (resources.length > 0)
-        problems.push(`relationship "${rel.name}" returned ${resources.length} row(s); it must return none.`);
+      // Counted page by page, never held: a violated relationship can return a container's worth of rows.
+      const iterator = container.items.query(rel.query, { maxItemCount: 1000 });
+      let rows = 0;
+      while (iterator.hasMoreResults()) {
+        rows += (await iterator.fetchNext()).resources?.length ?? 0;
+        heartbeat({ relationship: rel.name, rows });
+      }
+      report.relationships.push({ name: rel.name, rows });
+      if (rows > 0) problems.push(`relationship "${rel.name}" returned ${rows} row(s); it must return none.`);
     }
   }
 

@@ -13,7 +13,7 @@ import type { Container } from '@azure/cosmos';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CountWritesSinceInput, WritesSince } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
-import { FEED_RANGE_SPLIT, listFeedRanges, rangeQueryOptions } from './feed-ranges';
+import { FEED_RANGE_SPLIT, isPartitionGone, listFeedRanges, rangeQueryOptions } from './feed-ranges';
 import { activityContext, heartbeat } from './requests';
 
 interface Progress {
@@ -65,7 +65,8 @@ export async function countWritesSince(
       break;
     } catch (err) {
       // A range split while we counted: list the ranges again and count its children.
-      if ((err as { type?: string }).type === FEED_RANGE_SPLIT && attempt < 10) continue;
+      // (refused at its start as FeedRangeSplit, or answered 410/1002 while counted).
+      if (((err as { type?: string }).type === FEED_RANGE_SPLIT || isPartitionGone(err)) && attempt < 10) continue;
       throw err;
     }
   }
