@@ -34,6 +34,15 @@ export function runbookActivities(tuning: RunbookTuning) {
     heartbeatTimeout: tuning.heartbeatTimeout,
     retry: { ...retry, maximumInterval: '5m', maximumAttempts: 20 },
   });
+  /**
+   * Whole-container scans (snapshot, plan, verification, restore verification): an aggregate per feed range with a
+   * heartbeat after each, so hours on a container of millions, and a worker that dies is noticed within minutes.
+   */
+  const scan = proxyActivities<RunbookActivities>({
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout: '5 minutes',
+    retry,
+  });
   /** A monitoring probe: a failed probe is a data point (a bad interval), not something to retry for long. */
   const probe = proxyActivities<RunbookActivities>({
     startToCloseTimeout: '2 minutes',
@@ -46,5 +55,5 @@ export function runbookActivities(tuning: RunbookTuning) {
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1s', maximumAttempts: 2 },
   });
-  return { quick, long, arm, restore, probe, notify };
+  return { quick, long, arm, restore, probe, scan, notify };
 }

@@ -165,7 +165,7 @@ export async function preflight(run: Run): Promise<Transition> {
     ref,
   ]);
   if (state.exported && migration.migratesDocuments) {
-    state.plan = await quick.planMigration.executeWithOptions(
+    state.plan = await run.acts.scan.planMigration.executeWithOptions(
       { summary: `plan: sample ${options.planSampleSize} documents` },
       [
         {

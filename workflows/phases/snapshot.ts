@@ -8,7 +8,7 @@ export async function snapshot(run: Run): Promise<Transition> {
   // A dry run writes nothing, and a container the run will create has nothing to restore.
   if (!options.dryRun && state.exported) {
     await run.enterPhase('snapshot', `restore point T0 of ${where}`);
-    state.snapshot = await run.acts.quick.takeSnapshot.executeWithOptions(
+    state.snapshot = await run.acts.scan.takeSnapshot.executeWithOptions(
       { summary: `snapshot ${where}: T0 and counts` },
       [{ database: migration.database, container: migration.container, versionField: migration.versionField }]
     );

@@ -14,7 +14,7 @@ export async function verify(run: Run): Promise<Transition> {
   if (state.phase === 'paused' && state.verification && !state.verification.ok)
     return decide(run, state.lastError ?? '');
   await run.enterPhase('verifying');
-  const verification = await run.acts.quick.verifyMigration.executeWithOptions({ summary: `verify ${run.where}` }, [
+  const verification = await run.acts.scan.verifyMigration.executeWithOptions({ summary: `verify ${run.where}` }, [
     {
       database: migration.database,
       container: migration.container,

@@ -63,15 +63,18 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
     });
     if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(describe(outcome.error));
     await r.step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);
-    const verification = await quick.verifyMigration.executeWithOptions({ summary: `verify ${reverse} of ${where}` }, [
-      {
-        ...ref,
-        migration: migration.id,
-        checksum: migration.checksum,
-        direction: reverse,
-        sampleSize: input.verifySampleSize,
-      },
-    ]);
+    const verification = await r.acts.scan.verifyMigration.executeWithOptions(
+      { summary: `verify ${reverse} of ${where}` },
+      [
+        {
+          ...ref,
+          migration: migration.id,
+          checksum: migration.checksum,
+          direction: reverse,
+          sampleSize: input.verifySampleSize,
+        },
+      ]
+    );
     if (!verification.ok) result.problems.push(...verification.problems);
   }
   await undoContainerSteps(r);

@@ -79,9 +79,10 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
     { ...ref, timestamp: t0, exported },
   ]);
   await r.step('verify the restored container against the state at T0');
-  const verification = await quick.verifyRestore.executeWithOptions({ summary: `verify the restore of ${where}` }, [
-    { snapshot, exported },
-  ]);
+  const verification = await r.acts.scan.verifyRestore.executeWithOptions(
+    { summary: `verify the restore of ${where}` },
+    [{ snapshot, exported }]
+  );
   if (!verification.ok) {
     const detail = `the restored ${where} differs from the state at T0: ${verification.problems.join('; ')}`;
     await r.step('wait for the operator to accept the restored data', { awaitingRestoreAcceptance: true, detail });
