@@ -11,6 +11,7 @@ import { describeSettings, SettingsError } from '../worker/settings';
 import { newCommand, type NewOptions } from './commands/new';
 import { reportCommand, type ReportOptions } from './commands/report';
 import { runCommand, type RunOptions } from './commands/run';
+import { controlCommand, type ControlName } from './commands/controls';
 import { signalCommand, type SignalName, type SignalOptions } from './commands/signals';
 import { statusCommand, type StatusOptions } from './commands/status';
 
@@ -97,6 +98,25 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     extend(targetOptions(program.command(`${name} <id>`).description(description))).action(
       (id: string, options: SignalOptions) => run((c) => signalCommand(c, name, id, options))()
     );
+  }
+
+  const controls: [ControlName, string, string][] = [
+    [
+      'budget',
+      'budget <id> <ru>',
+      'set the RU/s budget of a running migration (none: no cap); effective within a page',
+    ],
+    ['concurrency', 'concurrency <id> <n>', 'set how many feed ranges migrate at once; effective within a page'],
+    ['pause', 'pause <id>', 'pause a migrating run after the pages in flight (resume or rollback decides)'],
+  ];
+  for (const [name, usage, description] of controls) {
+    const cmd = targetOptions(program.command(usage).description(description));
+    if (name === 'pause') cmd.option('--reason <text>');
+    cmd.action((id: string, value: string | SignalOptions, maybe?: SignalOptions) => {
+      const options = (typeof value === 'string' ? maybe : value) ?? {};
+      const arg = typeof value === 'string' ? value : undefined;
+      return run((c) => controlCommand(c, name, id, arg, options))();
+    });
   }
 
   program

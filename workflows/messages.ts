@@ -2,7 +2,8 @@
  * The runbook's human gates and its status query (docs/architecture.md §8). Exported so the `migrate` CLI and tests use
  * the same definitions as `temporal workflow signal --name approve` does by name.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Phase } from '../common/phases';
 import type { RunbookStatus } from '../common/status';
 
 export interface ApproveArgs {
@@ -23,3 +24,22 @@ export const rollbackSignal = defineSignal<[ReasonArgs?]>('rollback');
 export const resumeSignal = defineSignal<[]>('resume');
 
 export const statusQuery = defineQuery<RunbookStatus>('status');
+
+/** The live controls' state: what every control update answers (gh-ost style: change a running migration). */
+export interface LiveControls {
+  /** RU/s the migration may use in total; null: no cap. */
+  ruBudget: number | null;
+  /** Feed ranges migrated at once. */
+  concurrency: number;
+  paused: boolean;
+  phase: Phase;
+}
+
+/** Change the RU budget of a running migration; effective within a page (the ranges in flight restart on it). */
+export const setBudgetUpdate = defineUpdate<LiveControls, [{ ruPerSecond: number | null }]>('setBudget');
+/** Change how many feed ranges run at once; effective within a page. */
+export const setConcurrencyUpdate = defineUpdate<LiveControls, [{ concurrency: number }]>('setConcurrency');
+/** Pause a migrating run after the pages in flight (phase `paused`; `resume` or `rollback` decides). */
+export const pauseUpdate = defineUpdate<LiveControls, [ReasonArgs]>('pause');
+/** Resume a paused run (as the `resume` signal does), answering the new state. */
+export const resumeUpdate = defineUpdate<LiveControls, []>('resume');

@@ -23,9 +23,10 @@ export interface MigrateLoop {
   /** Updated in place: continuation, done, counters. */
   ranges: RangeState[];
   base: Omit<MigrateRangeInput, 'feedRange' | 'continuation' | 'ruBudget' | 'maxFailures'>;
-  /** Total RU/s, shared evenly by the ranges in flight. */
-  ruBudget?: number;
-  concurrency: number;
+  /** Total RU/s (read at each activity start: a live control may change it), shared by the ranges in flight. */
+  ruBudget: () => number | undefined;
+  /** Ranges in flight at most (read as the loop goes: a live control may change it). */
+  concurrency: () => number;
   /** Failed documents still tolerated in total. */
   failureAllowance: () => number;
   /** Counters newly counted (not yet in any total) and the failures seen. */
@@ -103,8 +104,10 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
    * share (a feed range is one physical partition, which Azure gives provisioned ÷ P RU/s): the application on that
    * partition keeps its part whatever the concurrency. `concurrency` only bounds the ranges in flight.
    */
-  const share = () =>
-    loop.ruBudget ? Math.max(loop.ruBudget / Math.max(inFlight.size, loop.ranges.length, 1), 1) : undefined;
+  const share = () => {
+    const budget = loop.ruBudget();
+    return budget ? Math.max(budget / Math.max(inFlight.size, loop.ranges.length, 1), 1) : undefined;
+  };
   const scope = new CancellationScope();
   /** undefined until an interrupt is asked for; then whether this run may interrupt (the patch). */
   let interrupting: boolean | undefined;
@@ -208,7 +211,7 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
       await condition(() => inFlight.size === 0 || interruptAsked());
       continue;
     }
-    if (inFlight.size >= loop.concurrency) {
+    if (inFlight.size >= loop.concurrency()) {
       const before = inFlight.size;
       await condition(() => inFlight.size < before || loop.shouldStop?.() !== undefined);
       continue;

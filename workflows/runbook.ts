@@ -34,6 +34,7 @@ import { rollBack } from './phases/rollback';
 import { snapshot } from './phases/snapshot';
 import { verify } from './phases/verify';
 import { describe } from './describe';
+import { registerControls } from './run/controls';
 import { Inbox } from './run/inbox';
 import { Lease } from './run/lease';
 import { Run } from './run/run';
@@ -64,6 +65,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
     },
     changed: () => run?.refreshDetails(),
   });
+  registerControls(() => run, inbox);
   const { startTime } = workflowInfo();
   setHandler(statusQuery, () =>
     run ? runStatus(run.state, inbox, Date.now()) : initialStatus(start?.options ?? previewOptions(input), startTime)

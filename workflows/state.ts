@@ -94,6 +94,8 @@ export interface RunState {
   probeBaseline?: ProbeResult;
   /** The monitoring window, interval by interval (the last MAX_MONITOR_SERIES). */
   monitorSeries?: MonitorPoint[];
+  /** Live controls set while the run goes on (absent: the input's ruBudget and concurrency). */
+  controls?: { ruBudget?: number | null; concurrency?: number };
   /** The operator resumed after the maintenance window closed: its end no longer stops the run. */
   windowOverridden?: boolean;
   rollback?: RunbookReport['rollback'];
@@ -101,6 +103,17 @@ export interface RunState {
 
 /** The state continue-as-new hands to the next run (the name recorded histories and callers know). */
 export type CarriedState = RunState;
+
+/** The RU budget in force: the live control's, else the input's. */
+export function budgetOf(state: RunState): number | undefined {
+  const live = state.controls?.ruBudget;
+  return live === null ? undefined : (live ?? state.options.ruBudget);
+}
+
+/** The concurrency in force: the live control's, else the input's. */
+export function concurrencyOf(state: RunState): number {
+  return state.controls?.concurrency ?? state.options.concurrency;
+}
 
 export const MAX_MONITOR_SERIES = 240;
 export const MAX_FAILURES_KEPT = 100;

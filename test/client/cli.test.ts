@@ -273,6 +273,32 @@ describe('migrate CLI', () => {
     expect(status.stdout).toContain('change freeze');
   }, 120_000);
 
+  test('live controls: budget and concurrency answer the new state; a rejected one prints the reason and exits 1', async () => {
+    const started = await cli(['up', MIGRATION, '--detach']);
+    if (started.code !== 0) throw new Error(explain(started));
+    const workflowId = `cosmos-runbook/${stack.env.COSMOS_ACCOUNT}/demo/${containerName}`;
+    const handle = client.workflow.getHandle(workflowId);
+    for (let i = 0; i < 120; i++) {
+      const status = await handle.query(statusQuery).catch(() => undefined);
+      if (status?.phase === 'awaiting-approval') break;
+      await sleep(500);
+    }
+    const budget = await cli(['budget', MIGRATION, '800']);
+    if (budget.code !== 0) throw new Error(explain(budget));
+    expect(budget.stdout).toContain(
+      `${MIGRATION} (${workflowId}): 800 RU/s, 4 range(s) at once, phase awaiting-approval`
+    );
+    const none = await cli(['concurrency', MIGRATION, '0']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('setConcurrency: concurrency must be a whole number from 1 to 32');
+    const pause = await cli(['pause', MIGRATION]);
+    expect(pause.code).toBe(1);
+    expect(pause.stderr).toContain('pause: nothing to pause in phase awaiting-approval');
+    const aborted = await cli(['abort', MIGRATION, '--reason', 'controls checked']);
+    if (aborted.code !== 0) throw new Error(explain(aborted));
+    expect(((await handle.result()) as RunbookReport).status).toBe('aborted');
+  }, 120_000);
+
   test('rollback while monitoring rolls the run back to the data as it was', async () => {
     const before = await documents();
     const started = await cli([

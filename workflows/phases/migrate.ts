@@ -7,7 +7,7 @@ import { patched, workflowInfo } from '@temporalio/workflow';
 import { addCounters, zeroCounters } from '../../common/counters';
 import { migrateAllRanges, type MigrateOutcome } from '../ranges';
 import { describe } from '../describe';
-import { MAX_FAILURES_KEPT } from '../state';
+import { MAX_FAILURES_KEPT, budgetOf, concurrencyOf } from '../state';
 import { SIGNALS_BY_PHASE_PATCH } from '../run/inbox';
 import type { Run } from '../run/run';
 import { end, type Transition } from '../run/transition';
@@ -37,6 +37,8 @@ export async function migrate(run: Run): Promise<Transition> {
   }
   let completionsThisRun = 0;
   for (;;) {
+    // Live controls: a budget or concurrency change, or a pause, interrupts the ranges in flight after their page.
+    const seen = run.inbox.controlsVersion;
     const outcome = await migrateAllRanges({
       long: run.acts.long,
       ranges: state.ranges,
@@ -50,8 +52,8 @@ export async function migrate(run: Run): Promise<Transition> {
         maxPages: state.tuning.maxPagesPerActivity,
         ...(state.preimages ? { preimages: true } : {}),
       },
-      ruBudget: options.ruBudget,
-      concurrency: options.concurrency,
+      ruBudget: () => budgetOf(state),
+      concurrency: () => concurrencyOf(state),
       failureAllowance: () => state.failureAllowance - state.counters.failed,
       onResult: (counters, failures) => {
         completionsThisRun++;
@@ -60,8 +62,11 @@ export async function migrate(run: Run): Promise<Transition> {
         if (room > 0) state.failures.push(...failures.slice(0, room));
         run.refreshDetails();
       },
-      shouldStop: () => stopReason(run, completionsThisRun),
-      interruptWhen: () => run.inbox.rollbackReason !== undefined,
+      shouldStop: () => stopReason(run, completionsThisRun, seen),
+      interruptWhen: () =>
+        run.inbox.rollbackReason !== undefined ||
+        run.inbox.pauseRequested !== undefined ||
+        run.inbox.controlsVersion !== seen,
       listRanges: () => listFeedRanges(run),
       onSplit: (_parent, children) => {
         run.note(`a feed range split into ${children.length}: they go on from their start`);
@@ -71,6 +76,8 @@ export async function migrate(run: Run): Promise<Transition> {
     if (outcome.finished) return migrated(run);
     // A failure pauses the run whatever else stopped it.
     if (!outcome.error && outcome.stoppedBecause === 'rollback') return rollingBack(run, 'rollback requested');
+    // The ranges restart at once with the new budget or concurrency.
+    if (!outcome.error && outcome.stoppedBecause === 'controls') continue;
     if (!outcome.error && outcome.stoppedBecause === 'continue-as-new') {
       // A rollback asked for while the ranges drained is not lost in the next run.
       if (run.inbox.rollbackReason !== undefined && patched(SIGNALS_BY_PHASE_PATCH)) {
@@ -138,8 +145,10 @@ export function rollingBack(run: Run, reason: string): Transition {
 }
 
 /** A reason to stop starting new work: rollback asked, lease lost, window closed, continue-as-new due. */
-function stopReason(run: Run, completionsThisRun: number): string | undefined {
+function stopReason(run: Run, completionsThisRun: number, controlsSeen: number): string | undefined {
   if (run.inbox.rollbackReason !== undefined) return 'rollback';
+  if (run.inbox.pauseRequested !== undefined) return 'pause';
+  if (run.inbox.controlsVersion !== controlsSeen) return 'controls';
   if (run.lease.lost) return 'lease';
   const window = run.options.maintenanceWindow;
   if (window && !run.state.windowOverridden && Date.now() > Date.parse(window.end)) return 'window';
@@ -156,6 +165,11 @@ function pauseReason(run: Run, outcome: MigrateOutcome): string {
     return outcome.thresholdExceeded ? describe(outcome.error) : `migrating failed: ${describe(outcome.error)}`;
   }
   if (outcome.stoppedBecause === 'lease') return run.lease.lost!;
+  if (outcome.stoppedBecause === 'pause') {
+    const reason = run.inbox.pauseRequested ?? 'paused by the operator';
+    run.inbox.pauseRequested = undefined;
+    return reason;
+  }
   if (outcome.stoppedBecause === 'window') {
     return `the maintenance window closed at ${run.options.maintenanceWindow!.end}: no new work is started; resume to go on anyway`;
   }

@@ -54,8 +54,8 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
         dryRun: false,
         maxPages: input.tuning.maxPagesPerActivity,
       },
-      ruBudget: input.ruBudget,
-      concurrency: input.concurrency,
+      ruBudget: () => input.ruBudget,
+      concurrency: () => input.concurrency,
       failureAllowance: () => input.maxFailures - result.counters.failed,
       onResult: (c) => (result.counters = addCounters(result.counters, c)),
       listRanges: () =>

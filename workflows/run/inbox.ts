@@ -39,6 +39,10 @@ export class Inbox {
   /** The rollback child's current step, and its id while it runs (its restore gate takes approve/abort). */
   rollbackStep?: string;
   rollbackChildId?: string;
+  /** Live controls: bumped at each budget or concurrency change (the ranges in flight restart on it). */
+  controlsVersion = 0;
+  /** A pause asked for by the `pause` update, with its reason. */
+  pauseRequested?: string;
 
   /** Registers every signal handler. */
   register(run: InboxContext): void {

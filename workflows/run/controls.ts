@@ -1,0 +1,106 @@
+/**
+ * Live controls (gh-ost style): Temporal Updates that change a running migration and answer its new state. Each is
+ * validated first (a rejected update leaves no trace in history); a budget or concurrency change takes effect within
+ * a page: the ranges in flight stop after the page they are writing and restart with it.
+ */
+import { setHandler } from '@temporalio/workflow';
+import { FINAL_PHASES } from '../../common/phases';
+import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate, type LiveControls } from '../messages';
+import { budgetOf, concurrencyOf } from '../state';
+import type { Inbox } from './inbox';
+import type { Run } from './run';
+
+const MAX_CONCURRENCY = 32;
+
+function answer(run: Run, inbox: Inbox): LiveControls {
+  const { state } = run;
+  return {
+    ruBudget: budgetOf(state) ?? null,
+    concurrency: concurrencyOf(state),
+    paused: state.phase === 'paused' || inbox.pauseRequested !== undefined,
+    phase: state.phase,
+  };
+}
+
+export function registerControls(current: () => Run | undefined, inbox: Inbox): void {
+  /** The run, once preflight has loaded it and while it has not ended. */
+  const live = (): Run => {
+    const run = current();
+    if (!run) throw new Error('the run is still loading its migration: try again in a moment');
+    if (FINAL_PHASES.includes(run.state.phase)) throw new Error(`the run has ended (${run.state.phase})`);
+    return run;
+  };
+  const changed = (run: Run, note: string) => {
+    inbox.controlsVersion += 1;
+    run.note(note);
+    run.refreshDetails();
+  };
+
+  setHandler(
+    setBudgetUpdate,
+    (args) => {
+      const run = live();
+      run.state.controls = { ...run.state.controls, ruBudget: args.ruPerSecond };
+      changed(run, `RU budget set to ${args.ruPerSecond === null ? 'none' : `${args.ruPerSecond} RU/s`}`);
+      return answer(run, inbox);
+    },
+    {
+      validator: (args) => {
+        live();
+        const ru = (args as { ruPerSecond?: unknown } | undefined)?.ruPerSecond;
+        if (ru !== null && (typeof ru !== 'number' || !Number.isFinite(ru) || ru <= 0)) {
+          throw new Error('setBudget: ruPerSecond must be a positive number of RU/s, or null for no cap');
+        }
+      },
+    }
+  );
+  setHandler(
+    setConcurrencyUpdate,
+    (args) => {
+      const run = live();
+      run.state.controls = { ...run.state.controls, concurrency: args.concurrency };
+      changed(run, `concurrency set to ${args.concurrency}`);
+      return answer(run, inbox);
+    },
+    {
+      validator: (args) => {
+        live();
+        const n = (args as { concurrency?: unknown } | undefined)?.concurrency;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) {
+          throw new Error(`setConcurrency: concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}`);
+        }
+      },
+    }
+  );
+  setHandler(
+    pauseUpdate,
+    (args?: { reason?: string }) => {
+      const run = live();
+      inbox.pauseRequested = `paused by the operator${args?.reason ? `: ${args.reason}` : ''}`;
+      run.note(`pause asked: ${inbox.pauseRequested}`);
+      run.refreshDetails();
+      return answer(run, inbox);
+    },
+    {
+      validator: (_args?: { reason?: string }) => {
+        const phase = live().state.phase;
+        if (phase !== 'migrating')
+          throw new Error(`pause: nothing to pause in phase ${phase} (a migrating run pauses)`);
+      },
+    }
+  );
+  setHandler(
+    resumeUpdate,
+    () => {
+      const run = live();
+      inbox.resumeRequested = true;
+      return { ...answer(run, inbox), paused: false };
+    },
+    {
+      validator: () => {
+        const phase = live().state.phase;
+        if (phase !== 'paused') throw new Error(`resume: the run is not paused (phase ${phase})`);
+      },
+    }
+  );
+}
