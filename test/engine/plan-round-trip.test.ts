@@ -4,7 +4,7 @@
  */
 import type { Migration, MigrationDocument } from '../../common/migration';
 import { createEngineActivities } from '../../activities/engine';
-import { freshContainer, seed, startEngineStack, type EngineStack } from './support';
+import { freshContainer, seed, startEngineStack, type EngineStack, customerDocs } from './support';
 
 let engine: EngineStack;
 
@@ -44,18 +44,8 @@ function splitName(extra: Partial<Migration> = {}): Migration {
   };
 }
 
-function customers(n: number, from = 0, extra: (i: number) => Record<string, unknown> = () => ({})): Doc[] {
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return {
-      id: `cust-${i}`,
-      tenantId: `t${i % 7}`,
-      name: `First${i} Last${i}`,
-      email: `c${i}@example.com`,
-      ...extra(i),
-    };
-  });
-}
+const customers = (n: number, from?: number, extra?: (i: number) => Record<string, unknown>) =>
+  customerDocs<Doc>(n, from, extra);
 
 test('planMigration checks down(up(doc)) on its sample and lists the ids and field names that do not come back', async () => {
   const container = await freshContainer(engine.deps);

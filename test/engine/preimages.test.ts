@@ -21,6 +21,7 @@ import {
   wholeRange,
   withoutSystem,
   type EngineStack,
+  customerDocs,
 } from './support';
 
 let engine: EngineStack;
@@ -70,18 +71,8 @@ function expectedUp(doc: Record<string, unknown>): Record<string, unknown> {
   return next;
 }
 
-function customers(n: number, from = 0, extra: (i: number) => Record<string, unknown> = () => ({})): Doc[] {
-  return Array.from({ length: n }, (_, k) => {
-    const i = from + k;
-    return {
-      id: `cust-${i}`,
-      tenantId: `t${i % 7}`,
-      name: `First${i} Last${i}`,
-      email: `c${i}@example.com`,
-      ...extra(i),
-    };
-  });
-}
+const customers = (n: number, from?: number, extra?: (i: number) => Record<string, unknown>) =>
+  customerDocs<Doc>(n, from, extra);
 
 async function setup(docs: Doc[], migration: Migration): Promise<{ container: Container; range: string }> {
   const container = await freshContainer(engine.deps);

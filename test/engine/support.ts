@@ -165,3 +165,24 @@ export async function runRange(
   const result: MigrateRangeResult = await env.run(migrateRange, deps, input);
   return { result, heartbeats };
 }
+
+/**
+ * `n` customer documents `cust-<i>` (from `from`), spread over 7 tenants, each with a "First Last" name: the shape the
+ * engine tests' split-name migrations take apart. `extra` adds fields per document.
+ */
+export function customerDocs<T extends { id: string }>(
+  n: number,
+  from = 0,
+  extra: (i: number) => Record<string, unknown> = () => ({})
+): T[] {
+  return Array.from({ length: n }, (_, k) => {
+    const i = from + k;
+    return {
+      id: `cust-${i}`,
+      tenantId: `t${i % 7}`,
+      name: `First${i} Last${i}`,
+      email: `c${i}@example.com`,
+      ...extra(i),
+    } as unknown as T;
+  });
+}
