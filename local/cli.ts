@@ -1,14 +1,24 @@
 /**
  * `npm run stack -- up | down | status`: the embedded local stack in the background. `up` starts local/daemon.ts
  * detached (logs in <dir>/logs/), waits until Temporal, the Cosmos emulator and the ARM imitation all answer, and
- * writes <dir>/stack.env. `down` stops that process group and removes stack.env and the pid file, nothing else.
+ * writes <dir>/stack.env. The stack supervises its Temporal server (restarted on the same data when it dies) and
+ * `status` shows each part's restarts and last exit. `down` stops that process group and removes stack.env, the pid
+ * file and the parts file, nothing else.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DAEMON_SCRIPT, daemonLogPath, pidFilePath, type DaemonConfig, type DaemonMessage } from './daemon-protocol';
+import {
+  DAEMON_SCRIPT,
+  daemonLogPath,
+  partsFilePath,
+  pidFilePath,
+  type DaemonConfig,
+  type DaemonMessage,
+  type PartsFile,
+} from './daemon-protocol';
 import { assertPortFree, httpsAnswers, StackError } from './readiness';
 import { DEFAULT_PORTS, defaultStackDir, readStackEnv, stackEnvPath, type StackEnv } from './stack-env';
 import { ensureTemporalCli } from './temporal-cli';
@@ -54,12 +64,25 @@ function alive(pid: number): boolean {
 function removeRunFiles(dir: string): void {
   fs.rmSync(stackEnvPath(dir), { force: true });
   fs.rmSync(pidFilePath(dir), { force: true });
+  fs.rmSync(partsFilePath(dir), { force: true });
+}
+
+/** The daemon's record of its parts (restarts, last exit), when the running daemon `pid` wrote it. */
+function readParts(dir: string, pid: number): PartsFile['parts'] {
+  try {
+    const file = JSON.parse(fs.readFileSync(partsFilePath(dir), 'utf8')) as PartsFile;
+    return file.pid === pid ? file.parts : [];
+  } catch {
+    return [];
+  }
 }
 
 interface PartStatus {
   name: string;
   up: boolean;
   address: string;
+  /** What the daemon knows beyond "answers": supervised or not, restarts, the last exit. */
+  detail?: string;
 }
 
 async function partStatuses(env: StackEnv): Promise<PartStatus[]> {
@@ -82,8 +105,29 @@ async function partStatuses(env: StackEnv): Promise<PartStatus[]> {
   ];
 }
 
+/** "supervised, 1 restart, last exit 2026-…: …" for a part the daemon restarts; "in the stack's process" otherwise. */
+function partDetail(state: PartsFile['parts'][number] | undefined): string | undefined {
+  if (!state) return undefined;
+  if (!state.supervised) return `in the stack's process (pid ${state.pid}), not restarted separately`;
+  const words = [`supervised, ${state.restarts} restart${state.restarts === 1 ? '' : 's'}`];
+  if (state.state === 'restarting') words.push('restarting now');
+  if (state.state === 'failed') words.push('gave up restarting it');
+  if (state.lastExit) words.push(`last exit ${state.lastExit.at}: ${state.lastExit.reason}`);
+  return words.join(', ');
+}
+
+function withDetails(parts: PartStatus[], states: PartsFile['parts']): PartStatus[] {
+  return parts.map((part) => ({
+    ...part,
+    detail: partDetail(states.find((s) => part.name.startsWith(s.name))),
+  }));
+}
+
 function printParts(parts: PartStatus[]): void {
-  for (const part of parts) console.log(`  ${part.name.padEnd(16)} ${part.up ? 'up  ' : 'down'}  ${part.address}`);
+  for (const part of parts) {
+    console.log(`  ${part.name.padEnd(16)} ${part.up ? 'up  ' : 'down'}  ${part.address}`);
+    if (part.detail) console.log(`  ${''.padEnd(16)}       ${part.detail}`);
+  }
 }
 
 interface UpOptions {
@@ -228,7 +272,7 @@ async function status(dir: string): Promise<number> {
     console.log(`The local stack is down (${dir}). Start it with: npm run stack -- up`);
     return 1;
   }
-  const parts = await partStatuses(env);
+  const parts = withDetails(await partStatuses(env), readParts(dir, pid));
   console.log(`The local stack (pid ${pid}, ${dir}):`);
   printParts(parts);
   return parts.every((part) => part.up) ? 0 : 1;
@@ -288,7 +332,9 @@ program
 
 program
   .command('status')
-  .description('show each part of the stack, up or down, with its address (exit 1 when not all up)')
+  .description(
+    'show each part of the stack, up or down, with its address, restarts and last exit (exit 1 when not all up)'
+  )
   .action(() => run(() => status(dirOf())));
 
 program.parseAsync().catch((err: unknown) => {

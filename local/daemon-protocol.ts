@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { StackEnv } from './stack-env';
 
+import type { PartState } from './supervisor';
+
 export interface DaemonConfig {
   dir: string;
   cosmosPort: number;
@@ -24,4 +26,15 @@ export function pidFilePath(dir: string): string {
 
 export function daemonLogPath(dir: string): string {
   return path.join(dir, 'logs', 'stack.log');
+}
+
+/** The parts' states (restarts, last exit), rewritten by the daemon on every change; read by `status`. */
+export function partsFilePath(dir: string): string {
+  return path.join(dir, 'stack-parts.json');
+}
+
+export interface PartsFile {
+  /** The daemon that wrote it: a file left by another process is stale. */
+  pid: number;
+  parts: PartState[];
 }

@@ -1,6 +1,7 @@
 /**
  * The embedded local stack in one call: the Cosmos emulator and the ARM imitation in this process, and the Temporal
- * dev server as a child process (or an existing server). Used by the background launcher (local/daemon.ts), by
+ * dev server as a supervised child process (started again on the same data and ports when it dies; local/supervisor.ts)
+ * or an existing server. Used by the background launcher (local/daemon.ts), by
  * `npm start` and by the tests. Everything it keeps lives in one folder (`.local/` by default): certificate, emulator
  * data, Temporal's SQLite file and logs.
  */
@@ -21,10 +22,12 @@ import {
   type StackEnv,
 } from './stack-env';
 import { ensureTemporalCli } from './temporal-cli';
-import { startTemporalDevServer, type TemporalDevServer } from './temporal-server';
+import { supervise, type PartState, type Supervised, type SupervisionOptions } from './supervisor';
+import { freePort, startTemporalDevServer, type TemporalDevServer } from './temporal-server';
 import { ensureCertificate } from './tls';
 
 export { DEFAULT_PORTS, defaultStackDir } from './stack-env';
+export type { PartState } from './supervisor';
 
 export interface TemporalChildOptions {
   mode: 'child';
@@ -67,6 +70,19 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Per part. @default 60000 */
   startTimeoutMs?: number;
+  /** How a Temporal dev server that dies is started again (local/supervisor.ts). */
+  supervision?: SupervisionOptions;
+  /** Called whenever a part's state changes (it exited, restarted, supervision gave up). */
+  onPartChange?: (part: PartState) => void;
+}
+
+/** The supervised Temporal dev server: same address, data file and ports across restarts. */
+export interface StackTemporal {
+  address: string;
+  uiUrl?: string;
+  /** The server process now, or undefined while it restarts. */
+  current(): TemporalDevServer | undefined;
+  state(): PartState;
 }
 
 export interface RunningStack {
@@ -75,7 +91,9 @@ export interface RunningStack {
   cosmos: LocalCosmos;
   arm: LocalArm;
   /** Absent when the stack uses an existing server. */
-  temporal?: TemporalDevServer;
+  temporal?: StackTemporal;
+  /** Each part: the Temporal server supervised (restarted when it dies), Cosmos and ARM in this process. */
+  parts(): PartState[];
   /** Stops every part this stack started; data stays in `dir`. */
   stop(): Promise<void>;
 }
@@ -110,21 +128,37 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       temporalOptions.mode === 'child'
         ? (async () => {
             const cli = temporalOptions.cli ?? (await ensureTemporalCli(log));
-            const server = await startTemporalDevServer({
-              cli,
-              port: temporalOptions.port ?? DEFAULT_PORTS.temporal,
-              uiPort: temporalOptions.uiPort,
-              dbFile:
-                temporalOptions.dbFile === false
-                  ? undefined
-                  : (temporalOptions.dbFile ?? path.join(dir, 'temporal.db')),
-              logFile: path.join(dir, 'logs', 'temporal.log'),
-              startTimeoutMs: timeoutMs,
-              extraArgs: temporalOptions.extraArgs,
+            // A restart must come back on the same ports: a free port is chosen once, here.
+            const port =
+              temporalOptions.port === 0 ? await freePort() : (temporalOptions.port ?? DEFAULT_PORTS.temporal);
+            const startServer = () =>
+              startTemporalDevServer({
+                cli,
+                port,
+                uiPort: temporalOptions.uiPort,
+                dbFile:
+                  temporalOptions.dbFile === false
+                    ? undefined
+                    : (temporalOptions.dbFile ?? path.join(dir, 'temporal.db')),
+                logFile: path.join(dir, 'logs', 'temporal.log'),
+                startTimeoutMs: timeoutMs,
+                extraArgs: temporalOptions.extraArgs,
+              });
+            const supervised: Supervised<TemporalDevServer> = await supervise('Temporal', startServer, {
+              ...options.supervision,
+              log,
+              onChange: options.onPartChange,
             });
-            stops.push(() => server.stop());
+            stops.push(() => supervised.stop());
+            const server = supervised.current()!;
             log(`Temporal dev server: ${server.address}${server.uiUrl ? ` (UI ${server.uiUrl})` : ''}`);
-            return server;
+            const temporal: StackTemporal = {
+              address: server.address,
+              uiUrl: server.uiUrl,
+              current: () => supervised.current(),
+              state: () => supervised.state(),
+            };
+            return temporal;
           })()
         : Promise.resolve(undefined);
 
@@ -186,7 +220,20 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       NODE_EXTRA_CA_CERTS: certificate.certPath,
       LOCAL_ARM_TOKEN: armToken,
     };
-    return { dir, env, cosmos, arm, temporal, stop: stopAll };
+    // Cosmos and ARM live in this process: they stop only with it, so there is nothing to restart.
+    const inProcess = (name: string): PartState => ({
+      name,
+      state: 'up',
+      supervised: false,
+      pid: process.pid,
+      restarts: 0,
+    });
+    const parts = () => [
+      ...(temporal ? [temporal.state()] : []),
+      inProcess('Cosmos emulator'),
+      inProcess('ARM imitation'),
+    ];
+    return { dir, env, cosmos, arm, temporal, parts, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

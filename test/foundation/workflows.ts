@@ -1,5 +1,5 @@
-/** A tiny workflow for the foundation tests: one activity, and the runbook's search attributes upserted. */
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+/** Tiny workflows for the foundation tests: one activity with the runbook's search attributes; one waiting for a signal. */
+import { condition, defineSignal, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { COSMOS_CONTAINER, MIGRATION_ID, MIGRATION_PHASE } from '../../common/search-attributes';
 
 export interface FoundationActivities {
@@ -15,4 +15,14 @@ export async function roundTrip(name: string): Promise<string> {
     { key: COSMOS_CONTAINER, value: 'foundation' },
   ]);
   return await greet(name);
+}
+
+export const goSignal = defineSignal<[string]>('go');
+
+/** Waits for `go` (its state lives only in the server's history), then greets whoever sent it. */
+export async function waitForGo(): Promise<string> {
+  let who: string | undefined;
+  setHandler(goSignal, (name) => void (who = name));
+  await condition(() => who !== undefined);
+  return await greet(who!);
 }
