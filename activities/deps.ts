@@ -1,6 +1,7 @@
 /** What the activities act through: built once by the worker (or a test) and handed to the activity factories. */
 import type { CosmosClient } from '@azure/cosmos';
 import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
+import type { AllowedContainers } from '../common/allowed-containers';
 import type { Migration } from '../common/migration';
 import type { HooksConfig } from './hooks/config';
 
@@ -31,4 +32,6 @@ export interface ActivityDeps {
   control: { historyContainer: string; leaseContainer: string };
   /** Poll interval of ARM long-running operations. @default 2000 (tests: small) */
   armPollIntervalMs: number;
+  /** The containers activities may touch (COSMOS_RUNBOOK_ALLOWED_CONTAINERS); absent: every container. */
+  allowedContainers?: AllowedContainers;
 }

@@ -3,6 +3,7 @@
  * The engine (load, plan, migrate, verify, record) lives in ./engine; the runbook's own ARM steps, lease and hooks here.
  */
 import type { RunbookActivities } from '../common/activities';
+import { guardContainers } from './allowed-containers';
 import type { ActivityDeps } from './deps';
 import { createEngineActivities } from './engine';
 import { createBackupActivities } from './arm/backup';
@@ -13,6 +14,11 @@ import { createHookActivities } from './hooks';
 import { createInputActivities } from './input';
 
 export function createActivities(deps: ActivityDeps): RunbookActivities {
+  // The allow-list around all of them: no activity reads or changes a container the worker's setting does not name.
+  return guardContainers(buildActivities(deps), deps.allowedContainers);
+}
+
+function buildActivities(deps: ActivityDeps): RunbookActivities {
   return {
     ...createInputActivities(),
     ...createEngineActivities(deps),

@@ -34,6 +34,8 @@ export const ErrorType = {
   RestoreNotAllowed: 'RestoreNotAllowed',
   /** A restored container that differs from T0 was not accepted by the operator. */
   RestoreNotAccepted: 'RestoreNotAccepted',
+  /** The worker's COSMOS_RUNBOOK_ALLOWED_CONTAINERS does not name the container: nothing was read or changed. */
+  ContainerNotAllowed: 'ContainerNotAllowed',
   /** Too many writers raced for a lease (retried). */
   LeaseContention: 'LeaseContention',
 } as const;
@@ -47,4 +49,5 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.ContainerBusy,
   ErrorType.ContainerExists,
   ErrorType.RestoreImpossible,
+  ErrorType.ContainerNotAllowed,
 ];

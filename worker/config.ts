@@ -3,6 +3,7 @@
  * the worker's requirements (the Azure account, a migrations folder, valid hooks) and in the shapes the worker uses.
  */
 import fs from 'node:fs';
+import { parseAllowedContainers, type AllowedContainers } from '../common/allowed-containers';
 import type { AzureSettings } from '../activities/clients';
 import { hooksConfigProblems, type HooksConfig } from '../activities/hooks/config';
 import { invocationDir, loadSettings, temporalSettings, type Settings, type TemporalSettings } from './settings';
@@ -16,6 +17,8 @@ export interface WorkerConfig {
   hooksFile?: string;
   /** The history container (MIGRATIONS_HISTORY_CONTAINER). @default 'migrations-history' */
   historyContainer?: string;
+  /** COSMOS_RUNBOOK_ALLOWED_CONTAINERS: the containers the activities may touch; absent: every container. */
+  allowedContainers?: AllowedContainers;
   /** Where every value came from, for the startup log (absent when the config is built by hand, as in tests). */
   settings?: Settings;
 }
@@ -70,6 +73,9 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env, cwd = inv
     hooks,
     ...(e.HOOKS_CONFIG ? { hooksFile: e.HOOKS_CONFIG } : {}),
     historyContainer: e.MIGRATIONS_HISTORY_CONTAINER,
+    ...(e.COSMOS_RUNBOOK_ALLOWED_CONTAINERS
+      ? { allowedContainers: parseAllowedContainers(e.COSMOS_RUNBOOK_ALLOWED_CONTAINERS).allowed }
+      : {}),
     settings,
   };
 }

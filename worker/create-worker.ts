@@ -44,6 +44,7 @@ export async function createRunbookWorker(
       ? { ...DEFAULT_CONTROL, historyContainer: config.historyContainer }
       : DEFAULT_CONTROL,
     armPollIntervalMs: config.azure.armPollIntervalMs ?? 2000,
+    ...(config.allowedContainers ? { allowedContainers: config.allowedContainers } : {}),
     ...depOverrides,
   };
   // The same TLS rules as the CLI: mTLS files, a CA and a server name (TEMPORAL_TLS_*), or TLS with the system CAs

@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { parseAllowedContainers } from '../common/allowed-containers';
 import { stackOwner } from './stack-file';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -68,6 +69,12 @@ const shape = {
   MIGRATIONS_HISTORY_CONTAINER: text,
   HOOKS_CONFIG: existingFile.optional(),
   ARM_POLL_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+  /** `database/container` patterns the worker's activities may touch (common/allowed-containers.ts). */
+  COSMOS_RUNBOOK_ALLOWED_CONTAINERS: text
+    .superRefine((value, ctx) => {
+      for (const problem of parseAllowedContainers(value).problems) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
 };
 type Key = keyof typeof shape;
 export const SETTING_KEYS = Object.keys(shape) as Key[];

@@ -2,7 +2,7 @@
  * Preflight (the seed's pre-migration checklist): load and checksum the migration, take the container's lease, check
  * the backup policy, export the container's definition, plan from a sample, and the staging gate. Nothing is written.
  */
-import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import type { ContainerExport, Direction, MigrationInfo } from '../../common/activities';
 import { compareDefinitions, type ParityField } from '../../common/parity';
 import { zeroCounters } from '../../common/counters';
@@ -71,6 +71,18 @@ async function stagingParity(
   );
 }
 
+/**
+ * A module that cannot be loaded, or a target the worker's allow-list refuses, fails the run with the activity's own
+ * failure (type and message) rather than "Activity task failed" around it: that is what `temporal workflow describe`
+ * and the web UI show first. Only the failure's content changes, not the commands: recorded histories replay.
+ */
+function refusalOf(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  if (cause.type !== ErrorType.MigrationInvalid && cause.type !== ErrorType.ContainerNotAllowed) return undefined;
+  return ApplicationFailure.nonRetryable(cause.message, cause.type);
+}
+
 /** `auto` is `down` when the module can undo itself (or moves no documents), else a restore. */
 function rollbackModeOf(start: RunbookStart, migration: MigrationInfo): RollbackMode {
   const { options } = start;
@@ -87,17 +99,18 @@ function rollbackModeOf(start: RunbookStart, migration: MigrationInfo): Rollback
 export async function startRun(start: RunbookStart, inbox: Inbox, acts: Activities): Promise<Run> {
   const { options, tuning } = start;
   const { workflowId, startTime } = workflowInfo();
-  const migration = await acts.quick.loadMigration.executeWithOptions(
-    { summary: `load migration ${options.migration}` },
-    [
+  const migration = await acts.quick.loadMigration
+    .executeWithOptions({ summary: `load migration ${options.migration}` }, [
       {
         migration: options.migration,
         direction: options.direction,
         database: options.database,
         container: options.container,
       },
-    ]
-  );
+    ])
+    .catch((err: unknown) => {
+      throw refusalOf(err) ?? err;
+    });
   const startedAt = startTime.toISOString();
   const state: RunState = {
     options,
