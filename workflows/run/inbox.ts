@@ -27,6 +27,26 @@ export const SIGNALS_BY_PHASE_PATCH = 'signals-by-phase';
 /** Phases before the first write: nothing to undo yet. */
 const BEFORE_WRITES: readonly Phase[] = ['preflight', 'awaiting-approval'];
 
+/** Runs recorded before signal payloads were checked took any payload as it came. */
+export const SIGNAL_PAYLOADS_PATCH = 'signal-payloads-checked';
+
+/** What is wrong with a signal's payload: absent, or an object of these optional string fields; undefined when fine. */
+export function payloadProblem(args: unknown, fields: string[]): string | undefined {
+  if (args === undefined || args === null) return undefined;
+  const expected = `{ ${fields.map((f) => `${f}?: string`).join(', ')} }`;
+  if (typeof args !== 'object' || Array.isArray(args)) {
+    return `must be ${expected}, not ${Array.isArray(args) ? 'an array' : typeof args}`;
+  }
+  const record = args as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !fields.includes(key));
+  if (unknown.length)
+    return `has unknown field ${unknown.map((k) => JSON.stringify(k)).join(', ')} (expected ${expected})`;
+  const wrong = fields.filter((f) => record[f] !== undefined && typeof record[f] !== 'string');
+  if (wrong.length)
+    return `has ${wrong.join(', ')} of type ${wrong.map((f) => typeof record[f]).join(', ')} (expected ${expected})`;
+  return undefined;
+}
+
 export class Inbox {
   approval?: ApproveArgs;
   abortReason?: string;
@@ -46,7 +66,16 @@ export class Inbox {
 
   /** Registers every signal handler. */
   register(run: InboxContext): void {
+    // A payload of the wrong shape (a typo'd field, a number for a name) is refused with a note in the timeline, where
+    // `migrate status` shows it, rather than taken half-understood.
+    const refused = (signal: string, args: unknown, fields: string[]) => {
+      const problem = payloadProblem(args, fields);
+      if (problem === undefined || !patched(SIGNAL_PAYLOADS_PATCH)) return false;
+      run.note(`${signal} ignored: its payload ${problem}; nothing changed`);
+      return true;
+    };
     setHandler(approveSignal, (args) => {
+      if (refused('approve', args, ['by', 'comment'])) return;
       if (this.forwardToRollback(approveSignal, args ?? {})) return;
       if (this.approval === undefined && !BEFORE_WRITES.includes(run.phase())) {
         run.note(`approve ignored in phase ${run.phase()}: nothing is waiting for an approval`);
@@ -54,6 +83,7 @@ export class Inbox {
       this.approval ??= args ?? {};
     });
     setHandler(abortSignal, (args) => {
+      if (refused('abort', args, ['reason'])) return;
       if (this.forwardToRollback(abortSignal, args ?? {})) return;
       const reason = args?.reason ?? 'aborted by signal';
       if (!BEFORE_WRITES.includes(run.phase())) {
@@ -64,6 +94,7 @@ export class Inbox {
       this.abortReason ??= reason;
     });
     setHandler(rollbackSignal, (args) => {
+      if (refused('rollback', args, ['reason'])) return;
       const reason = args?.reason ?? 'rollback requested by signal';
       const phase = run.phase();
       if (run.dryRun() && patched(SIGNALS_BY_PHASE_PATCH)) {
