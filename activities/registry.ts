@@ -225,6 +225,18 @@ class Registry implements MigrationRegistry {
  * Loads every migration module in `dir`. Throws a non-retryable `MigrationInvalid` ApplicationFailure listing every
  * problem, one line each ("<file>: <field>: <what is wrong>"); its details hold the same lines.
  */
+/**
+ * The line of a load error that says what is wrong: esbuild (tsx) opens with "Transform failed with 1 error:" and
+ * names the file, line, column and the error on the next line.
+ */
+function loadError(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return (/^(Transform|Build) failed with \d+ errors?:?$/.test(lines[0] ?? '') ? lines[1] : lines[0]) ?? String(err);
+}
+
 export async function loadRegistry(dir: string): Promise<MigrationRegistry> {
   const absolute = path.resolve(dir);
   if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {
@@ -243,7 +255,7 @@ export async function loadRegistry(dir: string): Promise<MigrationRegistry> {
     try {
       exported = defaultExport(await importModule(file));
     } catch (err) {
-      problems.push(`${shown}: cannot be loaded: ${(err as Error).message.split('\n')[0]}`);
+      problems.push(`${shown}: cannot be loaded: ${loadError(err)}`);
       continue;
     }
     const found = checkMigration(exported);

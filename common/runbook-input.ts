@@ -72,7 +72,21 @@ export const runbookInputSchema = z
     /** Migrated documents checked with the module's verify(). */
     verifySampleSize: z.number().int().min(0).max(100000).default(200),
     /** Sleep until the window opens; no new migrating once it has closed. */
-    maintenanceWindow: z.object({ start: isoTime, end: isoTime }).strict().optional(),
+    maintenanceWindow: z
+      .object({ start: isoTime, end: isoTime })
+      .strict()
+      // An unreadable date is reported by its own field; only two dates can be in the wrong order.
+      .refine(
+        (w) =>
+          Number.isNaN(Date.parse(w.start)) ||
+          Number.isNaN(Date.parse(w.end)) ||
+          Date.parse(w.end) > Date.parse(w.start),
+        {
+          message: 'must be after maintenanceWindow.start (the window is reversed or empty)',
+          path: ['end'],
+        }
+      )
+      .optional(),
     /** Production gate: the same migration checksum must have completed in this staging database. */
     /** Production gate: a successful restore drill of this container on this account within this duration. */
     requireRestoreDrill: z.object({ within: duration }).strict().optional(),

@@ -38,6 +38,13 @@ function parseSeconds(value: string): number {
   return seconds;
 }
 
+/** The pid in stack.pid, alive or not. */
+function recordedPid(dir: string): number | undefined {
+  const file = pidFilePath(dir);
+  const pid = fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8').trim()) : NaN;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** The daemon's pid when it is alive (and really our daemon, not a recycled pid). */
 function runningPid(dir: string): number | undefined {
   const file = pidFilePath(dir);
@@ -251,6 +258,15 @@ async function stopGroup(pgid: number, graceMs = 20_000): Promise<void> {
 async function down(dir: string): Promise<number> {
   const pid = runningPid(dir);
   if (!pid) {
+    // The daemon died without stopping its group (killed, or crashed): its Temporal server may still hold the data
+    // and the ports. The group keeps the daemon's id while any member lives, and Linux reuses no id still in use.
+    const leftover = recordedPid(dir);
+    if (leftover && groupAlive(leftover)) {
+      await stopGroup(leftover);
+      removeRunFiles(dir);
+      console.log(`Stopped what was left of the local stack (process group ${leftover}); its data stays in ${dir}.`);
+      return 0;
+    }
     removeRunFiles(dir);
     console.log(`The local stack is not running (${dir}).`);
     return 0;

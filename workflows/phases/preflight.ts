@@ -37,6 +37,9 @@ async function proveRestorableNow(run: Run, exported: ContainerExport): Promise<
   );
 }
 
+/** Runs recorded before a missing target container was refused took its lease and went on to migrate (and waited). */
+export const MISSING_CONTAINER_PATCH = 'missing-container-refused';
+
 /** Runs recorded before staging parity was checked went on after finding the staging run. */
 export const STAGING_PARITY_PATCH = 'staging-parity';
 
@@ -111,6 +114,22 @@ export async function startRun(start: RunbookStart, inbox: Inbox, acts: Activiti
     .catch((err: unknown) => {
       throw refusalOf(err) ?? err;
     });
+  // A document migration of a container that does not exist, and that the module does not create, would wait forever
+  // on ranges that never come (and its lease would create the database of a typo'd override): refuse it before the
+  // lease, naming the container.
+  if (migration.migratesDocuments && !migration.containerSteps?.create && patched(MISSING_CONTAINER_PATCH)) {
+    const where = `${migration.database}/${migration.container}`;
+    const exists = await acts.quick.exportContainer.executeWithOptions({ summary: `check that ${where} exists` }, [
+      { database: migration.database, container: migration.container },
+    ]);
+    if (!exists) {
+      throw ApplicationFailure.nonRetryable(
+        `container ${where} does not exist and migration ${migration.id} does not create it: check the module's ` +
+          "database and container, or the run's database/container override; nothing was changed",
+        ErrorType.PreflightFailed
+      );
+    }
+  }
   const startedAt = startTime.toISOString();
   const state: RunState = {
     options,
