@@ -20,6 +20,15 @@ export interface MigrationRegistry {
   get(id: string): LoadedMigration;
 }
 
+/**
+ * Makes a data-plane client of another account of the subscription (a restore drill's new account), authenticating
+ * the way the worker does: with that account's key (`listKeys` through ARM) when the worker uses a key, else Entra ID.
+ */
+export type AccountConnector = (account: {
+  documentEndpoint: string;
+  listKeys: () => Promise<string>;
+}) => Promise<CosmosClient>;
+
 export interface ActivityDeps {
   cosmos: CosmosClient;
   arm: CosmosDBManagementClient;
@@ -31,4 +40,6 @@ export interface ActivityDeps {
   control: { historyContainer: string; leaseContainer: string };
   /** Poll interval of ARM long-running operations. @default 2000 (tests: small) */
   armPollIntervalMs: number;
+  /** Clients of other accounts (restore drills). Absent: a drill is refused. */
+  connectAccount?: AccountConnector;
 }

@@ -9,6 +9,7 @@ import { createBackupActivities } from './arm/backup';
 import { createRestoreActivities } from './arm/restore';
 import { createLeaseActivities } from './cosmos/lease';
 import { createStagingActivities } from './cosmos/staging';
+import { createDrillActivities } from './drill';
 import { createHookActivities } from './hooks';
 import { createInputActivities } from './input';
 
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps): RunbookActivities {
     ...createRestoreActivities(deps),
     ...createLeaseActivities(deps),
     ...createStagingActivities(deps),
+    ...createDrillActivities(deps),
     ...createHookActivities(deps.hooks),
   };
 }

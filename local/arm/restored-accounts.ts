@@ -156,6 +156,14 @@ export async function putAccount(ctx: RequestContext): Promise<Reply> {
   state.restoredAccounts.set(name.toLowerCase(), restored);
   const operation = ctx.operations.start(accountKey(name), state.restoreDuration(), async () => {
     try {
+      const failure = state.takeRestoreFailure();
+      if (failure) {
+        throw rpError(
+          500,
+          failure.code ?? 'InternalServerError',
+          failure.message ?? `The restore into account '${name}' failed (failure injected by the local ARM imitation).`
+        );
+      }
       const host = await startAccount(name);
       restored.host = host;
       for (const [database, containers] of selection) {
