@@ -5,33 +5,15 @@
  * whatever happened, and the drill is recorded (duration, documents per second) in the migrations history, where a
  * production run's `requireRestoreDrill` looks for it. A drill whose copy does not match fails, after recording it.
  */
-import {
-  ApplicationFailure,
-  CancellationScope,
-  defineQuery,
-  isCancellation,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { DrillComparison, DrillRecord } from '../common/activities';
 import { defaultDrillAccount, parseRestoreDrillInput, type RestoreDrillOptions } from '../common/drill-input';
 import { ErrorType } from '../common/errors';
 import { tuningSchema } from '../common/tuning';
 import { runbookActivities } from './activities';
+import { drillStatusQuery, type DrillStatus } from './messages';
 
 export type { RestoreDrillInput } from '../common/drill-input';
-
-export interface DrillStatus {
-  phase: 'preparing' | 'restoring' | 'comparing' | 'cleaning-up' | 'recorded';
-  database?: string;
-  container?: string;
-  account?: string;
-  /** ISO: the restore point. */
-  at?: string;
-  record?: DrillRecord;
-}
-
-export const drillStatusQuery = defineQuery<DrillStatus>('drillStatus');
 
 /** How many mismatches the failure message names (all of them are in the record). */
 const NAMED_MISMATCHES = 5;
