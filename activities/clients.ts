@@ -10,6 +10,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import type { AccountConnector } from './deps';
 
 export interface AzureSettings {
   cosmosEndpoint: string;
@@ -41,6 +42,16 @@ export function createCosmosClient(settings: AzureSettings): CosmosClient {
     agent: new https.Agent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca: [...defaultCas(), ca] } : {}) }),
     connectionPolicy: { enableEndpointDiscovery: !ca },
   });
+}
+
+/** Clients of other accounts (a restore drill's), authenticated like the worker's own: a key from ARM, or Entra ID. */
+export function accountConnector(settings: AzureSettings): AccountConnector {
+  return async ({ documentEndpoint, listKeys }) =>
+    createCosmosClient({
+      ...settings,
+      cosmosEndpoint: documentEndpoint,
+      cosmosKey: settings.cosmosKey ? await listKeys() : undefined,
+    });
 }
 
 function defaultCas(): string[] {

@@ -21,6 +21,15 @@ export interface MigrationRegistry {
   get(id: string): LoadedMigration;
 }
 
+/**
+ * Makes a data-plane client of another account of the subscription (a restore drill's new account), authenticating
+ * the way the worker does: with that account's key (`listKeys` through ARM) when the worker uses a key, else Entra ID.
+ */
+export type AccountConnector = (account: {
+  documentEndpoint: string;
+  listKeys: () => Promise<string>;
+}) => Promise<CosmosClient>;
+
 export interface ActivityDeps {
   cosmos: CosmosClient;
   arm: CosmosDBManagementClient;
@@ -34,4 +43,6 @@ export interface ActivityDeps {
   armPollIntervalMs: number;
   /** The containers activities may touch (COSMOS_RUNBOOK_ALLOWED_CONTAINERS); absent: every container. */
   allowedContainers?: AllowedContainers;
+  /** Clients of other accounts (restore drills). Absent: a drill is refused. */
+  connectAccount?: AccountConnector;
 }

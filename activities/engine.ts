@@ -3,7 +3,6 @@
  * activities/index.ts composes this factory with the preflight, rollback, lease and hook activities.
  */
 import type {
-  CompareDrillInput,
   ContainerExport,
   ContainerRef,
   ContainerStepsInput,
@@ -11,10 +10,6 @@ import type {
   DeclaredQueriesInput,
   DeclaredQueriesResult,
   DocumentKey,
-  DrillComparison,
-  DrillRecord,
-  DrillRecordInput,
-  FindDrillInput,
   HistoryRecord,
   LoadMigrationInput,
   MigrateRangeInput,
@@ -36,7 +31,6 @@ import type {
 import type { DeclaredQuery } from '../common/migration';
 import { applyContainerSteps } from './arm/container-steps';
 import { exportContainer } from './arm/export';
-import { compareDrill, deleteDrillCopy, findRecentDrill, recordDrill } from './cosmos/drill';
 import { probeContainer, runDeclaredQueries, sampleDocumentIds } from './cosmos/declared-queries';
 import { listFeedRanges } from './cosmos/feed-ranges';
 import { recordHistory } from './cosmos/history';
@@ -67,10 +61,6 @@ export type EngineActivities = Pick<
   | 'runDeclaredQueries'
   | 'probeContainer'
   | 'sampleDocumentIds'
-  | 'compareDrill'
-  | 'deleteDrillCopy'
-  | 'recordDrill'
-  | 'findRecentDrill'
 >;
 
 /** What the workflow needs of a module: names, versions, checksum, reversibility. No functions, no documents. */
@@ -143,22 +133,6 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async sampleDocumentIds(input: SampleIdsInput): Promise<DocumentKey[]> {
       return sampleDocumentIds(deps, input);
-    },
-    async compareDrill(input: CompareDrillInput): Promise<DrillComparison> {
-      return compareDrill(deps, input);
-    },
-    async deleteDrillCopy(input: {
-      database: string;
-      copy: string;
-      container?: string;
-    }): Promise<{ deleted: boolean }> {
-      return deleteDrillCopy(deps, input);
-    },
-    async recordDrill(record: DrillRecordInput): Promise<DrillRecord> {
-      return recordDrill(deps, record);
-    },
-    async findRecentDrill(input: FindDrillInput): Promise<DrillRecord | null> {
-      return findRecentDrill(deps, input);
     },
   };
 }

@@ -10,6 +10,7 @@ import { createBackupActivities } from './arm/backup';
 import { createRestoreActivities } from './arm/restore';
 import { createLeaseActivities } from './cosmos/lease';
 import { createStagingActivities } from './cosmos/staging';
+import { createDrillActivities } from './drill';
 import { createHookActivities } from './hooks';
 import { createInputActivities } from './input';
 
@@ -26,6 +27,7 @@ function buildActivities(deps: ActivityDeps): RunbookActivities {
     ...createRestoreActivities(deps),
     ...createLeaseActivities(deps),
     ...createStagingActivities(deps),
+    ...createDrillActivities(deps),
     ...createHookActivities(deps.hooks),
   };
 }

@@ -8,6 +8,7 @@ import type { Direction } from '../common/activities';
 import { CliContext } from './context';
 import { describeError } from './errors';
 import { describeSettings, SettingsError } from '../worker/settings';
+import { drillCommand, type DrillOptions } from './commands/drill';
 import { newCommand, type NewOptions } from './commands/new';
 import { reportCommand, type ReportOptions } from './commands/report';
 import { runCommand, type RunOptions } from './commands/run';
@@ -118,6 +119,20 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
       return run((c) => controlCommand(c, name, id, arg, options))();
     });
   }
+
+  targetOptions(
+    program
+      .command('drill <id>')
+      .description('restore drill: restore the container side by side into a new account, verify, delete, record')
+  )
+    .option('--at <iso>', 'the restore point (default: now)')
+    .option('--sample <n>', 'documents compared one by one (default 100)', integer(1))
+    .option(
+      '--account <name>',
+      'the new account to restore into, deleted afterwards (default <container>-drill-<time>)'
+    )
+    .option('--detach', 'start the drill and return')
+    .action((id: string, options: DrillOptions) => run((c) => drillCommand(c, id, options))());
 
   program
     .command('report <id>')

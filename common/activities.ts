@@ -527,11 +527,28 @@ export interface SampleIdsInput extends ContainerRef {
 }
 
 export interface CompareDrillInput extends ContainerRef {
-  /** The restored copy's container name (same database). */
-  copy: string;
+  /** The account the copy was restored into (restoreDrillAccount): the same database and container names there. */
+  copyAccount: string;
   /** ISO, the restore point. */
   at: string;
   sampleSize: number;
+}
+
+export interface RestoreDrillAccountInput extends ContainerRef {
+  /** The new account to restore into: its name contains "drill" and is not the worker's account. */
+  account: string;
+  /** ISO, the restore point. */
+  at: string;
+}
+
+/** A drill account ready to be compared. */
+export interface DrillAccount {
+  account: string;
+  documentEndpoint: string;
+  /** ISO: the restore point. */
+  restoredTo: string;
+  /** ISO: when the account was seen ready. */
+  readyAt: string;
 }
 
 export interface DrillComparison {
@@ -545,7 +562,8 @@ export interface DrillRecord extends ContainerRef {
   account: string;
   /** ISO: the restore point. */
   at: string;
-  copy: string;
+  /** The account the copy was restored into (deleted after the comparison). */
+  copyAccount: string;
   /** ISO: when the restore was requested. */
   startedAt: string;
   /** ISO: when the copy was ready (the restore's end; the comparison is not part of the duration). */
@@ -560,9 +578,12 @@ export interface DrillRecord extends ContainerRef {
   workflowId?: string;
 }
 
-/** What recordDrill takes: `durationMs` and `docsPerSecond` are computed from the times and `documents` when absent. */
-export type DrillRecordInput = Omit<DrillRecord, 'durationMs' | 'docsPerSecond'> &
-  Partial<Pick<DrillRecord, 'durationMs' | 'docsPerSecond'>>;
+/**
+ * What recordDrill takes: `durationMs` and `docsPerSecond` are computed from the times and `documents` when absent,
+ * `account` is the worker's when absent.
+ */
+export type DrillRecordInput = Omit<DrillRecord, 'durationMs' | 'docsPerSecond' | 'account'> &
+  Partial<Pick<DrillRecord, 'durationMs' | 'docsPerSecond' | 'account'>>;
 
 export interface FindDrillInput extends ContainerRef {
   /** Default: the worker's account. */
@@ -620,8 +641,10 @@ export interface RunbookActivities {
   sampleDocumentIds(input: SampleIdsInput): Promise<DocumentKey[]>;
   /** A restored copy (same database) against the live container's documents unchanged since before `at`. */
   compareDrill(input: CompareDrillInput): Promise<DrillComparison>;
-  /** Deletes the drill copy through ARM; refuses a name without "drill" or equal to `container`. Idempotent. */
-  deleteDrillCopy(input: { database: string; copy: string; container?: string }): Promise<{ deleted: boolean }>;
+  /** Restores the container at T into a new account (its name contains "drill") and waits until it is ready. */
+  restoreDrillAccount(input: RestoreDrillAccountInput): Promise<DrillAccount>;
+  /** Deletes the drill account through ARM; refuses a name without "drill" or the worker's account. Idempotent. */
+  deleteDrillAccount(input: { account: string }): Promise<{ deleted: boolean }>;
   /** Stores a drill in the migrations-history container (partition "(restore-drill)"). */
   recordDrill(record: DrillRecordInput): Promise<DrillRecord>;
   /** The newest drill of the container finished within `within` ms, or null. */

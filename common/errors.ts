@@ -38,6 +38,8 @@ export const ErrorType = {
   ContainerNotAllowed: 'ContainerNotAllowed',
   /** Too many writers raced for a lease (retried). */
   LeaseContention: 'LeaseContention',
+  /** A restore drill's copy did not match the live container (the drill is recorded as failed). */
+  DrillFailed: 'DrillFailed',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

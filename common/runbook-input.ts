@@ -112,11 +112,12 @@ export type RunbookOptions = z.output<typeof runbookInputSchema>;
 export function parseRunbookInput(input: unknown): RunbookOptions {
   const result = runbookInputSchema.safeParse(input ?? undefined);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const field = issue.path.length ? issue.path.join('.') : 'input';
-    return `${field}: ${issue.message}`;
-  });
-  throw new Error(`invalid runbook input:\n${lines.join('\n')}`);
+  throw new Error(`invalid runbook input:\n${fieldProblems(result.error).join('\n')}`);
+}
+
+/** One line per problem, "field.path: message" ("input: ..." for the whole input). */
+export function fieldProblems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'input'}: ${issue.message}`);
 }
 
 /** What a run starts with: the documented options, and the hidden tuning knobs. */

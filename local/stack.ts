@@ -6,6 +6,7 @@
  * data, Temporal's SQLite file and logs.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { startLocalArm } from './arm';
 import type { LocalArm, LocalArmOptions } from './arm/types';
@@ -184,6 +185,26 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         certificate,
         token: armToken,
         cosmos,
+        // A restore into a new account gets an emulator of its own: its own endpoint and data folder, as in Azure.
+        startRestoredAccount: async (name) => {
+          const dataDir = path.join(dir, 'restored-accounts', name);
+          fs.rmSync(dataDir, { recursive: true, force: true });
+          const restored = await startLocalCosmos({
+            host: '127.0.0.1',
+            port: 0,
+            certificate,
+            dataDir,
+            ...options.cosmosOptions,
+          });
+          log(`restored account ${name}: ${restored.endpoint}`);
+          return {
+            cosmos: restored,
+            dispose: async () => {
+              await restored.close();
+              fs.rmSync(dataDir, { recursive: true, force: true });
+            },
+          };
+        },
         subscriptionId: LOCAL_SUBSCRIPTION_ID,
         resourceGroup: LOCAL_RESOURCE_GROUP,
         account: LOCAL_ACCOUNT,

@@ -4,7 +4,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createArmClient, createCosmosClient } from '../activities/clients';
+import { accountConnector, createArmClient, createCosmosClient } from '../activities/clients';
 import type { ActivityDeps } from '../activities/deps';
 import { loadRegistry } from '../activities/registry';
 import type { WorkerConfig } from './config';
@@ -45,6 +45,7 @@ export async function createRunbookWorker(
       : DEFAULT_CONTROL,
     armPollIntervalMs: config.azure.armPollIntervalMs ?? 2000,
     ...(config.allowedContainers ? { allowedContainers: config.allowedContainers } : {}),
+    connectAccount: accountConnector(config.azure),
     ...depOverrides,
   };
   // The same TLS rules as the CLI: mTLS files, a CA and a server name (TEMPORAL_TLS_*), or TLS with the system CAs

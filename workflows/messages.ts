@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Phase } from '../common/phases';
 import type { RunbookStatus } from '../common/status';
+import type { DrillRecord } from '../common/activities';
 
 export interface ApproveArgs {
   by?: string;
@@ -43,3 +44,16 @@ export const setConcurrencyUpdate = defineUpdate<LiveControls, [{ concurrency: n
 export const pauseUpdate = defineUpdate<LiveControls, [ReasonArgs]>('pause');
 /** Resume a paused run (as the `resume` signal does), answering the new state. */
 export const resumeUpdate = defineUpdate<LiveControls, []>('resume');
+
+/** The restore drill's progress (workflows/drill.ts). */
+export interface DrillStatus {
+  phase: 'preparing' | 'restoring' | 'comparing' | 'cleaning-up' | 'recorded';
+  database?: string;
+  container?: string;
+  account?: string;
+  /** ISO: the restore point. */
+  at?: string;
+  record?: DrillRecord;
+}
+
+export const drillStatusQuery = defineQuery<DrillStatus>('drillStatus');

@@ -1,13 +1,8 @@
 /**
- * The restore drill (issue 9): a copy of the container restored at T is compared with what the live container says
- * about T, the copy is deleted, and the drill is recorded (duration, docs/s) in the migrations history so that a run
- * can ask for a recent successful drill.
- *
- * How the copy is made is NOT here: Azure's in-account restore restores a *deleted* container under its own name
- * only (research/arm-cosmos-contract.md §8: "Only deleted resources can be restored in-account ... To restore live
- * resources, target the restore operation to a new account"; the restore PUT names the container in its URL and
- * `restoreParameters` has no source-container field), so "restore side by side under a new name in the same
- * database" does not exist in Azure. See the report of branch `knowing`.
+ * The restore drill (issue 9): a copy of the container restored at T into a new account (activities/arm/drill-account.ts:
+ * Azure restores a live container only into a new account) is compared with what the live container says about T,
+ * and the drill is recorded (duration, docs/s) in the migrations history so that a run can ask for a recent
+ * successful drill (`requireRestoreDrill`). The `restoreDrill` workflow (workflows/drill.ts) orders the steps.
  *
  * compareDrill: the live container cannot show its state at T, only which of its documents have not changed since:
  * those whose `_ts` (last write, whole seconds) is before T's second. Each of them must be in the copy, identical
@@ -19,6 +14,7 @@
  *   with different fields (named, never their values), is a mismatch.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { Container } from '@azure/cosmos';
 import type {
   CompareDrillInput,
   DrillComparison,
@@ -26,7 +22,7 @@ import type {
   DrillRecordInput,
   FindDrillInput,
 } from '../../common/activities';
-import { deleteContainerIfExists } from '../arm/ensure-container';
+import { connectDrillAccount } from '../arm/drill-account';
 import type { ActivityDeps } from '../deps';
 import { listFeedRanges, rangeQueryOptions } from './feed-ranges';
 import { DRILL_PARTITION, ensureHistoryContainer } from './history';
@@ -49,9 +45,16 @@ function atSeconds(at: string): number {
 }
 
 export async function compareDrill(deps: ActivityDeps, input: CompareDrillInput): Promise<DrillComparison> {
-  const db = deps.cosmos.database(input.database);
-  const live = db.container(input.container);
-  const copy = db.container(input.copy);
+  const client = await connectDrillAccount(deps, input.copyAccount);
+  try {
+    return await compareWith(deps, input, client.database(input.database).container(input.container));
+  } finally {
+    client.dispose();
+  }
+}
+
+async function compareWith(deps: ActivityDeps, input: CompareDrillInput, copy: Container): Promise<DrillComparison> {
+  const live = deps.cosmos.database(input.database).container(input.container);
   const seconds = atSeconds(input.at);
   const before = { name: '@t', value: seconds };
   const sum = (values: unknown[]) => values.reduce<number>((n, v) => n + (typeof v === 'number' ? v : 0), 0);
@@ -70,7 +73,7 @@ export async function compareDrill(deps: ActivityDeps, input: CompareDrillInput)
       return {
         count: { copy: 0, liveAtT },
         sampleChecked: 0,
-        mismatches: [`the copy ${input.database}/${input.copy} does not exist`],
+        mismatches: [`the copy ${input.database}/${input.container} does not exist in account ${input.copyAccount}`],
       };
     }
     throw err;
@@ -121,30 +124,13 @@ export async function compareDrill(deps: ActivityDeps, input: CompareDrillInput)
   return { count: { copy: copyCount, liveAtT }, sampleChecked, mismatches };
 }
 
-/**
- * Deletes the drill copy through ARM (idempotent). Refuses a name without "drill" in it, and the live container's
- * own name: a slip of the workflow input must never delete a production container.
- */
-export async function deleteDrillCopy(
-  deps: ActivityDeps,
-  input: { database: string; copy: string; container?: string }
-): Promise<{ deleted: boolean }> {
-  if (!/drill/i.test(input.copy) || input.copy === input.container) {
-    throw ApplicationFailure.nonRetryable(
-      `refusing to delete ${input.database}/${input.copy}: a drill copy's name contains "drill" and is not the live container's`,
-      'InvalidInput'
-    );
-  }
-  return { deleted: await deleteContainerIfExists(deps, { database: input.database, container: input.copy }) };
-}
-
 type StoredDrill = DrillRecord & { id: string; migrationId: string; kind: 'restore-drill' };
 
 export async function recordDrill(deps: ActivityDeps, input: DrillRecordInput): Promise<DrillRecord> {
   const durationMs = input.durationMs ?? Math.max(0, Date.parse(input.finishedAt) - Date.parse(input.startedAt));
   const docsPerSecond =
     input.docsPerSecond ?? (durationMs > 0 ? Math.round((input.documents / (durationMs / 1000)) * 100) / 100 : 0);
-  const record: DrillRecord = { ...input, durationMs, docsPerSecond };
+  const record: DrillRecord = { ...input, account: input.account ?? deps.account.name, durationMs, docsPerSecond };
   await ensureHistoryContainer(deps, record.database);
   const safe = (s: string) => s.replace(/[/\\?#\s]/g, '_');
   const stored: StoredDrill = {

@@ -1,15 +1,50 @@
 /** The database account (contract §2) and its restorable-account twin (§5.1). */
-import type { RequestContext } from './context';
 import type { AccountState } from './state';
-import type { Reply } from './http';
 import { stableGuid } from './ids';
 
-function regionEntry(state: AccountState) {
+import type { RestoredAccount } from './restored-accounts';
+
+/** What an account body needs: the imitation's own account, or one it made by a restore (contract §9). */
+interface AccountView {
+  name: string;
+  instanceId: string;
+  createdAt: Date;
+  provisioningState: string;
+  documentEndpoint: string;
+  createMode: 'Default' | 'Restore';
+  restoreParameters?: Record<string, unknown>;
+}
+
+function ownView(state: AccountState): AccountView {
   return {
-    id: `${state.account}-${state.region}`,
-    locationName: state.location,
-    documentEndpoint: state.cosmos.endpoint,
+    name: state.account,
+    instanceId: state.instanceId,
+    createdAt: state.creationTime(),
     provisioningState: 'Succeeded',
+    documentEndpoint: state.cosmos.endpoint,
+    createMode: 'Default',
+  };
+}
+
+function restoredView(restored: RestoredAccount): AccountView {
+  return {
+    name: restored.name,
+    instanceId: restored.instanceId,
+    createdAt: restored.createdAt,
+    provisioningState: restored.provisioningState,
+    // Azure names the endpoint at creation; the local one exists once the restored emulator runs.
+    documentEndpoint: restored.host?.cosmos.endpoint ?? `https://${restored.name}.documents.azure.com:443/`,
+    createMode: 'Restore',
+    restoreParameters: restored.restoreParameters,
+  };
+}
+
+function regionEntry(state: AccountState, view: AccountView) {
+  return {
+    id: `${view.name}-${state.region}`,
+    locationName: state.location,
+    documentEndpoint: view.documentEndpoint,
+    provisioningState: view.provisioningState,
     failoverPriority: 0,
     isZoneRedundant: false,
   };
@@ -29,23 +64,26 @@ function backupPolicyBody(state: AccountState): Record<string, unknown> {
   return { type: 'Continuous', continuousModeProperties: { tier: state.tier() } };
 }
 
-export function accountBody(state: AccountState): Record<string, unknown> {
-  const region = regionEntry(state);
+/** The account's body (contract §2); with `restored`, the body of an account made by a restore of this one. */
+export function accountBody(state: AccountState, restored?: RestoredAccount): Record<string, unknown> {
+  const view = restored ? restoredView(restored) : ownView(state);
+  const region = regionEntry(state, view);
   return {
-    id: state.accountId,
-    name: state.account,
+    id: `/subscriptions/${state.subscriptionId}/resourceGroups/${state.resourceGroup}/providers/Microsoft.DocumentDB/databaseAccounts/${view.name}`,
+    name: view.name,
     type: 'Microsoft.DocumentDB/databaseAccounts',
     location: state.location,
     kind: 'GlobalDocumentDB',
     tags: {},
-    systemData: { createdAt: state.creationTime().toISOString() },
+    systemData: { createdAt: view.createdAt.toISOString() },
     identity: { type: 'None' },
     properties: {
-      provisioningState: 'Succeeded',
-      documentEndpoint: state.cosmos.endpoint,
+      provisioningState: view.provisioningState,
+      documentEndpoint: view.documentEndpoint,
       databaseAccountOfferType: 'Standard',
-      instanceId: state.instanceId,
-      createMode: 'Default',
+      instanceId: view.instanceId,
+      createMode: view.createMode,
+      ...(view.restoreParameters ? { restoreParameters: view.restoreParameters } : {}),
       consistencyPolicy: { defaultConsistencyLevel: 'Session', maxIntervalInSeconds: 5, maxStalenessPrefix: 100 },
       writeLocations: [region],
       readLocations: [region],
@@ -61,10 +99,6 @@ export function accountBody(state: AccountState): Record<string, unknown> {
       backupPolicy: backupPolicyBody(state),
     },
   };
-}
-
-export async function getAccount(ctx: RequestContext): Promise<Reply> {
-  return { status: 200, body: accountBody(ctx.state) };
 }
 
 /** Only continuous-mode accounts are restorable, so a periodic account is absent from the restorable lists. */

@@ -42,6 +42,10 @@ function settings(state: AccountState) {
         }
       : null,
     inProgress: [...state.restoring.keys()],
+    restoredAccounts: [...state.restoredAccounts.values()].map((a) => ({
+      name: a.name,
+      provisioningState: a.provisioningState,
+    })),
   };
 }
 

@@ -9,7 +9,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ArmError, armError, readJsonBody, type Reply } from './http';
-import { matchRoute } from './routes';
+import { isAccountLevel, matchRoute } from './routes';
 import { Operations } from './operations';
 import { ArmFaults } from './faults';
 import { AccountState } from './state';
@@ -91,7 +91,7 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
     if ('methodNotAllowed' in route) {
       throw armError(405, 'MethodNotAllowed', `The method '${method}' is not supported on '${url.pathname}'.`);
     }
-    checkScope(route.params);
+    checkScope(route.params, isAccountLevel(route.handler));
     const ctx: RequestContext = {
       method,
       params: route.params,
@@ -107,7 +107,7 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
   }
 
   /** The subscription, resource group and account in the URL must be this imitation's, as ARM would insist. */
-  function checkScope(params: Record<string, string>): void {
+  function checkScope(params: Record<string, string>, accountLevel: boolean): void {
     const same = (a: string | undefined, b: string) => a === undefined || a.toLowerCase() === b.toLowerCase();
     if (!same(params.sub, state.subscriptionId)) {
       throw armError(404, 'SubscriptionNotFound', `The subscription '${params.sub}' could not be found.`);
@@ -115,11 +115,14 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
     if (!same(params.rg, state.resourceGroup)) {
       throw armError(404, 'ResourceGroupNotFound', `Resource group '${params.rg}' could not be found.`);
     }
-    if (!same(params.account, state.account)) {
+    if (!same(params.account, state.account) && !accountLevel) {
+      const restored = params.account !== undefined && state.restoredAccounts.has(params.account.toLowerCase());
       throw armError(
         404,
         'ResourceNotFound',
-        `The Resource 'Microsoft.DocumentDB/databaseAccounts/${params.account}' under resource group '${params.rg}' was not found.`
+        restored
+          ? `The local ARM imitation serves only the account resource and the data plane of restored account '${params.account}', not its other resources.`
+          : `The Resource 'Microsoft.DocumentDB/databaseAccounts/${params.account}' under resource group '${params.rg}' was not found.`
       );
     }
   }
@@ -139,6 +142,7 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
     control,
     close: async () => {
       await operations.close();
+      for (const restored of state.restoredAccounts.values()) await restored.host?.cosmos.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -172,6 +176,12 @@ function createControl(state: AccountState, faults: ArmFaults): ArmControl {
       state.restorePermission = granted;
     },
     restoresInProgress: () => [...state.restoring.keys()],
+    restoredAccounts: () =>
+      [...state.restoredAccounts.values()].map((a) => ({
+        name: a.name,
+        provisioningState: a.provisioningState,
+        ...(a.host ? { documentEndpoint: a.host.cosmos.endpoint } : {}),
+      })),
   };
 }
 

@@ -153,7 +153,7 @@ export async function startContainerRestore(
 }
 
 /** The full restorable-account ARM id (as the az CLI sends it) or the bare instance id (as ARM templates do). */
-function namesThisAccount(state: AccountState, source: string): boolean {
+export function namesThisAccount(state: AccountState, source: string): boolean {
   const instanceId = state.instanceId.toLowerCase();
   if (source.toLowerCase() === instanceId) return true;
   const match =

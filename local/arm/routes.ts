@@ -3,7 +3,7 @@
  * segments match case-insensitively (ARM treats resource types and providers so).
  */
 import type { Handler } from './context';
-import { getAccount } from './account';
+import { deleteAccount, getAccount, listKeys, putAccount } from './restored-accounts';
 import { deleteDatabase, getDatabase, getDatabaseThroughput, listDatabases, putDatabase } from './databases';
 import { deleteContainer, getContainer, listContainers, putContainer } from './containers';
 import { getContainerThroughput, putContainerThroughput } from './throughput';
@@ -27,6 +27,9 @@ const RESTORABLE = `${PROVIDER}/locations/{location}/restorableDatabaseAccounts/
 
 const TABLE: [method: string, template: string, handler: Handler][] = [
   ['GET', ACCOUNT, getAccount],
+  ['PUT', ACCOUNT, putAccount],
+  ['DELETE', ACCOUNT, deleteAccount],
+  ['POST', `${ACCOUNT}/listKeys`, listKeys],
   ['GET', `${ACCOUNT}/sqlDatabases`, listDatabases],
   ['GET', DATABASE, getDatabase],
   ['PUT', DATABASE, putDatabase],
@@ -48,6 +51,13 @@ const TABLE: [method: string, template: string, handler: Handler][] = [
   ['GET', `${RESTORABLE}/restorableSqlContainers`, listRestorableSqlContainers],
   ['GET', `${RESTORABLE}/restorableSqlResources`, listRestorableSqlResources],
 ];
+
+/** Handlers of the account resource itself: they serve (or refuse) any account name, not only the imitation's own. */
+const ACCOUNT_LEVEL = new Set<Handler>([getAccount, putAccount, deleteAccount, listKeys]);
+
+export function isAccountLevel(handler: Handler): boolean {
+  return ACCOUNT_LEVEL.has(handler);
+}
 
 interface Route {
   method: string;

@@ -4,7 +4,8 @@
  * definitions stay in the emulator; this is the RP's own bookkeeping.
  */
 import type { LocalCosmos } from '../cosmos/types';
-import type { LocalArmOptions, LocalBackupPolicy, RestoreFailure } from './types';
+import type { RestoredAccount } from './restored-accounts';
+import type { LocalArmOptions, LocalBackupPolicy, RestoredAccountHost, RestoreFailure } from './types';
 import { regionCompact, stableGuid } from './ids';
 
 export interface ThroughputSettings {
@@ -61,6 +62,9 @@ export class AccountState {
   restoreFailure: (RestoreFailure & { left: number }) | undefined;
   /** Restores in progress in the account, by "database/container". */
   readonly restoring = new Map<string, RestoreInProgress>();
+  /** Accounts made by restores of this one into a new account, by lower-case name. */
+  readonly restoredAccounts = new Map<string, RestoredAccount>();
+  readonly startRestoredAccount: ((name: string) => Promise<RestoredAccountHost>) | undefined;
 
   /** Throughput history per container (null: the container was deleted), so a restore at T brings T's throughput back. */
   private readonly throughputHistory = new Map<string, { at: Date; settings: ThroughputSettings | null }[]>();
@@ -82,6 +86,7 @@ export class AccountState {
     this.backupLagMs = options.backupLagMs ?? 0;
     this.restoreDurationMs = options.restoreDurationMs;
     this.maxConcurrentRestores = options.maxConcurrentRestores ?? 3;
+    this.startRestoredAccount = options.startRestoredAccount;
   }
 
   restoreDuration(): number {

@@ -28,6 +28,18 @@ export interface LocalArmOptions {
   restoreDurationMs?: number;
   /** In-account restores that may run at once in the account; one more is refused (Azure allows 3). @default 3 */
   maxConcurrentRestores?: number;
+  /**
+   * Starts the emulator of an account made by a restore into a new account (contract §9): its own endpoint and data
+   * folder. Absent: such restores are refused.
+   */
+  startRestoredAccount?: (name: string) => Promise<RestoredAccountHost>;
+}
+
+/** The data plane of an account the imitation made by a restore. */
+export interface RestoredAccountHost {
+  cosmos: LocalCosmos;
+  /** Stops the emulator and removes its data (the account is deleted). */
+  dispose(): Promise<void>;
 }
 
 /** How the next restores end: `times` of them fail when they run (after the 202), with this error. */
@@ -73,6 +85,8 @@ export interface ArmControl {
   setRestorePermission(granted: boolean): void;
   /** Restores in progress now ("database/container"). */
   restoresInProgress(): string[];
+  /** Accounts made by a restore into a new account, by name, with their state and endpoint. */
+  restoredAccounts(): { name: string; provisioningState: string; documentEndpoint?: string }[];
 }
 
 export interface LocalArm {

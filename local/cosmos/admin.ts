@@ -6,7 +6,7 @@ import type { RawResponse } from './dispatch';
 import type { Engine } from './engine';
 import type { BackupLogFile } from './backup-log';
 import { classify } from './routes';
-import type { EmulatorAdmin } from './types';
+import type { ContainerState, EmulatorAdmin } from './types';
 
 /** System properties the emulator assigns on every write; a rebuild cannot and need not keep them. */
 const DOCUMENT_SYSTEM_PROPERTIES = ['_rid', '_etag', '_ts', '_self'];
@@ -81,8 +81,19 @@ export class Admin implements EmulatorAdmin {
     if (!(await this.readDatabase(database))) {
       throw new Error(`Cannot rebuild container ${name}: database "${database}" does not exist now; create it first.`);
     }
-    await this.createContainer(database, containerDefinition(state.definition));
-    await writeDocuments(this.engine, database, container, state.documents, { log: true });
+    return this.loadContainer(database, state);
+  }
+
+  async loadContainer(
+    database: string,
+    state: ContainerState,
+    options: { withTtlDisabled?: boolean } = {}
+  ): Promise<{ documentCount: number }> {
+    if (!state.definition) throw new Error(`Cannot load a container into "${database}": the state has no definition.`);
+    const definition = containerDefinition(state.definition);
+    if (options.withTtlDisabled) delete definition.defaultTtl;
+    await this.createContainer(database, definition);
+    await writeDocuments(this.engine, database, String(definition.id), state.documents, { log: true });
     return { documentCount: state.documents.length };
   }
 

@@ -115,6 +115,15 @@ export interface EmulatorAdmin {
    * or did not exist at `at`.
    */
   rebuildContainer(database: string, container: string, at: Date): Promise<{ documentCount: number }>;
+  /**
+   * Creates a container from a state read elsewhere (another emulator's backup log: a restore into a new account)
+   * and writes its documents. With `withTtlDisabled`, the definition's defaultTtl is left out.
+   */
+  loadContainer(
+    database: string,
+    state: ContainerState,
+    options?: { withTtlDisabled?: boolean }
+  ): Promise<{ documentCount: number }>;
 }
 
 export interface LocalCosmosOptions {

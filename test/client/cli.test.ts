@@ -342,6 +342,22 @@ describe('migrate CLI', () => {
     expect(strip(await documents())).toEqual(strip(before));
   }, 180_000);
 
+  test('drill restores the container side by side into a new account, verifies it, deletes it, records the drill', async () => {
+    const result = await cli(['drill', MIGRATION, '--sample', '20']);
+    if (result.code !== 0) throw new Error(explain(result));
+    expect(result.stdout).toContain(`started a restore drill of demo/${containerName}`);
+    expect(result.stdout).toContain('restoring into a new account');
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `restore drill ok: ${DOCS} documents restored at \\S+ into ${containerName}-drill-[a-z0-9]+ in .* docs/s\\); account deleted; drill recorded`
+      )
+    );
+    expect(stack.arm.control.restoredAccounts()).toEqual([]);
+    const bad = await cli(['drill', MIGRATION, '--account', 'production']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('error: invalid option: account: must contain "drill"');
+  }, 180_000);
+
   test('new writes a module the registry loads', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosmos-runbook-cli-new-'));
     try {

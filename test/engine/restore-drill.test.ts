@@ -1,11 +1,14 @@
 /**
- * The restore drill's comparison, clean-up and record on the local stack. The copy at T is made here from the
- * emulator's backup log (a stand-in: Azure cannot restore a live container in-account under another name; see
- * activities/cosmos/drill.ts), so what is tested is what compareDrill concludes from a copy, right or wrong.
+ * The restore drill's activities on the local stack: the copy is a real restore of the live container at T into a
+ * new account through the ARM imitation (contract §9), compared with what the live container says about T, then
+ * deleted; drills are recorded and found. What compareDrill concludes from a copy, right or wrong, is what is tested.
  */
-import type { Container } from '@azure/cosmos';
+import type { Container, CosmosClient } from '@azure/cosmos';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DrillRecord } from '../../common/activities';
-import { createEngineActivities, readHistory, type EngineActivities } from '../../activities/engine';
+import { readHistory } from '../../activities/engine';
+import { createDrillActivities, type DrillActivities } from '../../activities/drill';
+import { connectDrillAccount } from '../../activities/arm/drill-account';
 import { restorePoint } from '../../activities/cosmos/snapshot';
 import { findRestoreSource, getAccount } from '../../activities/arm/backup';
 import { freshContainer, seed, startEngineStack, type EngineStack } from './support';
@@ -13,27 +16,27 @@ import { freshContainer, seed, startEngineStack, type EngineStack } from './supp
 jest.setTimeout(120_000);
 
 let engine: EngineStack;
-let activities: EngineActivities;
+let activities: DrillActivities;
 let live: Container;
 let t: string;
+const clients: CosmosClient[] = [];
 
-const SYSTEM = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
+/** Runs an activity in a mock activity context (they heartbeat). */
+function act<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> {
+  return new MockActivityEnvironment().run(fn, input);
+}
 
-/** The container as it was at `at`, written under `name` (what a side-by-side restore would give). */
-async function copyAt(name: string, at: string): Promise<Container> {
-  const state = engine.stack.cosmos.backup.containerAt('drill', live.id, new Date(at));
-  const { container } = await live.database.containers.createIfNotExists({
-    id: name,
-    partitionKey: { paths: ['/tenantId'] },
-  });
-  const docs = state.documents.map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => !SYSTEM.includes(k))));
-  await seed(container, docs);
-  return container;
+/** The live container restored at T into the drill account `account`, and a client of the copy. */
+async function copyAt(account: string): Promise<Container> {
+  await act(activities.restoreDrillAccount, { database: 'drill', container: live.id, account, at: t });
+  const client = await connectDrillAccount(engine.deps, account);
+  clients.push(client);
+  return client.database('drill').container(live.id);
 }
 
 beforeAll(async () => {
   engine = await startEngineStack();
-  activities = createEngineActivities(engine.deps);
+  activities = createDrillActivities(engine.deps);
   live = await freshContainer(engine.deps, 'drill');
   await seed(
     live,
@@ -52,52 +55,75 @@ beforeAll(async () => {
   for (const i of [10, 11, 12]) await live.item(`d${i}`, `t${i % 5}`).delete();
 });
 
-afterAll(async () => engine?.close());
-
-const input = (copy: string, sampleSize = 20) => ({ database: 'drill', container: live.id, copy, at: t, sampleSize });
-
-test('a faithful copy: the count covers the documents unchanged since T, and the sample matches', async () => {
-  await copyAt(`${live.id}-drill-ok`, t);
-  const result = await activities.compareDrill(input(`${live.id}-drill-ok`));
-  expect(result).toEqual({ count: { copy: 50, liveAtT: 42 }, sampleChecked: 20, mismatches: [] });
+afterAll(async () => {
+  for (const client of clients) client.dispose();
+  await engine?.close();
 });
 
-test('a wrong copy: a missing document, a changed field and a short count are named (ids and fields only)', async () => {
-  const copy = await copyAt(`${live.id}-drill-bad`, t);
+const input = (copyAccount: string, sampleSize = 20) => ({
+  database: 'drill',
+  container: live.id,
+  copyAccount,
+  at: t,
+  sampleSize,
+});
+
+test('a faithful copy: the count covers the documents unchanged since T, and the sample matches', async () => {
+  await copyAt('drill-ok');
+  const result = await act(activities.compareDrill, input('drill-ok'));
+  expect(result).toEqual({ count: { copy: 50, liveAtT: 42 }, sampleChecked: 20, mismatches: [] });
+  // Asked again for the same account and time: the same account, ready, not a second restore.
+  const again = await act(activities.restoreDrillAccount, {
+    database: 'drill',
+    container: live.id,
+    account: 'drill-ok',
+    at: t,
+  });
+  expect(again.restoredTo).toBe(t);
+  await expect(
+    act(activities.restoreDrillAccount, {
+      database: 'drill',
+      container: live.id,
+      account: 'drill-ok',
+      at: new Date(Date.parse(t) - 5000).toISOString(),
+    })
+  ).rejects.toThrow(/exists and is not this drill's restore/);
+});
+
+test('a wrong copy: a missing document, a changed field, a short count and a missing container are named (ids and fields only)', async () => {
+  const copy = await copyAt('drill-bad');
   await copy.item('d20', 't0').delete();
   await copy.items.upsert({ id: 'd21', tenantId: 't1', n: 999 });
-  const result = await activities.compareDrill(input(`${live.id}-drill-bad`, 45));
+  const result = await act(activities.compareDrill, input('drill-bad', 45));
   expect(result.sampleChecked).toBe(42);
   expect(result.mismatches.sort()).toEqual(['d20 ("t0"): missing from the copy', 'd21 ("t1"): n differ']);
   expect(JSON.stringify(result)).not.toContain('999');
 
-  await live.database.containers.createIfNotExists({
-    id: `${live.id}-drill-empty`,
-    partitionKey: { paths: ['/tenantId'] },
-  });
-  const empty = await activities.compareDrill(input(`${live.id}-drill-empty`, 3));
+  const { resources } = await copy.items.readAll<{ id: string; tenantId: string }>().fetchAll();
+  for (const doc of resources) await copy.item(doc.id, doc.tenantId).delete();
+  const empty = await act(activities.compareDrill, input('drill-bad', 3));
   expect(empty.count).toEqual({ copy: 0, liveAtT: 42 });
   expect(empty.mismatches[0]).toMatch(/^the copy holds 0 documents; the live container has 42 unchanged since before /);
   expect(empty.mismatches).toHaveLength(4);
 
-  const none = await activities.compareDrill(input(`${live.id}-drill-none`));
-  expect(none.mismatches).toEqual([`the copy drill/${live.id}-drill-none does not exist`]);
+  await copy.delete();
+  const none = await act(activities.compareDrill, input('drill-bad'));
+  expect(none.mismatches).toEqual([`the copy drill/${live.id} does not exist in account drill-bad`]);
 });
 
-test('deleteDrillCopy deletes the copy through ARM, once, and refuses a name that is not a drill copy', async () => {
-  await copyAt(`${live.id}-drill-del`, t);
-  await expect(activities.deleteDrillCopy({ database: 'drill', copy: live.id, container: live.id })).rejects.toThrow(
-    /refusing to delete/
+test('deleteDrillAccount deletes the drill account through ARM, once, and refuses any other account', async () => {
+  await copyAt('drill-del');
+  await expect(act(activities.deleteDrillAccount, { account: engine.deps.account.name })).rejects.toThrow(
+    /refusing to use account/
   );
-  expect(await activities.deleteDrillCopy({ database: 'drill', copy: `${live.id}-drill-del` })).toEqual({
-    deleted: true,
-  });
-  expect(await activities.deleteDrillCopy({ database: 'drill', copy: `${live.id}-drill-del` })).toEqual({
-    deleted: false,
-  });
-  const { resources } = await live.database.containers.readAll().fetchAll();
-  expect(resources.map((c) => c.id)).toContain(live.id);
-  expect(resources.map((c) => c.id)).not.toContain(`${live.id}-drill-del`);
+  await expect(act(activities.deleteDrillAccount, { account: 'production' })).rejects.toThrow(
+    /refusing to use account/
+  );
+  expect(await act(activities.deleteDrillAccount, { account: 'drill-del' })).toEqual({ deleted: true });
+  expect(await act(activities.deleteDrillAccount, { account: 'drill-del' })).toEqual({ deleted: false });
+  expect(engine.stack.arm.control.restoredAccounts().map((a) => a.name)).not.toContain('drill-del');
+  const { resources } = await live.items.readAll().fetchAll();
+  expect(resources).toHaveLength(52);
 });
 
 test('recordDrill / findRecentDrill: the newest drill within the window, kept out of the migrations history', async () => {
@@ -106,7 +132,7 @@ test('recordDrill / findRecentDrill: the newest drill within the window, kept ou
     database: 'drill',
     container: live.id,
     at: t,
-    copy: `${live.id}-drill-ok`,
+    copyAccount: 'drill-ok',
     startedAt: new Date(Date.now() - 7_200_000).toISOString(),
     finishedAt: new Date(Date.now() - 7_000_000).toISOString(),
     durationMs: 200_000,
@@ -115,8 +141,10 @@ test('recordDrill / findRecentDrill: the newest drill within the window, kept ou
     ok: true,
     mismatches: [],
   };
-  await activities.recordDrill(base);
-  expect(await activities.findRecentDrill({ database: 'drill', container: live.id, within: 3_600_000 })).toBeNull();
+  await act(activities.recordDrill, base);
+  expect(
+    await act(activities.findRecentDrill, { database: 'drill', container: live.id, within: 3_600_000 })
+  ).toBeNull();
   const finished = Date.now();
   const recent: DrillRecord = {
     ...base,
@@ -128,25 +156,32 @@ test('recordDrill / findRecentDrill: the newest drill within the window, kept ou
   const withoutRates: Partial<DrillRecord> = { ...recent };
   delete withoutRates.durationMs;
   delete withoutRates.docsPerSecond;
-  expect(await activities.recordDrill(withoutRates as DrillRecord)).toEqual({
+  expect(await act(activities.recordDrill, withoutRates as DrillRecord)).toEqual({
     ...recent,
     durationMs: 5000,
     docsPerSecond: 10,
   });
   recent.durationMs = 5000;
   recent.docsPerSecond = 10;
-  expect(await activities.findRecentDrill({ database: 'drill', container: live.id, within: 3_600_000 })).toEqual(
+  expect(await act(activities.findRecentDrill, { database: 'drill', container: live.id, within: 3_600_000 })).toEqual(
     recent
   );
-  expect(await activities.findRecentDrill({ database: 'drill', container: 'other', within: 3_600_000 })).toBeNull();
   expect(
-    await activities.findRecentDrill({ account: 'another', database: 'drill', container: live.id, within: 3_600_000 })
+    await act(activities.findRecentDrill, { database: 'drill', container: 'other', within: 3_600_000 })
+  ).toBeNull();
+  expect(
+    await act(activities.findRecentDrill, {
+      account: 'another',
+      database: 'drill',
+      container: live.id,
+      within: 3_600_000,
+    })
   ).toBeNull();
   expect(await readHistory(engine.deps, 'drill')).toEqual([]);
-  expect(await activities.findRecentDrill({ database: 'nowhere', container: 'x', within: 1000 })).toBeNull();
+  expect(await act(activities.findRecentDrill, { database: 'nowhere', container: 'x', within: 1000 })).toBeNull();
 });
 
-test('as in Azure, the ARM imitation restores no live container under another name (why there is no startDrillRestore)', async () => {
+test('as in Azure, an in-account restore takes no live container under another name (why the drill restores into a new account)', async () => {
   const { arm, account } = engine.deps;
   const source = await findRestoreSource(arm, await getAccount(engine.deps));
   const attempt = arm.sqlResources.beginCreateUpdateSqlContainer(

@@ -12,6 +12,7 @@ import { migrateRange } from '../../activities/cosmos/migrate-range';
 import { isThrottled } from '../../activities/cosmos/requests';
 import type { ActivityDeps, LoadedMigration, MigrationRegistry } from '../../activities/deps';
 import { startTestStack, type TestStack } from '../support/stack';
+import { accountConnector } from '../../activities/clients';
 
 export interface EngineStack {
   stack: TestStack;
@@ -50,6 +51,7 @@ export async function startEngineStack(options: Parameters<typeof startTestStack
     hooks: {},
     control: { historyContainer: 'migrations-history', leaseContainer: 'migrations-leases' },
     armPollIntervalMs: stack.settings.armPollIntervalMs ?? 50,
+    connectAccount: accountConnector(stack.settings),
   };
   return {
     stack,

@@ -241,6 +241,7 @@ test('the restore switches over HTTPS: /_local/restores, behind the bearer token
       permission: true,
       failure: null,
       inProgress: [],
+      restoredAccounts: [],
     },
   });
   const set = await control('PUT', { durationMs: 50, permission: false, failure: { times: 2, code: 'Boom' } });

@@ -1,10 +1,9 @@
 /**
  * Knowing that it worked: a declared query that loses its index fails verification with its RU before and after;
  * with no hooks, monitoring probes the container against the preflight baseline and rolls back after three bad
- * intervals in a row, not after one; `requireRestoreDrill` refuses without a recent drill.
+ * intervals in a row, not after one. (`requireRestoreDrill`: test/workflow/drill.test.ts.)
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
 import { migrationRunbook } from '../../workflows';
 import { Harness, customers, splitNameModule, waitForPhase } from './harness';
 
@@ -97,27 +96,5 @@ test('no hooks: a container slowed down during monitoring rolls back after three
     } finally {
       h.stack.cosmos.control.setFaults([]);
     }
-  });
-});
-
-test('requireRestoreDrill: a production run refuses without a recent restore drill', async () => {
-  const docs = customers(4);
-  const { database, container } = await h.seed(docs);
-  const id = `drill-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(`${id}.js`, splitNameModule(id, database));
-  const w = await h.worker();
-  await w.worker.runUntil(async () => {
-    const failed = await h.client.workflow
-      .execute(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `drill-${randomUUID()}`,
-        args: [{ migration: id, approval: { required: false }, requireRestoreDrill: { within: '7d' } }],
-      })
-      .catch((e: unknown) => e);
-    expect(failed).toBeInstanceOf(WorkflowFailedError);
-    expect(((failed as WorkflowFailedError).cause as Error).message).toBe(
-      `requireRestoreDrill: no restore drill of ${database}/${container} finished within 7d; run one first`
-    );
-    expect(await h.documents(database, container)).toEqual(docs);
   });
 });
