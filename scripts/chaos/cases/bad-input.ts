@@ -97,17 +97,20 @@ function runScript(
   });
 }
 
-/** A run started with `input` must fail at once with `type`, its message naming what is wrong. */
+/**
+ * A run started with `value` (or the input `value(id)` makes for the case's valid migration) must fail at once with
+ * `type`, its message naming what is wrong.
+ */
 function input(name: string, value: unknown, expect: RegExp, type: string = ErrorType.InvalidInput): BadInputCase {
   return {
     entry: 'workflow input',
     name,
     expect,
-    async run({ cs }) {
+    async run({ cs, id }) {
       const handle = await cs.client.workflow.start(migrationRunbook, {
         taskQueue: TASK_QUEUE,
         workflowId: `bad-input-${randomUUID()}`,
-        args: [value as never],
+        args: [(typeof value === 'function' ? (value as (id: string) => unknown)(id) : value) as never],
       });
       // A run that neither fails nor ends is the worst answer: stop it after a while and say so.
       const timer = setTimeout(() => void handle.terminate('bad input case: no answer within 120 s'), 120_000);
@@ -219,7 +222,6 @@ const moduleFile = (dir: string, file: string, content: string) => {
 
 /** The cases, in the order they run. */
 export function badInputCases(): BadInputCase[] {
-  const fine = (id: string) => ({ migration: id });
   return [
     input('null input', null, /^invalid runbook input:\ninput: .*expected object/i),
     input('an array as input', [], /^invalid runbook input:\ninput: .*expected object/i),
@@ -257,30 +259,18 @@ export function badInputCases(): BadInputCase[] {
       /requireStagingRun\.database/
     ),
     input('an unknown migration', { migration: 'no-such-migration' }, /no-such-migration/, ErrorType.MigrationInvalid),
-    {
-      ...input('', {}, /./),
-      name: 'an unknown container (override)',
-      expect: /chaos\/no-such-container.*does not exist/,
-      run: (ctx) =>
-        input(
-          '',
-          { ...fine(ctx.id), container: 'no-such-container', approval: { required: false } },
-          /./,
-          ErrorType.PreflightFailed
-        ).run(ctx),
-    },
-    {
-      ...input('', {}, /./),
-      name: 'an unknown database (override)',
-      expect: /no-such-db\/customers.*does not exist/,
-      run: (ctx) =>
-        input(
-          '',
-          { ...fine(ctx.id), database: 'no-such-db', approval: { required: false } },
-          /./,
-          ErrorType.PreflightFailed
-        ).run(ctx),
-    },
+    input(
+      'an unknown container (override)',
+      (id: string) => ({ migration: id, container: 'no-such-container', approval: { required: false } }),
+      /chaos\/no-such-container does not exist/,
+      ErrorType.PreflightFailed
+    ),
+    input(
+      'an unknown database (override)',
+      (id: string) => ({ migration: id, database: 'no-such-db', approval: { required: false } }),
+      /no-such-db\/customers does not exist/,
+      ErrorType.PreflightFailed
+    ),
     cli('up without a migration id', () => ['up'], /missing required argument 'id'/),
     cli('an unknown command', () => ['frobnicate'], /unknown command 'frobnicate'/),
     cli(
