@@ -5,16 +5,27 @@
  */
 
 interface JsonPayload {
-  metadata?: Record<string, string>;
-  data?: string;
+  metadata?: Record<string, string | Uint8Array>;
+  data?: string | Uint8Array;
 }
 
 const fromBase64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
+/**
+ * A payload as history JSON has it (base64 strings), or as a fetched history has it (bytes): both are read, so a
+ * history passed without historyToJSON is scanned too instead of silently yielding nothing.
+ */
 function isPayload(value: unknown): value is JsonPayload {
   if (!value || typeof value !== 'object') return false;
-  const v = value as JsonPayload;
-  return typeof v.metadata === 'object' && v.metadata !== null && typeof v.metadata.encoding === 'string';
+  const v = value as { metadata?: Record<string, unknown> };
+  const encoding = v.metadata?.encoding;
+  return typeof v.metadata === 'object' && (typeof encoding === 'string' || encoding instanceof Uint8Array);
+}
+
+function dataOf(data: unknown): string {
+  if (typeof data === 'string') return fromBase64(data);
+  if (data instanceof Uint8Array) return Buffer.from(data).toString('utf8');
+  return '';
 }
 
 /** Decodes every payload's data (and its encoding) found anywhere in the history; nested payloads included. */
@@ -24,7 +35,7 @@ export function decodedPayloads(history: unknown): string[] {
     if (Array.isArray(value)) return value.forEach(walk);
     if (!value || typeof value !== 'object') return;
     if (isPayload(value)) {
-      const data = typeof value.data === 'string' ? fromBase64(value.data) : '';
+      const data = dataOf(value.data);
       found.push(data);
       // A payload can hold payloads (e.g. an encoded failure's details): decode those too.
       if (data.startsWith('{') || data.startsWith('[')) {
