@@ -108,12 +108,12 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
     workers.add(child);
     child.once('exit', () => workers.delete(child));
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     await new Promise<void>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('ready\n')) resolve();
       });

@@ -34,7 +34,7 @@ export async function bulkLoop(container: Container): Promise<number> {
   const pages = container.items.query<Doc>(OLD_VERSION, { maxItemCount: PAGE_SIZE });
   const inFlight = new Set<Promise<void>>();
   let written = 0;
-  let failure: unknown;
+  let failure: Error | undefined;
   while (pages.hasMoreResults() && failure === undefined) {
     while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
     const { resources } = await pages.fetchNext();
@@ -44,7 +44,7 @@ export async function bulkLoop(container: Container): Promise<number> {
         written += resources.length;
       },
       (err: unknown) => {
-        failure ??= err;
+        failure ??= err instanceof Error ? err : new Error(String(err));
       }
     );
     inFlight.add(task);

@@ -21,6 +21,7 @@ import {
   type FeedOptions,
   type JSONObject,
   type OperationInput,
+  type QueryIterator,
   type RequestOptions,
 } from '@azure/cosmos';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -61,8 +62,8 @@ const BULK_LIMIT = 100;
 const MIN_BULK_OPERATIONS = 10;
 /** Failures kept in full (ids and messages); the counter keeps counting past it. */
 const MAX_RECORDED_FAILURES = 100;
-/** How often the committed state is heartbeated while pages are slow. */
-const KEEP_ALIVE_MS = 5000;
+/** How often the committed state is heartbeated while pages are slow (well inside the 5 s heartbeat timeout). */
+const KEEP_ALIVE_MS = 1000;
 /** A document the application rewrites faster than we can migrate it is given up on after this many 412s. */
 const MAX_CONFLICTS_PER_DOCUMENT = 10;
 /**
@@ -248,6 +249,7 @@ class RangeMigration {
     // Boxed: whatever was thrown (even undefined) is rethrown as it was.
     let failure: { error: unknown } | undefined;
     let token = start;
+    const iterator = this.pages(start);
     let stop: StopReason = 'exhausted';
 
     const commit = () => {
@@ -275,7 +277,7 @@ class RangeMigration {
       if (failure !== undefined || this.overThreshold()) break;
       let page;
       try {
-        page = await this.fetchPage(token);
+        page = await this.fetchPage(iterator);
       } catch (err) {
         failure ??= { error: err }; // let the pages in flight finish and commit before failing
         break;
@@ -305,15 +307,24 @@ class RangeMigration {
     return stop;
   }
 
-  private async fetchPage(continuation: string | undefined): Promise<Page & { counters: MigrationCounters }> {
-    const counters = zeroCounters();
-    const estimate = this.queryCharge.get();
-    await this.budget.acquire(estimate);
-    const iterator = this.container.items.query<MigrationDocument>(candidateQuery(this.rule), {
+  /**
+   * The scan's pages come from one query iterator, started at the scan's continuation: the SDK fetches a query plan
+   * once per iterator (@azure/cosmos 4.9 queryIterator.js `fetchQueryPlan`, cached in `queryPlanPromise`), so a new
+   * iterator per page would send a plan request with every page. Each page's continuation token is still the one the
+   * checkpoint commits (`response.continuationToken`, the same a new iterator would resume from).
+   */
+  private pages(continuation: string | undefined): QueryIterator<MigrationDocument> {
+    return this.container.items.query<MigrationDocument>(candidateQuery(this.rule), {
       ...this.queryOptions,
       maxItemCount: this.input.batchSize,
       ...(continuation ? { continuationToken: continuation } : {}),
     });
+  }
+
+  private async fetchPage(iterator: QueryIterator<MigrationDocument>): Promise<Page & { counters: MigrationCounters }> {
+    const counters = zeroCounters();
+    const estimate = this.queryCharge.get();
+    await this.budget.acquire(estimate);
     let response;
     try {
       response = await iterator.fetchNext();

@@ -67,7 +67,7 @@ function application(container: Container, docs: number) {
         await container.item(id, resource.tenantId).replace(
           { ...resource, visits: ((resource.visits as number) ?? 0) + 1 },
           {
-            accessCondition: { type: 'IfMatch', condition: resource._etag as string },
+            accessCondition: { type: 'IfMatch', condition: resource._etag },
           }
         );
         writes++;
