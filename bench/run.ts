@@ -8,6 +8,7 @@
  *   npm run bench -- --quick         # N = 5 000 (memory: 2 000 and 20 000), for development
  *   npm run bench -- --only throughput,budget
  *   npm run bench -- --cpu-prof      # the workers write CPU profiles to bench/results/profiles/
+ *   BENCH_DOCS=20000 BENCH_LATENCIES=0 npm run bench -- --only throughput
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
         throughput = await throughputFigure(env, {
           docs,
           sequentialDocs: options.quick ? 300 : 2000,
-          latencies: [0, 5],
+          latencies: (process.env.BENCH_LATENCIES ?? '0,5').split(',').map(Number),
           nodeArgs,
         });
         raw.throughput = throughput;

@@ -111,3 +111,19 @@ export async function historyEvents(env: BenchEnv, workflowId: string): Promise<
   }
   return counts;
 }
+
+/** Activity attempts after the first, over the chain's histories (heartbeat timeouts and retried errors). */
+export async function activityRetries(env: BenchEnv, workflowId: string): Promise<number> {
+  const latest = await env.client.workflow.getHandle(workflowId).describe();
+  let runId: string | undefined = latest.raw.workflowExecutionInfo?.firstRunId || latest.runId;
+  let retries = 0;
+  while (runId) {
+    const history: temporal.api.history.v1.IHistory = await env.client.workflow
+      .getHandle(workflowId, runId)
+      .fetchHistory();
+    const events = history.events ?? [];
+    for (const e of events) retries += Math.max(0, (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1);
+    runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || undefined;
+  }
+  return retries;
+}

@@ -2,7 +2,7 @@
  * Figure 4 (memory) and the data of figure 5 (history): a whole run of `small` and of `large` documents, each on a
  * new worker process, whose peak RSS (VmHWM) is read when the run has ended. RU model off, 4 physical partitions.
  */
-import { createContainer, dropContainer, seed } from '../data';
+import { createContainer, dropContainer, remainingAtOldVersion, seed } from '../data';
 import type { BenchEnv } from '../env';
 import { historyEvents, result, startRun } from '../runbook';
 import { round } from '../timing';
@@ -30,8 +30,9 @@ async function oneRun(env: BenchEnv, docs: number, nodeArgs: string[]): Promise<
   try {
     const run = await startRun(env, { container: name });
     const { report, seconds } = await result(run);
-    if (report.status !== 'completed' || report.counters.migrated !== docs) {
-      throw new Error(`memory run: ${report.status}, ${report.counters.migrated} of ${docs} migrated`);
+    const left = await remainingAtOldVersion(container);
+    if (report.status !== 'completed' || left !== 0) {
+      throw new Error(`memory run: ${report.status}, ${left} of ${docs} left at the old version`);
     }
     const measured = {
       docs,
