@@ -6,6 +6,7 @@
  * - a migrate-mongo-style loop: the same pages, each document replaced one at a time, awaited.
  */
 import { BulkOperationType, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
+import { isConnectionBroken } from '../activities/cosmos/requests';
 import { addTier } from './migrations/bench-add-tier';
 import { PAGE_SIZE, type Doc } from './data';
 
@@ -16,6 +17,10 @@ function migrated(doc: Doc): Doc {
   return { ...(addTier(doc) as Doc), schemaVersion: 2 };
 }
 
+/**
+ * One bulk replace of a page. A broken connection (items.bulk does not retry it) is sent again, as the engine does;
+ * an operation that was applied the first time then answers 412, which nobody else writing here means "done".
+ */
 async function replacePage(container: Container, docs: Doc[]): Promise<void> {
   const operations: OperationInput[] = docs.map((doc) => ({
     operationType: BulkOperationType.Replace,
@@ -24,9 +29,16 @@ async function replacePage(container: Container, docs: Doc[]): Promise<void> {
     ifMatch: doc._etag as string,
     resourceBody: migrated(doc) as unknown as JSONObject,
   }));
-  const responses = await container.items.bulk(operations, { continueOnError: true });
-  const failed = responses.filter((r) => r.statusCode >= 300);
-  if (failed.length) throw new Error(`bulk replace: ${failed.length} failed (status ${failed[0]!.statusCode})`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const responses = await container.items.bulk(operations, { continueOnError: true });
+      const failed = responses.filter((r) => r.statusCode >= 300 && !(attempt > 1 && r.statusCode === 412));
+      if (failed.length) throw new Error(`bulk replace: ${failed.length} failed (status ${failed[0]!.statusCode})`);
+      return;
+    } catch (err) {
+      if (!isConnectionBroken(err) || attempt >= 5) throw err;
+    }
+  }
 }
 
 /** The hand-written bulk loop over the whole container; returns the documents written. */

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     const container = await createContainer(env, 'trace', PARTITIONED_THROUGHPUT);
     await seed(container, docs);
     const worker = await env.startWorker();
+    env.setLatency(Number(process.env.BENCH_LATENCY ?? 0));
     const run = await startRun(env, { container: 'trace' });
     const { seconds } = await result(run);
     const history: temporal.api.history.v1.IHistory = await run.handle.fetchHistory();
@@ -32,7 +33,20 @@ async function main(): Promise<void> {
       const s = e.activityTaskScheduledEventAttributes;
       if (s) scheduled.set(Number(e.eventId), { type: s.activityType?.name ?? '?', at });
       const st = e.activityTaskStartedEventAttributes;
-      if (st) scheduled.get(Number(st.scheduledEventId))!.started = at;
+      if (st) {
+        scheduled.get(Number(st.scheduledEventId))!.started = at;
+        if ((st.attempt ?? 1) > 1)
+          rows.push(
+            `${at.toFixed(0).padStart(6)} ms  attempt ${st.attempt}: ${st.lastFailure?.message ?? ''} ${st.lastFailure?.cause?.message ?? ''}`
+          );
+      }
+      const timedOut = e.activityTaskTimedOutEventAttributes;
+      if (timedOut)
+        rows.push(
+          `${at.toFixed(0).padStart(6)} ms  timed out: ${timedOut.failure?.message ?? ''} ${timedOut.failure?.cause?.message ?? ''}`
+        );
+      const failed = e.activityTaskFailedEventAttributes;
+      if (failed) rows.push(`${at.toFixed(0).padStart(6)} ms  failed: ${failed.failure?.message ?? ''}`);
       const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
       if (done) {
         const a = scheduled.get(Number(done.scheduledEventId))!;
