@@ -131,6 +131,12 @@ function compact(store: DocumentStore): void {
       seqs.push(o.seqs[i]!);
     }
   });
+  // A replace is counted as a delete too (it deletes, then sets the same rid): when nothing was really deleted, the
+  // order stays the same object, so the ranges' orders built from it stay valid instead of being rebuilt.
+  if (rids.length === o.rids.length) {
+    o.stale = 0;
+    return;
+  }
   store._order = { rids, seqs, next: o.next, stale: 0 };
 }
 
