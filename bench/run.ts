@@ -1,294 +1,194 @@
 /**
- * `npm run bench`: what the engine's design buys, as ratios measured in one run on the in-process local stack
- * (Cosmos emulator over HTTPS through @azure/cosmos; no Temporal needed). Absolute numbers depend on the machine;
- * the ratios are what to compare. Prints a table and writes bench/results/latest.json.
+ * `npm run bench`: the runbook's performance through the real workflow (docs/performance.md). Starts the local stack
+ * with its own Temporal dev server, runs workers as separate processes, measures the seven figures of issue 10 side
+ * by side in one run, prints a table (figure, measured, target, holds), writes bench/results/latest.json, and exits 1
+ * when a target does not hold (2 when the bench itself failed to start).
  *
- *   1. engine vs naive: the engine's migrateRange (paged, bulk, ETag-conditioned, concurrent, over every feed range)
- *      against a migrate-mongo-style loop (query everything, replace one document at a time) on the same documents.
- *   2. RU budget adherence: migrateRange with a budget, under the emulator's RU model; measured RU/s ÷ budget.
- *   3. concurrent-writer safety: bulk replaces conditioned on _etag (ifMatch) vs the same bulk unconditioned.
- *
- * BENCH_DOCS (default 2000) sets the document count.
+ *   npm run bench                    # N = 50 000 (memory: 20 000 and 200 000)
+ *   npm run bench -- --quick         # N = 5 000 (memory: 2 000 and 20 000), for development
+ *   npm run bench -- --only throughput,budget
+ *   npm run bench -- --cpu-prof      # the workers write CPU profiles to bench/results/profiles/
+ *   BENCH_DOCS=20000 BENCH_LATENCIES=0 npm run bench -- --only throughput
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  BulkOperationType,
-  type Container,
-  type CosmosClient,
-  type JSONObject,
-  type OperationInput,
-} from '@azure/cosmos';
-import { createArmClient, createCosmosClient } from '../activities/clients';
-import { listFeedRanges } from '../activities/cosmos/feed-ranges';
-import { migrateRange } from '../activities/cosmos/migrate-range';
-import type { ActivityDeps } from '../activities/deps';
-import { loadRegistry } from '../activities/registry';
-import type { MigrationCounters } from '../common/activities';
-import { addCounters, zeroCounters } from '../common/counters';
-import { startStack } from '../local/stack';
-import { azureSettingsFromStackEnv } from '../local/stack-env';
-import { addTier } from './migrations/bench-add-tier';
+import { startBenchEnv } from './env';
+import { holds, RESULTS_FILE, table, writeResults, type Figure } from './results';
+import { throughputFigure, type LatencyResult } from './figures/throughput';
+import { budgetFigure } from './figures/budget';
+import { memoryFigure, type MemoryRun } from './figures/memory';
+import { resumeFigure } from './figures/resume';
+import { restoreFigure } from './figures/restore';
 
-const DOCS = Number(process.env.BENCH_DOCS ?? 2000);
-const DATABASE = 'bench';
-const MIGRATION = 'bench-add-tier';
-const RESULTS = path.join(__dirname, 'results', 'latest.json');
+const FIGURES = ['throughput', 'budget', 'memory', 'resume', 'restore'] as const;
+type FigureName = (typeof FIGURES)[number];
 
-type Doc = { id: string; [field: string]: unknown };
+/** The keys each part gives (NaN, so MISSED, when the part fails). */
+const KEYS: Record<FigureName | 'history', string[]> = {
+  throughput: ['throughputRatioVsBulkLoop', 'throughputRatioVsSequential'],
+  budget: [
+    'ruBudgetUtilization',
+    'ruBudgetMaxWindowRatio',
+    'migrationThrottledShare',
+    'appThrottledShare',
+    'budgetChangeEffectSeconds',
+  ],
+  memory: ['rssRatio200kTo20k'],
+  history: ['maxHistoryEventsPerRun', 'historyEventsPer100k'],
+  resume: ['resumeRereadPagesPerRange', 'resumeFirstWriteSeconds'],
+  restore: ['restoreDocsPerSecond', 'preimagesRollbackDocsPerSecond'],
+};
 
-function document(i: number): Doc {
+interface Options {
+  quick: boolean;
+  only: Set<FigureName>;
+  cpuProf: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const i = argv.indexOf('--only');
+  const names = i >= 0 ? (argv[i + 1] ?? '').split(',') : [...FIGURES];
+  for (const n of names) {
+    if (!FIGURES.includes(n as FigureName)) throw new Error(`--only: ${n} is not one of ${FIGURES.join(', ')}`);
+  }
   return {
-    id: `c-${String(i).padStart(6, '0')}`,
-    tenantId: `t-${i % 16}`,
-    name: `Customer ${i}`,
-    email: `customer${i}@example.test`,
-    orders: (i * 7) % 97,
-    address: { street: `${i} Main Street`, city: 'Springfield', zip: String(10000 + (i % 9000)) },
-    notes: 'x'.repeat(200),
-    schemaVersion: 1,
+    quick: argv.includes('--quick'),
+    cpuProf: argv.includes('--cpu-prof'),
+    only: new Set(names as FigureName[]),
   };
-}
-
-async function freshContainer(cosmos: CosmosClient, name: string, docs: number): Promise<Container> {
-  const { database } = await cosmos.databases.createIfNotExists({ id: DATABASE });
-  await database
-    .container(name)
-    .delete()
-    .catch(() => undefined);
-  const { container } = await database.containers.create({ id: name, partitionKey: { paths: ['/tenantId'] } });
-  for (let start = 0; start < docs; start += 100) {
-    const operations: OperationInput[] = [];
-    for (let i = start; i < Math.min(docs, start + 100); i++) {
-      operations.push({
-        operationType: BulkOperationType.Create,
-        resourceBody: document(i) as unknown as JSONObject,
-      });
-    }
-    await container.items.bulk(operations);
-  }
-  return container;
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const started = process.hrtime.bigint();
-  const value = await fn();
-  return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-}
-
-/** The engine, as the workflow drives it: one migrateRange per feed range, all at once. */
-async function engineMigrate(deps: ActivityDeps, container: string, ruBudget?: number): Promise<MigrationCounters> {
-  const ranges = await listFeedRanges(deps.cosmos.database(DATABASE).container(container));
-  const results = await Promise.all(
-    ranges.map((feedRange) =>
-      migrateRange(deps, {
-        migration: MIGRATION,
-        direction: 'up',
-        database: DATABASE,
-        container,
-        feedRange,
-        batchSize: 100,
-        ruBudget: ruBudget !== undefined ? ruBudget / ranges.length : undefined,
-        maxFailures: 0,
-        dryRun: false,
-      })
-    )
-  );
-  return results.reduce((total: MigrationCounters, r) => addCounters(total, r.counters), zeroCounters());
-}
-
-/** What migrate-mongo-style tools do: read everything, then one awaited replace per document. */
-async function naiveMigrate(container: Container): Promise<number> {
-  const { resources } = await container.items.query<Doc>('SELECT * FROM c').fetchAll();
-  let migrated = 0;
-  for (const doc of resources) {
-    if (doc.schemaVersion !== 1) continue;
-    await container.item(doc.id, doc.tenantId as string).replace({ ...addTier(doc), schemaVersion: 2 });
-    migrated++;
-  }
-  return migrated;
-}
-
-/** Bulk replaces of every document, 100 per call, `concurrency` calls in flight; with or without ifMatch. */
-async function bulkReplaceAll(container: Container, conditioned: boolean, concurrency = 4): Promise<number> {
-  const { resources } = await container.items.query<Doc>('SELECT * FROM c').fetchAll();
-  const chunks: Doc[][] = [];
-  for (let i = 0; i < resources.length; i += 100) chunks.push(resources.slice(i, i + 100));
-  let next = 0;
-  let written = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < chunks.length) {
-        const chunk = chunks[next++]!;
-        const operations: OperationInput[] = chunk.map((doc) => ({
-          operationType: BulkOperationType.Replace,
-          id: doc.id,
-          partitionKey: doc.tenantId as string,
-          resourceBody: { ...addTier(doc), schemaVersion: 2 },
-          ...(conditioned ? { ifMatch: doc._etag as string } : {}),
-        }));
-        const responses = await container.items.bulk(operations, { continueOnError: true });
-        const failed = responses.filter((r) => r.statusCode >= 300);
-        if (failed.length)
-          throw new Error(`bulk replace: ${failed.length} operations failed (status ${failed[0]!.statusCode})`);
-        written += chunk.length;
-      }
-    })
-  );
-  return written;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-interface Row {
-  benchmark: string;
-  measured: string;
-  ratio: string;
 }
 
 async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const docs = Number(process.env.BENCH_DOCS ?? (options.quick ? 5_000 : 50_000));
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cosmos-runbook-bench-'));
-  const stack = await startStack({
-    dir,
-    cosmosPort: 0,
-    armPort: 0,
-    // The engine talks to Cosmos only; no Temporal server is needed or started.
-    temporal: { mode: 'existing', address: 'unused:0' },
-  });
-  const settings = azureSettingsFromStackEnv(stack.env);
-  const cosmos = createCosmosClient(settings);
-  const deps: ActivityDeps = {
-    cosmos,
-    arm: createArmClient(settings),
-    account: { subscriptionId: settings.subscriptionId, resourceGroup: settings.resourceGroup, name: settings.account },
-    registry: await loadRegistry(path.join(__dirname, 'migrations')),
-    hooks: {},
-    control: { historyContainer: 'migrations-history', leaseContainer: 'migrations-leases' },
-    armPollIntervalMs: 50,
+  const nodeArgs = options.cpuProf
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(__dirname, 'results', 'profiles')}`]
+    : [];
+  const figures: Figure[] = [{ key: 'docs', value: docs }];
+  const raw: Record<string, unknown> = {};
+  const started = Date.now();
+  const env = await startBenchEnv(log);
+
+  /** One part of the bench; a failure is reported (its figures MISSED) and the next part runs. */
+  const part = async (name: FigureName | 'history', fn: () => Promise<Record<string, number>>) => {
+    try {
+      const values = await fn();
+      for (const key of KEYS[name]) figures.push({ key, value: values[key] ?? Number.NaN });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`${name} failed: ${message}`);
+      raw[name] = { error: message };
+      for (const key of KEYS[name]) figures.push({ key, value: Number.NaN });
+    }
   };
-  const rows: Row[] = [];
-  const results: Record<string, unknown> = {
-    docs: DOCS,
+
+  let throughput: LatencyResult[] = [];
+  let memoryRuns: MemoryRun[] = [];
+  try {
+    if (options.only.has('throughput')) {
+      await part('throughput', async () => {
+        throughput = await throughputFigure(env, {
+          docs,
+          sequentialDocs: options.quick ? 300 : 2000,
+          latencies: (process.env.BENCH_LATENCIES ?? '0,5').split(',').map(Number),
+          nodeArgs,
+        });
+        raw.throughput = throughput;
+        return {
+          throughputRatioVsBulkLoop: Math.min(...throughput.map((l) => l.ratioVsBulkLoop)),
+          throughputRatioVsSequential: throughput.find((l) => l.latencyMs === 5)?.ratioVsSequential ?? Number.NaN,
+        };
+      });
+    }
+    if (options.only.has('budget')) {
+      await part('budget', async () => {
+        const budget = await budgetFigure(env, { docs, nodeArgs });
+        raw.budget = budget;
+        return {
+          ruBudgetUtilization: budget.utilization,
+          ruBudgetMaxWindowRatio: budget.maxWindowRatio,
+          migrationThrottledShare: budget.migrationThrottledShare,
+          appThrottledShare: budget.appThrottledShare,
+          budgetChangeEffectSeconds: budget.budgetChangeEffectSeconds,
+        };
+      });
+    }
+    if (options.only.has('memory')) {
+      await part('memory', async () => {
+        const memory = await memoryFigure(env, {
+          small: options.quick ? 2_000 : 20_000,
+          large: options.quick ? 20_000 : 200_000,
+          nodeArgs,
+        });
+        memoryRuns = memory.runs;
+        raw.memory = memory;
+        return { rssRatio200kTo20k: memory.rssRatio };
+      });
+    }
+    // History: every whole run of figures 1 and 4; the largest gives the events per 100k documents.
+    const chains = [...throughput, ...memoryRuns];
+    if (chains.length > 0) {
+      await part('history', async () => {
+        const largest = chains.reduce((a, b) => (b.docs > a.docs ? b : a));
+        const total = largest.historyEvents.reduce((a, b) => a + b, 0);
+        raw.history = { chains: chains.map((c) => ({ docs: c.docs, eventsPerRun: c.historyEvents })) };
+        return {
+          maxHistoryEventsPerRun: Math.max(...chains.flatMap((c) => c.historyEvents)),
+          historyEventsPer100k: Math.round((total / largest.docs) * 100_000),
+        };
+      });
+    }
+    if (options.only.has('resume')) {
+      await part('resume', async () => {
+        const baseline = throughput.find((l) => l.latencyMs === 0 && l.docs === docs);
+        const resume = await resumeFigure(env, {
+          docs,
+          nodeArgs,
+          baselineDocumentsRead: baseline?.migrationDocumentsRead,
+        });
+        raw.resume = resume;
+        return {
+          resumeRereadPagesPerRange: resume.rereadPagesPerRange,
+          resumeFirstWriteSeconds: resume.firstWriteSeconds,
+        };
+      });
+    }
+    if (options.only.has('restore')) {
+      await part('restore', async () => {
+        const restore = await restoreFigure(env, { docs, nodeArgs });
+        raw.restore = restore;
+        return {
+          restoreDocsPerSecond: restore.restore.docsPerSecond,
+          preimagesRollbackDocsPerSecond: restore.preimages.docsPerSecond,
+        };
+      });
+    }
+  } finally {
+    await env.close();
+  }
+  const meta = {
+    at: new Date().toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    figuresRun: [...options.only],
     node: process.version,
     cpus: os.cpus().length,
-    at: new Date().toISOString(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    benchSeconds: Math.round((Date.now() - started) / 1000),
   };
-  try {
-    // 1. engine vs naive, RU model off (raw speed; every request charged 1 RU).
-    stack.cosmos.control.setRuModel(false);
-    log(`seeding 2 × ${DOCS} documents ...`);
-    await freshContainer(cosmos, 'bench-engine', DOCS);
-    const naiveContainer = await freshContainer(cosmos, 'bench-naive', DOCS);
-    log('engine: migrateRange over every feed range ...');
-    const engine = await timed(() => engineMigrate(deps, 'bench-engine'));
-    log('naive: query all, replace one by one ...');
-    const naive = await timed(() => naiveMigrate(naiveContainer));
-    if (engine.value.migrated !== DOCS || naive.value !== DOCS) {
-      throw new Error(`expected ${DOCS} migrated each; engine ${engine.value.migrated}, naive ${naive.value}`);
-    }
-    const engineRate = DOCS / engine.seconds;
-    const naiveRate = DOCS / naive.seconds;
-    rows.push(
-      { benchmark: 'engine migrateRange (bulk, ifMatch)', measured: `${engineRate.toFixed(0)} docs/s`, ratio: '' },
-      { benchmark: 'naive loop (sequential replace)', measured: `${naiveRate.toFixed(0)} docs/s`, ratio: '' },
-      { benchmark: 'engine ÷ naive', measured: '', ratio: `${(engineRate / naiveRate).toFixed(2)}×` }
-    );
-    results.engineVsNaive = {
-      engineDocsPerSecond: engineRate,
-      naiveDocsPerSecond: naiveRate,
-      ratio: engineRate / naiveRate,
-      engineSeconds: engine.seconds,
-      naiveSeconds: naive.seconds,
-    };
-
-    // 3. ifMatch overhead, RU model off.
-    const conditionedContainer = await freshContainer(cosmos, 'bench-ifmatch', DOCS);
-    const plainContainer = await freshContainer(cosmos, 'bench-plain', DOCS);
-    log('bulk replace with ifMatch vs without (3 alternating rounds, median) ...');
-    const conditionedTimes: number[] = [];
-    const plainTimes: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      conditionedTimes.push((await timed(() => bulkReplaceAll(conditionedContainer, true))).seconds);
-      plainTimes.push((await timed(() => bulkReplaceAll(plainContainer, false))).seconds);
-    }
-    const conditioned = { seconds: median(conditionedTimes) };
-    const plain = { seconds: median(plainTimes) };
-    const overhead = conditioned.seconds / plain.seconds;
-    rows.push(
-      {
-        benchmark: 'bulk replace, ifMatch (_etag)',
-        measured: `${(DOCS / conditioned.seconds).toFixed(0)} docs/s`,
-        ratio: '',
-      },
-      { benchmark: 'bulk replace, unconditioned', measured: `${(DOCS / plain.seconds).toFixed(0)} docs/s`, ratio: '' },
-      { benchmark: 'ifMatch time ÷ unconditioned time', measured: '', ratio: `${overhead.toFixed(2)}×` }
-    );
-    results.ifMatchOverhead = {
-      conditionedDocsPerSecond: DOCS / conditioned.seconds,
-      unconditionedDocsPerSecond: DOCS / plain.seconds,
-      timeRatio: overhead,
-    };
-
-    // 2. RU budget adherence, RU model on: calibrate RU per document, then give a budget that needs ~8 s.
-    stack.cosmos.control.setRuModel(true);
-    const budgetDocs = Math.min(DOCS, 1000);
-    await freshContainer(cosmos, 'bench-calibrate', 200);
-    const calibration = await engineMigrate(deps, 'bench-calibrate');
-    const ruPerDoc = calibration.ruConsumed / Math.max(1, calibration.migrated);
-    const budget = Math.max(50, Math.round((ruPerDoc * budgetDocs) / 8));
-    await freshContainer(cosmos, 'bench-budget', budgetDocs);
-    log(`RU budget: ${budgetDocs} documents at ${budget} RU/s (${ruPerDoc.toFixed(1)} RU per document) ...`);
-    const budgeted = await timed(() => engineMigrate(deps, 'bench-budget', budget));
-    const measuredRate = budgeted.value.ruConsumed / budgeted.seconds;
-    rows.push(
-      { benchmark: 'RU budget given', measured: `${budget} RU/s`, ratio: '' },
-      {
-        benchmark: 'RU/s measured (response charges)',
-        measured: `${measuredRate.toFixed(0)} RU/s over ${budgeted.seconds.toFixed(1)} s`,
-        ratio: '',
-      },
-      { benchmark: 'measured ÷ budget', measured: '', ratio: `${(measuredRate / budget).toFixed(2)}` }
-    );
-    results.ruBudget = {
-      budget,
-      measuredRuPerSecond: measuredRate,
-      ratio: measuredRate / budget,
-      ruPerDocument: ruPerDoc,
-      documents: budgeted.value.migrated,
-      seconds: budgeted.seconds,
-    };
-  } finally {
-    cosmos.dispose();
-    await stack.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-
-  const width = [40, 34, 8];
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(width[i]!))
-      .join('  ')
-      .trimEnd();
+  writeResults(figures, raw, meta);
   process.stdout.write(
-    [
-      `cosmos-runbook bench: ${DOCS} documents, ${os.cpus().length} CPUs, Node ${process.version}`,
-      line(['benchmark', 'measured', 'ratio']),
-      line(width.map((w) => '-'.repeat(w))),
-      ...rows.map((r) => line([r.benchmark, r.measured, r.ratio])),
-      '',
-    ].join('\n')
+    `cosmos-runbook bench (${meta.mode}): ${docs} documents, ${meta.cpus} CPUs, load ${meta.loadAverage.join(' ')}, ` +
+      `${meta.benchSeconds} s\n${table(figures)}\nresults: ${path.relative(process.cwd(), RESULTS_FILE)}\n`
   );
-  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-  fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`results: ${path.relative(process.cwd(), RESULTS)}\n`);
+  const missed = figures.filter((f) => holds(f) === false);
+  if (missed.length > 0) {
+    process.stdout.write(`targets missed: ${missed.map((f) => f.key).join(', ')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(2);
 });

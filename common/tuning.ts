@@ -17,8 +17,12 @@ export const tuningSchema = z
     heartbeatTimeout: duration.default('30s'),
     /** First retry delay of activities. */
     retryInitialInterval: duration.default('1s'),
-    /** Pages per migrateRange call before the workflow checkpoints the range. */
-    maxPagesPerActivity: z.number().int().min(1).default(50),
+    /**
+     * Pages per migrateRange call before the workflow checkpoints the range. The activity heartbeats its continuation
+     * after every page (a retry resumes there), so this bounds history, not lost work: each return drains the
+     * range's pages in flight and costs a workflow round trip (`npm run bench`).
+     */
+    maxPagesPerActivity: z.number().int().min(1).default(200),
     /** Continue-as-new after this many migrateRange completions, even when the server does not suggest it yet. */
     continueAsNewAfterActivities: z.number().int().min(1).default(500),
     /**

@@ -3,6 +3,15 @@ import { ActivityCancellationType, proxyActivities, type RetryPolicy } from '@te
 import type { RunbookActivities } from '../common/activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../common/errors';
 import type { RunbookTuning } from '../common/tuning';
+import { durationMs } from '../common/duration';
+
+/**
+ * The longest heartbeat timeout of the range activities (migrateRange, revertFromPreimages). They heartbeat every
+ * second while they run (keep-alive timers; the worker sends at most one a second, maxHeartbeatThrottleInterval), so
+ * 5 s tolerates 4 s of a stalled event loop, and a killed worker's ranges are taken over by another worker within
+ * seconds instead of the 30 s of the other long activities (`npm run bench`, resume).
+ */
+export const RANGE_HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /** Failures no retry can fix: the workflow decides what to do next. */
 export const NON_RETRYABLE = [...NON_RETRYABLE_ERROR_TYPES];
@@ -22,11 +31,17 @@ export function runbookActivities(tuning: RunbookTuning) {
    * A cancelled one is waited for (it stops after the page it is writing), so nothing writes behind the workflow's
    * back once it moves on; the SDK's effective default would not wait.
    */
-  const long = proxyActivities<RunbookActivities>({
+  const longOptions = {
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: tuning.heartbeatTimeout,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry,
+  } as const;
+  const long = proxyActivities<RunbookActivities>(longOptions);
+  /** The range activities: long ones that heartbeat every second, so a dead worker is noticed within seconds. */
+  const range = proxyActivities<RunbookActivities>({
+    ...longOptions,
+    heartbeatTimeout: Math.min(durationMs(tuning.heartbeatTimeout), RANGE_HEARTBEAT_TIMEOUT_MS),
   });
   /** A point-in-time restore: minutes to hours on Azure; it heartbeats its ARM operation and resumes it on a retry. */
   const restore = proxyActivities<RunbookActivities>({
@@ -55,5 +70,5 @@ export function runbookActivities(tuning: RunbookTuning) {
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1s', maximumAttempts: 2 },
   });
-  return { quick, long, arm, restore, probe, scan, notify };
+  return { quick, long, range, arm, restore, probe, scan, notify };
 }

@@ -19,7 +19,8 @@ import { addCounters, zeroCounters } from '../common/counters';
 import type { RangeState } from './state';
 
 export interface MigrateLoop {
-  long: ReturnType<typeof runbookActivities>['long'];
+  /** The range activities' stubs (a short heartbeat timeout: workflows/activities.ts). */
+  range: ReturnType<typeof runbookActivities>['range'];
   /** Updated in place: continuation, done, counters. */
   ranges: RangeState[];
   base: Omit<MigrateRangeInput, 'feedRange' | 'continuation' | 'ruBudget' | 'maxFailures'>;
@@ -132,7 +133,7 @@ export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcom
     const known = range.refail ?? 0;
     try {
       const result = await scope.run(() =>
-        loop.long.migrateRange.executeWithOptions(
+        loop.range.migrateRange.executeWithOptions(
           { summary: `migrate range ${index + 1}/${loop.ranges.length} (${loop.base.direction})` },
           [
             {

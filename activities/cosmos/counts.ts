@@ -2,7 +2,7 @@
  * Counting documents: in total, by candidates of a rule, and by version — one physical partition at a time.
  *
  * Every count is an aggregate (`SELECT VALUE COUNT(1)`) sent to one partition key range
- * (`x-ms-documentdb-partitionkeyrangeid`, as the SDK's own fan-out does), the ranges one after the other, with a
+ * (`x-ms-documentdb-partitionkeyrangeid`, as the SDK's own fan-out does), a few ranges at a time, with a
  * heartbeat after each: nothing holds a container's worth of ids or rows, a container of millions of documents costs
  * a few aggregate queries per range, and a range that splits while it is counted (410/1002) is counted again as its
  * children. The SDK's own cross-partition aggregate is not used: in @azure/cosmos 4.9.3 it never ends when a range
@@ -47,22 +47,41 @@ export function rangeOptions(range: LiveRange): FeedOptions {
   return { initialHeaders: { 'x-ms-documentdb-partitionkeyrangeid': range.id } };
 }
 
+/** Ranges counted at once: Azure answers each range's aggregate on its own partition, in parallel. */
+export const RANGES_IN_PARALLEL = 4;
+
+/** `fn` over `items`, at most `limit` at once; the results in the items' order. */
+export async function mapLimit<I, O>(items: I[], limit: number, fn: (item: I) => Promise<O>): Promise<O[]> {
+  const results: O[] = new Array<O>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
 /**
- * Runs `fn` once per live partition key range, one range after the other, and heartbeats `{ what, ranges, left }`
- * after each. A range that splits while `fn` runs (410/1002) is done again as its children: `fn` must give the
- * range's whole part or throw, so a part is kept only once complete.
+ * Runs `fn` once per live partition key range, RANGES_IN_PARALLEL ranges at a time (each range's queries one after
+ * the other), and heartbeats `{ what, ranges, left }` after each range. A range that splits while `fn` runs
+ * (410/1002) is done again as its children: `fn` must give the range's whole part or throw, so a part is kept only
+ * once complete. The parts come back in the ranges' order.
  */
 export async function perRange<T>(
   container: Container,
   what: string,
   fn: (options: FeedOptions, range: LiveRange) => Promise<T>
 ): Promise<T[]> {
-  const queue = await liveRanges(container);
-  const parts: T[] = [];
-  while (queue.length > 0) {
-    const range = queue.shift()!;
+  const ranges = await liveRanges(container);
+  let done = 0;
+  let left = ranges.length;
+  const one = async (range: LiveRange): Promise<T[]> => {
+    let parts: T[];
     try {
-      parts.push(await fn(rangeOptions(range), range));
+      parts = [await fn(rangeOptions(range), range)];
     } catch (err) {
       if (!isPartitionGone(err)) throw err;
       const children = (await liveRanges(container)).filter(
@@ -70,11 +89,15 @@ export async function perRange<T>(
       );
       // None inside: the range merged into a wider one (Azure merges only on request); the error stands.
       if (children.length === 0) throw err;
-      queue.unshift(...children);
+      left += children.length - 1;
+      return (await mapLimit(children, 1, one)).flat();
     }
-    heartbeat({ what, ranges: parts.length, left: queue.length });
-  }
-  return parts;
+    done += 1;
+    left -= 1;
+    heartbeat({ what, ranges: done, left });
+    return parts;
+  };
+  return (await mapLimit(ranges, RANGES_IN_PARALLEL, one)).flat();
 }
 
 /** One aggregate over one range. */
@@ -141,11 +164,17 @@ async function versionsInRange(
     part.ruConsumed += c.ruConsumed;
     return c.count;
   };
-  part.total = await count();
+  // Three independent aggregates, asked at once.
+  const [total, changedSince, missing] = await Promise.all([
+    count(),
+    since !== undefined
+      ? count({ where: 'c._ts >= @since', parameters: [{ name: '@since', value: since }] })
+      : Promise.resolve(0),
+    count({ where: `NOT IS_DEFINED(${f})`, parameters: [] }),
+  ]);
+  part.total = total;
   if (part.total === 0) return part;
-  if (since !== undefined)
-    part.changedSince = await count({ where: 'c._ts >= @since', parameters: [{ name: '@since', value: since }] });
-  const missing = await count({ where: `NOT IS_DEFINED(${f})`, parameters: [] });
+  part.changedSince = changedSince;
   if (missing > 0) part.counts[MISSING_VERSION_KEY] = missing;
   let counted = missing;
   const known: Version[] = [];

@@ -21,6 +21,7 @@ import {
   type FeedOptions,
   type JSONObject,
   type OperationInput,
+  type QueryIterator,
   type RequestOptions,
 } from '@azure/cosmos';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -37,7 +38,7 @@ import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
-import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
+import { activityContext, isConnectionBroken, isThrottled, statusOf, throttleDelayMs } from './requests';
 import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
@@ -61,8 +62,10 @@ const BULK_LIMIT = 100;
 const MIN_BULK_OPERATIONS = 10;
 /** Failures kept in full (ids and messages); the counter keeps counting past it. */
 const MAX_RECORDED_FAILURES = 100;
-/** How often the committed state is heartbeated while pages are slow. */
-const KEEP_ALIVE_MS = 5000;
+/** Bulk calls sent again in a row after a broken connection before the activity fails (and Temporal retries it). */
+const MAX_BROKEN_CONNECTIONS_IN_A_ROW = 5;
+/** How often the committed state is heartbeated while pages are slow (well inside the 5 s heartbeat timeout). */
+const KEEP_ALIVE_MS = 1000;
 /** A document the application rewrites faster than we can migrate it is given up on after this many 412s. */
 const MAX_CONFLICTS_PER_DOCUMENT = 10;
 /**
@@ -248,6 +251,7 @@ class RangeMigration {
     // Boxed: whatever was thrown (even undefined) is rethrown as it was.
     let failure: { error: unknown } | undefined;
     let token = start;
+    const iterator = this.pages(start);
     let stop: StopReason = 'exhausted';
 
     const commit = () => {
@@ -275,7 +279,7 @@ class RangeMigration {
       if (failure !== undefined || this.overThreshold()) break;
       let page;
       try {
-        page = await this.fetchPage(token);
+        page = await this.fetchPage(iterator);
       } catch (err) {
         failure ??= { error: err }; // let the pages in flight finish and commit before failing
         break;
@@ -305,15 +309,24 @@ class RangeMigration {
     return stop;
   }
 
-  private async fetchPage(continuation: string | undefined): Promise<Page & { counters: MigrationCounters }> {
-    const counters = zeroCounters();
-    const estimate = this.queryCharge.get();
-    await this.budget.acquire(estimate);
-    const iterator = this.container.items.query<MigrationDocument>(candidateQuery(this.rule), {
+  /**
+   * The scan's pages come from one query iterator, started at the scan's continuation: the SDK fetches a query plan
+   * once per iterator (@azure/cosmos 4.9 queryIterator.js `fetchQueryPlan`, cached in `queryPlanPromise`), so a new
+   * iterator per page would send a plan request with every page. Each page's continuation token is still the one the
+   * checkpoint commits (`response.continuationToken`, the same a new iterator would resume from).
+   */
+  private pages(continuation: string | undefined): QueryIterator<MigrationDocument> {
+    return this.container.items.query<MigrationDocument>(candidateQuery(this.rule), {
       ...this.queryOptions,
       maxItemCount: this.input.batchSize,
       ...(continuation ? { continuationToken: continuation } : {}),
     });
+  }
+
+  private async fetchPage(iterator: QueryIterator<MigrationDocument>): Promise<Page & { counters: MigrationCounters }> {
+    const counters = zeroCounters();
+    const estimate = this.queryCharge.get();
+    await this.budget.acquire(estimate);
     let response;
     try {
       response = await iterator.fetchNext();
@@ -457,6 +470,7 @@ class RangeMigration {
     const { counters } = tally;
     let todo = items;
     let throttledInARow = 0;
+    let brokenInARow = 0;
     // A request that costs more than the container's RU/s for a second is throttled as a whole every time:
     // after a whole-request 429 the engine sends smaller requests (down to MIN_BULK_OPERATIONS).
     let size = Math.min(BULK_LIMIT, items.length);
@@ -484,6 +498,7 @@ class RangeMigration {
           responses = await this.bulk(this.container, operations, this.writeCharge, counters);
         }
         throttledInARow = 0;
+        brokenInARow = 0;
       } catch (err) {
         // The SDK does not retry a 429 on a whole bulk request: wait, slow down, try again. Stored pre-images stay
         // marked, so the next round does not write them again.
@@ -492,6 +507,14 @@ class RangeMigration {
           this.concurrency.onThrottled();
           size = Math.max(MIN_BULK_OPERATIONS, Math.ceil(size / 2));
           await sleep(throttleDelayMs(err, throttledInARow));
+          continue;
+        }
+        // A broken connection: the bulk may or may not have been applied. Sending it again is safe: every replace is
+        // conditioned on the _etag read (one already applied answers 412, is re-read and found migrated) and a
+        // pre-image upsert is idempotent. A few times in a row, then the activity's retry takes over.
+        if (isConnectionBroken(err) && brokenInARow < MAX_BROKEN_CONNECTIONS_IN_A_ROW) {
+          brokenInARow += 1;
+          await sleep(100 * brokenInARow);
           continue;
         }
         throw err;

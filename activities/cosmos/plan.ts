@@ -80,8 +80,12 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
   };
   // Container steps only, or a container the migration is about to create: nothing to migrate or estimate.
   const exists = (await exportContainer(deps, { database: target.database, container: target.container })) !== null;
-  const total = exists ? await countWhere(container) : { count: 0, ruConsumed: 0 };
-  if (!target.rule || !target.transform || !exists) {
+  // The total and the candidates are independent aggregates: asked at once.
+  const [total, toMigrate] = await Promise.all([
+    exists ? countWhere(container) : { count: 0, ruConsumed: 0 },
+    exists && target.rule && target.transform ? countCandidates(container, target.rule) : undefined,
+  ]);
+  if (!target.rule || !target.transform || !toMigrate) {
     return {
       totalDocuments: total.count,
       documentsToMigrate: 0,
@@ -90,7 +94,6 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
       ...(ruBudget ? { ruBudget } : {}),
     };
   }
-  const toMigrate = await countCandidates(container, target.rule);
   const pkPaths = await readPartitionKeyPaths(container);
 
   // The sample is spread over the physical partitions: an even share of it from the first candidates of each range

@@ -48,3 +48,15 @@ export function throttleDelayMs(err: unknown, consecutive: number): number {
   if (statusOf(err) === 429) return retryAfterMs(err);
   return Math.round(Math.min(2000, 100 * 1.5 ** Math.max(0, consecutive - 1)));
 }
+
+/**
+ * A connection that broke under a request (the server closed an idle keep-alive socket as the client reused it, a
+ * reset). The SDK retries reads on these; a write it cannot know the fate of is the caller's to retry, and items.bulk
+ * rethrows it as a plain Error("Bulk request errored with: read ECONNRESET"), so the message is the only sign of it.
+ */
+export function isConnectionBroken(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && /^(ECONNRESET|EPIPE|ECONNABORTED)$/.test(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /ECONNRESET|EPIPE|ECONNABORTED|socket hang up/.test(message);
+}

@@ -56,7 +56,8 @@ export interface RevertCheckpoint {
 
 const MAX_LISTED = 100;
 const BULK_LIMIT = 100;
-const KEEP_ALIVE_MS = 5000;
+/** Heartbeats while pages are slow, well inside the heartbeat timeout (common/tuning.ts, 5 s). */
+const KEEP_ALIVE_MS = 1000;
 /** A document the application rewrites faster than we can revert it is given up on after this many 412s. */
 const MAX_412_PER_DOCUMENT = 10;
 

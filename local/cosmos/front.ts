@@ -11,7 +11,7 @@ import type { FaultInjector } from './faults';
 import { chargeBatch, chargeFor, estimateCharge, type BatchOperation, type Priority, type RuModel } from './ru-model';
 import { classify, type Route } from './routes';
 import { CONTROL_PREFIX, handleControl } from './control-endpoints';
-import type { EmulatorControl, EmulatorStats } from './types';
+import type { EmulatorControl, EmulatorStats, PriorityStats } from './types';
 import type { PartitionTable } from './partitions';
 import { routePartitions } from './partition-routing';
 import { documentScope, type DocumentScope } from './scan';
@@ -145,6 +145,15 @@ function provisionFromCreate(control: EmulatorControl, route: Route, request: Ra
   if (route.database && id) control.setThroughput(route.database, id, offer);
 }
 
+function countAnswer(counted: PriorityStats, route: Route, response: RawResponse): void {
+  counted.requests++;
+  counted.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 0);
+  if ((route.kind === 'write' || route.kind === 'batch') && response.status < 300) counted.writes++;
+  if (route.kind === 'query' || route.kind === 'read') {
+    counted.documentsReturned += Number(response.headers['x-ms-item-count'] ?? 0) || 0;
+  }
+}
+
 export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const headers: Record<string, string> = {};
@@ -200,6 +209,9 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     }
     if (routing.body !== undefined) request.body = routing.body;
 
+    // Document requests by priority (the migration's Low and the application's High, told apart in stats).
+    const counted =
+      route.kind !== 'metadata' && route.container ? deps.stats.byPriority[priorityOf(headers)] : undefined;
     const metered = deps.ru.isEnabled && route.kind !== 'metadata' && route.database && route.container;
     const bucket = `${route.database}/${route.container}`;
     const priority = priorityOf(headers);
@@ -222,6 +234,10 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       );
       if (!admission.admitted) {
         deps.stats.throttled++;
+        if (counted) {
+          counted.requests++;
+          counted.throttled++;
+        }
         send(res, tooManyRequests(admission.retryAfterMs));
         return;
       }
@@ -243,6 +259,7 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     } else {
       deps.stats.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 1);
     }
+    if (counted) countAnswer(counted, route, response);
     send(res, response);
   };
   return (req, res) => {

@@ -67,10 +67,24 @@ function collectPaths(node: unknown, alias: string, into: Set<string>): void {
   for (const value of Object.values(n)) collectPaths(value, alias, into);
 }
 
+type QueryPaths = { filtered: string[]; orderBy: { path: string; order: 'ASC' | 'DESC' }[] };
+
+/**
+ * Parsed queries' paths by query text. The library's parser is slow (a PEG parser: tens of ms for a query of a few
+ * conditions on a busy machine) and every document query asks for its paths, so each distinct text is parsed once.
+ */
+const pathsCache = new Map<string, QueryPaths | undefined>();
+
 /** The filtered paths and ORDER BY of a query; undefined when it does not parse. */
-export function queryPaths(
-  sql: string
-): { filtered: string[]; orderBy: { path: string; order: 'ASC' | 'DESC' }[] } | undefined {
+export function queryPaths(sql: string): QueryPaths | undefined {
+  if (pathsCache.has(sql)) return pathsCache.get(sql);
+  const paths = parseQueryPaths(sql);
+  if (pathsCache.size >= 500) pathsCache.clear();
+  pathsCache.set(sql, paths);
+  return paths;
+}
+
+function parseQueryPaths(sql: string): QueryPaths | undefined {
   factory ??= serverRequire<{ default: QueryFactory }>('@zeit/cosmosdb-query').default;
   let ast: AstNode;
   try {
@@ -158,7 +172,7 @@ export function indexUse(sql: string, definition: Record<string, unknown> | unde
   if (!paths) return undefined;
   const policy = definition?.indexingPolicy as Policy | undefined;
   const use: IndexUse = {
-    filteredPaths: paths.filtered,
+    filteredPaths: [...paths.filtered],
     utilizedSingle: [],
     potentialSingle: [],
     utilizedComposite: [],

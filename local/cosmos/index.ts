@@ -16,7 +16,13 @@ import { applyServerPatches } from './patches';
 import { PartitionTable } from './partitions';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
-import type { EmulatorControl, EmulatorStats, LocalCosmos, LocalCosmosOptions } from './types';
+import {
+  zeroPriorityStats,
+  type EmulatorControl,
+  type EmulatorStats,
+  type LocalCosmos,
+  type LocalCosmosOptions,
+} from './types';
 
 export type * from './types';
 
@@ -67,6 +73,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     injected: { throttle: 0, unavailable: 0, timeout: 0 },
     requestCharge: 0,
     partitionKeyRangeGone: 0,
+    byPriority: { High: zeroPriorityStats(), Low: zeroPriorityStats() },
   };
   const control: EmulatorControl = {
     setRuModel: (enabled, ruOptions) => ru.configure(enabled, ruOptions),
@@ -75,7 +82,11 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       partitions.throughputChanged(database, container, ruPerSecond);
     },
     setFaults: (rules) => faults.set(rules),
-    stats: () => ({ ...stats, injected: { ...stats.injected } }),
+    stats: () => ({
+      ...stats,
+      injected: { ...stats.injected },
+      byPriority: { High: { ...stats.byPriority.High }, Low: { ...stats.byPriority.Low } },
+    }),
     partitions: (database, container) => partitions.layout(database, container),
     setPartitionCount: (database, container, count) => partitions.setCount(database, container, count),
     splitPartition: (database, container, rangeId) => partitions.split(database, container, rangeId),

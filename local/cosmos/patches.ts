@@ -25,6 +25,7 @@ export function applyServerPatches(): void {
   applied = true;
   if (fixEnabled('replace')) patchCollectionReplace();
   if (fixEnabled('query')) patchLinearQueries();
+  patchCompiledQueryCache();
   patchDocumentScans();
 }
 
@@ -124,4 +125,53 @@ function rewriteSpreads(node: JsNode): JsNode {
     return n;
   };
   return visit(node) as JsNode;
+}
+
+/**
+ * The query library compiles a query's generated code with `new Function` on every execution
+ * (@zeit/cosmosdb-query 0.7.2 lib/executor.js), so every page and every aggregate runs fresh, never-optimized code: a
+ * `COUNT(1)` over 5 000 documents took 5–25 ms in-process. The compiled function depends only on the code (parameters,
+ * UDFs and paging are its arguments), so it is compiled once per distinct query and kept (bounded).
+ */
+function patchCompiledQueryCache(): void {
+  const executor = serverRequire<{ default: (collection: unknown, options: ExecutorOptions) => unknown }>(
+    '@zeit/cosmosdb-query/lib/executor'
+  );
+  const aggregateFunctions = serverRequire<unknown>('@zeit/cosmosdb-query/lib/aggregate-functions');
+  const builtinFunctions = serverRequire<unknown>('@zeit/cosmosdb-query/lib/builtin-functions');
+  const helpers = serverRequire<unknown>('@zeit/cosmosdb-query/lib/helpers');
+  const compiled = new Map<string, (...args: unknown[]) => unknown>();
+  executor.default = (collection, { code, parameters, udf = {}, maxItemCount, continuation, compositeIndexes }) => {
+    let execute = compiled.get(code);
+    if (!execute) {
+      // The library's own compile step, unchanged.
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const compile = new Function(`"use strict";return (${code})`) as () => (...args: unknown[]) => unknown;
+      execute = compile();
+      if (compiled.size >= 500) compiled.clear();
+      compiled.set(code, execute);
+    }
+    const params: Record<string, unknown> = {};
+    for (const { name, value } of parameters ?? []) params[name.slice(1)] = value;
+    return execute(
+      aggregateFunctions,
+      builtinFunctions,
+      collection,
+      helpers,
+      udf,
+      params,
+      maxItemCount,
+      continuation,
+      compositeIndexes
+    );
+  };
+}
+
+interface ExecutorOptions {
+  code: string;
+  parameters?: { name: string; value: unknown }[];
+  udf?: unknown;
+  maxItemCount?: unknown;
+  continuation?: unknown;
+  compositeIndexes?: unknown;
 }

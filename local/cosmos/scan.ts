@@ -6,9 +6,10 @@
  * a full scan O(N²). Here a request from a client runs inside a `DocumentScope` (AsyncLocalStorage, set by front.ts
  * around the engine): only documents whose effective partition key lies in the scope's range are visible, and a
  * query made of filters and projections only (query-plan.ts `streamable`) resumes from a cursor: documents are kept
- * in creation order (a replace keeps its place), the continuation is the position of the last document examined,
- * and a page examines at most `maxItemCount` matches' worth of documents, at most MAX_EXAMINED_PER_PAGE, from there.
- * Other queries (ORDER BY, aggregates, TOP, JOIN) run as the stock server runs them, over the range's documents.
+ * in creation order (a replace keeps its place), each range's own order kept in step with the container's (scopeOrder),
+ * the continuation is the position of the last document examined, and a page examines at most `maxItemCount`
+ * matches' worth of the range's documents, at most MAX_EXAMINED_PER_PAGE, from there. Other queries (ORDER BY,
+ * aggregates, TOP, JOIN) run as the stock server runs them, over the range's documents (and only those).
  *
  * Requests without a scope (the admin operations, the replay on start) see the stock behaviour.
  */
@@ -130,7 +131,58 @@ function compact(store: DocumentStore): void {
       seqs.push(o.seqs[i]!);
     }
   });
+  // A replace is counted as a delete too (it deletes, then sets the same rid): when nothing was really deleted, the
+  // order stays the same object, so the ranges' orders built from it stay valid instead of being rebuilt.
+  if (rids.length === o.rids.length) {
+    o.stale = 0;
+    return;
+  }
   store._order = { rids, seqs, next: o.next, stale: 0 };
+}
+
+/**
+ * The creation order of one scope's documents (a partition key range, or a narrower EPK range inside it), kept in
+ * step with the container's order: entries created since `syncedSeq` are added on the next use. A range-scoped page
+ * then examines only its own range's documents, so its cost does not grow with the number of ranges, and an
+ * aggregate over a range visits that range only. Deleted entries stay (skipped, as in the container's order) until
+ * the container's order is compacted, which drops every scope's order to be rebuilt on its next use.
+ */
+interface ScopeOrder {
+  rids: string[];
+  seqs: number[];
+  syncedSeq: number;
+  /** The container's order this was built from (a compaction replaces it). */
+  of: NonNullable<DocumentStore['_order']>;
+}
+
+/** Scope orders by store and scope; a handful per container (its ranges, and children after a split). */
+const scopeOrders = new WeakMap<DocumentStore, Map<string, ScopeOrder>>();
+const MAX_SCOPES_PER_STORE = 64;
+
+function scopeOrder(store: DocumentStore, scope: DocumentScope, accept: (doc: Doc) => boolean): ScopeOrder {
+  const o = order(store);
+  let byScope = scopeOrders.get(store);
+  if (!byScope) scopeOrders.set(store, (byScope = new Map<string, ScopeOrder>()));
+  const key = `${scope.minInclusive}|${scope.maxExclusive}|${scope.startEpk ?? ''}|${scope.endEpk ?? ''}`;
+  let s = byScope.get(key);
+  if (!s || s.of !== o) {
+    if (byScope.size >= MAX_SCOPES_PER_STORE) byScope.clear();
+    s = { rids: [], seqs: [], syncedSeq: 0, of: o };
+    byScope.set(key, s);
+  }
+  const last = o.seqs.length > 0 ? o.seqs[o.seqs.length - 1]! : 0;
+  if (last > s.syncedSeq) {
+    for (let i = firstAfter(o.seqs, s.syncedSeq); i < o.rids.length; i++) {
+      const item = store._data.get(o.rids[i]!);
+      // A document deleted before it was ever seen here is not in scope; a replace keeps its rid and partition key.
+      if (item && accept(item.read())) {
+        s.rids.push(o.rids[i]!);
+        s.seqs.push(o.seqs[i]!);
+      }
+    }
+    s.syncedSeq = last;
+  }
+  return s;
 }
 
 /** Index of the first entry with seq > after. */
@@ -154,13 +206,12 @@ const isCursor = (c: unknown): c is Cursor => !!c && typeof c === 'object' && ty
 /** One page from a cursor: documents in creation order, `run` applied to chunks of at most the missing count. */
 function streamPage(
   store: DocumentStore,
-  accept: ((doc: Doc) => boolean) | undefined,
+  o: { rids: string[]; seqs: number[] },
   run: (docs: Doc[]) => unknown[],
   maxItemCount: number | null | undefined,
   continuation: Cursor | null,
   counted?: { documents: number }
 ): QueryResult {
-  const o = order(store);
   const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
   const budget = limit === Infinity ? Infinity : MAX_EXAMINED_PER_PAGE;
   let i = continuation ? firstAfter(o.seqs, continuation.cursor) : 0;
@@ -176,11 +227,8 @@ function streamPage(
       i++;
       examined++;
       if (!item) continue;
-      const doc = item.read();
-      if (!accept || accept(doc)) {
-        chunk.push(doc);
-        if (counted) counted.documents++;
-      }
+      chunk.push(item.read());
+      if (counted) counted.documents++;
     }
     if (chunk.length > 0) result.push(...run(chunk));
   }
@@ -224,12 +272,18 @@ export function patchDocumentScans(): void {
     if (!definition) return null;
     compact(this);
     const accept = scopeFilter(scope, definition);
+    // The scope's documents in creation order: the container's own order, or the range's (kept in step with it).
+    const inScope = accept ? scopeOrder(this, scope, accept) : order(this);
     const options = { parameters: params.parameters, udf: this._userDefinedFunctions() };
     const q = this._getQuery(params.query);
     const counted = { documents: 0, definition };
     scope.examined = counted;
     const all = () => {
-      const docs = [...this._data.values()].map((item) => item.read()).filter((doc) => !accept || accept(doc));
+      const docs: Doc[] = [];
+      for (const rid of inScope.rids) {
+        const item = this._data.get(rid);
+        if (item) docs.push(item.read());
+      }
       counted.documents += docs.length;
       return docs;
     };
@@ -245,7 +299,7 @@ export function patchDocumentScans(): void {
       if (shape?.streamable && (continuation === null || isCursor(continuation)) && fixEnabled('cursor')) {
         return streamPage(
           this,
-          accept,
+          inScope,
           (docs) => q.exec(docs, options).result,
           page.maxItemCount,
           continuation,

@@ -63,6 +63,24 @@ export interface EmulatorStats {
   requestCharge: number;
   /** 410/1002 (PartitionKeyRangeGone) answered to requests naming a range that split. */
   partitionKeyRangeGone: number;
+  /**
+   * Data-plane document requests by priority (`x-ms-cosmos-priority-level`; absent is High), so a migration's share
+   * (sent Low) and the application's (High) can be told apart: `npm run bench` measures the RU budget with them.
+   */
+  byPriority: Record<'High' | 'Low', PriorityStats>;
+}
+
+export interface PriorityStats {
+  /** Requests answered, throttled ones included. */
+  requests: number;
+  /** 429s from the RU model. */
+  throttled: number;
+  /** Sum of x-ms-request-charge answered. */
+  requestCharge: number;
+  /** Write requests (point writes, batch and bulk) answered 2xx/207. */
+  writes: number;
+  /** Documents returned by queries and read feeds (`x-ms-item-count`). */
+  documentsReturned: number;
 }
 
 /** One container's state at a point in time, rebuilt from the backup log. */
@@ -145,4 +163,8 @@ export interface LocalCosmos {
   backup: BackupLog;
   admin: EmulatorAdmin;
   close(): Promise<void>;
+}
+
+export function zeroPriorityStats(): PriorityStats {
+  return { requests: 0, throttled: 0, requestCharge: 0, writes: 0, documentsReturned: 0 };
 }

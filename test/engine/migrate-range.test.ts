@@ -115,6 +115,27 @@ test('migrates documents at fromVersion or without a version, stamps toVersion, 
   }
 });
 
+test('a bulk write whose connection breaks is sent again: every document migrated, the activity never fails', async () => {
+  const { container, range } = await setup(customers(400), splitName());
+  const { control } = engine.stack.cosmos;
+  const droppedBefore = control.stats().injected.timeout;
+  // The emulator drops a quarter of the bulk requests' connections before running them: the SDK rethrows
+  // "Bulk request errored with: socket hang up", which items.bulk does not retry.
+  control.setFaults([{ kinds: ['batch'], timeoutProbability: 0.25, timeoutHangMs: 20 }]);
+  let outcome: Awaited<ReturnType<typeof runRange>>;
+  try {
+    outcome = await runRange(engine.deps, rangeInput(container, 'split-name', range));
+  } finally {
+    control.setFaults([]);
+  }
+
+  expect(control.stats().injected.timeout).toBeGreaterThan(droppedBefore);
+  expect(outcome.result.done).toBe(true);
+  expect(outcome.result.counters).toMatchObject({ migrated: 400, failed: 0 });
+  const after = await readAll<Doc>(container);
+  expect([...after.values()].filter((d) => d.schemaVersion !== 2)).toEqual([]);
+});
+
 test('a second run changes nothing: no document is migrated again and every _etag stays', async () => {
   const transforms = new Map<string, number>();
   const { container, range } = await setup(customers(200), splitName(transforms));

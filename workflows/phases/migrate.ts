@@ -40,7 +40,7 @@ export async function migrate(run: Run): Promise<Transition> {
     // Live controls: a budget or concurrency change, or a pause, interrupts the ranges in flight after their page.
     const seen = run.inbox.controlsVersion;
     const outcome = await migrateAllRanges({
-      long: run.acts.long,
+      range: run.acts.range,
       ranges: state.ranges,
       base: {
         ...ref,

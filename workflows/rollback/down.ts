@@ -29,7 +29,7 @@ export async function undoContainerSteps(r: RollbackRun): Promise<void> {
 export async function rollbackByDown(r: RollbackRun): Promise<void> {
   const { input, ref, where, result } = r;
   const { migration } = input;
-  const { quick, long } = r.acts;
+  const { quick, range } = r.acts;
   const reverse: Direction = input.direction === 'up' ? 'down' : 'up';
   const createdByRun = input.steps?.previous === null;
   if (migration.migratesDocuments && !createdByRun) {
@@ -43,7 +43,7 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
     await r.step(`migrate documents ${reverse}`);
     const ranges = await quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where}` }, [ref]);
     const outcome = await migrateAllRanges({
-      long,
+      range,
       ranges: ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() })),
       base: {
         ...ref,

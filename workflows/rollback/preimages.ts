@@ -30,7 +30,7 @@ function addRevert(a: RevertCounters, b: RevertCounters): RevertCounters {
  */
 export async function revertFrom(r: RollbackRun, source: RevertSource, sourceContainer: string): Promise<void> {
   const { input, ref, result } = r;
-  const { quick, long } = r.acts;
+  const { quick, range } = r.acts;
   const sourceRef = { database: ref.database, container: sourceContainer };
   const ranges = await quick.listFeedRanges.executeWithOptions(
     { summary: `list feed ranges of ${sourceRef.database}/${sourceContainer}` },
@@ -42,7 +42,7 @@ export async function revertFrom(r: RollbackRun, source: RevertSource, sourceCon
   const revertRange = async (feedRange: string, index: number) => {
     let continuation: string | undefined;
     for (;;) {
-      const done = await long.revertFromPreimages.executeWithOptions(
+      const done = await range.revertFromPreimages.executeWithOptions(
         { summary: `revert range ${index + 1}/${ranges.length} of ${r.where}` },
         [
           {

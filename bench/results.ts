@@ -1,0 +1,80 @@
+/**
+ * The bench's results: each figure's value, its target, whether it holds, and the raw numbers behind it; printed as
+ * a table and written to bench/results/latest.json.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+type Target = { op: '>=' | '<=' | '<'; bound: number };
+
+/**
+ * The targets of issue 10. budgetChangeEffectSeconds: "within one page" — the 1 s window the rate is measured over,
+ * the heartbeat that carries the cancellation (throttled to 1 s), and the page in flight.
+ */
+export const TARGETS: Record<string, Target> = {
+  throughputRatioVsBulkLoop: { op: '>=', bound: 0.85 },
+  throughputRatioVsSequential: { op: '>=', bound: 20 },
+  ruBudgetUtilization: { op: '>=', bound: 0.9 },
+  ruBudgetMaxWindowRatio: { op: '<=', bound: 1.05 },
+  migrationThrottledShare: { op: '<', bound: 0.02 },
+  appThrottledShare: { op: '<', bound: 0.01 },
+  budgetChangeEffectSeconds: { op: '<=', bound: 2 },
+  rssRatio200kTo20k: { op: '<=', bound: 1.2 },
+  maxHistoryEventsPerRun: { op: '<=', bound: 10_000 },
+  resumeRereadPagesPerRange: { op: '<=', bound: 1 },
+  resumeFirstWriteSeconds: { op: '<=', bound: 10 },
+};
+
+export interface Figure {
+  /** The key in latest.json (the issue's names); its target, if any, is TARGETS[key]. */
+  key: string;
+  value: number;
+  unit?: string;
+}
+
+export const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
+
+export function holds(f: Figure): boolean | undefined {
+  const target = TARGETS[f.key];
+  if (!target) return undefined;
+  if (!Number.isFinite(f.value)) return false;
+  const { op, bound } = target;
+  return op === '>=' ? f.value >= bound : op === '<=' ? f.value <= bound : f.value < bound;
+}
+
+function show(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 1) return value.toFixed(2);
+  return value.toFixed(3);
+}
+
+export function table(figures: Figure[]): string {
+  const rows = figures.map((f) => {
+    const ok = holds(f);
+    const target = TARGETS[f.key];
+    return [
+      f.key,
+      `${show(f.value)}${f.unit ? ` ${f.unit}` : ''}`,
+      target ? `${target.op.replace('>=', '≥').replace('<=', '≤')} ${target.bound}` : '(reported)',
+      ok === undefined ? '' : ok ? 'holds' : 'MISSED',
+    ];
+  });
+  const head = ['figure', 'measured', 'target', ''];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(width[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(head), line(width.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function writeResults(figures: Figure[], raw: Record<string, unknown>, meta: Record<string, unknown>): void {
+  const values = Object.fromEntries(figures.map((f) => [f.key, f.value]));
+  const targets = Object.fromEntries(
+    figures.filter((f) => TARGETS[f.key]).map((f) => [f.key, { ...TARGETS[f.key], holds: holds(f) }])
+  );
+  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...meta, ...values, targets, raw }, null, 2)}\n`);
+}
