@@ -1,0 +1,57 @@
+/**
+ * Kills workers while a run goes on: `randomKills` at random moments (a random pause drawn from `pauseMs` before
+ * each), and `phaseKills[phase]` as soon as the run is seen in that phase (verification, rollback), each followed by
+ * the restart of the killed worker. Ends when the run ends; answers the phase of every kill.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Phase } from '../../../common/phases';
+import { FINAL_PHASES } from '../../../common/phases';
+import { statusQuery } from '../../../workflows/messages';
+import type { WorkerPool } from './workers';
+
+export interface KillPlan {
+  randomKills: number;
+  pauseMs: [number, number];
+  phaseKills?: Partial<Record<Phase, number>>;
+}
+
+const POLL_MS = 200;
+
+function pause([min, max]: [number, number]): number {
+  return min + Math.random() * (max - min);
+}
+
+export async function killWhileRunning(
+  handle: WorkflowHandle,
+  pool: WorkerPool,
+  plan: KillPlan,
+  log: (line: string) => void
+): Promise<Phase[]> {
+  const kills: Phase[] = [];
+  let randomLeft = plan.randomKills;
+  let nextAt = Date.now() + pause(plan.pauseMs);
+  const ended = handle.result().then(
+    () => true,
+    () => true
+  );
+  let done = false;
+  void ended.then(() => (done = true));
+  while (!done) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    const phase = status?.phase;
+    if (phase && FINAL_PHASES.includes(phase)) break;
+    const wanted = phase ? (plan.phaseKills?.[phase] ?? 0) : 0;
+    const inPhase = kills.filter((p) => p === phase).length;
+    const byPhase = phase !== undefined && inPhase < wanted;
+    const byClock = phase !== undefined && randomLeft > 0 && Date.now() >= nextAt;
+    if ((byPhase || byClock) && (await pool.killOne())) {
+      kills.push(phase!);
+      if (!byPhase) randomLeft -= 1;
+      nextAt = Date.now() + pause(plan.pauseMs);
+      log(`  SIGKILL #${kills.length} in phase ${phase} (${status?.counters.migrated ?? 0} migrated so far)`);
+    }
+    await Promise.race([sleep(POLL_MS), ended]);
+  }
+  return kills;
+}
