@@ -22,6 +22,7 @@ export class ArmFaults {
     const entry = this.rules.find(
       ({ rule, left }) =>
         left > 0 &&
+        (rule.probability === undefined || Math.random() < rule.probability) &&
         (!rule.method || rule.method.toUpperCase() === method) &&
         (!rule.pathContains || path.toLowerCase().includes(rule.pathContains.toLowerCase()))
     );

@@ -52,6 +52,8 @@ export interface ArmFaultRule {
   retryAfterSeconds?: number;
   /** How many matching requests get the fault; absent: every one, until the rules are replaced. */
   times?: number;
+  /** The chance (0..1) that a matching request gets the fault (a miss uses none of `times`); absent: 1. */
+  probability?: number;
 }
 
 export interface ArmControl {

@@ -31,6 +31,8 @@ const faultsBody = z.array(
       throttleProbability: probability,
       unavailableProbability: probability,
       timeoutProbability: probability,
+      dropProbability: probability,
+      dropResponseProbability: probability,
       latencyMs: ms,
       retryAfterMs: ms,
       timeoutHangMs: ms,

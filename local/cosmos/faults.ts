@@ -1,15 +1,24 @@
-/** Fault injection: per operation kind, random 429s, 503s, timeouts and added latency, switchable at run time. */
+/**
+ * Fault injection: per operation kind, random 429s, 503s, timeouts, dropped connections (before the operation runs, or
+ * after it ran with its answer lost) and added latency, switchable at run time.
+ */
 import type { FaultRule, OperationKind } from './types';
 
 export const DEFAULT_RETRY_AFTER_MS = 100;
 export const DEFAULT_TIMEOUT_HANG_MS = 65_000;
 
 export type FaultOutcome =
-  { type: 'throttle'; retryAfterMs: number } | { type: 'unavailable' } | { type: 'timeout'; hangMs: number };
+  | { type: 'throttle'; retryAfterMs: number }
+  | { type: 'unavailable' }
+  | { type: 'timeout'; hangMs: number }
+  | { type: 'drop' };
 
 export interface FaultDecision {
   latencyMs: number;
+  /** Answered instead of running the operation. */
   outcome?: FaultOutcome;
+  /** The operation runs, then its connection is destroyed instead of answering (the client never learns the result). */
+  dropResponse?: boolean;
 }
 
 /** Rules without `kinds` target the data operations (read, write, query, batch), not metadata. */
@@ -39,6 +48,10 @@ export class FaultInjector {
         decision.outcome = { type: 'unavailable' };
       } else if (Math.random() < (rule.timeoutProbability ?? 0)) {
         decision.outcome = { type: 'timeout', hangMs: rule.timeoutHangMs ?? DEFAULT_TIMEOUT_HANG_MS };
+      } else if (Math.random() < (rule.dropProbability ?? 0)) {
+        decision.outcome = { type: 'drop' };
+      } else if (Math.random() < (rule.dropResponseProbability ?? 0)) {
+        decision.dropResponse = true;
       }
     }
     return decision;
@@ -54,7 +67,13 @@ function validate(rule: FaultRule, index: number): void {
   for (const kind of rule.kinds ?? []) {
     if (!KINDS.includes(kind)) fail(`unknown operation kind "${String(kind)}" (expected one of ${KINDS.join(', ')})`);
   }
-  for (const field of ['throttleProbability', 'unavailableProbability', 'timeoutProbability'] as const) {
+  for (const field of [
+    'throttleProbability',
+    'unavailableProbability',
+    'timeoutProbability',
+    'dropProbability',
+    'dropResponseProbability',
+  ] as const) {
     const p = rule[field];
     if (p !== undefined && !(p >= 0 && p <= 1)) fail(`${field} must be between 0 and 1, got ${String(p)}`);
   }

@@ -185,6 +185,11 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
         req.socket.once('close', () => clearTimeout(timer));
         return;
       }
+      case 'drop':
+        // A connection reset before the request reached the service: nothing ran.
+        deps.stats.injected.drop++;
+        req.socket.destroy();
+        return;
       default:
         break;
     }
@@ -242,6 +247,12 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       deps.stats.requestCharge += charge;
     } else {
       deps.stats.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 1);
+    }
+    if (fault.dropResponse) {
+      // The operation ran (a write is applied) but its answer is lost with the connection: the client must find out.
+      deps.stats.injected.dropResponse++;
+      req.socket.destroy();
+      return;
     }
     send(res, response);
   };

@@ -21,6 +21,10 @@ export interface FaultRule {
   unavailableProbability?: number;
   /** Probability (0..1) of never answering (the client times out). */
   timeoutProbability?: number;
+  /** Probability (0..1) of destroying the connection at once, before the operation runs (nothing is written). */
+  dropProbability?: number;
+  /** Probability (0..1) of running the operation, then destroying the connection instead of answering. */
+  dropResponseProbability?: number;
   /** Added latency in ms before the operation runs. */
   latencyMs?: number;
   /** retry-after for injected 429s. @default 100 */
@@ -58,7 +62,7 @@ export interface EmulatorStats {
   /** 429s answered because a container's provisioned RU/s was exceeded. */
   throttled: number;
   /** Faults injected by the fault rules. */
-  injected: { throttle: number; unavailable: number; timeout: number };
+  injected: { throttle: number; unavailable: number; timeout: number; drop: number; dropResponse: number };
   /** Sum of x-ms-request-charge answered. */
   requestCharge: number;
   /** 410/1002 (PartitionKeyRangeGone) answered to requests naming a range that split. */

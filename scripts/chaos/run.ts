@@ -60,6 +60,15 @@ export function writeReliabilityTable(command: string, table: string, line: stri
   fs.writeFileSync(DOC, next);
 }
 
+/** An error and its causes (a WorkflowFailedError says why only in its cause). */
+function describe(err: unknown): string {
+  const lines: string[] = [];
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    lines.push(e instanceof Error ? `${e.name}: ${e.message}` : JSON.stringify(e));
+  }
+  return lines.join('\n  caused by ');
+}
+
 async function main(): Promise<number> {
   const program = new Command()
     .name('npm run chaos --')
@@ -84,7 +93,7 @@ async function main(): Promise<number> {
       figures.push(...(await c.run({ quick, log })));
     } catch (err) {
       // A case that cannot finish is a figure that does not hold, not the end of the others.
-      log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      log(`failed: ${describe(err)}`);
       figures.push({ name: `${c.name}: ran to the end`, value: 'error', target: 'ran', holds: false });
     }
     log(`done in ${Math.round((Date.now() - caseStarted) / 1000)} s`);

@@ -7,10 +7,9 @@
  * must be exactly as the first run left it.
  */
 import { randomUUID } from 'node:crypto';
-import type { RunbookReport } from '../../../common/report';
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
-import type { ChaosCase, Figure } from '../types';
+import type { ChaosCase } from '../types';
 import { countingModule, customer, scan, seedCustomers, type Row } from '../support/data';
 import { killWhileRunning } from '../support/killer';
 import { startChaosStack } from '../support/stack';
@@ -34,11 +33,7 @@ export const workerKills: ChaosCase = {
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, THROUGHPUT);
       const partitions = (await container.readPartitionKeyRanges().fetchAll()).resources.length;
-      log(`  seeding ${n} documents over ${partitions} physical partitions`);
-      await seedCustomers(container, n);
-      await pool.start();
-
-      // Run 1: migrate with kills at random moments, and one as soon as it verifies.
+      // Both modules before the workers start: a worker loads MIGRATIONS_DIR once.
       const up = `chaos-up-${randomUUID().slice(0, 6)}`;
       stack.writeMigration(
         `${up}.js`,
@@ -51,25 +46,6 @@ export const workerKills: ChaosCase = {
           countField: 'transformCount',
         })
       );
-      const first = await stack.client.workflow.start(migrationRunbook, {
-        taskQueue: 'chaos-kills',
-        workflowId: `chaos-kills-${up}`,
-        args: [{ migration: up, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
-      });
-      const firstKills = await killWhileRunning(
-        first,
-        pool,
-        { randomKills: kills - 4, pauseMs: quick ? [1_000, 4_000] : [2_000, 8_000], phaseKills: { verifying: 1 } },
-        log
-      );
-      const report1 = (await first.result()) as RunbookReport;
-      const afterFirst = await scan(container, ['schemaVersion', 'transformCount', 'first', 'last', 'name']);
-      const byId = new Map(afterFirst.map((d) => [d.id, d]));
-      const lost = countMissing(n, byId);
-      const twice = afterFirst.filter((d) => (d.transformCount as number) > 1).length;
-      const notOnce = afterFirst.filter((d) => d.transformCount !== 1 || d.schemaVersion !== 2).length;
-
-      // Run 2: a 2 → 3 module rolled back by signal mid-migration, kills while it migrates and while it rolls back.
       const second = `chaos-next-${randomUUID().slice(0, 6)}`;
       stack.writeMigration(
         `${second}.js`,
@@ -82,6 +58,31 @@ export const workerKills: ChaosCase = {
           countField: 'nextCount',
         })
       );
+      const workersUp = pool.start();
+      log(`  seeding ${n} documents over ${partitions} physical partitions`);
+      await seedCustomers(container, n);
+      await workersUp;
+
+      // Run 1: migrate with kills at random moments, and one as soon as it verifies.
+      const first = await stack.client.workflow.start(migrationRunbook, {
+        taskQueue: 'chaos-kills',
+        workflowId: `chaos-kills-${up}`,
+        args: [{ migration: up, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
+      });
+      const firstKills = await killWhileRunning(
+        first,
+        pool,
+        { randomKills: kills - 4, pauseMs: quick ? [1_000, 4_000] : [2_000, 8_000], phaseKills: { verifying: 1 } },
+        log
+      );
+      const report1 = await first.result();
+      const afterFirst = await scan(container, ['schemaVersion', 'transformCount', 'first', 'last', 'name']);
+      const byId = new Map(afterFirst.map((d) => [d.id, d]));
+      const lost = countMissing(n, byId);
+      const twice = afterFirst.filter((d) => (d.transformCount as number) > 1).length;
+      const notOnce = afterFirst.filter((d) => d.transformCount !== 1 || d.schemaVersion !== 2).length;
+
+      // Run 2: a 2 → 3 module rolled back by signal mid-migration, kills while it migrates and while it rolls back.
       const handle = await stack.client.workflow.start(migrationRunbook, {
         taskQueue: 'chaos-kills',
         workflowId: `chaos-kills-${second}`,
@@ -106,7 +107,7 @@ export const workerKills: ChaosCase = {
         log
       );
       await signalled;
-      const report2 = (await handle.result()) as RunbookReport;
+      const report2 = await handle.result();
       const afterSecond = await scan(container, [
         'schemaVersion',
         'transformCount',

@@ -13,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createArmClient, createCosmosClient } from '../../../activities/clients';
 import { startStack, type RunningStack, type StackOptions } from '../../../local/stack';
 import { azureSettingsFromStackEnv, type StackEnv } from '../../../local/stack-env';
+import { onInterrupt } from './cleanup';
 
 export interface ChaosStack {
   dir: string;
@@ -50,6 +51,11 @@ export async function startChaosStack(
   const arm = createArmClient(settings);
   const migrationsDir = path.join(dir, 'migrations');
   fs.mkdirSync(migrationsDir);
+  const stopStack = async () => {
+    await stack.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const forget = onInterrupt(stopStack);
   return {
     dir,
     stack,
@@ -95,8 +101,8 @@ export async function startChaosStack(
     async close() {
       cosmos.dispose();
       await connection.close();
-      await stack.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      forget();
+      await stopStack();
     },
   };
 }

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { onInterrupt } from './cleanup';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 const START_TIMEOUT_MS = 180_000;
@@ -42,8 +43,8 @@ export class WorkerProcess {
           resolve();
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('close', () => fs.closeSync(log));
       child.once('exit', (code, signal) => {
         this.listening = false;
@@ -86,7 +87,10 @@ export class WorkerPool {
     );
   }
 
+  private forget: (() => void) | undefined;
+
   async start(): Promise<void> {
+    this.forget = onInterrupt(() => Promise.all(this.workers.map((w) => w.kill())).then(() => undefined));
     await Promise.all(this.workers.map((w) => w.start()));
   }
 
@@ -103,5 +107,6 @@ export class WorkerPool {
   async stop(): Promise<void> {
     await Promise.allSettled(this.restarts);
     await Promise.all(this.workers.map((w) => w.stop()));
+    this.forget?.();
   }
 }
