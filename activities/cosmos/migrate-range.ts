@@ -37,7 +37,7 @@ import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
-import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
+import { activityContext, isThrottled, isTransientBulkStatus, statusOf, throttleDelayMs } from './requests';
 import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
@@ -442,7 +442,7 @@ class RangeMigration {
       if (status >= 200 && status < 300) {
         w.preimaged = true;
         tally.preimages += 1;
-      } else if (status === 429) {
+      } else if (isTransientBulkStatus(status)) {
         throttled = true;
       } else {
         w.dropped = true;
@@ -512,7 +512,7 @@ class RangeMigration {
           if (retry) again.push(retry);
         } else if (status === 404) {
           counters.skipped += 1; // deleted by the application meanwhile
-        } else if (status === 429) {
+        } else if (isTransientBulkStatus(status)) {
           throttled = true;
           again.push(w);
         } else {

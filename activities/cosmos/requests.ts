@@ -48,3 +48,17 @@ export function throttleDelayMs(err: unknown, consecutive: number): number {
   if (statusOf(err) === 429) return retryAfterMs(err);
   return Math.round(Math.min(2000, 100 * 1.5 ** Math.max(0, consecutive - 1)));
 }
+
+/**
+ * Statuses of one operation inside a bulk response that say "not done, try again": 408 timeout, 410 gone (a split or
+ * a stale name cache), 429 throttled, 449 retry-with, 503 unavailable. The engine's `items.bulk` retries none of them
+ * per operation (it retries only a whole request's 410 split: client/Item/Items.js executeBatchOperations), and even
+ * `executeBulkOperations` retries only 410, 413/3402 and 429 (retry/bulkExecutionRetryPolicy.js, bulk/Batcher.js), so
+ * the engine sends these operations again itself; they are never failed documents. A write answered so may still
+ * have been applied: the replace sent again is conditioned on the same _etag and then answers 412, never a double write.
+ */
+export const TRANSIENT_BULK_STATUSES: readonly number[] = [408, 410, 429, 449, 503];
+
+export function isTransientBulkStatus(status: number): boolean {
+  return TRANSIENT_BULK_STATUSES.includes(status);
+}

@@ -39,7 +39,7 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { preimagesContainerName, type StoredPreimage } from './preimages';
-import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
+import { activityContext, isThrottled, isTransientBulkStatus, statusOf, throttleDelayMs } from './requests';
 import { ChargeEstimate, RuBudget } from './ru-budget';
 import { invalid, resolveTarget } from './target';
 import { contentOf, differingFields, threeWay } from './three-way';
@@ -259,7 +259,7 @@ class RangeRevert {
         const r = responses[k];
         const status = r?.statusCode ?? 0;
         if (status >= 200 && status < 300) found[index] = r!.resourceBody as unknown as MigrationDocument;
-        else if (status === 429) again.push(index);
+        else if (isTransientBulkStatus(status)) again.push(index);
         else if (status !== 404) throw new Error(`reading ${items[index]!.id} failed with status ${status}`);
       });
       if (again.length > 0) await sleep(100);
@@ -354,7 +354,7 @@ class RangeRevert {
           if (decision.conflicts.length > 0) this.listConflict(item, decision.conflicts, counters);
         } else if (status === 404) {
           counters.deletedByApp += 1;
-        } else if (status === 429) {
+        } else if (isTransientBulkStatus(status)) {
           throttled = true;
           next.push({ item, decision });
         } else if (status === 412) {

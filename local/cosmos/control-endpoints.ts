@@ -33,6 +33,8 @@ const faultsBody = z.array(
       timeoutProbability: probability,
       dropProbability: probability,
       dropResponseProbability: probability,
+      bulkOperationFaultProbability: probability,
+      bulkOperationStatus: z.number().int().min(400).max(599).optional(),
       latencyMs: ms,
       retryAfterMs: ms,
       timeoutHangMs: ms,

@@ -56,6 +56,15 @@ export class FaultInjector {
     }
     return decision;
   }
+
+  /** For one operation of a bulk request: the status to answer it with instead of running it, if any. */
+  bulkOperationFault(): number | undefined {
+    for (const rule of this.rules) {
+      if (!(rule.kinds ?? DATA_KINDS).includes('batch')) continue;
+      if (Math.random() < (rule.bulkOperationFaultProbability ?? 0)) return rule.bulkOperationStatus ?? 503;
+    }
+    return undefined;
+  }
 }
 
 const KINDS: OperationKind[] = ['read', 'write', 'query', 'batch', 'metadata'];
@@ -73,9 +82,14 @@ function validate(rule: FaultRule, index: number): void {
     'timeoutProbability',
     'dropProbability',
     'dropResponseProbability',
+    'bulkOperationFaultProbability',
   ] as const) {
     const p = rule[field];
     if (p !== undefined && !(p >= 0 && p <= 1)) fail(`${field} must be between 0 and 1, got ${String(p)}`);
+  }
+  const status = rule.bulkOperationStatus;
+  if (status !== undefined && !(Number.isInteger(status) && status >= 400 && status <= 599)) {
+    fail(`bulkOperationStatus must be an HTTP error status (400-599), got ${String(status)}`);
   }
   for (const field of ['latencyMs', 'retryAfterMs', 'timeoutHangMs'] as const) {
     const ms = rule[field];
