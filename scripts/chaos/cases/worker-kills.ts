@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
-import { countingModule, customer, scan, seedCustomers, type Row } from '../support/data';
+import { countingModule, countMissing, sameRow, scan, seedCustomers } from '../support/data';
 import { killWhileRunning } from '../support/killer';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
@@ -168,18 +168,4 @@ export const workerKills: ChaosCase = {
 
 function count<T>(items: T[], item: T): number {
   return items.filter((i) => i === item).length;
-}
-
-function countMissing(n: number, byId: Map<string, Row>): number {
-  let missing = 0;
-  for (let i = 0; i < n; i++) if (!byId.has(customer(i).id)) missing += 1;
-  return missing;
-}
-
-/** The document as the first run left it: same fields (no trace of the rolled-back run). */
-function sameRow(now: Row, before: Row | undefined): boolean {
-  if (!before) return false;
-  const keys = new Set([...Object.keys(now), ...Object.keys(before)]);
-  for (const k of keys) if (JSON.stringify(now[k]) !== JSON.stringify(before[k])) return false;
-  return true;
 }

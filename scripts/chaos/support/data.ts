@@ -90,3 +90,21 @@ export async function scan(container: Container, fields: string[]): Promise<Row[
   while (iterator.hasMoreResults()) rows.push(...((await iterator.fetchNext()).resources ?? []));
   return rows;
 }
+
+/** How many of customers 0..n-1 are missing from `byId`. */
+export function countMissing(n: number, byId: Map<string, Row>): number {
+  let missing = 0;
+  for (let i = 0; i < n; i++) if (!byId.has(customer(i).id)) missing += 1;
+  return missing;
+}
+
+/** Whether a document has exactly the fields (of the projection) it had before. */
+export function sameRow(now: Row, before: Row | undefined): boolean {
+  if (!before) return false;
+  const keys = new Set([...Object.keys(now), ...Object.keys(before)]);
+  for (const k of keys) if (JSON.stringify(now[k]) !== JSON.stringify(before[k])) return false;
+  return true;
+}
+
+/** The fields the chaos modules touch: what "the data" means when comparing before and after. */
+export const FIELDS = ['schemaVersion', 'transformCount', 'nextCount', 'first', 'last', 'name', 'appWrites'];
