@@ -12,6 +12,8 @@ import type { ChaosCase, Figure } from './types';
 import { workerKills } from './cases/worker-kills';
 import { faults } from './cases/faults';
 import { appWrites } from './cases/app-writes';
+import { longWaits } from './cases/long-waits';
+import { versionSkew } from './cases/version-skew';
 // TODO(lead): enable after merging branch `supervise` (scripts/chaos/cases/server-restart.ts).
 // import { serverRestart } from './cases/server-restart';
 // TODO(lead): enable after merging branch `supervise` (scripts/chaos/cases/bad-input.ts).
@@ -19,7 +21,7 @@ import { appWrites } from './cases/app-writes';
 // TODO(lead): enable after merging branch `supervise` (scripts/chaos/cases/security.ts).
 // import { security } from './cases/security';
 
-const CASES: ChaosCase[] = [workerKills, faults, appWrites];
+const CASES: ChaosCase[] = [workerKills, faults, appWrites, longWaits, versionSkew];
 
 const DOC = path.resolve(__dirname, '..', '..', 'docs', 'reliability.md');
 export const BEGIN = '<!-- chaos:begin (written by `npm run chaos`; do not edit by hand) -->';
