@@ -1,8 +1,9 @@
 /**
- * Transient statuses of single operations inside a bulk response (408, 410, 429, 449, 503): the emulator answers some
- * operations of each bulk with the status without running them (fault rule `bulkOperationFaultProbability`), and the
- * engine sends them again. None is counted as a failed document; every document is migrated exactly once.
- * @azure/cosmos's `items.bulk` retries none of them per operation (activities/cosmos/requests.ts cites where).
+ * Transient failures the engine rides out. Single operations of a bulk answered 408, 410, 429, 449 or 503 (the
+ * emulator's `bulkOperationFaultProbability` answers them without running them) are sent again, never counted as
+ * failed documents, and every document is migrated exactly once; @azure/cosmos's `items.bulk` retries none of them
+ * per operation (activities/cosmos/requests.ts cites where). Reads and queries met by 503, 408, 449, timeouts or
+ * resets are sent again by the product's client (activities/cosmos/transient-reads.ts).
  */
 import type { Container } from '@azure/cosmos';
 import type { Migration, MigrationDocument } from '../../common/migration';
@@ -95,3 +96,33 @@ test.each([...TRANSIENT_BULK_STATUSES.map((status) => [status, false] as const),
     expect([...transforms.values()].every((c) => c === 1)).toBe(true);
   }
 );
+
+test("the product's client sends reads and queries met by 503, 408, 449, timeouts or resets again; writes it leaves to their caller", async () => {
+  const container = await freshContainer(engine.deps);
+  await seed(
+    container,
+    Array.from({ length: 50 }, (_, i) => ({ id: `r${i}`, tenantId: `t${i % 5}` }))
+  );
+  engine.stack.cosmos.control.setFaults([
+    {
+      kinds: ['read', 'query'],
+      unavailableProbability: 0.2,
+      timeoutProbability: 0.05,
+      timeoutHangMs: 100, // the connection dropped after 100 ms: a reset
+      dropProbability: 0.1,
+    },
+  ]);
+  const before = engine.stack.cosmos.control.stats().injected;
+  for (let i = 0; i < 50; i++) {
+    expect((await container.item(`r${i}`, `t${i % 5}`).read()).statusCode).toBe(200);
+  }
+  for (let i = 0; i < 5; i++) {
+    const { resources } = await container.items.query('SELECT c.id FROM c', { maxItemCount: 10 }).fetchAll();
+    expect(resources).toHaveLength(50);
+  }
+  const after = engine.stack.cosmos.control.stats().injected;
+  expect(after.unavailable - before.unavailable).toBeGreaterThan(0);
+  expect(after.drop + after.timeout - before.drop - before.timeout).toBeGreaterThan(0);
+  engine.stack.cosmos.control.setFaults([{ kinds: ['write'], unavailableProbability: 1 }]);
+  await expect(container.items.create({ id: 'w', tenantId: 't0' })).rejects.toMatchObject({ code: 503 });
+});
