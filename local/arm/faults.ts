@@ -12,6 +12,12 @@ const CODES: Record<number, string> = {
 
 export class ArmFaults {
   private rules: { rule: ArmFaultRule; left: number }[] = [];
+  private readonly counts: Record<number, number> = {};
+
+  /** Faults answered since the start, per status. */
+  get injected(): Record<number, number> {
+    return { ...this.counts };
+  }
 
   set(rules: ArmFaultRule[]): void {
     this.rules = rules.map((rule) => ({ rule, left: rule.times ?? Infinity }));
@@ -29,6 +35,7 @@ export class ArmFaults {
     if (!entry) return undefined;
     entry.left--;
     const { status, retryAfterSeconds } = entry.rule;
+    this.counts[status] = (this.counts[status] ?? 0) + 1;
     const message =
       status === 429
         ? `Number of requests for subscription exceeded the limit (fault injected by the local ARM imitation).` +

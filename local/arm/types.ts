@@ -62,6 +62,8 @@ export interface ArmControl {
   setBackupLag(ms: number): void;
   /** Replace the fault rules (empty: no faults). The first matching rule answers. */
   setFaults(rules: ArmFaultRule[]): void;
+  /** How many requests a fault rule answered since the start, per status. */
+  faultsInjected(): Record<number, number>;
   /** Duration of in-account restores started from now on (undefined: operationDelayMs again). */
   setRestoreDuration(ms: number | undefined): void;
   /** The next restores fail when they run, as a restore can fail after the container was deleted (undefined: none). */

@@ -116,6 +116,7 @@ export const faults: ChaosCase = {
         afterSecond.filter((d) => !sameRow(d, byId.get(d.id))).length +
         countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));
       const injected = cosmos.control.stats().injected;
+      const armInjected = arm.control.faultsInjected();
       const seconds = Math.round((Date.now() - started) / 1000);
       return [
         figure('faults: documents', n, quick ? '2000 (--quick)' : '20000', true),
@@ -131,6 +132,12 @@ export const faults: ChaosCase = {
             injected.dropResponse,
             injected.bulkOperation,
           ].every((c) => c > 0)
+        ),
+        figure(
+          'faults: ARM faults injected (429 / 503)',
+          `${armInjected[429] ?? 0} / ${armInjected[503] ?? 0}`,
+          'each > 0',
+          (armInjected[429] ?? 0) > 0 && (armInjected[503] ?? 0) > 0
         ),
         figure(
           'faults: run 1 outcome (snapshot, migrate, verify)',
