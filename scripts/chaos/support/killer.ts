@@ -13,9 +13,9 @@ import type { WorkerPool } from './workers';
 export interface KillPlan {
   randomKills: number;
   /**
-   * Phases where random kills fall. @default ['migrating']: the long phase. A kill in a short activity without
-   * heartbeats (preflight's checks) is noticed only at its start-to-close timeout (5 minutes), which says nothing
-   * more about durability and only makes the proof slow.
+   * Phases where random kills fall. @default ['migrating']: the long phase, once its ranges run. A kill in a short
+   * activity without heartbeats (preflight's checks, creating the pre-images container) is noticed only at its
+   * start-to-close timeout (5 minutes), which says nothing more about durability and only makes the proof slow.
    */
   randomPhases?: Phase[];
   pauseMs: [number, number];
@@ -50,9 +50,12 @@ export async function killWhileRunning(
     const wanted = phase ? (plan.phaseKills?.[phase] ?? 0) : 0;
     const inPhase = kills.filter((p) => p === phase).length;
     const byPhase = phase !== undefined && inPhase < wanted;
+    // In the migrating phase, only once ranges are being migrated (before that: quick preparation steps).
+    const rangesRunning = phase !== 'migrating' || (status !== undefined && status.ranges.total > status.ranges.done);
     const byClock =
       phase !== undefined &&
       (plan.randomPhases ?? ['migrating']).includes(phase) &&
+      rangesRunning &&
       randomLeft > 0 &&
       Date.now() >= nextAt;
     if ((byPhase || byClock) && (await pool.killOne())) {
