@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { installQuietRuntime } from './support/runtime';
 import type { ChaosCase, Figure } from './types';
 import { workerKills } from './cases/worker-kills';
 import { faults } from './cases/faults';
@@ -21,6 +20,7 @@ import { versionSkew } from './cases/version-skew';
 // TODO(lead): enable after merging branch `supervise` (scripts/chaos/cases/security.ts).
 // import { security } from './cases/security';
 
+// TODO(lead): add serverRestart, badInput and security here once their imports above are enabled.
 const CASES: ChaosCase[] = [workerKills, faults, appWrites, longWaits, versionSkew];
 
 const DOC = path.resolve(__dirname, '..', '..', 'docs', 'reliability.md');
@@ -86,7 +86,6 @@ async function main(): Promise<number> {
     console.error(`no chaos case named ${options.only} (cases: ${CASES.map((c) => c.name).join(', ')})`);
     return 1;
   }
-  installQuietRuntime();
   const started = new Date();
   const figures: Figure[] = [];
   for (const c of cases) {
