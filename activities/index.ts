@@ -11,9 +11,10 @@ import { createLeaseActivities } from './cosmos/lease';
 import { createStagingActivities } from './cosmos/staging';
 import { createHookActivities } from './hooks';
 import { createInputActivities } from './input';
+import { keepAlive } from './cosmos/requests';
 
 export function createActivities(deps: ActivityDeps): RunbookActivities {
-  return {
+  const activities: RunbookActivities = {
     ...createInputActivities(),
     ...createEngineActivities(deps),
     ...createBackupActivities(deps),
@@ -21,5 +22,13 @@ export function createActivities(deps: ActivityDeps): RunbookActivities {
     ...createLeaseActivities(deps),
     ...createStagingActivities(deps),
     ...createHookActivities(deps.hooks),
+  };
+  // The ARM steps run with a heartbeat timeout (workflows/activities.ts `arm`): they heartbeat while they wait.
+  return {
+    ...activities,
+    ensurePreimagesContainer: (input) => keepAlive(() => activities.ensurePreimagesContainer(input)),
+    applyContainerSteps: (input) => keepAlive(() => activities.applyContainerSteps(input)),
+    deleteContainer: (input) => keepAlive(() => activities.deleteContainer(input)),
+    reapplyContainerProperties: (input) => keepAlive(() => activities.reapplyContainerProperties(input)),
   };
 }

@@ -62,3 +62,22 @@ export const TRANSIENT_BULK_STATUSES: readonly number[] = [408, 410, 429, 449, 5
 export function isTransientBulkStatus(status: number): boolean {
   return TRANSIENT_BULK_STATUSES.includes(status);
 }
+
+/** How often an activity kept alive by `keepAlive` heartbeats: well within the runbook's 30 s heartbeat timeout. */
+export const KEEP_ALIVE_MS = 5_000;
+
+/**
+ * Runs `work` (an ARM step with no progress of its own to report) heartbeating every KEEP_ALIVE_MS, so a worker that
+ * dies meanwhile is noticed within the heartbeat timeout instead of the step's start-to-close timeout (hours). The
+ * heartbeats say only that the worker lives; the step, retried, does its work again (each is idempotent).
+ */
+export async function keepAlive<T>(work: () => Promise<T>): Promise<T> {
+  const context = activityContext();
+  if (!context) return work();
+  const timer = setInterval(() => context.heartbeat(), KEEP_ALIVE_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -72,7 +72,12 @@ export const workerKills: ChaosCase = {
       const firstKills = await killWhileRunning(
         first,
         pool,
-        { randomKills: kills - 4, pauseMs: quick ? [1_000, 4_000] : [2_000, 8_000], phaseKills: { verifying: 1 } },
+        {
+          randomKills: kills - 5,
+          pauseMs: quick ? [1_000, 4_000] : [2_000, 8_000],
+          // As soon as it migrates (creating the pre-images container, an ARM step) and as soon as it verifies.
+          phaseKills: { migrating: 1, verifying: 1 },
+        },
         log
       );
       const report1 = await first.result();
