@@ -11,7 +11,8 @@ import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { countingModule, countMissing, sameRow, scan, seedCustomers } from '../support/data';
-import { killWhileRunning } from '../support/killer';
+import { killWhileRunning, type Kill } from '../support/killer';
+import type { Phase } from '../../../common/phases';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
 import { figure } from '../support/figures';
@@ -126,12 +127,14 @@ export const workerKills: ChaosCase = {
         countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));
       const all = [...firstKills, ...secondKills];
       const seconds = Math.round((Date.now() - started) / 1000);
-      log(`  ${all.length} kills in ${seconds} s: ${all.join(', ')}`);
+      log(`  ${all.length} kills in ${seconds} s: ${all.map((k) => k.phase).join(', ')}`);
+      const starting = all.filter((k) => k.phase === 'migrating' && k.trigger === 'phase').length;
 
       return [
         figure('worker-kills: physical partitions', partitions, '≥ 4', partitions >= 4),
         figure('worker-kills: documents', n, quick ? '5000 (--quick)' : '50000', true),
         figure('worker-kills: SIGKILLs (workers restarted after each)', all.length, `≥ ${kills}`, all.length >= kills),
+        figure('worker-kills: SIGKILLs as the migration starts (its ARM step)', starting, '≥ 1', starting >= 1),
         figure(
           'worker-kills: SIGKILLs during verification',
           count(all, 'verifying'),
@@ -171,6 +174,6 @@ export const workerKills: ChaosCase = {
   },
 };
 
-function count<T>(items: T[], item: T): number {
-  return items.filter((i) => i === item).length;
+function count(kills: Kill[], phase: Phase): number {
+  return kills.filter((k) => k.phase === phase).length;
 }

@@ -1,7 +1,7 @@
 /**
  * Kills workers while a run goes on: `randomKills` at random moments (a random pause drawn from `pauseMs` before
  * each), and `phaseKills[phase]` as soon as the run is seen in that phase (verification, rollback), each followed by
- * the restart of the killed worker. Ends when the run ends; answers the phase of every kill.
+ * the restart of the killed worker. Ends when the run ends; answers every kill.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -24,6 +24,12 @@ export interface KillPlan {
 
 const POLL_MS = 200;
 
+/** One kill: the phase the run was in, and whether the plan's phase trigger or the random clock chose the moment. */
+export interface Kill {
+  phase: Phase;
+  trigger: 'phase' | 'random';
+}
+
 function pause([min, max]: [number, number]): number {
   return min + Math.random() * (max - min);
 }
@@ -33,8 +39,8 @@ export async function killWhileRunning(
   pool: WorkerPool,
   plan: KillPlan,
   log: (line: string) => void
-): Promise<Phase[]> {
-  const kills: Phase[] = [];
+): Promise<Kill[]> {
+  const kills: Kill[] = [];
   let randomLeft = plan.randomKills;
   let nextAt = Date.now() + pause(plan.pauseMs);
   const ended = handle.result().then(
@@ -48,7 +54,7 @@ export async function killWhileRunning(
     const phase = status?.phase;
     if (phase && FINAL_PHASES.includes(phase)) break;
     const wanted = phase ? (plan.phaseKills?.[phase] ?? 0) : 0;
-    const inPhase = kills.filter((p) => p === phase).length;
+    const inPhase = kills.filter((k) => k.phase === phase && k.trigger === 'phase').length;
     const byPhase = phase !== undefined && inPhase < wanted;
     // In the migrating phase, only once ranges are being migrated (before that: quick preparation steps).
     const rangesRunning = phase !== 'migrating' || (status !== undefined && status.ranges.total > status.ranges.done);
@@ -59,7 +65,7 @@ export async function killWhileRunning(
       randomLeft > 0 &&
       Date.now() >= nextAt;
     if ((byPhase || byClock) && (await pool.killOne())) {
-      kills.push(phase);
+      kills.push({ phase, trigger: byPhase ? 'phase' : 'random' });
       if (!byPhase) randomLeft -= 1;
       nextAt = Date.now() + pause(plan.pauseMs);
       log(`  SIGKILL #${kills.length} in phase ${phase} (${status?.counters.migrated ?? 0} migrated so far)`);
