@@ -37,7 +37,15 @@ import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
-import { activityContext, isThrottled, isTransientBulkStatus, statusOf, throttleDelayMs } from './requests';
+import {
+  activityContext,
+  isThrottled,
+  isTransientBulkStatus,
+  isTransientRequestError,
+  MAX_TRANSIENT_BULK_RETRIES,
+  statusOf,
+  throttleDelayMs,
+} from './requests';
 import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
@@ -457,6 +465,7 @@ class RangeMigration {
     const { counters } = tally;
     let todo = items;
     let throttledInARow = 0;
+    let transientInARow = 0;
     // A request that costs more than the container's RU/s for a second is throttled as a whole every time:
     // after a whole-request 429 the engine sends smaller requests (down to MIN_BULK_OPERATIONS).
     let size = Math.min(BULK_LIMIT, items.length);
@@ -494,8 +503,15 @@ class RangeMigration {
           await sleep(throttleDelayMs(err, throttledInARow));
           continue;
         }
+        // A 503, timeout or dropped connection on the whole request: send it again (requests.ts says why it is safe).
+        if (isTransientRequestError(err) && transientInARow < MAX_TRANSIENT_BULK_RETRIES) {
+          transientInARow += 1;
+          await sleep(Math.min(3_000, 100 * 2 ** transientInARow));
+          continue;
+        }
         throw err;
       }
+      transientInARow = 0;
       // Throttled pre-images: their documents wait for the next round.
       const again: Work[] = slice.filter((w) => !w.dropped && !w.preimaged && this.preimages !== undefined);
       for (let i = 0; i < batch.length && responses; i += 1) {

@@ -81,3 +81,25 @@ export async function keepAlive<T>(work: () => Promise<T>): Promise<T> {
     clearInterval(timer);
   }
 }
+
+/** Whole bulk requests met by a transient failure that the engine sends again, before it gives the activity up. */
+export const MAX_TRANSIENT_BULK_RETRIES = 8;
+
+/**
+ * A whole bulk request that failed for a reason worth trying again: 408, 449 or 503, a timeout, a reset or dropped
+ * connection. `items.bulk` rethrows any error of a bulk request as `new Error("Bulk request errored with: " +
+ * err.message)`, dropping its code (client/Item/Items.js executeBatchOperations), so its message is all there is.
+ * Sending the bulk again is safe: replaces are conditioned on the _etag read (an applied one answers 412), pre-images
+ * are upserts.
+ */
+export function isTransientRequestError(err: unknown): boolean {
+  const status = statusOf(err);
+  if (status === 408 || status === 449 || status === 503) return true;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'TimeoutError' || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  const message = err instanceof Error ? err.message : '';
+  return (
+    message.startsWith('Bulk request errored with:') &&
+    /unavailable|socket hang up|ECONNRESET|EPIPE|Timeout|timed out|\b(408|449|503)\b/i.test(message)
+  );
+}

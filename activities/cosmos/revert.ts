@@ -39,7 +39,15 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { preimagesContainerName, type StoredPreimage } from './preimages';
-import { activityContext, isThrottled, isTransientBulkStatus, statusOf, throttleDelayMs } from './requests';
+import {
+  activityContext,
+  isThrottled,
+  isTransientBulkStatus,
+  isTransientRequestError,
+  MAX_TRANSIENT_BULK_RETRIES,
+  statusOf,
+  throttleDelayMs,
+} from './requests';
 import { ChargeEstimate, RuBudget } from './ru-budget';
 import { invalid, resolveTarget } from './target';
 import { contentOf, differingFields, threeWay } from './three-way';
@@ -247,7 +255,8 @@ class RangeRevert {
     while (todo.length > 0) {
       const ops = todo.map((i) => operations[i]!);
       const responses = await this.bulk(ops, this.readCharge, counters).catch(async (err: unknown) => {
-        if (!isThrottled(err)) throw err;
+        const transient = !isThrottled(err) && isTransientRequestError(err);
+        if (!isThrottled(err) && !(transient && throttledInARow < MAX_TRANSIENT_BULK_RETRIES)) throw err;
         throttledInARow += 1;
         await sleep(throttleDelayMs(err, throttledInARow));
         return undefined;
@@ -338,9 +347,12 @@ class RangeRevert {
         responses = await this.bulk(operations, this.writeCharge, counters);
         throttledInARow = 0;
       } catch (err) {
-        if (!isThrottled(err)) throw err;
+        // A throttled request, or a 503, timeout or dropped connection on it: send it again (requests.ts says why
+        // that is safe), a bounded number of times in a row for the transient ones.
+        const transient = !isThrottled(err) && isTransientRequestError(err);
+        if (!isThrottled(err) && !(transient && throttledInARow < MAX_TRANSIENT_BULK_RETRIES)) throw err;
         throttledInARow += 1;
-        await sleep(throttleDelayMs(err, throttledInARow));
+        await sleep(transient ? Math.min(3_000, 100 * 2 ** throttledInARow) : throttleDelayMs(err, throttledInARow));
         todo = writes;
         continue;
       }

@@ -126,3 +126,21 @@ test("the product's client sends reads and queries met by 503, 408, 449, timeout
   engine.stack.cosmos.control.setFaults([{ kinds: ['write'], unavailableProbability: 1 }]);
   await expect(container.items.create({ id: 'w', tenantId: 't0' })).rejects.toMatchObject({ code: 503 });
 });
+
+test('whole bulk requests answered 503, dropped, or applied with the answer lost: sent again, each document migrated once', async () => {
+  const { container, range, transforms } = await prepare(300);
+  engine.stack.cosmos.control.setFaults([
+    { kinds: ['batch'], unavailableProbability: 0.2, dropProbability: 0.1, dropResponseProbability: 0.1 },
+  ]);
+  const before = engine.stack.cosmos.control.stats().injected;
+  const { result } = await runRange(engine.deps, rangeInput(container, 'touch', range, { batchSize: 20 }));
+  engine.stack.cosmos.control.setFaults([]);
+  const after = engine.stack.cosmos.control.stats().injected;
+  expect(after.unavailable - before.unavailable).toBeGreaterThan(0);
+  expect(after.dropResponse - before.dropResponse).toBeGreaterThan(0);
+  expect(result.counters.failed).toBe(0);
+  const docs = await readAll<Doc>(container);
+  expect(docs.size).toBe(300);
+  expect([...docs.values()].every((d) => d.schemaVersion === 2 && d.touched === 1)).toBe(true);
+  expect([...transforms.values()].every((c) => c === 1)).toBe(true);
+});

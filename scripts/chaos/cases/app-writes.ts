@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
+import { reportOf } from '../support/outcome';
 import { startApplication } from '../support/application';
 import { countingModule, countMissing, FIELDS, sameRow, scan, seedCustomers, type Row } from '../support/data';
 import { figure, zero } from '../support/figures';
@@ -54,7 +55,7 @@ export const appWrites: ChaosCase = {
         workflowId: `chaos-app-${up}`,
         args: [{ migration: up, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
       });
-      const report1 = await first.result();
+      const report1 = await reportOf(first);
       await app1.stop();
       const afterFirst = await scan(container, FIELDS);
       const lost1 = lostUpdates(afterFirst, app1.expected);
@@ -80,7 +81,7 @@ export const appWrites: ChaosCase = {
       }
       const writesBeforeRollback = app2.writes;
       await handle.signal(rollbackSignal, { reason: 'chaos: roll back with the application writing' });
-      const report2 = await handle.result();
+      const report2 = await reportOf(handle);
       await app2.stop();
       const duringRollback = app2.writes - writesBeforeRollback;
       const afterSecond = await scan(container, FIELDS);

@@ -13,6 +13,7 @@ import type { FaultRule } from '../../../local/cosmos/types';
 import { migrationRunbook } from '../../../workflows';
 import { approveSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
+import { reportOf } from '../support/outcome';
 import { countingModule, countMissing, FIELDS, sameRow, scan, seedCustomers } from '../support/data';
 import { figure, zero } from '../support/figures';
 import { startChaosStack } from '../support/stack';
@@ -83,7 +84,7 @@ export const faults: ChaosCase = {
         workflowId: `chaos-faults-${up}`,
         args: [{ migration: up, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
       });
-      const report1 = await first.result();
+      const report1 = await reportOf(first);
       log(`  run 1: ${report1.status} (${report1.counters.migrated} migrated, ${report1.counters.failed} failed)`);
       const afterFirst = await scan(container, FIELDS);
       const byId = new Map(afterFirst.map((d) => [d.id, d]));
@@ -107,7 +108,7 @@ export const faults: ChaosCase = {
         ],
       });
       await approveRestoreWhenAsked(second);
-      const report2 = await second.result();
+      const report2 = await reportOf(second);
       log(`  run 2: ${report2.status} (rollback ${report2.rollback?.mode ?? 'none'}, ok ${report2.rollback?.ok})`);
       cosmos.control.setFaults([]);
       arm.control.setFaults([]);

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
+import { reportOf } from '../support/outcome';
 import { countingModule, countMissing, sameRow, scan, seedCustomers } from '../support/data';
 import { killWhileRunning, type Kill } from '../support/killer';
 import type { Phase } from '../../../common/phases';
@@ -81,7 +82,7 @@ export const workerKills: ChaosCase = {
         },
         log
       );
-      const report1 = await first.result();
+      const report1 = await reportOf(first);
       const afterFirst = await scan(container, ['schemaVersion', 'transformCount', 'first', 'last', 'name']);
       const byId = new Map(afterFirst.map((d) => [d.id, d]));
       const lost = countMissing(n, byId);
@@ -113,7 +114,7 @@ export const workerKills: ChaosCase = {
         log
       );
       await signalled;
-      const report2 = await handle.result();
+      const report2 = await reportOf(handle);
       const afterSecond = await scan(container, [
         'schemaVersion',
         'transformCount',

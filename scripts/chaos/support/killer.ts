@@ -52,7 +52,8 @@ export async function killWhileRunning(
   while (!done) {
     const status = await handle.query(statusQuery).catch(() => undefined);
     const phase = status?.phase;
-    if (phase && FINAL_PHASES.includes(phase)) break;
+    // Ended, or waiting for an operator (reportOf turns that into an error).
+    if (phase && (FINAL_PHASES.includes(phase) || phase === 'paused' || phase === 'rollback-failed')) break;
     const wanted = phase ? (plan.phaseKills?.[phase] ?? 0) : 0;
     const inPhase = kills.filter((k) => k.phase === phase && k.trigger === 'phase').length;
     const byPhase = phase !== undefined && inPhase < wanted;
