@@ -6,11 +6,12 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
-import { CosmosClient } from '@azure/cosmos';
+import { CosmosClient, type CosmosClientOptions, type PluginConfig } from '@azure/cosmos';
 import { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { AccountConnector } from './deps';
+import { transientReadRetry } from './cosmos/transient-reads';
 
 export interface AzureSettings {
   cosmosEndpoint: string;
@@ -33,9 +34,12 @@ function extraCa(settings: AzureSettings): string | undefined {
   return settings.caCertPath ? fs.readFileSync(settings.caCertPath, 'utf8') : undefined;
 }
 
+/** How long one Cosmos request may take before the client gives up on it. */
+export const REQUEST_TIMEOUT_MS = 20_000;
+
 export function createCosmosClient(settings: AzureSettings): CosmosClient {
   const ca = extraCa(settings);
-  return new CosmosClient({
+  const options: CosmosClientOptions & { plugins: PluginConfig[] } = {
     endpoint: settings.cosmosEndpoint,
     ...(settings.cosmosKey ? { key: settings.cosmosKey } : { aadCredentials: new DefaultAzureCredential() }),
     // Keep-alive matters: a new TLS handshake per request costs more than the request (docs/architecture.md §6).
@@ -48,8 +52,16 @@ export function createCosmosClient(settings: AzureSettings): CosmosClient {
       maxSockets: 64,
       ...(ca ? { secureContext: tls.createSecureContext({ ca: [...defaultCas(), ca] }) } : {}),
     }),
-    connectionPolicy: { enableEndpointDiscovery: !ca },
-  });
+    connectionPolicy: {
+      enableEndpointDiscovery: !ca,
+      // Below the migration's 30 s heartbeat timeout (the SDK's default is 60 s): a request that hangs is given up
+      // and sent again while the activity still counts as alive. Cosmos bounds a query page to about 5 s.
+      requestTimeout: REQUEST_TIMEOUT_MS,
+    },
+    // Reads and queries met by a 503, 408, 449, a timeout or a reset are sent again (cosmos/transient-reads.ts).
+    plugins: [transientReadRetry],
+  };
+  return new CosmosClient(options);
 }
 
 /** Clients of other accounts (a restore drill's), authenticated like the worker's own: a key from ARM, or Entra ID. */

@@ -13,6 +13,7 @@ import { createStagingActivities } from './cosmos/staging';
 import { createDrillActivities } from './drill';
 import { createHookActivities } from './hooks';
 import { createInputActivities } from './input';
+import { keepAlive } from './cosmos/requests';
 
 export function createActivities(deps: ActivityDeps): RunbookActivities {
   // The allow-list around all of them: no activity reads or changes a container the worker's setting does not name.
@@ -20,7 +21,7 @@ export function createActivities(deps: ActivityDeps): RunbookActivities {
 }
 
 function buildActivities(deps: ActivityDeps): RunbookActivities {
-  return {
+  const activities: RunbookActivities = {
     ...createInputActivities(),
     ...createEngineActivities(deps),
     ...createBackupActivities(deps),
@@ -29,5 +30,13 @@ function buildActivities(deps: ActivityDeps): RunbookActivities {
     ...createStagingActivities(deps),
     ...createDrillActivities(deps),
     ...createHookActivities(deps.hooks),
+  };
+  // The ARM steps run with a heartbeat timeout (workflows/activities.ts `arm`): they heartbeat while they wait.
+  return {
+    ...activities,
+    ensurePreimagesContainer: (input) => keepAlive(() => activities.ensurePreimagesContainer(input)),
+    applyContainerSteps: (input) => keepAlive(() => activities.applyContainerSteps(input)),
+    deleteContainer: (input) => keepAlive(() => activities.deleteContainer(input)),
+    reapplyContainerProperties: (input) => keepAlive(() => activities.reapplyContainerProperties(input)),
   };
 }

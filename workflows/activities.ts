@@ -63,8 +63,17 @@ export function runbookActivities(tuning: RunbookTuning) {
     startToCloseTimeout: '2 minutes',
     retry: { ...retry, maximumAttempts: 2 },
   });
-  /** ARM long-running operations that do not heartbeat (container steps, index transformation). */
-  const arm = proxyActivities<RunbookActivities>({ startToCloseTimeout: '2 hours', retry });
+  /**
+   * ARM long-running operations (container steps, the pre-images container, index transformation, a container's
+   * delete and properties): they heartbeat while they wait (activities/index.ts keepAlive), so a worker that dies in
+   * one is noticed within the heartbeat timeout, not after the 2 hours an operation may take. A timeout is only an
+   * option of the command, not its shape: recorded histories replay unchanged (test/workflow/replay.test.ts).
+   */
+  const arm = proxyActivities<RunbookActivities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: tuning.heartbeatTimeout,
+    retry,
+  });
   /** Notifications are best effort: a few quick tries, then the run goes on. */
   const notify = proxyActivities<RunbookActivities>({
     startToCloseTimeout: '30 seconds',

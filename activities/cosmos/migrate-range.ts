@@ -38,7 +38,15 @@ import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
-import { activityContext, isConnectionBroken, isThrottled, statusOf, throttleDelayMs } from './requests';
+import {
+  activityContext,
+  isThrottled,
+  isTransientBulkStatus,
+  isTransientRequestError,
+  MAX_TRANSIENT_BULK_RETRIES,
+  statusOf,
+  throttleDelayMs,
+} from './requests';
 import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
@@ -62,8 +70,6 @@ const BULK_LIMIT = 100;
 const MIN_BULK_OPERATIONS = 10;
 /** Failures kept in full (ids and messages); the counter keeps counting past it. */
 const MAX_RECORDED_FAILURES = 100;
-/** Bulk calls sent again in a row after a broken connection before the activity fails (and Temporal retries it). */
-const MAX_BROKEN_CONNECTIONS_IN_A_ROW = 5;
 /** How often the committed state is heartbeated while pages are slow (well inside the 5 s heartbeat timeout). */
 const KEEP_ALIVE_MS = 1000;
 /** A document the application rewrites faster than we can migrate it is given up on after this many 412s. */
@@ -455,7 +461,7 @@ class RangeMigration {
       if (status >= 200 && status < 300) {
         w.preimaged = true;
         tally.preimages += 1;
-      } else if (status === 429) {
+      } else if (isTransientBulkStatus(status)) {
         throttled = true;
       } else {
         w.dropped = true;
@@ -470,7 +476,7 @@ class RangeMigration {
     const { counters } = tally;
     let todo = items;
     let throttledInARow = 0;
-    let brokenInARow = 0;
+    let transientInARow = 0;
     // A request that costs more than the container's RU/s for a second is throttled as a whole every time:
     // after a whole-request 429 the engine sends smaller requests (down to MIN_BULK_OPERATIONS).
     let size = Math.min(BULK_LIMIT, items.length);
@@ -498,7 +504,6 @@ class RangeMigration {
           responses = await this.bulk(this.container, operations, this.writeCharge, counters);
         }
         throttledInARow = 0;
-        brokenInARow = 0;
       } catch (err) {
         // The SDK does not retry a 429 on a whole bulk request: wait, slow down, try again. Stored pre-images stay
         // marked, so the next round does not write them again.
@@ -509,16 +514,15 @@ class RangeMigration {
           await sleep(throttleDelayMs(err, throttledInARow));
           continue;
         }
-        // A broken connection: the bulk may or may not have been applied. Sending it again is safe: every replace is
-        // conditioned on the _etag read (one already applied answers 412, is re-read and found migrated) and a
-        // pre-image upsert is idempotent. A few times in a row, then the activity's retry takes over.
-        if (isConnectionBroken(err) && brokenInARow < MAX_BROKEN_CONNECTIONS_IN_A_ROW) {
-          brokenInARow += 1;
-          await sleep(100 * brokenInARow);
+        // A 503, timeout or dropped connection on the whole request: send it again (requests.ts says why it is safe).
+        if (isTransientRequestError(err) && transientInARow < MAX_TRANSIENT_BULK_RETRIES) {
+          transientInARow += 1;
+          await sleep(Math.min(3_000, 100 * 2 ** transientInARow));
           continue;
         }
         throw err;
       }
+      transientInARow = 0;
       // Throttled pre-images: their documents wait for the next round.
       const again: Work[] = slice.filter((w) => !w.dropped && !w.preimaged && this.preimages !== undefined);
       for (let i = 0; i < batch.length && responses; i += 1) {
@@ -535,7 +539,7 @@ class RangeMigration {
           if (retry) again.push(retry);
         } else if (status === 404) {
           counters.skipped += 1; // deleted by the application meanwhile
-        } else if (status === 429) {
+        } else if (isTransientBulkStatus(status)) {
           throttled = true;
           again.push(w);
         } else {

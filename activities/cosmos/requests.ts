@@ -60,3 +60,58 @@ export function isConnectionBroken(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
   return /ECONNRESET|EPIPE|ECONNABORTED|socket hang up/.test(message);
 }
+
+/**
+ * Statuses of one operation inside a bulk response that say "not done, try again": 408 timeout, 410 gone (a split or
+ * a stale name cache), 429 throttled, 449 retry-with, 503 unavailable. The engine's `items.bulk` retries none of them
+ * per operation (it retries only a whole request's 410 split: client/Item/Items.js executeBatchOperations), and even
+ * `executeBulkOperations` retries only 410, 413/3402 and 429 (retry/bulkExecutionRetryPolicy.js, bulk/Batcher.js), so
+ * the engine sends these operations again itself; they are never failed documents. A write answered so may still
+ * have been applied: the replace sent again is conditioned on the same _etag and then answers 412, never a double write.
+ */
+export const TRANSIENT_BULK_STATUSES: readonly number[] = [408, 410, 429, 449, 503];
+
+export function isTransientBulkStatus(status: number): boolean {
+  return TRANSIENT_BULK_STATUSES.includes(status);
+}
+
+/** How often an activity kept alive by `keepAlive` heartbeats: well within the runbook's 30 s heartbeat timeout. */
+export const KEEP_ALIVE_MS = 5_000;
+
+/**
+ * Runs `work` (an ARM step with no progress of its own to report) heartbeating every KEEP_ALIVE_MS, so a worker that
+ * dies meanwhile is noticed within the heartbeat timeout instead of the step's start-to-close timeout (hours). The
+ * heartbeats say only that the worker lives; the step, retried, does its work again (each is idempotent).
+ */
+export async function keepAlive<T>(work: () => Promise<T>): Promise<T> {
+  const context = activityContext();
+  if (!context) return work();
+  const timer = setInterval(() => context.heartbeat(), KEEP_ALIVE_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Whole bulk requests met by a transient failure that the engine sends again, before it gives the activity up. */
+export const MAX_TRANSIENT_BULK_RETRIES = 8;
+
+/**
+ * A whole bulk request that failed for a reason worth trying again: 408, 449 or 503, a timeout, a reset or dropped
+ * connection. `items.bulk` rethrows any error of a bulk request as `new Error("Bulk request errored with: " +
+ * err.message)`, dropping its code (client/Item/Items.js executeBatchOperations), so its message is all there is.
+ * Sending the bulk again is safe: replaces are conditioned on the _etag read (an applied one answers 412), pre-images
+ * are upserts.
+ */
+export function isTransientRequestError(err: unknown): boolean {
+  const status = statusOf(err);
+  if (status === 408 || status === 449 || status === 503) return true;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (code === 'TimeoutError' || isConnectionBroken(err)) return true;
+  const message = err instanceof Error ? err.message : '';
+  return (
+    message.startsWith('Bulk request errored with:') &&
+    /unavailable|socket hang up|ECONNRESET|EPIPE|Timeout|timed out|\b(408|449|503)\b/i.test(message)
+  );
+}

@@ -39,7 +39,15 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { rangeQueryOptions } from './feed-ranges';
 import { preimagesContainerName, type StoredPreimage } from './preimages';
-import { activityContext, isThrottled, statusOf, throttleDelayMs } from './requests';
+import {
+  activityContext,
+  isThrottled,
+  isTransientBulkStatus,
+  isTransientRequestError,
+  MAX_TRANSIENT_BULK_RETRIES,
+  statusOf,
+  throttleDelayMs,
+} from './requests';
 import { ChargeEstimate, RuBudget } from './ru-budget';
 import { invalid, resolveTarget } from './target';
 import { contentOf, differingFields, threeWay } from './three-way';
@@ -248,7 +256,8 @@ class RangeRevert {
     while (todo.length > 0) {
       const ops = todo.map((i) => operations[i]!);
       const responses = await this.bulk(ops, this.readCharge, counters).catch(async (err: unknown) => {
-        if (!isThrottled(err)) throw err;
+        const transient = !isThrottled(err) && isTransientRequestError(err);
+        if (!isThrottled(err) && !(transient && throttledInARow < MAX_TRANSIENT_BULK_RETRIES)) throw err;
         throttledInARow += 1;
         await sleep(throttleDelayMs(err, throttledInARow));
         return undefined;
@@ -260,7 +269,7 @@ class RangeRevert {
         const r = responses[k];
         const status = r?.statusCode ?? 0;
         if (status >= 200 && status < 300) found[index] = r!.resourceBody as unknown as MigrationDocument;
-        else if (status === 429) again.push(index);
+        else if (isTransientBulkStatus(status)) again.push(index);
         else if (status !== 404) throw new Error(`reading ${items[index]!.id} failed with status ${status}`);
       });
       if (again.length > 0) await sleep(100);
@@ -339,9 +348,12 @@ class RangeRevert {
         responses = await this.bulk(operations, this.writeCharge, counters);
         throttledInARow = 0;
       } catch (err) {
-        if (!isThrottled(err)) throw err;
+        // A throttled request, or a 503, timeout or dropped connection on it: send it again (requests.ts says why
+        // that is safe), a bounded number of times in a row for the transient ones.
+        const transient = !isThrottled(err) && isTransientRequestError(err);
+        if (!isThrottled(err) && !(transient && throttledInARow < MAX_TRANSIENT_BULK_RETRIES)) throw err;
         throttledInARow += 1;
-        await sleep(throttleDelayMs(err, throttledInARow));
+        await sleep(transient ? Math.min(3_000, 100 * 2 ** throttledInARow) : throttleDelayMs(err, throttledInARow));
         todo = writes;
         continue;
       }
@@ -355,7 +367,7 @@ class RangeRevert {
           if (decision.conflicts.length > 0) this.listConflict(item, decision.conflicts, counters);
         } else if (status === 404) {
           counters.deletedByApp += 1;
-        } else if (status === 429) {
+        } else if (isTransientBulkStatus(status)) {
           throttled = true;
           next.push({ item, decision });
         } else if (status === 412) {

@@ -12,6 +12,12 @@ const CODES: Record<number, string> = {
 
 export class ArmFaults {
   private rules: { rule: ArmFaultRule; left: number }[] = [];
+  private readonly counts: Record<number, number> = {};
+
+  /** Faults answered since the start, per status. */
+  get injected(): Record<number, number> {
+    return { ...this.counts };
+  }
 
   set(rules: ArmFaultRule[]): void {
     this.rules = rules.map((rule) => ({ rule, left: rule.times ?? Infinity }));
@@ -22,12 +28,14 @@ export class ArmFaults {
     const entry = this.rules.find(
       ({ rule, left }) =>
         left > 0 &&
+        (rule.probability === undefined || Math.random() < rule.probability) &&
         (!rule.method || rule.method.toUpperCase() === method) &&
         (!rule.pathContains || path.toLowerCase().includes(rule.pathContains.toLowerCase()))
     );
     if (!entry) return undefined;
     entry.left--;
     const { status, retryAfterSeconds } = entry.rule;
+    this.counts[status] = (this.counts[status] ?? 0) + 1;
     const message =
       status === 429
         ? `Number of requests for subscription exceeded the limit (fault injected by the local ARM imitation).` +

@@ -163,6 +163,7 @@ function createControl(state: AccountState, faults: ArmFaults): ArmControl {
       state.backupLagMs = ms;
     },
     setFaults: (rules) => faults.set(rules),
+    faultsInjected: () => faults.injected,
     setRestoreDuration: (ms) => {
       state.restoreDurationMs = ms;
     },

@@ -64,6 +64,8 @@ export interface ArmFaultRule {
   retryAfterSeconds?: number;
   /** How many matching requests get the fault; absent: every one, until the rules are replaced. */
   times?: number;
+  /** The chance (0..1) that a matching request gets the fault (a miss uses none of `times`); absent: 1. */
+  probability?: number;
 }
 
 export interface ArmControl {
@@ -72,6 +74,8 @@ export interface ArmControl {
   setBackupLag(ms: number): void;
   /** Replace the fault rules (empty: no faults). The first matching rule answers. */
   setFaults(rules: ArmFaultRule[]): void;
+  /** How many requests a fault rule answered since the start, per status. */
+  faultsInjected(): Record<number, number>;
   /** Duration of in-account restores started from now on (undefined: operationDelayMs again). */
   setRestoreDuration(ms: number | undefined): void;
   /** The next restores fail when they run, as a restore can fail after the container was deleted (undefined: none). */

@@ -1,15 +1,24 @@
-/** Fault injection: per operation kind, random 429s, 503s, timeouts and added latency, switchable at run time. */
+/**
+ * Fault injection: per operation kind, random 429s, 503s, timeouts, dropped connections (before the operation runs, or
+ * after it ran with its answer lost) and added latency, switchable at run time.
+ */
 import type { FaultRule, OperationKind } from './types';
 
 export const DEFAULT_RETRY_AFTER_MS = 100;
 export const DEFAULT_TIMEOUT_HANG_MS = 65_000;
 
 export type FaultOutcome =
-  { type: 'throttle'; retryAfterMs: number } | { type: 'unavailable' } | { type: 'timeout'; hangMs: number };
+  | { type: 'throttle'; retryAfterMs: number }
+  | { type: 'unavailable' }
+  | { type: 'timeout'; hangMs: number }
+  | { type: 'drop' };
 
 export interface FaultDecision {
   latencyMs: number;
+  /** Answered instead of running the operation. */
   outcome?: FaultOutcome;
+  /** The operation runs, then its connection is destroyed instead of answering (the client never learns the result). */
+  dropResponse?: boolean;
 }
 
 /** Rules without `kinds` target the data operations (read, write, query, batch), not metadata. */
@@ -39,9 +48,22 @@ export class FaultInjector {
         decision.outcome = { type: 'unavailable' };
       } else if (Math.random() < (rule.timeoutProbability ?? 0)) {
         decision.outcome = { type: 'timeout', hangMs: rule.timeoutHangMs ?? DEFAULT_TIMEOUT_HANG_MS };
+      } else if (Math.random() < (rule.dropProbability ?? 0)) {
+        decision.outcome = { type: 'drop' };
+      } else if (Math.random() < (rule.dropResponseProbability ?? 0)) {
+        decision.dropResponse = true;
       }
     }
     return decision;
+  }
+
+  /** For one operation of a bulk request: the status to answer it with instead of running it, if any. */
+  bulkOperationFault(): number | undefined {
+    for (const rule of this.rules) {
+      if (!(rule.kinds ?? DATA_KINDS).includes('batch')) continue;
+      if (Math.random() < (rule.bulkOperationFaultProbability ?? 0)) return rule.bulkOperationStatus ?? 503;
+    }
+    return undefined;
   }
 }
 
@@ -54,9 +76,20 @@ function validate(rule: FaultRule, index: number): void {
   for (const kind of rule.kinds ?? []) {
     if (!KINDS.includes(kind)) fail(`unknown operation kind "${String(kind)}" (expected one of ${KINDS.join(', ')})`);
   }
-  for (const field of ['throttleProbability', 'unavailableProbability', 'timeoutProbability'] as const) {
+  for (const field of [
+    'throttleProbability',
+    'unavailableProbability',
+    'timeoutProbability',
+    'dropProbability',
+    'dropResponseProbability',
+    'bulkOperationFaultProbability',
+  ] as const) {
     const p = rule[field];
     if (p !== undefined && !(p >= 0 && p <= 1)) fail(`${field} must be between 0 and 1, got ${String(p)}`);
+  }
+  const status = rule.bulkOperationStatus;
+  if (status !== undefined && !(Number.isInteger(status) && status >= 400 && status <= 599)) {
+    fail(`bulkOperationStatus must be an HTTP error status (400-599), got ${String(status)}`);
   }
   for (const field of ['latencyMs', 'retryAfterMs', 'timeoutHangMs'] as const) {
     const ms = rule[field];

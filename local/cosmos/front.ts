@@ -194,6 +194,11 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
         req.socket.once('close', () => clearTimeout(timer));
         return;
       }
+      case 'drop':
+        // A connection reset before the request reached the service: nothing ran.
+        deps.stats.injected.drop++;
+        req.socket.destroy();
+        return;
       default:
         break;
     }
@@ -244,6 +249,24 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       reserved = admission.reserved;
     }
 
+    // Operations of a bulk answered with a fault status: they do not run, the others do.
+    const operationFaults =
+      route.kind === 'batch' && !route.atomic && Array.isArray(ops)
+        ? ops.map(() => deps.faults.bulkOperationFault())
+        : undefined;
+    if (operationFaults?.some((f) => f !== undefined)) {
+      deps.stats.injected.bulkOperation += operationFaults.filter((f) => f !== undefined).length;
+      if (operationFaults.every((f) => f !== undefined)) {
+        if (metered) deps.ru.settle(bucket, routing.ranges, routing.partitionCount, reserved, 0);
+        send(res, {
+          status: 207,
+          headers: { 'content-type': 'application/json', 'x-ms-request-charge': '0' },
+          body: JSON.stringify(mergeOperationFaults([], operationFaults)),
+        });
+        return;
+      }
+      request.body = JSON.stringify(ops!.filter((_, i) => operationFaults[i] === undefined));
+    }
     const run = () => deps.engine.execute(request, route, { log: true });
     const { response, batch } = routing.scope ? await documentScope.run(routing.scope, run) : await run();
     provisionFromCreate(deps.control, route, request, response);
@@ -259,7 +282,17 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     } else {
       deps.stats.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 1);
     }
+    if (operationFaults?.some((f) => f !== undefined)) {
+      response.status = 207;
+      response.body = JSON.stringify(mergeOperationFaults(JSON.parse(response.body) as unknown[], operationFaults));
+    }
     if (counted) countAnswer(counted, route, response);
+    if (fault.dropResponse) {
+      // The operation ran (a write is applied) but its answer is lost with the connection: the client must find out.
+      deps.stats.injected.dropResponse++;
+      req.socket.destroy();
+      return;
+    }
     send(res, response);
   };
   return (req, res) => {
@@ -274,4 +307,14 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       });
     });
   };
+}
+
+/** The results of the operations that ran, with the injected statuses put back at their places. */
+function mergeOperationFaults(ran: unknown[], faults: (number | undefined)[]): unknown[] {
+  let next = 0;
+  return faults.map((status) =>
+    status === undefined
+      ? ran[next++]
+      : { statusCode: status, requestCharge: 0, ...(status === 429 ? { retryAfterMilliseconds: 100 } : {}) }
+  );
 }

@@ -21,6 +21,17 @@ export interface FaultRule {
   unavailableProbability?: number;
   /** Probability (0..1) of never answering (the client times out). */
   timeoutProbability?: number;
+  /** Probability (0..1) of destroying the connection at once, before the operation runs (nothing is written). */
+  dropProbability?: number;
+  /** Probability (0..1) of running the operation, then destroying the connection instead of answering. */
+  dropResponseProbability?: number;
+  /**
+   * Bulk requests only: the probability (0..1) that each operation is answered `bulkOperationStatus` in the response
+   * without running, while the others run, as Cosmos answers one operation of a bulk with 408, 410, 429, 449 or 503.
+   */
+  bulkOperationFaultProbability?: number;
+  /** The status of an operation failed by `bulkOperationFaultProbability`. @default 503 */
+  bulkOperationStatus?: number;
   /** Added latency in ms before the operation runs. */
   latencyMs?: number;
   /** retry-after for injected 429s. @default 100 */
@@ -58,7 +69,15 @@ export interface EmulatorStats {
   /** 429s answered because a container's provisioned RU/s was exceeded. */
   throttled: number;
   /** Faults injected by the fault rules. */
-  injected: { throttle: number; unavailable: number; timeout: number };
+  injected: {
+    throttle: number;
+    unavailable: number;
+    timeout: number;
+    drop: number;
+    dropResponse: number;
+    /** Operations of bulk requests answered with a fault status. */
+    bulkOperation: number;
+  };
   /** Sum of x-ms-request-charge answered. */
   requestCharge: number;
   /** 410/1002 (PartitionKeyRangeGone) answered to requests naming a range that split. */

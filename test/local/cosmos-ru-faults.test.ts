@@ -169,6 +169,22 @@ describe('fault injection', () => {
     expect((await container.item('lost', 'T').read()).statusCode).toBe(404);
     expect(emulator.cosmos.control.stats().injected.timeout - before).toBe(1);
   });
+
+  it('drops connections: before the operation (nothing written) or after it (written, the answer lost)', async () => {
+    // @azure/cosmos retries a reset connection only for reads and queries (retry/defaultRetryPolicy.js, needsRetry):
+    // a write sees the reset, and whoever wrote must find out whether it was applied.
+    const once = container;
+    const before = emulator.cosmos.control.stats().injected;
+    emulator.cosmos.control.setFaults([{ kinds: ['write'], dropProbability: 1 }]);
+    await expect(once.items.create({ id: 'dropped', tenantId: 'T' })).rejects.toThrow();
+    emulator.cosmos.control.setFaults([{ kinds: ['write'], dropResponseProbability: 1 }]);
+    await expect(once.items.create({ id: 'applied', tenantId: 'T' })).rejects.toThrow();
+    emulator.cosmos.control.setFaults([]);
+    expect((await container.item('dropped', 'T').read()).statusCode).toBe(404);
+    expect((await container.item('applied', 'T').read()).statusCode).toBe(200);
+    const after = emulator.cosmos.control.stats().injected;
+    expect([after.drop - before.drop, after.dropResponse - before.dropResponse]).toEqual([1, 1]);
+  });
 });
 
 describe('control endpoints over HTTPS', () => {
@@ -211,6 +227,9 @@ describe('control endpoints over HTTPS', () => {
     const bad = await call('PUT', '/_local/faults', [{ throttleProbability: 2 }]);
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('throttleProbability');
+    const dropping = await call('PUT', '/_local/faults', [{ kinds: ['write'], dropProbability: 1 }]);
+    expect(dropping.status).toBe(200);
+    await expect(container.items.upsert({ id: 'c', tenantId: 'T' })).rejects.toThrow();
 
     const rules = [{ kinds: ['write'], unavailableProbability: 1 }];
     expect(await call('PUT', '/_local/faults', rules)).toEqual({ status: 200, body: rules });

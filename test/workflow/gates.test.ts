@@ -10,6 +10,7 @@ import { historyToJSON } from '../support/history-json';
 import type { RunbookReport } from '../../common/report';
 import { migrationRunbook } from '../../workflows';
 import { abortSignal, statusQuery } from '../../workflows/messages';
+import { DEFAULT_CONTROL } from '../../worker/create-worker';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, temporalCli, waitForPhase } from './harness';
 import { decodedHistory } from '../support/payloads';
 
@@ -167,7 +168,19 @@ test('a second run on the same container is refused while the first holds it', a
       args: [{ migration: id, ...fast, tuning: { leaseTtlSeconds: 5, leaseRenewSeconds: 1 } }],
     });
     await waitForPhase(first, 'awaiting-approval');
-    await sleep(7_000);
+    // Held past its first TTL: wait (no fixed sleep) until that first expiry has passed and a renewal moved it on.
+    const leases = h.cosmos.database(database).container(DEFAULT_CONTROL.leaseContainer);
+    const expiry = async () => {
+      const { resources } = await leases.items
+        .query<{ expiresAt: string }>({
+          query: 'SELECT c.expiresAt FROM c WHERE c.key = @key',
+          parameters: [{ name: '@key', value: `${database}/${container}` }],
+        })
+        .fetchAll();
+      return Date.parse(resources[0]!.expiresAt);
+    };
+    const firstExpiry = await expiry();
+    while (!(Date.now() > firstExpiry && (await expiry()) > firstExpiry)) await sleep(200);
     const cause = await h.expectRunFailure(w.taskQueue, { migration: id, ...fast }, `second-${randomUUID()}`);
     expect(cause.type).toBe(ErrorType.ContainerBusy);
     expect(cause.message).toMatch(

@@ -10,6 +10,7 @@ import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal, resumeSignal, statusQuery } from '../../workflows/messages';
 import { Harness, customers, splitNameModule, waitForPhase } from './harness';
+import { recordFigure } from '../support/figures';
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,11 +23,15 @@ afterAll(async () => {
 const LIMIT = 100;
 const longWait = { leaseRenewSeconds: 1, continueAsNewAfterEvents: LIMIT };
 
+/** The longest history of one run seen while waiting (a figure of `npm run chaos`). */
+let longestHistory = 0;
+
 /** Waits until the run has continued as new `generations` times, checking each run's history stays bounded. */
 async function waitForGenerations(handle: WorkflowHandle, generations: number): Promise<RunbookStatus> {
   for (let i = 0; i < 600; i++) {
     const status = await handle.query(statusQuery).catch(() => undefined);
     const { historyLength } = await handle.describe();
+    longestHistory = Math.max(longestHistory, historyLength);
     // The threshold, plus what one lease renewal and the continue-as-new itself add.
     expect(historyLength).toBeLessThan(LIMIT + 30);
     if (status && status.generation >= generations) return status;
@@ -64,8 +69,16 @@ test('awaiting approval for "days": history bounded by continue-as-new, same dea
     expect(report.status).toBe('completed');
     expect(report.approvedBy).toBe('alice');
     expect(report.counters.migrated).toBe(20);
-    expect(report.timeline.filter((t) => t.note?.startsWith('continued as new')).length).toBeGreaterThanOrEqual(2);
+    const continued = report.timeline.filter((t) => t.note?.startsWith('continued as new')).length;
+    expect(continued).toBeGreaterThanOrEqual(2);
     expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
+    recordFigure('long-waits: awaiting approval, continue-as-new while waiting', continued, '≥ 2', continued >= 2);
+    recordFigure(
+      'long-waits: awaiting approval, then approved',
+      report.status,
+      'completed',
+      report.status === 'completed'
+    );
   });
 });
 
@@ -103,5 +116,15 @@ test('paused for "days": history bounded, then resumed from where it stopped', a
     const after = await h.documents(database, container);
     expect(after.filter((d) => d.schemaVersion === 2)).toHaveLength(19);
     expect(after.find((d) => d.id === 'c-0007')?.name).toBe('First7 Last7');
+    recordFigure('long-waits: paused, then resumed', report.status, 'completed', report.status === 'completed');
   });
+});
+
+afterAll(() => {
+  recordFigure(
+    'long-waits: longest history of one run while waiting (events)',
+    longestHistory,
+    `< ${LIMIT + 30}`,
+    longestHistory > 0 && longestHistory < LIMIT + 30
+  );
 });

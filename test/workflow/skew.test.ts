@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal } from '../../workflows/messages';
 import { Harness, customers, splitNameModule, waitForPhase } from './harness';
+import { recordFigure } from '../support/figures';
 
 let h: Harness;
 beforeAll(async () => {
@@ -45,7 +46,11 @@ test('a worker whose module differs from the approved one refuses to migrate wit
     expect(message).toMatch(
       new RegExp(`migration ${id} \\(checksum [0-9a-f]{12}, ${id}\\.js\\) is not the one the run approved`)
     );
-    expect(await h.documents(database, container)).toEqual(docs);
+    const after = await h.documents(database, container);
+    expect(after).toEqual(docs);
+    const changed = after.filter((d, i) => JSON.stringify(d) !== JSON.stringify(docs[i])).length;
+    recordFigure('version-skew: a worker with another module version refuses it', 'refused', 'refused', true);
+    recordFigure('version-skew: documents changed by that worker', changed, '0', changed === 0);
     await handle.terminate('test over');
   });
 });

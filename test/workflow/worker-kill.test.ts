@@ -1,13 +1,15 @@
 /**
  * A worker killed mid-migration (SIGKILL, no goodbye): the run's activity times out on its heartbeat, another worker
  * picks the range up from its last heartbeated continuation, and the run completes with every document migrated
- * exactly once.
+ * exactly once. The same mid-rollback: the revert resumes on another worker and every document comes back.
+ * The fast version of `npm run chaos -- --only worker-kills` (scripts/chaos/cases/worker-kills.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../workflows';
+import { rollbackSignal, statusQuery } from '../../workflows/messages';
 import { Harness, customers } from './harness';
 import { uniqueTaskQueue } from '../support/temporal';
 
@@ -132,4 +134,65 @@ test('a worker killed mid-migration: another worker finishes the run, every docu
   const { events } = await handle.fetchHistory();
   const attempts = (events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a) => a);
   expect(Math.max(...(attempts as number[]))).toBeGreaterThanOrEqual(2);
+}, 240_000);
+
+test('a worker killed mid-rollback: another worker finishes the revert, every document as before the run', async () => {
+  const total = 300;
+  const docs = customers(total);
+  const { database, container } = await h.seed(docs);
+  const id = `count-${randomUUID().slice(0, 6)}`;
+  // No down(): the rollback is the surgical revert from the pre-images the run keeps.
+  h.writeMigration(
+    `${id}.js`,
+    `module.exports = {
+  id: ${JSON.stringify(id)}, description: 'count', database: ${JSON.stringify(database)}, container: 'customers',
+  fromVersion: 1, toVersion: 2,
+  up(doc) { return { ...doc, applied: (doc.applied ?? 0) + 1, schemaVersion: 2 }; },
+};
+`
+  );
+  const taskQueue = uniqueTaskQueue('kill-rollback');
+  child = await startWorkerProcess(taskQueue);
+  h.stack.cosmos.control.setFaults([{ kinds: ['batch', 'write'], latencyMs: 150 }]);
+  const handle = await h.client.workflow.start(migrationRunbook, {
+    taskQueue,
+    workflowId: `kill-rollback-${randomUUID()}`,
+    args: [
+      {
+        migration: id,
+        approval: { required: false },
+        monitor: { duration: '1s', interval: '1s' },
+        batchSize: 10,
+        concurrency: 1,
+        tuning: { heartbeatTimeout: '3s', maxPagesPerActivity: 1000 },
+      },
+    ],
+  });
+  const migratedNow = async () => (await h.documents(database, container)).filter((d) => d.schemaVersion === 2).length;
+  while ((await migratedNow()) < 100) await sleep(200);
+  await handle.signal(rollbackSignal, { reason: 'test: roll back, then lose the worker' });
+  // Kill once the revert has put some documents back.
+  let peak = 0;
+  for (;;) {
+    const now = await migratedNow();
+    peak = Math.max(peak, now);
+    const { phase } = await handle.query(statusQuery);
+    if (phase === 'rolling-back' && now < peak - 20) break;
+    expect(phase).not.toBe('rolled-back');
+    await sleep(100);
+  }
+  process.kill(-child.pid!, 'SIGKILL');
+  await new Promise((r) => child!.once('exit', r));
+  expect(await migratedNow()).toBeGreaterThan(0);
+
+  h.stack.cosmos.control.setFaults([]);
+  const second = await h.worker({}, taskQueue);
+  const report = await second.worker.runUntil(handle.result());
+  expect(report.status).toBe('rolled-back');
+  expect(report.rollback).toMatchObject({ mode: 'preimages', ok: true });
+  expect(await h.documents(database, container)).toEqual(docs);
+  // The revert was retried after the heartbeat timeout (attempt 2), in the rollback's child workflow.
+  const { events } = await h.client.workflow.getHandle(`${handle.workflowId}/rollback-1`).fetchHistory();
+  const attempts = (events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+  expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
 }, 240_000);

@@ -1,0 +1,180 @@
+/**
+ * Worker kills (issue 11, item 1): one run over ≥ 4 physical partitions with workers as separate processes
+ * (`tsx worker/main.ts`, production heartbeat settings: the input has no `tuning`), SIGKILLed at random moments and
+ * restarted after each kill, once more as soon as the run verifies; then a second run of a 2 → 3 module rolled back by
+ * signal mid-migration, with kills while it migrates and while it rolls back. Every document must be migrated exactly
+ * once (the transform counts its applications in `transformCount`), none lost, and after the rollback every document
+ * must be exactly as the first run left it.
+ */
+import { randomUUID } from 'node:crypto';
+import { migrationRunbook } from '../../../workflows';
+import { rollbackSignal, statusQuery } from '../../../workflows/messages';
+import type { ChaosCase } from '../types';
+import { reportOf } from '../support/outcome';
+import { countingModule, countMissing, sameRow, scan, seedCustomers } from '../support/data';
+import { killWhileRunning, type Kill } from '../support/killer';
+import type { Phase } from '../../../common/phases';
+import { startChaosStack } from '../support/stack';
+import { WorkerPool } from '../support/workers';
+import { figure } from '../support/figures';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const DATABASE = 'chaos';
+const CONTAINER = 'customers';
+/** 10 000 RU/s per physical partition in the emulator (local/README.md): 40 000 RU/s gives 4. */
+const THROUGHPUT = 40_000;
+
+export const workerKills: ChaosCase = {
+  name: 'worker-kills',
+  async run({ quick, log }) {
+    const n = quick ? 5_000 : 50_000;
+    const kills = quick ? 6 : 20;
+    const started = Date.now();
+    const stack = await startChaosStack('worker-kills');
+    const pool = new WorkerPool(2, stack.workerEnv('chaos-kills'), stack.dir);
+    try {
+      const container = await stack.createContainer(DATABASE, CONTAINER, THROUGHPUT);
+      const partitions = (await container.readPartitionKeyRanges().fetchAll()).resources.length;
+      // Both modules before the workers start: a worker loads MIGRATIONS_DIR once.
+      const up = `chaos-up-${randomUUID().slice(0, 6)}`;
+      stack.writeMigration(
+        `${up}.js`,
+        countingModule({
+          id: up,
+          database: DATABASE,
+          container: CONTAINER,
+          fromVersion: 1,
+          toVersion: 2,
+          countField: 'transformCount',
+        })
+      );
+      const second = `chaos-next-${randomUUID().slice(0, 6)}`;
+      stack.writeMigration(
+        `${second}.js`,
+        countingModule({
+          id: second,
+          database: DATABASE,
+          container: CONTAINER,
+          fromVersion: 2,
+          toVersion: 3,
+          countField: 'nextCount',
+        })
+      );
+      const workersUp = pool.start();
+      log(`  seeding ${n} documents over ${partitions} physical partitions`);
+      await seedCustomers(container, n);
+      await workersUp;
+
+      // Run 1: migrate with kills at random moments, and one as soon as it verifies.
+      const first = await stack.client.workflow.start(migrationRunbook, {
+        taskQueue: 'chaos-kills',
+        workflowId: `chaos-kills-${up}`,
+        args: [{ migration: up, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
+      });
+      const firstKills = await killWhileRunning(
+        first,
+        pool,
+        {
+          randomKills: kills - 5,
+          pauseMs: quick ? [1_000, 4_000] : [2_000, 8_000],
+          // As soon as it migrates (creating the pre-images container, an ARM step) and as soon as it verifies.
+          phaseKills: { migrating: 1, verifying: 1 },
+        },
+        log
+      );
+      const report1 = await reportOf(first);
+      const afterFirst = await scan(container, ['schemaVersion', 'transformCount', 'first', 'last', 'name']);
+      const byId = new Map(afterFirst.map((d) => [d.id, d]));
+      const lost = countMissing(n, byId);
+      const twice = afterFirst.filter((d) => (d.transformCount as number) > 1).length;
+      const notOnce = afterFirst.filter((d) => d.transformCount !== 1 || d.schemaVersion !== 2).length;
+
+      // Run 2: a 2 → 3 module rolled back by signal mid-migration, kills while it migrates and while it rolls back.
+      const handle = await stack.client.workflow.start(migrationRunbook, {
+        taskQueue: 'chaos-kills',
+        workflowId: `chaos-kills-${second}`,
+        args: [{ migration: second, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
+      });
+      const rollbackAt = Math.floor(n * 0.3);
+      const signalled = (async () => {
+        for (;;) {
+          const status = await handle.query(statusQuery).catch(() => undefined);
+          if (status && status.counters.migrated >= rollbackAt) break;
+          if (status && status.phase !== 'migrating' && status.phase !== 'preflight' && status.phase !== 'snapshot')
+            break;
+          await sleep(200);
+        }
+        await handle.signal(rollbackSignal, { reason: 'chaos: roll back mid-migration' });
+        log(`  rollback signalled`);
+      })();
+      const secondKills = await killWhileRunning(
+        handle,
+        pool,
+        { randomKills: 1, pauseMs: [500, 2_000], phaseKills: { 'rolling-back': 2 } },
+        log
+      );
+      await signalled;
+      const report2 = await reportOf(handle);
+      const afterSecond = await scan(container, [
+        'schemaVersion',
+        'transformCount',
+        'first',
+        'last',
+        'name',
+        'nextCount',
+      ]);
+      const notRestored =
+        afterSecond.filter((d) => !sameRow(d, byId.get(d.id))).length +
+        countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));
+      const all = [...firstKills, ...secondKills];
+      const seconds = Math.round((Date.now() - started) / 1000);
+      log(`  ${all.length} kills in ${seconds} s: ${all.map((k) => k.phase).join(', ')}`);
+      const starting = all.filter((k) => k.phase === 'migrating' && k.trigger === 'phase').length;
+
+      return [
+        figure('worker-kills: physical partitions', partitions, '≥ 4', partitions >= 4),
+        figure('worker-kills: documents', n, quick ? '5000 (--quick)' : '50000', true),
+        figure('worker-kills: SIGKILLs (workers restarted after each)', all.length, `≥ ${kills}`, all.length >= kills),
+        figure('worker-kills: SIGKILLs as the migration starts (its ARM step)', starting, '≥ 1', starting >= 1),
+        figure(
+          'worker-kills: SIGKILLs during verification',
+          count(all, 'verifying'),
+          '≥ 1',
+          count(all, 'verifying') >= 1
+        ),
+        figure(
+          'worker-kills: SIGKILLs during rollback',
+          count(all, 'rolling-back'),
+          '≥ 1',
+          count(all, 'rolling-back') >= 1
+        ),
+        figure('worker-kills: run 1 outcome', report1.status, 'completed', report1.status === 'completed'),
+        figure('worker-kills: documents lost', lost, '0', lost === 0),
+        figure('worker-kills: documents transformed twice', twice, '0', twice === 0),
+        figure('worker-kills: documents not migrated exactly once', notOnce, '0', notOnce === 0),
+        figure('worker-kills: final count', afterFirst.length, `= ${n}`, afterFirst.length === n),
+        figure(
+          'worker-kills: migrated counted by the run',
+          report1.counters.migrated,
+          `= ${n}`,
+          report1.counters.migrated === n
+        ),
+        figure(
+          'worker-kills: run 2 outcome (rollback signalled)',
+          report2.status,
+          'rolled-back',
+          report2.status === 'rolled-back'
+        ),
+        figure('worker-kills: documents not as before run 2 after its rollback', notRestored, '0', notRestored === 0),
+        figure('worker-kills: seconds', seconds, 'report', true),
+      ];
+    } finally {
+      await pool.stop();
+      await stack.close();
+    }
+  },
+};
+
+function count(kills: Kill[], phase: Phase): number {
+  return kills.filter((k) => k.phase === phase).length;
+}

@@ -1,0 +1,146 @@
+/**
+ * Transient failures the engine rides out. Single operations of a bulk answered 408, 410, 429, 449 or 503 (the
+ * emulator's `bulkOperationFaultProbability` answers them without running them) are sent again, never counted as
+ * failed documents, and every document is migrated exactly once; @azure/cosmos's `items.bulk` retries none of them
+ * per operation (activities/cosmos/requests.ts cites where). Reads and queries met by 503, 408, 449, timeouts or
+ * resets are sent again by the product's client (activities/cosmos/transient-reads.ts).
+ */
+import type { Container } from '@azure/cosmos';
+import type { Migration, MigrationDocument } from '../../common/migration';
+import { TRANSIENT_BULK_STATUSES } from '../../activities/cosmos/requests';
+import { createEngineActivities } from '../../activities/engine';
+import {
+  freshContainer,
+  rangeInput,
+  readAll,
+  runRange,
+  seed,
+  startEngineStack,
+  wholeRange,
+  type EngineStack,
+} from './support';
+
+let engine: EngineStack;
+
+beforeAll(async () => {
+  engine = await startEngineStack();
+}, 120_000);
+
+afterEach(() => {
+  engine.stack.cosmos.control.setFaults([]);
+});
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+type Doc = MigrationDocument & { tenantId: string; touched?: number };
+
+function counting(transforms: Map<string, number>): Migration {
+  return {
+    id: 'touch',
+    description: 'count transforms',
+    container: 'x',
+    database: 'engine',
+    fromVersion: 1,
+    toVersion: 2,
+    up(doc: Doc) {
+      transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
+      return { ...doc, touched: (doc.touched ?? 0) + 1 };
+    },
+  };
+}
+
+async function prepare(n: number): Promise<{ container: Container; range: string; transforms: Map<string, number> }> {
+  const container = await freshContainer(engine.deps);
+  await seed(
+    container,
+    Array.from({ length: n }, (_, i) => ({ id: `d${i}`, tenantId: `t${i % 5}` }))
+  );
+  const transforms = new Map<string, number>();
+  engine.use(counting(transforms));
+  return { container, range: await wholeRange(container), transforms };
+}
+
+test('the emulator answers single bulk operations with the injected status, running the others', async () => {
+  const container = await freshContainer(engine.deps);
+  engine.stack.cosmos.control.setFaults([{ bulkOperationFaultProbability: 1, bulkOperationStatus: 449 }]);
+  const all = await container.items.bulk([{ operationType: 'Create', resourceBody: { id: 'a', tenantId: 't' } }]);
+  expect(all.map((r) => r.statusCode)).toEqual([449]);
+  engine.stack.cosmos.control.setFaults([]);
+  expect((await container.item('a', 't').read()).statusCode).toBe(404);
+});
+
+// 503 also with pre-images: their bulk round is answered the same way, and a replace waits for its pre-image.
+test.each([...TRANSIENT_BULK_STATUSES.map((status) => [status, false] as const), [503, true] as const])(
+  '%i on 30%% of bulk operations (pre-images: %s): retried, never a failed document, each document migrated once',
+  async (status, preimages) => {
+    const { container, range, transforms } = await prepare(300);
+    if (preimages) {
+      await createEngineActivities(engine.deps).ensurePreimagesContainer({
+        database: container.database.id,
+        container: container.id,
+      });
+    }
+    engine.stack.cosmos.control.setFaults([
+      { kinds: ['batch'], bulkOperationFaultProbability: 0.3, bulkOperationStatus: status },
+    ]);
+    const before = engine.stack.cosmos.control.stats().injected.bulkOperation;
+    const { result } = await runRange(engine.deps, rangeInput(container, 'touch', range, { preimages }));
+    engine.stack.cosmos.control.setFaults([]);
+    expect(engine.stack.cosmos.control.stats().injected.bulkOperation - before).toBeGreaterThan(0);
+    expect(result.counters).toMatchObject({ migrated: 300, failed: 0 });
+    const after = await readAll<Doc>(container);
+    expect(after.size).toBe(300);
+    expect([...after.values()].every((d) => d.schemaVersion === 2 && d.touched === 1)).toBe(true);
+    expect([...transforms.values()].every((c) => c === 1)).toBe(true);
+  }
+);
+
+test("the product's client sends reads and queries met by 503, 408, 449, timeouts or resets again; writes it leaves to their caller", async () => {
+  const container = await freshContainer(engine.deps);
+  await seed(
+    container,
+    Array.from({ length: 50 }, (_, i) => ({ id: `r${i}`, tenantId: `t${i % 5}` }))
+  );
+  engine.stack.cosmos.control.setFaults([
+    {
+      kinds: ['read', 'query'],
+      unavailableProbability: 0.2,
+      timeoutProbability: 0.05,
+      timeoutHangMs: 100, // the connection dropped after 100 ms: a reset
+      dropProbability: 0.1,
+    },
+  ]);
+  const before = engine.stack.cosmos.control.stats().injected;
+  for (let i = 0; i < 50; i++) {
+    expect((await container.item(`r${i}`, `t${i % 5}`).read()).statusCode).toBe(200);
+  }
+  for (let i = 0; i < 5; i++) {
+    const { resources } = await container.items.query('SELECT c.id FROM c', { maxItemCount: 10 }).fetchAll();
+    expect(resources).toHaveLength(50);
+  }
+  const after = engine.stack.cosmos.control.stats().injected;
+  expect(after.unavailable - before.unavailable).toBeGreaterThan(0);
+  expect(after.drop + after.timeout - before.drop - before.timeout).toBeGreaterThan(0);
+  engine.stack.cosmos.control.setFaults([{ kinds: ['write'], unavailableProbability: 1 }]);
+  await expect(container.items.create({ id: 'w', tenantId: 't0' })).rejects.toMatchObject({ code: 503 });
+});
+
+test('whole bulk requests answered 503, dropped, or applied with the answer lost: sent again, each document migrated once', async () => {
+  const { container, range, transforms } = await prepare(300);
+  engine.stack.cosmos.control.setFaults([
+    { kinds: ['batch'], unavailableProbability: 0.2, dropProbability: 0.1, dropResponseProbability: 0.1 },
+  ]);
+  const before = engine.stack.cosmos.control.stats().injected;
+  const { result } = await runRange(engine.deps, rangeInput(container, 'touch', range, { batchSize: 20 }));
+  engine.stack.cosmos.control.setFaults([]);
+  const after = engine.stack.cosmos.control.stats().injected;
+  expect(after.unavailable - before.unavailable).toBeGreaterThan(0);
+  expect(after.dropResponse - before.dropResponse).toBeGreaterThan(0);
+  expect(result.counters.failed).toBe(0);
+  const docs = await readAll<Doc>(container);
+  expect(docs.size).toBe(300);
+  expect([...docs.values()].every((d) => d.schemaVersion === 2 && d.touched === 1)).toBe(true);
+  expect([...transforms.values()].every((c) => c === 1)).toBe(true);
+});
