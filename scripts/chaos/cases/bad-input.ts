@@ -23,7 +23,9 @@ import {
   statusQuery,
 } from '../../../workflows/messages';
 import type { ChaosCase, Figure } from '../types';
-import { documents, PROJECT_ROOT, startCaseStack, type CaseStack } from './case-stack';
+import { FAST_ARM_POLLS, startChaosStack, type ChaosStack } from '../support/stack';
+import { documents } from '../support/data';
+import { PROJECT_ROOT } from '../support/workers';
 
 const DATABASE = 'chaos';
 const CONTAINER = 'customers';
@@ -39,7 +41,7 @@ interface Answer {
 }
 
 interface Context {
-  cs: CaseStack;
+  cs: ChaosStack;
   id: string;
   /** A run waiting at the approval gate (signal and update cases). */
   gate: WorkflowHandle<typeof migrationRunbook>;
@@ -74,7 +76,7 @@ function moduleSource(id: string): string {
 
 /** A process of the project (`tsx <script> ...`) with the stack's environment plus `env`: its exit code and output. */
 function runScript(
-  cs: CaseStack,
+  cs: ChaosStack,
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv = {}
@@ -82,7 +84,7 @@ function runScript(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...cs.workerEnv(TASK_QUEUE), FORCE_COLOR: '0', ...env },
+      env: { ...cs.workerEnv(TASK_QUEUE, FAST_ARM_POLLS), FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -394,7 +396,7 @@ export function badInputCases(): BadInputCase[] {
 
 export async function runBadInputCases(log: (line: string) => void, quick: boolean): Promise<BadInputResult[]> {
   const n = quick ? 20 : 200;
-  const cs = await startCaseStack('bad-input');
+  const cs = await startChaosStack('bad-input');
   try {
     const container: Container = await cs.createContainer(DATABASE, CONTAINER);
     for (let i = 0; i < n; i++) {
@@ -411,7 +413,7 @@ export async function runBadInputCases(log: (line: string) => void, quick: boole
     };
     const id = `bad-input-${randomUUID().slice(0, 6)}`;
     cs.writeMigration(`${id}.js`, moduleSource(id));
-    await cs.startWorker(TASK_QUEUE);
+    await cs.startWorker(TASK_QUEUE, FAST_ARM_POLLS);
     const gate = await cs.client.workflow.start(migrationRunbook, {
       taskQueue: TASK_QUEUE,
       workflowId: `bad-input-gate-${id}`,

@@ -21,7 +21,9 @@ import { historyToJSON } from '../../../test/support/history-json';
 import { decodedPayloads } from '../../../test/support/payloads';
 import { migrationRunbook, rollbackRunbook } from '../../../workflows';
 import type { ChaosCase, Figure } from '../types';
-import { documents, PROJECT_ROOT, startCaseStack, type CaseStack } from './case-stack';
+import { FAST_ARM_POLLS, startChaosStack, type ChaosStack } from '../support/stack';
+import { documents } from '../support/data';
+import { PROJECT_ROOT } from '../support/workers';
 
 const DATABASE = 'chaos';
 const TASK_QUEUE = 'chaos-security';
@@ -37,11 +39,11 @@ function splitModule(id: string): string {
 }
 
 /** `npm run migrate -- <args>` as one process, configured only by the stack's environment. */
-function cli(cs: CaseStack, args: string[]): Promise<{ code: number | null; output: string }> {
+function cli(cs: ChaosStack, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'client/cli.ts', ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...cs.workerEnv(TASK_QUEUE), FORCE_COLOR: '0' },
+      env: { ...cs.workerEnv(TASK_QUEUE, FAST_ARM_POLLS), FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -59,7 +61,7 @@ async function statusOf(promise: Promise<unknown>): Promise<number | undefined> 
 }
 
 /** The failure a run ends with (its type and message), or a description of how it ended instead. */
-async function runFailure(cs: CaseStack, input: Record<string, unknown>): Promise<{ type?: string; message: string }> {
+async function runFailure(cs: ChaosStack, input: Record<string, unknown>): Promise<{ type?: string; message: string }> {
   return cs.client.workflow
     .execute(migrationRunbook, { taskQueue: TASK_QUEUE, workflowId: `security-${randomUUID()}`, args: [input] })
     .then(
@@ -77,7 +79,7 @@ export const security: ChaosCase = {
   async run({ quick, log }) {
     const n = quick ? 40 : 400;
     const marker = `DOC-CONTENT-${randomUUID()}`;
-    const cs = await startCaseStack('security');
+    const cs = await startChaosStack('security');
     const secrets = { COSMOS_KEY: cs.env.COSMOS_KEY, LOCAL_ARM_TOKEN: cs.env.LOCAL_ARM_TOKEN };
     try {
       const customers = await cs.createContainer(DATABASE, 'customers');
@@ -95,7 +97,10 @@ export const security: ChaosCase = {
       const paymentsBefore = await documents(payments);
       const id = `security-${randomUUID().slice(0, 6)}`;
       cs.writeMigration(`${id}.js`, splitModule(id));
-      await cs.startWorker(TASK_QUEUE, { COSMOS_RUNBOOK_ALLOWED_CONTAINERS: `${DATABASE}/customers` });
+      await cs.startWorker(TASK_QUEUE, {
+        ...FAST_ARM_POLLS,
+        COSMOS_RUNBOOK_ALLOWED_CONTAINERS: `${DATABASE}/customers`,
+      });
 
       // The CLI, as a user runs it, with the keys in its environment: a plan, a run to its report, status, config.
       log('  migrate CLI: config, plan, up --yes, status, report');

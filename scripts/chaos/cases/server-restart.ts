@@ -13,7 +13,8 @@ import type { RunbookStatus } from '../../../common/status';
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase, Figure } from '../types';
-import { documents, startCaseStack, type CaseStack } from './case-stack';
+import { FAST_ARM_POLLS, startChaosStack, type ChaosStack } from '../support/stack';
+import { documents } from '../support/data';
 
 const DATABASE = 'chaos';
 const CONTAINER = 'customers';
@@ -50,7 +51,7 @@ async function waitFor<T>(
 }
 
 /** SIGKILL the stack's Temporal server; resolves once the supervisor has it answering again (new pid). */
-async function killTemporal(cs: CaseStack, log: (line: string) => void): Promise<void> {
+async function killTemporal(cs: ChaosStack, log: (line: string) => void): Promise<void> {
   const temporal = cs.stack.temporal!;
   const before = temporal.state().restarts;
   const pid = temporal.current()!.pid;
@@ -70,7 +71,7 @@ export const serverRestart: ChaosCase = {
   name: 'server-restart',
   async run({ quick, log }) {
     const n = quick ? 300 : 3_000;
-    const cs = await startCaseStack('server-restart', { supervision: { backoffMs: 500 } });
+    const cs = await startChaosStack('server-restart', { supervision: { backoffMs: 500 } });
     try {
       const container: Container = await cs.createContainer(DATABASE, CONTAINER);
       const id = `restart-${randomUUID().slice(0, 6)}`;
@@ -84,7 +85,7 @@ export const serverRestart: ChaosCase = {
       for (let i = 0; i < n; i += 50) {
         await Promise.all(original.slice(i, i + 50).map((doc) => container.items.create(doc)));
       }
-      await cs.startWorker(TASK_QUEUE);
+      await cs.startWorker(TASK_QUEUE, FAST_ARM_POLLS);
       // Slow writes down so that each phase is still running when the server dies.
       cs.stack.cosmos.control.setFaults([{ kinds: ['batch', 'write'], latencyMs: quick ? 60 : 30 }]);
 

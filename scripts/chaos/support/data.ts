@@ -108,3 +108,11 @@ export function sameRow(now: Row, before: Row | undefined): boolean {
 
 /** The fields the chaos modules touch: what "the data" means when comparing before and after. */
 export const FIELDS = ['schemaVersion', 'transformCount', 'nextCount', 'first', 'last', 'name', 'appWrites'];
+
+/** Every document of the container, system fields removed, sorted by id. */
+export async function documents(container: Container): Promise<Record<string, unknown>[]> {
+  const { resources } = await container.items.readAll<Record<string, unknown>>().fetchAll();
+  return resources
+    .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_'))))
+    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+}

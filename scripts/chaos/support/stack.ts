@@ -14,6 +14,10 @@ import { createArmClient, createCosmosClient } from '../../../activities/clients
 import { startStack, type RunningStack, type StackOptions } from '../../../local/stack';
 import { azureSettingsFromStackEnv, type StackEnv } from '../../../local/stack-env';
 import { onInterrupt } from './cleanup';
+import { WorkerProcess } from './workers';
+
+/** Workers that poll ARM operations every 50 ms: for cases whose point is not ARM's pace (their runs stay short). */
+export const FAST_ARM_POLLS: NodeJS.ProcessEnv = { ARM_POLL_INTERVAL_MS: '50' };
 
 export interface ChaosStack {
   dir: string;
@@ -24,7 +28,9 @@ export interface ChaosStack {
   arm: CosmosDBManagementClient;
   migrationsDir: string;
   /** The environment of a worker process of this stack (what `npm run worker` reads), on `taskQueue`. */
-  workerEnv(taskQueue: string): NodeJS.ProcessEnv;
+  workerEnv(taskQueue: string, more?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  /** A worker process on `taskQueue` (./workers.ts), resolved once it listens; killed by close(). */
+  startWorker(taskQueue: string, more?: NodeJS.ProcessEnv): Promise<WorkerProcess>;
   writeMigration(file: string, source: string): void;
   /** A database and a `/tenant`-partitioned container created through ARM, with dedicated throughput if given. */
   createContainer(database: string, container: string, throughput?: number): Promise<Container>;
@@ -33,7 +39,7 @@ export interface ChaosStack {
 
 export async function startChaosStack(
   name: string,
-  options: Pick<StackOptions, 'cosmosOptions' | 'armOptions'> = {}
+  options: Pick<StackOptions, 'cosmosOptions' | 'armOptions' | 'supervision' | 'log'> = {}
 ): Promise<ChaosStack> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cosmos-runbook-chaos-${name}-`));
   const stack = await startStack({
@@ -51,7 +57,18 @@ export async function startChaosStack(
   const arm = createArmClient(settings);
   const migrationsDir = path.join(dir, 'migrations');
   fs.mkdirSync(migrationsDir);
+  const workers: WorkerProcess[] = [];
+  const workerEnv = (taskQueue: string, more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    ...stack.env,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    MIGRATIONS_DIR: migrationsDir,
+    // Configured only by this environment, never by a `.local/stack.env` of another stack.
+    COSMOS_RUNBOOK_STACK_ENV: 'off',
+    ...more,
+  });
   const stopStack = async () => {
+    for (const worker of workers.splice(0)) await worker.kill();
     await stack.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
@@ -64,14 +81,14 @@ export async function startChaosStack(
     cosmos,
     arm,
     migrationsDir,
-    workerEnv: (taskQueue) => ({
-      ...process.env,
-      ...stack.env,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      MIGRATIONS_DIR: migrationsDir,
-      // Configured only by this environment, never by a `.local/stack.env` of another stack.
-      COSMOS_RUNBOOK_STACK_ENV: 'off',
-    }),
+    workerEnv,
+    async startWorker(taskQueue, more) {
+      const name = `worker-${workers.length + 1}`;
+      const worker = new WorkerProcess(name, workerEnv(taskQueue, more), path.join(dir, 'logs', `${name}.log`));
+      workers.push(worker);
+      await worker.start();
+      return worker;
+    },
     writeMigration(file, source) {
       fs.writeFileSync(path.join(migrationsDir, file), source);
     },

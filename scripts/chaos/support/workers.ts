@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { onInterrupt } from './cleanup';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 const START_TIMEOUT_MS = 180_000;
 
 export class WorkerProcess {
