@@ -4,7 +4,6 @@
  * the RU budget (consumed RU / elapsed ≤ budget × 1.2).
  */
 import type { Container } from '@azure/cosmos';
-import type { Migration, MigrationDocument } from '../../common/migration';
 import {
   freshContainer,
   rangeInput,
@@ -14,7 +13,11 @@ import {
   startEngineStack,
   wholeRange,
   type EngineStack,
+  countingMigration,
 } from './support';
+import type { MigrationDocument } from '../../common/migration';
+
+type Doc = MigrationDocument & { tenantId: string; n: number; touched?: number };
 
 let engine: EngineStack;
 
@@ -31,23 +34,6 @@ afterAll(async () => {
   await engine?.close();
 });
 
-type Doc = MigrationDocument & { tenantId: string; n: number; touched?: number };
-
-function counting(transforms: Map<string, number>): Migration {
-  return {
-    id: 'touch',
-    description: 'count transforms',
-    container: 'x',
-    database: 'engine',
-    fromVersion: 1,
-    toVersion: 2,
-    up(doc: Doc) {
-      transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
-      return { ...doc, touched: (doc.touched ?? 0) + 1 };
-    },
-  };
-}
-
 async function prepare(n: number): Promise<{ container: Container; range: string; transforms: Map<string, number> }> {
   const container = await freshContainer(engine.deps);
   await seed(
@@ -55,7 +41,7 @@ async function prepare(n: number): Promise<{ container: Container; range: string
     Array.from({ length: n }, (_, i) => ({ id: `d${i}`, tenantId: `t${i % 5}`, n: i, payload: 'x'.repeat(400) }))
   );
   const transforms = new Map<string, number>();
-  engine.use(counting(transforms));
+  engine.use(countingMigration(transforms));
   return { container, range: await wholeRange(container), transforms };
 }
 

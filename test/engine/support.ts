@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { MIGRATION_INVALID, type MigrateRangeInput, type MigrateRangeResult } from '../../common/activities';
-import type { Migration } from '../../common/migration';
+import type { Migration, MigrationDocument } from '../../common/migration';
 import { migrateRange } from '../../activities/cosmos/migrate-range';
 import { isThrottled } from '../../activities/cosmos/requests';
 import type { ActivityDeps, LoadedMigration, MigrationRegistry } from '../../activities/deps';
@@ -187,4 +187,20 @@ export function customerDocs<T extends { id: string }>(
       ...extra(i),
     } as unknown as T;
   });
+}
+
+/** A migration (1 → 2) that counts, per document id, how often `up` ran: a second application shows 2. */
+export function countingMigration(transforms: Map<string, number>): Migration {
+  return {
+    id: 'touch',
+    description: 'count transforms',
+    container: 'x',
+    database: 'engine',
+    fromVersion: 1,
+    toVersion: 2,
+    up(doc: MigrationDocument & { touched?: number }) {
+      transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
+      return { ...doc, touched: (doc.touched ?? 0) + 1 };
+    },
+  };
 }

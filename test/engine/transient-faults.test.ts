@@ -6,7 +6,6 @@
  * resets are sent again by the product's client (activities/cosmos/transient-reads.ts).
  */
 import type { Container } from '@azure/cosmos';
-import type { Migration, MigrationDocument } from '../../common/migration';
 import { TRANSIENT_BULK_STATUSES } from '../../activities/cosmos/requests';
 import { createEngineActivities } from '../../activities/engine';
 import {
@@ -18,7 +17,11 @@ import {
   startEngineStack,
   wholeRange,
   type EngineStack,
+  countingMigration,
 } from './support';
+import type { MigrationDocument } from '../../common/migration';
+
+type Doc = MigrationDocument & { tenantId: string; touched?: number };
 
 let engine: EngineStack;
 
@@ -34,23 +37,6 @@ afterAll(async () => {
   await engine?.close();
 });
 
-type Doc = MigrationDocument & { tenantId: string; touched?: number };
-
-function counting(transforms: Map<string, number>): Migration {
-  return {
-    id: 'touch',
-    description: 'count transforms',
-    container: 'x',
-    database: 'engine',
-    fromVersion: 1,
-    toVersion: 2,
-    up(doc: Doc) {
-      transforms.set(doc.id, (transforms.get(doc.id) ?? 0) + 1);
-      return { ...doc, touched: (doc.touched ?? 0) + 1 };
-    },
-  };
-}
-
 async function prepare(n: number): Promise<{ container: Container; range: string; transforms: Map<string, number> }> {
   const container = await freshContainer(engine.deps);
   await seed(
@@ -58,7 +44,7 @@ async function prepare(n: number): Promise<{ container: Container; range: string
     Array.from({ length: n }, (_, i) => ({ id: `d${i}`, tenantId: `t${i % 5}` }))
   );
   const transforms = new Map<string, number>();
-  engine.use(counting(transforms));
+  engine.use(countingMigration(transforms));
   return { container, range: await wholeRange(container), transforms };
 }
 
