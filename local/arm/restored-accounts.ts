@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { accepted, param, type RequestContext } from './context';
 import { accountBody } from './account';
 import { containerExistedAt, resourcesAt } from './events';
-import { isRecord, rpError, type Reply } from './http';
+import { armError, isRecord, rpError, type Reply } from './http';
 import { namesThisAccount } from './restore';
 import type { AccountState } from './state';
 import type { RestoredAccountHost } from './types';
@@ -40,7 +40,8 @@ function accountKey(name: string): string {
 function restoredOrNotFound(ctx: RequestContext, name: string): RestoredAccount {
   const restored = ctx.state.restoredAccounts.get(name.toLowerCase());
   if (!restored) {
-    throw rpError(
+    // ARM itself answers for an account that does not exist: its envelope, not the RP's shape.
+    throw armError(
       404,
       'ResourceNotFound',
       `The Resource 'Microsoft.DocumentDB/databaseAccounts/${name}' under resource group '${ctx.state.resourceGroup}' was not found.`
