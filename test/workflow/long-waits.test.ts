@@ -21,6 +21,12 @@ afterAll(async () => {
 });
 
 const LIMIT = 100;
+/**
+ * What a run may add past LIMIT before it continues as new: the lease renewal in progress (~10 events), the
+ * continue-as-new itself, and on a loaded machine workflow tasks that timed out and ran again (chaos saw 134 once with
+ * a slack of 30). A history that is not bounded passes LIMIT + SLACK within seconds at one renewal a second.
+ */
+const SLACK = 60;
 const longWait = { leaseRenewSeconds: 1, continueAsNewAfterEvents: LIMIT };
 
 /** The longest history of one run seen while waiting (a figure of `npm run chaos`). */
@@ -32,8 +38,7 @@ async function waitForGenerations(handle: WorkflowHandle, generations: number): 
     const status = await handle.query(statusQuery).catch(() => undefined);
     const { historyLength } = await handle.describe();
     longestHistory = Math.max(longestHistory, historyLength);
-    // The threshold, plus what one lease renewal and the continue-as-new itself add.
-    expect(historyLength).toBeLessThan(LIMIT + 30);
+    expect(historyLength).toBeLessThan(LIMIT + SLACK);
     if (status && status.generation >= generations) return status;
     await sleep(250);
   }
@@ -124,7 +129,7 @@ afterAll(() => {
   recordFigure(
     'long-waits: longest history of one run while waiting (events)',
     longestHistory,
-    `< ${LIMIT + 30}`,
-    longestHistory > 0 && longestHistory < LIMIT + 30
+    `< ${LIMIT + SLACK}`,
+    longestHistory > 0 && longestHistory < LIMIT + SLACK
   );
 });
