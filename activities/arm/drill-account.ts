@@ -96,7 +96,8 @@ export async function restoreDrillAccount(deps: DrillDeps, input: RestoreDrillAc
       });
     } catch (err) {
       const status = (err as { statusCode?: number }).statusCode;
-      if (status === 400 || status === 403 || status === 404) {
+      // 409: the name is taken (account names are global in Azure) or another operation holds it; no retry helps.
+      if (status === 400 || status === 403 || status === 404 || status === 409) {
         throw ApplicationFailure.nonRetryable(
           `Azure refused to restore ${where} at ${at.toISOString()} into account ${input.account} (${status}): ${messageOf(err)}`,
           ErrorType.RestoreImpossible
