@@ -644,7 +644,7 @@ export interface RunbookActivities {
   /** Restores the container at T into a new account (its name contains "drill") and waits until it is ready. */
   restoreDrillAccount(input: RestoreDrillAccountInput): Promise<DrillAccount>;
   /** Deletes the drill account through ARM; refuses a name without "drill" or the worker's account. Idempotent. */
-  deleteDrillAccount(input: { account: string }): Promise<{ deleted: boolean }>;
+  deleteDrillAccount(input: { account: string; at: string }): Promise<{ deleted: boolean }>;
   /** Stores a drill in the migrations-history container (partition "(restore-drill)"). */
   recordDrill(record: DrillRecordInput): Promise<DrillRecord>;
   /** The newest drill of the container finished within `within` ms, or null. */

@@ -50,6 +50,7 @@ export async function restoreDrill(raw: unknown): Promise<DrillRecord> {
   let finishedAt = startedAt;
   let comparison: DrillComparison | undefined;
   let failure: string | undefined;
+  let notDeleted: string | undefined;
   try {
     const ready = await restore.restoreDrillAccount.executeWithOptions(
       { summary: `restore ${database}/${container} at ${at} into account ${account}` },
@@ -63,15 +64,22 @@ export async function restoreDrill(raw: unknown): Promise<DrillRecord> {
     );
   } catch (err) {
     if (isCancellation(err)) throw err;
-    failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    failure = messageOf(err);
   } finally {
-    // The copy costs money and holds data: it goes whatever happened, also when the drill is cancelled.
+    // The copy costs money and holds data: it goes whatever happened, also when the drill is cancelled. The activity
+    // deletes only the copy this drill asked for; an account of that name that is something else is left alone.
     status.phase = 'cleaning-up';
     await CancellationScope.nonCancellable(() =>
-      arm.deleteDrillAccount.executeWithOptions({ summary: `delete the drill account ${account}` }, [{ account }])
-    );
+      arm.deleteDrillAccount.executeWithOptions({ summary: `delete the drill account ${account}` }, [{ account, at }])
+    ).catch((err: unknown) => {
+      if (isCancellation(err)) throw err;
+      notDeleted = messageOf(err);
+    });
   }
-  const mismatches = failure ? [`the drill did not complete: ${failure}`] : (comparison?.mismatches ?? []);
+  const mismatches = [
+    ...(failure ? [`the drill did not complete: ${failure}`] : (comparison?.mismatches ?? [])),
+    ...(notDeleted ? [`the drill account was not deleted: ${notDeleted}`] : []),
+  ];
   const record = await quick.recordDrill({
     database,
     container,
@@ -96,4 +104,9 @@ export async function restoreDrill(raw: unknown): Promise<DrillRecord> {
     );
   }
   return record;
+}
+
+/** An activity failure's own message (its cause), not "Activity task failed". */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
 }

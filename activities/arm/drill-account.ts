@@ -63,13 +63,7 @@ export async function restoreDrillAccount(deps: DrillDeps, input: RestoreDrillAc
   }
   let account = await readAccount(deps, input.account);
   if (account) {
-    const asked = account.restoreParameters;
-    const same =
-      account.createMode === 'Restore' &&
-      asked?.restoreSource?.toLowerCase() === restorable.id.toLowerCase() &&
-      asked.restoreTimestampInUtc !== undefined &&
-      Math.abs(new Date(asked.restoreTimestampInUtc).getTime() - at.getTime()) < 1000;
-    if (!same) {
+    if (!isRestoreOf(account, restorable.id, at)) {
       throw ApplicationFailure.nonRetryable(
         `account ${input.account} exists and is not this drill's restore of ${deps.account.name} at ${at.toISOString()}; choose another drill account name`,
         ErrorType.ContainerExists
@@ -130,10 +124,36 @@ export async function restoreDrillAccount(deps: DrillDeps, input: RestoreDrillAc
   }
 }
 
-/** Deletes the drill account and waits until it is gone. Idempotent (an absent account is deleted). */
-export async function deleteDrillAccount(deps: DrillDeps, input: { account: string }): Promise<{ deleted: boolean }> {
+/** Whether `account` is a restore of the restorable account `source` at `at` (to the second): a drill's copy. */
+function isRestoreOf(account: DatabaseAccountGetResults, source: string, at: Date): boolean {
+  const asked = account.restoreParameters;
+  return (
+    account.createMode === 'Restore' &&
+    asked?.restoreSource?.toLowerCase() === source.toLowerCase() &&
+    asked.restoreTimestampInUtc !== undefined &&
+    Math.abs(new Date(asked.restoreTimestampInUtc).getTime() - at.getTime()) < 1000
+  );
+}
+
+/**
+ * Deletes the drill account and waits until it is gone. Idempotent (an absent account is deleted). Only the copy this
+ * drill asked for: an account of that name that is not a restore of the worker's account at `at` is refused, so a
+ * drill whose restore was refused because the name was taken never deletes what holds the name.
+ */
+export async function deleteDrillAccount(
+  deps: DrillDeps,
+  input: { account: string; at: string }
+): Promise<{ deleted: boolean }> {
   requireDrillAccountName(deps, input.account);
-  if (!(await readAccount(deps, input.account))) return { deleted: false };
+  const account = await readAccount(deps, input.account);
+  if (!account) return { deleted: false };
+  const restorable = await findRestoreSource(deps.arm, await getAccount(deps));
+  if (!restorable || !isRestoreOf(account, restorable.id, new Date(input.at))) {
+    throw ApplicationFailure.nonRetryable(
+      `refusing to delete account ${input.account}: it is not the restore of ${deps.account.name} at ${input.at} this drill made`,
+      ErrorType.InvalidInput
+    );
+  }
   const poller = await deps.arm.databaseAccounts.beginDelete(deps.account.resourceGroup, input.account, {
     updateIntervalInMs: deps.armPollIntervalMs,
   });

@@ -111,16 +111,22 @@ test('a wrong copy: a missing document, a changed field, a short count and a mis
   expect(none.mismatches).toEqual([`the copy drill/${live.id} does not exist in account drill-bad`]);
 });
 
-test('deleteDrillAccount deletes the drill account through ARM, once, and refuses any other account', async () => {
+test('deleteDrillAccount deletes the copy this drill made, once, and refuses any other account', async () => {
   await copyAt('drill-del');
-  await expect(act(activities.deleteDrillAccount, { account: engine.deps.account.name })).rejects.toThrow(
+  await expect(act(activities.deleteDrillAccount, { account: engine.deps.account.name, at: t })).rejects.toThrow(
     /refusing to use account/
   );
-  await expect(act(activities.deleteDrillAccount, { account: 'production' })).rejects.toThrow(
+  await expect(act(activities.deleteDrillAccount, { account: 'production', at: t })).rejects.toThrow(
     /refusing to use account/
   );
-  expect(await act(activities.deleteDrillAccount, { account: 'drill-del' })).toEqual({ deleted: true });
-  expect(await act(activities.deleteDrillAccount, { account: 'drill-del' })).toEqual({ deleted: false });
+  // A drill account of that name restored at another time is not this drill's: it stays.
+  const other = new Date(Date.parse(t) - 5000).toISOString();
+  await expect(act(activities.deleteDrillAccount, { account: 'drill-del', at: other })).rejects.toThrow(
+    /refusing to delete account drill-del: it is not the restore of/
+  );
+  expect(engine.stack.arm.control.restoredAccounts().map((a) => a.name)).toContain('drill-del');
+  expect(await act(activities.deleteDrillAccount, { account: 'drill-del', at: t })).toEqual({ deleted: true });
+  expect(await act(activities.deleteDrillAccount, { account: 'drill-del', at: t })).toEqual({ deleted: false });
   expect(engine.stack.arm.control.restoredAccounts().map((a) => a.name)).not.toContain('drill-del');
   const { resources } = await live.items.readAll().fetchAll();
   expect(resources).toHaveLength(52);

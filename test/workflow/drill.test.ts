@@ -123,6 +123,50 @@ test('a drill whose restore fails is recorded as failed, deletes the account, an
   });
 });
 
+test('a drill never deletes an account of its name that it did not make', async () => {
+  const { database, container } = await h.seed(customers(5));
+  const { resourceGroup, account } = h.stack.settings;
+  // The name is taken: an account restored at another time, by someone else.
+  const own = await h.arm.databaseAccounts.get(resourceGroup, account);
+  const source = await h.arm.restorableDatabaseAccounts.getByLocation('West US', own.instanceId!);
+  const takenAt = new Date();
+  await h.arm.databaseAccounts.beginCreateOrUpdateAndWait(
+    resourceGroup,
+    'taken-drill-1',
+    {
+      location: 'West US',
+      databaseAccountOfferType: 'Standard',
+      locations: [{ locationName: 'West US', failoverPriority: 0 }],
+      createMode: 'Restore',
+      restoreParameters: {
+        restoreMode: 'PointInTime',
+        restoreSource: source.id!,
+        restoreTimestampInUtc: takenAt,
+        databasesToRestore: [{ databaseName: database, collectionNames: [container] }],
+      },
+    },
+    { updateIntervalInMs: 50 }
+  );
+  // The drill's own restore point (its start) must be another second than the taken account's.
+  while (Date.now() - takenAt.getTime() < 1500) await new Promise((resolve) => setTimeout(resolve, 100));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const failed = await h.client.workflow
+      .execute(restoreDrill, {
+        taskQueue: w.taskQueue,
+        workflowId: `drill-${randomUUID()}`,
+        args: [{ database, container, account: 'taken-drill-1' }],
+      })
+      .catch((e: unknown) => e);
+    const cause = (failed as WorkflowFailedError).cause as Error & { type?: string };
+    expect(cause.type).toBe(ErrorType.DrillFailed);
+    expect(cause.message).toContain('account taken-drill-1 exists and is not this drill');
+    expect(cause.message).toContain('the drill account was not deleted: refusing to delete account taken-drill-1');
+  });
+  expect(h.stack.arm.control.restoredAccounts().map((a) => a.name)).toEqual(['taken-drill-1']);
+  await h.arm.databaseAccounts.beginDeleteAndWait(resourceGroup, 'taken-drill-1', { updateIntervalInMs: 50 });
+});
+
 test('bad drill input fails at once, naming the field', async () => {
   const w = await h.worker();
   await w.worker.runUntil(async () => {
