@@ -6,14 +6,13 @@
  * as a conflict (a field both changed: left as the application wrote it and listed). The migration never touches
  * `appWrites`, so the expected number of conflicts is 0 too.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
 import { startApplication } from '../support/application';
-import { countingModule, countMissing, FIELDS, sameRow, scan, seedCustomers, type Row } from '../support/data';
+import { countMissing, FIELDS, sameRow, scan, seedCustomers, type Row, writeRunModules } from '../support/data';
 import { figure, zero } from '../support/figures';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
@@ -32,17 +31,7 @@ export const appWrites: ChaosCase = {
     const pool = new WorkerPool(1, stack.workerEnv(TASK_QUEUE), stack.dir);
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, 40_000);
-      const up = `chaos-up-${randomUUID().slice(0, 6)}`;
-      const next = `chaos-next-${randomUUID().slice(0, 6)}`;
-      const common = { database: DATABASE, container: CONTAINER };
-      stack.writeMigration(
-        `${up}.js`,
-        countingModule({ ...common, id: up, fromVersion: 1, toVersion: 2, countField: 'transformCount' })
-      );
-      stack.writeMigration(
-        `${next}.js`,
-        countingModule({ ...common, id: next, fromVersion: 2, toVersion: 3, countField: 'nextCount' })
-      );
+      const { up, next } = writeRunModules(stack, { database: DATABASE, container: CONTAINER });
       const workersUp = pool.start();
       log(`  seeding ${n} documents`);
       await seedCustomers(container, n);

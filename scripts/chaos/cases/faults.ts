@@ -6,7 +6,6 @@
  * verification fails and is rolled back by an in-place point-in-time restore. Both must end as they should with
  * every document right: migrated exactly once, then restored to exactly the first run's result.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { FaultRule } from '../../../local/cosmos/types';
@@ -14,7 +13,7 @@ import { migrationRunbook } from '../../../workflows';
 import { approveSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
-import { countingModule, countMissing, FIELDS, sameRow, scan, seedCustomers } from '../support/data';
+import { countMissing, FIELDS, sameRow, scan, seedCustomers, writeRunModules } from '../support/data';
 import { figure, zero } from '../support/figures';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
@@ -45,23 +44,10 @@ export const faults: ChaosCase = {
     const pool = new WorkerPool(2, stack.workerEnv(TASK_QUEUE), stack.dir);
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, 40_000);
-      const up = `chaos-up-${randomUUID().slice(0, 6)}`;
-      const next = `chaos-restore-${randomUUID().slice(0, 6)}`;
-      const common = { database: DATABASE, container: CONTAINER };
-      stack.writeMigration(
-        `${up}.js`,
-        countingModule({ ...common, id: up, fromVersion: 1, toVersion: 2, countField: 'transformCount' })
-      );
-      stack.writeMigration(
-        `${next}.js`,
-        countingModule({
-          ...common,
-          id: next,
-          fromVersion: 2,
-          toVersion: 3,
-          countField: 'nextCount',
-          verifyFails: true,
-        })
+      const { up, next } = writeRunModules(
+        stack,
+        { database: DATABASE, container: CONTAINER },
+        { secondPrefix: 'chaos-restore', secondVerifyFails: true }
       );
       const workersUp = pool.start();
       log(`  seeding ${n} documents`);

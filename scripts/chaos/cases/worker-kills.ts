@@ -6,12 +6,11 @@
  * once (the transform counts its applications in `transformCount`), none lost, and after the rollback every document
  * must be exactly as the first run left it.
  */
-import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
-import { countingModule, countMissing, sameRow, scan, seedCustomers } from '../support/data';
+import { countMissing, sameRow, scan, seedCustomers, writeRunModules } from '../support/data';
 import { killWhileRunning, type Kill } from '../support/killer';
 import type { Phase } from '../../../common/phases';
 import { startChaosStack } from '../support/stack';
@@ -36,30 +35,7 @@ export const workerKills: ChaosCase = {
       const container = await stack.createContainer(DATABASE, CONTAINER, THROUGHPUT);
       const partitions = (await container.readPartitionKeyRanges().fetchAll()).resources.length;
       // Both modules before the workers start: a worker loads MIGRATIONS_DIR once.
-      const up = `chaos-up-${randomUUID().slice(0, 6)}`;
-      stack.writeMigration(
-        `${up}.js`,
-        countingModule({
-          id: up,
-          database: DATABASE,
-          container: CONTAINER,
-          fromVersion: 1,
-          toVersion: 2,
-          countField: 'transformCount',
-        })
-      );
-      const second = `chaos-next-${randomUUID().slice(0, 6)}`;
-      stack.writeMigration(
-        `${second}.js`,
-        countingModule({
-          id: second,
-          database: DATABASE,
-          container: CONTAINER,
-          fromVersion: 2,
-          toVersion: 3,
-          countField: 'nextCount',
-        })
-      );
+      const { up, next: second } = writeRunModules(stack, { database: DATABASE, container: CONTAINER });
       const workersUp = pool.start();
       log(`  seeding ${n} documents over ${partitions} physical partitions`);
       await seedCustomers(container, n);

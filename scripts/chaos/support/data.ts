@@ -3,9 +3,11 @@
  * applications in the document (`transformCount`: a document transformed twice shows 2), and a scan of every
  * document's counters (a projection, so 50 000 documents stay small).
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
 import { isThrottled } from '../../../activities/cosmos/requests';
+import type { ChaosStack } from './stack';
 
 export interface Customer {
   id: string;
@@ -78,6 +80,36 @@ export function countingModule(o: {
   },
 };
 `;
+}
+
+/**
+ * The two modules of a case, written before its workers start (a worker loads MIGRATIONS_DIR once): run 1 migrates
+ * 1 → 2 counting in `transformCount`, run 2 goes 2 → 3 counting in `nextCount` (with `secondVerifyFails`, its
+ * verification rejects every document, so it rolls back). Returns their ids.
+ */
+export function writeRunModules(
+  stack: Pick<ChaosStack, 'writeMigration'>,
+  target: { database: string; container: string },
+  options: { secondPrefix?: string; secondVerifyFails?: boolean } = {}
+): { up: string; next: string } {
+  const up = `chaos-up-${randomUUID().slice(0, 6)}`;
+  const next = `${options.secondPrefix ?? 'chaos-next'}-${randomUUID().slice(0, 6)}`;
+  stack.writeMigration(
+    `${up}.js`,
+    countingModule({ ...target, id: up, fromVersion: 1, toVersion: 2, countField: 'transformCount' })
+  );
+  stack.writeMigration(
+    `${next}.js`,
+    countingModule({
+      ...target,
+      id: next,
+      fromVersion: 2,
+      toVersion: 3,
+      countField: 'nextCount',
+      ...(options.secondVerifyFails ? { verifyFails: true } : {}),
+    })
+  );
+  return { up, next };
 }
 
 export type Row = Record<string, unknown> & { id: string };
