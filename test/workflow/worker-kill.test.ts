@@ -72,21 +72,23 @@ test('SIGTERM shuts the worker down gracefully (exit 0)', async () => {
   expect(output).toContain('worker stopped');
 }, 120_000);
 
+/** A module (1 → 2) counting its applications in `applied`; with `down`, its reverse. */
+function countingModule(id: string, database: string, options: { down: boolean }): string {
+  return `module.exports = {
+  id: ${JSON.stringify(id)}, description: 'count', database: ${JSON.stringify(database)}, container: 'customers',
+  fromVersion: 1, toVersion: 2,
+  up(doc) { return { ...doc, applied: (doc.applied ?? 0) + 1, schemaVersion: 2 }; },
+  ${options.down ? 'down(doc) { const out = { ...doc }; delete out.applied; delete out.schemaVersion; return out; },' : ''}
+};
+`;
+}
+
 test('a worker killed mid-migration: another worker finishes the run, every document migrated once', async () => {
   const total = 300;
   const docs = customers(total);
   const { database, container } = await h.seed(docs);
   const id = `count-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(
-    `${id}.js`,
-    `module.exports = {
-  id: ${JSON.stringify(id)}, description: 'count', database: ${JSON.stringify(database)}, container: 'customers',
-  fromVersion: 1, toVersion: 2,
-  up(doc) { return { ...doc, applied: (doc.applied ?? 0) + 1, schemaVersion: 2 }; },
-  down(doc) { const out = { ...doc }; delete out.applied; delete out.schemaVersion; return out; },
-};
-`
-  );
+  h.writeMigration(`${id}.js`, countingModule(id, database, { down: true }));
   const taskQueue = uniqueTaskQueue('kill');
   child = await startWorkerProcess(taskQueue);
   // Slow writes down so the migration is still running when the worker dies.
@@ -142,15 +144,7 @@ test('a worker killed mid-rollback: another worker finishes the revert, every do
   const { database, container } = await h.seed(docs);
   const id = `count-${randomUUID().slice(0, 6)}`;
   // No down(): the rollback is the surgical revert from the pre-images the run keeps.
-  h.writeMigration(
-    `${id}.js`,
-    `module.exports = {
-  id: ${JSON.stringify(id)}, description: 'count', database: ${JSON.stringify(database)}, container: 'customers',
-  fromVersion: 1, toVersion: 2,
-  up(doc) { return { ...doc, applied: (doc.applied ?? 0) + 1, schemaVersion: 2 }; },
-};
-`
-  );
+  h.writeMigration(`${id}.js`, countingModule(id, database, { down: false }));
   const taskQueue = uniqueTaskQueue('kill-rollback');
   child = await startWorkerProcess(taskQueue);
   h.stack.cosmos.control.setFaults([{ kinds: ['batch', 'write'], latencyMs: 150 }]);
