@@ -17,6 +17,7 @@ import { routePartitions } from './partition-routing';
 import { documentScope, type DocumentScope } from './scan';
 import { queryPlan, queryShape } from './query-plan';
 import { encodeUtilization, indexUse, SCAN_RU_PER_DOCUMENT, type IndexUse } from './index-metrics';
+import { minimalResults, wantsMinimalResponse } from './return-minimal';
 
 export interface FrontDeps {
   engine: Engine;
@@ -282,6 +283,8 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     } else {
       deps.stats.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 1);
     }
+    if (batch && wantsMinimalResponse(headers))
+      response.body = JSON.stringify(minimalResults(batch.ops, batch.results));
     if (operationFaults?.some((f) => f !== undefined)) {
       response.status = 207;
       response.body = JSON.stringify(mergeOperationFaults(JSON.parse(response.body) as unknown[], operationFaults));
