@@ -6,6 +6,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config';
 import { createRunbookWorker } from './create-worker';
+import { boundHeapGrowth } from './heap';
 import { describeSettings } from './settings';
 
 async function main(): Promise<void> {
@@ -18,6 +19,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (config.settings) for (const line of describeSettings(config.settings)) console.log(line);
+  const heapFlag = boundHeapGrowth();
+  if (heapFlag)
+    console.log(`heap: ${heapFlag} (peak memory flat with the run's size; give node your own to change it)`);
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
   const runbookWorker = await createRunbookWorker(config);
   console.log(

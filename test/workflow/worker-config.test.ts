@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { loadWorkerConfig, WorkerConfigError } from '../../worker/config';
+import { boundHeapGrowth, HEAP_GROWING_PERCENT } from '../../worker/heap';
 import { describeSettings } from '../../worker/settings';
 import { stackOwnerVars } from '../../worker/stack-file';
 
@@ -248,6 +249,14 @@ test('npm run worker with production variables beside a stale stack.env uses non
     /COSMOS_ENDPOINT +https:\/\/prod-account\.documents\.azure\.com:443\/ +\[environment\]/
   );
   expect(result.stdout).toMatch(/TEMPORAL_TASK_QUEUE +cosmos-runbook +\[default\]/);
+  // The heap policy of worker/heap.ts: peak memory flat with the run's size (bench figure 4).
+  expect(result.stdout).toMatch(/^heap: --heap-growing-percent=50 /m);
   expect(result.stdout).not.toMatch(/stack file|127\.0\.0\.1|LOCAL_ARM_TOKEN|local-token-123|ARM_ENDPOINT/);
   expect(result.stderr).toMatch(/^cannot reach Temporal at prod\.tmprl\.invalid:7233: /);
 }, 90_000);
+
+test("the worker's heap policy leaves a --heap-growing-percent given to node alone", () => {
+  expect(boundHeapGrowth([])).toBe(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  expect(boundHeapGrowth(['--heap-growing-percent=100'])).toBeUndefined();
+  expect(boundHeapGrowth(['--max-old-space-size=2048', '--heap_growing_percent=20'])).toBeUndefined();
+});
