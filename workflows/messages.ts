@@ -34,9 +34,19 @@ export interface LiveControls {
   concurrency: number;
   paused: boolean;
   phase: Phase;
+  /**
+   * setBudget and setConcurrency: whether the change is in force, i.e. no range started under the old value is still
+   * writing. Answered true once they have stopped (within a page); false only when they took longer than
+   * CONTROLS_IN_FORCE_TIMEOUT, in which case the change still applies as soon as they stop. Absent in other answers
+   * and in runs started before the controls-answer-in-force patch.
+   */
+  inForce?: boolean;
 }
 
-/** Change the RU budget of a running migration; effective within a page (the ranges in flight restart on it). */
+/**
+ * Change the RU budget of a running migration: the ranges in flight stop after their page and restart with it; the
+ * answer comes once they have (`inForce`).
+ */
 export const setBudgetUpdate = defineUpdate<LiveControls, [{ ruPerSecond: number | null }]>('setBudget');
 /** Change how many feed ranges run at once; effective within a page. */
 export const setConcurrencyUpdate = defineUpdate<LiveControls, [{ concurrency: number }]>('setConcurrency');

@@ -2,7 +2,9 @@
  * Figure 2 (RU budget) and figure 3 (live controls), in one run with the RU model on: a container of 20 000 RU/s over
  * 2 physical partitions, the migration's budget 10 000 RU/s, and an application (High priority, the default) reading
  * and replacing documents on the same container all along. Once the migration has read 60 % of the documents, a
- * `setBudget` Update halves the budget; the seconds until the migration's rate comes down to it are figure 3.
+ * `setBudget` Update halves the budget; the seconds from sending it until the migration's rate comes down to it are
+ * figure 3. The Update answers once the new budget is in force (the ranges started under the old one have stopped):
+ * the 5 s windows hold the migration to the old budget until the answer and to the new one from it.
  *
  * The emulator counts requests by priority (stats().byPriority): the migration sends everything Low, the
  * application High. Sampled every 250 ms: utilization is the migration's RU over the budget integrated over the
@@ -41,6 +43,8 @@ export interface BudgetResult {
   migrationThrottledShare: number;
   appThrottledShare: number;
   budgetChangeEffectSeconds: number;
+  /** Seconds from sending setBudget to its answer, which comes once the new budget is in force. */
+  budgetUpdateAnswerSeconds: number;
   migrationRu: number;
   budgetRuIntegral: number;
   migratingSeconds: number;
@@ -118,15 +122,17 @@ export async function budgetFigure(env: BenchEnv, o: { docs: number; nodeArgs: s
     }
   })();
   const app = application(container, o.docs);
+  let sentAt = Number.NaN;
   let changedAt = Number.NaN;
   try {
     const readAtStart = priorityStats(cosmos).Low.documentsReturned;
     const run = await startRun(env, { container: 'budget', ruBudget: BUDGET });
     const changing = (async () => {
       while (priorityStats(cosmos).Low.documentsReturned - readAtStart < 0.6 * o.docs) await sleep(100);
-      await run.handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: LOWER_BUDGET }] });
+      sentAt = Date.now();
+      const answer = await run.handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: LOWER_BUDGET }] });
       changedAt = Date.now();
-      env.log(`  setBudget ${LOWER_BUDGET} answered`);
+      env.log(`  setBudget ${LOWER_BUDGET} answered after ${changedAt - sentAt} ms, inForce ${answer.inForce}`);
     })();
     const { report } = await result(run);
     await changing;
@@ -135,7 +141,7 @@ export async function budgetFigure(env: BenchEnv, o: { docs: number; nodeArgs: s
     const from = at('migrating');
     const to = at('verifying');
     take();
-    return analyse(samples, { from, to, changedAt, docs: o.docs, appWrites: app.writes });
+    return analyse(samples, { from, to, sentAt, changedAt, docs: o.docs, appWrites: app.writes });
   } finally {
     sampling = false;
     await sampler;
@@ -172,7 +178,7 @@ function budgetIntegral(a: number, b: number, changedAt: number): number {
 
 function analyse(
   samples: Sample[],
-  r: { from: number; to: number; changedAt: number; docs: number; appWrites: number }
+  r: { from: number; to: number; sentAt: number; changedAt: number; docs: number; appWrites: number }
 ): BudgetResult {
   const delta = (key: keyof Sample, a = r.from, b = r.to) => valueAt(samples, b, key) - valueAt(samples, a, key);
   const migrationRu = delta('lowRu');
@@ -182,12 +188,12 @@ function analyse(
     const ratio = delta('lowRu', t, t + WINDOW_MS) / budgetIntegral(t, t + WINDOW_MS, r.changedAt);
     maxWindowRatio = Math.max(maxWindowRatio, ratio);
   }
-  // Figure 3: from the Update's answer, the first trailing second whose rate is within 10 % of the new budget.
+  // Figure 3: from sending the Update, the first trailing second whose rate is within 10 % of the new budget.
   let effect = Number.NaN;
-  if (Number.isFinite(r.changedAt)) {
-    for (let t = r.changedAt; t <= r.to; t += 50) {
+  if (Number.isFinite(r.sentAt)) {
+    for (let t = r.sentAt; t <= r.to; t += 50) {
       if (delta('lowRu', t - 1000, t) <= 1.1 * LOWER_BUDGET) {
-        effect = (t - r.changedAt) / 1000;
+        effect = (t - r.sentAt) / 1000;
         break;
       }
     }
@@ -206,6 +212,7 @@ function analyse(
     migrationThrottledShare: round(delta('lowThrottled') / Math.max(1, migrationRequests), 4),
     appThrottledShare: round(delta('highThrottled') / Math.max(1, appRequests), 4),
     budgetChangeEffectSeconds: round(effect, 2),
+    budgetUpdateAnswerSeconds: round((r.changedAt - r.sentAt) / 1000, 2),
     migrationRu: Math.round(migrationRu),
     budgetRuIntegral: Math.round(budgetRuIntegral),
     migratingSeconds: round((r.to - r.from) / 1000, 2),

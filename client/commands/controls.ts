@@ -1,6 +1,6 @@
 /**
  * `budget <id> <ru|none>`, `concurrency <id> <n>`, `pause <id>`: the live controls of a running migration (Temporal
- * Updates: validated by the run, answered with its new state). A rejected update prints the run's reason and exits 1.
+ * Updates: validated by the run, answered with its new state; a budget or concurrency change once it is in force). A rejected update prints the run's reason and exits 1.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { pauseUpdate, setBudgetUpdate, setConcurrencyUpdate, type LiveControls } from '../../workflows/messages';
@@ -12,7 +12,8 @@ export type ControlName = 'budget' | 'concurrency' | 'pause';
 
 function describe(state: LiveControls): string {
   const budget = state.ruBudget === null ? 'no RU budget' : `${state.ruBudget} RU/s`;
-  return `${budget}, ${state.concurrency} range(s) at once, phase ${state.phase}${state.paused ? ' (pausing)' : ''}`;
+  const pending = state.inForce === false ? '; not in force yet: the ranges in flight switch after their page' : '';
+  return `${budget}, ${state.concurrency} range(s) at once, phase ${state.phase}${state.paused ? ' (pausing)' : ''}${pending}`;
 }
 
 export async function controlCommand(

@@ -1,13 +1,14 @@
 /**
  * Live controls (gh-ost style): setBudget, setConcurrency, pause and resume as Temporal Updates on a running migration,
- * validated (a bad one is rejected with a message and changes nothing), answering the new state, and taking effect
- * within a page: the ranges in flight restart with the new budget. Nothing is migrated twice, nothing is miscounted.
+ * validated (a bad one is rejected with a message and changes nothing), answering the new state once it is in force,
+ * and taking effect within a page: the ranges in flight restart with the new budget. Nothing is migrated twice, nothing is miscounted.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '../support/history-json';
 import { migrationRunbook } from '../../workflows';
 import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate } from '../../workflows/messages';
-import { Harness, customers, waitForPhase } from './harness';
+import { Harness, customers, saveHistory, waitForPhase } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -26,6 +27,27 @@ function countingModule(id: string, database: string): string {
   down(doc) { const out = { ...doc }; delete out.applied; delete out.schemaVersion; return out; },
 };
 `;
+}
+
+/** The ruBudget input (null: none) of every migrateRange activity scheduled and not yet closed. */
+async function openRangeBudgets(handle: WorkflowHandle): Promise<(number | null)[]> {
+  const { events } = await handle.fetchHistory();
+  const open = new Map<string, number | null>();
+  for (const e of events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'migrateRange') {
+      const data = scheduled.input?.payloads?.[0]?.data;
+      const input = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { ruBudget?: number }) : {};
+      open.set(String(e.eventId), input.ruBudget ?? null);
+    }
+    const closed =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskCanceledEventAttributes ??
+      e.activityTaskTimedOutEventAttributes;
+    if (closed?.scheduledEventId != null) open.delete(String(closed.scheduledEventId));
+  }
+  return [...open.values()];
 }
 
 test('setBudget, setConcurrency, pause and resume change a running migration, validated, within a page', async () => {
@@ -60,9 +82,11 @@ test('setBudget, setConcurrency, pause and resume change a running migration, va
     expect(resumed).toMatchObject({ paused: false });
     await waitForPhase(handle, 'migrating');
     const budget = await handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: 5000 }] });
-    expect(budget).toMatchObject({ ruBudget: 5000, concurrency: 4, paused: false, phase: 'migrating' });
+    expect(budget).toMatchObject({ ruBudget: 5000, concurrency: 4, paused: false, phase: 'migrating', inForce: true });
+    // In force when answered: no migrateRange started under the old budget (none) is still open.
+    expect(await openRangeBudgets(handle)).not.toContain(null);
     const concurrency = await handle.executeUpdate(setConcurrencyUpdate, { args: [{ concurrency: 2 }] });
-    expect(concurrency).toMatchObject({ ruBudget: 5000, concurrency: 2 });
+    expect(concurrency).toMatchObject({ ruBudget: 5000, concurrency: 2, inForce: true });
 
     // Validated: rejected with a message, nothing changed.
     await expect(handle.executeUpdate(setConcurrencyUpdate, { args: [{ concurrency: 0 }] })).rejects.toThrow(
@@ -94,5 +118,7 @@ test('setBudget, setConcurrency, pause and resume change a running migration, va
       });
     expect(budgets[0]).toBeUndefined();
     expect(budgets.at(-1)).toBe(5000);
+    // Updates answered once in force (the controls-answer-in-force patch), for the replay test.
+    saveHistory('live-controls.json', historyToJSON(await handle.fetchHistory()));
   });
 });

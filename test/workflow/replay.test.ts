@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-test('the recorded histories include the happy path and a rollback by restore, before and after the phase machine, and a restore drill', () => {
+test('the recorded histories include the happy path and a rollback by restore, before and after the phase machine, a restore drill, and live controls answered at once and once in force', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'happy-path.json',
@@ -41,6 +41,8 @@ test('the recorded histories include the happy path and a rollback by restore, b
       'rollback-restore-phases.json',
       'rollback-interrupt-phases.json',
       'restore-drill.json',
+      'live-controls-answered-at-once.json',
+      'live-controls.json',
     ])
   );
 });

@@ -39,6 +39,7 @@ export async function migrate(run: Run): Promise<Transition> {
   for (;;) {
     // Live controls: a budget or concurrency change, or a pause, interrupts the ranges in flight after their page.
     const seen = run.inbox.controlsVersion;
+    run.inbox.controlsInForce = seen;
     const outcome = await migrateAllRanges({
       range: run.acts.range,
       ranges: state.ranges,
@@ -73,6 +74,8 @@ export async function migrate(run: Run): Promise<Transition> {
         run.refreshDetails();
       },
     });
+    // No range is in flight any more: whatever the controls say now is in force.
+    run.inbox.controlsInForce = run.inbox.controlsVersion;
     if (outcome.finished) return migrated(run);
     // A failure pauses the run whatever else stopped it.
     if (!outcome.error && outcome.stoppedBecause === 'rollback') return rollingBack(run, 'rollback requested');

@@ -1,9 +1,11 @@
 /**
  * Live controls (gh-ost style): Temporal Updates that change a running migration and answer its new state. Each is
  * validated first (a rejected update leaves no trace in history); a budget or concurrency change takes effect within
- * a page: the ranges in flight stop after the page they are writing and restart with it.
+ * a page: the ranges in flight stop after the page they are writing and restart with it. The answer comes once they
+ * have stopped, so an operator (or a script) that lowers the budget knows that from the answer on the migration is
+ * within it.
  */
-import { setHandler } from '@temporalio/workflow';
+import { condition, patched, setHandler } from '@temporalio/workflow';
 import { FINAL_PHASES } from '../../common/phases';
 import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate, type LiveControls } from '../messages';
 import { budgetOf, concurrencyOf } from '../state';
@@ -11,6 +13,14 @@ import type { Inbox } from './inbox';
 import type { Run } from './run';
 
 const MAX_CONCURRENCY = 32;
+/** Runs recorded before it answered setBudget and setConcurrency at once. */
+export const CONTROLS_IN_FORCE_PATCH = 'controls-answer-in-force';
+/**
+ * The longest a setBudget or setConcurrency answer waits for the ranges in flight to stop. A page takes well under
+ * a second at any sane budget; under a budget of a few RU/s it can take minutes, and the answer then says
+ * `inForce: false` rather than hold the caller.
+ */
+export const CONTROLS_IN_FORCE_TIMEOUT = '1 minute';
 
 function answer(run: Run, inbox: Inbox): LiveControls {
   const { state } = run;
@@ -35,6 +45,17 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     run.note(note);
     run.refreshDetails();
   };
+  /**
+   * The answer to a budget or concurrency change, once no range started under the old value is in flight. Runs
+   * recorded before the patch answered in the handler's own call: that path stays synchronous, since answering even
+   * a microtask later puts the update's completion after the range cancellations in the same workflow task.
+   */
+  const inForce = (run: Run): LiveControls | Promise<LiveControls> => {
+    if (!patched(CONTROLS_IN_FORCE_PATCH)) return answer(run, inbox);
+    const version = inbox.controlsVersion;
+    const applied = () => inbox.controlsInForce >= version || run.state.phase !== 'migrating';
+    return condition(applied, CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({ ...answer(run, inbox), inForce: ok }));
+  };
 
   setHandler(
     setBudgetUpdate,
@@ -42,7 +63,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
       const run = live();
       run.state.controls = { ...run.state.controls, ruBudget: args.ruPerSecond };
       changed(run, `RU budget set to ${args.ruPerSecond === null ? 'none' : `${args.ruPerSecond} RU/s`}`);
-      return answer(run, inbox);
+      return inForce(run);
     },
     {
       validator: (args) => {
@@ -60,7 +81,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
       const run = live();
       run.state.controls = { ...run.state.controls, concurrency: args.concurrency };
       changed(run, `concurrency set to ${args.concurrency}`);
-      return answer(run, inbox);
+      return inForce(run);
     },
     {
       validator: (args) => {

@@ -61,6 +61,12 @@ export class Inbox {
   rollbackChildId?: string;
   /** Live controls: bumped at each budget or concurrency change (the ranges in flight restart on it). */
   controlsVersion = 0;
+  /**
+   * The controls version every range still in flight was started under: set by the migrating loop when it (re)starts
+   * the ranges, and to the current version whenever none is in flight. setBudget and setConcurrency answer once it
+   * reaches theirs.
+   */
+  controlsInForce = 0;
   /** A pause asked for by the `pause` update, with its reason. */
   pauseRequested?: string;
 
