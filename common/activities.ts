@@ -61,6 +61,12 @@ export interface BackupPolicyReport {
   meetsMinimum: boolean;
   /** Why the policy does not meet the minimum, in words. */
   reason?: string;
+  /**
+   * The account's `enablePriorityBasedExecution`: Azure then throttles the migration's Low-priority requests before
+   * the application's, so the RU budget may follow the work onto fewer partitions (workflows/budget-share.ts).
+   * Absent in runs recorded before it was read.
+   */
+  priorityBasedExecution?: boolean;
   /** ISO time; the earliest point a restore can go back to. */
   oldestRestorableTime?: string;
   /** The restorable account's ARM id (restore source). */

@@ -17,6 +17,7 @@ import { FAILURE_THRESHOLD_EXCEEDED, FEED_RANGE_SPLIT } from '../common/activiti
 import type { runbookActivities } from './activities';
 import { addCounters, zeroCounters } from '../common/counters';
 import type { RangeState } from './state';
+import { rangeShare } from './budget-share';
 
 export interface MigrateLoop {
   /** The range activities' stubs (a short heartbeat timeout: workflows/activities.ts). */
@@ -24,6 +25,11 @@ export interface MigrateLoop {
   /** Updated in place: continuation, done, counters. */
   ranges: RangeState[];
   base: Omit<MigrateRangeInput, 'feedRange' | 'continuation' | 'ruBudget' | 'maxFailures'>;
+  /**
+   * The account has priority-based execution (preflight read it): the budget follows the work (budget-share.ts).
+   * Runs recorded before preflight read it have no such field, and keep the partition-share rule.
+   */
+  priorityBased?: boolean;
   /** Total RU/s (read at each activity start: a live control may change it), shared by the ranges in flight. */
   ruBudget: () => number | undefined;
   /** Ranges in flight at most (read as the loop goes: a live control may change it). */
@@ -100,15 +106,15 @@ export function isThresholdExceeded(err: unknown): err is ActivityFailure & { ca
 export async function migrateAllRanges(loop: MigrateLoop): Promise<MigrateOutcome> {
   const inFlight = new Set<RangeState>();
   const outcome: MigrateOutcome = { finished: false };
-  /**
-   * Each range's part of the budget: shared by the ranges in flight, and never more than its physical partition's
-   * share (a feed range is one physical partition, which Azure gives provisioned ÷ P RU/s): the application on that
-   * partition keeps its part whatever the concurrency. `concurrency` only bounds the ranges in flight.
-   */
-  const share = () => {
-    const budget = loop.ruBudget();
-    return budget ? Math.max(budget / Math.max(inFlight.size, loop.ranges.length, 1), 1) : undefined;
-  };
+  /** Each range's part of the budget (budget-share.ts). */
+  const share = () =>
+    rangeShare(loop.ruBudget(), {
+      ranges: loop.ranges.length,
+      unfinished: loop.ranges.filter((r) => !r.done).length,
+      inFlight: inFlight.size,
+      concurrency: loop.concurrency(),
+      priorityBased: loop.priorityBased === true,
+    });
   const scope = new CancellationScope();
   /** undefined until an interrupt is asked for; then whether this run may interrupt (the patch). */
   let interrupting: boolean | undefined;

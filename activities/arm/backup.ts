@@ -87,6 +87,7 @@ export function createBackupActivities(deps: ArmDeps) {
         type: 'Periodic',
         meetsMinimum: false,
         location,
+        priorityBasedExecution: account.enablePriorityBasedExecution === true,
         reason:
           `account ${ref.name} uses Periodic backup${detail}: a point-in-time restore of one container is impossible. ` +
           `Switch the account to Continuous backup (${input.minimumTier}), or migrate with rollback "down" and a module that has down().`,
@@ -103,6 +104,7 @@ export function createBackupActivities(deps: ArmDeps) {
       location,
       oldestRestorableTime: source?.oldestRestorableTime,
       restoreSource: source?.id,
+      priorityBasedExecution: account.enablePriorityBasedExecution === true,
     };
     if (!report.meetsMinimum) {
       report.reason =

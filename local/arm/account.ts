@@ -13,6 +13,7 @@ interface AccountView {
   documentEndpoint: string;
   createMode: 'Default' | 'Restore';
   restoreParameters?: Record<string, unknown>;
+  priorityBasedExecution: boolean;
 }
 
 function ownView(state: AccountState): AccountView {
@@ -23,6 +24,7 @@ function ownView(state: AccountState): AccountView {
     provisioningState: 'Succeeded',
     documentEndpoint: state.cosmos.endpoint,
     createMode: 'Default',
+    priorityBasedExecution: state.cosmos.control.priorityBasedExecution(),
   };
 }
 
@@ -36,6 +38,7 @@ function restoredView(restored: RestoredAccount): AccountView {
     documentEndpoint: restored.host?.cosmos.endpoint ?? `https://${restored.name}.documents.azure.com:443/`,
     createMode: 'Restore',
     restoreParameters: restored.restoreParameters,
+    priorityBasedExecution: restored.host?.cosmos.control.priorityBasedExecution() ?? false,
   };
 }
 
@@ -97,6 +100,8 @@ export function accountBody(state: AccountState, restored?: RestoredAccount): Re
       enableMultipleWriteLocations: false,
       publicNetworkAccess: 'Enabled',
       backupPolicy: backupPolicyBody(state),
+      enablePriorityBasedExecution: view.priorityBasedExecution,
+      defaultPriorityLevel: 'High',
     },
   };
 }

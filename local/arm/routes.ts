@@ -4,6 +4,7 @@
  */
 import type { Handler } from './context';
 import { deleteAccount, getAccount, listKeys, putAccount } from './restored-accounts';
+import { patchAccount } from './account-update';
 import { deleteDatabase, getDatabase, getDatabaseThroughput, listDatabases, putDatabase } from './databases';
 import { deleteContainer, getContainer, listContainers, putContainer } from './containers';
 import { getContainerThroughput, putContainerThroughput } from './throughput';
@@ -28,6 +29,7 @@ const RESTORABLE = `${PROVIDER}/locations/{location}/restorableDatabaseAccounts/
 const TABLE: [method: string, template: string, handler: Handler][] = [
   ['GET', ACCOUNT, getAccount],
   ['PUT', ACCOUNT, putAccount],
+  ['PATCH', ACCOUNT, patchAccount],
   ['DELETE', ACCOUNT, deleteAccount],
   ['POST', `${ACCOUNT}/listKeys`, listKeys],
   ['GET', `${ACCOUNT}/sqlDatabases`, listDatabases],
@@ -53,7 +55,7 @@ const TABLE: [method: string, template: string, handler: Handler][] = [
 ];
 
 /** Handlers of the account resource itself: they serve (or refuse) any account name, not only the imitation's own. */
-const ACCOUNT_LEVEL = new Set<Handler>([getAccount, putAccount, deleteAccount, listKeys]);
+const ACCOUNT_LEVEL = new Set<Handler>([getAccount, putAccount, patchAccount, deleteAccount, listKeys]);
 
 export function isAccountLevel(handler: Handler): boolean {
   return ACCOUNT_LEVEL.has(handler);

@@ -49,6 +49,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     backup
   );
   const ru = new RuModel(options.ruModel);
+  ru.priorityBased = options.priorityBasedExecution ?? true;
   const partitions = new PartitionTable({
     readDefinition: async (database, container) => {
       const url = `/dbs/${encodeURIComponent(database)}/colls/${encodeURIComponent(container)}`;
@@ -77,6 +78,10 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
   };
   const control: EmulatorControl = {
     setRuModel: (enabled, ruOptions) => ru.configure(enabled, ruOptions),
+    setPriorityBasedExecution: (enabled) => {
+      ru.priorityBased = enabled;
+    },
+    priorityBasedExecution: () => ru.priorityBased,
     setThroughput: (database, container, ruPerSecond) => {
       ru.setThroughput(database, container, ruPerSecond);
       partitions.throughputChanged(database, container, ruPerSecond);

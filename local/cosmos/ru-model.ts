@@ -116,6 +116,8 @@ export type Priority = 'High' | 'Low';
  * Priority-based execution, simplified: while High-priority traffic reached a partition in the last
  * HIGH_TRAFFIC_WINDOW_MS, a Low-priority request is admitted only if the partition's bucket still holds
  * LOW_PRIORITY_FLOOR of its capacity after it. Low traffic is throttled first; alone, it may use the whole budget.
+ * It is an account setting (`enablePriorityBasedExecution`, off by default on Azure; the local account starts with it
+ * on, as docs/production.md recommends for migrations): with it off, the priority header changes nothing.
  */
 export const LOW_PRIORITY_FLOOR = 0.5;
 export const HIGH_TRAFFIC_WINDOW_MS = 1000;
@@ -130,6 +132,8 @@ export class RuModel {
   private defaultThroughput: number;
   private readonly throughput = new Map<string, number>();
   private readonly buckets = new Map<string, Bucket>();
+  /** The account's enablePriorityBasedExecution. */
+  priorityBased = true;
 
   constructor(options: RuModelOptions | false | undefined) {
     this.enabled = options !== false;
@@ -200,7 +204,8 @@ export class RuModel {
       if (priority === 'High') bucket.lastHighAt = now;
       const needed = Math.min(share, capacity);
       let target = bucket.tokens >= capacity ? -Infinity : needed;
-      if (priority === 'Low' && now - bucket.lastHighAt < HIGH_TRAFFIC_WINDOW_MS && bucket.tokens < capacity) {
+      const lowYields = this.priorityBased && priority === 'Low';
+      if (lowYields && now - bucket.lastHighAt < HIGH_TRAFFIC_WINDOW_MS && bucket.tokens < capacity) {
         target = Math.max(target, capacity * LOW_PRIORITY_FLOOR + share);
       }
       if (bucket.tokens < target) waitMs = Math.max(waitMs, ((target - bucket.tokens) * 1000) / capacity);

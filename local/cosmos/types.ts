@@ -43,6 +43,12 @@ export interface FaultRule {
 export interface EmulatorControl {
   /** Switch the RU model on (charges like Cosmos, provisioned RU/s enforced with 429) or off (charge 1, never throttles). */
   setRuModel(enabled: boolean, options?: RuModelOptions): void;
+  /**
+   * The account's priority-based execution (ARM `enablePriorityBasedExecution`): on, the RU model throttles
+   * Low-priority requests first; off, priorities are ignored. On at start unless the options say otherwise.
+   */
+  setPriorityBasedExecution(enabled: boolean): void;
+  priorityBasedExecution(): boolean;
   /** Provisioned RU/s of one container (used by the RU model). */
   setThroughput(database: string, container: string, ruPerSecond: number): void;
   /** Replace the fault-injection rules (empty: no faults). Takes effect at once. */
@@ -171,6 +177,8 @@ export interface LocalCosmosOptions {
   /** Folder for the backup log (created if missing). On start, existing logs are replayed so data survives a restart. */
   dataDir: string;
   ruModel?: RuModelOptions | false;
+  /** The account's priority-based execution at start (default true). */
+  priorityBasedExecution?: boolean;
 }
 
 export interface LocalCosmos {

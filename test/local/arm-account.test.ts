@@ -41,6 +41,36 @@ describe('database account', () => {
     expect(second.instanceId).toBe(first.instanceId);
   });
 
+  test('priority-based execution: on for the local account, switched by PATCH (an LRO), which the emulator follows', async () => {
+    const arm = stack.armClient();
+    const { resourceGroup, account } = stack.settings;
+    expect(await arm.databaseAccounts.get(resourceGroup, account)).toMatchObject({
+      enablePriorityBasedExecution: true,
+      defaultPriorityLevel: 'High',
+    });
+    try {
+      const updated = await arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, {
+        enablePriorityBasedExecution: false,
+      });
+      expect(updated.enablePriorityBasedExecution).toBe(false);
+      expect((await arm.databaseAccounts.get(resourceGroup, account)).enablePriorityBasedExecution).toBe(false);
+      expect(stack.cosmos.control.priorityBasedExecution()).toBe(false);
+      // What it does not model, it refuses whole.
+      const refused = await rejection(
+        arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, {
+          enablePriorityBasedExecution: true,
+          enableAutomaticFailover: true,
+        })
+      );
+      expect(refused.statusCode).toBe(400);
+      expect(refused.message).toMatch(/models only enablePriorityBasedExecution, not enableAutomaticFailover/);
+      expect(stack.cosmos.control.priorityBasedExecution()).toBe(false);
+    } finally {
+      await arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, { enablePriorityBasedExecution: true });
+    }
+    expect(stack.cosmos.control.priorityBasedExecution()).toBe(true);
+  });
+
   test('reads each backup policy variant', async () => {
     const arm = stack.armClient();
     const { resourceGroup, account } = stack.settings;

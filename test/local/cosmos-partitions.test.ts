@@ -436,6 +436,23 @@ describe('request units per physical partition', () => {
     expect(await status(alone.items.create({ id: 'l2', pk: 'p' }, low))).toBe(200);
     expect(await status(alone.items.create({ id: 'l3', pk: 'p' }, low))).toBe(429);
   });
+
+  it('ignores priorities while the account has priority-based execution off', async () => {
+    const strictClient = emulator.newClient({ maxRetryAttemptCount: 0 });
+    await database.containers.create({ id: 'prio-off', partitionKey: { paths: ['/pk'] } });
+    emulator.cosmos.control.setThroughput(DB, 'prio-off', 10);
+    emulator.cosmos.control.setRuModel(true);
+    emulator.cosmos.control.setPriorityBasedExecution(false);
+    try {
+      const mixed = strictClient.database(DB).container('prio-off');
+      const low = { priorityLevel: PriorityLevel.Low };
+      expect(await status(mixed.items.create({ id: 'h1', pk: 'p' }))).toBe(200); // 10 -> 5 RU left
+      expect(await status(mixed.items.create({ id: 'l1', pk: 'p' }, low))).toBe(200); // first come, first served
+      expect(await status(mixed.items.create({ id: 'h2', pk: 'p' }))).toBe(429);
+    } finally {
+      emulator.cosmos.control.setPriorityBasedExecution(true);
+    }
+  });
 });
 
 describe('partition controls over HTTPS', () => {

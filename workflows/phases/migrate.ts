@@ -6,6 +6,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { addCounters, zeroCounters } from '../../common/counters';
 import { migrateAllRanges, type MigrateOutcome } from '../ranges';
+import { shareGrowsWhenOneFinishes } from '../budget-share';
 import { describe } from '../describe';
 import { MAX_FAILURES_KEPT, budgetOf, concurrencyOf } from '../state';
 import { SIGNALS_BY_PHASE_PATCH } from '../run/inbox';
@@ -36,6 +37,7 @@ export async function migrate(run: Run): Promise<Transition> {
     if (next) return next;
   }
   let completionsThisRun = 0;
+  const priorityBased = state.backup?.priorityBasedExecution === true;
   for (;;) {
     // Live controls: a budget or concurrency change, or a pause, interrupts the ranges in flight after their page.
     const seen = run.inbox.controlsVersion;
@@ -55,12 +57,22 @@ export async function migrate(run: Run): Promise<Transition> {
       },
       ruBudget: () => budgetOf(state),
       concurrency: () => concurrencyOf(state),
+      priorityBased,
       failureAllowance: () => state.failureAllowance - state.counters.failed,
-      onResult: (counters, failures) => {
+      onResult: (counters, failures, result) => {
         completionsThisRun++;
         state.counters = addCounters(state.counters, counters);
         const room = MAX_FAILURES_KEPT - state.failures.length;
         if (room > 0) state.failures.push(...failures.slice(0, room));
+        // With priority-based execution a finished range's part of the RU budget goes to the ranges still running:
+        // they restart with it, as on a budget change. Recorded runs never take this path: their backup check has
+        // no priorityBasedExecution, and a run without a budget has no share to grow.
+        const unfinished = (state.ranges ?? []).filter((r) => !r.done).length;
+        const growing = shareGrowsWhenOneFinishes({ unfinished, concurrency: concurrencyOf(state), priorityBased });
+        if (result?.done && budgetOf(state) !== undefined && growing) {
+          run.inbox.controlsVersion += 1;
+          run.note(`a feed range is done: the RU budget goes to the ${unfinished} range(s) left`);
+        }
         run.refreshDetails();
       },
       shouldStop: () => stopReason(run, completionsThisRun, seen),

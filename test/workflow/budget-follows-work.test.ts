@@ -1,0 +1,92 @@
+/**
+ * The RU budget over feed ranges that do not hold the same amount of data (workflows/budget-share.ts): with
+ * priority-based execution on the account (the local account's default), the part of a range that is done goes to
+ * the range still running, which restarts with it; switched off through ARM, no range gets more than budget ÷ P.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { migrationRunbook } from '../../workflows';
+import { Harness, customers, splitNameModule } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await Harness.start();
+}, 180_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const BUDGET = 2_000;
+
+/** The ruBudget of every migrateRange the run scheduled. */
+async function rangeBudgets(handle: WorkflowHandle): Promise<number[]> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name !== 'migrateRange') return [];
+    const data = scheduled.input?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { ruBudget: number }).ruBudget] : [];
+  });
+}
+
+/** A run over 2 physical partitions; the tenants hash unevenly, so one range is done before the other. */
+async function migrateOverTwoRanges(): Promise<{ budgets: number[]; notes: string[] }> {
+  // Most documents in one tenant: whichever partition holds it has the most work.
+  const { database, container } = await h.seed(customers(240, (i) => ({ tenant: i % 8 === 0 ? 'small' : 'big' })));
+  await h.stack.cosmos.control.setPartitionCount(database, container, 2);
+  const id = `share-${randomUUID().slice(0, 6)}`;
+  // 20 ms per document: the big range is still migrating when the small one is done.
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database, { upExtra: 'const t = Date.now(); while (Date.now() - t < 20) {}' })
+  );
+  const w = await h.worker();
+  return w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `share-${randomUUID()}`,
+      args: [
+        {
+          migration: id,
+          approval: { required: false },
+          monitor: { duration: '1s', interval: '1s' },
+          batchSize: 10,
+          ruBudget: BUDGET,
+        },
+      ],
+    });
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    expect(report.counters.migrated).toBe(240);
+    return { budgets: await rangeBudgets(handle), notes: report.timeline.map((t) => t.note ?? '') };
+  });
+}
+
+test('with priority-based execution, the range left takes the whole budget', async () => {
+  const { budgets, notes } = await migrateOverTwoRanges();
+  expect(budgets.slice(0, 2)).toEqual([BUDGET / 2, BUDGET / 2]);
+  expect(budgets).toContain(BUDGET);
+  expect(notes).toContain('a feed range is done: the RU budget goes to the 1 range(s) left');
+}, 180_000);
+
+test('without it, no range gets more than budget ÷ partitions', async () => {
+  const { resourceGroup, account } = h.stack.settings;
+  await h.arm.databaseAccounts.beginUpdateAndWait(
+    resourceGroup,
+    account,
+    { enablePriorityBasedExecution: false },
+    { updateIntervalInMs: 50 }
+  );
+  try {
+    const { budgets, notes } = await migrateOverTwoRanges();
+    expect(Math.max(...budgets)).toBe(BUDGET / 2);
+    expect(notes.filter((n) => n.startsWith('a feed range is done'))).toEqual([]);
+  } finally {
+    await h.arm.databaseAccounts.beginUpdateAndWait(
+      resourceGroup,
+      account,
+      { enablePriorityBasedExecution: true },
+      { updateIntervalInMs: 50 }
+    );
+  }
+}, 180_000);
