@@ -18,10 +18,13 @@ const FLAG = '--heap-growing-percent';
  * Applies the policy unless node was started with its own `--heap-growing-percent` (a V8 flag, so on node's command
  * line: NODE_OPTIONS does not take it). Returns the flag it set, or undefined when it left the operator's.
  */
-export function boundHeapGrowth(execArgv: readonly string[] = process.execArgv): string | undefined {
+export function boundHeapGrowth(
+  execArgv: readonly string[] = process.execArgv,
+  setFlags: (flags: string) => void = v8.setFlagsFromString
+): string | undefined {
   const given = execArgv.some((arg) => arg.replace(/_/g, '-').startsWith(FLAG));
   if (given) return undefined;
   const flag = `${FLAG}=${HEAP_GROWING_PERCENT}`;
-  v8.setFlagsFromString(flag);
+  setFlags(flag);
   return flag;
 }

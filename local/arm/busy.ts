@@ -2,6 +2,11 @@
 import type { RequestContext } from './context';
 import { rpError } from './http';
 
+/** Account names are case-insensitive on ARM. */
+export function accountKey(name: string): string {
+  return `account:${name.toLowerCase()}`;
+}
+
 export function databaseKey(database: string): string {
   return `db:${database}`;
 }

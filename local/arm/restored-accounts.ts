@@ -15,6 +15,7 @@ import { accepted, param, type RequestContext } from './context';
 import { accountBody } from './account';
 import { containerExistedAt, resourcesAt } from './events';
 import { armError, isRecord, rpError, type Reply } from './http';
+import { accountKey } from './busy';
 import { namesThisAccount } from './restore';
 import type { AccountState } from './state';
 import type { RestoredAccountHost } from './types';
@@ -32,10 +33,6 @@ export interface RestoredAccount {
 
 /** Azure's rule for account names: 3–44 characters, lower-case letters, digits and hyphens, not starting with one. */
 const ACCOUNT_NAME = /^[a-z0-9][a-z0-9-]{2,43}$/;
-
-function accountKey(name: string): string {
-  return `account:${name}`;
-}
 
 function restoredOrNotFound(ctx: RequestContext, name: string): RestoredAccount {
   const restored = ctx.state.restoredAccounts.get(name.toLowerCase());

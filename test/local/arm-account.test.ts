@@ -65,6 +65,12 @@ describe('database account', () => {
       expect(refused.statusCode).toBe(400);
       expect(refused.message).toMatch(/models only enablePriorityBasedExecution, not enableAutomaticFailover/);
       expect(stack.cosmos.control.priorityBasedExecution()).toBe(false);
+      const unknown = await rejection(
+        arm.databaseAccounts.beginUpdateAndWait(resourceGroup, 'no-such-account', {
+          enablePriorityBasedExecution: true,
+        })
+      );
+      expect(unknown.statusCode).toBe(404);
     } finally {
       await arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, { enablePriorityBasedExecution: true });
     }

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { migrationRunbook } from '../../workflows';
-import { Harness, customers, splitNameModule } from './harness';
+import { Harness, customers, saveHistory, splitNameModule } from './harness';
+import { historyToJSON } from '../support/history-json';
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,7 +31,7 @@ async function rangeBudgets(handle: WorkflowHandle): Promise<number[]> {
 }
 
 /** A run over 2 physical partitions; the tenants hash unevenly, so one range is done before the other. */
-async function migrateOverTwoRanges(): Promise<{ budgets: number[]; notes: string[] }> {
+async function migrateOverTwoRanges(history?: string): Promise<{ budgets: number[]; notes: string[] }> {
   // Most documents in one tenant: whichever partition holds it has the most work.
   const { database, container } = await h.seed(customers(240, (i) => ({ tenant: i % 8 === 0 ? 'small' : 'big' })));
   await h.stack.cosmos.control.setPartitionCount(database, container, 2);
@@ -52,18 +53,21 @@ async function migrateOverTwoRanges(): Promise<{ budgets: number[]; notes: strin
           monitor: { duration: '1s', interval: '1s' },
           batchSize: 10,
           ruBudget: BUDGET,
+          // One activity per range for the whole run: a larger part can only come from the restart under test.
+          tuning: { maxPagesPerActivity: 1000 },
         },
       ],
     });
     const report = await handle.result();
     expect(report.status).toBe('completed');
     expect(report.counters.migrated).toBe(240);
+    if (history) saveHistory(history, historyToJSON(await handle.fetchHistory()));
     return { budgets: await rangeBudgets(handle), notes: report.timeline.map((t) => t.note ?? '') };
   });
 }
 
 test('with priority-based execution, the range left takes the whole budget', async () => {
-  const { budgets, notes } = await migrateOverTwoRanges();
+  const { budgets, notes } = await migrateOverTwoRanges('budget-follows-work.json');
   expect(budgets.slice(0, 2)).toEqual([BUDGET / 2, BUDGET / 2]);
   expect(budgets).toContain(BUDGET);
   expect(notes).toContain('a feed range is done: the RU budget goes to the 1 range(s) left');

@@ -2,7 +2,7 @@
  * The RU budget's split among feed ranges (workflows/budget-share.ts): per physical partition without priority-based
  * execution, following the work with it.
  */
-import { rangeShare, shareGrowsWhenOneFinishes } from '../../workflows/budget-share';
+import { rangeShare, RESHARE_GROWTH, shareGrew } from '../../workflows/budget-share';
 
 const of = (o: Partial<Parameters<typeof rangeShare>[1]>) => ({
   ranges: 2,
@@ -32,9 +32,18 @@ test('with priority-based execution the budget follows the ranges that can run',
   expect(rangeShare(2, pbe({ ranges: 10, unfinished: 10, concurrency: 4 }))).toBe(1);
 });
 
-test('a finished range restarts the others only when their share grows', () => {
-  expect(shareGrowsWhenOneFinishes({ unfinished: 1, concurrency: 4, priorityBased: true })).toBe(true);
-  expect(shareGrowsWhenOneFinishes({ unfinished: 5, concurrency: 4, priorityBased: true })).toBe(false);
-  expect(shareGrowsWhenOneFinishes({ unfinished: 0, concurrency: 4, priorityBased: true })).toBe(false);
-  expect(shareGrowsWhenOneFinishes({ unfinished: 1, concurrency: 4, priorityBased: false })).toBe(false);
+test('the ranges in flight restart with a larger part only when it has grown enough', () => {
+  const pbe = (unfinished: number) =>
+    rangeShare(32_000, of({ ranges: 64, unfinished, inFlight: 32, concurrency: 32, priorityBased: true }));
+  // 32 at once: one range done out of 31 left is 3 % more each, not worth the pages in flight.
+  expect(shareGrew(pbe(32), pbe(31))).toBe(false);
+  expect(shareGrew(pbe(32), pbe(25))).toBe(true);
+  expect(pbe(25)! / pbe(32)!).toBeGreaterThanOrEqual(RESHARE_GROWTH);
+  // Two ranges, one done: the other doubles.
+  const two = (unfinished: number) => rangeShare(10_000, of({ unfinished, priorityBased: true }));
+  expect(shareGrew(two(2), two(1))).toBe(true);
+  // Without priority-based execution the part never grows; without a budget there is none.
+  const flat = (unfinished: number) => rangeShare(10_000, of({ unfinished }));
+  expect(shareGrew(flat(2), flat(1))).toBe(false);
+  expect(shareGrew(undefined, undefined)).toBe(false);
 });

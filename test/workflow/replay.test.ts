@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
 }, 120_000);
 
-test('the recorded histories include the happy path and a rollback by restore, before and after the phase machine, a restore drill, and live controls answered at once and once in force', () => {
+test('the recorded histories include the happy path and a rollback by restore, before and after the phase machine, a restore drill, live controls answered at once and once in force, and a budget following the work', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'happy-path.json',
@@ -43,6 +43,7 @@ test('the recorded histories include the happy path and a rollback by restore, b
       'restore-drill.json',
       'live-controls-answered-at-once.json',
       'live-controls.json',
+      'budget-follows-work.json',
     ])
   );
 });
@@ -76,6 +77,13 @@ test('a new run resolves its input once, in history: the defaults it ran with ar
   expect(resolved).toContain('"leaseTtlSeconds"');
   // Runs recorded before it replay by parsing in the workflow, as they did.
   expect(markers('happy-path.json').get('core_local_activity')).toBeUndefined();
+});
+
+test('live controls: runs recorded before they answered once in force have no patch marker; later ones do', () => {
+  const patches = (file: string) => JSON.stringify(markers(file).get('core_patch') ?? []);
+  expect(patches('live-controls-answered-at-once.json')).not.toContain('controls-answer-in-force');
+  expect(patches('live-controls.json')).toContain('controls-answer-in-force');
+  expect(patches('budget-follows-work.json')).toContain('budget-follows-work');
 });
 
 test.each(files)('%s replays against the current workflow code', async (file) => {

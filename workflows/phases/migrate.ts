@@ -6,7 +6,7 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
 import { addCounters, zeroCounters } from '../../common/counters';
 import { migrateAllRanges, type MigrateOutcome } from '../ranges';
-import { shareGrowsWhenOneFinishes } from '../budget-share';
+import { rangeShare, shareGrew } from '../budget-share';
 import { describe } from '../describe';
 import { MAX_FAILURES_KEPT, budgetOf, concurrencyOf } from '../state';
 import { SIGNALS_BY_PHASE_PATCH } from '../run/inbox';
@@ -41,7 +41,8 @@ export async function migrate(run: Run): Promise<Transition> {
   for (;;) {
     // Live controls: a budget or concurrency change, or a pause, interrupts the ranges in flight after their page.
     const seen = run.inbox.controlsVersion;
-    run.inbox.controlsInForce = seen;
+    const shareAtStart = shareNow(state, priorityBased);
+    run.inbox.rangesStartedUnder = seen;
     const outcome = await migrateAllRanges({
       range: run.acts.range,
       ranges: state.ranges,
@@ -65,13 +66,17 @@ export async function migrate(run: Run): Promise<Transition> {
         const room = MAX_FAILURES_KEPT - state.failures.length;
         if (room > 0) state.failures.push(...failures.slice(0, room));
         // With priority-based execution a finished range's part of the RU budget goes to the ranges still running:
-        // they restart with it, as on a budget change. Recorded runs never take this path: their backup check has
-        // no priorityBasedExecution, and a run without a budget has no share to grow.
-        const unfinished = (state.ranges ?? []).filter((r) => !r.done).length;
-        const growing = shareGrowsWhenOneFinishes({ unfinished, concurrency: concurrencyOf(state), priorityBased });
-        if (result?.done && budgetOf(state) !== undefined && growing) {
+        // they restart with it, as on a budget change, once it has grown enough to be worth the pages in flight.
+        // Runs recorded before it never reach the patch: their backup check has no priorityBasedExecution.
+        if (
+          result?.done &&
+          shareGrew(shareAtStart, shareNow(state, priorityBased)) &&
+          stopReason(run, completionsThisRun, seen) === undefined &&
+          patched(BUDGET_FOLLOWS_WORK_PATCH)
+        ) {
           run.inbox.controlsVersion += 1;
-          run.note(`a feed range is done: the RU budget goes to the ${unfinished} range(s) left`);
+          const left = (state.ranges ?? []).filter((r) => !r.done).length;
+          run.note(`a feed range is done: the RU budget goes to the ${left} range(s) left`);
         }
         run.refreshDetails();
       },
@@ -87,7 +92,7 @@ export async function migrate(run: Run): Promise<Transition> {
       },
     });
     // No range is in flight any more: whatever the controls say now is in force.
-    run.inbox.controlsInForce = run.inbox.controlsVersion;
+    run.inbox.rangesStartedUnder = undefined;
     if (outcome.finished) return migrated(run);
     // A failure pauses the run whatever else stopped it.
     if (!outcome.error && outcome.stoppedBecause === 'rollback') return rollingBack(run, 'rollback requested');
@@ -143,6 +148,21 @@ async function applyContainerSteps(run: Run): Promise<void> {
       [ref]
     );
   }
+}
+
+/** Runs on accounts with priority-based execution recorded before the budget followed the work. */
+export const BUDGET_FOLLOWS_WORK_PATCH = 'budget-follows-work';
+
+/** The part of the budget a range started now would get (budget-share.ts). */
+function shareNow(state: Run['state'], priorityBased: boolean): number | undefined {
+  const ranges = state.ranges ?? [];
+  return rangeShare(budgetOf(state), {
+    ranges: ranges.length,
+    unfinished: ranges.filter((r) => !r.done).length,
+    inFlight: 0,
+    concurrency: concurrencyOf(state),
+    priorityBased,
+  });
 }
 
 /** Every range done: a dry run ends here, a real one is verified. */

@@ -53,7 +53,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
   const inForce = (run: Run): LiveControls | Promise<LiveControls> => {
     if (!patched(CONTROLS_IN_FORCE_PATCH)) return answer(run, inbox);
     const version = inbox.controlsVersion;
-    const applied = () => inbox.controlsInForce >= version || run.state.phase !== 'migrating';
+    const applied = () => inbox.rangesStartedUnder === undefined || inbox.rangesStartedUnder >= version;
     return condition(applied, CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({ ...answer(run, inbox), inForce: ok }));
   };
 

@@ -62,11 +62,11 @@ export class Inbox {
   /** Live controls: bumped at each budget or concurrency change (the ranges in flight restart on it). */
   controlsVersion = 0;
   /**
-   * The controls version every range still in flight was started under: set by the migrating loop when it (re)starts
-   * the ranges, and to the current version whenever none is in flight. setBudget and setConcurrency answer once it
-   * reaches theirs.
+   * The controls version the ranges in flight were started under; undefined while no range is migrating (the loop
+   * is not running: container steps, the index wait, a pause, any other phase). setBudget and setConcurrency answer
+   * once it reaches theirs, or at once when it is undefined.
    */
-  controlsInForce = 0;
+  rangesStartedUnder?: number;
   /** A pause asked for by the `pause` update, with its reason. */
   pauseRequested?: string;
 
