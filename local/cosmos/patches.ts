@@ -8,6 +8,7 @@
  */
 import { fixEnabled } from './fix-flags';
 import { serverRequire } from './server-require';
+import { patchRidSort } from './rid-order';
 import { patchDocumentScans } from './scan';
 
 export { fixEnabled, type Fix } from './fix-flags';
@@ -26,6 +27,7 @@ export function applyServerPatches(): void {
   if (fixEnabled('replace')) patchCollectionReplace();
   if (fixEnabled('query')) patchLinearQueries();
   patchCompiledQueryCache();
+  patchRidSort();
   patchDocumentScans();
 }
 

@@ -17,6 +17,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { effectivePartitionKey, epkInRange, MAX_EPK, MIN_EPK, versionOf } from './epk';
 import { fixEnabled } from './fix-flags';
 import { partialAggregateDocument, queryShape, type AggregateKind } from './query-plan';
+import { withoutRidOrder } from './rid-order';
 import { serverRequire } from './server-require';
 
 export interface DocumentScope {
@@ -291,10 +292,15 @@ export function patchDocumentScans(): void {
       if (scope.partialAggregate) {
         const kind = scope.partialAggregate;
         const docs = all();
-        const run = (sql: string) => this._getQuery(sql).exec(docs, options).result;
+        const run = (sql: string) => withoutRidOrder(() => this._getQuery(sql).exec(docs, options).result);
         return { result: [partialAggregateDocument(kind, params.query, run)], continuation: null };
       }
       const shape = queryShape(params.query);
+      // A whole-range aggregate (a count sent to one range): its value does not depend on the documents' order.
+      if (shape?.aggregate && !shape.orderBy && shape.top === undefined && !page.continuation) {
+        const docs = all();
+        return withoutRidOrder(() => q.exec(docs, { ...options, maxItemCount: page.maxItemCount }));
+      }
       const continuation = page.continuation ?? null;
       if (shape?.streamable && (continuation === null || isCursor(continuation)) && fixEnabled('cursor')) {
         return streamPage(
