@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { migrationRunbook } from '../../workflows';
-import { Harness, customers, saveHistory, splitNameModule } from './harness';
+import { Harness, customers, saveHistory, scheduledInputs, splitNameModule } from './harness';
 import { historyToJSON } from '../support/history-json';
 
 let h: Harness;
@@ -21,13 +21,9 @@ const BUDGET = 2_000;
 
 /** The ruBudget of every migrateRange the run scheduled. */
 async function rangeBudgets(handle: WorkflowHandle): Promise<number[]> {
-  const { events } = await handle.fetchHistory();
-  return (events ?? []).flatMap((e) => {
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name !== 'migrateRange') return [];
-    const data = scheduled.input?.payloads?.[0]?.data;
-    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { ruBudget: number }).ruBudget] : [];
-  });
+  return scheduledInputs<{ ruBudget: number }>(await handle.fetchHistory(), 'migrateRange').map(
+    (s) => s.input.ruBudget
+  );
 }
 
 /** A run over 2 physical partitions; the tenants hash unevenly, so one range is done before the other. */

@@ -8,7 +8,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { historyToJSON } from '../support/history-json';
 import { migrationRunbook } from '../../workflows';
 import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate } from '../../workflows/messages';
-import { Harness, customers, saveHistory, waitForPhase } from './harness';
+import { Harness, customers, saveHistory, scheduledInputs, waitForPhase } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,15 +31,11 @@ function countingModule(id: string, database: string): string {
 
 /** The ruBudget input (null: none) of every migrateRange activity scheduled and not yet closed. */
 async function openRangeBudgets(handle: WorkflowHandle): Promise<(number | null)[]> {
-  const { events } = await handle.fetchHistory();
-  const open = new Map<string, number | null>();
-  for (const e of events ?? []) {
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name === 'migrateRange') {
-      const data = scheduled.input?.payloads?.[0]?.data;
-      const input = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { ruBudget?: number }) : {};
-      open.set(String(e.eventId), input.ruBudget ?? null);
-    }
+  const history = await handle.fetchHistory();
+  const open = new Map(
+    scheduledInputs<{ ruBudget?: number }>(history, 'migrateRange').map((s) => [s.eventId, s.input.ruBudget ?? null])
+  );
+  for (const e of history.events ?? []) {
     const closed =
       e.activityTaskCompletedEventAttributes ??
       e.activityTaskFailedEventAttributes ??
@@ -109,13 +105,9 @@ test('setBudget, setConcurrency, pause and resume change a running migration, va
     expect(after.map((d) => d.applied)).toEqual(docs.map(() => 1));
 
     // The ranges restarted with the new budget: migrateRange inputs after the update carry it.
-    const { events } = await handle.fetchHistory();
-    const budgets = (events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'migrateRange')
-      .map((e) => {
-        const data = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
-        return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { ruBudget?: number }).ruBudget : undefined;
-      });
+    const budgets = scheduledInputs<{ ruBudget?: number }>(await handle.fetchHistory(), 'migrateRange').map(
+      (s) => s.input.ruBudget
+    );
     expect(budgets[0]).toBeUndefined();
     expect(budgets.at(-1)).toBe(5000);
     // Updates answered once in force (the controls-answer-in-force patch), for the replay test.

@@ -14,6 +14,7 @@ import type { CosmosClient } from '@azure/cosmos';
 import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
 import type { HooksConfig } from '../../activities/hooks/config';
 import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
@@ -220,6 +221,20 @@ export async function temporalCli(args: string[]): Promise<string> {
     timeout: 30_000,
   });
   return stdout;
+}
+
+/** The decoded first argument of every `activity` the history scheduled, with its event id, in order. */
+export function scheduledInputs<T>(
+  history: temporal.api.history.v1.IHistory,
+  activity: string
+): { eventId: string; input: T }[] {
+  return (history.events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name !== activity) return [];
+    const data = scheduled.input?.payloads?.[0]?.data;
+    const input = (data ? JSON.parse(Buffer.from(data).toString('utf8')) : {}) as T;
+    return [{ eventId: String(e.eventId), input }];
+  });
 }
 
 /** Golden histories for the replay test: written when missing (or with UPDATE_HISTORIES=1). */
