@@ -6,7 +6,7 @@
  * lets the old generation grow to up to 4× what survived the last full GC before collecting it again (the
  * MemoryController's dynamic growing factor), so over a long run the heap saws between ~80 MB live and ~300 MB: the
  * bench measured a peak RSS of 490 MB at 200 000 documents against 380 MB at 20 000 (docs/performance.md, figure 4).
- * `--heap-growing-percent=50` fixes the factor at 1.5: 320 MB at both sizes, for a full GC every few seconds
+ * `--heap-growing-percent=50` fixes the factor at 1.5: 325–330 MB at both sizes, for a full GC every few seconds
  * (~13 ms each, incremental). V8 reads the flag at every GC, so setting it at start-up takes effect.
  */
 import v8 from 'node:v8';
