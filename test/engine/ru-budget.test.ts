@@ -4,22 +4,15 @@
  * the RU budget (consumed RU / elapsed ≤ budget × 1.2).
  */
 import type { Container } from '@azure/cosmos';
-import {
-  freshContainer,
-  rangeInput,
-  readAll,
-  runRange,
-  seed,
-  startEngineStack,
-  wholeRange,
-  type EngineStack,
-  countingMigration,
-} from './support';
+import { rangeInput, readAll, runRange, startEngineStack, type EngineStack, countedRange } from './support';
 import type { MigrationDocument } from '../../common/migration';
 
 type Doc = MigrationDocument & { tenantId: string; n: number; touched?: number };
 
 let engine: EngineStack;
+
+/** Documents of about half a KB, so writes cost a few RU each. */
+const sized = (i: number) => ({ n: i, payload: 'x'.repeat(400) });
 
 beforeAll(async () => {
   engine = await startEngineStack();
@@ -34,17 +27,6 @@ afterAll(async () => {
   await engine?.close();
 });
 
-async function prepare(n: number): Promise<{ container: Container; range: string; transforms: Map<string, number> }> {
-  const container = await freshContainer(engine.deps);
-  await seed(
-    container,
-    Array.from({ length: n }, (_, i) => ({ id: `d${i}`, tenantId: `t${i % 5}`, n: i, payload: 'x'.repeat(400) }))
-  );
-  const transforms = new Map<string, number>();
-  engine.use(countingMigration(transforms));
-  return { container, range: await wholeRange(container), transforms };
-}
-
 async function expectAllMigratedOnce(container: Container, n: number, transforms: Map<string, number>): Promise<void> {
   const after = await readAll<Doc>(container);
   expect(after.size).toBe(n);
@@ -57,7 +39,7 @@ async function expectAllMigratedOnce(container: Container, n: number, transforms
 }
 
 test('a 429 storm from the RU model (400 RU/s provisioned, 600 RU/s budget): completes, every document migrated once', async () => {
-  const { container, range, transforms } = await prepare(400);
+  const { container, range, transforms } = await countedRange(engine, 400, sized);
   engine.stack.cosmos.control.setThroughput(container.database.id, container.id, 400);
   const budget = 600; // more than the container has: the server throttles, the engine backs off
 
@@ -76,7 +58,7 @@ test('a 429 storm from the RU model (400 RU/s provisioned, 600 RU/s budget): com
 });
 
 test('an RU budget is respected: consumed RU / elapsed ≤ budget × 1.2 (measured)', async () => {
-  const { container, range, transforms } = await prepare(700);
+  const { container, range, transforms } = await countedRange(engine, 700, sized);
   const budget = 1000;
 
   const started = Date.now();
@@ -96,7 +78,7 @@ test('an RU budget is respected: consumed RU / elapsed ≤ budget × 1.2 (measur
 });
 
 test('injected 429s on bulk writes and queries: completes, every document migrated once, budget respected', async () => {
-  const { container, range, transforms } = await prepare(500);
+  const { container, range, transforms } = await countedRange(engine, 500, sized);
   engine.stack.cosmos.control.setFaults([{ kinds: ['batch', 'query'], throttleProbability: 0.3, retryAfterMs: 50 }]);
   const budget = 1200;
 

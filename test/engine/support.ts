@@ -204,3 +204,22 @@ export function countingMigration(transforms: Map<string, number>): Migration {
     },
   };
 }
+
+/**
+ * A fresh container of `n` documents (tenants t0–t4, plus `extra(i)`), the counting migration in use, and the whole
+ * feed range to migrate it by.
+ */
+export async function countedRange(
+  engine: EngineStack,
+  n: number,
+  extra: (i: number) => Record<string, unknown> = () => ({})
+): Promise<{ container: Container; range: string; transforms: Map<string, number> }> {
+  const container = await freshContainer(engine.deps);
+  await seed(
+    container,
+    Array.from({ length: n }, (_, i) => ({ id: `d${i}`, tenantId: `t${i % 5}`, ...extra(i) }))
+  );
+  const transforms = new Map<string, number>();
+  engine.use(countingMigration(transforms));
+  return { container, range: await wholeRange(container), transforms };
+}

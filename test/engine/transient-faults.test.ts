@@ -5,7 +5,6 @@
  * per operation (activities/cosmos/requests.ts cites where). Reads and queries met by 503, 408, 449, timeouts or
  * resets are sent again by the product's client (activities/cosmos/transient-reads.ts).
  */
-import type { Container } from '@azure/cosmos';
 import { TRANSIENT_BULK_STATUSES } from '../../activities/cosmos/requests';
 import { createEngineActivities } from '../../activities/engine';
 import {
@@ -15,9 +14,8 @@ import {
   runRange,
   seed,
   startEngineStack,
-  wholeRange,
   type EngineStack,
-  countingMigration,
+  countedRange,
 } from './support';
 import type { MigrationDocument } from '../../common/migration';
 
@@ -37,17 +35,6 @@ afterAll(async () => {
   await engine?.close();
 });
 
-async function prepare(n: number): Promise<{ container: Container; range: string; transforms: Map<string, number> }> {
-  const container = await freshContainer(engine.deps);
-  await seed(
-    container,
-    Array.from({ length: n }, (_, i) => ({ id: `d${i}`, tenantId: `t${i % 5}` }))
-  );
-  const transforms = new Map<string, number>();
-  engine.use(countingMigration(transforms));
-  return { container, range: await wholeRange(container), transforms };
-}
-
 test('the emulator answers single bulk operations with the injected status, running the others', async () => {
   const container = await freshContainer(engine.deps);
   engine.stack.cosmos.control.setFaults([{ bulkOperationFaultProbability: 1, bulkOperationStatus: 449 }]);
@@ -61,7 +48,7 @@ test('the emulator answers single bulk operations with the injected status, runn
 test.each([...TRANSIENT_BULK_STATUSES.map((status) => [status, false] as const), [503, true] as const])(
   '%i on 30%% of bulk operations (pre-images: %s): retried, never a failed document, each document migrated once',
   async (status, preimages) => {
-    const { container, range, transforms } = await prepare(300);
+    const { container, range, transforms } = await countedRange(engine, 300);
     if (preimages) {
       await createEngineActivities(engine.deps).ensurePreimagesContainer({
         database: container.database.id,
@@ -114,7 +101,7 @@ test("the product's client sends reads and queries met by 503, 408, 449, timeout
 });
 
 test('whole bulk requests answered 503, dropped, or applied with the answer lost: sent again, each document migrated once', async () => {
-  const { container, range, transforms } = await prepare(300);
+  const { container, range, transforms } = await countedRange(engine, 300);
   engine.stack.cosmos.control.setFaults([
     { kinds: ['batch'], unavailableProbability: 0.2, dropProbability: 0.1, dropResponseProbability: 0.1 },
   ]);
