@@ -276,15 +276,17 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       const charge = batch
         ? chargeBatch(batch.ops, batch.results)
         : Math.round((chargeFor(route, request.body, response.status, response.body) + scanCharge) * 100) / 100;
-      if (batch) response.body = JSON.stringify(batch.results);
       response.headers['x-ms-request-charge'] = String(charge);
       if (metered) deps.ru.settle(bucket, routing.ranges, routing.partitionCount, reserved, charge);
       deps.stats.requestCharge += charge;
     } else {
       deps.stats.requestCharge += Number(response.headers['x-ms-request-charge'] ?? 1);
     }
-    if (batch && wantsMinimalResponse(headers))
-      response.body = JSON.stringify(minimalResults(batch.ops, batch.results));
+    // The operations' results as charged (RU model) and, when asked, without the written documents: serialized once.
+    if (batch && (deps.ru.isEnabled || wantsMinimalResponse(headers))) {
+      const results = wantsMinimalResponse(headers) ? minimalResults(batch.ops, batch.results) : batch.results;
+      response.body = JSON.stringify(results);
+    }
     if (operationFaults?.some((f) => f !== undefined)) {
       response.status = 207;
       response.body = JSON.stringify(mergeOperationFaults(JSON.parse(response.body) as unknown[], operationFaults));
