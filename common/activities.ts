@@ -173,6 +173,15 @@ export interface Snapshot {
   countedAt?: string;
 }
 
+/**
+ * RU a range's activity still owed its budget when it stopped, and when (ms since epoch): the range's next activity
+ * (a retry, a resume, a new share) starts owing it, paid back at its own rate (activities/cosmos/ru-budget.ts).
+ */
+export interface RuDebt {
+  ru: number;
+  at: number;
+}
+
 export interface MigrateRangeInput extends ContainerRef, ModuleRef {
   direction: Direction;
   /** A feed range as returned by `listFeedRanges` (serialised JSON). */
@@ -182,6 +191,8 @@ export interface MigrateRangeInput extends ContainerRef, ModuleRef {
   batchSize: number;
   /** RU/s this activity may use. */
   ruBudget?: number;
+  /** RU the range's previous activity still owed when it stopped (its result's `ruDebt`): this one starts owing it. */
+  ruDebt?: RuDebt;
   /** How many more failed documents are tolerated before the activity fails with `FailureThresholdExceeded`. */
   maxFailures: number;
   /** Transform and count, write nothing. */
@@ -207,6 +218,8 @@ export interface MigrateRangeResult {
   docsPerSecond: number;
   /** With `preimages`: pre-images upserted (one per replaced document, plus one per 412 re-read that was retried). */
   preimagesWritten?: number;
+  /** RU still owed to the budget when the activity stopped: the range's next activity starts owing it. */
+  ruDebt?: RuDebt;
 }
 
 /** The pre-images container of `container`: `<container>-preimages` in the same database, same partition key. */
@@ -233,6 +246,8 @@ export interface RevertInput extends ContainerRef, ModuleRef {
   batchSize?: number;
   /** RU/s this activity may use. */
   ruBudget?: number;
+  /** RU the range's previous activity still owed (its result's `ruDebt`). */
+  ruDebt?: RuDebt;
   /** Stop after this many pages and return the continuation. */
   maxPages?: number;
 }
@@ -271,6 +286,8 @@ export interface RevertResult {
   conflicts: RevertConflict[];
   /** The first 100 failures. */
   failures: DocumentFailure[];
+  /** RU still owed to the budget when the activity stopped. */
+  ruDebt?: RuDebt;
 }
 
 /** Error type when a feed range no longer matches one physical partition (it split): list the ranges again. */

@@ -41,8 +41,11 @@ export interface RollbackInput {
   /** Container steps the run applied, if any. */
   steps?: ContainerStepsResult;
   batchSize: number;
+  /** RU/s for the whole rollback when it starts (the parent's live budget); later changes come as rollbackControls. */
   ruBudget?: number;
   concurrency: number;
+  /** The account has priority-based execution: the budget follows the work (budget-share.ts). */
+  priorityBased?: boolean;
   maxFailures: number;
   verifySampleSize: number;
   requireRestoreApproval: boolean;

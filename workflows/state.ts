@@ -23,16 +23,14 @@ import type { RunbookReport } from '../common/report';
 import type { RunbookOptions } from '../common/runbook-input';
 import type { MonitorPoint } from '../common/status';
 import type { RunbookTuning } from '../common/tuning';
+import type { LoopRange } from './range-loop';
 
 export type { MonitorPoint } from '../common/status';
 
 /** Least destructive first: pre-images (a three-way revert), the module's down(), an in-place restore. */
 export type RollbackMode = 'preimages' | 'down' | 'restore';
 
-export interface RangeState {
-  feedRange: string;
-  continuation?: string;
-  done: boolean;
+export interface RangeState extends LoopRange {
   counters: MigrationCounters;
   /** Documents of this range that failed at the threshold and will fail again when it re-runs (counted once). */
   refail?: number;

@@ -13,17 +13,7 @@
  * replaced before its pre-image of the very version being replaced is stored: a 412 re-read makes new work whose
  * pre-image is written again before its replace is retried.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  BulkOperationType,
-  PriorityLevel,
-  type Container,
-  type FeedOptions,
-  type JSONObject,
-  type OperationInput,
-  type QueryIterator,
-  type RequestOptions,
-} from '@azure/cosmos';
+import { BulkOperationType, type Container, type FeedOptions, type JSONObject } from '@azure/cosmos';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   FAILURE_THRESHOLD_EXCEEDED,
@@ -33,20 +23,15 @@ import {
   type MigrateRangeInput,
   type MigrateRangeResult,
   type MigrationCounters,
+  type RuDebt,
 } from '../../common/activities';
 import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
-import {
-  activityContext,
-  isThrottled,
-  isTransientBulkStatus,
-  isTransientRequestError,
-  MAX_TRANSIENT_BULK_RETRIES,
-  statusOf,
-  throttleDelayMs,
-} from './requests';
+import { BULK_LIMIT, BulkWriter } from './bulk-writer';
+import { PageScan, readCurrent } from './budgeted-reads';
+import { activityContext } from './requests';
 import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
@@ -62,12 +47,10 @@ export interface RangeCheckpoint {
   failures: DocumentFailure[];
   /** With `preimages`: pre-images upserted by the committed pages. */
   preimagesWritten?: number;
+  /** RU still owed at the heartbeat (ru-budget.ts): a retried attempt starts owing it. */
+  ruDebt?: RuDebt;
 }
 
-/** Bulk requests take at most 100 operations. */
-const BULK_LIMIT = 100;
-/** The smallest bulk request the engine shrinks to under whole-request throttling. */
-const MIN_BULK_OPERATIONS = 10;
 /** Failures kept in full (ids and messages); the counter keeps counting past it. */
 const MAX_RECORDED_FAILURES = 100;
 /** How often the committed state is heartbeated while pages are slow (well inside the 5 s heartbeat timeout). */
@@ -85,28 +68,10 @@ export const MAX_FINAL_PASSES = 3;
  * on a container of millions of documents the transform skips.
  */
 export const MAX_SETTLED_KEYS = 10_000;
-/**
- * Every request of the migration (page queries, bulk writes, the re-reads after a 412) is sent at Low priority
- * (`x-ms-cosmos-priority-level: Low`, @azure/cosmos 4.9 SharedOptions.priorityLevel): on an account with
- * priority-based execution, Azure throttles them before the application's (High, the default) requests.
- */
-const LOW: RequestOptions = { priorityLevel: PriorityLevel.Low };
-/**
- * The bulk writes (replaces and pre-image upserts) are sent Low and without the documents in the answer:
- * `contentResponseOnWriteEnabled: false` makes @azure/cosmos 4.9 send `Prefer: return=minimal` on bulk and batch
- * requests (request/request.js `getHeaders`), so Azure answers each operation with its status, charge and ETag only.
- * The engine reads nothing else, and not parsing a page of documents back halves what a write round allocates.
- */
-const LOW_MINIMAL: RequestOptions = { ...LOW, contentResponseOnWriteEnabled: false };
-
 interface Work {
   original: MigrationDocument;
   doc: MigrationDocument;
   conflicts: number;
-  /** The pre-image of `original` is stored (with `preimages`). */
-  preimaged?: boolean;
-  /** Given up on (recorded as a failure) before its replace. */
-  dropped?: boolean;
 }
 
 /** What one page adds to the checkpoint when it is committed. */
@@ -115,19 +80,13 @@ interface PageTally {
   preimages: number;
 }
 
-type BulkResponses = Awaited<ReturnType<Container['items']['bulk']>>;
-
-interface Page {
-  docs: MigrationDocument[];
-  continuation?: string;
-}
-
 type StopReason = 'exhausted' | 'maxPages' | 'cancelled';
 
 class RangeMigration {
   private readonly budget: RuBudget;
-  /** What a page query and a replace cost, learned from the responses (first guesses: 10 RU each). */
-  private readonly queryCharge = new ChargeEstimate(10);
+  /** Every bulk request goes through it (budget, throttling, resends: bulk-writer.ts). */
+  private readonly writer: BulkWriter;
+  /** What a replace and a pre-image upsert cost, learned from the responses (first guesses: 10 RU each). */
   private readonly writeCharge = new ChargeEstimate(10);
   private readonly preimageCharge = new ChargeEstimate(10);
   private readonly concurrency = new AdaptiveConcurrency(4, 8);
@@ -152,7 +111,8 @@ class RangeMigration {
     /** Where pre-images go; absent: none are kept. */
     private readonly preimages?: Container
   ) {
-    this.budget = new RuBudget(input.ruBudget);
+    this.budget = new RuBudget(input.ruBudget, state.ruDebt ?? input.ruDebt);
+    this.writer = new BulkWriter(this.budget, this.concurrency);
     for (const f of state.failures) this.settle(keyOf(f.id, f.partitionKey));
     const ctx = activityContext();
     if (ctx) {
@@ -228,11 +188,16 @@ class RangeMigration {
       ruPerSecond: this.budget.spent / seconds,
       docsPerSecond: this.migratedThisAttempt / seconds,
       ...(this.preimages ? { preimagesWritten: this.state.preimagesWritten ?? 0 } : {}),
+      ...debtOf(this.budget),
     };
   }
 
   private heartbeat(): void {
-    activityContext()?.heartbeat({ ...this.state, counters: { ...this.state.counters } } satisfies RangeCheckpoint);
+    activityContext()?.heartbeat({
+      ...this.state,
+      counters: { ...this.state.counters },
+      ...debtOf(this.budget),
+    } satisfies RangeCheckpoint);
   }
 
   /**
@@ -264,7 +229,13 @@ class RangeMigration {
     // Boxed: whatever was thrown (even undefined) is rethrown as it was.
     let failure: { error: unknown } | undefined;
     let token = start;
-    const iterator = this.pages(start);
+    const pages = new PageScan<MigrationDocument>(
+      this.container,
+      candidateQuery(this.rule),
+      { ...this.queryOptions, maxItemCount: this.input.batchSize },
+      start,
+      this.budget
+    );
     let stop: StopReason = 'exhausted';
 
     const commit = () => {
@@ -292,13 +263,14 @@ class RangeMigration {
       if (failure !== undefined || this.overThreshold()) break;
       let page;
       try {
-        page = await this.fetchPage(iterator);
+        page = await pages.next();
       } catch (err) {
         failure ??= { error: err }; // let the pages in flight finish and commit before failing
         break;
       }
       const seq = fetched++;
-      const entry = { continuation: page.continuation, tally: { counters: page.counters, preimages: 0 }, done: false };
+      const counters = { ...zeroCounters(), ruConsumed: page.charge };
+      const entry = { continuation: page.continuation, tally: { counters, preimages: 0 }, done: false };
       pending.set(seq, entry);
       const task = this.processPage(page.docs, entry.tally, final).then(
         () => {
@@ -320,42 +292,6 @@ class RangeMigration {
     // included.
     if (this.overThreshold()) throw this.thresholdExceeded();
     return stop;
-  }
-
-  /**
-   * The scan's pages come from one query iterator, started at the scan's continuation: the SDK fetches a query plan
-   * once per iterator (@azure/cosmos 4.9 queryIterator.js `fetchQueryPlan`, cached in `queryPlanPromise`), so a new
-   * iterator per page would send a plan request with every page. Each page's continuation token is still the one the
-   * checkpoint commits (`response.continuationToken`, the same a new iterator would resume from).
-   */
-  private pages(continuation: string | undefined): QueryIterator<MigrationDocument> {
-    return this.container.items.query<MigrationDocument>(candidateQuery(this.rule), {
-      ...this.queryOptions,
-      maxItemCount: this.input.batchSize,
-      ...(continuation ? { continuationToken: continuation } : {}),
-    });
-  }
-
-  private async fetchPage(iterator: QueryIterator<MigrationDocument>): Promise<Page & { counters: MigrationCounters }> {
-    const counters = zeroCounters();
-    const estimate = this.queryCharge.get();
-    await this.budget.acquire(estimate);
-    let response;
-    try {
-      response = await iterator.fetchNext();
-    } catch (err) {
-      this.budget.settle(estimate, 0);
-      throw err;
-    }
-    this.queryCharge.observe(response.requestCharge);
-    this.spend(counters, estimate, response.requestCharge);
-    return { docs: response.resources ?? [], continuation: response.continuationToken || undefined, counters };
-  }
-
-  private spend(counters: MigrationCounters, estimate: number, ru: number): void {
-    const charge = Number.isFinite(ru) ? ru : 0;
-    counters.ruConsumed += charge;
-    this.budget.settle(estimate, charge);
   }
 
   /**
@@ -416,150 +352,80 @@ class RangeMigration {
     }
   }
 
-  /**
-   * One bulk call within the RU budget and the adaptive concurrency; the charge is booked on the page's counters and
-   * learned by `estimate`. Throws what the SDK throws (a whole-request 429 included).
-   */
-  private async bulk(
-    container: Container,
-    operations: OperationInput[],
-    estimate: ChargeEstimate,
-    counters: MigrationCounters
-  ): Promise<BulkResponses> {
-    const reserved = estimate.get() * operations.length;
-    let responses: BulkResponses;
-    try {
-      responses = await this.concurrency.run(async () => {
-        await this.budget.acquire(reserved);
-        return container.items.bulk(operations, { continueOnError: true }, LOW_MINIMAL);
-      });
-    } catch (err) {
-      this.budget.settle(reserved, 0);
-      throw err;
-    }
-    const charge = responses.reduce((sum, r) => sum + (r?.requestCharge ?? 0), 0);
-    const written = responses.filter((r) => r && r.statusCode >= 200 && r.statusCode < 300).length;
-    if (written > 0) estimate.observe(charge / responses.length);
-    this.spend(counters, reserved, charge);
-    return responses;
+  /** Books a request's charge on the page's counters. */
+  private charged(counters: MigrationCounters): (ru: number) => void {
+    return (ru) => (counters.ruConsumed += ru);
   }
 
   /**
-   * Upserts the pre-images of the documents in `batch` that have none stored yet. Each one stored is marked; a 429
-   * leaves it for the next round; any other failure records the document as failed and drops it, so it is never
-   * replaced without its pre-image. Returns whether an operation was throttled.
+   * Upserts the pre-images of `batch` (the documents as read, about to be replaced). Returns the work whose pre-image
+   * is stored; any other outcome records the document as failed, so it is never replaced without its pre-image.
    */
-  private async storePreimages(batch: Work[], tally: PageTally): Promise<boolean> {
-    const need = batch.filter((w) => !w.preimaged);
-    if (need.length === 0 || !this.preimages) return false;
+  private async storePreimages(batch: Work[], tally: PageTally): Promise<Work[]> {
     const at = new Date().toISOString();
-    const operations: OperationInput[] = need.map((w) => {
-      const preimage = preimageOf(this.input.migration, w.original, this.pkPaths, at);
-      return {
-        operationType: BulkOperationType.Upsert,
-        partitionKey: partitionKeyOf(preimage, this.pkPaths),
-        resourceBody: preimage as unknown as JSONObject,
-      };
-    });
-    const responses = await this.bulk(this.preimages, operations, this.preimageCharge, tally.counters);
-    let throttled = false;
-    need.forEach((w, i) => {
-      const status = responses[i]?.statusCode ?? 0;
+    const outcomes = await this.writer.send(
+      this.preimages!,
+      batch,
+      (w) => {
+        const preimage = preimageOf(this.input.migration, w.original, this.pkPaths, at);
+        return {
+          operationType: BulkOperationType.Upsert,
+          partitionKey: partitionKeyOf(preimage, this.pkPaths),
+          resourceBody: preimage as unknown as JSONObject,
+        };
+      },
+      { estimate: this.preimageCharge, onCharge: this.charged(tally.counters) }
+    );
+    const stored: Work[] = [];
+    for (const { item, status } of outcomes) {
       if (status >= 200 && status < 300) {
-        w.preimaged = true;
         tally.preimages += 1;
-      } else if (isTransientBulkStatus(status)) {
-        throttled = true;
+        stored.push(item);
       } else {
-        w.dropped = true;
-        this.recordFailure(w.original, `pre-image write failed with status ${status}; not replaced`, tally.counters);
+        this.recordFailure(item.original, `pre-image write failed with status ${status}; not replaced`, tally.counters);
       }
-    });
-    return throttled;
+    }
+    return stored;
   }
 
-  /** Writes ≤ 100 documents with one bulk call, then deals with each operation's outcome until none is left. */
+  /**
+   * Writes `items` (a page's work): with `preimages`, each round stores the pre-images first and replaces only the
+   * documents whose pre-image is stored; a 412 re-reads the document and makes new work, whose own pre-image is stored
+   * in the next round before its replace.
+   */
   private async write(items: Work[], tally: PageTally): Promise<void> {
     const { counters } = tally;
     let todo = items;
-    let throttledInARow = 0;
-    let transientInARow = 0;
-    // A request that costs more than the container's RU/s for a second is throttled as a whole every time:
-    // after a whole-request 429 the engine sends smaller requests (down to MIN_BULK_OPERATIONS).
-    let size = Math.min(BULK_LIMIT, items.length);
     while (todo.length > 0) {
-      const slice = todo.slice(0, size);
-      const rest = todo.slice(size);
-      let throttled = false;
-      let responses: BulkResponses | undefined;
-      let batch = slice;
-      try {
-        if (this.preimages) {
-          // The pre-images first, in their own bulk round: a replace is sent only once its pre-image is stored.
-          throttled = await this.storePreimages(slice, tally);
-          todo = todo.filter((w) => !w.dropped);
-          batch = slice.filter((w) => w.preimaged);
-        }
-        if (batch.length > 0) {
-          const operations: OperationInput[] = batch.map((w) => ({
-            operationType: BulkOperationType.Replace,
-            id: w.doc.id,
-            partitionKey: partitionKeyOf(w.original, this.pkPaths),
-            ifMatch: w.original._etag as string,
-            resourceBody: w.doc as unknown as JSONObject,
-          }));
-          responses = await this.bulk(this.container, operations, this.writeCharge, counters);
-        }
-        throttledInARow = 0;
-      } catch (err) {
-        // The SDK does not retry a 429 on a whole bulk request: wait, slow down, try again. Stored pre-images stay
-        // marked, so the next round does not write them again.
-        if (isThrottled(err)) {
-          throttledInARow += 1;
-          this.concurrency.onThrottled();
-          size = Math.max(MIN_BULK_OPERATIONS, Math.ceil(size / 2));
-          await sleep(throttleDelayMs(err, throttledInARow));
-          continue;
-        }
-        // A 503, timeout or dropped connection on the whole request: send it again (requests.ts says why it is safe).
-        if (isTransientRequestError(err) && transientInARow < MAX_TRANSIENT_BULK_RETRIES) {
-          transientInARow += 1;
-          await sleep(Math.min(3_000, 100 * 2 ** transientInARow));
-          continue;
-        }
-        throw err;
-      }
-      transientInARow = 0;
-      // Throttled pre-images: their documents wait for the next round.
-      const again: Work[] = slice.filter((w) => !w.dropped && !w.preimaged && this.preimages !== undefined);
-      for (let i = 0; i < batch.length && responses; i += 1) {
-        const w = batch[i]!;
-        const r = responses[i];
-        const status = r?.statusCode ?? 0;
+      const batch = this.preimages ? await this.storePreimages(todo, tally) : todo;
+      const outcomes = await this.writer.send(
+        this.container,
+        batch,
+        (w) => ({
+          operationType: BulkOperationType.Replace,
+          id: w.doc.id,
+          partitionKey: partitionKeyOf(w.original, this.pkPaths),
+          ifMatch: w.original._etag as string,
+          resourceBody: w.doc as unknown as JSONObject,
+        }),
+        { estimate: this.writeCharge, onCharge: this.charged(counters) }
+      );
+      const again: Work[] = [];
+      for (const { item: w, status } of outcomes) {
         if (status >= 200 && status < 300) {
           counters.migrated += 1;
           this.migratedThisAttempt += 1;
         } else if (status === 412) {
           counters.conflicts += 1;
-          // New work from the fresh document: its own pre-image is stored before its replace is retried.
           const retry = await this.reprepare(w, counters);
           if (retry) again.push(retry);
         } else if (status === 404) {
           counters.skipped += 1; // deleted by the application meanwhile
-        } else if (isTransientBulkStatus(status)) {
-          throttled = true;
-          again.push(w);
         } else {
           this.recordFailure(w.original, `replace failed with status ${status}`, counters);
         }
       }
-      if (throttled) {
-        this.concurrency.onThrottled();
-        await sleep(100);
-      } else {
-        this.concurrency.onSuccess();
-      }
-      todo = [...again, ...rest.filter((w) => !w.dropped)];
+      todo = again;
     }
   }
 
@@ -573,18 +439,13 @@ class RangeMigration {
       );
       return undefined;
     }
-    await this.budget.acquire(1);
-    let fresh: MigrationDocument | undefined;
-    try {
-      const read = await this.container
-        .item(w.original.id, partitionKeyOf(w.original, this.pkPaths))
-        .read<MigrationDocument>(LOW);
-      this.spend(counters, 1, read.requestCharge);
-      fresh = read.resource;
-    } catch (err) {
-      this.budget.settle(1, 0);
-      if (statusOf(err) !== 404) throw err;
-    }
+    const fresh = await readCurrent<MigrationDocument>(
+      this.container,
+      w.original.id,
+      partitionKeyOf(w.original, this.pkPaths),
+      this.budget,
+      this.charged(counters)
+    );
     if (!fresh) {
       counters.skipped += 1;
       return undefined;
@@ -616,6 +477,12 @@ function describeGone(err: unknown): string {
   return e.substatus !== undefined ? `${e.code ?? '?'}/${e.substatus}` : `${e.code ?? 'gone'}`;
 }
 
+/** The budget's debt, for a checkpoint or a result (nothing when nothing is owed). */
+export function debtOf(budget: RuBudget): { ruDebt?: RuDebt } {
+  const debt = budget.debt();
+  return debt ? { ruDebt: debt } : {};
+}
+
 function keyOf(id: string, partitionKey: unknown): string {
   return JSON.stringify([partitionKey ?? null, id]);
 }
@@ -632,8 +499,7 @@ export async function migrateRange(deps: ActivityDeps, input: MigrateRangeInput)
   }
   const container = deps.cosmos.database(target.database).container(target.container);
   const pkPaths = await readPartitionKeyPaths(container);
-  // Low priority for the page queries too (FeedOptions extends SharedOptions).
-  const queryOptions: FeedOptions = { ...(await rangeQueryOptions(container, input.feedRange)), ...LOW };
+  const queryOptions: FeedOptions = await rangeQueryOptions(container, input.feedRange);
   let preimages: Container | undefined;
   if (input.preimages && !input.dryRun) {
     if (input.direction !== 'up') {

@@ -18,36 +18,32 @@
  * after the last committed page; `maxPages` returns a continuation for the next activity. RU-budgeted like
  * migrateRange. Results and heartbeats carry ids, partition keys, field names and counts only.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BulkOperationType,
   type Container,
   type FeedOptions,
   type JSONObject,
-  type OperationInput,
   type PartitionKey,
   type SqlQuerySpec,
 } from '@azure/cosmos';
-import type {
-  DocumentFailure,
-  RevertConflict,
-  RevertCounters,
-  RevertInput,
-  RevertResult,
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import {
+  FEED_RANGE_SPLIT,
+  type DocumentFailure,
+  type RevertConflict,
+  type RevertCounters,
+  type RevertInput,
+  type RevertResult,
+  type RuDebt,
 } from '../../common/activities';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
-import { rangeQueryOptions } from './feed-ranges';
+import { BULK_LIMIT, BulkWriter } from './bulk-writer';
+import { PageScan, readCurrent } from './budgeted-reads';
+import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
+import { debtOf } from './migrate-range';
 import { preimagesContainerName, type StoredPreimage } from './preimages';
-import {
-  activityContext,
-  isThrottled,
-  isTransientBulkStatus,
-  isTransientRequestError,
-  MAX_TRANSIENT_BULK_RETRIES,
-  statusOf,
-  throttleDelayMs,
-} from './requests';
+import { activityContext } from './requests';
 import { ChargeEstimate, RuBudget } from './ru-budget';
 import { invalid, resolveTarget } from './target';
 import { contentOf, differingFields, threeWay } from './three-way';
@@ -60,10 +56,11 @@ export interface RevertCheckpoint {
   counters: RevertCounters;
   conflicts: RevertConflict[];
   failures: DocumentFailure[];
+  /** RU still owed at the heartbeat (ru-budget.ts): a retried attempt starts owing it. */
+  ruDebt?: RuDebt;
 }
 
 const MAX_LISTED = 100;
-const BULK_LIMIT = 100;
 /** Heartbeats while pages are slow, well inside the heartbeat timeout (common/tuning.ts, 5 s). */
 const KEEP_ALIVE_MS = 1000;
 /** A document the application rewrites faster than we can revert it is given up on after this many 412s. */
@@ -89,6 +86,12 @@ interface Item {
   attempts: number;
 }
 
+/** A decision that writes, and the document it is for. */
+interface Write {
+  item: Item;
+  decision: Extract<Decision, { kind: 'write' }>;
+}
+
 /** What to do with a live document. */
 type Decision =
   | { kind: 'leave'; counter: 'deletedByApp' | 'unchanged' }
@@ -97,7 +100,8 @@ type Decision =
 
 class RangeRevert {
   private readonly budget: RuBudget;
-  private readonly queryCharge = new ChargeEstimate(10);
+  /** Every bulk request goes through it (budget, Low priority, throttling, resends: bulk-writer.ts). */
+  private readonly writer: BulkWriter;
   private readonly readCharge = new ChargeEstimate(1);
   private readonly writeCharge = new ChargeEstimate(10);
   private cancelled = false;
@@ -115,7 +119,8 @@ class RangeRevert {
     private readonly fromPreimages: boolean,
     private readonly state: RevertCheckpoint
   ) {
-    this.budget = new RuBudget(input.ruBudget);
+    this.budget = new RuBudget(input.ruBudget, state.ruDebt ?? input.ruDebt);
+    this.writer = new BulkWriter(this.budget);
     const ctx = activityContext();
     if (ctx) {
       ctx.cancelled.catch((err) => {
@@ -128,26 +133,49 @@ class RangeRevert {
   async run(): Promise<RevertResult> {
     const keepAlive = setInterval(() => this.heartbeat(), KEEP_ALIVE_MS);
     try {
-      let pages = 0;
-      let token = this.state.continuation;
-      for (;;) {
-        if (this.cancelled) {
-          this.heartbeat();
-          throw this.cancelError;
-        }
-        if (this.input.maxPages !== undefined && pages >= this.input.maxPages) return this.result(false);
-        const counters = zeroRevertCounters();
-        const page = await this.fetchPage(token, counters);
-        await this.processPage(page.docs, counters);
-        pages += 1;
-        token = page.continuation;
-        this.state.counters = addRevertCounters(this.state.counters, counters);
-        this.state.continuation = token;
-        this.heartbeat();
-        if (!token) return this.result(true);
-      }
+      return await this.revert();
+    } catch (err) {
+      if (!isPartitionGone(err)) throw err;
+      // The source range split (or moved) under the scan. Every page before was committed; the workflow replaces the
+      // range by its children, each scanned from its start: what this range reverted is no longer at the new version
+      // (left as it is the second time), so nothing is reverted twice or missed.
+      this.heartbeat();
+      throw ApplicationFailure.create({
+        message: `feed range ${this.input.feedRange} of the revert's source split while it was read; list the feed ranges again and revert its children from their start`,
+        type: FEED_RANGE_SPLIT,
+        nonRetryable: true,
+        details: [this.result(false)],
+        cause: err instanceof Error ? err : undefined,
+      });
     } finally {
       clearInterval(keepAlive);
+    }
+  }
+
+  /** Pages of the source from the checkpoint, one iterator for the whole scan (budgeted-reads.ts). */
+  private async revert(): Promise<RevertResult> {
+    const pages = new PageScan<Record<string, unknown>>(
+      this.source,
+      this.sourceQuery,
+      { ...this.queryOptions, maxItemCount: this.input.batchSize ?? 100 },
+      this.state.continuation,
+      this.budget
+    );
+    for (let count = 0; ; count += 1) {
+      if (this.cancelled) {
+        this.heartbeat();
+        // What this attempt did, as a result would, so the workflow counts it and resumes from the continuation.
+        throw new CancelledFailure(describeCancel(this.cancelError), [this.result(false)]);
+      }
+      if (this.input.maxPages !== undefined && count >= this.input.maxPages) return this.result(false);
+      const counters = zeroRevertCounters();
+      const page = await pages.next();
+      counters.ruConsumed += page.charge;
+      await this.processPage(page.docs, counters);
+      this.state.counters = addRevertCounters(this.state.counters, counters);
+      this.state.continuation = page.continuation;
+      this.heartbeat();
+      if (!page.continuation) return this.result(true);
     }
   }
 
@@ -158,40 +186,21 @@ class RangeRevert {
       counters: { ...this.state.counters },
       conflicts: [...this.state.conflicts],
       failures: [...this.state.failures],
+      ...debtOf(this.budget),
     };
   }
 
   private heartbeat(): void {
-    activityContext()?.heartbeat({ ...this.state, counters: { ...this.state.counters } } satisfies RevertCheckpoint);
+    activityContext()?.heartbeat({
+      ...this.state,
+      counters: { ...this.state.counters },
+      ...debtOf(this.budget),
+    } satisfies RevertCheckpoint);
   }
 
-  private spend(counters: RevertCounters, reserved: number, ru: number): void {
-    const charge = Number.isFinite(ru) ? ru : 0;
-    counters.ruConsumed += charge;
-    this.budget.settle(reserved, charge);
-  }
-
-  private async fetchPage(
-    continuation: string | undefined,
-    counters: RevertCounters
-  ): Promise<{ docs: Record<string, unknown>[]; continuation?: string }> {
-    const reserved = this.queryCharge.get();
-    await this.budget.acquire(reserved);
-    const iterator = this.source.items.query<Record<string, unknown>>(this.sourceQuery, {
-      ...this.queryOptions,
-      maxItemCount: this.input.batchSize ?? 100,
-      ...(continuation ? { continuationToken: continuation } : {}),
-    });
-    let response;
-    try {
-      response = await iterator.fetchNext();
-    } catch (err) {
-      this.budget.settle(reserved, 0);
-      throw err;
-    }
-    this.queryCharge.observe(response.requestCharge);
-    this.spend(counters, reserved, response.requestCharge);
-    return { docs: response.resources ?? [], continuation: response.continuationToken || undefined };
+  /** Books a request's charge on the page's counters. */
+  private charged(counters: RevertCounters): (ru: number) => void {
+    return (ru) => (counters.ruConsumed += ru);
   }
 
   /** A source document as an item to revert; undefined (counted) when it is not one. */
@@ -243,55 +252,21 @@ class RangeRevert {
     }
   }
 
-  /** The live documents of `items` (undefined: not found), with one bulk Read call (retried on a whole-request 429). */
+  /** The live documents of `items` (undefined: not found), with bulk Reads through the one writer. */
   private async readLive(items: Item[], counters: RevertCounters): Promise<(MigrationDocument | undefined)[]> {
-    const operations: OperationInput[] = items.map((item) => ({
-      operationType: BulkOperationType.Read,
-      id: item.id,
-      partitionKey: item.partitionKey,
-    }));
+    const indexed = items.map((item, index) => ({ item, index }));
+    const outcomes = await this.writer.send(
+      this.live,
+      indexed,
+      ({ item }) => ({ operationType: BulkOperationType.Read, id: item.id, partitionKey: item.partitionKey }),
+      { estimate: this.readCharge, onCharge: this.charged(counters) }
+    );
     const found = new Array<MigrationDocument | undefined>(items.length).fill(undefined);
-    let todo = operations.map((_, i) => i);
-    let throttledInARow = 0;
-    while (todo.length > 0) {
-      const ops = todo.map((i) => operations[i]!);
-      const responses = await this.bulk(ops, this.readCharge, counters).catch(async (err: unknown) => {
-        const transient = !isThrottled(err) && isTransientRequestError(err);
-        if (!isThrottled(err) && !(transient && throttledInARow < MAX_TRANSIENT_BULK_RETRIES)) throw err;
-        throttledInARow += 1;
-        await sleep(throttleDelayMs(err, throttledInARow));
-        return undefined;
-      });
-      if (!responses) continue;
-      throttledInARow = 0;
-      const again: number[] = [];
-      todo.forEach((index, k) => {
-        const r = responses[k];
-        const status = r?.statusCode ?? 0;
-        if (status >= 200 && status < 300) found[index] = r!.resourceBody as unknown as MigrationDocument;
-        else if (isTransientBulkStatus(status)) again.push(index);
-        else if (status !== 404) throw new Error(`reading ${items[index]!.id} failed with status ${status}`);
-      });
-      if (again.length > 0) await sleep(100);
-      todo = again;
+    for (const { item, status, body } of outcomes) {
+      if (status >= 200 && status < 300) found[item.index] = body as unknown as MigrationDocument;
+      else if (status !== 404) throw new Error(`reading ${item.item.id} failed with status ${status}`);
     }
     return found;
-  }
-
-  private async bulk(operations: OperationInput[], estimate: ChargeEstimate, counters: RevertCounters) {
-    const reserved = estimate.get() * operations.length;
-    await this.budget.acquire(reserved);
-    let responses;
-    try {
-      responses = await this.live.items.bulk(operations, { continueOnError: true });
-    } catch (err) {
-      this.budget.settle(reserved, 0);
-      throw err;
-    }
-    const charge = responses.reduce((sum, r) => sum + (r?.requestCharge ?? 0), 0);
-    if (responses.length > 0) estimate.observe(charge / responses.length);
-    this.spend(counters, reserved, charge);
-    return responses;
   }
 
   /** The three-way decision for one document. */
@@ -322,56 +297,36 @@ class RangeRevert {
     };
   }
 
+  /** Counts a decision that writes nothing; returns the write, if it is one. */
+  private account(item: Item, decision: Decision, counters: RevertCounters): Write | undefined {
+    if (decision.kind === 'leave') counters[decision.counter] += 1;
+    else if (decision.kind === 'conflictOnly') this.listConflict(item, decision.conflicts, counters);
+    else return { item, decision };
+    return undefined;
+  }
+
   /** Decides for each item and writes the decisions, re-reading and deciding again after a 412. */
   private async settle(items: Item[], lives: (MigrationDocument | undefined)[], counters: RevertCounters) {
-    let todo: { item: Item; decision: Decision }[] = [];
-    for (let i = 0; i < items.length; i += 1)
-      todo.push({ item: items[i]!, decision: await this.decide(items[i]!, lives[i]) });
-    let throttledInARow = 0;
-    while (todo.length > 0) {
-      const writes: { item: Item; decision: Extract<Decision, { kind: 'write' }> }[] = [];
-      for (const { item, decision } of todo) {
-        if (decision.kind === 'leave') counters[decision.counter] += 1;
-        else if (decision.kind === 'conflictOnly') this.listConflict(item, decision.conflicts, counters);
-        else writes.push({ item, decision });
-      }
-      if (writes.length === 0) return;
-      const operations: OperationInput[] = writes.map(({ item, decision }) => ({
+    const writes: Write[] = [];
+    for (let i = 0; i < items.length; i += 1) {
+      const write = this.account(items[i]!, await this.decide(items[i]!, lives[i]), counters);
+      if (write) writes.push(write);
+    }
+    const outcomes = await this.writer.send(
+      this.live,
+      writes,
+      ({ item, decision }) => ({
         operationType: BulkOperationType.Replace,
         id: item.id,
         partitionKey: item.partitionKey,
         ifMatch: decision.etag,
         resourceBody: decision.doc as JSONObject,
-      }));
-      let responses;
-      try {
-        responses = await this.bulk(operations, this.writeCharge, counters);
-        throttledInARow = 0;
-      } catch (err) {
-        // A throttled request, or a 503, timeout or dropped connection on it: send it again (requests.ts says why
-        // that is safe), a bounded number of times in a row for the transient ones.
-        const transient = !isThrottled(err) && isTransientRequestError(err);
-        if (!isThrottled(err) && !(transient && throttledInARow < MAX_TRANSIENT_BULK_RETRIES)) throw err;
-        throttledInARow += 1;
-        await sleep(transient ? Math.min(3_000, 100 * 2 ** throttledInARow) : throttleDelayMs(err, throttledInARow));
-        todo = writes;
-        continue;
-      }
-      const next: typeof todo = [];
-      let throttled = false;
-      for (let k = 0; k < writes.length; k += 1) {
-        const { item, decision } = writes[k]!;
-        const status = responses[k]?.statusCode ?? 0;
-        if (status >= 200 && status < 300) {
-          counters[decision.counter] += 1;
-          if (decision.conflicts.length > 0) this.listConflict(item, decision.conflicts, counters);
-        } else if (status === 404) {
-          counters.deletedByApp += 1;
-        } else if (isTransientBulkStatus(status)) {
-          throttled = true;
-          next.push({ item, decision });
-        } else if (status === 412) {
-          // The application wrote the document after we read it: read it again and decide again, never overwrite.
+      }),
+      {
+        estimate: this.writeCharge,
+        onCharge: this.charged(counters),
+        // The application wrote the document after we read it: read it again and decide again, never overwrite.
+        onPreconditionFailed: async ({ item }) => {
           item.attempts += 1;
           if (item.attempts > MAX_412_PER_DOCUMENT) {
             this.fail(
@@ -382,34 +337,38 @@ class RangeRevert {
               },
               counters
             );
-            continue;
+            return undefined;
           }
-          const fresh = await this.readOne(item, counters);
-          next.push({ item, decision: await this.decide(item, fresh) });
-        } else {
-          this.fail(
-            { id: item.id, partitionKey: item.partitionKey ?? null, error: `replace failed with status ${status}` },
-            counters
+          const fresh = await readCurrent<MigrationDocument>(
+            this.live,
+            item.id,
+            item.partitionKey,
+            this.budget,
+            this.charged(counters)
           );
-        }
+          return this.account(item, await this.decide(item, fresh), counters);
+        },
       }
-      if (throttled) await sleep(100);
-      todo = next;
+    );
+    for (const { item: write, status } of outcomes) {
+      const { item, decision } = write;
+      if (status >= 200 && status < 300) {
+        counters[decision.counter] += 1;
+        if (decision.conflicts.length > 0) this.listConflict(item, decision.conflicts, counters);
+      } else if (status === 404) {
+        counters.deletedByApp += 1;
+      } else {
+        this.fail(
+          { id: item.id, partitionKey: item.partitionKey ?? null, error: `replace failed with status ${status}` },
+          counters
+        );
+      }
     }
   }
+}
 
-  private async readOne(item: Item, counters: RevertCounters): Promise<MigrationDocument | undefined> {
-    await this.budget.acquire(1);
-    try {
-      const read = await this.live.item(item.id, item.partitionKey).read<MigrationDocument>();
-      this.spend(counters, 1, read.requestCharge);
-      return read.resource;
-    } catch (err) {
-      this.budget.settle(1, 0);
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
-  }
+function describeCancel(err: unknown): string {
+  return err instanceof Error ? err.message : 'cancelled';
 }
 
 export async function revertFromPreimages(deps: ActivityDeps, input: RevertInput): Promise<RevertResult> {

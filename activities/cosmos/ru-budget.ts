@@ -1,14 +1,31 @@
 /**
- * Keeping a migration inside its RU budget, so production traffic keeps the rest of the throughput.
+ * Keeping a migration inside its RU budget, so production traffic keeps the rest of the throughput. The one owner of
+ * a range's budget inside an activity: every request of the engine (page queries, bulk reads and writes, re-reads)
+ * reserves from it (bulk-writer.ts, page-scan.ts); the workflow's share of the run's total is computed in one place
+ * too (workflows/budget-share.ts).
  *
  * RuBudget is a token bucket that runs into debt. The cost of a request is known only from its response
  * (x-ms-request-charge), so a request reserves an estimate before it is sent (waiting until earlier debt is paid
  * back at `ruPerSecond`) and settles the difference when the charge is known. Reserving first keeps concurrent
- * requests from all starting at once; settling keeps the books exact. Over a run the average stays at or under
- * the budget, give or take one estimate's error. Concurrency adapts AIMD, like the SDK's own bulk executor:
- * halve on a 429, +1 after a run of successes.
+ * requests from all starting at once; settling keeps the books exact.
+ *
+ * Averages are not enough: a bulk of 100 replaces reserved whole at a share of 125 RU/s is eight seconds of budget
+ * sent in one burst. So no request reserves more than `maxRequestRu()` (RESERVATION_SECONDS of the share; the bulk
+ * writer sends smaller bulks when the share is small), and the debt outlives the activity: `debt()` is carried in the
+ * checkpoint and the result, and the next activity of the range (a retry, a resume, a reshare at another rate)
+ * starts owing what is left of it. With requests of at most s seconds of the share, any 1 s window holds at most
+ * (1 + s) × the share and any 5 s window (1 + s/5) ×.
+ *
+ * Concurrency adapts AIMD, like the SDK's own bulk executor: halve on a 429, +1 after a run of successes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RuDebt } from '../../common/activities';
+
+/**
+ * The most a single request reserves, in seconds of the share: with 0.15 s, a 1 s window holds at most 1.15 × the
+ * share even when a request lands on each edge, and a 5 s window 1.03 ×.
+ */
+export const RESERVATION_SECONDS = 0.15;
 
 export class RuBudget {
   /** When the debt is paid off (ms since epoch); a request may start at or after it. */
@@ -16,8 +33,18 @@ export class RuBudget {
   private spentTotal = 0;
   private readonly startedAt = Date.now();
 
-  /** @param ruPerSecond absent or ≤ 0: no budget, never waits. */
-  constructor(readonly ruPerSecond?: number) {}
+  /**
+   * @param ruPerSecond absent or ≤ 0: no budget, never waits.
+   * @param carried what an earlier activity of the range still owed: paid back at this budget's rate from its `at`.
+   */
+  constructor(
+    readonly ruPerSecond?: number,
+    carried?: RuDebt
+  ) {
+    if (this.limited && carried && Number.isFinite(carried.ru) && carried.ru > 0 && Number.isFinite(carried.at)) {
+      this.paidOffAt = carried.at + (carried.ru / this.ruPerSecond!) * 1000;
+    }
+  }
 
   private get limited(): boolean {
     return this.ruPerSecond !== undefined && this.ruPerSecond > 0;
@@ -51,6 +78,17 @@ export class RuBudget {
 
   get spent(): number {
     return this.spentTotal;
+  }
+
+  /** The most one request may reserve (RESERVATION_SECONDS of the rate); Infinity without a budget. */
+  maxRequestRu(): number {
+    return this.limited ? this.ruPerSecond! * RESERVATION_SECONDS : Infinity;
+  }
+
+  /** What is still owed now, for the checkpoint; undefined when nothing is (or there is no budget). */
+  debt(now = Date.now()): RuDebt | undefined {
+    if (!this.limited || this.paidOffAt <= now) return undefined;
+    return { ru: ((this.paidOffAt - now) / 1000) * this.ruPerSecond!, at: now };
   }
 
   /** Observed RU/s since the budget was created. */

@@ -16,6 +16,7 @@ import { describe } from '../describe';
 import { rollbackRunbook, type RollbackInput, type RollbackResult } from '../rollback';
 import type { Run } from '../run/run';
 import type { RunEnd } from '../run/transition';
+import { budgetOf, concurrencyOf } from '../state';
 
 export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
   const { state, inbox } = run;
@@ -82,8 +83,9 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     exported: state.exported,
     steps: state.steps,
     batchSize: options.batchSize,
-    ruBudget: options.ruBudget,
-    concurrency: options.concurrency,
+    ruBudget: budgetOf(state),
+    concurrency: concurrencyOf(state),
+    priorityBased: state.backup?.priorityBasedExecution === true,
     maxFailures: options.maxFailures,
     verifySampleSize: options.verifySampleSize,
     requireRestoreApproval: options.approval.requiredForRestore,

@@ -8,7 +8,12 @@ import { zeroCounters } from '../../common/counters';
 import { runbookActivities } from '../activities';
 import { abortSignal, approveSignal, type ApproveArgs } from '../messages';
 import type { RollbackInput, RollbackResult } from '../rollback';
-import { rollbackProgressSignal, type RollbackProgress } from './messages';
+import {
+  rollbackControlsSignal,
+  rollbackProgressSignal,
+  type RollbackControls,
+  type RollbackProgress,
+} from './messages';
 
 type Decision = { approved: ApproveArgs } | { aborted: string };
 
@@ -19,6 +24,10 @@ export class RollbackRun {
   readonly result: RollbackResult;
   private decision?: Decision;
   private readonly parent;
+  /** The live controls the parent forwarded (absent: the input's). */
+  private controls: RollbackControls = {};
+  /** Bumped by each forwarded change: the range loop restarts its ranges with it. */
+  controlsVersion = 0;
 
   constructor(readonly input: RollbackInput) {
     const { migration } = input;
@@ -29,6 +38,21 @@ export class RollbackRun {
     this.parent = getExternalWorkflowHandle(input.parentWorkflowId);
     setHandler(approveSignal, (args) => void (this.decision ??= { approved: args ?? {} }));
     setHandler(abortSignal, (args) => void (this.decision ??= { aborted: args?.reason ?? 'aborted' }));
+    setHandler(rollbackControlsSignal, (controls) => {
+      this.controls = { ...this.controls, ...controls };
+      this.controlsVersion += 1;
+    });
+  }
+
+  /** The rollback's total RU/s now (a live control may change it), shared by its ranges (budget-share.ts). */
+  ruBudget(): number | undefined {
+    const live = this.controls.ruBudget;
+    return live === null ? undefined : (live ?? this.input.ruBudget);
+  }
+
+  /** Ranges in flight at most now. */
+  concurrency(): number {
+    return this.controls.concurrency ?? this.input.concurrency;
   }
 
   get hookArgs() {

@@ -41,27 +41,37 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
       );
     }
     await r.step(`migrate documents ${reverse}`);
-    const ranges = await quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where}` }, [ref]);
-    const outcome = await migrateAllRanges({
-      range,
-      ranges: ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() })),
-      base: {
-        ...ref,
-        migration: migration.id,
-        checksum: migration.checksum,
-        direction: reverse,
-        batchSize: input.batchSize,
-        dryRun: false,
-        maxPages: input.tuning.maxPagesPerActivity,
-      },
-      ruBudget: () => input.ruBudget,
-      concurrency: () => input.concurrency,
-      failureAllowance: () => input.maxFailures - result.counters.failed,
-      onResult: (c) => (result.counters = addCounters(result.counters, c)),
-      listRanges: () =>
-        quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where} again` }, [ref]),
-    });
-    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(describe(outcome.error));
+    const listRanges = () =>
+      quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${where}` }, [ref]);
+    const ranges = (await listRanges()).map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() }));
+    // The live budget and concurrency (forwarded by the parent): a change restarts the ranges in flight with it.
+    for (;;) {
+      const seen = r.controlsVersion;
+      const changed = () => (r.controlsVersion !== seen ? 'controls' : undefined);
+      const outcome = await migrateAllRanges({
+        range,
+        ranges,
+        base: {
+          ...ref,
+          migration: migration.id,
+          checksum: migration.checksum,
+          direction: reverse,
+          batchSize: input.batchSize,
+          dryRun: false,
+          maxPages: input.tuning.maxPagesPerActivity,
+        },
+        priorityBased: input.priorityBased,
+        ruBudget: () => r.ruBudget(),
+        concurrency: () => r.concurrency(),
+        failureAllowance: () => input.maxFailures - result.counters.failed,
+        onResult: (c) => (result.counters = addCounters(result.counters, c)),
+        shouldStop: changed,
+        interruptWhen: () => changed() !== undefined,
+        listRanges,
+      });
+      if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(describe(outcome.error));
+      if (outcome.finished) break;
+    }
     await r.step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);
     const verification = await r.acts.scan.verifyMigration.executeWithOptions(
       { summary: `verify ${reverse} of ${where}` },

@@ -14,3 +14,15 @@ export interface RollbackProgress {
 }
 
 export const rollbackProgressSignal = defineSignal<[RollbackProgress]>('rollbackProgress');
+
+/**
+ * The live controls, forwarded by the parent to its rollback child when the operator changes them while it rolls back
+ * (setBudget, setConcurrency): the revert's ranges restart with them after the page they are writing.
+ */
+export interface RollbackControls {
+  /** RU/s for the whole rollback; null: no cap. */
+  ruBudget?: number | null;
+  concurrency?: number;
+}
+
+export const rollbackControlsSignal = defineSignal<[RollbackControls]>('rollbackControls');

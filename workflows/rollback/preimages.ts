@@ -7,7 +7,9 @@
  * application created stay.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { RevertConflict, RevertCounters, RevertSource } from '../../common/activities';
+import type { RevertConflict, RevertCounters, RevertResult, RevertSource } from '../../common/activities';
+import { describe } from '../describe';
+import { runRanges, type LoopRange } from '../range-loop';
 import type { RollbackRun } from './context';
 import { undoContainerSteps } from './down';
 import { ErrorType } from '../../common/errors';
@@ -25,48 +27,67 @@ function addRevert(a: RevertCounters, b: RevertCounters): RevertCounters {
 }
 
 /**
- * Reverts every document of the source (pre-images, or a copy restored at T0) into the live container, `concurrency`
- * source ranges at a time, each in calls of `maxPages` pages resumed from the last continuation.
+ * Reverts every document of the source (pre-images, or a copy restored at T0) into the live container through the one
+ * range loop (range-loop.ts): source ranges in a sliding window of the live concurrency, each in calls of `maxPages`
+ * pages resumed from the last continuation, splits of the source followed, and the live RU budget shared by the
+ * ranges (budget-share.ts). A budget or concurrency the operator changes meanwhile (forwarded by the parent) restarts
+ * the ranges in flight after their page with it.
  */
 export async function revertFrom(r: RollbackRun, source: RevertSource, sourceContainer: string): Promise<void> {
   const { input, ref, result } = r;
   const { quick, range } = r.acts;
   const sourceRef = { database: ref.database, container: sourceContainer };
-  const ranges = await quick.listFeedRanges.executeWithOptions(
-    { summary: `list feed ranges of ${sourceRef.database}/${sourceContainer}` },
-    [sourceRef]
-  );
+  const listRanges = () =>
+    quick.listFeedRanges.executeWithOptions(
+      { summary: `list feed ranges of ${sourceRef.database}/${sourceContainer}` },
+      [sourceRef]
+    );
+  const ranges: LoopRange[] = (await listRanges()).map((feedRange) => ({ feedRange, done: false }));
   let counters = zeroRevert();
   const conflicts: RevertConflict[] = [];
   let failures = 0;
-  const revertRange = async (feedRange: string, index: number) => {
-    let continuation: string | undefined;
-    for (;;) {
-      const done = await range.revertFromPreimages.executeWithOptions(
-        { summary: `revert range ${index + 1}/${ranges.length} of ${r.where}` },
-        [
-          {
-            ...ref,
-            migration: input.migration.id,
-            checksum: input.migration.checksum,
-            source,
-            feedRange,
-            continuation,
-            batchSize: input.batchSize,
-            ...(input.ruBudget ? { ruBudget: input.ruBudget / Math.max(ranges.length, 1) } : {}),
-            maxPages: input.tuning.maxPagesPerActivity,
-          },
-        ]
-      );
-      counters = addRevert(counters, done.counters);
-      conflicts.push(...done.conflicts.slice(0, MAX_CONFLICTS_KEPT - conflicts.length));
-      failures += done.failures.length;
-      if (done.done) return;
-      continuation = done.continuation;
-    }
+  const count = (done: RevertResult) => {
+    counters = addRevert(counters, done.counters);
+    conflicts.push(...done.conflicts.slice(0, MAX_CONFLICTS_KEPT - conflicts.length));
+    failures += done.failures.length;
   };
-  for (let next = 0; next < ranges.length; next += input.concurrency) {
-    await Promise.all(ranges.slice(next, next + input.concurrency).map((range, i) => revertRange(range, next + i)));
+  for (;;) {
+    const seen = r.controlsVersion;
+    const changed = () => (r.controlsVersion !== seen ? 'controls' : undefined);
+    const outcome = await runRanges<RevertResult, LoopRange>({
+      ranges,
+      newRange: (feedRange) => ({ feedRange, done: false }),
+      priorityBased: input.priorityBased,
+      ruBudget: () => r.ruBudget(),
+      concurrency: () => r.concurrency(),
+      start: (loopRange, index, part) =>
+        range.revertFromPreimages.executeWithOptions(
+          { summary: `revert range ${index + 1}/${ranges.length} of ${r.where}` },
+          [
+            {
+              ...ref,
+              migration: input.migration.id,
+              checksum: input.migration.checksum,
+              source,
+              feedRange: loopRange.feedRange,
+              continuation: loopRange.continuation,
+              batchSize: input.batchSize,
+              maxPages: input.tuning.maxPagesPerActivity,
+              ...part,
+            },
+          ]
+        ),
+      onResult: (_range, done) => count(done),
+      onSplitPartial: (_range, failure) => {
+        const [partial] = (failure.details ?? []) as [RevertResult?];
+        if (partial) count(partial);
+      },
+      shouldStop: changed,
+      interruptWhen: () => changed() !== undefined,
+      listRanges,
+    });
+    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(describe(outcome.error));
+    if (outcome.finished) break;
   }
   result.revert = counters;
   result.conflicts = conflicts;

@@ -62,6 +62,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     (args) => {
       const run = live();
       run.state.controls = { ...run.state.controls, ruBudget: args.ruPerSecond };
+      if (run.state.phase === 'rolling-back') inbox.forwardControls({ ruBudget: args.ruPerSecond });
       changed(run, `RU budget set to ${args.ruPerSecond === null ? 'none' : `${args.ruPerSecond} RU/s`}`);
       return inForce(run);
     },
@@ -80,6 +81,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     (args) => {
       const run = live();
       run.state.controls = { ...run.state.controls, concurrency: args.concurrency };
+      if (run.state.phase === 'rolling-back') inbox.forwardControls({ concurrency: args.concurrency });
       changed(run, `concurrency set to ${args.concurrency}`);
       return inForce(run);
     },

@@ -9,7 +9,7 @@ import type { Phase } from '../../common/phases';
 import type { PendingDecision } from '../../common/status';
 import { abortSignal, approveSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
 import { describe } from '../describe';
-import { rollbackProgressSignal } from '../rollback/messages';
+import { rollbackControlsSignal, rollbackProgressSignal, type RollbackControls } from '../rollback/messages';
 
 /** What the handlers need to know of the run, before and after preflight has loaded it. */
 export interface InboxContext {
@@ -153,6 +153,14 @@ export class Inbox {
       .signal(signal.name, args)
       .catch((err) => log.warn('signal to the rollback child failed', { error: describe(err) }));
     return true;
+  }
+
+  /** A live control changed while a rollback child runs: it follows it too (rollback/context.ts). */
+  forwardControls(controls: RollbackControls): void {
+    if (this.rollbackChildId === undefined) return;
+    getExternalWorkflowHandle(this.rollbackChildId)
+      .signal(rollbackControlsSignal, controls)
+      .catch((err) => log.warn('live controls to the rollback child failed', { error: describe(err) }));
   }
 
   /** The rollback asked for, if any, taken (a later signal asks again). */

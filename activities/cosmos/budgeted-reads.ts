@@ -1,0 +1,77 @@
+/**
+ * The engine's reads, within the range's RU budget and at Low priority like its writes (bulk-writer.ts): the pages of
+ * a scan, and the point read of one document after a 412.
+ */
+import type { Container, FeedOptions, QueryIterator, SqlQuerySpec } from '@azure/cosmos';
+import { LOW } from './bulk-writer';
+import { statusOf } from './requests';
+import { ChargeEstimate, RuBudget } from './ru-budget';
+
+export interface Page<T> {
+  docs: T[];
+  /** Where the next page starts (absent: the scan is exhausted). */
+  continuation?: string;
+  charge: number;
+}
+
+/**
+ * One scan of a query in pages, from `continuation`. The pages come from ONE query iterator: the SDK fetches a query
+ * plan once per iterator (@azure/cosmos 4.9 queryIterator.js `fetchQueryPlan`, cached in `queryPlanPromise`), so a
+ * new iterator per page would send a plan request with every page. Each page's continuation token is still the one
+ * a checkpoint commits (`response.continuationToken`, the same a new iterator would resume from).
+ */
+export class PageScan<T> {
+  private readonly iterator: QueryIterator<T>;
+  private readonly estimate = new ChargeEstimate(10);
+
+  constructor(
+    container: Container,
+    query: SqlQuerySpec | string,
+    options: FeedOptions,
+    continuation: string | undefined,
+    private readonly budget: RuBudget
+  ) {
+    this.iterator = container.items.query<T>(query, {
+      ...options,
+      ...LOW,
+      ...(continuation ? { continuationToken: continuation } : {}),
+    });
+  }
+
+  async next(): Promise<Page<T>> {
+    const reserved = this.estimate.get();
+    await this.budget.acquire(reserved);
+    let response;
+    try {
+      response = await this.iterator.fetchNext();
+    } catch (err) {
+      this.budget.settle(reserved, 0);
+      throw err;
+    }
+    const charge = Number.isFinite(response.requestCharge) ? response.requestCharge : 0;
+    this.estimate.observe(charge);
+    this.budget.settle(reserved, charge);
+    return { docs: response.resources ?? [], continuation: response.continuationToken || undefined, charge };
+  }
+}
+
+/** One document as it is now (undefined: deleted), within the budget; `onCharge` books what the read cost. */
+export async function readCurrent<T extends object>(
+  container: Container,
+  id: string,
+  partitionKey: Parameters<Container['item']>[1],
+  budget: RuBudget,
+  onCharge: (ru: number) => void
+): Promise<T | undefined> {
+  await budget.acquire(1);
+  try {
+    const read = await container.item(id, partitionKey).read<T>(LOW);
+    budget.settle(1, read.requestCharge);
+    onCharge(Number.isFinite(read.requestCharge) ? read.requestCharge : 0);
+    return read.resource;
+  } catch (err) {
+    budget.settle(1, 0);
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}
