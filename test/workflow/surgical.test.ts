@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal } from '../../workflows/messages';
+import { approveSignal, setBudgetUpdate } from '../../workflows/messages';
 import { historyToJSON } from '../support/history-json';
 import { decodedHistory } from '../support/payloads';
-import { Harness, MARKER, customers, saveHistory, waitForPhase, type Doc } from './harness';
+import { Harness, MARKER, customers, saveHistory, scheduledInputs, waitForPhase, type Doc } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -122,4 +122,42 @@ test('a corrupting migration with no down() is reverted from pre-images; the app
   // Every document the application created stays as it wrote it.
   for (const doc of app.created) expect(byId.get(doc.id)).toEqual(doc);
   expect(after).toHaveLength(docs.length + app.created.length);
+});
+
+test('the rollback follows the live budget: a setBudget sent while it rolls back reaches the revert, which restarts its ranges with it', async () => {
+  const docs = customers(120);
+  const { database } = await h.seed(docs);
+  const id = `corrupt-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, corruptingModule(id, database));
+  const w = await h.worker();
+  const workflowId = `surgical-budget-${randomUUID()}`;
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId,
+      args: [
+        {
+          migration: id,
+          approval: { required: false },
+          monitor: { duration: '1s', interval: '1s' },
+          batchSize: 5,
+          // Slow enough that the revert is still reading when the new budget arrives.
+          ruBudget: 150,
+          tuning: { maxPagesPerActivity: 1000 },
+        },
+      ],
+    });
+    await waitForPhase(handle, 'rolling-back', 120_000);
+    const answer = await handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: 4000 }] });
+    expect(answer).toMatchObject({ ruBudget: 4000, phase: 'rolling-back' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback?.revert?.reverted).toBe(docs.length);
+  });
+  // The child's revert activities: the first ones at the run's budget, then (restarted) at the new one.
+  const child = await h.client.workflow.getHandle(`${workflowId}/rollback-1`).fetchHistory();
+  const budgets = scheduledInputs<{ ruBudget?: number }>(child, 'revertFromPreimages').map((s) => s.input.ruBudget);
+  expect(budgets[0]).toBeLessThanOrEqual(150);
+  expect(budgets.at(-1)).toBeGreaterThan(150);
+  expect(Math.max(...budgets.map((b) => b ?? Infinity))).toBeLessThanOrEqual(4000);
 });
