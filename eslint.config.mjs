@@ -10,6 +10,12 @@ const noDeepImports = {
   message: "A package's lib/ is its internals, not its API: import from the package's entry point.",
 };
 
+/** Product code reaches the local stack only through the Azure SDKs over HTTPS, never by import. */
+const noLocalImports = {
+  group: ['**/local/*', '**/local'],
+  message: 'Product code (activities, workflows, common, worker, client) never imports the local stack: it imitates Azure.',
+};
+
 /** `it.only` / `describe.skip` and friends: a focused test silently skips the others, a skipped one hides. */
 const focusedOrSkipped = ['it', 'test', 'describe'].flatMap((object) =>
   ['only', 'skip'].map((property) => ({
@@ -49,7 +55,25 @@ export default tseslint.config(
             name,
             message: 'Workflow code (and common/, which it imports) must be deterministic: no Node built-ins.',
           })),
-          patterns: [noDeepImports],
+          patterns: [noDeepImports, noLocalImports],
+        },
+      ],
+    },
+  },
+  {
+    files: ['activities/**/*.ts', 'worker/**/*.ts', 'client/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDeepImports, noLocalImports] }] },
+  },
+  {
+    // Replay patches are registered in one place (workflows/patches.ts), with what each guards and when it can go.
+    files: ['workflows/**/*.ts'],
+    ignores: ['workflows/patches.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportSpecifier[imported.name=/^(patched|deprecatePatch)$/]',
+          message: 'Use isPatched() from workflows/patches.ts, where every patch id is registered.',
         },
       ],
     },

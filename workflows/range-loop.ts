@@ -13,7 +13,6 @@ import {
   CancelledFailure,
   condition,
   isCancellation,
-  patched,
 } from '@temporalio/workflow';
 import { FEED_RANGE_SPLIT, type RuDebt } from '../common/activities';
 import { rangeShare } from './budget-share';
@@ -81,10 +80,6 @@ export interface LoopOutcome {
   error?: unknown;
 }
 
-/** Runs recorded before a split range was replaced by its children paused at the split. */
-export const SPLIT_RANGES_PATCH = 'split-ranges';
-/** Runs recorded before in-flight ranges could be interrupted replay without it. */
-export const INTERRUPT_RANGES_PATCH = 'interrupt-ranges-on-rollback';
 
 export function isFeedRangeSplit(err: unknown): err is ActivityFailure & { cause: ApplicationFailure } {
   return (
@@ -129,13 +124,13 @@ export async function runRanges<R extends RangeActivityResult, S extends LoopRan
       priorityBased: loop.priorityBased === true,
     });
   const scope = new CancellationScope();
-  /** undefined until an interrupt is asked for; then whether this run may interrupt (the patch). */
-  let interrupting: boolean | undefined;
-  const interruptAsked = () => interrupting === undefined && loop.interruptWhen?.() === true;
+  /** Set once an interrupt was asked for and the ranges in flight were cancelled. */
+  let interrupting = false;
+  const interruptAsked = () => !interrupting && loop.interruptWhen?.() === true;
   function interruptIfAsked(): void {
     if (!interruptAsked()) return;
-    interrupting = patched(INTERRUPT_RANGES_PATCH);
-    if (interrupting) scope.cancel();
+    interrupting = true;
+    scope.cancel();
   }
 
   function settle(range: S, result: R): void {
@@ -163,8 +158,7 @@ export async function runRanges<R extends RangeActivityResult, S extends LoopRan
         if (partial) settle(range, partial);
         return;
       }
-      // Runs recorded before splits were followed paused here.
-      if (isFeedRangeSplit(err) && loop.listRanges && patched(SPLIT_RANGES_PATCH)) {
+      if (isFeedRangeSplit(err) && loop.listRanges) {
         loop.onSplitPartial?.(range, err.cause);
         if (replaceSplitRange(range, await loop.listRanges())) return;
       }

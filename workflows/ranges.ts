@@ -11,7 +11,7 @@ import { addCounters, zeroCounters } from '../common/counters';
 import type { RangeState } from './state';
 import { runRanges, type LoopOutcome, type RangeLoop } from './range-loop';
 
-export { childRanges, isFeedRangeSplit, INTERRUPT_RANGES_PATCH, SPLIT_RANGES_PATCH } from './range-loop';
+export { childRanges, isFeedRangeSplit } from './range-loop';
 
 export interface MigrateLoop extends Pick<
   RangeLoop<MigrateRangeResult, RangeState>,

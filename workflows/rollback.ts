@@ -5,7 +5,7 @@
  * failed step: it returns what went wrong, and the parent decides (phase `rollback-failed`, operator decision).
  */
 import type { Duration } from '@temporalio/common';
-import { CancellationScope, patched } from '@temporalio/workflow';
+import { CancellationScope } from '@temporalio/workflow';
 import type {
   ContainerExport,
   ContainerStepsResult,
@@ -22,7 +22,6 @@ import { RollbackRun } from './rollback/context';
 import { rollbackByDown } from './rollback/down';
 import { rollbackByPreimages } from './rollback/preimages';
 import { rollbackByRestore } from './rollback/restore';
-import { legacyRollbackByRestore } from './rollback/restore-legacy';
 import type { RollbackMode } from './state';
 
 export { describe } from './describe';
@@ -74,9 +73,6 @@ export interface RollbackResult {
   conflicts?: RevertConflict[];
 }
 
-/** Runs recorded before a restore was proved, consented to and verified first deleted right after stop-app. */
-export const PROVE_BEFORE_DELETE_PATCH = 'prove-restorable-before-delete';
-
 export async function rollbackRunbook(input: RollbackInput): Promise<RollbackResult> {
   const r = new RollbackRun(input);
   const { result } = r;
@@ -86,14 +82,13 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       if (input.mode === 'preimages') {
         // Surgical: the application keeps running; its writes since are kept.
         await rollbackByPreimages(r);
-      } else if (input.mode === 'restore' && patched(PROVE_BEFORE_DELETE_PATCH)) {
+      } else if (input.mode === 'restore') {
         // The restore stops the application itself, once it has proof and consent.
         await rollbackByRestore(r);
       } else {
         await r.step('stop the application');
         await r.runHook('stop-app');
-        if (input.mode === 'down') await rollbackByDown(r);
-        else await legacyRollbackByRestore(r);
+        await rollbackByDown(r);
       }
       if (result.problems.length) return; // leave the application stopped: the data is not verified
       if (input.mode !== 'preimages') {

@@ -15,14 +15,13 @@ import {
   condition,
   continueAsNew,
   log,
-  patched,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RunbookActivities } from '../common/activities';
 import type { RunbookReport } from '../common/report';
-import { parseRunbookStart, type RunbookStart } from '../common/runbook-input';
+import type { RunbookStart } from '../common/runbook-input';
 import { runbookActivities } from './activities';
 import { statusQuery } from './messages';
 import { awaitApproval } from './phases/approval';
@@ -45,10 +44,6 @@ import { ErrorType } from '../common/errors';
 
 export type { CarriedState } from './state';
 
-/** Runs recorded before the input was resolved by a local activity parse it in the workflow on every replay. */
-export const RESOLVE_INPUT_ONCE_PATCH = 'resolve-input-once';
-/** Runs recorded before this released the lease before continuing as new (another run could take it meanwhile). */
-export const KEEP_LEASE_ACROSS_CAN_PATCH = 'keep-lease-across-continue-as-new';
 
 export async function migrationRunbook(input: unknown, carried?: CarriedState): Promise<RunbookReport> {
   // Signals and the status query first, so nothing sent early is lost and the query answers from the start.
@@ -134,13 +129,6 @@ async function runPhases(run: Run, first: Transition): Promise<RunEnd> {
  */
 async function resolveStart(input: unknown): Promise<RunbookStart> {
   const invalid = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.InvalidInput);
-  if (!patched(RESOLVE_INPUT_ONCE_PATCH)) {
-    try {
-      return parseRunbookStart(input);
-    } catch (err) {
-      throw invalid((err as Error).message);
-    }
-  }
   const { resolveRunbookInput } = proxyLocalActivities<RunbookActivities>({
     startToCloseTimeout: '1 minute',
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.InvalidInput] },
@@ -175,6 +163,5 @@ async function continueAsNewWithState(run: Run): Promise<never> {
   run.note(`continued as new (generation ${state.generation})`);
   run.lease.stopRenewing();
   await condition(allHandlersFinished);
-  if (!patched(KEEP_LEASE_ACROSS_CAN_PATCH)) await run.lease.release();
   return continueAsNew<typeof migrationRunbook>(null, state);
 }

@@ -10,7 +10,7 @@ const historyType = (proto as unknown as { lookupType(name: string): Type }).loo
   'temporal.api.history.v1.History'
 );
 
-test.each(['happy-path.json', 'rollback-restore.json'])('%s survives a round trip', (file) => {
+test.each(['happy-path-phases.json', 'rollback-restore-proved.json'])('%s survives a round trip', (file) => {
   const text = fs.readFileSync(path.join(__dirname, '..', 'histories', file), 'utf8');
   const history = fromJson(historyType, JSON.parse(text)) as proto.temporal.api.history.v1.IHistory;
   const json = historyToJSON(history);

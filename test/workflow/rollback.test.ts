@@ -88,6 +88,7 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     saveHistory('rollback-restore-proved.json', history);
     const child = historyToJSON(await h.client.workflow.getHandle(`${report.workflowId}/rollback-1`).fetchHistory());
     expect(decodedHistory(child)).not.toContain(MARKER);
+    saveHistory('rollback-restore-child.json', child);
     expect(child).toContain('restore');
   });
 });
@@ -273,7 +274,6 @@ test('a rollback signal while migrating interrupts the ranges in flight, and dow
     expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
     expect(new Set(transformed()).size).toBeLessThan(docs.length);
     const history = historyToJSON(await handle.fetchHistory());
-    expect(history).toContain('EVENT_TYPE_MARKER_RECORDED'); // the patch that lets a rollback interrupt ranges
     expect(decodedHistory(history)).not.toContain(MARKER);
     saveHistory('rollback-interrupt-phases.json', history);
     expect(await h.documents(database, container)).toEqual(before);

@@ -106,6 +106,9 @@ test('a corrupting migration with no down() is reverted from pre-images; the app
       const history = historyToJSON(await handle.fetchHistory());
       expect(decodedHistory(history)).not.toContain(MARKER);
       saveHistory('rollback-preimages.json', history);
+      const child = historyToJSON(await h.client.workflow.getHandle(`${handle.workflowId}/rollback-1`).fetchHistory());
+      expect(decodedHistory(child)).not.toContain(MARKER);
+      saveHistory('rollback-preimages-child.json', child);
     });
   } finally {
     await app.stop();

@@ -4,15 +4,12 @@
  * grows long (the lease is renewed all along), and the next run waits on with the same deadline.
  */
 import type { Duration } from '@temporalio/common';
-import { condition, patched } from '@temporalio/workflow';
 import { durationMs } from '../../common/duration';
-import { LONG_WAITS_PATCH, type Run } from '../run/run';
+import type { Run } from '../run/run';
 import { aborted, type Transition } from '../run/transition';
 
 export async function awaitApproval(run: Run): Promise<Transition> {
   const { state, inbox, options } = run;
-  // Runs recorded before long waits could continue as new waited in one condition.
-  const longWaits = patched(LONG_WAITS_PATCH);
   if (options.approval.required && state.approvedBy === undefined) {
     const timeout = options.approval.timeout as Duration;
     const deadline = (state.approvalDeadline ??= new Date(Date.now() + durationMs(timeout)).toISOString());
@@ -26,12 +23,7 @@ export async function awaitApproval(run: Run): Promise<Transition> {
     else await run.enterPhase('awaiting-approval', `waiting for approve or abort until ${deadline}`);
     const decided = () => inbox.approval !== undefined || inbox.abortReason !== undefined;
     const summary = `approval (times out after ${options.approval.timeout})`;
-    let outcome: 'done' | 'timeout' | 'continue-as-new';
-    if (longWaits) {
-      outcome = await run.waitFor(decided, Date.parse(deadline) - Date.now(), summary);
-    } else {
-      outcome = (await condition(decided, timeout, { summary })) ? 'done' : 'timeout';
-    }
+    const outcome = await run.waitFor(decided, Date.parse(deadline) - Date.now(), summary);
     if (outcome === 'continue-as-new') return { to: 'continue-as-new' };
     inbox.pending = undefined;
     if (inbox.abortReason !== undefined) return aborted(`aborted before any change: ${inbox.abortReason}`);
@@ -50,11 +42,7 @@ export async function awaitApproval(run: Run): Promise<Transition> {
     const abortedSignal = () => inbox.abortReason !== undefined;
     const summary = `maintenance window opens at ${window.start}`;
     const remaining = Date.parse(window.start) - Date.now();
-    const outcome = longWaits
-      ? await run.waitFor(abortedSignal, remaining, summary)
-      : (await condition(abortedSignal, remaining, { summary }))
-        ? 'done'
-        : 'timeout';
+    const outcome = await run.waitFor(abortedSignal, remaining, summary);
     if (outcome === 'continue-as-new') return { to: 'continue-as-new' };
     inbox.waitingFor = undefined;
     if (outcome === 'done') return aborted(`aborted before any change: ${inbox.abortReason}`);

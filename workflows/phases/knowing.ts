@@ -11,8 +11,6 @@ import { compareQueryBaselines } from '../../common/query-baselines';
 import type { Run } from '../run/run';
 import { MAX_MONITOR_SERIES, type MonitorPoint } from '../state';
 
-/** Runs recorded before baselines were taken went on without them. */
-export const KNOWING_PATCH = 'baselines-and-probes';
 
 /** Documents point-read by each probe, spread over the feed ranges (ids and partition keys only). */
 const PROBE_SAMPLE = 20;

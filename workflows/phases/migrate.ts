@@ -3,13 +3,12 @@
  * (workflows/ranges.ts), checkpointed in the run's state. Stops for a rollback, a pause (failures over the threshold,
  * the lease lost, the maintenance window closed) or continue-as-new.
  */
-import { patched, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import { addCounters, zeroCounters } from '../../common/counters';
 import { migrateAllRanges, type MigrateOutcome } from '../ranges';
 import { rangeShare, shareGrew } from '../budget-share';
 import { describe } from '../describe';
 import { MAX_FAILURES_KEPT, budgetOf, concurrencyOf } from '../state';
-import { SIGNALS_BY_PHASE_PATCH } from '../run/inbox';
 import type { Run } from '../run/run';
 import { end, type Transition } from '../run/transition';
 
@@ -67,12 +66,10 @@ export async function migrate(run: Run): Promise<Transition> {
         if (room > 0) state.failures.push(...failures.slice(0, room));
         // With priority-based execution a finished range's part of the RU budget goes to the ranges still running:
         // they restart with it, as on a budget change, once it has grown enough to be worth the pages in flight.
-        // Runs recorded before it never reach the patch: their backup check has no priorityBasedExecution.
         if (
           result?.done &&
           shareGrew(shareAtStart, shareNow(state, priorityBased)) &&
-          stopReason(run, completionsThisRun, seen) === undefined &&
-          patched(BUDGET_FOLLOWS_WORK_PATCH)
+          stopReason(run, completionsThisRun, seen) === undefined
         ) {
           run.inbox.controlsVersion += 1;
           const left = (state.ranges ?? []).filter((r) => !r.done).length;
@@ -100,7 +97,7 @@ export async function migrate(run: Run): Promise<Transition> {
     if (!outcome.error && outcome.stoppedBecause === 'controls') continue;
     if (!outcome.error && outcome.stoppedBecause === 'continue-as-new') {
       // A rollback asked for while the ranges drained is not lost in the next run.
-      if (run.inbox.rollbackReason !== undefined && patched(SIGNALS_BY_PHASE_PATCH)) {
+      if (run.inbox.rollbackReason !== undefined) {
         return rollingBack(run, 'rollback requested');
       }
       return { to: 'continue-as-new' };
@@ -149,9 +146,6 @@ async function applyContainerSteps(run: Run): Promise<void> {
     );
   }
 }
-
-/** Runs on accounts with priority-based execution recorded before the budget followed the work. */
-export const BUDGET_FOLLOWS_WORK_PATCH = 'budget-follows-work';
 
 /** The part of the budget a range started now would get (budget-share.ts). */
 function shareNow(state: Run['state'], priorityBased: boolean): number | undefined {

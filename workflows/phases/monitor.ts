@@ -3,15 +3,12 @@
  * `monitor.failuresBeforeRollback` failed checks in a row (default 3), or a rollback signal, roll back; a blip does not.
  */
 import type { Duration } from '@temporalio/common';
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import { durationMs } from '../../common/duration';
 import type { Run } from '../run/run';
 import { end, type Transition } from '../run/transition';
 import { probeInterval } from './knowing';
 import { rollingBack } from './migrate';
-
-/** Runs recorded before a health check had to fail several times in a row roll back at the first failure. */
-export const HEALTH_FAILURES_IN_A_ROW_PATCH = 'health-failures-in-a-row';
 
 export async function monitor(run: Run): Promise<Transition> {
   const { options, inbox } = run;
@@ -39,8 +36,7 @@ export async function monitor(run: Run): Promise<Transition> {
       continue;
     }
     failuresInARow++;
-    // Runs recorded before rolled back at the first failed check.
-    if (failuresInARow < failuresBeforeRollback && patched(HEALTH_FAILURES_IN_A_ROW_PATCH)) {
+    if (failuresInARow < failuresBeforeRollback) {
       run.note(`health check failed (${failuresInARow} of ${failuresBeforeRollback} in a row): ${failed.join(', ')}`);
       run.refreshDetails();
       continue;

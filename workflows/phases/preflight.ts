@@ -2,7 +2,7 @@
  * Preflight (the seed's pre-migration checklist): load and checksum the migration, take the container's lease, check
  * the backup policy, export the container's definition, plan from a sample, and the staging gate. Nothing is written.
  */
-import { ActivityFailure, ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { ContainerExport, Direction, MigrationInfo } from '../../common/activities';
 import { compareDefinitions, type ParityField } from '../../common/parity';
 import { zeroCounters } from '../../common/counters';
@@ -12,8 +12,8 @@ import type { Inbox } from '../run/inbox';
 import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
-import { KNOWING_PATCH, restoreDrillGate, takeBaselines } from './knowing';
-import { ROLLBACK_STRATEGIES_PATCH, chooseRollback } from './strategy';
+import { restoreDrillGate, takeBaselines } from './knowing';
+import { chooseRollback } from './strategy';
 import { ErrorType } from '../../common/errors';
 
 /**
@@ -37,11 +37,6 @@ async function proveRestorableNow(run: Run, exported: ContainerExport): Promise<
   );
 }
 
-/** Runs recorded before a missing target container was refused took its lease and went on to migrate (and waited). */
-export const MISSING_CONTAINER_PATCH = 'missing-container-refused';
-
-/** Runs recorded before staging parity was checked went on after finding the staging run. */
-export const STAGING_PARITY_PATCH = 'staging-parity';
 
 /**
  * The staging container's definition against production's: each difference not accepted is listed, with both values.
@@ -117,7 +112,7 @@ export async function startRun(start: RunbookStart, inbox: Inbox, acts: Activiti
   // A document migration of a container that does not exist, and that the module does not create, would wait forever
   // on ranges that never come (and its lease would create the database of a typo'd override): refuse it before the
   // lease, naming the container.
-  if (migration.migratesDocuments && !migration.containerSteps?.create && patched(MISSING_CONTAINER_PATCH)) {
+  if (migration.migratesDocuments && !migration.containerSteps?.create) {
     const where = `${migration.database}/${migration.container}`;
     const exists = await acts.quick.exportContainer.executeWithOptions({ summary: `check that ${where} exists` }, [
       { database: migration.database, container: migration.container },
@@ -164,8 +159,6 @@ export async function preflight(run: Run): Promise<Transition> {
   const { state, options, where } = run;
   const { migration } = state;
   const { quick } = run.acts;
-  // Runs recorded before strategies were chosen after the plan kept the one chosen when the migration loaded.
-  const strategies = patched(ROLLBACK_STRATEGIES_PATCH);
   await run.enterPhase(
     'preflight',
     `${migration.id} ${options.direction} on ${where}; rollback by ${state.rollbackMode}`
@@ -187,11 +180,7 @@ export async function preflight(run: Run): Promise<Transition> {
     { minimumTier: options.minimumBackupTier },
   ]);
   state.backup = backup;
-  // With strategies, the backup matters only if the rollback chosen after the plan is a restore (checked there).
-  if (!backup.meetsMinimum && !strategies) {
-    if (state.rollbackMode !== 'down' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
-    run.note(`backup: ${backup.reason} (rollback is by down)`, 'preflight');
-  }
+  // The backup matters only if the rollback chosen after the plan is a restore (checked there).
   const ref = { database: migration.database, container: migration.container };
   state.exported = await quick.exportContainer.executeWithOptions({ summary: `export the definition of ${where}` }, [
     ref,
@@ -211,26 +200,20 @@ export async function preflight(run: Run): Promise<Transition> {
       ]
     );
   }
-  if (strategies) {
-    const problem = chooseRollback(run, state.plan);
-    if (problem) return refused(problem);
-    if (!backup.meetsMinimum) {
-      if (state.rollbackMode === 'restore' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
-      run.note(`backup: ${backup.reason} (the rollback is by ${state.rollbackMode}, not a restore)`, 'preflight');
-    }
-    if (state.exported && state.rollbackMode === 'restore' && migration.migratesDocuments && !options.dryRun) {
-      const unprovable = await proveRestorableNow(run, state.exported);
-      if (unprovable && options.rollback !== 'manual') return refused(unprovable);
-      if (unprovable)
-        run.note(`${unprovable} (rollback is manual: a rollback would fail before deleting)`, 'preflight');
-    }
+  const problem = chooseRollback(run, state.plan);
+  if (problem) return refused(problem);
+  if (!backup.meetsMinimum) {
+    if (state.rollbackMode === 'restore' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
+    run.note(`backup: ${backup.reason} (the rollback is by ${state.rollbackMode}, not a restore)`, 'preflight');
   }
-  // Runs recorded before baselines were taken went on without them.
-  if (patched(KNOWING_PATCH)) {
-    const noDrill = await restoreDrillGate(run);
-    if (noDrill) return refused(noDrill);
-    if (state.exported && migration.migratesDocuments) await takeBaselines(run);
+  if (state.exported && state.rollbackMode === 'restore' && migration.migratesDocuments && !options.dryRun) {
+    const unprovable = await proveRestorableNow(run, state.exported);
+    if (unprovable && options.rollback !== 'manual') return refused(unprovable);
+    if (unprovable) run.note(`${unprovable} (rollback is manual: a rollback would fail before deleting)`, 'preflight');
   }
+  const noDrill = await restoreDrillGate(run);
+  if (noDrill) return refused(noDrill);
+  if (state.exported && migration.migratesDocuments) await takeBaselines(run);
   if (options.requireStagingRun) {
     const staging = options.requireStagingRun.database;
     const found = await quick.checkStagingRun.executeWithOptions(
@@ -242,8 +225,7 @@ export async function preflight(run: Run): Promise<Transition> {
         `requireStagingRun: migration ${migration.id} (checksum ${migration.checksum.slice(0, 12)}) has not completed ${options.direction} in database ${staging}`
       );
     }
-    // Runs recorded before staging parity was checked went on here.
-    if (state.exported && patched(STAGING_PARITY_PATCH)) {
+    if (state.exported) {
       const problem = await stagingParity(run, state.exported, options.requireStagingRun);
       if (problem) return refused(problem);
     }

@@ -8,9 +8,6 @@ import type { MigrationPlan, RoundTripCheck } from '../../common/activities';
 import type { Run } from '../run/run';
 import type { RollbackMode } from '../state';
 
-/** Runs recorded before strategies were chosen after the plan kept the one chosen when the migration loaded. */
-export const ROLLBACK_STRATEGIES_PATCH = 'rollback-strategies';
-
 const KEEPS_AND_LOSES: Record<RollbackMode, string> = {
   preimages:
     'rollback by pre-images (a three-way revert): each document the migration changed gets back the fields it changed; ' +

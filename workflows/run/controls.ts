@@ -5,7 +5,7 @@
  * have stopped, so an operator (or a script) that lowers the budget knows that from the answer on the migration is
  * within it.
  */
-import { condition, patched, setHandler } from '@temporalio/workflow';
+import { condition, setHandler } from '@temporalio/workflow';
 import { FINAL_PHASES } from '../../common/phases';
 import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate, type LiveControls } from '../messages';
 import { budgetOf, concurrencyOf } from '../state';
@@ -13,8 +13,6 @@ import type { Inbox } from './inbox';
 import type { Run } from './run';
 
 const MAX_CONCURRENCY = 32;
-/** Runs recorded before it answered setBudget and setConcurrency at once. */
-export const CONTROLS_IN_FORCE_PATCH = 'controls-answer-in-force';
 /**
  * The longest a setBudget or setConcurrency answer waits for the ranges in flight to stop. A page takes well under
  * a second at any sane budget; under a budget of a few RU/s it can take minutes, and the answer then says
@@ -45,13 +43,8 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     run.note(note);
     run.refreshDetails();
   };
-  /**
-   * The answer to a budget or concurrency change, once no range started under the old value is in flight. Runs
-   * recorded before the patch answered in the handler's own call: that path stays synchronous, since answering even
-   * a microtask later puts the update's completion after the range cancellations in the same workflow task.
-   */
-  const inForce = (run: Run): LiveControls | Promise<LiveControls> => {
-    if (!patched(CONTROLS_IN_FORCE_PATCH)) return answer(run, inbox);
+  /** The answer to a budget or concurrency change, once no range started under the old value is in flight. */
+  const inForce = (run: Run): Promise<LiveControls> => {
     const version = inbox.controlsVersion;
     const applied = () => inbox.rangesStartedUnder === undefined || inbox.rangesStartedUnder >= version;
     return condition(applied, CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({ ...answer(run, inbox), inForce: ok }));

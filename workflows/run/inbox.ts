@@ -4,7 +4,7 @@
  * thing in every phase (docs/runbook.md, "Signals by phase"): one that cannot act where the run is, is refused with a
  * line in the timeline, never dropped silently.
  */
-import { getExternalWorkflowHandle, log, patched, setHandler } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import type { Phase } from '../../common/phases';
 import type { PendingDecision } from '../../common/status';
 import { abortSignal, approveSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
@@ -21,14 +21,8 @@ export interface InboxContext {
   changed(): void;
 }
 
-/** Runs that took these signals as they came (see Inbox.register) replay without the refusals. */
-export const SIGNALS_BY_PHASE_PATCH = 'signals-by-phase';
-
 /** Phases before the first write: nothing to undo yet. */
 const BEFORE_WRITES: readonly Phase[] = ['preflight', 'awaiting-approval'];
-
-/** Runs recorded before signal payloads were checked took any payload as it came. */
-export const SIGNAL_PAYLOADS_PATCH = 'signal-payloads-checked';
 
 /** What is wrong with a signal's payload: absent, or an object of these optional string fields; undefined when fine. */
 export function payloadProblem(args: unknown, fields: string[]): string | undefined {
@@ -76,7 +70,7 @@ export class Inbox {
     // `migrate status` shows it, rather than taken half-understood.
     const refused = (signal: string, args: unknown, fields: string[]) => {
       const problem = payloadProblem(args, fields);
-      if (problem === undefined || !patched(SIGNAL_PAYLOADS_PATCH)) return false;
+      if (problem === undefined) return false;
       run.note(`${signal} ignored: its payload ${problem}; nothing changed`);
       return true;
     };
@@ -103,17 +97,17 @@ export class Inbox {
       if (refused('rollback', args, ['reason'])) return;
       const reason = args?.reason ?? 'rollback requested by signal';
       const phase = run.phase();
-      if (run.dryRun() && patched(SIGNALS_BY_PHASE_PATCH)) {
+      if (run.dryRun()) {
         run.note(`rollback (${reason}) refused: a dry run writes nothing`);
         return;
       }
-      if (BEFORE_WRITES.includes(phase) && patched(SIGNALS_BY_PHASE_PATCH)) {
+      if (BEFORE_WRITES.includes(phase)) {
         // Nothing was written: there is nothing to undo, and a rollback must not stop the application for nothing.
         run.note(`rollback (${reason}) before any write: the run ends aborted`);
         this.abortReason ??= `rollback requested before any write: ${reason}`;
         return;
       }
-      if (phase === 'rolling-back' && patched(SIGNALS_BY_PHASE_PATCH)) {
+      if (phase === 'rolling-back') {
         run.note(`rollback (${reason}) ignored: a rollback is already running`);
         return;
       }

@@ -2,7 +2,7 @@
  * A run of the runbook once preflight has loaded its migration: the state (one object, owned here), the inbox of
  * signals, the lease, the activity stubs, and what every phase does alike: enter a phase, note, pause.
  */
-import { condition, log, patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Phase } from '../../common/phases';
 import { COSMOS_CONTAINER, MIGRATION_ID, MIGRATION_PHASE } from '../../common/search-attributes';
 import type { runbookActivities } from '../activities';
@@ -13,9 +13,6 @@ import type { Lease } from './lease';
 import { currentDetails } from './status';
 
 export type Activities = ReturnType<typeof runbookActivities>;
-
-/** Runs recorded before long waits continued as new waited in one condition, however long. */
-export const LONG_WAITS_PATCH = 'long-waits-continue-as-new';
 
 export class Run {
   constructor(
@@ -120,14 +117,10 @@ export class Run {
     if (state.phase === 'paused') this.refreshDetails();
     else await this.enterPhase('paused', reason, 'warning');
     const decided = () => inbox.resumeRequested || inbox.rollbackReason !== undefined;
-    if (patched(LONG_WAITS_PATCH)) {
-      state.pausedIn = pausedIn;
-      state.pausedBecause = because;
-      if ((await this.waitFor(decided, undefined, 'resume or rollback')) === 'continue-as-new') {
-        return 'continue-as-new';
-      }
-    } else {
-      await condition(decided);
+    state.pausedIn = pausedIn;
+    state.pausedBecause = because;
+    if ((await this.waitFor(decided, undefined, 'resume or rollback')) === 'continue-as-new') {
+      return 'continue-as-new';
     }
     state.pausedIn = undefined;
     state.pausedBecause = undefined;
