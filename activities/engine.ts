@@ -25,6 +25,7 @@ import type {
   RunbookActivities,
   SampleIdsInput,
   Snapshot,
+  VersionCounts,
   VerificationReport,
   VerifyInput,
 } from '../common/activities';
@@ -40,6 +41,7 @@ import { planMigration } from './cosmos/plan';
 import { ensurePreimagesContainer } from './cosmos/preimages';
 import { revertFromPreimages } from './cosmos/revert';
 import { takeSnapshot } from './cosmos/snapshot';
+import { countByVersion } from './cosmos/counts';
 import { resolveTarget } from './cosmos/target';
 import { verifyMigration } from './cosmos/verify';
 import type { ActivityDeps } from './deps';
@@ -50,6 +52,7 @@ export type EngineActivities = Pick<
   | 'planMigration'
   | 'listFeedRanges'
   | 'takeSnapshot'
+  | 'countVersions'
   | 'migrateRange'
   | 'ensurePreimagesContainer'
   | 'revertFromPreimages'
@@ -100,6 +103,11 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async takeSnapshot(input: ContainerRef & { versionField: string }): Promise<Snapshot> {
       return takeSnapshot(deps, input);
+    },
+    async countVersions(input: ContainerRef & { versionField: string }): Promise<VersionCounts> {
+      const container = deps.cosmos.database(input.database).container(input.container);
+      const { counts, total } = await countByVersion(container, input.versionField);
+      return { countsByVersion: counts, total };
     },
     async migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult> {
       return migrateRange(deps, input);

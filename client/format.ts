@@ -45,6 +45,15 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
         `the restored container differs from the state at T0: ${decision.reason}`,
         `  accept it and restart the application: ${cmd('approve')}   leave it stopped: ${cmd('abort')}`,
       ];
+    case 'accept-conflicts':
+      return [
+        `the rollback left ${decision.left} document(s) at the new version as the application wrote them: ${decision.reason}`,
+        ...decision.conflicts.slice(0, 10).map((c) => `  ${c.id} (${JSON.stringify(c.partitionKey)}): ${c.reason}`),
+        ...(decision.conflicts.length > 10
+          ? [`  … and ${decision.left - 10} more (migrate status --json lists 100)`]
+          : []),
+        `  accept them as they are: ${cmd('approve')}   leave the decision open: ${cmd('abort')}`,
+      ];
     case 'resume-or-rollback':
       return [`paused: ${decision.reason}`, `  resume: ${cmd('resume')}   roll back: ${cmd('rollback')}`];
     case 'operator':

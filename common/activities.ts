@@ -182,6 +182,12 @@ export interface RuDebt {
   at: number;
 }
 
+/** Documents of a container by version (keys as in Snapshot.countsByVersion), and in all. */
+export interface VersionCounts {
+  countsByVersion: Record<string, number>;
+  total: number;
+}
+
 export interface MigrateRangeInput extends ContainerRef, ModuleRef {
   direction: Direction;
   /** A feed range as returned by `listFeedRanges` (serialised JSON). */
@@ -229,7 +235,7 @@ export interface PreimagesContainerResult {
   created: boolean;
 }
 
-/** Where revertFromPreimages takes the state before the migration (the base of the three-way revert) from. */
+/** Where revertFromPreimages takes each document as it was before the migration (its base) from. */
 export type RevertSource =
   | { kind: 'preimages' }
   /** A copy of the container restored at T0 (side-by-side restore); base = its document with the same id and key. */
@@ -238,11 +244,16 @@ export type RevertSource =
 /** `migration` (and the approved `checksum`) names the module whose `up` is reverted: its transform recomputes what the migration wrote. */
 export interface RevertInput extends ContainerRef, ModuleRef {
   source: RevertSource;
-  /** A feed range of the SOURCE container (the pre-images container, or the restored copy), from `listFeedRanges`. */
+  /** A feed range of the LIVE container (its documents at toVersion are reverted), from `listFeedRanges`. */
   feedRange: string;
+  /**
+   * The module's down() is proved on the plan's sample (`down(up(doc))` = doc): documents the application changed,
+   * re-created or created are given back by `down(live)` instead of being left and named as conflicts.
+   */
+  down?: boolean;
   /** Where the previous activity for this range stopped. */
   continuation?: string;
-  /** Source documents per page. @default 100 */
+  /** Live documents per page. @default 100 */
   batchSize?: number;
   /** RU/s this activity may use. */
   ruBudget?: number;
@@ -253,17 +264,15 @@ export interface RevertInput extends ContainerRef, ModuleRef {
 }
 
 export interface RevertCounters {
-  /** Source documents read (pre-images of this migration, or candidate documents of the copy). */
+  /** Live documents at toVersion read. */
   scanned: number;
-  /** Live documents unchanged since the migration wrote them, replaced by their pre-image. */
+  /** Documents unchanged since the migration wrote them, replaced by their base (pre-image). */
   reverted: number;
-  /** Live documents the application changed since: only the fields the migration changed and the application did not were reverted. */
-  merged: number;
-  /** Live documents with at least one field both changed (left as the application wrote it, listed). */
+  /** Documents the application changed, re-created or created, given back by the module's proved down(). */
+  down: number;
+  /** Documents left exactly as the application wrote them, at toVersion, and named (`RevertConflict`). */
   conflicts: number;
-  /** Source documents whose live document is gone (the application deleted it): left deleted. */
-  deletedByApp: number;
-  /** Live documents with nothing to revert: not migrated (still at fromVersion), at another version, or not a candidate at T0. */
+  /** Documents with nothing to revert any more when written: deleted, or moved off toVersion, meanwhile. */
   unchanged: number;
   /** Documents that could not be reverted (listed in `failures`); each is left as it is. */
   failed: number;
@@ -274,8 +283,11 @@ export interface RevertConflict {
   id: string;
   /** The partition key value, as JSON. */
   partitionKey: unknown;
-  /** Top-level fields both the migration and the application changed; never their values. */
-  fields: string[];
+  /**
+   * Why it was left as the application wrote it (never its contents): `changed` since the migration wrote it,
+   * `recreated` (deleted and created again under the same id), or `created` by the application (no pre-image).
+   */
+  reason: 'changed' | 'recreated' | 'created';
 }
 
 export interface RevertResult {
@@ -644,14 +656,16 @@ export interface RunbookActivities {
   listFeedRanges(input: ContainerRef): Promise<string[]>;
   // snapshot
   takeSnapshot(input: ContainerRef & { versionField: string }): Promise<Snapshot>;
+  /** Documents by version now (every strategy's rollback ends verified by these). */
+  countVersions(input: ContainerRef & { versionField: string }): Promise<VersionCounts>;
   // migrate
   applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult>;
   waitForIndexTransformation(input: ContainerRef): Promise<{ progress: number }>;
   migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult>;
-  // pre-images and the three-way revert (rollback, least destructive first)
+  // pre-images and the per-document revert (rollback, least destructive first)
   /** Creates `<container>-preimages` through ARM when missing (same partition key as the target); idempotent. */
   ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult>;
-  /** The three-way revert of one feed range of the source (pre-images container or restored copy). */
+  /** The per-document revert of one feed range of the live container, from pre-images or a restored copy. */
   revertFromPreimages(input: RevertInput): Promise<RevertResult>;
   // verify
   verifyMigration(input: VerifyInput): Promise<VerificationReport>;

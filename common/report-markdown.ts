@@ -1,5 +1,6 @@
 /** The run's report in markdown: a pure function of the report, for a ticket, a chat message or the CLI. */
 import { renderQueryBaselinesMarkdown } from './query-baselines';
+import type { RevertConflict } from './activities';
 import type { RunbookReport } from './report';
 
 const STATUS_WORDS: Record<RunbookReport['status'], string> = {
@@ -9,6 +10,13 @@ const STATUS_WORDS: Record<RunbookReport['status'], string> = {
   failed: 'Failed',
   'rollback-failed': 'ROLLBACK FAILED: operator action needed',
   'dry-run': 'Dry run: nothing written',
+};
+
+/** Why the revert left a document as the application wrote it. */
+const CONFLICT_REASONS: Record<RevertConflict['reason'], string> = {
+  changed: 'changed by the application since the migration wrote it',
+  recreated: 'deleted and created again under the same id',
+  created: 'created by the application at the new version',
 };
 
 export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): string {
@@ -86,11 +94,12 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
     if (r.revert) {
       const v = r.revert;
       out.push(
-        `- ${v.reverted} reverted to their pre-image, ${v.merged} merged with the application's later writes, ${v.unchanged} already as before, ${v.deletedByApp} deleted by the application (left deleted), ${v.conflicts} with conflicts`
+        `- ${v.reverted} reverted to their pre-image, ${v.down} given back by down(), ${v.unchanged} already as before, ${v.conflicts} left as the application wrote them` +
+          (r.conflictsAcceptedBy !== undefined ? ` (accepted by ${r.conflictsAcceptedBy})` : '')
       );
       for (const c of r.conflicts ?? []) {
         out.push(
-          `  - conflict: \`${c.id}\` (${JSON.stringify(c.partitionKey)}): ${c.fields.join(', ')} changed by both; left as the application wrote it`
+          `  - left: \`${c.id}\` (${JSON.stringify(c.partitionKey)}): ${CONFLICT_REASONS[c.reason]}; left as the application wrote it`
         );
       }
     }

@@ -5,6 +5,7 @@ import type {
   MigrationCounters,
   MigrationPlan,
   QueryMeasurement,
+  RevertConflict,
   RunStatus,
   Snapshot,
   VerificationReport,
@@ -41,9 +42,11 @@ export interface RunbookReport {
     problems: string[];
     /** An in-place restore: documents written at or after T0 that it discarded (the migration's own included). */
     discardedWrites?: number;
-    /** A revert from pre-images: what it did, and the documents left for a human (fields both changed). */
-    revert?: { reverted: number; merged: number; conflicts: number; deletedByApp: number; unchanged: number };
-    conflicts?: { id: string; partitionKey: unknown; fields: string[] }[];
+    /** A revert from pre-images: what it did, and the first documents left as the application wrote them. */
+    revert?: { reverted: number; down: number; conflicts: number; unchanged: number };
+    conflicts?: RevertConflict[];
+    /** The operator accepted the documents left at the new version (approve at the conflicts gate). */
+    conflictsAcceptedBy?: string;
   };
   /** Phase transitions in order. */
   timeline: { phase: string; at: string; note?: string }[];

@@ -1,5 +1,12 @@
 /** The answer of the `status` query: everything an operator needs to decide, without reading history. */
-import type { Direction, MigrationCounters, MigrationPlan, Snapshot, VerificationReport } from './activities';
+import type {
+  Direction,
+  MigrationCounters,
+  MigrationPlan,
+  RevertConflict,
+  Snapshot,
+  VerificationReport,
+} from './activities';
 import type { Phase } from './phases';
 
 /** What the run is waiting for a human to say, if anything. */
@@ -9,6 +16,20 @@ export type PendingDecision =
   | { kind: 'approve-restore'; signals: ['approve', 'abort']; reason: string; writesSinceT0?: number }
   /** The restored container differs from the state at T0: approve accepts it and restarts the application. */
   | { kind: 'accept-restore'; signals: ['approve', 'abort']; reason: string }
+  /**
+   * The rollback left documents at the new version (the application wrote them since; no proved down()): approve
+   * accepts them as they are and the run ends rolled-back with them in its report; abort leaves the decision open
+   * (rollback-failed: resume, or rollback again once they are dealt with).
+   */
+  | {
+      kind: 'accept-conflicts';
+      signals: ['approve', 'abort'];
+      reason: string;
+      /** Documents left at the new version. */
+      left: number;
+      /** The first 100 named by the revert (ids and partition keys, never contents). */
+      conflicts: RevertConflict[];
+    }
   | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string };
 
 /** One monitoring interval: the probe's figures against the baseline, the health checks, and the verdict. */

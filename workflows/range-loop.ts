@@ -80,7 +80,6 @@ export interface LoopOutcome {
   error?: unknown;
 }
 
-
 export function isFeedRangeSplit(err: unknown): err is ActivityFailure & { cause: ApplicationFailure } {
   return (
     err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FEED_RANGE_SPLIT

@@ -45,6 +45,8 @@ export interface RollbackInput {
   concurrency: number;
   /** The account has priority-based execution: the budget follows the work (budget-share.ts). */
   priorityBased?: boolean;
+  /** The plan proved the module's down() (`down(up(doc))` = doc on its sample): the revert may use it. */
+  downProved?: boolean;
   maxFailures: number;
   verifySampleSize: number;
   requireRestoreApproval: boolean;
@@ -68,9 +70,11 @@ export interface RollbackResult {
   approvedBy?: string;
   /** An in-place restore: documents written at or after T0 it discarded (the migration's own included). */
   discardedWrites?: number;
-  /** A three-way revert: what it did, and the first documents with conflicts. */
+  /** A revert from pre-images: what it did, and the first documents it left as the application wrote them. */
   revert?: RevertCounters;
   conflicts?: RevertConflict[];
+  /** Who accepted the documents left at the new version (the conflicts gate). */
+  conflictsAcceptedBy?: string;
 }
 
 export async function rollbackRunbook(input: RollbackInput): Promise<RollbackResult> {

@@ -44,7 +44,6 @@ import { ErrorType } from '../common/errors';
 
 export type { CarriedState } from './state';
 
-
 export async function migrationRunbook(input: unknown, carried?: CarriedState): Promise<RunbookReport> {
   // Signals and the status query first, so nothing sent early is lost and the query answers from the start.
   const inbox = new Inbox();

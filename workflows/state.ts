@@ -27,7 +27,7 @@ import type { LoopRange } from './range-loop';
 
 export type { MonitorPoint } from '../common/status';
 
-/** Least destructive first: pre-images (a three-way revert), the module's down(), an in-place restore. */
+/** Least destructive first: pre-images (a per-document revert), the module's down(), an in-place restore. */
 export type RollbackMode = 'preimages' | 'down' | 'restore';
 
 export interface RangeState extends LoopRange {

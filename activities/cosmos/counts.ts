@@ -8,6 +8,7 @@
  * children. The SDK's own cross-partition aggregate is not used: in @azure/cosmos 4.9.3 it never ends when a range
  * splits while it runs (local/README.md, "SDK limitation found here").
  */
+import { versionKey } from '../../common/counters';
 import type { Container, FeedOptions, SqlQuerySpec } from '@azure/cosmos';
 import { isPartitionGone } from './feed-ranges';
 import { heartbeat } from './requests';
@@ -131,11 +132,6 @@ export async function countWhere(
 
 export async function countCandidates(container: Container, rule: VersionRule): Promise<Counted> {
   return countWhere(container, candidateCondition(rule));
-}
-
-function versionKey(value: unknown): string {
-  if (value === undefined) return MISSING_VERSION_KEY;
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 interface RangeVersions {

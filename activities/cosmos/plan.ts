@@ -13,7 +13,7 @@ import type { ActivityDeps } from '../deps';
 import { countCandidates, countWhere, liveRanges, perRange } from './counts';
 import { ensureHistoryContainer } from './history';
 import { resolveTarget, type MigrationTarget } from './target';
-import { roundTripDifferences } from './three-way';
+import { roundTripDifferences } from './content';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
 import { candidateQuery, type VersionRule } from './versions';
 

@@ -9,7 +9,7 @@
  * own id). Only `migrationId` and `docId` are indexed: the image is never queried, and not indexing it keeps each
  * write at the price of storing it.
  *
- * Shape: `{ id, migrationId, docId, <partition key fields>, image, etagBefore, at }`. `image` is the document without
+ * Shape: `{ id, migrationId, docId, <partition key fields>, image, etagBefore, ridBefore, at }`. `image` is the document without
  * its system fields (`_rid`, `_self`, `_attachments`, `_ts`, `_etag`); `_etag` is kept as `etagBefore`.
  */
 import crypto from 'node:crypto';
@@ -24,7 +24,7 @@ import { statusOf } from './requests';
 export const PREIMAGES_SUFFIX = '-preimages';
 
 /** The fields a pre-image adds beside the document's partition key; a partition key path may not start with one. */
-const PREIMAGE_FIELDS = new Set(['migrationId', 'docId', 'image', 'etagBefore', 'at']);
+const PREIMAGE_FIELDS = new Set(['migrationId', 'docId', 'image', 'etagBefore', 'ridBefore', 'at']);
 
 /** Cosmos's system properties, never part of a document's content. */
 export const SYSTEM_FIELDS = new Set(['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn']);
@@ -38,6 +38,8 @@ export interface StoredPreimage {
   docId: string;
   image: Record<string, unknown>;
   etagBefore?: string;
+  /** The document's `_rid` when it was migrated: a live document with another one was deleted and created again. */
+  ridBefore?: string;
   /** ISO time the pre-image was written (the worker's clock). */
   at: string;
   [partitionKeyField: string]: unknown;
@@ -119,6 +121,7 @@ export function preimageOf(
     docId: original.id,
     image: withoutSystemFields(original),
     ...(typeof original._etag === 'string' ? { etagBefore: original._etag } : {}),
+    ...(typeof original._rid === 'string' ? { ridBefore: original._rid } : {}),
     at,
   };
   for (const path of partitionKeyPaths) {

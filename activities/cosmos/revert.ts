@@ -1,31 +1,30 @@
 /**
- * revertFromPreimages: the least destructive rollback (docs/architecture.md §5): a three-way revert of a migration's `up`,
- * like `git revert`, one feed range of the SOURCE at a time.
+ * revertFromPreimages: the least destructive rollback (docs/architecture.md §5), decided per document, never per field:
+ * a migration's fields derive from each other (`name` ↔ `firstName`/`lastName`), so a document is either given back
+ * whole or left whole as the application wrote it.
  *
- * The source is where the state before the migration comes from: the pre-images container (`{ kind: 'preimages' }`,
- * the pre-images of this migration), or a copy of the container restored at T0 (`{ kind: 'container' }`, its
- * documents the migration would have taken). For each source document (base), the live document with the same id and
- * partition key is read (theirs), `up(base)` is recomputed with the module's transform (ours), and:
- * - live missing: the application deleted it; left deleted (`deletedByApp`);
- * - live not at toVersion (not migrated, or moved on to another version): left (`unchanged`);
- * - live equals ours: replaced by base (`reverted`);
- * - otherwise the fields the migration changed and the application did not go back to base; fields both changed are
- *   conflicts, left as the application wrote them and listed; fields only the application changed stay (`merged`).
- * Every write is a replace conditioned on the live `_etag`; a 412 re-reads the document and decides again.
- * Documents the application created after T0 have no source document and are never read.
+ * One feed range of the LIVE container at a time, scanning what a rollback must take back: the documents at the
+ * migration's toVersion. For each page, the documents as they were before the migration (the base) are read with one
+ * bulk Read: their pre-images (`{ kind: 'preimages' }`), or their copies in a container restored at T0
+ * (`{ kind: 'container' }`). Then, for each live document:
+ * - no base: the application created it (after T0, or an earlier run left it at toVersion) → `down(live)` when the
+ *   run says the module's down() is proved (`down: true`), otherwise left as it is and named (`created`);
+ * - a base of another document (the pre-image's `ridBefore` differs from the live `_rid`: deleted and re-created under
+ *   the same id) → the application's document: `down(live)` when proved, otherwise named (`recreated`);
+ * - unchanged since the migration wrote it (its content is `up(base)`) → the base, ETag-conditioned (`reverted`);
+ * - changed by the application since → `down(live)` when proved, otherwise named (`changed`).
+ * A field of the base is never copied into a document that changed since. Documents the application deleted are not at
+ * toVersion: they stay deleted. Every write is a replace conditioned on the live `_etag`; a 412 re-reads the document
+ * and decides again. Conflicts name the id and partition key, never contents.
  *
- * Pages are read with a continuation token, checkpointed (heartbeated) after each page, so a retried attempt resumes
- * after the last committed page; `maxPages` returns a continuation for the next activity. RU-budgeted like
- * migrateRange. Results and heartbeats carry ids, partition keys, field names and counts only.
+ * `up(base)` must be deterministic for an unchanged document to be recognised: a transform that stamps the time makes
+ * every document look changed, and they are named (never overwritten).
+ *
+ * Pages are read with one iterator per scan (budgeted-reads.ts), checkpointed (heartbeated) after each page, so a
+ * retried attempt resumes after the last committed page; `maxPages` returns a continuation for the next activity.
+ * Every request goes through the one bulk writer (Low priority, the RU budget, resends only with ifMatch).
  */
-import {
-  BulkOperationType,
-  type Container,
-  type FeedOptions,
-  type JSONObject,
-  type PartitionKey,
-  type SqlQuerySpec,
-} from '@azure/cosmos';
+import { BulkOperationType, type Container, type FeedOptions, type JSONObject, type PartitionKey } from '@azure/cosmos';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   FEED_RANGE_SPLIT,
@@ -36,17 +35,18 @@ import {
   type RevertResult,
   type RuDebt,
 } from '../../common/activities';
+import { addRevertCounters, zeroRevertCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
-import { BULK_LIMIT, BulkWriter } from './bulk-writer';
+import { BulkWriter } from './bulk-writer';
 import { PageScan, readCurrent } from './budgeted-reads';
 import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
 import { debtOf } from './migrate-range';
-import { preimagesContainerName, type StoredPreimage } from './preimages';
+import { preimageOf, preimagesContainerName, type StoredPreimage } from './preimages';
 import { activityContext } from './requests';
 import { ChargeEstimate, RuBudget } from './ru-budget';
 import { invalid, resolveTarget } from './target';
-import { contentOf, differingFields, threeWay } from './three-way';
+import { contentOf, sameValue } from './content';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
 import { candidateQuery, isCandidate, type VersionRule } from './versions';
 
@@ -66,37 +66,37 @@ const KEEP_ALIVE_MS = 1000;
 /** A document the application rewrites faster than we can revert it is given up on after this many 412s. */
 const MAX_412_PER_DOCUMENT = 10;
 
-export function zeroRevertCounters(): RevertCounters {
-  return { scanned: 0, reverted: 0, merged: 0, conflicts: 0, deletedByApp: 0, unchanged: 0, failed: 0, ruConsumed: 0 };
+/** Where the bases come from, and how a live document's base is found there. */
+interface BaseSource {
+  container: Container;
+  /** The id and partition key of `live`'s base in `container`. */
+  locate(live: MigrationDocument): { id: string; partitionKey: PartitionKey };
+  /** The base's content and, when known, the `_rid` the document had before the migration. */
+  baseOf(found: Record<string, unknown>): { base: Record<string, unknown>; rid?: string } | undefined;
 }
 
-function addRevertCounters(a: RevertCounters, b: RevertCounters): RevertCounters {
-  const sum = zeroRevertCounters();
-  for (const key of Object.keys(sum) as (keyof RevertCounters)[]) sum[key] = a[key] + b[key];
-  return sum;
-}
-
-/** One document to revert: base from the source, and where its live document is. */
+/** One live document at toVersion, and what is known of it. */
 interface Item {
-  id: string;
-  /** As the SDK takes it (undefined: the document has no value at the key's path). */
-  partitionKey: PartitionKey | undefined;
-  base: Record<string, unknown>;
+  live: MigrationDocument;
+  base?: { base: Record<string, unknown>; rid?: string };
   /** 412s met so far. */
   attempts: number;
 }
+
+type ConflictReason = RevertConflict['reason'];
+
+/** What to do with a live document. */
+type Decision =
+  | { kind: 'leave' }
+  | { kind: 'conflict'; reason: ConflictReason }
+  | { kind: 'fail'; error: string }
+  | { kind: 'write'; doc: Record<string, unknown>; counter: 'reverted' | 'down' };
 
 /** A decision that writes, and the document it is for. */
 interface Write {
   item: Item;
   decision: Extract<Decision, { kind: 'write' }>;
 }
-
-/** What to do with a live document. */
-type Decision =
-  | { kind: 'leave'; counter: 'deletedByApp' | 'unchanged' }
-  | { kind: 'conflictOnly'; conflicts: string[] }
-  | { kind: 'write'; doc: Record<string, unknown>; etag: string; counter: 'reverted' | 'merged'; conflicts: string[] };
 
 class RangeRevert {
   private readonly budget: RuBudget;
@@ -109,14 +109,15 @@ class RangeRevert {
 
   constructor(
     private readonly live: Container,
-    private readonly source: Container,
-    private readonly sourceQuery: SqlQuerySpec,
+    private readonly source: BaseSource,
     private readonly queryOptions: FeedOptions,
     private readonly input: RevertInput,
+    /** The up rule: documents at `rule.to` are the migration's. */
     private readonly rule: VersionRule,
     private readonly up: Transform,
+    /** The module's down(), when the run proved it: what changed documents get. */
+    private readonly down: { rule: VersionRule; transform: Transform } | undefined,
     private readonly pkPaths: string[],
-    private readonly fromPreimages: boolean,
     private readonly state: RevertCheckpoint
   ) {
     this.budget = new RuBudget(input.ruBudget, state.ruDebt ?? input.ruDebt);
@@ -136,12 +137,12 @@ class RangeRevert {
       return await this.revert();
     } catch (err) {
       if (!isPartitionGone(err)) throw err;
-      // The source range split (or moved) under the scan. Every page before was committed; the workflow replaces the
-      // range by its children, each scanned from its start: what this range reverted is no longer at the new version
-      // (left as it is the second time), so nothing is reverted twice or missed.
+      // The range split (or moved) under the scan. Every page before was committed; the workflow replaces the range
+      // by its children, each scanned from its start: what this range reverted is no longer at toVersion, so nothing
+      // is reverted twice or missed.
       this.heartbeat();
       throw ApplicationFailure.create({
-        message: `feed range ${this.input.feedRange} of the revert's source split while it was read; list the feed ranges again and revert its children from their start`,
+        message: `feed range ${this.input.feedRange} of ${this.input.container} split while it was reverted; list the feed ranges again and revert its children from their start`,
         type: FEED_RANGE_SPLIT,
         nonRetryable: true,
         details: [this.result(false)],
@@ -152,11 +153,11 @@ class RangeRevert {
     }
   }
 
-  /** Pages of the source from the checkpoint, one iterator for the whole scan (budgeted-reads.ts). */
+  /** Pages of the live documents at toVersion from the checkpoint, one iterator for the whole scan. */
   private async revert(): Promise<RevertResult> {
-    const pages = new PageScan<Record<string, unknown>>(
-      this.source,
-      this.sourceQuery,
+    const pages = new PageScan<MigrationDocument>(
+      this.live,
+      candidateQuery({ ...this.rule, direction: 'down' }),
       { ...this.queryOptions, maxItemCount: this.input.batchSize ?? 100 },
       this.state.continuation,
       this.budget
@@ -165,7 +166,9 @@ class RangeRevert {
       if (this.cancelled) {
         this.heartbeat();
         // What this attempt did, as a result would, so the workflow counts it and resumes from the continuation.
-        throw new CancelledFailure(describeCancel(this.cancelError), [this.result(false)]);
+        throw new CancelledFailure(this.cancelError instanceof Error ? this.cancelError.message : 'cancelled', [
+          this.result(false),
+        ]);
       }
       if (this.input.maxPages !== undefined && count >= this.input.maxPages) return this.result(false);
       const counters = zeroRevertCounters();
@@ -203,123 +206,90 @@ class RangeRevert {
     return (ru) => (counters.ruConsumed += ru);
   }
 
-  /** A source document as an item to revert; undefined (counted) when it is not one. */
-  private itemOf(doc: Record<string, unknown>, counters: RevertCounters): Item | undefined {
-    let base: Record<string, unknown>;
-    if (this.fromPreimages) {
-      const preimage = doc as StoredPreimage;
-      const image = preimage.image;
-      if (!image || typeof image !== 'object' || typeof image.id !== 'string' || image.id !== preimage.docId) {
-        this.fail(
-          { id: String(preimage.docId ?? doc.id), partitionKey: null, error: 'pre-image without a valid image' },
-          counters
-        );
-        return undefined;
-      }
-      base = image;
-    } else {
-      base = contentOf(doc);
-    }
-    return { id: base.id as string, partitionKey: partitionKeyOf(base, this.pkPaths), base, attempts: 0 };
+  private keyOf(doc: MigrationDocument): { id: string; partitionKey: unknown } {
+    return { id: doc.id, partitionKey: partitionKeyOf(doc, this.pkPaths) ?? null };
   }
 
-  private fail(failure: DocumentFailure, counters: RevertCounters): void {
+  private fail(doc: MigrationDocument, error: string, counters: RevertCounters): void {
     counters.failed += 1;
-    if (this.state.failures.length < MAX_LISTED) this.state.failures.push(failure);
+    if (this.state.failures.length < MAX_LISTED) this.state.failures.push({ ...this.keyOf(doc), error });
   }
 
-  private listConflict(item: Item, fields: string[], counters: RevertCounters): void {
+  private listConflict(doc: MigrationDocument, reason: ConflictReason, counters: RevertCounters): void {
     counters.conflicts += 1;
-    if (this.state.conflicts.length < MAX_LISTED) {
-      this.state.conflicts.push({ id: item.id, partitionKey: item.partitionKey ?? null, fields });
-    }
+    if (this.state.conflicts.length < MAX_LISTED) this.state.conflicts.push({ ...this.keyOf(doc), reason });
   }
 
-  private async processPage(docs: Record<string, unknown>[], counters: RevertCounters): Promise<void> {
-    const items: Item[] = [];
-    for (const doc of docs) {
-      counters.scanned += 1;
-      const item = this.itemOf(doc, counters);
-      if (!item) continue;
-      // Not a document the migration takes (a restored copy holds every document at T0): not ours to revert.
-      if (!isCandidate(this.rule, item.base as MigrationDocument)) counters.unchanged += 1;
-      else items.push(item);
+  private async processPage(docs: MigrationDocument[], counters: RevertCounters): Promise<void> {
+    counters.scanned += docs.length;
+    const items: Item[] = docs.map((live) => ({ live, attempts: 0 }));
+    await this.readBases(items, counters);
+    const writes: Write[] = [];
+    for (const item of items) {
+      const write = this.account(item, await this.decide(item), counters);
+      if (write) writes.push(write);
     }
-    for (let i = 0; i < items.length; i += BULK_LIMIT) {
-      const chunk = items.slice(i, i + BULK_LIMIT);
-      const lives = await this.readLive(chunk, counters);
-      await this.settle(chunk, lives, counters);
-    }
+    await this.write(writes, counters);
   }
 
-  /** The live documents of `items` (undefined: not found), with bulk Reads through the one writer. */
-  private async readLive(items: Item[], counters: RevertCounters): Promise<(MigrationDocument | undefined)[]> {
-    const indexed = items.map((item, index) => ({ item, index }));
+  /** The base of each item (absent: none), with bulk Reads in the source through the one writer. */
+  private async readBases(items: Item[], counters: RevertCounters): Promise<void> {
     const outcomes = await this.writer.send(
-      this.live,
-      indexed,
-      ({ item }) => ({ operationType: BulkOperationType.Read, id: item.id, partitionKey: item.partitionKey }),
+      this.source.container,
+      items,
+      (item) => ({ operationType: BulkOperationType.Read, ...this.source.locate(item.live) }),
       { estimate: this.readCharge, onCharge: this.charged(counters) }
     );
-    const found = new Array<MigrationDocument | undefined>(items.length).fill(undefined);
     for (const { item, status, body } of outcomes) {
-      if (status >= 200 && status < 300) found[item.index] = body as unknown as MigrationDocument;
-      else if (status !== 404) throw new Error(`reading ${item.item.id} failed with status ${status}`);
+      if (status >= 200 && status < 300 && body) item.base = this.source.baseOf(body);
+      else if (status !== 404) throw new Error(`reading the base of ${item.live.id} failed with status ${status}`);
     }
-    return found;
   }
 
-  /** The three-way decision for one document. */
-  private async decide(item: Item, live: MigrationDocument | undefined): Promise<Decision> {
-    if (!live) return { kind: 'leave', counter: 'deletedByApp' };
-    // Not migrated (still at fromVersion: a pre-image stored just before a crash, or a 404/412 race), or moved on
-    // to a version another migration owns: nothing of this migration to revert.
-    if (live[this.rule.field] !== this.rule.to) return { kind: 'leave', counter: 'unchanged' };
-    const outcome = await runTransform(this.up, item.base as MigrationDocument, this.rule, this.pkPaths);
-    if (outcome.kind !== 'change') {
-      // up() does not change the base now (it skips it or throws), yet the document was migrated: what the migration
-      // wrote cannot be recomputed, so every field that differs from base counts as changed by both.
-      const fields = differingFields(item.base, live);
-      return fields.length > 0 ? { kind: 'conflictOnly', conflicts: fields } : { kind: 'leave', counter: 'unchanged' };
+  /** The decision for one live document (see the file comment). */
+  private async decide(item: Item): Promise<Decision> {
+    const { live, base } = item;
+    // Re-read after a 412: gone (deleted) or no longer at toVersion (the application moved it on, or reverted it).
+    if (!isCandidate({ ...this.rule, direction: 'down' }, live)) return { kind: 'leave' };
+    if (!base) return this.applicationDocument(live, 'created');
+    if (base.rid !== undefined && typeof live._rid === 'string' && live._rid !== base.rid) {
+      return this.applicationDocument(live, 'recreated');
     }
-    const merge = threeWay(item.base, outcome.doc, live);
-    if (merge.reverted.length === 0) {
-      return merge.conflicts.length > 0
-        ? { kind: 'conflictOnly', conflicts: merge.conflicts }
-        : { kind: 'leave', counter: 'unchanged' };
+    const ours = await runTransform(this.up, base.base as MigrationDocument, this.rule, this.pkPaths);
+    if (ours.kind === 'change' && sameContent(ours.doc, live)) {
+      return { kind: 'write', doc: base.base, counter: 'reverted' };
     }
-    return {
-      kind: 'write',
-      doc: merge.result,
-      etag: live._etag as string,
-      counter: merge.untouchedSince ? 'reverted' : 'merged',
-      conflicts: merge.conflicts,
-    };
+    return this.applicationDocument(live, 'changed');
+  }
+
+  /** A document the application wrote since (or created): down(live) when proved, otherwise named and left. */
+  private async applicationDocument(live: MigrationDocument, reason: ConflictReason): Promise<Decision> {
+    if (!this.down) return { kind: 'conflict', reason };
+    const outcome = await runTransform(this.down.transform, live, this.down.rule, this.pkPaths);
+    if (outcome.kind === 'change') return { kind: 'write', doc: outcome.doc, counter: 'down' };
+    if (outcome.kind === 'fail') return { kind: 'fail', error: outcome.error };
+    return { kind: 'conflict', reason }; // down() skips it: it stays at toVersion, named
   }
 
   /** Counts a decision that writes nothing; returns the write, if it is one. */
   private account(item: Item, decision: Decision, counters: RevertCounters): Write | undefined {
-    if (decision.kind === 'leave') counters[decision.counter] += 1;
-    else if (decision.kind === 'conflictOnly') this.listConflict(item, decision.conflicts, counters);
+    if (decision.kind === 'leave') counters.unchanged += 1;
+    else if (decision.kind === 'conflict') this.listConflict(item.live, decision.reason, counters);
+    else if (decision.kind === 'fail') this.fail(item.live, decision.error, counters);
     else return { item, decision };
     return undefined;
   }
 
-  /** Decides for each item and writes the decisions, re-reading and deciding again after a 412. */
-  private async settle(items: Item[], lives: (MigrationDocument | undefined)[], counters: RevertCounters) {
-    const writes: Write[] = [];
-    for (let i = 0; i < items.length; i += 1) {
-      const write = this.account(items[i]!, await this.decide(items[i]!, lives[i]), counters);
-      if (write) writes.push(write);
-    }
+  /** Writes the decisions, each conditioned on the live `_etag`; a 412 re-reads the document and decides again. */
+  private async write(writes: Write[], counters: RevertCounters): Promise<void> {
     const outcomes = await this.writer.send(
       this.live,
       writes,
       ({ item, decision }) => ({
         operationType: BulkOperationType.Replace,
-        id: item.id,
-        partitionKey: item.partitionKey,
-        ifMatch: decision.etag,
+        id: item.live.id,
+        partitionKey: partitionKeyOf(item.live, this.pkPaths),
+        ifMatch: item.live._etag as string,
         resourceBody: decision.doc as JSONObject,
       }),
       {
@@ -330,45 +300,67 @@ class RangeRevert {
           item.attempts += 1;
           if (item.attempts > MAX_412_PER_DOCUMENT) {
             this.fail(
-              {
-                id: item.id,
-                partitionKey: item.partitionKey ?? null,
-                error: `changed by another writer ${MAX_412_PER_DOCUMENT} times while reverting; left as it is`,
-              },
+              item.live,
+              `changed by another writer ${MAX_412_PER_DOCUMENT} times while reverting; left as it is`,
               counters
             );
             return undefined;
           }
           const fresh = await readCurrent<MigrationDocument>(
             this.live,
-            item.id,
-            item.partitionKey,
+            item.live.id,
+            partitionKeyOf(item.live, this.pkPaths),
             this.budget,
             this.charged(counters)
           );
-          return this.account(item, await this.decide(item, fresh), counters);
+          if (!fresh) {
+            counters.unchanged += 1; // deleted meanwhile: stays deleted
+            return undefined;
+          }
+          item.live = fresh;
+          return this.account(item, await this.decide(item), counters);
         },
       }
     );
     for (const { item: write, status } of outcomes) {
-      const { item, decision } = write;
-      if (status >= 200 && status < 300) {
-        counters[decision.counter] += 1;
-        if (decision.conflicts.length > 0) this.listConflict(item, decision.conflicts, counters);
-      } else if (status === 404) {
-        counters.deletedByApp += 1;
-      } else {
-        this.fail(
-          { id: item.id, partitionKey: item.partitionKey ?? null, error: `replace failed with status ${status}` },
-          counters
-        );
-      }
+      if (status >= 200 && status < 300) counters[write.decision.counter] += 1;
+      else if (status === 404)
+        counters.unchanged += 1; // deleted meanwhile: stays deleted
+      else this.fail(write.item.live, `replace failed with status ${status}`, counters);
     }
   }
 }
 
-function describeCancel(err: unknown): string {
-  return err instanceof Error ? err.message : 'cancelled';
+/** The same document content (system fields aside, JSON key order aside). */
+function sameContent(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return sameValue(contentOf(a), contentOf(b));
+}
+
+/** Pre-images of `migration`: the base of a live document is the image its pre-image keeps. */
+function preimageSource(container: Container, migration: string, pkPaths: string[]): BaseSource {
+  return {
+    container,
+    locate: (live) => {
+      // Where migrateRange stored it: the same id and partition key as a pre-image of this document (preimages.ts).
+      const key = preimageOf(migration, live, pkPaths, '');
+      return { id: key.id, partitionKey: partitionKeyOf(key, pkPaths) };
+    },
+    baseOf: (found) => {
+      const preimage = found as unknown as StoredPreimage;
+      const image = preimage.image;
+      if (!image || typeof image !== 'object' || preimage.migrationId !== migration) return undefined;
+      return { base: image, ...(typeof preimage.ridBefore === 'string' ? { rid: preimage.ridBefore } : {}) };
+    },
+  };
+}
+
+/** A container restored at T0: the base is the document with the same id and partition key (its `_rid` is new). */
+function copySource(container: Container, pkPaths: string[]): BaseSource {
+  return {
+    container,
+    locate: (live) => ({ id: live.id, partitionKey: partitionKeyOf(live, pkPaths) }),
+    baseOf: (found) => ({ base: contentOf(found) }),
+  };
 }
 
 export async function revertFromPreimages(deps: ActivityDeps, input: RevertInput): Promise<RevertResult> {
@@ -376,20 +368,21 @@ export async function revertFromPreimages(deps: ActivityDeps, input: RevertInput
   if (!target.rule || !target.transform) {
     throw invalid(`migration ${target.definition.id} has no up() with versions: there is nothing to revert`);
   }
+  let down: { rule: VersionRule; transform: Transform } | undefined;
+  if (input.down) {
+    const reverse = resolveTarget(deps.registry, { ...input, direction: 'down' });
+    if (!reverse.rule || !reverse.transform) {
+      throw invalid(`migration ${target.definition.id} has no down(): changed documents cannot be given back by it`);
+    }
+    down = { rule: reverse.rule, transform: reverse.transform };
+  }
   const live = deps.cosmos.database(target.database).container(target.container);
   const pkPaths = await readPartitionKeyPaths(live);
-  const fromPreimages = input.source.kind === 'preimages';
   const source =
     input.source.kind === 'preimages'
-      ? live.database.container(preimagesContainerName(target.container))
-      : deps.cosmos.database(input.source.database).container(input.source.container);
-  const sourceQuery: SqlQuerySpec = fromPreimages
-    ? {
-        query: 'SELECT * FROM c WHERE c.migrationId = @migrationId',
-        parameters: [{ name: '@migrationId', value: target.definition.id }],
-      }
-    : candidateQuery(target.rule);
-  const queryOptions = await rangeQueryOptions(source, input.feedRange);
+      ? preimageSource(live.database.container(preimagesContainerName(target.container)), target.definition.id, pkPaths)
+      : copySource(deps.cosmos.database(input.source.database).container(input.source.container), pkPaths);
+  const queryOptions = await rangeQueryOptions(live, input.feedRange);
   const resumed = activityContext()?.info.heartbeatDetails as RevertCheckpoint | undefined;
   const state: RevertCheckpoint = resumed
     ? {
@@ -399,16 +392,5 @@ export async function revertFromPreimages(deps: ActivityDeps, input: RevertInput
         failures: [...resumed.failures],
       }
     : { continuation: input.continuation, counters: zeroRevertCounters(), conflicts: [], failures: [] };
-  return new RangeRevert(
-    live,
-    source,
-    sourceQuery,
-    queryOptions,
-    input,
-    target.rule,
-    target.transform,
-    pkPaths,
-    fromPreimages,
-    state
-  ).run();
+  return new RangeRevert(live, source, queryOptions, input, target.rule, target.transform, down, pkPaths, state).run();
 }

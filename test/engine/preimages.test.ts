@@ -278,14 +278,13 @@ test('cost: RU and time per 1,000 documents with and without pre-images, and of 
   };
   const without = await measure(false);
   const withPreimages = await measure(true);
-  const store = withPreimages.container.database.container(preimagesContainerName(withPreimages.container.id));
   const revertStarted = Date.now();
   const revert: RevertResult = await new MockActivityEnvironment().run(revertFromPreimages, engine.deps, {
     database: withPreimages.container.database.id,
     container: withPreimages.container.id,
     migration: 'split-name',
     source: { kind: 'preimages' },
-    feedRange: await wholeRange(store),
+    feedRange: await wholeRange(withPreimages.container),
   } satisfies RevertInput);
   const revertMs = Date.now() - revertStarted;
   console.log(
@@ -328,7 +327,7 @@ test('a nested partition key: the pre-image carries the value at the same path, 
     container: container.id,
     migration: 'split-name',
     source: { kind: 'preimages' },
-    feedRange: await wholeRange(store),
+    feedRange: await wholeRange(container),
   } satisfies RevertInput);
   expect(revert.counters).toMatchObject({ scanned: 40, reverted: 40, failed: 0 });
   const after = await readAll<Doc>(container);

@@ -242,3 +242,20 @@ export function saveHistory(name: string, json: string): void {
   const file = path.join(__dirname, '..', 'histories', name);
   if (!fs.existsSync(file) || process.env.UPDATE_HISTORIES === '1') fs.writeFileSync(file, json);
 }
+
+/** Polls the status query until the run asks for `kind` (fails when the run ends first, or after `timeoutMs`). */
+export async function waitForDecision(
+  handle: WorkflowHandle,
+  kind: string,
+  timeoutMs = 60_000
+): Promise<RunbookStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let status: RunbookStatus | undefined;
+  while (Date.now() < deadline) {
+    status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.pendingDecision?.kind === kind) return status;
+    if (status && ['rolled-back', 'rollback-failed', 'completed', 'failed'].includes(status.phase)) break;
+    await sleep(200);
+  }
+  throw new Error(`no ${kind} decision asked for (last: ${status?.phase} ${status?.lastError ?? ''})`);
+}

@@ -7,12 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '../support/history-json';
-import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
-import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase } from './harness';
+import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
+import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForDecision, waitForPhase } from './harness';
 import { decodedHistory } from '../support/payloads';
 
 let h: Harness;
@@ -24,18 +22,6 @@ afterAll(async () => {
 });
 
 /** Waits until the run asks for this decision (the rollback child's gates show on the parent's status). */
-async function waitForDecision(handle: WorkflowHandle, kind: string, timeoutMs = 60_000): Promise<RunbookStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let status: RunbookStatus | undefined;
-  while (Date.now() < deadline) {
-    status = await handle.query(statusQuery).catch(() => undefined);
-    if (status?.pendingDecision?.kind === kind) return status;
-    if (status && ['rolled-back', 'rollback-failed', 'completed', 'failed'].includes(status.phase)) break;
-    await sleep(200);
-  }
-  throw new Error(`no ${kind} decision asked for (last: ${status?.phase} ${status?.lastError ?? ''})`);
-}
-
 test('a failed verification rolls back by restore to T0: the data is exactly the pre-migration data', async () => {
   const docs = customers(25);
   const { database, container } = await h.seed(docs);

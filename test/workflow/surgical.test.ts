@@ -1,16 +1,28 @@
 /**
- * The surgical rollback (issue "Rollback you can trust"): a corrupting migration with no down() keeps pre-images,
- * fails verification, and is rolled back by a three-way revert while the application writes throughout (patching a
- * field the migration does not touch, and creating documents): every document is as before the migration plus the
- * application's later writes, and every document the application created stays. The container is never deleted.
+ * The rollback by pre-images, per document, as a user meets it: a migration that splits `name` into `first`/`last`
+ * (fields that derive from each other) completes, the application edits, deletes, re-creates and creates documents,
+ * and a `rollback` comes. Every untouched document is exactly its pre-image; every document the application wrote is
+ * exactly as it wrote it (no proved down(): named, and the run waits for the operator to accept them) or exactly
+ * `down(live)` (a proved down(): nothing left); no document mixes the two versions or carries a deleted document.
+ * The container is never deleted.
  */
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal, setBudgetUpdate } from '../../workflows/messages';
+import { approveSignal, rollbackSignal, setBudgetUpdate } from '../../workflows/messages';
 import { historyToJSON } from '../support/history-json';
 import { decodedHistory } from '../support/payloads';
-import { Harness, MARKER, customers, saveHistory, scheduledInputs, waitForPhase, type Doc } from './harness';
+import {
+  Harness,
+  MARKER,
+  customers,
+  saveHistory,
+  scheduledInputs,
+  splitNameModule,
+  waitForDecision,
+  waitForPhase,
+  type Doc,
+} from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -34,97 +46,150 @@ function corruptingModule(id: string, database: string): string {
 `;
 }
 
-/** The application: patches `visits` (a field the migration does not touch) and creates new documents. */
-function application(container: Container, ids: string[]) {
-  let stop = false;
-  const patched = new Map<string, number>();
-  const created: Doc[] = [];
-  const done = (async () => {
-    for (let i = 0; !stop; i++) {
-      const id = ids[i % ids.length]!;
-      const tenant = `t${Number(id.slice(2)) % 3}`;
-      try {
-        const visits = (patched.get(id) ?? 0) + 1;
-        await container.item(id, tenant).patch([{ op: 'set', path: '/visits', value: visits }]);
-        patched.set(id, visits);
-      } catch {
-        // a 412/429 while the migration writes the same document: the next round tries again
-      }
-      if (i % 5 === 0) {
-        const doc = { id: `app-${i}`, tenant: 't0', name: `Created ${i}`, schemaVersion: 2 };
-        await container.items.create(doc).then(
-          () => created.push(doc),
-          () => undefined
-        );
-      }
-    }
-  })();
-  return {
-    patched,
-    created,
-    async stop() {
-      stop = true;
-      await done;
-    },
-  };
+/** What a rolled-out application does after the migration; returns what it wrote, by id (deleted: null). */
+async function rollout(container: Container): Promise<Map<string, Doc | null>> {
+  const wrote = new Map<string, Doc | null>();
+  const read = async (id: string, tenant: string) => (await container.item(id, tenant).read<Doc>()).resource!;
+  const strip = ({ _rid, _self, _etag, _ts, _attachments, ...doc }: Doc) => doc;
+  // c-0001: the derived field edited (the new application writes `last`).
+  const one = { ...strip(await read('c-0001', 't1')), last: 'Byron' };
+  await container.item('c-0001', 't1').replace(one);
+  wrote.set('c-0001', one);
+  // c-0002: a field the migration does not touch.
+  const two = { ...strip(await read('c-0002', 't2')), visits: 4 };
+  await container.item('c-0002', 't2').replace(two);
+  wrote.set('c-0002', two);
+  // c-0003: deleted.
+  await container.item('c-0003', 't0').delete();
+  wrote.set('c-0003', null);
+  // c-0004: deleted, and another customer created under the same id, in the new shape.
+  await container.item('c-0004', 't1').delete();
+  const four = { id: 'c-0004', tenant: 't1', first: 'Grace', last: 'Hopper', schemaVersion: 2 };
+  await container.items.create(four);
+  wrote.set('c-0004', four);
+  // A new customer in the new shape.
+  const created = { id: 'c-new', tenant: 't0', first: 'New', last: 'One', schemaVersion: 2 };
+  await container.items.create(created);
+  wrote.set('c-new', created);
+  return wrote;
 }
 
-test('a corrupting migration with no down() is reverted from pre-images; the application writes survive', async () => {
+/** down() of the split-name module, as the test harness's module writes it. */
+function down(doc: Doc): Doc {
+  const out: Doc = { ...doc, name: [doc.first, doc.last].join(' ') };
+  delete out.first;
+  delete out.last;
+  delete out.schemaVersion;
+  return out;
+}
+
+function strip(doc: Doc | undefined): Doc | undefined {
+  if (!doc) return doc;
+  const { _rid, _self, _etag, _ts, _attachments, ...rest } = doc;
+  void [_rid, _self, _etag, _ts, _attachments];
+  return rest;
+}
+
+/** Migrates, lets the application roll out, asks for a rollback; returns the handle and what the application wrote. */
+async function migrateThenRollBack(opts: { down: boolean }) {
   const docs = customers(60);
   const { database, container } = await h.seed(docs);
-  const id = `corrupt-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(`${id}.js`, corruptingModule(id, database));
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database, { down: opts.down }));
   const live = h.cosmos.database(database).container(container);
-  const app = application(
-    live,
-    docs.map((d) => d.id)
-  );
+  return { docs, database, container, id, live };
+}
+
+test('no down(): a rollback after an ordinary rollout gives every untouched document its pre-image, leaves every application write exactly as written and named, and waits for the operator to accept them', async () => {
+  const { docs, database, container, id, live } = await migrateThenRollBack({ down: false });
   const w = await h.worker();
-  try {
-    await w.worker.runUntil(async () => {
-      const handle = await h.client.workflow.start(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `surgical-${randomUUID()}`,
-        args: [
-          { migration: id, approval: { timeout: '1m' }, monitor: { duration: '1s', interval: '1s' }, batchSize: 10 },
-        ],
-      });
-      const waiting = await waitForPhase(handle, 'awaiting-approval');
-      expect(waiting.pendingDecision).toMatchObject({
-        kind: 'approve',
-        rollback: expect.stringContaining('pre-images'),
-      });
-      await handle.signal(approveSignal, { by: 'alice' });
-      const report = await handle.result();
-      expect(report.status).toBe('rolled-back');
-      expect(report.rollback).toMatchObject({ mode: 'preimages', ok: true });
-      // Documents the application patched since are merged, the others reverted; no field was changed by both.
-      const revert = report.rollback?.revert;
-      expect((revert?.reverted ?? 0) + (revert?.merged ?? 0)).toBe(docs.length);
-      expect(revert?.conflicts).toBe(0);
-      expect(report.markdown).toContain('merged with the application');
-      const history = historyToJSON(await handle.fetchHistory());
-      expect(decodedHistory(history)).not.toContain(MARKER);
-      saveHistory('rollback-preimages.json', history);
-      const child = historyToJSON(await h.client.workflow.getHandle(`${handle.workflowId}/rollback-1`).fetchHistory());
-      expect(decodedHistory(child)).not.toContain(MARKER);
-      saveHistory('rollback-preimages-child.json', child);
+  let wrote = new Map<string, Doc | null>();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `surgical-${randomUUID()}`,
+      args: [{ migration: id, approval: { required: false }, monitor: { duration: '10m', interval: '1s' } }],
     });
-  } finally {
-    await app.stop();
-  }
-  const after = await h.documents(database, container);
-  const byId = new Map(after.map((d) => [d.id, d]));
-  // Every original document: as before the migration, plus the application's later `visits`.
+    await waitForPhase(handle, 'monitoring', 120_000);
+    wrote = await rollout(live);
+    await handle.signal(rollbackSignal, { reason: 'the release is bad' });
+    const waiting = await waitForDecision(handle, 'accept-conflicts', 120_000);
+    const pending = waiting.pendingDecision as { left: number; conflicts: { id: string; reason: string }[] };
+    expect(pending.left).toBe(4);
+    expect(pending.conflicts.map((c) => `${c.id}:${c.reason}`).sort()).toEqual([
+      'c-0001:changed',
+      'c-0002:changed',
+      'c-0004:recreated',
+      'c-new:created',
+    ]);
+    await handle.signal(approveSignal, { by: 'alice' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({
+      mode: 'preimages',
+      ok: true,
+      conflictsAcceptedBy: 'alice',
+      revert: { reverted: 56, down: 0, conflicts: 4 },
+    });
+    expect(report.markdown).toContain('deleted and created again under the same id');
+    const history = historyToJSON(await handle.fetchHistory());
+    expect(decodedHistory(history)).not.toContain(MARKER);
+    saveHistory('rollback-preimages.json', history);
+    const child = historyToJSON(await h.client.workflow.getHandle(`${handle.workflowId}/rollback-1`).fetchHistory());
+    expect(decodedHistory(child)).not.toContain(MARKER);
+    expect(decodedHistory(child)).not.toMatch(/Byron|Hopper|First\d/);
+    saveHistory('rollback-preimages-child.json', child);
+  });
+  const after = new Map((await h.documents(database, container)).map((d) => [d.id, d]));
   for (const doc of docs) {
-    const now = byId.get(doc.id)!;
-    const { visits, ...rest } = now;
-    expect(rest).toEqual(doc);
-    expect(visits).toBe(app.patched.get(doc.id));
+    if (!wrote.has(doc.id))
+      expect(strip(after.get(doc.id))).toEqual(doc); // exactly its pre-image
+    else if (wrote.get(doc.id) === null)
+      expect(after.has(doc.id)).toBe(false); // deleted: stays deleted
+    else expect(strip(after.get(doc.id))).toEqual(wrote.get(doc.id)); // exactly as the application wrote it
   }
-  // Every document the application created stays as it wrote it.
-  for (const doc of app.created) expect(byId.get(doc.id)).toEqual(doc);
-  expect(after).toHaveLength(docs.length + app.created.length);
+  expect(strip(after.get('c-new'))).toEqual(wrote.get('c-new'));
+  for (const doc of after.values()) expect(doc.name !== undefined && doc.schemaVersion === 2).toBe(false);
+});
+
+test('with a proved down(): the same rollout is rolled back with nothing left at the new version and no gate', async () => {
+  const { docs, database, container, id, live } = await migrateThenRollBack({ down: true });
+  const w = await h.worker();
+  let wrote = new Map<string, Doc | null>();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `surgical-down-${randomUUID()}`,
+      args: [
+        {
+          migration: id,
+          approval: { required: false },
+          monitor: { duration: '10m', interval: '1s' },
+          preimages: true,
+          rollback: 'preimages',
+        },
+      ],
+    });
+    await waitForPhase(handle, 'monitoring', 120_000);
+    wrote = await rollout(live);
+    await handle.signal(rollbackSignal, { reason: 'the release is bad' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({
+      mode: 'preimages',
+      ok: true,
+      revert: { reverted: 56, down: 4, conflicts: 0 },
+    });
+  });
+  const after = new Map((await h.documents(database, container)).map((d) => [d.id, d]));
+  for (const doc of docs) {
+    if (!wrote.has(doc.id)) expect(strip(after.get(doc.id))).toEqual(doc);
+    else if (wrote.get(doc.id) === null) expect(after.has(doc.id)).toBe(false);
+    else expect(strip(after.get(doc.id))).toEqual(down(wrote.get(doc.id)!));
+  }
+  expect(after.get('c-0004')!.name).toBe('Grace Hopper'); // the re-created customer, never the deleted one
+  expect(strip(after.get('c-new'))).toEqual(down(wrote.get('c-new')!));
+  expect([...after.values()].filter((d) => d.schemaVersion === 2)).toEqual([]);
 });
 
 test('the rollback follows the live budget: a setBudget sent while it rolls back reaches the revert, which restarts its ranges with it', async () => {

@@ -11,7 +11,6 @@ import { compareQueryBaselines } from '../../common/query-baselines';
 import type { Run } from '../run/run';
 import { MAX_MONITOR_SERIES, type MonitorPoint } from '../state';
 
-
 /** Documents point-read by each probe, spread over the feed ranges (ids and partition keys only). */
 const PROBE_SAMPLE = 20;
 

@@ -37,7 +37,6 @@ async function proveRestorableNow(run: Run, exported: ContainerExport): Promise<
   );
 }
 
-
 /**
  * The staging container's definition against production's: each difference not accepted is listed, with both values.
  * Returns the refusal, or undefined when they match (or every difference is accepted).

@@ -35,12 +35,12 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
         ? {
             revert: {
               reverted: result.revert.reverted,
-              merged: result.revert.merged,
+              down: result.revert.down,
               conflicts: result.revert.conflicts,
-              deletedByApp: result.revert.deletedByApp,
               unchanged: result.revert.unchanged,
             },
             conflicts: result.conflicts ?? [],
+            ...(result.conflictsAcceptedBy !== undefined ? { conflictsAcceptedBy: result.conflictsAcceptedBy } : {}),
           }
         : {}),
     };
@@ -86,6 +86,7 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     ruBudget: budgetOf(state),
     concurrency: concurrencyOf(state),
     priorityBased: state.backup?.priorityBasedExecution === true,
+    downProved: state.migration.hasDown && state.plan?.roundTrip !== undefined && state.plan.roundTrip.mismatched === 0,
     maxFailures: options.maxFailures,
     verifySampleSize: options.verifySampleSize,
     requireRestoreApproval: options.approval.requiredForRestore,

@@ -10,9 +10,11 @@ import type { RollbackMode } from '../state';
 
 const KEEPS_AND_LOSES: Record<RollbackMode, string> = {
   preimages:
-    'rollback by pre-images (a three-way revert): each document the migration changed gets back the fields it changed; ' +
-    "the application's later writes stay, fields both changed are left as the application wrote them and listed, and " +
-    'documents the application created stay; the container is never deleted. Costs one extra write per migrated document',
+    'rollback by pre-images, per document: each document the migration wrote and nobody changed since gets its ' +
+    'pre-image back; one the application changed, re-created or created since is given back by a proved down(), ' +
+    'otherwise left exactly as the application wrote it and named, and the run waits for the operator to accept ' +
+    'those; documents the application deleted stay deleted; the container is never deleted. Costs one extra write per ' +
+    'migrated document',
   down:
     "rollback by the module's down() over every migrated document; the application keeps running (stopped by the " +
     'stop-app hook if configured); its later writes to fields down() rewrites are overwritten by down()',

@@ -1,5 +1,6 @@
 /** What the rollback child tells its parent run, so the parent's `status` query and UI can say it. */
 import { defineSignal } from '@temporalio/workflow';
+import type { RevertConflict } from '../../common/activities';
 
 export interface RollbackProgress {
   step: string;
@@ -9,6 +10,8 @@ export interface RollbackProgress {
   writesSinceT0?: number;
   /** The restored container differs from the state at T0: waiting for approve (accept it) or abort. */
   awaitingRestoreAcceptance?: boolean;
+  /** Documents left at the new version after a revert: waiting for approve (accept them) or abort. */
+  awaitingConflictAcceptance?: { left: number; conflicts: RevertConflict[] };
   /** The reason shown with the decision asked for. */
   detail?: string;
 }

@@ -1,53 +1,41 @@
 /**
- * Rollback by pre-images, the surgical one: a three-way revert of the migration, like `git revert`, from the
- * pre-images the migration kept (revertFromPreimages, per feed range of the pre-images container). The container is
- * never deleted and the application keeps running: a document unchanged since the migration gets its pre-image back,
- * one the application changed since gets back only the fields the migration changed and the application did not;
- * fields both changed are conflicts, left as the application wrote them and listed in the report; documents the
- * application created stay.
+ * Rollback by pre-images, the least destructive one, decided per document (activities/cosmos/revert.ts): every
+ * document the migration wrote and nobody touched since gets its pre-image back; one the application changed,
+ * re-created or created gets the module's down() when the plan proved it, otherwise it is left exactly as the
+ * application wrote it and named. The container is never deleted and the application keeps running.
+ *
+ * It ends verified by version counts: no document at the migration's toVersion is left unless the operator accepts it
+ * at the conflicts gate (the count, and the first 100 named by id and partition key). A run never ends `rolled-back`
+ * with documents left at the new version that nobody saw.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { RevertConflict, RevertCounters, RevertResult, RevertSource } from '../../common/activities';
+import type { RevertConflict, RevertResult, RevertSource } from '../../common/activities';
+import { addRevertCounters, versionKey, zeroRevertCounters } from '../../common/counters';
+import { ErrorType } from '../../common/errors';
 import { describe } from '../describe';
 import { runRanges, type LoopRange } from '../range-loop';
 import type { RollbackRun } from './context';
 import { undoContainerSteps } from './down';
-import { ErrorType } from '../../common/errors';
 
 const MAX_CONFLICTS_KEPT = 100;
 
-function zeroRevert(): RevertCounters {
-  return { scanned: 0, reverted: 0, merged: 0, conflicts: 0, deletedByApp: 0, unchanged: 0, failed: 0, ruConsumed: 0 };
-}
-
-function addRevert(a: RevertCounters, b: RevertCounters): RevertCounters {
-  const sum = zeroRevert();
-  for (const key of Object.keys(sum) as (keyof RevertCounters)[]) sum[key] = (a[key] ?? 0) + (b[key] ?? 0);
-  return sum;
-}
-
 /**
- * Reverts every document of the source (pre-images, or a copy restored at T0) into the live container through the one
- * range loop (range-loop.ts): source ranges in a sliding window of the live concurrency, each in calls of `maxPages`
- * pages resumed from the last continuation, splits of the source followed, and the live RU budget shared by the
- * ranges (budget-share.ts). A budget or concurrency the operator changes meanwhile (forwarded by the parent) restarts
- * the ranges in flight after their page with it.
+ * Reverts every document at toVersion in the live container through the one range loop (range-loop.ts): its feed
+ * ranges in a sliding window of the live concurrency, each in calls of `maxPages` pages resumed from the last
+ * continuation, splits followed, and the live RU budget shared by the ranges (budget-share.ts). A budget or
+ * concurrency the operator changes meanwhile (forwarded by the parent) restarts the ranges in flight with it.
  */
-export async function revertFrom(r: RollbackRun, source: RevertSource, sourceContainer: string): Promise<void> {
+export async function revertFrom(r: RollbackRun, source: RevertSource): Promise<void> {
   const { input, ref, result } = r;
   const { quick, range } = r.acts;
-  const sourceRef = { database: ref.database, container: sourceContainer };
   const listRanges = () =>
-    quick.listFeedRanges.executeWithOptions(
-      { summary: `list feed ranges of ${sourceRef.database}/${sourceContainer}` },
-      [sourceRef]
-    );
+    quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${r.where}` }, [ref]);
   const ranges: LoopRange[] = (await listRanges()).map((feedRange) => ({ feedRange, done: false }));
-  let counters = zeroRevert();
+  let counters = zeroRevertCounters();
   const conflicts: RevertConflict[] = [];
   let failures = 0;
   const count = (done: RevertResult) => {
-    counters = addRevert(counters, done.counters);
+    counters = addRevertCounters(counters, done.counters);
     conflicts.push(...done.conflicts.slice(0, MAX_CONFLICTS_KEPT - conflicts.length));
     failures += done.failures.length;
   };
@@ -73,6 +61,7 @@ export async function revertFrom(r: RollbackRun, source: RevertSource, sourceCon
               continuation: loopRange.continuation,
               batchSize: input.batchSize,
               maxPages: input.tuning.maxPagesPerActivity,
+              ...(input.downProved ? { down: true } : {}),
               ...part,
             },
           ]
@@ -95,9 +84,40 @@ export async function revertFrom(r: RollbackRun, source: RevertSource, sourceCon
     result.problems.push(`${counters.failed} document(s) could not be reverted (see the rollback child's history)`);
   }
   await r.step(
-    `reverted: ${counters.reverted} to their pre-image, ${counters.merged} merged with the application's writes, ` +
-      `${counters.conflicts} with conflicts left as the application wrote them`
+    `reverted: ${counters.reverted} to their pre-image, ${counters.down} by down(), ` +
+      `${counters.conflicts} left as the application wrote them`
   );
+}
+
+/**
+ * Counts the documents still at toVersion. None: verified. Some (conflicts, or written at the new version since the
+ * revert read their range): the operator decides at the conflicts gate; approve accepts them as they are.
+ */
+async function verifyByVersionCounts(r: RollbackRun): Promise<void> {
+  const { input, ref, result } = r;
+  const { migration } = input;
+  await r.step('count the documents by version');
+  const counted = await r.acts.scan.countVersions.executeWithOptions({ summary: `count ${r.where} by version` }, [
+    { ...ref, versionField: migration.versionField },
+  ]);
+  const left = counted.countsByVersion[versionKey(migration.toVersion)] ?? 0;
+  if (left === 0) return;
+  const named = result.revert?.conflicts ?? 0;
+  const detail =
+    `${left} document(s) of ${r.where} are still at version ${String(migration.toVersion)}` +
+    (named < left
+      ? `, ${left - named} of them written since the revert read them (rollback again to take them back)`
+      : '') +
+    '; approve accepts them as the application wrote them';
+  await r.step(`waiting for the operator: ${detail}`, {
+    awaitingConflictAcceptance: { left, conflicts: result.conflicts ?? [] },
+    detail,
+  });
+  result.conflictsAcceptedBy = await r.decide(
+    `accept ${left} document(s) left at version ${String(migration.toVersion)}`,
+    ErrorType.RollbackImpossible
+  );
+  await r.step(`${left} document(s) left at the new version accepted by ${result.conflictsAcceptedBy ?? 'unknown'}`);
 }
 
 export async function rollbackByPreimages(r: RollbackRun): Promise<void> {
@@ -106,6 +126,8 @@ export async function rollbackByPreimages(r: RollbackRun): Promise<void> {
     throw ApplicationFailure.nonRetryable(`no pre-images were kept for ${r.where}`, ErrorType.RollbackImpossible);
   }
   await r.step(`revert the migration from the pre-images in ${r.ref.database}/${container}`);
-  await revertFrom(r, { kind: 'preimages' }, container);
-  if (r.result.problems.length === 0) await undoContainerSteps(r);
+  await revertFrom(r, { kind: 'preimages' });
+  if (r.result.problems.length > 0) return;
+  await verifyByVersionCounts(r);
+  await undoContainerSteps(r);
 }

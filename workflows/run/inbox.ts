@@ -132,17 +132,29 @@ export class Inbox {
         };
       } else if (progress.awaitingRestoreAcceptance) {
         this.pending = { kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' };
-      } else if (this.pending?.kind === 'approve-restore' || this.pending?.kind === 'accept-restore') {
+      } else if (progress.awaitingConflictAcceptance) {
+        this.pending = {
+          kind: 'accept-conflicts',
+          signals: ['approve', 'abort'],
+          reason: progress.detail ?? '',
+          ...progress.awaitingConflictAcceptance,
+        };
+      } else if (this.atRollbackGate()) {
         this.pending = undefined;
       }
       run.changed();
     });
   }
 
-  /** At the restore's own gate, approve and abort go to the rollback child; a child that has closed is only logged. */
+  /** The rollback child waits at one of its gates (restore consent, restore acceptance, conflicts). */
+  private atRollbackGate(): boolean {
+    const kind = this.pending?.kind;
+    return kind === 'approve-restore' || kind === 'accept-restore' || kind === 'accept-conflicts';
+  }
+
+  /** At the rollback's own gates, approve and abort go to the rollback child; a child that has closed is only logged. */
   private forwardToRollback(signal: typeof approveSignal | typeof abortSignal, args: object): boolean {
-    const atGate = this.pending?.kind === 'approve-restore' || this.pending?.kind === 'accept-restore';
-    if (!atGate || this.rollbackChildId === undefined) return false;
+    if (!this.atRollbackGate() || this.rollbackChildId === undefined) return false;
     getExternalWorkflowHandle(this.rollbackChildId)
       .signal(signal.name, args)
       .catch((err) => log.warn('signal to the rollback child failed', { error: describe(err) }));
