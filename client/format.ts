@@ -45,6 +45,11 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
         `the restored container differs from the state at T0: ${decision.reason}`,
         `  accept it and restart the application: ${cmd('approve')}   leave it stopped: ${cmd('abort')}`,
       ];
+    case 'approve-delete-container':
+      return [
+        `the rollback would delete a container the migration created, which holds ${decision.documents} document(s): ${decision.reason}`,
+        `  delete it with them: ${cmd('approve')}   keep it: ${cmd('abort')}`,
+      ];
     case 'accept-conflicts':
       return [
         `the rollback left ${decision.left} document(s) at the new version as the application wrote them: ${decision.reason}`,

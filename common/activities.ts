@@ -410,6 +410,13 @@ export interface DeleteContainerInput extends ContainerRef {
   restorableAt?: string;
   /** For the proof (see ProveRestorableInput.exported). */
   exported?: ContainerExport | null;
+  /**
+   * Without `restorableAt` (a container the migration created, which no restore brings back): the documents the
+   * operator saw and approved deleting with it. The container is deleted only while it holds at most these (none when
+   * absent); with more (the application wrote meanwhile) nothing is deleted and the activity fails non-retryable
+   * `ContainerInUse` with the count.
+   */
+  documentsApproved?: number;
 }
 
 export interface RestoreResult {

@@ -10,6 +10,8 @@ export const ErrorType = {
   ContainerBusy: 'ContainerBusy',
   /** A container a step or a restore would create exists already. */
   ContainerExists: 'ContainerExists',
+  /** A container the migration created holds documents nobody approved deleting: it was kept. */
+  ContainerInUse: 'ContainerInUse',
   /** A migration module cannot be loaded or is invalid. */
   MigrationInvalid: 'MigrationInvalid',
   /** More documents failed than `maxFailures`; details: [MigrationCounters, DocumentFailure[]]. */
@@ -38,6 +40,8 @@ export const ErrorType = {
   ContainerNotAllowed: 'ContainerNotAllowed',
   /** Too many writers raced for a lease (retried). */
   LeaseContention: 'LeaseContention',
+  /** The operator did not approve deleting a container the migration created, which holds documents. */
+  ContainerDeleteNotApproved: 'ContainerDeleteNotApproved',
   /** A restore drill's copy did not match the live container (the drill is recorded as failed). */
   DrillFailed: 'DrillFailed',
 } as const;
@@ -50,6 +54,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.InvalidInput,
   ErrorType.ContainerBusy,
   ErrorType.ContainerExists,
+  ErrorType.ContainerInUse,
   ErrorType.RestoreImpossible,
   ErrorType.ContainerNotAllowed,
 ];

@@ -103,6 +103,11 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
         );
       }
     }
+    if (r.keptContainer) {
+      out.push(
+        `- the container the migration created was KEPT with its ${r.keptContainer.documents} document(s): ${r.keptContainer.reason}`
+      );
+    }
     if (r.discardedWrites !== undefined) {
       out.push(
         `- ${r.discardedWrites} document(s) written at or after T0 (the migration's own writes included) were discarded by the in-place restore`

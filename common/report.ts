@@ -47,6 +47,8 @@ export interface RunbookReport {
     conflicts?: RevertConflict[];
     /** The operator accepted the documents left at the new version (approve at the conflicts gate). */
     conflictsAcceptedBy?: string;
+    /** A container the migration created was kept: it held documents and deleting them was not approved. */
+    keptContainer?: { documents: number; reason: string };
   };
   /** Phase transitions in order. */
   timeline: { phase: string; at: string; note?: string }[];

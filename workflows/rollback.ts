@@ -75,6 +75,8 @@ export interface RollbackResult {
   conflicts?: RevertConflict[];
   /** Who accepted the documents left at the new version (the conflicts gate). */
   conflictsAcceptedBy?: string;
+  /** A container the migration created was kept: it held documents and deleting them was not approved. */
+  keptContainer?: { documents: number; reason: string };
 }
 
 export async function rollbackRunbook(input: RollbackInput): Promise<RollbackResult> {

@@ -15,6 +15,8 @@ import {
   type ContainerStepsResult,
 } from '../../common/activities';
 import type { ContainerSteps, IndexingPolicy } from '../../common/migration';
+import { ErrorType } from '../../common/errors';
+import { countWhere } from '../cosmos/counts';
 import { readHistory } from '../cosmos/history';
 import { resolveTarget } from '../cosmos/target';
 import type { ActivityDeps } from '../deps';
@@ -142,6 +144,17 @@ async function applyDown(deps: ActivityDeps, ref: ContainerRef, id: string): Pro
   const applied: string[] = [];
   const before = lastUp.previous;
   if (before === null) {
+    // A container the migration created holds what the application wrote into it since: never deleted unseen. The
+    // rollback of a run asks the operator first (workflows/rollback/down.ts); a run in direction down refuses.
+    const holds = current ? (await countWhere(deps.cosmos.database(ref.database).container(ref.container))).count : 0;
+    if (holds > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `${ref.database}/${ref.container} was created by ${id} and holds ${holds} document(s) now: not deleted. ` +
+          'Move or delete them first (or delete the container yourself), then run down again',
+        ErrorType.ContainerInUse,
+        { documents: holds }
+      );
+    }
     if (await deleteContainerIfExists(deps, ref)) applied.push(`deleted container ${ref.container} (created by ${id})`);
     return { applied, previous: current };
   }

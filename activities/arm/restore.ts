@@ -109,6 +109,19 @@ export function createRestoreActivities(deps: RestoreDeps) {
           proof
         );
       }
+    } else {
+      // A container the migration created holds what the application wrote into it: never deleted unseen.
+      const container = deps.cosmos.database(input.database).container(input.container);
+      const holds = (await getContainer(target)) ? (await countWhere(container)).count : 0;
+      const approved = input.documentsApproved ?? 0;
+      if (holds > approved) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.database}/${input.container} was not deleted: it holds ${holds} document(s), ` +
+            (approved > 0 ? `more than the ${approved} approved` : 'and deleting them was not approved'),
+          ErrorType.ContainerInUse,
+          { documents: holds }
+        );
+      }
     }
     // Already gone (e.g. a retry after the delete succeeded) is what we wanted.
     await deleteContainerIfExists(deps, target);

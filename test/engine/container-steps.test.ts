@@ -9,6 +9,7 @@ import { MIGRATION_INVALID, type ContainerStepsResult, type HistoryRecord } from
 import type { Migration } from '../../common/migration';
 import { createEngineActivities, readHistory, type EngineActivities } from '../../activities/engine';
 import { createContainer } from '../../activities/arm/ensure-container';
+import { ErrorType } from '../../common/errors';
 import { sameIndexingPolicy } from '../../activities/arm/container-steps';
 import { loadRegistry } from '../../activities/registry';
 import { seedDemoCustomers } from '../../local/demo-seed';
@@ -84,6 +85,15 @@ test('002: creates the orders container through ARM, a re-run changes nothing, d
   expect(history).toHaveLength(2);
   expect(history.every((h) => h.migrationId === '002-create-orders-container' && !('_etag' in h))).toBe(true);
 
+  // The application wrote into the container the migration created: down keeps it, says how many, deletes nothing.
+  const orders = engine.deps.cosmos.database('demo').container('orders');
+  await orders.items.create({ id: 'o-1', tenantId: 't1', total: 12 });
+  const refused = await activities.applyContainerSteps({ ...input, direction: 'down' }).catch((e: unknown) => e);
+  expect(refused).toMatchObject({ type: ErrorType.ContainerInUse, nonRetryable: true });
+  expect((refused as Error).message).toMatch(/holds 1 document\(s\) now: not deleted/);
+  expect((await orders.item('o-1', 't1').read()).resource).toMatchObject({ id: 'o-1', total: 12 });
+  // Once it is empty again, down deletes it.
+  await orders.item('o-1', 't1').delete();
   const down = await activities.applyContainerSteps({ ...input, direction: 'down' });
   expect(down.applied).toEqual(['deleted container orders (created by 002-create-orders-container)']);
   expect(await activities.exportContainer({ database: 'demo', container: 'orders' })).toBeNull();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { historyToJSON } from '../support/history-json';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
+import { abortSignal, approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForDecision, waitForPhase } from './harness';
 import { decodedHistory } from '../support/payloads';
 
@@ -293,4 +293,45 @@ test('a down() the plan cannot prove (down(up(doc)) differs) is not chosen: auto
     });
     await handle.terminate('test over');
   });
+});
+
+test('a rollback never deletes a container the migration created while it holds application documents without an approval showing their count: abort keeps it, approve deletes it', async () => {
+  for (const answer of ['abort', 'approve'] as const) {
+    const database = `created-${randomUUID().slice(0, 6)}`;
+    const id = `orders-${randomUUID().slice(0, 6)}`;
+    h.writeMigration(
+      `${id}.js`,
+      `module.exports = { id: ${JSON.stringify(id)}, description: 'a new container', database: ${JSON.stringify(database)},
+        container: { name: 'orders', create: { partitionKey: '/tenant' } } };`
+    );
+    const w = await h.worker();
+    await w.worker.runUntil(async () => {
+      const handle = await h.client.workflow.start(migrationRunbook, {
+        taskQueue: w.taskQueue,
+        workflowId: `created-${answer}-${randomUUID()}`,
+        args: [{ migration: id, approval: { required: false }, monitor: { duration: '10m', interval: '1s' } }],
+      });
+      await waitForPhase(handle, 'monitoring', 120_000);
+      // The application starts writing into the new container.
+      const orders = h.cosmos.database(database).container('orders');
+      for (let i = 0; i < 3; i++) await orders.items.create({ id: `o-${i}`, tenant: 't0', note: MARKER });
+      await handle.signal(rollbackSignal, { reason: 'back out the release' });
+      const asked = await waitForDecision(handle, 'approve-delete-container', 120_000);
+      expect(asked.pendingDecision).toMatchObject({ kind: 'approve-delete-container', documents: 3 });
+      if (answer === 'abort') await handle.signal(abortSignal, { reason: 'keep the orders' });
+      else await handle.signal(approveSignal, { by: 'dba' });
+      const report = await handle.result();
+      expect(report.status).toBe('rolled-back');
+      const left = await h.documents(database, 'orders').catch(() => undefined);
+      if (answer === 'abort') {
+        expect(report.rollback?.keptContainer).toMatchObject({ documents: 3 });
+        expect(report.markdown).toContain('KEPT with its 3 document(s)');
+        expect(left?.map((d) => d.id).sort()).toEqual(['o-0', 'o-1', 'o-2']);
+      } else {
+        expect(report.rollback?.keptContainer).toBeUndefined();
+        expect(left ?? []).toEqual([]);
+        await expect(orders.read()).rejects.toMatchObject({ code: 404 });
+      }
+    });
+  }
 });

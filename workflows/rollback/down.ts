@@ -14,16 +14,44 @@ export async function undoContainerSteps(r: RollbackRun): Promise<void> {
   const steps = r.input.steps;
   if (!steps?.applied.length) return;
   if (steps.previous === null) {
-    await r.step(`delete container ${r.where} (created by the migration)`);
-    await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete ${r.where} (created by the migration)` }, [
-      r.ref,
-    ]);
+    await deleteCreatedContainer(r);
   } else {
     await r.step('put back the container properties the migration changed');
     await r.acts.arm.reapplyContainerProperties.executeWithOptions({ summary: `restore properties of ${r.where}` }, [
       { exported: steps.previous },
     ]);
   }
+}
+
+/**
+ * A container the migration created is deleted when it is empty. When it holds documents (the application wrote into
+ * it), the operator is asked first with their count: approve deletes it with them (the delete refuses if more came
+ * since), abort or no answer keeps it, and the report says so. No restore brings such a container back.
+ */
+async function deleteCreatedContainer(r: RollbackRun): Promise<void> {
+  const { ref, where, result } = r;
+  const { total } = await r.acts.scan.countVersions.executeWithOptions({ summary: `count the documents in ${where}` }, [
+    { ...ref, versionField: r.input.migration.versionField },
+  ]);
+  if (total > 0) {
+    const detail =
+      `${where} was created by the migration and holds ${total} document(s) now; approve deletes it with them, ` +
+      'abort keeps it';
+    await r.step(`waiting for the operator: ${detail}`, { awaitingContainerDelete: { documents: total }, detail });
+    try {
+      const by = await r.decide(`delete ${where} with its ${total} document(s)`, ErrorType.ContainerDeleteNotApproved);
+      await r.step(`deleting ${where} with its ${total} document(s) approved by ${by ?? 'unknown'}`);
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.type !== ErrorType.ContainerDeleteNotApproved) throw err;
+      result.keptContainer = { documents: total, reason: err.message };
+      await r.step(`kept ${where} (created by the migration) with its ${total} document(s): ${err.message}`);
+      return;
+    }
+  }
+  await r.step(`delete container ${where} (created by the migration)`);
+  await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete ${where} (created by the migration)` }, [
+    { ...ref, ...(total > 0 ? { documentsApproved: total } : {}) },
+  ]);
 }
 
 export async function rollbackByDown(r: RollbackRun): Promise<void> {

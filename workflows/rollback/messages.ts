@@ -10,6 +10,8 @@ export interface RollbackProgress {
   writesSinceT0?: number;
   /** The restored container differs from the state at T0: waiting for approve (accept it) or abort. */
   awaitingRestoreAcceptance?: boolean;
+  /** A container the migration created holds documents: waiting for approve (delete it with them) or abort (keep it). */
+  awaitingContainerDelete?: { documents: number };
   /** Documents left at the new version after a revert: waiting for approve (accept them) or abort. */
   awaitingConflictAcceptance?: { left: number; conflicts: RevertConflict[] };
   /** The reason shown with the decision asked for. */

@@ -132,6 +132,13 @@ export class Inbox {
         };
       } else if (progress.awaitingRestoreAcceptance) {
         this.pending = { kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' };
+      } else if (progress.awaitingContainerDelete) {
+        this.pending = {
+          kind: 'approve-delete-container',
+          signals: ['approve', 'abort'],
+          reason: progress.detail ?? '',
+          ...progress.awaitingContainerDelete,
+        };
       } else if (progress.awaitingConflictAcceptance) {
         this.pending = {
           kind: 'accept-conflicts',
@@ -149,7 +156,12 @@ export class Inbox {
   /** The rollback child waits at one of its gates (restore consent, restore acceptance, conflicts). */
   private atRollbackGate(): boolean {
     const kind = this.pending?.kind;
-    return kind === 'approve-restore' || kind === 'accept-restore' || kind === 'accept-conflicts';
+    return (
+      kind === 'approve-restore' ||
+      kind === 'accept-restore' ||
+      kind === 'accept-conflicts' ||
+      kind === 'approve-delete-container'
+    );
   }
 
   /** At the rollback's own gates, approve and abort go to the rollback child; a child that has closed is only logged. */
