@@ -16,7 +16,7 @@ export const ErrorType = {
   MigrationInvalid: 'MigrationInvalid',
   /** More documents failed than `maxFailures`; details: [MigrationCounters, DocumentFailure[]]. */
   FailureThresholdExceeded: 'FailureThresholdExceeded',
-  /** The worker's copy of the module differs from the approved one (retryable: another worker may have it). */
+  /** The worker's copy of the module differs from the approved one: the run pauses (resume once workers agree). */
   MigrationChanged: 'MigrationChanged',
   /** A preflight check failed (backup policy, restore window, ...). */
   PreflightFailed: 'PreflightFailed',
@@ -57,4 +57,5 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.ContainerInUse,
   ErrorType.RestoreImpossible,
   ErrorType.ContainerNotAllowed,
+  ErrorType.MigrationChanged,
 ];

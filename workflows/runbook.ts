@@ -34,6 +34,7 @@ import { snapshot } from './phases/snapshot';
 import { verify } from './phases/verify';
 import { describe } from './describe';
 import { registerControls } from './run/controls';
+import { pausingOnFailure } from './run/failures';
 import { Inbox } from './run/inbox';
 import { Lease } from './run/lease';
 import { Run } from './run/run';
@@ -105,13 +106,13 @@ async function runPhases(run: Run, first: Transition): Promise<RunEnd> {
         next = await snapshot(run);
         break;
       case 'migrating':
-        next = await migrate(run);
+        next = await pausingOnFailure(run, 'migrating', () => migrate(run));
         break;
       case 'verifying':
-        next = await verify(run);
+        next = await pausingOnFailure(run, 'verifying', () => verify(run));
         break;
       case 'monitoring':
-        next = await monitor(run);
+        next = await pausingOnFailure(run, 'monitoring', () => monitor(run));
         break;
       case 'rolling-back':
         return rollBack(run, next.reason);

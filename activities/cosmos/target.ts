@@ -41,8 +41,9 @@ export function invalid(message: string): ApplicationFailure {
 export function resolveTarget(registry: MigrationRegistry, input: TargetInput): MigrationTarget {
   const loaded = registry.get(input.migration);
   if (input.checksum !== undefined && input.checksum !== loaded.checksum) {
-    // Retryable: another worker may hold the approved module; if none does, the run pauses with this message.
-    throw ApplicationFailure.retryable(
+    // Non-retryable: the run pauses at once with both checksums (retried, it would fail for as long as the retry
+    // policy lasts and then the same way). Once every worker has the approved module, `resume` goes on.
+    throw ApplicationFailure.nonRetryable(
       `this worker's migration ${input.migration} (checksum ${loaded.checksum.slice(0, 12)}, ${path.basename(loaded.file)}) is not the one the run approved (checksum ${input.checksum.slice(0, 12)}): deploy the same module to every worker`,
       MIGRATION_CHANGED
     );

@@ -294,11 +294,12 @@ test('a transform that no longer recomputes what it wrote: the document is named
 test('resumable: maxPages returns a continuation, a retry resumes from the last heartbeat, every document reverted once', async () => {
   const { container, before } = await migrated(customers(300), {});
 
-  // A worker whose copy of the module is not the one the run approved refuses (retryable), and writes nothing.
+  // A worker whose copy of the module is not the one the run approved refuses (non-retryable: the run pauses), and
+  // writes nothing.
   const skew = await runRevert(await revertInput(container, { checksum: 'another-module' })).catch((e: unknown) => e);
   expect(skew).toBeInstanceOf(ApplicationFailure);
   expect((skew as ApplicationFailure).type).toBe(ErrorType.MigrationChanged);
-  expect((skew as ApplicationFailure).nonRetryable).toBe(false);
+  expect((skew as ApplicationFailure).nonRetryable).toBe(true);
 
   const first = await runRevert(
     await revertInput(container, { batchSize: 50, maxPages: 2, checksum: 'test-split-name' })

@@ -1,8 +1,8 @@
 /**
  * Version skew: the module's checksum travels in every activity input that runs its code, and a worker whose copy
- * differs from the one the run loaded and approved refuses to run it (MigrationChanged): no document changes.
+ * differs from the one the run loaded and approved refuses to run it (MigrationChanged, non-retryable): the run pauses
+ * at once with both checksums, and no document changes.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal } from '../../workflows/messages';
@@ -37,15 +37,14 @@ test('a worker whose module differs from the approved one refuses to migrate wit
   const second = await h.worker({}, first.taskQueue);
   await second.worker.runUntil(async () => {
     await handle.signal(approveSignal, { by: 'alice' });
-    let message = '';
-    for (let i = 0; i < 300 && !message.includes('is not the one the run approved'); i++) {
-      const { raw } = await handle.describe();
-      message = raw.pendingActivities?.map((a) => a.lastFailure?.message ?? '').join('\n') ?? '';
-      await sleep(200);
-    }
-    expect(message).toMatch(
-      new RegExp(`migration ${id} \\(checksum [0-9a-f]{12}, ${id}\\.js\\) is not the one the run approved`)
+    // The run pauses at once with the reason, the lease kept; nothing was written.
+    const paused = await waitForPhase(handle, 'paused', 120_000);
+    expect(paused.lastError).toMatch(
+      new RegExp(
+        `migration ${id} \\(checksum [0-9a-f]{12}, ${id}\\.js\\) is not the one the run approved \\(checksum [0-9a-f]{12}\\)`
+      )
     );
+    expect(paused.pendingDecision).toMatchObject({ kind: 'resume-or-rollback' });
     const after = await h.documents(database, container);
     expect(after).toEqual(docs);
     const changed = after.filter((d, i) => JSON.stringify(d) !== JSON.stringify(docs[i])).length;
