@@ -12,6 +12,7 @@ import { ErrorType } from '../common/errors';
 import { tuningSchema } from '../common/tuning';
 import { runbookActivities } from './activities';
 import { drillStatusQuery, type DrillStatus } from './messages';
+import { failureMessage } from '../common/failure-message';
 
 export type { RestoreDrillInput } from '../common/drill-input';
 
@@ -64,7 +65,7 @@ export async function restoreDrill(raw: unknown): Promise<DrillRecord> {
     );
   } catch (err) {
     if (isCancellation(err)) throw err;
-    failure = messageOf(err);
+    failure = failureMessage(err);
   } finally {
     // The copy costs money and holds data: it goes whatever happened, also when the drill is cancelled. The activity
     // deletes only the copy this drill asked for; an account of that name that is something else is left alone.
@@ -73,7 +74,7 @@ export async function restoreDrill(raw: unknown): Promise<DrillRecord> {
       arm.deleteDrillAccount.executeWithOptions({ summary: `delete the drill account ${account}` }, [{ account, at }])
     ).catch((err: unknown) => {
       if (isCancellation(err)) throw err;
-      notDeleted = messageOf(err);
+      notDeleted = failureMessage(err);
     });
   }
   const mismatches = [
@@ -104,9 +105,4 @@ export async function restoreDrill(raw: unknown): Promise<DrillRecord> {
     );
   }
   return record;
-}
-
-/** An activity failure's own message (its cause), not "Activity task failed". */
-function messageOf(err: unknown): string {
-  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
 }

@@ -17,14 +17,13 @@ import type {
   Snapshot,
 } from '../common/activities';
 import type { RunbookTuning } from '../common/tuning';
-import { describe } from './describe';
+import { failureMessage } from '../common/failure-message';
 import { RollbackRun } from './rollback/context';
 import { rollbackByDown } from './rollback/down';
 import { rollbackByPreimages } from './rollback/preimages';
 import { rollbackByRestore } from './rollback/restore';
 import type { RollbackMode } from './state';
 
-export { describe } from './describe';
 export { rollbackProgressSignal, type RollbackProgress } from './rollback/messages';
 
 export interface RollbackInput {
@@ -103,7 +102,7 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       }
       result.ok = true;
     } catch (err) {
-      result.problems.push(describe(err));
+      result.problems.push(failureMessage(err));
     }
   });
   await r.step(result.ok ? 'rollback verified' : 'rollback failed');

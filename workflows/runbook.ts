@@ -32,7 +32,7 @@ import { preflight, startRun } from './phases/preflight';
 import { rollBack } from './phases/rollback';
 import { snapshot } from './phases/snapshot';
 import { verify } from './phases/verify';
-import { describe } from './describe';
+import { failureMessage } from '../common/failure-message';
 import { registerControls } from './run/controls';
 import { pausingOnFailure } from './run/failures';
 import { Inbox } from './run/inbox';
@@ -136,7 +136,7 @@ async function resolveStart(input: unknown): Promise<RunbookStart> {
   try {
     return await resolveRunbookInput({ input });
   } catch (err) {
-    throw invalid(describe(err));
+    throw invalid(failureMessage(err));
   }
 }
 

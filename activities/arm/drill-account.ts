@@ -16,6 +16,7 @@ import { ErrorType } from '../../common/errors';
 import type { ActivityDeps } from '../deps';
 import { findRestoreSource, getAccount, writeLocation } from './backup';
 import { isNotFound } from './export';
+import { failureMessage } from '../../common/failure-message';
 
 type DrillDeps = Pick<ActivityDeps, 'arm' | 'account' | 'armPollIntervalMs' | 'connectAccount'>;
 
@@ -93,7 +94,7 @@ export async function restoreDrillAccount(deps: DrillDeps, input: RestoreDrillAc
       // 409: the name is taken (account names are global in Azure) or another operation holds it; no retry helps.
       if (status === 400 || status === 403 || status === 404 || status === 409) {
         throw ApplicationFailure.nonRetryable(
-          `Azure refused to restore ${where} at ${at.toISOString()} into account ${input.account} (${status}): ${messageOf(err)}`,
+          `Azure refused to restore ${where} at ${at.toISOString()} into account ${input.account} (${status}): ${failureMessage(err)}`,
           ErrorType.RestoreImpossible
         );
       }
@@ -190,8 +191,4 @@ export async function connectDrillAccount(deps: DrillDeps, name: string): Promis
       return keys.primaryMasterKey;
     },
   });
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }

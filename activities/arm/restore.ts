@@ -28,6 +28,7 @@ import type { ActivityDeps } from '../deps';
 import { findRestoreSource, getAccount } from './backup';
 import { deleteContainerIfExists, putContainerResource, setThroughput } from './ensure-container';
 import { isNotFound, readContainerThroughput } from './export';
+import { failureMessage } from '../../common/failure-message';
 
 type RestoreDeps = Pick<ActivityDeps, 'arm' | 'cosmos' | 'account' | 'armPollIntervalMs'>;
 
@@ -183,7 +184,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
           if (rest.name === 'RestError' && rest.statusCode !== 404) throw err;
           // The operation we were following failed (or ARM forgot it, 404): a failed restore leaves nothing, start anew.
           resumeFrom = undefined;
-          heartbeat({ previousAttempt: messageOf(err) });
+          heartbeat({ previousAttempt: failureMessage(err) });
           continue;
         }
       } else {
@@ -206,7 +207,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
         } catch (err) {
           // Retryable: the next attempt sees this failed operation in the heartbeat and starts a new restore.
           throw ApplicationFailure.retryable(
-            `the restore of ${where} to ${at.toISOString()} failed after the container was deleted: ${messageOf(err)}`,
+            `the restore of ${where} to ${at.toISOString()} failed after the container was deleted: ${failureMessage(err)}`,
             'RestoreFailed'
           );
         }
@@ -239,7 +240,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     } catch (err) {
       if ((err as { statusCode?: number }).statusCode === 403) {
         throw ApplicationFailure.nonRetryable(
-          `cannot restore ${where}: the identity lacks the restore permission (${messageOf(err)})`,
+          `cannot restore ${where}: the identity lacks the restore permission (${failureMessage(err)})`,
           ErrorType.RestoreImpossible
         );
       }
@@ -279,7 +280,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     if (status === 409) {
       const existing = await getContainer(input);
       if (!existing) {
-        throw ApplicationFailure.retryable(`the restore of ${where} must wait: ${messageOf(err)}`, 'RestoreBusy');
+        throw ApplicationFailure.retryable(`the restore of ${where} must wait: ${failureMessage(err)}`, 'RestoreBusy');
       }
       const restoredAt = existing.resource?.restoreParameters?.restoreTimestampInUtc;
       if (restoredAt && Math.abs(new Date(restoredAt).getTime() - at.getTime()) < 1000) {
@@ -293,7 +294,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
     }
     if (status === 400 || status === 403 || status === 404) {
       throw ApplicationFailure.nonRetryable(
-        `Azure refused to restore ${where} to ${at.toISOString()} (${status}): ${messageOf(err)}`,
+        `Azure refused to restore ${where} to ${at.toISOString()} (${status}): ${failureMessage(err)}`,
         ErrorType.RestoreImpossible
       );
     }
@@ -375,16 +376,4 @@ export function createRestoreActivities(deps: RestoreDeps) {
     proveRestorable: (input: ProveRestorableInput) => proveRestorable(deps, input),
     countWritesSince: (input: CountWritesSinceInput) => countWritesSince(deps, input),
   };
-}
-
-function messageOf(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  // The resource provider's top-level {code, message} body arrives as the raw text of the RestError's message.
-  try {
-    const body = JSON.parse(message) as { code?: string; message?: string };
-    if (body && typeof body.message === 'string') return body.code ? `${body.code}: ${body.message}` : body.message;
-  } catch {
-    // not JSON: the message as it is
-  }
-  return message;
 }

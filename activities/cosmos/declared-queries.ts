@@ -27,6 +27,7 @@ import { listFeedRanges, rangeQueryOptions } from './feed-ranges';
 import { heartbeat, statusOf } from './requests';
 import { resolveTarget } from './target';
 import { readPartitionKeyPaths } from './transform';
+import { failureMessage } from '../../common/failure-message';
 
 const INDEX_HEADER = 'x-ms-cosmos-index-utilization';
 
@@ -172,7 +173,7 @@ export async function measureQuery(container: Container, q: DeclaredQuery, tally
     }
   } catch (err) {
     if (tally) countFailure(err, tally);
-    measurement.error = `${statusOf(err) ?? 'error'}: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+    measurement.error = `${statusOf(err) ?? 'error'}: ${failureMessage(err)}`;
   }
   measurement.latencyMs = Math.round((performance.now() - started) * 10) / 10;
   measurement.ruCharge = Math.round(measurement.ruCharge * 100) / 100;

@@ -5,6 +5,7 @@
  */
 import type { Container, PartitionKey } from '@azure/cosmos';
 import type { MigrationDocument, Transform } from '../../common/migration';
+import { failureMessage } from '../../common/failure-message';
 import { stamp, type VersionRule } from './versions';
 
 /** Cosmos's document size limit. */
@@ -55,7 +56,7 @@ export async function runTransform(
   try {
     result = await transform(structuredClone(original));
   } catch (err) {
-    return { kind: 'fail', error: `${rule.direction}() threw: ${errorMessage(err)}` };
+    return { kind: 'fail', error: `${rule.direction}() threw: ${failureMessage(err)}` };
   }
   if (result === undefined) return { kind: 'skip' };
   if (!isPlainObject(result)) {
@@ -83,7 +84,7 @@ export async function runTransform(
   try {
     bytes = Buffer.byteLength(JSON.stringify(stamped));
   } catch (err) {
-    return { kind: 'fail', error: `${rule.direction}() returned a document that is not JSON: ${errorMessage(err)}` };
+    return { kind: 'fail', error: `${rule.direction}() returned a document that is not JSON: ${failureMessage(err)}` };
   }
   if (bytes > MAX_DOCUMENT_BYTES) {
     return { kind: 'fail', error: `${rule.direction}() returned ${bytes} bytes; Cosmos documents are limited to 2 MB` };
@@ -97,8 +98,4 @@ function describe(value: unknown): string {
   if (typeof value === 'object')
     return `an instance of ${(Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'a class'}`;
   return typeof value;
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -18,7 +18,8 @@ const POINT_READS_IN_PARALLEL = 8;
 import { PROGRESS_NOT_REPORTED, readIndexProgress } from './index-progress';
 import { heartbeat } from './requests';
 import { resolveTarget, type MigrationTarget } from './target';
-import { errorMessage, partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
+import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
+import { failureMessage } from '../../common/failure-message';
 import { candidateQuery, fieldRef, type VersionRule } from './versions';
 
 const EXAMPLES = 5;
@@ -192,7 +193,7 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
         try {
           verdict = await verify.call(target.definition, structuredClone(doc));
         } catch (err) {
-          verdict = `verify() threw: ${errorMessage(err)}`;
+          verdict = `verify() threw: ${failureMessage(err)}`;
         }
         if (verdict !== true) {
           const failure: DocumentFailure = {

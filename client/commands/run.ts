@@ -8,6 +8,7 @@ import { followRun, reportExitCode, reportOutcome } from '../follow';
 import { formatPlan, migrateCommand } from '../format';
 import { currentUser, startRun, workerPolls } from '../runs';
 import { findMigration, requireAccount, resolveTarget } from '../target';
+import { waitForApprovalGate } from './signals';
 
 export interface RunOptions {
   database?: string;
@@ -119,8 +120,10 @@ export async function runCommand(
 
   const by = `${currentUser()} (--yes)`;
   if (options.detach) {
-    if (options.yes && !plan) {
-      print(`--yes: approving ${migrationId} now as ${by}`);
+    const approvalRequired = (input.approval)?.required !== false;
+    if (options.yes && !plan && approvalRequired) {
+      print(`--yes: approving ${migrationId} as ${by} once preflight asks`);
+      await waitForApprovalGate(handle, migrationId);
       await handle.signal(approveSignal, { by, comment: 'approved at start with --yes' });
     }
     print(

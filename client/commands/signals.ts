@@ -1,6 +1,9 @@
 /** `approve` / `abort` / `rollback` / `resume`: the runbook's human gates, sent to the run that holds the container. */
 import type { WorkflowHandle } from '@temporalio/client';
-import { abortSignal, approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PendingDecision } from '../../common/status';
+import { abortSignal, approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
+import { CliError } from '../errors';
 import { print, type CliContext } from '../context';
 import { currentUser, findRunningRun } from '../runs';
 import { requireAccount, resolveTarget, runbookWorkflowId, findMigration } from '../target';
@@ -13,6 +16,35 @@ export interface SignalOptions {
   by?: string;
   comment?: string;
   reason?: string;
+}
+
+/** Gates an approve answers (the run's own, and the rollback's). */
+const APPROVE_GATES: readonly PendingDecision['kind'][] = [
+  'approve',
+  'approve-restore',
+  'accept-restore',
+  'accept-conflicts',
+  'approve-delete-container',
+];
+/** How long `approve` waits for a gate to open (preflight may still be planning when a script approves at once). */
+const GATE_WAIT_MS = 60_000;
+
+/**
+ * An approve counts only for the gate open when it arrives (the run refuses one with none open, in its timeline): so
+ * wait for the run to ask, up to GATE_WAIT_MS, and say so when it does not.
+ */
+export async function waitForApprovalGate(handle: WorkflowHandle, migrationId: string): Promise<void> {
+  const deadline = Date.now() + GATE_WAIT_MS;
+  let phase = 'unknown';
+  for (;;) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.pendingDecision && APPROVE_GATES.includes(status.pendingDecision.kind)) return;
+    phase = status?.phase ?? phase;
+    if (Date.now() > deadline || (status && !['preflight', 'awaiting-approval', 'rolling-back'].includes(phase))) {
+      throw new CliError(`${migrationId} is not waiting for an approval (phase ${phase}); nothing was sent`);
+    }
+    await sleep(500);
+  }
 }
 
 /** The run a signal is for: the module's workflow id when the module is known, else by MigrationId. */
@@ -38,6 +70,7 @@ export async function signalCommand(
   const handle = await runFor(ctx, migrationId, options);
   switch (name) {
     case 'approve': {
+      await waitForApprovalGate(handle, migrationId);
       const by = options.by ?? currentUser();
       await handle.signal(approveSignal, { by, ...(options.comment ? { comment: options.comment } : {}) });
       print(`approved ${migrationId} as ${by} (${handle.workflowId})`);

@@ -312,7 +312,7 @@ describe('migrate CLI', () => {
       '1s',
     ]);
     if (started.code !== 0) throw new Error(explain(started));
-    expect(started.stdout).toContain(`--yes: approving ${MIGRATION} now as`);
+    expect(started.stdout).toContain(`--yes: approving ${MIGRATION} as`);
     const workflowId = `cosmos-runbook/${stack.env.COSMOS_ACCOUNT}/demo/${containerName}`;
     const handle = client.workflow.getHandle(workflowId);
     for (let i = 0; i < 120; i++) {

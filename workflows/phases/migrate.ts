@@ -7,7 +7,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import { addCounters, zeroCounters } from '../../common/counters';
 import { migrateAllRanges, type MigrateOutcome } from '../ranges';
 import { rangeShare, shareGrew } from '../budget-share';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 import { MAX_FAILURES_KEPT, budgetOf, concurrencyOf } from '../state';
 import type { Run } from '../run/run';
 import { end, type Transition } from '../run/transition';
@@ -100,7 +100,10 @@ export async function migrate(run: Run): Promise<Transition> {
       if (run.inbox.rollbackReason !== undefined) {
         return rollingBack(run, 'rollback requested');
       }
-      return { to: 'continue-as-new' };
+      // Nor a pause: the inbox does not cross continue-as-new, so the run pauses here (and a long pause continues as
+      // new from the paused state, which does).
+      if (run.inbox.pauseRequested === undefined) return { to: 'continue-as-new' };
+      outcome.stoppedBecause = 'pause';
     }
     const next = await pauseThenResume(
       run,
@@ -191,7 +194,9 @@ function stopReason(run: Run, completionsThisRun: number, controlsSeen: number):
 function pauseReason(run: Run, outcome: MigrateOutcome): string {
   if (outcome.error) {
     // The engine's message says how many failed, the threshold and the first ids and errors.
-    return outcome.thresholdExceeded ? describe(outcome.error) : `migrating failed: ${describe(outcome.error)}`;
+    return outcome.thresholdExceeded
+      ? failureMessage(outcome.error)
+      : `migrating failed: ${failureMessage(outcome.error)}`;
   }
   if (outcome.stoppedBecause === 'lease') return run.lease.lost!;
   if (outcome.stoppedBecause === 'pause') {

@@ -12,7 +12,7 @@ import {
   executeChild,
 } from '@temporalio/workflow';
 import { zeroCounters } from '../../common/counters';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 import { rollbackRunbook, type RollbackInput, type RollbackResult } from '../rollback';
 import type { Run } from '../run/run';
 import type { RunEnd } from '../run/transition';
@@ -109,7 +109,7 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
       })
     );
   } catch (err) {
-    const message = err instanceof ChildWorkflowFailure ? describe(err) : String(err);
+    const message = err instanceof ChildWorkflowFailure ? failureMessage(err) : String(err);
     return { mode: state.rollbackMode, ok: false, problems: [message], steps: [], counters: zeroCounters() };
   }
 }

@@ -23,6 +23,8 @@ export class RollbackRun {
   readonly acts: ReturnType<typeof runbookActivities>;
   readonly result: RollbackResult;
   private decision?: Decision;
+  /** A gate is open (decide() waits): only then is approve or abort taken. */
+  private waiting = false;
   private readonly parent;
   /** The live controls the parent forwarded (absent: the input's). */
   private controls: RollbackControls = {};
@@ -36,8 +38,14 @@ export class RollbackRun {
     this.acts = runbookActivities(input.tuning);
     this.result = { mode: input.mode, ok: false, problems: [], steps: [], counters: zeroCounters() };
     this.parent = getExternalWorkflowHandle(input.parentWorkflowId);
-    setHandler(approveSignal, (args) => void (this.decision ??= { approved: args ?? {} }));
-    setHandler(abortSignal, (args) => void (this.decision ??= { aborted: args?.reason ?? 'aborted' }));
+    // A decision counts only for the gate waiting when it arrives: a second approve (a double submit) is never kept
+    // for the next gate, which may ask something else (accepting a restore that differs from T0).
+    setHandler(approveSignal, (args) => {
+      if (this.waiting) this.decision ??= { approved: args ?? {} };
+    });
+    setHandler(abortSignal, (args) => {
+      if (this.waiting) this.decision ??= { aborted: args?.reason ?? 'aborted' };
+    });
     setHandler(rollbackControlsSignal, (controls) => {
       this.controls = { ...this.controls, ...controls };
       this.controlsVersion += 1;
@@ -70,9 +78,11 @@ export class RollbackRun {
    * approved, or throws non-retryable `type` when refused or not decided in time.
    */
   async decide(what: string, type: string): Promise<string | undefined> {
+    this.waiting = true;
     const decided = await condition(() => this.decision !== undefined, this.input.approvalTimeout, {
       summary: `approval: ${what}`,
     });
+    this.waiting = false;
     const decision = this.decision;
     this.decision = undefined; // one decision per gate
     if (!decided || !decision) {

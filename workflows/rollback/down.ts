@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { Direction } from '../../common/activities';
 import { addCounters, zeroCounters } from '../../common/counters';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 import { migrateAllRanges } from '../ranges';
 import type { RollbackRun } from './context';
 import { ErrorType } from '../../common/errors';
@@ -97,7 +97,8 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
         interruptWhen: () => changed() !== undefined,
         listRanges,
       });
-      if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(describe(outcome.error));
+      if (outcome.error)
+        throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
       if (outcome.finished) break;
     }
     await r.step(`verify documents are back at ${reverse === 'down' ? 'fromVersion' : 'toVersion'}`);

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { RevertConflict, RevertResult, RevertSource } from '../../common/activities';
 import { addRevertCounters, versionKey, zeroRevertCounters } from '../../common/counters';
 import { ErrorType } from '../../common/errors';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 import { runRanges, type LoopRange } from '../range-loop';
 import type { RollbackRun } from './context';
 import { undoContainerSteps } from './down';
@@ -75,7 +75,7 @@ export async function revertFrom(r: RollbackRun, source: RevertSource): Promise<
       interruptWhen: () => changed() !== undefined,
       listRanges,
     });
-    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(describe(outcome.error));
+    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
     if (outcome.finished) break;
   }
   result.revert = counters;

@@ -6,7 +6,7 @@
  * a half-migrated container with no lease, no rollback possible and no history record.
  */
 import { ActivityFailure, ChildWorkflowFailure, isCancellation } from '@temporalio/workflow';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 import { rollingBack } from '../phases/migrate';
 import type { Run } from './run';
 import type { Transition } from './transition';
@@ -30,7 +30,7 @@ export async function pausingOnFailure(
       return await body();
     } catch (err) {
       if (!isStepFailure(err)) throw err;
-      const reason = `${phase} failed: ${describe(err)}`;
+      const reason = `${phase} failed: ${failureMessage(err)}`;
       // Continued as new while paused, a run paused in monitoring resumes by verifying again, then monitors.
       const decision = await run.pause(reason, phase === 'migrating' ? 'migrating' : 'verifying', 'error');
       if (decision === 'rollback') return rollingBack(run, reason);

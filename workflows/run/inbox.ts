@@ -8,7 +8,7 @@ import { getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow
 import type { Phase } from '../../common/phases';
 import type { PendingDecision } from '../../common/status';
 import { abortSignal, approveSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 import { rollbackControlsSignal, rollbackProgressSignal, type RollbackControls } from '../rollback/messages';
 
 /** What the handlers need to know of the run, before and after preflight has loaded it. */
@@ -77,10 +77,13 @@ export class Inbox {
     setHandler(approveSignal, (args) => {
       if (refused('approve', args, ['by', 'comment'])) return;
       if (this.forwardToRollback(approveSignal, args ?? {})) return;
-      if (this.approval === undefined && !BEFORE_WRITES.includes(run.phase())) {
+      // Bound to the gate open when it arrives: an approve with none open (sent early, twice, or retried by a CLI) is
+      // refused in the timeline, never kept for a later gate it was not meant for.
+      if (this.pending?.kind !== 'approve' || this.approval !== undefined) {
         run.note(`approve ignored in phase ${run.phase()}: nothing is waiting for an approval`);
+        return;
       }
-      this.approval ??= args ?? {};
+      this.approval = args ?? {};
     });
     setHandler(abortSignal, (args) => {
       if (refused('abort', args, ['reason'])) return;
@@ -169,7 +172,7 @@ export class Inbox {
     if (!this.atRollbackGate() || this.rollbackChildId === undefined) return false;
     getExternalWorkflowHandle(this.rollbackChildId)
       .signal(signal.name, args)
-      .catch((err) => log.warn('signal to the rollback child failed', { error: describe(err) }));
+      .catch((err) => log.warn('signal to the rollback child failed', { error: failureMessage(err) }));
     return true;
   }
 
@@ -178,7 +181,7 @@ export class Inbox {
     if (this.rollbackChildId === undefined) return;
     getExternalWorkflowHandle(this.rollbackChildId)
       .signal(rollbackControlsSignal, controls)
-      .catch((err) => log.warn('live controls to the rollback child failed', { error: describe(err) }));
+      .catch((err) => log.warn('live controls to the rollback child failed', { error: failureMessage(err) }));
   }
 
   /** The rollback asked for, if any, taken (a later signal asks again). */

@@ -7,7 +7,7 @@ import { CancellationScope, isCancellation, log, sleep } from '@temporalio/workf
 import type { LeaseResult } from '../../common/activities';
 import type { RunbookTuning } from '../../common/tuning';
 import type { runbookActivities } from '../activities';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 
 type Quick = ReturnType<typeof runbookActivities>['quick'];
 
@@ -48,7 +48,7 @@ export class Lease {
         }
       })
       .catch((err) => {
-        if (!isCancellation(err)) this.lost = `the lease on ${this.key} could not be renewed: ${describe(err)}`;
+        if (!isCancellation(err)) this.lost = `the lease on ${this.key} could not be renewed: ${failureMessage(err)}`;
       });
   }
 
@@ -74,6 +74,6 @@ export class Lease {
       this.quick.releaseLease.executeWithOptions({ summary: `release lease on ${this.key}` }, [
         { key: this.key, holder: this.holder },
       ])
-    ).catch((err) => log.warn('lease release failed', { error: describe(err) }));
+    ).catch((err) => log.warn('lease release failed', { error: failureMessage(err) }));
   }
 }

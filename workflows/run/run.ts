@@ -6,7 +6,7 @@ import { condition, log, setCurrentDetails, upsertSearchAttributes, workflowInfo
 import type { Phase } from '../../common/phases';
 import { COSMOS_CONTAINER, MIGRATION_ID, MIGRATION_PHASE } from '../../common/search-attributes';
 import type { runbookActivities } from '../activities';
-import { describe } from '../describe';
+import { failureMessage } from '../../common/failure-message';
 import { MAX_TIMELINE, type RunState } from '../state';
 import type { Inbox } from './inbox';
 import type { Lease } from './lease';
@@ -73,7 +73,7 @@ export class Run {
       ]);
     } catch (err) {
       // A webhook that is down never stops a migration.
-      log.warn('notification failed', { phase, error: describe(err) });
+      log.warn('notification failed', { phase, error: failureMessage(err) });
     }
   }
 
