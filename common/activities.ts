@@ -335,6 +335,11 @@ export interface VerificationReport {
   countsByVersion: Record<string, number>;
   /** Documents still not at the target version. */
   remaining: number;
+  /**
+   * Of `remaining`, the documents the transform would still change: written in the old shape after the backfill passed
+   * them (an old application still writing), caught up rather than rolled back (workflows/phases/verify.ts).
+   */
+  stillToMigrate?: number;
   sampled: number;
   sampleFailures: DocumentFailure[];
   relationships: { name: string; rows: number }[];

@@ -55,6 +55,8 @@ export interface RunState {
   /** Pre-images are kept while migrating (decided in preflight), and the container they go to once it exists. */
   preimages?: boolean;
   preimagesContainer?: string;
+  /** Catch-up passes run after verification found old-shape documents written since the backfill (phases/verify.ts). */
+  catchUps?: number;
   backup?: BackupPolicyReport;
   /** The container before anything changed (null: it did not exist). */
   exported?: ContainerExport | null;

@@ -167,6 +167,7 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
     const pkPaths = await readPartitionKeyPaths(container);
     const remaining = await checkRemaining(container, target, target.rule, pkPaths);
     report.remaining = remaining.wouldChange.count + remaining.failing.count;
+    report.stillToMigrate = remaining.wouldChange.count;
     const source =
       input.direction === 'up'
         ? `version ${target.rule.from} (or without ${target.versionField})`
