@@ -103,9 +103,19 @@ export async function perRange<T>(
 
 /** One aggregate over one range. */
 async function countInRange(container: Container, spec: SqlQuerySpec, options: FeedOptions): Promise<Counted> {
-  const response = await container.items.query<number>(spec, options).fetchAll();
-  const count = response.resources.reduce((sum, n) => sum + (typeof n === 'number' ? n : 0), 0);
-  return { count, ruConsumed: response.requestCharge ?? 0 };
+  // Page by page, heartbeating each: Azure answers an aggregate over a large partition in partial results, one page
+  // per continuation (each within the request's time budget), so a 50 GB partition's count takes many pages and can
+  // outlast the heartbeat timeout if only the whole range were heartbeated.
+  const iterator = container.items.query<number>(spec, options);
+  const counted: Counted = { count: 0, ruConsumed: 0 };
+  let pages = 0;
+  while (iterator.hasMoreResults()) {
+    const page = await iterator.fetchNext();
+    for (const n of page.resources ?? []) counted.count += typeof n === 'number' ? n : 0;
+    counted.ruConsumed += page.requestCharge ?? 0;
+    heartbeat({ counting: ++pages });
+  }
+  return counted;
 }
 
 function countSpec(where?: { where: string; parameters: SqlQuerySpec['parameters'] }): SqlQuerySpec {
