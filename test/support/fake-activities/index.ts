@@ -1,0 +1,50 @@
+/**
+ * The fake-activities kit: an in-memory RunbookActivities (typed against the real interface, so a field the real
+ * activities gain or change shows here at compile time) whose behaviour a test scripts (script.ts). Phase-machine
+ * tests run the real workflow code against it on a Temporal worker (test/support/fake-runbook.ts); what a test then
+ * asserts is the workflow's behaviour (phases, gates, signals, controls, reports, the calls it made), not Cosmos.
+ */
+import type { RunbookActivities } from '../../../common/activities';
+import { createInputActivities } from '../../../activities/input';
+import { createArmActivities } from './arm';
+import { CallLog, logged } from './calls';
+import { FakeContainer } from './container';
+import { createEngineActivities, migrationOf } from './engine';
+import { createHookActivities, type HookRecords } from './hooks';
+import { createRangeActivities, RangeGate } from './ranges';
+import { createRecordActivities, type Records } from './records';
+import type { FakeScript } from './script';
+
+export type { FakeScript, RangeFault } from './script';
+export type { FakeDocument } from './container';
+
+export interface FakeKit {
+  activities: RunbookActivities;
+  /** The container's documents and feed ranges as the activities left them. */
+  container: FakeContainer;
+  calls: CallLog;
+  /** Hold every range between pages (to catch a run migrating), and release it. */
+  ranges: RangeGate;
+  records: Records & HookRecords;
+  migration: ReturnType<typeof migrationOf>;
+  /** The container was deleted (a rollback by restore) and not restored since. */
+  deleted(): boolean;
+}
+
+export function createFakeActivities(script: FakeScript = {}): FakeKit {
+  const migration = migrationOf(script);
+  const container = new FakeContainer(script.documents ?? 40, script.ranges ?? 2, migration.fromVersion);
+  const calls = new CallLog();
+  const gate = new RangeGate();
+  const records: Records & HookRecords = { leases: new Map(), history: [], notified: [], ran: [] };
+  const { deleted, ...arm } = createArmActivities(container, script, migration.fromVersion);
+  const activities: RunbookActivities = {
+    ...createInputActivities(),
+    ...createEngineActivities(container, script, migration),
+    ...createRangeActivities(container, script, gate, migration.fromVersion, migration.toVersion),
+    ...arm,
+    ...createRecordActivities(script, records),
+    ...createHookActivities(script, records),
+  };
+  return { activities: logged(activities, calls), container, calls, ranges: gate, records, migration, deleted };
+}

@@ -1,0 +1,212 @@
+/**
+ * The range activities in memory: migrateRange, revertFromPreimages and listFeedRanges over a FakeContainer, with the
+ * real ones' contract (activities/cosmos/migrate-range.ts): pages of `batchSize` candidates in id order, a heartbeat
+ * of the checkpoint after every page (a retry resumes from it), `maxPages` returns the continuation, a cancellation
+ * stops after the page and fails CancelledFailure carrying what the attempt did, a split or merge fails non-retryable
+ * FeedRangeSplit with the counters, and more failed documents than `maxFailures` fail FailureThresholdExceeded.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import {
+  FAILURE_THRESHOLD_EXCEEDED,
+  FEED_RANGE_SPLIT,
+  type DocumentFailure,
+  type MigrateRangeInput,
+  type MigrateRangeResult,
+  type MigrationCounters,
+  type RevertInput,
+  type RevertResult,
+  type RunbookActivities,
+} from '../../../common/activities';
+import { zeroCounters } from '../../../common/counters';
+import type { FakeContainer, FakeDocument } from './container';
+import type { FakeScript, RangeFault } from './script';
+
+interface Checkpoint {
+  /** The id of the last document the scan passed. */
+  continuation?: string;
+  counters: MigrationCounters;
+  failures: DocumentFailure[];
+}
+
+/** Lets a test hold every range between pages (to catch the run migrating) and let them go. */
+export class RangeGate {
+  private opened: Promise<void> = Promise.resolve();
+  private open?: () => void;
+
+  hold(): void {
+    if (!this.open) this.opened = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open?.();
+    this.open = undefined;
+  }
+
+  wait(): Promise<void> {
+    return this.opened;
+  }
+}
+
+export function createRangeActivities(
+  container: FakeContainer,
+  script: FakeScript,
+  gate: RangeGate,
+  from: number | string | undefined,
+  to: number | string | undefined
+): Pick<RunbookActivities, 'listFeedRanges' | 'migrateRange' | 'revertFromPreimages'> {
+  const ruPerWrite = script.ruPerWrite ?? 5;
+  const pageMs = script.pageMs ?? 10;
+  const failing = new Set(script.failing ?? []);
+  /** Faults by feed range (the starting ranges' indexes resolved now), and pages written per range so far. */
+  const faults = new Map<string, RangeFault[]>();
+  container.feedRanges().forEach((r, i) => faults.set(r, [...(script.faults?.[i] ?? [])]));
+  const pagesWritten = new Map<string, number>();
+
+  /** The fault due now in `feedRange`, if any (each fires once, a transient one `times` times). */
+  function faultDue(feedRange: string): RangeFault | undefined {
+    const list = faults.get(feedRange) ?? [];
+    const due = list.find((f) => f.afterPages === (pagesWritten.get(feedRange) ?? 0));
+    if (!due) return undefined;
+    if (due.kind === 'transient' && (due.times ?? 1) > 1) due.times = (due.times ?? 1) - 1;
+    else list.splice(list.indexOf(due), 1);
+    return due;
+  }
+
+  function fire(fault: RangeFault, feedRange: string, done: Checkpoint): never {
+    switch (fault.kind) {
+      case 'transient':
+        throw new Error(`scripted transient fault in ${feedRange}`);
+      case 'non-retryable':
+        throw ApplicationFailure.nonRetryable(fault.message ?? `scripted ${fault.type} in ${feedRange}`, fault.type);
+      case 'split':
+      case 'merge':
+        if (fault.kind === 'split') container.split(feedRange, fault.into ?? 2);
+        else container.mergeWithNext(feedRange);
+        throw ApplicationFailure.create({
+          message: `feed range ${feedRange} ${fault.kind === 'split' ? 'split' : 'merged'} while it was migrated`,
+          type: FEED_RANGE_SPLIT,
+          nonRetryable: true,
+          details: [{ ...done.counters }, [...done.failures]],
+        });
+    }
+  }
+
+  /**
+   * One scan of `feedRange`'s candidates after `start`, page by page, through `write`. Shared by migrate and revert:
+   * both are "range loops" to the workflow.
+   */
+  async function scan(
+    feedRange: string,
+    input: { continuation?: string; batchSize?: number; maxPages?: number },
+    isCandidate: (d: FakeDocument) => boolean,
+    write: (d: FakeDocument, counters: MigrationCounters, failures: DocumentFailure[]) => void,
+    threshold?: number
+  ): Promise<{ done: boolean; checkpoint: Checkpoint }> {
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as Checkpoint | undefined;
+    const state: Checkpoint = resumed ?? { continuation: input.continuation, counters: zeroCounters(), failures: [] };
+    let cancelled: unknown;
+    ctx.cancelled.catch((err: unknown) => (cancelled = err ?? new Error('cancelled')));
+    for (let pages = 0; ; pages++) {
+      if (input.maxPages !== undefined && pages >= input.maxPages) return { done: false, checkpoint: state };
+      const fault = faultDue(feedRange);
+      if (fault) fire(fault, feedRange, state);
+      const candidates = container
+        .documentsIn(feedRange)
+        .filter((d) => isCandidate(d) && (state.continuation === undefined || d.id > state.continuation));
+      if (candidates.length === 0) return { done: true, checkpoint: state };
+      await gate.wait();
+      await new Promise((resolve) => setTimeout(resolve, pageMs));
+      for (const d of candidates.slice(0, input.batchSize ?? 100)) {
+        write(d, state.counters, state.failures);
+        state.counters.scanned += 1;
+        state.continuation = d.id;
+      }
+      state.counters.ruConsumed += ruPerWrite;
+      pagesWritten.set(feedRange, (pagesWritten.get(feedRange) ?? 0) + 1);
+      ctx.heartbeat(state);
+      if (threshold !== undefined && state.counters.failed > threshold) {
+        throw ApplicationFailure.nonRetryable(
+          `${state.counters.failed} document(s) failed to migrate, more than maxFailures (${threshold})`,
+          FAILURE_THRESHOLD_EXCEEDED,
+          { ...state.counters },
+          [...state.failures]
+        );
+      }
+      // Let a heartbeat's answer (a cancellation) arrive before the next page, as a real page's I/O would.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (cancelled !== undefined) {
+        const partial: MigrateRangeResult = result(false, state);
+        throw new CancelledFailure((cancelled as Error).message ?? 'cancelled', [partial]);
+      }
+    }
+  }
+
+  function result(done: boolean, { continuation, counters, failures }: Checkpoint): MigrateRangeResult {
+    return {
+      done,
+      ...(done ? {} : { continuation }),
+      counters: { ...counters },
+      failures: [...failures],
+      ruPerSecond: 0,
+      docsPerSecond: 0,
+    };
+  }
+
+  return {
+    async listFeedRanges() {
+      return container.feedRanges();
+    },
+
+    async migrateRange(input: MigrateRangeInput) {
+      const [source, target] = input.direction === 'up' ? [from, to] : [to, from];
+      const { done, checkpoint } = await scan(
+        input.feedRange,
+        input,
+        (d) => d.version === source,
+        (d, counters, failures) => {
+          if (failing.has(d.id)) {
+            counters.failed += 1;
+            if (failures.length < 100) failures.push({ id: d.id, partitionKey: d.id, error: 'scripted failure' });
+            return;
+          }
+          counters.migrated += 1;
+          counters.ruConsumed += input.dryRun ? 0 : ruPerWrite;
+          if (input.dryRun) return;
+          d.version = target;
+          if (input.direction === 'up') d.ups += 1;
+          else d.downs += 1;
+        },
+        input.maxFailures
+      );
+      return result(done, checkpoint);
+    },
+
+    /** The pre-images container holds one document per migrated one: reverting puts it back at fromVersion. */
+    async revertFromPreimages(input: RevertInput): Promise<RevertResult> {
+      const { done, checkpoint } = await scan(
+        input.feedRange,
+        input,
+        (d) => d.version === to && d.ups > d.downs,
+        (d, counters) => {
+          d.version = from;
+          d.downs += 1;
+          counters.migrated += 1;
+        }
+      );
+      const { scanned, migrated, ruConsumed } = checkpoint.counters;
+      return {
+        done,
+        ...(done ? {} : { continuation: checkpoint.continuation }),
+        counters: { ...zeroRevert(), scanned, reverted: migrated, ruConsumed },
+        conflicts: [],
+        failures: [],
+      };
+    },
+  };
+}
+
+function zeroRevert(): RevertResult['counters'] {
+  return { scanned: 0, reverted: 0, merged: 0, conflicts: 0, deletedByApp: 0, unchanged: 0, failed: 0, ruConsumed: 0 };
+}
