@@ -101,7 +101,8 @@ export function createRangeActivities(
     input: { continuation?: string; batchSize?: number; maxPages?: number },
     isCandidate: (d: FakeDocument) => boolean,
     write: (d: FakeDocument, counters: MigrationCounters, failures: DocumentFailure[]) => void,
-    threshold?: number
+    threshold?: number,
+    where = 'the container'
   ): Promise<{ done: boolean; checkpoint: Checkpoint }> {
     const ctx = Context.current();
     const resumed = ctx.info.heartbeatDetails as Checkpoint | undefined;
@@ -127,8 +128,12 @@ export function createRangeActivities(
       pagesWritten.set(feedRange, (pagesWritten.get(feedRange) ?? 0) + 1);
       ctx.heartbeat(state);
       if (threshold !== undefined && state.counters.failed > threshold) {
+        const first = state.failures
+          .slice(0, 3)
+          .map((x) => `${x.id}: ${x.error}`)
+          .join('; ');
         throw ApplicationFailure.nonRetryable(
-          `${state.counters.failed} document(s) failed to migrate, more than maxFailures (${threshold})`,
+          `${state.counters.failed} document(s) failed to migrate in ${where}, more than maxFailures (${threshold}); first: ${first}`,
           FAILURE_THRESHOLD_EXCEEDED,
           { ...state.counters },
           [...state.failures]
@@ -178,7 +183,8 @@ export function createRangeActivities(
           if (input.direction === 'up') d.ups += 1;
           else d.downs += 1;
         },
-        input.maxFailures
+        input.maxFailures,
+        `${input.database}/${input.container}`
       );
       return result(done, checkpoint);
     },
