@@ -173,7 +173,8 @@ export function createRangeActivities(
         (d, counters, failures) => {
           if (failing.has(d.id)) {
             counters.failed += 1;
-            if (failures.length < 100) failures.push({ id: d.id, partitionKey: d.id, error: 'scripted failure' });
+            if (failures.length < 100)
+              failures.push({ id: d.id, partitionKey: d.id, error: `up() threw: scripted failure of ${d.id}` });
             return;
           }
           counters.migrated += 1;
