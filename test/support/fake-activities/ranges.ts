@@ -29,22 +29,56 @@ interface Checkpoint {
   failures: DocumentFailure[];
 }
 
-/** Lets a test hold every range between pages (to catch the run migrating) and let them go. */
+/**
+ * Lets a test hold every range between pages (to catch the run migrating), let a few pages through (so an interrupt
+ * finds pages written by the attempt it cancels), and let them all go.
+ */
 export class RangeGate {
-  private opened: Promise<void> = Promise.resolve();
-  private open?: () => void;
+  private permits = Infinity;
+  private waiters = new Set<() => void>();
+  /** Pages written (and heartbeated) by every range activity so far. */
+  written = 0;
 
   hold(): void {
-    if (!this.open) this.opened = new Promise((resolve) => (this.open = resolve));
+    this.permits = 0;
+  }
+
+  /** `pages` more pages may pass, then the ranges are held again. */
+  allow(pages: number): void {
+    this.permits += pages;
+    this.wake();
   }
 
   release(): void {
-    this.open?.();
-    this.open = undefined;
+    this.permits = Infinity;
+    this.wake();
   }
 
-  wait(): Promise<void> {
-    return this.opened;
+  /** Resolves once `pages` pages in all have been written. */
+  async writtenAtLeast(pages: number): Promise<void> {
+    while (this.written < pages) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  /** Takes a page's permit; an activity cancelled while it waits gives up its place (and takes no permit). */
+  async pass(signal: AbortSignal): Promise<void> {
+    while (this.permits <= 0) {
+      if (signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.waiters.delete(done);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.waiters.add(done);
+        signal.addEventListener('abort', done);
+      });
+    }
+    if (signal.aborted) return;
+    this.permits -= 1;
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.waiters]) waiter();
   }
 }
 
@@ -107,44 +141,56 @@ export function createRangeActivities(
     const ctx = Context.current();
     const resumed = ctx.info.heartbeatDetails as Checkpoint | undefined;
     const state: Checkpoint = resumed ?? { continuation: input.continuation, counters: zeroCounters(), failures: [] };
-    let cancelled: unknown;
-    ctx.cancelled.catch((err: unknown) => (cancelled = err ?? new Error('cancelled')));
-    for (let pages = 0; ; pages++) {
-      if (input.maxPages !== undefined && pages >= input.maxPages) return { done: false, checkpoint: state };
-      const fault = faultDue(feedRange);
-      if (fault) fire(fault, feedRange, state);
-      const candidates = container
-        .documentsIn(feedRange)
-        .filter((d) => isCandidate(d) && (state.continuation === undefined || d.id > state.continuation));
-      if (candidates.length === 0) return { done: true, checkpoint: state };
-      await gate.wait();
-      await new Promise((resolve) => setTimeout(resolve, pageMs));
-      for (const d of candidates.slice(0, input.batchSize ?? 100)) {
-        write(d, state.counters, state.failures);
-        state.counters.scanned += 1;
-        state.continuation = d.id;
+    let cancelled: Error | undefined;
+    void ctx.cancelled.catch((err: unknown) => {
+      cancelled = err instanceof Error ? err : new Error('cancelled');
+    });
+    const stopIfCancelled = () => {
+      if (!cancelled && !ctx.cancellationSignal.aborted) return;
+      throw new CancelledFailure(cancelled?.message ?? 'cancelled', [result(false, state)]);
+    };
+    // As the real activity does while a page is slow: heartbeat the last checkpoint, so a cancellation (delivered in
+    // a heartbeat's answer) reaches a range held at the gate.
+    const keepAlive = setInterval(() => ctx.heartbeat(state), 300);
+    try {
+      for (let pages = 0; ; pages++) {
+        if (input.maxPages !== undefined && pages >= input.maxPages) return { done: false, checkpoint: state };
+        const fault = faultDue(feedRange);
+        if (fault) fire(fault, feedRange, state);
+        const candidates = container
+          .documentsIn(feedRange)
+          .filter((d) => isCandidate(d) && (state.continuation === undefined || d.id > state.continuation));
+        if (candidates.length === 0) return { done: true, checkpoint: state };
+        await gate.pass(ctx.cancellationSignal);
+        stopIfCancelled();
+        await new Promise((resolve) => setTimeout(resolve, pageMs));
+        for (const d of candidates.slice(0, input.batchSize ?? 100)) {
+          write(d, state.counters, state.failures);
+          state.counters.scanned += 1;
+          state.continuation = d.id;
+        }
+        state.counters.ruConsumed += ruPerWrite;
+        pagesWritten.set(feedRange, (pagesWritten.get(feedRange) ?? 0) + 1);
+        ctx.heartbeat(state);
+        gate.written += 1;
+        if (threshold !== undefined && state.counters.failed > threshold) {
+          const first = state.failures
+            .slice(0, 3)
+            .map((x) => `${x.id}: ${x.error}`)
+            .join('; ');
+          throw ApplicationFailure.nonRetryable(
+            `${state.counters.failed} document(s) failed to migrate in ${where}, more than maxFailures (${threshold}); first: ${first}`,
+            FAILURE_THRESHOLD_EXCEEDED,
+            { ...state.counters },
+            [...state.failures]
+          );
+        }
+        // Let a heartbeat's answer (a cancellation) arrive before the next page, as a real page's I/O would.
+        await new Promise((resolve) => setImmediate(resolve));
+        stopIfCancelled();
       }
-      state.counters.ruConsumed += ruPerWrite;
-      pagesWritten.set(feedRange, (pagesWritten.get(feedRange) ?? 0) + 1);
-      ctx.heartbeat(state);
-      if (threshold !== undefined && state.counters.failed > threshold) {
-        const first = state.failures
-          .slice(0, 3)
-          .map((x) => `${x.id}: ${x.error}`)
-          .join('; ');
-        throw ApplicationFailure.nonRetryable(
-          `${state.counters.failed} document(s) failed to migrate in ${where}, more than maxFailures (${threshold}); first: ${first}`,
-          FAILURE_THRESHOLD_EXCEEDED,
-          { ...state.counters },
-          [...state.failures]
-        );
-      }
-      // Let a heartbeat's answer (a cancellation) arrive before the next page, as a real page's I/O would.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (cancelled !== undefined) {
-        const partial: MigrateRangeResult = result(false, state);
-        throw new CancelledFailure((cancelled as Error).message ?? 'cancelled', [partial]);
-      }
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
