@@ -44,6 +44,14 @@ export function createEngineActivities(
   migration: MigrationInfo
 ): EngineActivities {
   const ruPerWrite = script.ruPerWrite ?? 5;
+  const roundTrip = (checked: number) => {
+    const ids = script.roundTripMismatches ?? [];
+    return {
+      checked,
+      mismatched: ids.length,
+      mismatches: ids.map((id) => ({ id, fields: [], error: `down() threw: scripted failure of ${id}` })),
+    };
+  };
   const candidates = () => container.documents.filter((d) => d.version === migration.fromVersion).length;
   return {
     async loadMigration(input) {
@@ -69,7 +77,7 @@ export function createEngineActivities(
         },
         estimatedSeconds: 1,
         ...(input.ruBudget !== undefined ? { ruBudget: input.ruBudget } : {}),
-        ...(migration.hasDown ? { roundTrip: { checked: size, mismatched: 0, mismatches: [] } } : {}),
+        ...(migration.hasDown && input.direction === 'up' ? { roundTrip: roundTrip(size) } : {}),
       };
     },
     async takeSnapshot() {

@@ -26,8 +26,9 @@ export function createHookActivities(script: FakeScript, records: HookRecords): 
       return { ran: true };
     },
     async healthCheck() {
-      const ok = (health.length > 1 ? health.shift() : health[0]) ?? true;
-      return { ok, checks: [{ name: 'scripted', ok, ...(ok ? {} : { detail: 'scripted failure' }) }] };
+      const answer = (health.length > 1 ? health.shift() : health[0]) ?? true;
+      const ok = answer === true;
+      return { ok, checks: [{ name: 'scripted', ok, ...(ok ? {} : { detail: answer }) }] };
     },
     async describeHooks() {
       return { stopApp: script.hooks?.stopApp === true, startApp: script.hooks?.startApp === true, healthChecks: 1 };

@@ -91,7 +91,7 @@ export function createRangeActivities(
 ): Pick<RunbookActivities, 'listFeedRanges' | 'migrateRange' | 'revertFromPreimages'> {
   const ruPerWrite = script.ruPerWrite ?? 5;
   const pageMs = script.pageMs ?? 10;
-  const failing = new Set(script.failing ?? []);
+  const failing = { up: new Set(script.failing ?? []), down: new Set(script.failingDown ?? []) };
   /** Faults by feed range (the starting ranges' indexes resolved now), and pages written per range so far. */
   const faults = new Map<string, RangeFault[]>();
   container.feedRanges().forEach((r, i) => faults.set(r, [...(script.faults?.[i] ?? [])]));
@@ -217,10 +217,14 @@ export function createRangeActivities(
         input,
         (d) => d.version === source,
         (d, counters, failures) => {
-          if (failing.has(d.id)) {
+          if (failing[input.direction].has(d.id)) {
             counters.failed += 1;
             if (failures.length < 100)
-              failures.push({ id: d.id, partitionKey: d.id, error: `up() threw: scripted failure of ${d.id}` });
+              failures.push({
+                id: d.id,
+                partitionKey: d.id,
+                error: `${input.direction}() threw: scripted failure of ${d.id}`,
+              });
             return;
           }
           counters.migrated += 1;

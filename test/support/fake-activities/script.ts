@@ -28,8 +28,12 @@ export interface FakeScript {
   documents?: number;
   /** Feed ranges at the start (physical partitions). @default 2 */
   ranges?: number;
-  /** ids (`d-0000` …) whose transform throws: counted failed, listed, never written. */
+  /** ids (`d-0000` …) whose `up` throws: counted failed, listed, never written. */
   failing?: string[];
+  /** ids whose `down` throws (a rollback by down fails on them). */
+  failingDown?: string[];
+  /** ids the plan's round trip finds not given back by down(up(doc)) (common/activities.ts RoundTripCheck). */
+  roundTripMismatches?: string[];
   /** Faults by the index of the range in the starting list. */
   faults?: Record<number, RangeFault[]>;
   /** RU charged per document written (and per page read). @default 5 */
@@ -45,8 +49,11 @@ export interface FakeScript {
   restore?: { fails?: string; verification?: Partial<RestoreVerification> };
   /** Problems verifyMigration reports (on top of documents still not at the target version). */
   verificationProblems?: string[];
-  /** Health checks in order, one per monitoring interval (true: healthy); the last one repeats. @default [true] */
-  health?: boolean[];
+  /**
+   * Health checks in order, one per monitoring interval (true: healthy, a string: failed with that detail); the last
+   * one repeats. @default [true]
+   */
+  health?: (true | string)[];
   /** The worker's hooks. @default none */
   hooks?: { stopApp?: boolean; startApp?: boolean };
   /** checkStagingRun finds a completed staging run. @default false */
