@@ -11,7 +11,7 @@ import { CallLog, logged } from './calls';
 import { FakeContainer } from './container';
 import { createEngineActivities, migrationOf } from './engine';
 import { createHookActivities, type HookRecords } from './hooks';
-import { createRangeActivities, RangeGate } from './ranges';
+import { createRangeActivities, RangeGate, type RuMeter } from './ranges';
 import { createRecordActivities, type Records } from './records';
 import type { FakeScript } from './script';
 
@@ -25,6 +25,8 @@ export interface FakeKit {
   calls: CallLog;
   /** Hold every range between pages (to catch a run migrating), and release it. */
   ranges: RangeGate;
+  /** RU the container charged in all (the workflow's counters must add up to it). */
+  ru: RuMeter;
   records: Records & HookRecords;
   migration: ReturnType<typeof migrationOf>;
   /** The container was deleted (a rollback by restore) and not restored since. */
@@ -36,15 +38,16 @@ export function createFakeActivities(script: FakeScript = {}): FakeKit {
   const container = new FakeContainer(script.documents ?? 40, script.ranges ?? 2, migration.fromVersion);
   const calls = new CallLog();
   const gate = new RangeGate();
+  const ru: RuMeter = { charged: 0 };
   const records: Records & HookRecords = { leases: new Map(), history: [], notified: [], ran: [] };
   const { deleted, ...arm } = createArmActivities(container, script, migration.fromVersion);
   const activities: RunbookActivities = {
     ...createInputActivities(),
     ...createEngineActivities(container, script, migration),
-    ...createRangeActivities(container, script, gate, migration.fromVersion, migration.toVersion),
+    ...createRangeActivities(container, script, gate, ru, migration.fromVersion, migration.toVersion),
     ...arm,
     ...createRecordActivities(script, records),
     ...createHookActivities(script, records),
   };
-  return { activities: logged(activities, calls), container, calls, ranges: gate, records, migration, deleted };
+  return { activities: logged(activities, calls), container, calls, ranges: gate, ru, records, migration, deleted };
 }

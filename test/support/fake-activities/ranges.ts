@@ -82,10 +82,16 @@ export class RangeGate {
   }
 }
 
+/** Every RU the fake container charged. */
+export interface RuMeter {
+  charged: number;
+}
+
 export function createRangeActivities(
   container: FakeContainer,
   script: FakeScript,
   gate: RangeGate,
+  meter: RuMeter,
   from: number | string | undefined,
   to: number | string | undefined
 ): Pick<RunbookActivities, 'listFeedRanges' | 'migrateRange' | 'revertFromPreimages'> {
@@ -105,6 +111,12 @@ export function createRangeActivities(
     if (due.kind === 'transient' && (due.times ?? 1) > 1) due.times = (due.times ?? 1) - 1;
     else list.splice(list.indexOf(due), 1);
     return due;
+  }
+
+  /** RU the container charged: what a test compares with the counters the workflow reports. */
+  function charge(ru: number): number {
+    meter.charged += ru;
+    return ru;
   }
 
   function fire(fault: RangeFault, feedRange: string, done: Checkpoint): never {
@@ -155,6 +167,16 @@ export function createRangeActivities(
     try {
       for (let pages = 0; ; pages++) {
         if (input.maxPages !== undefined && pages >= input.maxPages) return { done: false, checkpoint: state };
+        // A range that split or merged under an earlier attempt is gone: Cosmos answers 410 and the real activity
+        // fails FeedRangeSplit (activities/cosmos/migrate-range.ts), whatever the attempt.
+        if (!container.isCurrent(feedRange)) {
+          throw ApplicationFailure.create({
+            message: `feed range ${feedRange} is gone (split or merged)`,
+            type: FEED_RANGE_SPLIT,
+            nonRetryable: true,
+            details: [{ ...state.counters }, [...state.failures]],
+          });
+        }
         const fault = faultDue(feedRange);
         if (fault) fire(fault, feedRange, state);
         const candidates = container
@@ -169,7 +191,7 @@ export function createRangeActivities(
           state.counters.scanned += 1;
           state.continuation = d.id;
         }
-        state.counters.ruConsumed += ruPerWrite;
+        state.counters.ruConsumed += charge(ruPerWrite);
         pagesWritten.set(feedRange, (pagesWritten.get(feedRange) ?? 0) + 1);
         ctx.heartbeat(state);
         gate.written += 1;
@@ -228,7 +250,7 @@ export function createRangeActivities(
             return;
           }
           counters.migrated += 1;
-          counters.ruConsumed += input.dryRun ? 0 : ruPerWrite;
+          counters.ruConsumed += input.dryRun ? 0 : charge(ruPerWrite);
           if (input.dryRun) return;
           d.version = target;
           if (input.direction === 'up') d.ups += 1;
