@@ -67,6 +67,24 @@ test('one failed health check is a blip: the run completes (failuresBeforeRollba
   });
 });
 
+test('no hooks: probe intervals slower than the baseline roll back after three in a row, a blip does not', async () => {
+  const input = (duration: string) => ({ approval: { required: false }, monitor: { duration, interval: '1s' } });
+  await f.with({ documents: 10, probes: ['fast', 'slow', 'fast'] }, async (kit) => {
+    const completed = await (await f.start(kit, input('5s'))).result();
+    expect(completed.status).toBe('completed');
+    const bad = completed.monitoring?.filter((p) => p.bad) ?? [];
+    expect(bad).toHaveLength(1);
+    expect(bad[0]!.reason).toMatch(/^point reads took 400 ms on average, baseline 5 ms/);
+  });
+  await f.with({ documents: 10, probes: ['slow'] }, async (kit) => {
+    const report = await (await f.start(kit, input('60s'))).result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.reason).toMatch(/^health check failed \(3 checks in a row\): probe \(point reads took 400 ms/);
+    expect(report.monitoring?.filter((p) => p.bad)).toHaveLength(3);
+    expect(kit.container.documents.every((d) => d.version === 1 && d.ups === d.downs)).toBe(true);
+  });
+});
+
 test('a rollback that fails waits for the operator and never reports success', async () => {
   // No plan sample would catch it here: the plan's round trip is clean, down() fails on one document at rollback.
   await f.with({ documents: 8, failingDown: ['d-0005'] }, async (kit) => {

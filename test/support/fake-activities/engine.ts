@@ -44,6 +44,8 @@ export function createEngineActivities(
   migration: MigrationInfo
 ): EngineActivities {
   const ruPerWrite = script.ruPerWrite ?? 5;
+  const probes = [...(script.probes ?? ['fast'])];
+  let baselineTaken = false;
   const roundTrip = (checked: number) => {
     const ids = script.roundTripMismatches ?? [];
     return {
@@ -109,10 +111,12 @@ export function createEngineActivities(
       return { queries: [] };
     },
     async probeContainer() {
+      const speed = baselineTaken ? ((probes.length > 1 ? probes.shift() : probes[0]) ?? 'fast') : 'fast';
+      baselineTaken = true;
       return {
         at: new Date().toISOString(),
         queries: [],
-        pointReads: { count: 0, avgLatencyMs: 0, ruCharge: 0 },
+        pointReads: { count: 5, avgLatencyMs: speed === 'slow' ? 400 : 5, ruCharge: 5 },
         throttled: 0,
         serverErrors: 0,
         requests: 1,

@@ -54,6 +54,11 @@ export interface FakeScript {
    * one repeats. @default [true]
    */
   health?: (true | string)[];
+  /**
+   * The monitoring probes in order after the baseline (which is always fast): a slow one's point reads take 400 ms
+   * against the baseline's 5 ms (common/probe.ts calls that bad); the last one repeats. @default ['fast']
+   */
+  probes?: ('fast' | 'slow')[];
   /** The worker's hooks. @default none */
   hooks?: { stopApp?: boolean; startApp?: boolean };
   /** checkStagingRun finds a completed staging run. @default false */
