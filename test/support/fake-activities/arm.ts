@@ -71,14 +71,10 @@ export function createArmActivities(
       return { latestRestorableTimestamp: timestamp };
     },
     async proveRestorable() {
-      const unrestorable = new Set(script.unrestorable ?? []);
-      const checks = CHECKS.map((name) => ({
-        name,
-        ok: !unrestorable.has(name),
-        detail: unrestorable.has(name) ? `scripted: ${name} fails` : `${name} holds`,
-      }));
+      const failed = script.unrestorable ?? {};
+      const checks = CHECKS.map((name) => ({ name, ok: !failed[name], detail: failed[name] ?? `${name} holds` }));
       return {
-        ok: unrestorable.size === 0,
+        ok: checks.every((c) => c.ok),
         problems: checks.filter((c) => !c.ok).map((c) => c.detail),
         checks,
         containerExists: exists,

@@ -43,8 +43,8 @@ export interface FakeScript {
   /** The container exists (exportContainer answers a definition). @default true */
   containerExists?: boolean;
   backup?: Partial<BackupPolicyReport>;
-  /** Failed checks proveRestorable answers (all others pass). @default [] */
-  unrestorable?: RestorabilityCheck['name'][];
+  /** Failed checks proveRestorable answers, each with its detail (all others pass). @default {} */
+  unrestorable?: Partial<Record<RestorabilityCheck['name'], string>>;
   /** How the restore goes: `fails` makes restoreContainer fail non-retryably with that message. */
   restore?: { fails?: string; verification?: Partial<RestoreVerification> };
   /** Problems verifyMigration reports (on top of documents still not at the target version). */
