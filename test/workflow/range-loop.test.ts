@@ -3,14 +3,17 @@
  * (test/support/fake-activities), where each edge can be scripted to the page: a range that splits mid-scan is replaced
  * by its children; a range that merges has none, so the run pauses and a rollback still undoes everything; a transient
  * failure is retried from the last heartbeated page; a non-retryable one pauses the run until resumed; every RU the
- * container charged is in the report. Each document is migrated exactly once in every case. The same splits on the
- * emulator, with an application writing: partitions.test.ts.
+ * container charged is in the report; with priority-based execution the RU budget follows the range still running.
+ * Each document is migrated exactly once in every case. The same splits on the emulator, with an application
+ * writing: partitions.test.ts; the budget without priority-based execution, read through ARM:
+ * budget-follows-work.test.ts.
  */
 import { resumeSignal, rollbackSignal } from '../../workflows/messages';
+import { historyToJSON } from '../support/history-json';
 import { ErrorType } from '../../common/errors';
 import { FakeRunbook } from '../support/fake-runbook';
 import type { FakeKit } from '../support/fake-activities';
-import { waitForPhase } from './harness';
+import { saveHistory, scheduledInputs, waitForPhase } from './harness';
 
 let f: FakeRunbook;
 beforeAll(async () => {
@@ -103,5 +106,32 @@ test('every RU the container charged is in the report, across ranges, splits and
     expect(kit.ru.charged).toBeGreaterThan(50 * 7);
     expect(report.counters.ruConsumed).toBe(kit.ru.charged);
     expect(migratedOnce(kit)).toBe(true);
+  });
+});
+
+test('with priority-based execution, the range left takes the whole budget: it restarts with it', async () => {
+  const BUDGET = 2_000;
+  // One range holds most of the data: it is still migrating when the other is done.
+  const script = { documentsPerRange: [10, 1000], pageMs: 20, backup: { priorityBasedExecution: true } };
+  await f.with(script, async (kit) => {
+    const handle = await f.start(kit, {
+      ...fast,
+      batchSize: 10,
+      ruBudget: BUDGET,
+      // One activity per range for the whole run: a larger part can only come from the restart under test.
+      tuning: { maxPagesPerActivity: 1000 },
+    });
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    expect(report.counters.migrated).toBe(1010);
+    const history = await handle.fetchHistory();
+    const budgets = scheduledInputs<{ ruBudget: number }>(history, 'migrateRange').map((s) => s.input.ruBudget);
+    expect(budgets.slice(0, 2)).toEqual([BUDGET / 2, BUDGET / 2]);
+    expect(budgets).toContain(BUDGET);
+    expect(report.timeline.map((t) => t.note)).toContain(
+      'a feed range is done: the RU budget goes to the 1 range(s) left'
+    );
+    expect(migratedOnce(kit)).toBe(true);
+    saveHistory('budget-follows-work.json', historyToJSON(history));
   });
 });

@@ -28,18 +28,19 @@ export class FakeContainer {
   readonly documents: FakeDocument[];
   private bounds: Bounds[];
 
-  constructor(documents: number, ranges: number, version: number | string | undefined) {
-    this.documents = Array.from({ length: documents }, (_, i) => ({
-      id: `d-${String(i).padStart(4, '0')}`,
-      epk: Math.floor(((i + 0.5) * END) / documents),
-      version,
-      ups: 0,
-      downs: 0,
-    }));
+  /** `perRange[i]` documents in the i-th of `perRange.length` ranges of equal width. */
+  constructor(perRange: number[], version: number | string | undefined) {
+    const ranges = perRange.length;
     this.bounds = Array.from({ length: ranges }, (_, i) => ({
       min: Math.floor((i * END) / ranges),
       max: Math.floor(((i + 1) * END) / ranges),
     }));
+    this.documents = perRange
+      .flatMap((count, r) => {
+        const { min, max } = this.bounds[r]!;
+        return Array.from({ length: count }, (_, i) => ({ epk: min + Math.floor(((i + 0.5) * (max - min)) / count) }));
+      })
+      .map(({ epk }, i) => ({ id: `d-${String(i).padStart(4, '0')}`, epk, version, ups: 0, downs: 0 }));
   }
 
   /** The current feed ranges, serialised as listFeedRanges answers them. */

@@ -33,9 +33,18 @@ export interface FakeKit {
   deleted(): boolean;
 }
 
+/** `documents` spread evenly over `ranges` (ids in hash order: d-0000 is in the first range), or as scripted. */
+function perRange({ documents = 40, ranges = 2, documentsPerRange }: FakeScript): number[] {
+  if (documentsPerRange) return documentsPerRange;
+  return Array.from(
+    { length: ranges },
+    (_, i) => Math.floor(((i + 1) * documents) / ranges) - Math.floor((i * documents) / ranges)
+  );
+}
+
 export function createFakeActivities(script: FakeScript = {}): FakeKit {
   const migration = migrationOf(script);
-  const container = new FakeContainer(script.documents ?? 40, script.ranges ?? 2, migration.fromVersion);
+  const container = new FakeContainer(perRange(script), migration.fromVersion);
   const calls = new CallLog();
   const gate = new RangeGate();
   const ru: RuMeter = { charged: 0 };

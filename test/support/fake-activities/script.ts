@@ -24,10 +24,12 @@ export type RangeFault =
 export interface FakeScript {
   /** The module as loadMigration reports it; id, database and container are required by the workflow. */
   migration?: Partial<MigrationInfo>;
-  /** Documents in the container at the module's fromVersion. @default 40 */
+  /** Documents in the container at the module's fromVersion, spread evenly over the ranges. @default 40 */
   documents?: number;
   /** Feed ranges at the start (physical partitions). @default 2 */
   ranges?: number;
+  /** Documents per starting range, when ranges hold different amounts of data (instead of documents and ranges). */
+  documentsPerRange?: number[];
   /** ids (`d-0000` …) whose `up` throws: counted failed, listed, never written. */
   failing?: string[];
   /** ids whose `down` throws (a rollback by down fails on them). */
