@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, ReplayError, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ReplayError, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { runbookWorkflowBundle } from '../support/workflow-bundle';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { MARKER } from './harness';
 import { decodedHistory, decodedPayloads } from '../support/payloads';
@@ -25,10 +26,7 @@ let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   installQuietRuntime();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-  });
+  bundle = await runbookWorkflowBundle();
 }, 120_000);
 
 test('the recorded histories include the happy path and a rollback by restore, before and after the phase machine, a restore drill, live controls answered at once and once in force, and a budget following the work', () => {
