@@ -11,7 +11,8 @@ import { CallLog, logged } from './calls';
 import { FakeContainer } from './container';
 import { createEngineActivities, migrationOf } from './engine';
 import { createHookActivities, type HookRecords } from './hooks';
-import { createRangeActivities, RangeGate, type RuMeter } from './ranges';
+import { RangeGate } from './gate';
+import { createRangeActivities, type RuMeter } from './ranges';
 import { createRecordActivities, type Records } from './records';
 import type { FakeScript } from './script';
 

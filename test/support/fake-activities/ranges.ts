@@ -20,6 +20,7 @@ import {
 } from '../../../common/activities';
 import { zeroCounters } from '../../../common/counters';
 import type { FakeContainer, FakeDocument } from './container';
+import type { RangeGate } from './gate';
 import type { FakeScript, RangeFault } from './script';
 
 interface Checkpoint {
@@ -27,59 +28,6 @@ interface Checkpoint {
   continuation?: string;
   counters: MigrationCounters;
   failures: DocumentFailure[];
-}
-
-/**
- * Lets a test hold every range between pages (to catch the run migrating), let a few pages through (so an interrupt
- * finds pages written by the attempt it cancels), and let them all go.
- */
-export class RangeGate {
-  private permits = Infinity;
-  private waiters = new Set<() => void>();
-  /** Pages written (and heartbeated) by every range activity so far. */
-  written = 0;
-
-  hold(): void {
-    this.permits = 0;
-  }
-
-  /** `pages` more pages may pass, then the ranges are held again. */
-  allow(pages: number): void {
-    this.permits += pages;
-    this.wake();
-  }
-
-  release(): void {
-    this.permits = Infinity;
-    this.wake();
-  }
-
-  /** Resolves once `pages` pages in all have been written. */
-  async writtenAtLeast(pages: number): Promise<void> {
-    while (this.written < pages) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-
-  /** Takes a page's permit; an activity cancelled while it waits gives up its place (and takes no permit). */
-  async pass(signal: AbortSignal): Promise<void> {
-    while (this.permits <= 0) {
-      if (signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.waiters.delete(done);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.waiters.add(done);
-        signal.addEventListener('abort', done);
-      });
-    }
-    if (signal.aborted) return;
-    this.permits -= 1;
-  }
-
-  private wake(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
 }
 
 /** Every RU the fake container charged. */
@@ -100,7 +48,12 @@ export function createRangeActivities(
   const failing = { up: new Set(script.failing ?? []), down: new Set(script.failingDown ?? []) };
   /** Faults by feed range (the starting ranges' indexes resolved now), and pages written per range so far. */
   const faults = new Map<string, RangeFault[]>();
-  container.feedRanges().forEach((r, i) => faults.set(r, [...(script.faults?.[i] ?? [])]));
+  container.feedRanges().forEach((r, i) =>
+    faults.set(
+      r,
+      (script.faults?.[i] ?? []).map((f) => ({ ...f }))
+    )
+  );
   const pagesWritten = new Map<string, number>();
 
   /** The fault due now in `feedRange`, if any (each fires once, a transient one `times` times). */
