@@ -1,7 +1,8 @@
 /**
  * The runbook's gates, end to end on the real worker, the local stack and the shared dev server: a run started and
  * approved with the real `temporal` CLI migrates every document; a second run on the same container is refused while
- * the lease on Cosmos holds. Abort, an approval timeout and bad input are decided by the phase machine alone:
+ * the lease on Cosmos holds; too many failed documents pause the run (the paused phase end to end: the failure as the
+ * engine reports it, the failed document untouched on Cosmos, resumed from the saved continuations). Abort, an approval timeout and bad input are decided by the phase machine alone:
  * gate-decisions.test.ts, on the fake activities.
  */
 import { ErrorType } from '../../common/errors';
@@ -10,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { historyToJSON } from '../support/history-json';
 import type { RunbookReport } from '../../common/report';
 import { migrationRunbook } from '../../workflows';
-import { abortSignal, statusQuery } from '../../workflows/messages';
+import { abortSignal, resumeSignal, statusQuery } from '../../workflows/messages';
 import { DEFAULT_CONTROL } from '../../worker/create-worker';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, temporalCli, waitForPhase } from './harness';
 import { decodedHistory } from '../support/payloads';
@@ -148,5 +149,41 @@ test('a second run on the same container is refused while the first holds it', a
     await waitForPhase(third, 'awaiting-approval');
     await third.signal(abortSignal, {});
     expect((await third.result()).status).toBe('aborted');
+  });
+});
+
+test('too many failed documents pause the run; resume goes on from the saved continuations and completes', async () => {
+  const docs = customers(30);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database, {
+      upExtra: `if (doc.id === 'c-0013') throw new Error('cannot parse name of c-0013');`,
+    })
+  );
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `pause-${randomUUID()}`,
+      args: [{ migration: id, ...fast, approval: { required: false }, maxFailures: 0, batchSize: 10 }],
+    });
+    const paused = await waitForPhase(handle, 'paused');
+    expect(paused.pendingDecision).toMatchObject({ kind: 'resume-or-rollback', signals: ['resume', 'rollback'] });
+    expect(paused.counters.failed).toBe(1);
+    expect(paused.lastError).toContain('more than maxFailures (0)');
+    expect(paused.lastError).toContain('c-0013: up() threw: cannot parse name of c-0013');
+
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    // The documents are the truth (the counters of a failed migrateRange can miss pages that were in flight).
+    expect(report.counters.failed).toBe(1);
+    expect(report.timeline.map((t) => t.phase)).toEqual(expect.arrayContaining(['paused', 'migrating', 'completed']));
+    const after = await h.documents(database, container);
+    expect(after.filter((d) => d.schemaVersion === 2)).toHaveLength(29);
+    // The document that failed is left exactly as it was.
+    expect(after.find((d) => d.id === 'c-0013')).toEqual(docs.find((d) => d.id === 'c-0013'));
   });
 });

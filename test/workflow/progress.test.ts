@@ -1,12 +1,10 @@
 /**
- * Progress that survives: a run pauses when too many documents fail and resumes from its saved continuations; a run
- * continues as new (many times) while migrating and still migrates every document exactly once.
- * Phase-machine cases: on the fake activities (test/support/fake-activities); how migrateRange counts and reports a
- * failed document on Cosmos is test/engine/migrate-range.test.ts.
+ * Progress that survives: a run continues as new (many times) while migrating and still migrates every document
+ * exactly once, handing its lease to the next run. Phase-machine cases: on the fake activities
+ * (test/support/fake-activities). The pause at maxFailures end to end: gates.test.ts; a pause outlasting many runs:
+ * long-waits.test.ts.
  */
-import { resumeSignal } from '../../workflows/messages';
 import { FakeRunbook } from '../support/fake-runbook';
-import { waitForPhase } from './harness';
 
 let f: FakeRunbook;
 beforeAll(async () => {
@@ -17,27 +15,6 @@ afterAll(async () => {
 });
 
 const fast = { approval: { required: false }, monitor: { duration: '1s', interval: '1s' } };
-
-test('too many failed documents pause the run; resume goes on from the saved continuations and completes', async () => {
-  await f.with({ documents: 30, failing: ['d-0013'] }, async (kit) => {
-    const handle = await f.start(kit, { ...fast, maxFailures: 0, batchSize: 10 });
-    const paused = await waitForPhase(handle, 'paused');
-    expect(paused.pendingDecision).toMatchObject({ kind: 'resume-or-rollback', signals: ['resume', 'rollback'] });
-    expect(paused.counters.failed).toBe(1);
-    expect(paused.lastError).toContain('more than maxFailures (0)');
-    expect(paused.lastError).toContain('d-0013: up() threw: scripted failure of d-0013');
-
-    await handle.signal(resumeSignal);
-    const report = await handle.result();
-    expect(report.status).toBe('completed');
-    expect(report.counters).toMatchObject({ migrated: 29, failed: 1 });
-    expect(report.timeline.map((t) => t.phase)).toEqual(expect.arrayContaining(['paused', 'migrating', 'completed']));
-    const { documents } = kit.container;
-    expect(documents.filter((d) => d.version === 2 && d.ups === 1)).toHaveLength(29);
-    // The document that failed is left exactly as it was.
-    expect(documents.find((d) => d.id === 'd-0013')).toMatchObject({ version: 1, ups: 0, downs: 0 });
-  });
-});
 
 test('a run that continues as new while migrating completes with every document migrated once', async () => {
   await f.with({ documents: 60 }, async (kit) => {

@@ -1,8 +1,9 @@
 /**
  * Rollbacks, end to end on the local stack, one per strategy that changes data in place: a failed verification rolls
  * back by point-in-time restore (through the ARM imitation) and the data equals the pre-migration data; a `rollback`
- * signal during monitoring rolls back by `down`, and the data equals the pre-migration data. (The pre-images revert:
- * surgical.test.ts.) What starts a rollback and what happens when one cannot finish are phase-machine cases, on the
+ * signal during monitoring rolls back by `down`, and the data equals the pre-migration data; a rollback whose down()
+ * throws on a document waits for the operator (the rollback-failed phase end to end), the document left as the
+ * migration made it. (The pre-images revert: surgical.test.ts.) What starts a rollback and what happens when one cannot finish are phase-machine cases, on the
  * fake activities: rollback-decisions.test.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +14,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '../support/history-json';
 import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
-import { approveSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
+import { approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase } from './harness';
 import { decodedHistory } from '../support/payloads';
 
@@ -116,5 +117,60 @@ test('a rollback signal during monitoring rolls back by down', async () => {
     expect(report.status).toBe('rolled-back');
     expect(report.rollback).toMatchObject({ mode: 'down', ok: true, reason: 'error rate up' });
     expect(await h.documents(database, container)).toEqual(before);
+  });
+});
+
+test('a rollback that fails waits for the operator and never reports success', async () => {
+  const docs = customers(8);
+  const { database, container } = await h.seed(docs);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  // down() cannot handle one document: the rollback by down fails on it.
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database).replace(
+      'down(doc) {',
+      `down(doc) {\n    if (doc.id === 'c-0005') throw new Error('cannot rebuild name of c-0005');`
+    )
+  );
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `rbfail-${randomUUID()}`,
+      // No plan sample: the plan's round trip would catch c-0005 and rule down() out before the run.
+      args: [
+        {
+          migration: id,
+          approval: { required: false },
+          monitor: { duration: '1m', interval: '1s' },
+          planSampleSize: 0,
+        },
+      ],
+    });
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'try it' });
+    const failed = await waitForPhase(handle, 'rollback-failed');
+    expect(failed.pendingDecision).toMatchObject({ kind: 'operator', signals: ['rollback', 'resume'] });
+    expect(failed.lastError).toMatch(
+      /^rollback by down failed: .*c-0005: down\(\) threw: cannot rebuild name of c-0005/
+    );
+    // Retrying fails the same way (a second rollback child), then the operator takes over.
+    await handle.signal(rollbackSignal, { reason: 'retry' });
+    const second = h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`);
+    for (let i = 0; i < 150 && !(await second.describe().catch(() => undefined)); i++) {
+      await sleep(200);
+    }
+    await expect(second.result()).resolves.toMatchObject({ ok: false });
+    await waitForPhase(handle, 'rollback-failed');
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('rollback-failed');
+    expect(report.reason).toContain('the operator took over');
+    expect(report.rollback?.ok).toBe(false);
+    // The document down() could not handle is left as the migration made it, for the operator to see.
+    expect((await h.documents(database, container)).find((d) => d.id === 'c-0005')?.schemaVersion).toBe(2);
+    await expect(h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`).result()).resolves.toMatchObject({
+      ok: false,
+    });
   });
 });
