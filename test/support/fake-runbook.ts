@@ -10,7 +10,7 @@
  * workflow's durable timers are short in tests instead (the input's `tuning`, monitor and approval durations).
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { RunbookReport } from '../../common/report';
 import { migrationRunbook } from '../../workflows';
@@ -72,16 +72,15 @@ export class FakeRunbook {
     kit: { taskQueue: string; migration: { id: string } },
     input: Record<string, unknown>
   ): Promise<Error & { type?: string }> {
-    const outcome = await this.start(kit, input).then((h) =>
-      h.result().then(
-        (r: RunbookReport) => r,
-        (e: unknown) => e
-      )
+    const handle = await this.start(kit, input);
+    const outcome = await handle.result().then(
+      (report: RunbookReport) => report,
+      (err: unknown) => err
     );
-    if (!(outcome instanceof WorkflowFailedError))
-      throw new Error(`expected the run to fail; it ended ${JSON.stringify(outcome)}`);
+    if (!(outcome instanceof WorkflowFailedError)) {
+      const ended = outcome as RunbookReport;
+      throw new Error(`expected the run to fail; it ended ${ended.status}: ${ended.reason ?? ''}`);
+    }
     return outcome.cause as Error & { type?: string };
   }
 }
-
-export type RunbookHandle = WorkflowHandle<typeof migrationRunbook>;

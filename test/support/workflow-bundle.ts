@@ -31,9 +31,14 @@ export async function writeRunbookBundle(dir: string): Promise<string> {
   return file;
 }
 
-/** The run's shared bundle, or a fresh one when no global setup built it. */
-export async function runbookWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+let loaded: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The run's shared bundle (read once per test file), or a fresh one when no global setup built it. */
+export function runbookWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   const file = process.env[BUNDLE_ENV];
-  if (file && fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as WorkflowBundleWithSourceMap;
-  return bundleRunbookWorkflows();
+  loaded ??=
+    file && fs.existsSync(file)
+      ? fs.promises.readFile(file, 'utf8').then((json) => JSON.parse(json) as WorkflowBundleWithSourceMap)
+      : bundleRunbookWorkflows();
+  return loaded;
 }
