@@ -2,11 +2,15 @@
  * The gates before any write, as the phase machine decides them, on the fake activities
  * (test/support/fake-activities): abort before approval and an approval timeout end the run aborted; bad input fails
  * at once naming the field; a Periodic-backup account is refused when the rollback would need a restore; a closed
- * maintenance window pauses before any write, one in the future is waited for on a durable timer. The approval gate
+ * maintenance window pauses before any write, one in the future is waited for on a durable timer; bad restore-drill
+ * input fails at once. The approval gate
  * end to end (the real CLI, Cosmos, the lease): gates.test.ts; the backup policy as ARM reports it:
  * test/engine/rollback-restore.test.ts.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { restoreDrill } from '../../workflows';
 import { ErrorType } from '../../common/errors';
 import { abortSignal, resumeSignal } from '../../workflows/messages';
 import { FakeRunbook } from '../support/fake-runbook';
@@ -124,5 +128,26 @@ test('a maintenance window in the future: the run sleeps durably until it opens,
     const report = await handle.result();
     expect(report.status).toBe('completed');
     expect(Date.parse(report.snapshot!.t0)).toBeGreaterThanOrEqual(Date.parse(start) - 1000);
+  });
+});
+
+test('bad drill input fails at once, naming the field', async () => {
+  await f.with({}, async (kit) => {
+    const cases: [unknown, RegExp][] = [
+      [{}, /input: name a migration, or both database and container/],
+      [{ database: 'd', container: 'c', account: 'prod-account' }, /account: must contain "drill"/],
+      [{ database: 'd', container: 'c', sampleSize: 0 }, /sampleSize:/],
+      [{ database: 'd', container: 'c', at: 'yesterday' }, /at: must be an ISO date-time/],
+      [{ database: 'd', container: 'c', extra: 1 }, /Unrecognized key/],
+    ];
+    for (const [input, message] of cases) {
+      const failed = await f.client.workflow
+        .execute(restoreDrill, { taskQueue: kit.taskQueue, workflowId: `drill-${randomUUID()}`, args: [input] })
+        .catch((e: unknown) => e);
+      const cause = (failed as WorkflowFailedError).cause as Error & { type?: string };
+      expect(cause.type).toBe(ErrorType.InvalidInput);
+      expect(cause.message).toMatch(message);
+    }
+    expect(kit.calls.all.filter((c) => c.name !== 'resolveRunbookInput')).toEqual([]);
   });
 });
