@@ -4,10 +4,13 @@
  * command that fixes it; nothing is skipped and nothing is downloaded.
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RUNBOOK_SEARCH_ATTRIBUTES } from '../../common/search-attributes';
 import { findTemporalCli } from '../../local/temporal-cli';
 import { freePort } from '../../local/temporal-server';
+import { BUNDLE_ENV, writeRunbookBundle } from './workflow-bundle';
 
 const ATTEMPTS = 3;
 
@@ -23,6 +26,10 @@ export default async function globalSetup(): Promise<void> {
         'or set TEMPORAL_CLI_PATH to a `temporal` binary.'
     );
   }
+
+  // One workflow bundle for every test file's workers (test/support/workflow-bundle.ts).
+  const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runbook-bundle-'));
+  process.env[BUNDLE_ENV] = await writeRunbookBundle(bundleDir);
 
   // Core gives the server 5 s to answer; on a busy 2-core machine that can be too short, so try again.
   let lastError: unknown;

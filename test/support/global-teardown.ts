@@ -1,5 +1,11 @@
-/** Jest global teardown: stops the shared Temporal dev server started by global-setup.ts. */
+/** Jest global teardown: stops the shared Temporal dev server started by global-setup.ts, removes the bundle. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { BUNDLE_ENV } from './workflow-bundle';
+
 export default async function globalTeardown(): Promise<void> {
+  const bundle = process.env[BUNDLE_ENV];
+  if (bundle) fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
   const env = globalThis.__TEMPORAL_TEST_ENV__;
   globalThis.__TEMPORAL_TEST_ENV__ = undefined;
   await env?.teardown();

@@ -2,32 +2,22 @@
  * Live controls (gh-ost style): setBudget, setConcurrency, pause and resume as Temporal Updates on a running migration,
  * validated (a bad one is rejected with a message and changes nothing), answering the new state once it is in force,
  * and taking effect within a page: the ranges in flight restart with the new budget. Nothing is migrated twice, nothing is miscounted.
+ * Phase-machine cases: on the fake activities (test/support/fake-activities); the budget's effect on the RU Cosmos
+ * charges is test/engine/ru-budget.test.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '../support/history-json';
-import { migrationRunbook } from '../../workflows';
 import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate } from '../../workflows/messages';
-import { Harness, customers, saveHistory, scheduledInputs, waitForPhase } from './harness';
+import { FakeRunbook } from '../support/fake-runbook';
+import { saveHistory, scheduledInputs, waitForPhase } from './harness';
 
-let h: Harness;
+let f: FakeRunbook;
 beforeAll(async () => {
-  h = await Harness.start();
-}, 180_000);
-afterAll(async () => {
-  await h?.close();
+  f = await FakeRunbook.start();
 });
-
-/** Counts its own applications (a document migrated twice would show 2), slowly enough to be caught migrating. */
-function countingModule(id: string, database: string): string {
-  return `module.exports = {
-  id: ${JSON.stringify(id)}, description: 'count', database: ${JSON.stringify(database)}, container: 'customers',
-  fromVersion: 1, toVersion: 2,
-  up(doc) { const t = Date.now(); while (Date.now() - t < 30) {} return { ...doc, applied: (doc.applied ?? 0) + 1, schemaVersion: 2 }; },
-  down(doc) { const out = { ...doc }; delete out.applied; delete out.schemaVersion; return out; },
-};
-`;
-}
+afterAll(async () => {
+  await f?.close();
+});
 
 /** The ruBudget input (null: none) of every migrateRange activity scheduled and not yet closed. */
 async function openRangeBudgets(handle: WorkflowHandle): Promise<(number | null)[]> {
@@ -47,26 +37,19 @@ async function openRangeBudgets(handle: WorkflowHandle): Promise<(number | null)
 }
 
 test('setBudget, setConcurrency, pause and resume change a running migration, validated, within a page', async () => {
-  const docs = customers(600);
-  const { database, container } = await h.seed(docs);
-  const id = `live-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(`${id}.js`, countingModule(id, database));
-  const w = await h.worker();
-  await w.worker.runUntil(async () => {
-    const handle = await h.client.workflow.start(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `live-${randomUUID()}`,
-      args: [
-        {
-          migration: id,
-          approval: { required: false },
-          monitor: { duration: '1s', interval: '1s' },
-          batchSize: 10,
-          tuning: { maxPagesPerActivity: 1000 },
-        },
-      ],
+  await f.with({ documents: 600, ranges: 1 }, async (kit) => {
+    // Held between pages until every control is in (the run is caught migrating, whatever the machine's load), with
+    // a few pages let through before each interrupt: the attempt it cancels has written pages that must be counted.
+    kit.ranges.hold();
+    const handle = await f.start(kit, {
+      approval: { required: false },
+      monitor: { duration: '1s', interval: '1s' },
+      batchSize: 10,
+      tuning: { maxPagesPerActivity: 1000 },
     });
     await waitForPhase(handle, 'migrating');
+    kit.ranges.allow(3);
+    await kit.ranges.writtenAtLeast(3);
 
     const pausing = await handle.executeUpdate(pauseUpdate, { args: [{ reason: 'peak traffic' }] });
     expect(pausing).toMatchObject({ paused: true });
@@ -77,6 +60,8 @@ test('setBudget, setConcurrency, pause and resume change a running migration, va
     const resumed = await handle.executeUpdate(resumeUpdate);
     expect(resumed).toMatchObject({ paused: false });
     await waitForPhase(handle, 'migrating');
+    kit.ranges.allow(3);
+    await kit.ranges.writtenAtLeast(6);
     const budget = await handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: 5000 }] });
     expect(budget).toMatchObject({ ruBudget: 5000, concurrency: 4, paused: false, phase: 'migrating', inForce: true });
     // In force when answered: no migrateRange started under the old budget (none) is still open.
@@ -97,12 +82,12 @@ test('setBudget, setConcurrency, pause and resume change a running migration, va
     const notPaused = await handle.executeUpdate(resumeUpdate).catch((e: unknown) => e);
     expect(((notPaused as WorkflowUpdateFailedError).cause as Error).message).toMatch(/^resume: the run is not paused/);
 
+    kit.ranges.release();
     const report = await handle.result();
     expect(report.status).toBe('completed');
     // Interrupted twice and paused once: every document counted once, migrated once.
     expect(report.counters.migrated).toBe(600);
-    const after = await h.documents(database, container);
-    expect(after.map((d) => d.applied)).toEqual(docs.map(() => 1));
+    expect(kit.container.documents.map((d) => d.ups)).toEqual(kit.container.documents.map(() => 1));
 
     // The ranges restarted with the new budget: migrateRange inputs after the update carry it.
     const budgets = scheduledInputs<{ ruBudget?: number }>(await handle.fetchHistory(), 'migrateRange').map(

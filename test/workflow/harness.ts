@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type { CosmosClient } from '@azure/cosmos';
 import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import type { HooksConfig } from '../../activities/hooks/config';
 import type { RunbookStatus } from '../../common/status';
@@ -23,19 +23,11 @@ import type { WorkerConfig } from '../../worker/config';
 import { createRunbookWorker, type RunbookWorker } from '../../worker/create-worker';
 import { startTestStack, type TestStack, type TestStackOptions } from '../support/stack';
 import { installQuietRuntime, testClient, uniqueTaskQueue } from '../support/temporal';
+import { runbookWorkflowBundle } from '../support/workflow-bundle';
 
 export const MARKER = 'SECRET-CONTENT-7f3a9c';
 
 export type Doc = { id: string; [field: string]: unknown };
-
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (message: string) => console.error(message),
-};
 
 export class Harness {
   readonly migrationsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runbook-migrations-'));
@@ -53,7 +45,7 @@ export class Harness {
     installQuietRuntime();
     const stack = await startTestStack(options);
     const client = await testClient();
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+    const bundle = await runbookWorkflowBundle();
     return new Harness(stack, client, stack.cosmosClient(), stack.armClient(), bundle);
   }
 
@@ -97,7 +89,7 @@ export class Harness {
     return outcome.cause as Error & { type?: string };
   }
 
-  /** The real worker, in process, on a new task queue (bundle built once per file). */
+  /** The real worker, in process, on a new task queue (the run's one bundle: test/support/workflow-bundle.ts). */
   async worker(
     hooks: HooksConfig = {},
     taskQueue = uniqueTaskQueue('runbook')

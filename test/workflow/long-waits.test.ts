@@ -1,23 +1,22 @@
 /**
  * Long waits: a run awaiting approval or paused for days keeps each run's history bounded (it continues as new while
  * it waits, the lease renewed all along) and resumes correctly. Days are simulated by a 1 s lease renewal and a low
- * continue-as-new threshold, not by sleeping.
+ * continue-as-new threshold, not by sleeping. Phase-machine cases: on the fake activities (test/support/fake-activities).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { RunbookStatus } from '../../common/status';
-import { migrationRunbook } from '../../workflows';
 import { approveSignal, resumeSignal, statusQuery } from '../../workflows/messages';
-import { Harness, customers, splitNameModule, waitForPhase } from './harness';
+import { waitForPhase } from './harness';
 import { recordFigure } from '../support/figures';
+import { FakeRunbook } from '../support/fake-runbook';
 
-let h: Harness;
+let f: FakeRunbook;
 beforeAll(async () => {
-  h = await Harness.start();
-}, 180_000);
+  f = await FakeRunbook.start();
+});
 afterAll(async () => {
-  await h?.close();
+  await f?.close();
 });
 
 const LIMIT = 100;
@@ -46,29 +45,19 @@ async function waitForGenerations(handle: WorkflowHandle, generations: number): 
 }
 
 test('awaiting approval for "days": history bounded by continue-as-new, same deadline, then approved and completed', async () => {
-  const docs = customers(20);
-  const { database, container } = await h.seed(docs);
-  const id = `split-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(`${id}.js`, splitNameModule(id, database));
-  const w = await h.worker();
-  await w.worker.runUntil(async () => {
-    const handle = await h.client.workflow.start(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `long-approval-${randomUUID()}`,
-      args: [
-        {
-          migration: id,
-          approval: { timeout: '7d' },
-          monitor: { duration: '1s', interval: '1s' },
-          tuning: longWait,
-        },
-      ],
+  await f.with({ documents: 20 }, async (kit) => {
+    const handle = await f.start(kit, {
+      approval: { timeout: '7d' },
+      monitor: { duration: '1s', interval: '1s' },
+      tuning: longWait,
     });
     const first = await waitForPhase(handle, 'awaiting-approval');
     const later = await waitForGenerations(handle, 2);
     expect(later.phase).toBe('awaiting-approval');
     expect(later.pendingDecision).toEqual(first.pendingDecision);
-    expect(await h.documents(database, container)).toEqual(docs);
+    expect(kit.calls.count('migrateRange')).toBe(0);
+    // The lease was renewed all along, across the runs: still ours.
+    expect(kit.records.leases.get('db/customers')?.holder).toBe(handle.workflowId);
     await handle.signal(approveSignal, { by: 'alice' });
     const report = await handle.result();
     expect(report.status).toBe('completed');
@@ -76,7 +65,7 @@ test('awaiting approval for "days": history bounded by continue-as-new, same dea
     expect(report.counters.migrated).toBe(20);
     const continued = report.timeline.filter((t) => t.note?.startsWith('continued as new')).length;
     expect(continued).toBeGreaterThanOrEqual(2);
-    expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
+    expect(kit.container.documents.every((d) => d.version === 2 && d.ups === 1)).toBe(true);
     recordFigure('long-waits: awaiting approval, continue-as-new while waiting', continued, '≥ 2', continued >= 2);
     recordFigure(
       'long-waits: awaiting approval, then approved',
@@ -88,29 +77,14 @@ test('awaiting approval for "days": history bounded by continue-as-new, same dea
 });
 
 test('paused for "days": history bounded, then resumed from where it stopped', async () => {
-  const docs = customers(20);
-  const { database, container } = await h.seed(docs);
-  const id = `split-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(
-    `${id}.js`,
-    splitNameModule(id, database, { upExtra: `if (doc.id === 'c-0007') throw new Error('bad row');` })
-  );
-  const w = await h.worker();
-  await w.worker.runUntil(async () => {
-    const handle = await h.client.workflow.start(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `long-pause-${randomUUID()}`,
-      args: [
-        {
-          migration: id,
-          approval: { required: false },
-          monitor: { duration: '1s', interval: '1s' },
-          tuning: longWait,
-        },
-      ],
+  await f.with({ documents: 20, failing: ['d-0007'] }, async (kit) => {
+    const handle = await f.start(kit, {
+      approval: { required: false },
+      monitor: { duration: '1s', interval: '1s' },
+      tuning: longWait,
     });
     const paused = await waitForPhase(handle, 'paused');
-    expect(paused.lastError).toContain('c-0007');
+    expect(paused.lastError).toContain('d-0007');
     const later = await waitForGenerations(handle, paused.generation + 2);
     expect(later.phase).toBe('paused');
     expect(later.pendingDecision).toMatchObject({ kind: 'resume-or-rollback' });
@@ -118,9 +92,9 @@ test('paused for "days": history bounded, then resumed from where it stopped', a
     const report = await handle.result();
     expect(report.status).toBe('completed');
     expect(report.counters).toMatchObject({ migrated: 19, failed: 1 });
-    const after = await h.documents(database, container);
-    expect(after.filter((d) => d.schemaVersion === 2)).toHaveLength(19);
-    expect(after.find((d) => d.id === 'c-0007')?.name).toBe('First7 Last7');
+    const { documents } = kit.container;
+    expect(documents.filter((d) => d.version === 2 && d.ups === 1)).toHaveLength(19);
+    expect(documents.find((d) => d.id === 'd-0007')).toMatchObject({ version: 1, ups: 0 });
     recordFigure('long-waits: paused, then resumed', report.status, 'completed', report.status === 'completed');
   });
 });

@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, ReplayError, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ReplayError, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { runbookWorkflowBundle } from '../support/workflow-bundle';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { PATCHES } from '../../workflows/patches';
 import { MARKER } from './harness';
@@ -26,10 +27,7 @@ let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   installQuietRuntime();
-  bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-  });
+  bundle = await runbookWorkflowBundle();
 }, 120_000);
 
 test('the recorded histories cover the happy path, each rollback strategy (parent and child), an interrupted migration, a restore drill, live controls and a budget following the work', () => {

@@ -1,7 +1,10 @@
 /**
- * Rollbacks, end to end: a failed verification rolls back by point-in-time restore (through the ARM imitation) and
- * the data equals the pre-migration data; a `rollback` signal during monitoring rolls back by `down`; a failing
- * health check rolls back, running the stop-app/start-app hooks.
+ * Rollbacks, end to end on the local stack, one per strategy that changes data in place: a failed verification rolls
+ * back by point-in-time restore (through the ARM imitation) and the data equals the pre-migration data; a `rollback`
+ * signal during monitoring rolls back by `down`, and the data equals the pre-migration data; a rollback whose down()
+ * throws on a document waits for the operator (the rollback-failed phase end to end), the document left as the
+ * migration made it. (The pre-images revert: surgical.test.ts.) What starts a rollback and what happens when one cannot finish are phase-machine cases, on the
+ * fake activities: rollback-decisions.test.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
@@ -104,68 +107,6 @@ test('a rollback signal during monitoring rolls back by down', async () => {
   });
 });
 
-test('a health check failing 3 times in a row rolls back, stopping and restarting the application through the hooks', async () => {
-  const docs = customers(10);
-  const { database, container } = await h.seed(docs);
-  const before = await h.documents(database, container);
-  const id = `split-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(`${id}.js`, splitNameModule(id, database));
-  const log = path.join(h.migrationsDir, `hooks-${id}.log`);
-  const w = await h.worker({
-    stopApp: { command: `echo "stop $MIGRATION_ID" >> ${log}` },
-    startApp: { command: `echo "start $MIGRATION_ID" >> ${log}` },
-    healthChecks: [
-      { name: 'always-ok', command: 'true' },
-      { name: 'api-errors', command: 'echo "5xx rate 12%" >&2; exit 2' },
-    ],
-  });
-  await w.worker.runUntil(async () => {
-    const report = await h.client.workflow.execute(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `health-${randomUUID()}`,
-      args: [{ migration: id, approval: { required: false }, monitor: { duration: '30s', interval: '1s' } }],
-    });
-    expect(report.status).toBe('rolled-back');
-    expect(report.reason).toBe('health check failed (3 checks in a row): api-errors (exit code 2: 5xx rate 12%)');
-    const notes = report.timeline.map((t) => t.note ?? '');
-    // The first two failures are noted and waited out; the third rolls back.
-    expect(notes.filter((n) => /^health check failed \(\d of 3 in a row\)/.test(n))).toHaveLength(2);
-    expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
-    expect(fs.readFileSync(log, 'utf8')).toBe(`stop ${id}\nstart ${id}\n`);
-    expect(await h.documents(database, container)).toEqual(before);
-  });
-});
-
-test('one failed health check is a blip: the run completes (failuresBeforeRollback: 2 needs two in a row)', async () => {
-  const docs = customers(6);
-  const { database, container } = await h.seed(docs);
-  const id = `split-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(`${id}.js`, splitNameModule(id, database));
-  const flag = path.join(h.migrationsDir, `blip-${id}`);
-  const w = await h.worker({
-    // Fails once (the first check), then healthy.
-    healthChecks: [{ name: 'flaky', command: `test -f ${flag} || { touch ${flag}; echo blip >&2; exit 1; }` }],
-  });
-  await w.worker.runUntil(async () => {
-    const report = await h.client.workflow.execute(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `blip-${randomUUID()}`,
-      args: [
-        {
-          migration: id,
-          approval: { required: false },
-          monitor: { duration: '4s', interval: '1s', failuresBeforeRollback: 2 },
-        },
-      ],
-    });
-    expect(report.status).toBe('completed');
-    expect(report.timeline.map((t) => t.note)).toContain(
-      'health check failed (1 of 2 in a row): flaky (exit code 1: blip)'
-    );
-    expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
-  });
-});
-
 test('a rollback that fails waits for the operator and never reports success', async () => {
   const docs = customers(8);
   const { database, container } = await h.seed(docs);
@@ -218,80 +159,6 @@ test('a rollback that fails waits for the operator and never reports success', a
     await expect(h.client.workflow.getHandle(`${handle.workflowId}/rollback-2`).result()).resolves.toMatchObject({
       ok: false,
     });
-  });
-});
-
-test('a rollback signal while migrating interrupts the ranges in flight, and down restores the documents', async () => {
-  const docs = customers(200);
-  const { database, container } = await h.seed(docs);
-  const before = await h.documents(database, container);
-  const id = `slow-${randomUUID().slice(0, 6)}`;
-  const calls = path.join(h.migrationsDir, `${id}.calls`);
-  // Each up() is slow and leaves a trace, so the test sees the migration under way and how far it got.
-  h.writeMigration(
-    `${id}.js`,
-    splitNameModule(id, database, {
-      upExtra: `require('fs').appendFileSync(${JSON.stringify(calls)}, doc.id + '\\n'); await new Promise((r) => setTimeout(r, 100));`,
-    }).replace('up(doc) {', 'async up(doc) {')
-  );
-  const w = await h.worker();
-  await w.worker.runUntil(async () => {
-    const handle = await h.client.workflow.start(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `interrupt-${randomUUID()}`,
-      // One activity would take every page: without the interrupt, all 200 documents are migrated before the rollback.
-      args: [
-        {
-          migration: id,
-          batchSize: 5,
-          concurrency: 1,
-          planSampleSize: 0,
-          approval: { required: false },
-          monitor: { duration: '1m', interval: '1s' },
-          tuning: { maxPagesPerActivity: 1000 },
-        },
-      ],
-    });
-    const transformed = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean) : []);
-    while (transformed().length < 10) await sleep(100);
-    await handle.signal(rollbackSignal, { reason: 'stop now' });
-    const report = await handle.result();
-    expect(report.status).toBe('rolled-back');
-    expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
-    expect(new Set(transformed()).size).toBeLessThan(docs.length);
-    const history = historyToJSON(await handle.fetchHistory());
-    expect(decodedHistory(history)).not.toContain(MARKER);
-    saveHistory('rollback-interrupt-phases.json', history);
-    expect(await h.documents(database, container)).toEqual(before);
-  });
-});
-
-test('a down() the plan cannot prove (down(up(doc)) differs) is not chosen: auto falls back, the plan names the documents', async () => {
-  const docs = customers(8);
-  const { database } = await h.seed(docs);
-  const id = `split-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(
-    `${id}.js`,
-    splitNameModule(id, database).replace(
-      'down(doc) {',
-      `down(doc) {\n    if (doc.id === 'c-0005') throw new Error('cannot rebuild name of c-0005');`
-    )
-  );
-  const w = await h.worker();
-  await w.worker.runUntil(async () => {
-    const handle = await h.client.workflow.start(migrationRunbook, {
-      taskQueue: w.taskQueue,
-      workflowId: `unproved-${randomUUID()}`,
-      args: [{ migration: id, approval: { timeout: '1m' }, monitor: { duration: '1s', interval: '1s' } }],
-    });
-    const waiting = await waitForPhase(handle, 'awaiting-approval');
-    const notes = waiting.timeline.map((t) => t.note ?? '');
-    expect(notes).toContainEqual(expect.stringMatching(/^plan: down\(up\(doc\)\) does not give back 1 of 8 .*c-0005/));
-    expect(waiting.pendingDecision).toMatchObject({
-      kind: 'approve',
-      rollback: expect.stringMatching(/^rollback by an in-place/),
-    });
-    await handle.terminate('test over');
   });
 });
 
