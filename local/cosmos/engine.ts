@@ -7,6 +7,8 @@ import { partitionKeyFromHeader, partitionKeyOf, type BackupLogFile, type Pendin
 import { fillBatchPartitionKeys, fixPatchCondition, precheckAtomicBatch } from './fixes';
 import type { BatchOperation, BatchResult } from './ru-model';
 import type { Route } from './routes';
+import { serveChangeFeed } from './change-feed';
+import { documentScope } from './scan';
 
 export interface Outcome {
   response: RawResponse;
@@ -29,8 +31,11 @@ export class Engine {
 
   async execute(request: RawRequest, route: Route, options: { log: boolean }): Promise<Outcome> {
     let outcome: Outcome;
+    const feed = route.resource === 'documents' ? documentScope.getStore()?.changeFeed : undefined;
     if (route.action === 'batch' && route.resource === 'documents') {
       outcome = await this.executeBatch(request, route);
+    } else if (feed) {
+      outcome = { response: await serveChangeFeed(this.dispatch, request, feed) };
     } else {
       const fixed = route.action === 'patch' && route.resource === 'document' ? fixPatchCondition(request) : request;
       outcome = { response: await this.dispatch(fixed) };

@@ -10,6 +10,7 @@ import { fixEnabled } from './fix-flags';
 import { serverRequire } from './server-require';
 import { patchRidSort } from './rid-order';
 import { patchDocumentScans } from './scan';
+import { patchChangeFeed } from './change-feed';
 
 export { fixEnabled, type Fix } from './fix-flags';
 
@@ -29,6 +30,7 @@ export function applyServerPatches(): void {
   patchCompiledQueryCache();
   patchRidSort();
   patchDocumentScans();
+  patchChangeFeed();
 }
 
 /**

@@ -14,6 +14,7 @@
  * Requests without a scope (the admin operations, the replay on start) see the stock behaviour.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ChangeFeedRequest } from './change-feed';
 import { effectivePartitionKey, epkInRange, MAX_EPK, MIN_EPK, versionOf } from './epk';
 import { fixEnabled } from './fix-flags';
 import { partialAggregateDocument, queryShape, type AggregateKind } from './query-plan';
@@ -29,6 +30,8 @@ export interface DocumentScope {
   endEpk?: string;
   /** The SDK's fan-out of an aggregate plan: answer the partial aggregate (query-plan.ts). */
   partialAggregate?: AggregateKind;
+  /** A change-feed read (change-feed.ts), set by the engine. */
+  changeFeed?: ChangeFeedRequest;
   /** Filled by the query: documents examined (index-metrics.ts charges a scan per document) and the container definition. */
   examined?: { documents: number; definition?: Doc };
 }
@@ -101,7 +104,7 @@ export function documentEpk(definition: Doc, doc: Doc): string {
   return epk;
 }
 
-function scopeFilter(scope: DocumentScope, definition: Doc): ((doc: Doc) => boolean) | undefined {
+export function scopeFilter(scope: DocumentScope, definition: Doc): ((doc: Doc) => boolean) | undefined {
   const whole = scope.minInclusive === MIN_EPK && scope.maxExclusive === MAX_EPK;
   if (whole && scope.startEpk === undefined && scope.endEpk === undefined) return undefined;
   return (doc) => {

@@ -1,0 +1,249 @@
+/**
+ * The change feed in latest-version mode, as Azure serves it to `@azure/cosmos` 4.9
+ * (`client/ChangeFeed/ChangeFeedForEpkRange.js`, `ChangeFeedForPartitionKey.js`, `changeFeedUtils.js`
+ * `buildFeedOptions`, `request/request.js`): a GET of the documents feed with `A-IM: Incremental feed`, and
+ * - `If-None-Match: *` to start from now, `If-None-Match: "<lsn>"` (the etag of the previous page) to continue,
+ *   neither to start from the beginning; `If-Modified-Since: <HTTP date>` to start from a time;
+ * - `x-ms-documentdb-partitionkeyrangeid` (+ `x-ms-start-epk`/`x-ms-end-epk`) for a feed range, or
+ *   `x-ms-documentdb-partitionkey` for one partition key (partition-routing.ts puts either into the DocumentScope);
+ * - `x-ms-max-item-count` for the page size.
+ *
+ * The stock server (@vercel/cosmosdb-server 1.0.1, lib/index.js) answers every `If-None-Match` with 304 and etag "1"
+ * and everything else with the whole container. Here every document write (`Items._set`: create, replace, upsert,
+ * patch, batch and bulk operations) takes the container's next log sequence number (`_lsn`); a page returns the
+ * latest version of each document changed after the continuation, in `_lsn` order, with `_lsn` on each document, and
+ * its etag is the `_lsn` to continue after. No change: 304 with the etag. The sequence is per container, so a range's
+ * continuation is valid on the ranges it splits into (the SDK carries a parent's token to its children on 410/1002).
+ * Deletes are not in this mode (as on Azure): a deleted document is simply absent.
+ */
+import type { Dispatch, RawRequest, RawResponse } from './dispatch';
+import { fixEnabled } from './fix-flags';
+import { serverRequire } from './server-require';
+import { documentEpk, documentScope, scopeFilter, type DocumentScope } from './scan';
+
+type Doc = Record<string, unknown>;
+
+/** What a change-feed request asks for; put into the request's DocumentScope by the engine. */
+export interface ChangeFeedRequest {
+  /** Continue after this `_lsn`; 'now': from the container's current position; 0: from the beginning. */
+  after: number | 'now';
+  /** If-Modified-Since, ms: only documents last written at or after it. */
+  sinceMs?: number;
+  /** The effective partition key of `x-ms-documentdb-partitionkey`: that key's documents only. */
+  partitionKeyEpk?: string;
+  /**
+   * Filled by the read: the page's etag (the `_lsn` to continue after), how many documents it returned, and whether
+   * it stopped before the end of the log (a page full, or MAX_FEED_ENTRIES_PER_PAGE examined).
+   */
+  page?: { etag: number; count: number; more: boolean };
+}
+
+/** A page examines at most this many log entries; a sparse feed (one key of a big container) pages emptily on. */
+export const MAX_FEED_ENTRIES_PER_PAGE = 10_000;
+
+interface FeedLog {
+  /** One entry per write, ascending `_lsn`; an entry is stale once its document is written again or deleted. */
+  lsns: number[];
+  rids: string[];
+  times: number[];
+  /** The `_lsn` of each live document's latest write. */
+  latest: Map<string, number>;
+  /** The container's last `_lsn`. */
+  last: number;
+  stale: number;
+}
+
+interface Store {
+  _data: Map<string, { read(): Doc }>;
+  _parent: { read(): Doc | undefined | null };
+  _item(keyPath: string, value: unknown, partition: unknown): { read(): Doc | undefined | null };
+}
+
+const logs = new WeakMap<Store, FeedLog>();
+
+function logOf(store: Store): FeedLog {
+  let log = logs.get(store);
+  if (!log) {
+    // Documents written before the patch (none in practice: it is applied at start) count as written at start.
+    // The sequence starts at the time in µs: a continuation from before a restart of the stack (whose replay
+    // writes every document again) then re-delivers documents instead of skipping writes made after it.
+    const rids = [...store._data.keys()];
+    const now = Date.now();
+    const base = now * 1000;
+    log = {
+      lsns: rids.map((_, i) => base + i + 1),
+      rids,
+      times: rids.map(() => now),
+      latest: new Map(rids.map((rid, i) => [rid, base + i + 1])),
+      last: base + rids.length,
+      stale: 0,
+    };
+    logs.set(store, log);
+  }
+  return log;
+}
+
+function record(store: Store, rid: string): void {
+  const log = logOf(store);
+  if (log.latest.has(rid)) log.stale++;
+  compact(log);
+  const lsn = ++log.last;
+  log.lsns.push(lsn);
+  log.rids.push(rid);
+  log.times.push(Date.now());
+  log.latest.set(rid, lsn);
+}
+
+/** A document was deleted (or is being replaced: `_set` follows with the same rid). */
+function forget(store: Store, rid: string): void {
+  const log = logOf(store);
+  if (log.latest.delete(rid)) log.stale++;
+}
+
+/** Drops entries superseded by a later write or whose document is gone, once they are most of the log. */
+function compact(log: FeedLog): void {
+  if (log.stale < 1000 || log.stale < log.lsns.length / 2) return;
+  const keep = log.lsns.map((lsn, i) => log.latest.get(log.rids[i]!) === lsn);
+  log.lsns = log.lsns.filter((_, i) => keep[i]);
+  log.rids = log.rids.filter((_, i) => keep[i]);
+  log.times = log.times.filter((_, i) => keep[i]);
+  log.stale = 0;
+}
+
+function firstAfter(lsns: number[], after: number): number {
+  let lo = 0;
+  let hi = lsns.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (lsns[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One page of the feed: documents with `_lsn`, and the etag to continue after. */
+function feedPage(
+  store: Store,
+  scope: DocumentScope,
+  feed: ChangeFeedRequest,
+  maxItemCount: number | null | undefined
+): Doc[] {
+  const log = logOf(store);
+  const definition = store._parent.read() ?? {};
+  if (feed.after === 'now') {
+    feed.page = { etag: log.last, count: 0, more: false };
+    return [];
+  }
+  const inRange = scopeFilter(scope, definition);
+  const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
+  const docs: Doc[] = [];
+  let etag = feed.after;
+  let examined = 0;
+  let i = firstAfter(log.lsns, feed.after);
+  for (; i < log.lsns.length && docs.length < limit && examined < MAX_FEED_ENTRIES_PER_PAGE; i++) {
+    const lsn = log.lsns[i]!;
+    const rid = log.rids[i]!;
+    etag = lsn;
+    examined++;
+    if (log.latest.get(rid) !== lsn) continue;
+    const item = store._data.get(rid);
+    if (!item) continue;
+    if (feed.sinceMs !== undefined && log.times[i]! < feed.sinceMs) continue;
+    const doc = item.read();
+    if (inRange && !inRange(doc)) continue;
+    if (feed.partitionKeyEpk !== undefined && documentEpk(definition, doc) !== feed.partitionKeyEpk) continue;
+    docs.push({ ...doc, _lsn: lsn });
+  }
+  // Everything examined: continue after the container's last write, not just this range's.
+  if (i >= log.lsns.length) etag = Math.max(etag, log.last);
+  feed.page = { etag, count: docs.length, more: i < log.lsns.length };
+  return docs;
+}
+
+const CHANGE_FEED_HEADERS = ['a-im', 'if-none-match', 'if-modified-since'];
+
+/** Whether a request is a latest-version change-feed read (and the fix is on). */
+export function isChangeFeedRequest(method: string, headers: Record<string, string>): boolean {
+  return (
+    fixEnabled('changefeed') &&
+    method.toUpperCase() === 'GET' &&
+    (headers['a-im'] ?? '').toLowerCase() === 'incremental feed'
+  );
+}
+
+/** Parses the request's change-feed headers; a string is a 400 message. */
+export function parseChangeFeedRequest(headers: Record<string, string>): ChangeFeedRequest | string {
+  const ifNoneMatch = headers['if-none-match']?.trim();
+  let after: ChangeFeedRequest['after'] = 0;
+  if (ifNoneMatch === '*') after = 'now';
+  else if (ifNoneMatch !== undefined && ifNoneMatch !== '') {
+    const lsn = Number(ifNoneMatch.replace(/^W\//, '').replace(/^"|"$/g, ''));
+    if (!Number.isSafeInteger(lsn) || lsn < 0) return `The change feed continuation ${ifNoneMatch} is not valid.`;
+    after = lsn;
+  }
+  const request: ChangeFeedRequest = { after };
+  const since = headers['if-modified-since'];
+  if (since !== undefined) {
+    const ms = Date.parse(since);
+    if (Number.isNaN(ms)) return `If-Modified-Since ${since} is not an HTTP date.`;
+    // From a time: changes at or after it (ChangeFeedStartFrom.Time); a continuation still wins over it.
+    if (after !== 'now') request.sinceMs = ms;
+  }
+  return request;
+}
+
+/**
+ * Runs a change-feed read through the stock server's read feed (without the headers it mishandles: it would answer
+ * 304 with etag "1"), then answers as Azure: etag = the `_lsn` to continue after, 304 with no body when nothing
+ * changed.
+ */
+export async function serveChangeFeed(
+  dispatch: Dispatch,
+  request: RawRequest,
+  feed: ChangeFeedRequest
+): Promise<RawResponse> {
+  const headers = { ...request.headers };
+  for (const name of CHANGE_FEED_HEADERS) delete headers[name];
+  const response = await dispatch({ ...request, headers });
+  const page = feed.page;
+  if (response.status !== 200 || !page) return response;
+  response.headers.etag = `"${page.etag}"`;
+  delete response.headers['x-ms-continuation'];
+  if (page.count === 0 && !page.more) {
+    return { status: 304, headers: { ...response.headers, 'x-ms-item-count': '0' }, body: '' };
+  }
+  return response;
+}
+
+let patched = false;
+
+/**
+ * Gives every document write an `_lsn` and serves the read feed as a change-feed page when the request's scope
+ * carries a ChangeFeedRequest. Apply after scan.ts's patch (it wraps the read that one installs).
+ */
+export function patchChangeFeed(): void {
+  if (patched || !fixEnabled('changefeed')) return;
+  patched = true;
+  const Documents = serverRequire<{ default: { prototype: Record<string, unknown> } }>(
+    '@vercel/cosmosdb-server/lib/account/documents'
+  ).default;
+  const proto = Documents.prototype;
+  const baseSet = proto._set as (this: Store, data: Doc) => Doc;
+  const baseDelete = proto.delete as (this: Store, id: string, partition: unknown) => void;
+  const baseRead = proto.read as (this: Store, page?: { maxItemCount?: number | null }) => unknown;
+  proto._set = function set(this: Store, data: Doc): Doc {
+    const result = baseSet.call(this, data);
+    record(this, String(data._rid));
+    return result;
+  };
+  proto.delete = function remove(this: Store, id: string, partition: unknown): void {
+    const rid = this._item('/id', id, partition).read()?._rid;
+    baseDelete.call(this, id, partition);
+    if (typeof rid === 'string') forget(this, rid);
+  };
+  proto.read = function read(this: Store, page: { maxItemCount?: number | null } = {}) {
+    const scope = documentScope.getStore();
+    if (!scope?.changeFeed || !this._parent.read()) return baseRead.call(this, page);
+    return { result: feedPage(this, scope, scope.changeFeed, page.maxItemCount), continuation: null };
+  };
+}
