@@ -8,6 +8,7 @@ import { fillBatchPartitionKeys, fixPatchCondition, precheckAtomicBatch } from '
 import type { BatchOperation, BatchResult } from './ru-model';
 import type { Route } from './routes';
 import { serveChangeFeed } from './change-feed';
+import { markPatches, unsupportedOperationType } from './batch-patch';
 import { documentScope } from './scan';
 
 export interface Outcome {
@@ -72,6 +73,20 @@ export class Engine {
     }
     if (!Array.isArray(ops)) return { response: await this.dispatch(request) };
     fillBatchPartitionKeys(ops, request.headers['x-ms-documentdb-partitionkey']);
+    const unsupported = unsupportedOperationType(ops);
+    if (unsupported !== undefined) {
+      // Refused as a whole before anything runs (the stock server applied the operations before the bad one).
+      return {
+        response: {
+          status: 400,
+          headers: { 'content-type': 'application/json', 'x-ms-request-charge': '1' },
+          body: JSON.stringify({
+            code: 'BadRequest',
+            message: `Operation type '${unsupported}' is not supported in Batch.`,
+          }),
+        },
+      };
+    }
     if (route.atomic) {
       const docsUrl = `/dbs/${encodeURIComponent(route.database!)}/colls/${encodeURIComponent(route.container!)}/docs`;
       const failed = await precheckAtomicBatch(this.dispatch, docsUrl, ops);
@@ -86,7 +101,7 @@ export class Engine {
         };
       }
     }
-    const response = await this.dispatch({ ...request, body: JSON.stringify(ops) });
+    const response = await this.dispatch({ ...request, body: JSON.stringify(markPatches(ops)) });
     let results: unknown;
     try {
       results = JSON.parse(response.body);

@@ -11,6 +11,7 @@ import { serverRequire } from './server-require';
 import { patchRidSort } from './rid-order';
 import { patchDocumentScans } from './scan';
 import { patchChangeFeed } from './change-feed';
+import { patchBatchPatchOperations } from './batch-patch';
 
 export { fixEnabled, type Fix } from './fix-flags';
 
@@ -31,6 +32,7 @@ export function applyServerPatches(): void {
   patchRidSort();
   patchDocumentScans();
   patchChangeFeed();
+  patchBatchPatchOperations();
 }
 
 /**
