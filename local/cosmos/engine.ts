@@ -8,6 +8,7 @@ import { fillBatchPartitionKeys, fixPatchCondition, precheckAtomicBatch } from '
 import type { BatchOperation, BatchResult } from './ru-model';
 import type { Route } from './routes';
 import { serveChangeFeed } from './change-feed';
+import { refuseRequest } from './limits';
 import { markPatches, unsupportedOperationType } from './batch-patch';
 import { documentScope } from './scan';
 
@@ -31,6 +32,8 @@ export class Engine {
   ) {}
 
   async execute(request: RawRequest, route: Route, options: { log: boolean }): Promise<Outcome> {
+    const refused = refuseRequest(request, route);
+    if (refused) return { response: refused };
     let outcome: Outcome;
     const feed = route.resource === 'documents' ? documentScope.getStore()?.changeFeed : undefined;
     if (route.action === 'batch' && route.resource === 'documents') {

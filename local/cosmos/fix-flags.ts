@@ -1,8 +1,8 @@
 /**
- * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor, changefeed, batchpatch) switches fixes off, only to show that the
+ * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor, changefeed, batchpatch, limits, ttl) switches fixes off, only to show that the
  * tests fail without them.
  */
-export type Fix = 'replace' | 'query' | 'batch' | 'patch' | 'cursor' | 'changefeed' | 'batchpatch';
+export type Fix = 'replace' | 'query' | 'batch' | 'patch' | 'cursor' | 'changefeed' | 'batchpatch' | 'limits' | 'ttl';
 
 export function fixEnabled(fix: Fix): boolean {
   const off = (process.env.LOCAL_COSMOS_UNFIXED ?? '').split(',').map((s) => s.trim());
