@@ -275,7 +275,11 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     if (deps.ru.isEnabled) {
       const charge = batch
         ? chargeBatch(batch.ops, batch.results)
-        : Math.round((chargeFor(route, request.body, response.status, response.body) + scanCharge) * 100) / 100;
+        : Math.round(
+            (chargeFor(route, request.body, response.status, response.body, 'x-ms-continuation' in headers) +
+              scanCharge) *
+              100
+          ) / 100;
       response.headers['x-ms-request-charge'] = String(charge);
       if (metered) deps.ru.settle(bucket, routing.ranges, routing.partitionCount, reserved, charge);
       deps.stats.requestCharge += charge;

@@ -12,6 +12,7 @@ import { patchRidSort } from './rid-order';
 import { patchDocumentScans } from './scan';
 import { patchChangeFeed } from './change-feed';
 import { patchBatchPatchOperations } from './batch-patch';
+import { patchQueryExtensions } from './query-extensions';
 
 export { fixEnabled, type Fix } from './fix-flags';
 
@@ -33,6 +34,7 @@ export function applyServerPatches(): void {
   patchDocumentScans();
   patchChangeFeed();
   patchBatchPatchOperations();
+  patchQueryExtensions();
 }
 
 /**
