@@ -9,6 +9,7 @@ import type { BatchOperation, BatchResult } from './ru-model';
 import type { Route } from './routes';
 import { serveChangeFeed } from './change-feed';
 import { refuseRequest } from './limits';
+import { withNormalisedPolicy } from './indexing-policy';
 import { markPatches, unsupportedOperationType } from './batch-patch';
 import { documentScope } from './scan';
 
@@ -41,7 +42,10 @@ export class Engine {
     } else if (feed) {
       outcome = { response: await serveChangeFeed(this.dispatch, request, feed) };
     } else {
-      const fixed = route.action === 'patch' && route.resource === 'document' ? fixPatchCondition(request) : request;
+      const fixed =
+        route.action === 'patch' && route.resource === 'document'
+          ? fixPatchCondition(request)
+          : withNormalisedPolicy(request, route);
       outcome = { response: await this.dispatch(fixed) };
     }
     if (options.log) this.backup.append(this.eventsOf(request, route, outcome));

@@ -1,5 +1,5 @@
 /**
- * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor, changefeed, batchpatch, limits, ttl, queryext, charges) switches fixes off, only to show that the
+ * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor, changefeed, batchpatch, limits, ttl, queryext, charges, indexpolicy, offers) switches fixes off, only to show that the
  * tests fail without them.
  */
 export type Fix =
@@ -13,7 +13,9 @@ export type Fix =
   | 'limits'
   | 'ttl'
   | 'queryext'
-  | 'charges';
+  | 'charges'
+  | 'indexpolicy'
+  | 'offers';
 
 export function fixEnabled(fix: Fix): boolean {
   const off = (process.env.LOCAL_COSMOS_UNFIXED ?? '').split(',').map((s) => s.trim());
