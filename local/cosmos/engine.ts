@@ -10,6 +10,7 @@ import type { Route } from './routes';
 import { serveChangeFeed } from './change-feed';
 import { refuseRequest } from './limits';
 import { withNormalisedPolicy } from './indexing-policy';
+import { writeWithTriggers } from './scripts';
 import { markPatches, unsupportedOperationType } from './batch-patch';
 import { documentScope } from './scan';
 
@@ -46,7 +47,14 @@ export class Engine {
         route.action === 'patch' && route.resource === 'document'
           ? fixPatchCondition(request)
           : withNormalisedPolicy(request, route);
-      outcome = { response: await this.dispatch(fixed) };
+      const triggered =
+        (route.resource === 'document' || route.resource === 'documents') &&
+        ['create', 'upsert', 'replace', 'delete'].includes(route.action);
+      outcome = {
+        response: triggered
+          ? await writeWithTriggers(this, fixed, route, (r) => this.dispatch(r))
+          : await this.dispatch(fixed),
+      };
     }
     if (options.log) this.backup.append(this.eventsOf(request, route, outcome));
     this.lifecycle(route, outcome.response);

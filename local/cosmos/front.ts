@@ -19,6 +19,7 @@ import { queryPlan, queryShape } from './query-plan';
 import { encodeUtilization, indexUse, SCAN_RU_PER_DOCUMENT, type IndexUse } from './index-metrics';
 import { minimalResults, wantsMinimalResponse } from './return-minimal';
 import { handleOffers, isOfferRequest, quotaHeaders } from './offers';
+import { handleScripts, isScriptRequest } from './scripts';
 import { fixEnabled } from './fix-flags';
 
 export interface FrontDeps {
@@ -171,6 +172,10 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     };
     if (request.url.replace(/^\/+/, '/').startsWith(CONTROL_PREFIX)) {
       send(res, await handleControl(request, deps.key, deps));
+      return;
+    }
+    if (isScriptRequest(request.url)) {
+      send(res, await handleScripts(request, deps.engine));
       return;
     }
     if (isOfferRequest(request.url)) {

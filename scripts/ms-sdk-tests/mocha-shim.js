@@ -2,7 +2,14 @@
  * Runs mocha-style specs under jest: before/after, and `this.timeout()`/`this.skip()` in describe and it callbacks
  * (jest calls them without a mocha context).
  */
-const context = { timeout() {}, retries() {}, slow() {}, skip() {} };
+const context = {
+  timeout() {},
+  retries() {},
+  slow() {},
+  skip() {},
+  // `this.test.fullTitle()` in a beforeEach: the current test's full name.
+  test: { fullTitle: () => expect.getState().currentTestName ?? '' },
+};
 const wrap = (fn) => {
   if (typeof fn !== 'function') return fn;
   return fn.length > 0 ? (done) => fn.call(context, done) : () => fn.call(context);
