@@ -171,6 +171,18 @@ export function isChangeFeedRequest(method: string, headers: Record<string, stri
   );
 }
 
+/**
+ * Whether a request asks for the all-versions-and-deletes feed (`A-IM: Full-Fidelity Feed`, request/request.js), which
+ * the emulator does not model: refused with 400 rather than answered as the stock server would (a wrong feed).
+ */
+export function isAllVersionsAndDeletesRequest(method: string, headers: Record<string, string>): boolean {
+  return (
+    fixEnabled('changefeed') &&
+    method.toUpperCase() === 'GET' &&
+    (headers['a-im'] ?? '').toLowerCase() === 'full-fidelity feed'
+  );
+}
+
 /** Parses the request's change-feed headers; a string is a 400 message. */
 export function parseChangeFeedRequest(headers: Record<string, string>): ChangeFeedRequest | string {
   const ifNoneMatch = headers['if-none-match']?.trim();

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ChangeFeedMode,
   ChangeFeedStartFrom,
   StatusCodes,
   type ChangeFeedIteratorOptions,
@@ -219,4 +220,14 @@ test('a request charge on every page, 304 included', async () => {
   const notModified = await iterator.readNext();
   expect(notModified.statusCode).toBe(StatusCodes.NotModified);
   expect(notModified.requestCharge).toBeGreaterThan(0);
+});
+
+test('all-versions-and-deletes mode is refused (400), not answered with a latest-version feed', async () => {
+  const container = await newContainer('avad');
+  await container.items.create<Doc>({ id: 'a', pk: 'a', n: 0 });
+  const iterator = feed(container, {
+    changeFeedStartFrom: ChangeFeedStartFrom.Now(),
+    changeFeedMode: ChangeFeedMode.AllVersionsAndDeletes,
+  });
+  await expect(iterator.readNext()).rejects.toMatchObject({ code: 400 });
 });
