@@ -4,9 +4,10 @@
  * (`_ts`). Without `defaultTtl` on the container, item `ttl`s are ignored. The stock server stores both and never
  * expires anything.
  *
- * A sweep every SWEEP_INTERVAL_MS deletes expired items through the engine, so a TTL delete is in the continuous-backup
- * log (a restore at T sees what T saw) and leaves the change feed, as any delete. Between expiry and the next sweep an
- * expired item is still readable (Azure hides it at once; its own deletion also runs in the background).
+ * A sweep every SWEEP_INTERVAL_MS (less often when a sweep is slow: 20× its own duration apart) deletes expired items
+ * through the engine, so a TTL delete is in the continuous-backup log (a restore at T sees what T saw) and leaves the
+ * change feed, as any delete. Between expiry and the next sweep an expired item is still readable (Azure hides it at
+ * once; its own deletion also runs in the background).
  */
 import type { Engine } from './engine';
 import { partitionKeyOf } from './backup-log';
@@ -14,6 +15,7 @@ import { fixEnabled } from './fix-flags';
 import { classify } from './routes';
 
 export const SWEEP_INTERVAL_MS = 250;
+const SWEEP_COST_FACTOR = 20;
 
 type Json = Record<string, unknown>;
 
@@ -29,18 +31,22 @@ export function expiresAt(container: Json, doc: Json): number | undefined {
 export class TtlSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private notBefore = 0;
 
   constructor(private readonly engine: Engine) {}
 
   start(): void {
     if (!fixEnabled('ttl') || this.timer) return;
     this.timer = setInterval(() => {
-      if (this.running) return;
+      if (this.running || Date.now() < this.notBefore) return;
       this.running = true;
+      const started = Date.now();
       this.sweep()
         .catch(() => undefined) // a container deleted while swept: the next sweep sees the new state
         .finally(() => {
           this.running = false;
+          // A sweep reads every document of the TTL containers: on big ones, sweep less often (at most ~5 % of a core).
+          this.notBefore = Date.now() + (Date.now() - started) * SWEEP_COST_FACTOR;
         });
     }, SWEEP_INTERVAL_MS);
     this.timer.unref();
