@@ -77,7 +77,7 @@ test('items.bulk with Patch: every operation runs and reports what happened to i
   expect(await read('missing', 'a')).toBeUndefined();
   expect(results.every((r) => (r.requestCharge ?? 0) > 0)).toBe(true);
   // The continuous-backup log holds the patched document (a restore at this time would bring it back as it is now).
-  const logged = emulator.cosmos.backup.containerAt('bp', 'docs', new Date())!.documents.find((d) => d.id === 'p1');
+  const logged = emulator.cosmos.backup.containerAt('bp', 'docs', new Date()).documents.find((d) => d.id === 'p1');
   expect(strip(logged as Doc)).toEqual({ id: 'p1', pk: 'a', n: 42, tags: ['x', 'y'] });
 });
 
