@@ -20,11 +20,14 @@ import type { Dispatch, RawRequest, RawResponse } from './dispatch';
 import { fixEnabled } from './fix-flags';
 import { serverRequire } from './server-require';
 import { documentEpk, documentScope, scopeFilter, type DocumentScope } from './scan';
+import { versionsPage } from './change-feed-versions';
 
 type Doc = Record<string, unknown>;
 
 /** What a change-feed request asks for; put into the request's DocumentScope by the engine. */
 export interface ChangeFeedRequest {
+  /** `latest`: `A-IM: Incremental feed`; `all`: `A-IM: Full-Fidelity Feed` (all versions and deletes). */
+  mode: 'latest' | 'all';
   /** Continue after this `_lsn`; 'now': from the container's current position; 0: from the beginning. */
   after: number | 'now';
   /** If-Modified-Since, ms: only documents last written at or after it. */
@@ -51,7 +54,22 @@ interface FeedLog {
   /** The container's last `_lsn`. */
   last: number;
   stale: number;
+  /** All versions and deletes, ascending `lsn`, the last MAX_VERSIONS (change-feed-versions.ts). */
+  versions: Version[];
 }
+
+/** One change for the all-versions-and-deletes feed: the document as written, or as it was when deleted. */
+export interface Version {
+  lsn: number;
+  time: number;
+  operationType: 'create' | 'replace' | 'delete';
+  doc: Doc;
+  previousLsn?: number;
+  timeToLiveExpired?: boolean;
+}
+
+/** Versions kept per container (Azure keeps them for the continuous-backup retention period). */
+export const MAX_VERSIONS = 100_000;
 
 interface Store {
   _data: Map<string, { read(): Doc }>;
@@ -77,27 +95,52 @@ function logOf(store: Store): FeedLog {
       latest: new Map(rids.map((rid, i) => [rid, base + i + 1])),
       last: base + rids.length,
       stale: 0,
+      versions: [],
     };
     logs.set(store, log);
   }
   return log;
 }
 
-function record(store: Store, rid: string): void {
+function addVersion(log: FeedLog, version: Version): void {
+  log.versions.push(version);
+  if (log.versions.length > MAX_VERSIONS * 1.1) log.versions = log.versions.slice(-MAX_VERSIONS);
+}
+
+/** A write: `replaced` is the lsn of the version it replaces (a replace, upsert or patch), else a create. */
+function record(store: Store, rid: string, doc: Doc, replaced: number | undefined): void {
   const log = logOf(store);
   if (log.latest.has(rid)) log.stale++;
   compact(log);
   const lsn = ++log.last;
+  const time = Date.now();
   log.lsns.push(lsn);
   log.rids.push(rid);
-  log.times.push(Date.now());
+  log.times.push(time);
   log.latest.set(rid, lsn);
+  addVersion(log, {
+    lsn,
+    time,
+    operationType: replaced === undefined ? 'create' : 'replace',
+    doc,
+    ...(replaced ? { previousLsn: replaced } : {}),
+  });
 }
 
-/** A document was deleted (or is being replaced: `_set` follows with the same rid). */
-function forget(store: Store, rid: string): void {
+/** A document was deleted (not as part of a replace): a delete version, with the document as it was. */
+function forget(store: Store, rid: string, doc: Doc): void {
   const log = logOf(store);
+  const previousLsn = log.latest.get(rid);
   if (log.latest.delete(rid)) log.stale++;
+  const lsn = ++log.last;
+  addVersion(log, {
+    lsn,
+    time: Date.now(),
+    operationType: 'delete',
+    doc,
+    ...(previousLsn !== undefined ? { previousLsn } : {}),
+    ...(documentScope.getStore()?.ttlExpired ? { timeToLiveExpired: true } : {}),
+  });
 }
 
 /** Drops entries superseded by a later write or whose document is gone, once they are most of the log. */
@@ -134,6 +177,7 @@ function feedPage(
     feed.page = { etag: log.last, count: 0, more: false };
     return [];
   }
+  if (feed.mode === 'all') return versionsPage(log, definition, scope, feed, maxItemCount);
   const inRange = scopeFilter(scope, definition);
   const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
   const docs: Doc[] = [];
@@ -164,22 +208,11 @@ const CHANGE_FEED_HEADERS = ['a-im', 'if-none-match', 'if-modified-since'];
 
 /** Whether a request is a latest-version change-feed read (and the fix is on). */
 export function isChangeFeedRequest(method: string, headers: Record<string, string>): boolean {
+  const aim = (headers['a-im'] ?? '').toLowerCase();
   return (
     fixEnabled('changefeed') &&
     method.toUpperCase() === 'GET' &&
-    (headers['a-im'] ?? '').toLowerCase() === 'incremental feed'
-  );
-}
-
-/**
- * Whether a request asks for the all-versions-and-deletes feed (`A-IM: Full-Fidelity Feed`, request/request.js), which
- * the emulator does not model: refused with 400 rather than answered as the stock server would (a wrong feed).
- */
-export function isAllVersionsAndDeletesRequest(method: string, headers: Record<string, string>): boolean {
-  return (
-    fixEnabled('changefeed') &&
-    method.toUpperCase() === 'GET' &&
-    (headers['a-im'] ?? '').toLowerCase() === 'full-fidelity feed'
+    (aim === 'incremental feed' || aim === 'full-fidelity feed')
   );
 }
 
@@ -193,7 +226,14 @@ export function parseChangeFeedRequest(headers: Record<string, string>): ChangeF
     if (!Number.isSafeInteger(lsn) || lsn < 0) return `The change feed continuation ${ifNoneMatch} is not valid.`;
     after = lsn;
   }
-  const request: ChangeFeedRequest = { after };
+  const mode = (headers['a-im'] ?? '').toLowerCase() === 'full-fidelity feed' ? 'all' : 'latest';
+  if (
+    mode === 'all' &&
+    (ifNoneMatch === undefined || ifNoneMatch === '' || headers['if-modified-since'] !== undefined)
+  ) {
+    return 'The all versions and deletes change feed starts from now or from a continuation only.';
+  }
+  const request: ChangeFeedRequest = { mode, after };
   const since = headers['if-modified-since'];
   if (since !== undefined) {
     const ms = Date.parse(since);
@@ -243,15 +283,32 @@ export function patchChangeFeed(): void {
   const baseSet = proto._set as (this: Store, data: Doc) => Doc;
   const baseDelete = proto.delete as (this: Store, id: string, partition: unknown) => void;
   const baseRead = proto.read as (this: Store, page?: { maxItemCount?: number | null }) => unknown;
+  const baseReplace = proto.replace as (this: Store, data: Doc, original: Doc) => Doc;
+  // Items.replace (lib/account/items.js) deletes the old document, then sets the new one under the same rid: a
+  // replace, not a delete and a create. The lsn of the version it replaces, while one runs.
+  const replacing = new WeakMap<Store, number | undefined>();
+  proto.replace = function replace(this: Store, data: Doc, original: Doc): Doc {
+    const rid = original?._rid;
+    replacing.set(this, typeof rid === 'string' ? (logOf(this).latest.get(rid) ?? 0) : 0);
+    try {
+      return baseReplace.call(this, data, original);
+    } finally {
+      replacing.delete(this);
+    }
+  };
   proto._set = function set(this: Store, data: Doc): Doc {
     const result = baseSet.call(this, data);
-    record(this, String(data._rid));
+    record(this, String(data._rid), data, replacing.get(this));
     return result;
   };
   proto.delete = function remove(this: Store, id: string, partition: unknown): void {
-    const rid = this._item('/id', id, partition).read()?._rid;
+    const doc = this._item('/id', id, partition).read();
     baseDelete.call(this, id, partition);
-    if (typeof rid === 'string') forget(this, rid);
+    if (!doc || typeof doc._rid !== 'string') return;
+    if (replacing.has(this)) {
+      const log = logOf(this);
+      if (log.latest.delete(doc._rid)) log.stale++;
+    } else forget(this, doc._rid, doc);
   };
   proto.read = function read(this: Store, page: { maxItemCount?: number | null } = {}) {
     const scope = documentScope.getStore();

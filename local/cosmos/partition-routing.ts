@@ -10,7 +10,7 @@ import { partitionKeyRangeResources, rangeOfEpk, type ContainerPartitions, type 
 import { needsPlanAcrossRanges, PARTIAL_AGGREGATE_MARKER, queryPlan, queryShape } from './query-plan';
 import { pathSegments, type Route } from './routes';
 import type { DocumentScope } from './scan';
-import { isAllVersionsAndDeletesRequest, isChangeFeedRequest, parseChangeFeedRequest } from './change-feed';
+import { isChangeFeedRequest, parseChangeFeedRequest } from './change-feed';
 
 export interface PartitionRouting {
   /** Answer this instead of running the request. */
@@ -90,11 +90,6 @@ export async function routePartitions(
   if (headers['x-ms-start-epk'] !== undefined) scope.startEpk = headers['x-ms-start-epk'];
   if (headers['x-ms-end-epk'] !== undefined) scope.endEpk = headers['x-ms-end-epk'];
 
-  if (route.resource === 'documents' && isAllVersionsAndDeletesRequest(request.method, headers)) {
-    const message =
-      'The all versions and deletes change feed mode is not modelled by the local emulator (latest version only).';
-    return { ...routing, response: json(400, { 'x-ms-request-charge': '1' }, { code: 'BadRequest', message }) };
-  }
   if (route.resource === 'documents' && isChangeFeedRequest(request.method, headers)) {
     const feed = parseChangeFeedRequest(headers);
     if (typeof feed === 'string') {

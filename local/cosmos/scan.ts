@@ -32,6 +32,8 @@ export interface DocumentScope {
   partialAggregate?: AggregateKind;
   /** Only this partition key's documents (a stored procedure runs within one partition key: scripts.ts). */
   partitionKeyEpk?: string;
+  /** Deletes in this scope are TTL expiries (ttl.ts), for the all-versions-and-deletes feed. */
+  ttlExpired?: boolean;
   /** A change-feed read (change-feed.ts), set by the engine. */
   changeFeed?: ChangeFeedRequest;
   /** Filled by the query: documents examined (index-metrics.ts charges a scan per document) and the container definition. */

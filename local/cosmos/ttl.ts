@@ -13,6 +13,7 @@ import type { Engine } from './engine';
 import { partitionKeyOf } from './backup-log';
 import { fixEnabled } from './fix-flags';
 import { classify } from './routes';
+import { documentScope } from './scan';
 
 export const SWEEP_INTERVAL_MS = 250;
 const SWEEP_COST_FACTOR = 20;
@@ -78,10 +79,11 @@ export class TtlSweeper {
           if (at === undefined || at > now) continue;
           const url = `${docsUrl}/${encodeURIComponent(String(doc.id))}`;
           const headers = { 'x-ms-documentdb-partitionkey': JSON.stringify([partitionKeyOf(coll, doc) ?? {}]) };
-          const { response } = await this.engine.execute(
-            { method: 'DELETE', url, headers, body: '' },
-            classify('DELETE', url, headers),
-            { log: true }
+          const expiry = { minInclusive: '', maxExclusive: 'FF', ttlExpired: true };
+          const { response } = await documentScope.run(expiry, () =>
+            this.engine.execute({ method: 'DELETE', url, headers, body: '' }, classify('DELETE', url, headers), {
+              log: true,
+            })
           );
           if (response.status === 204) deleted++;
         }

@@ -222,15 +222,67 @@ test('a request charge on every page, 304 included', async () => {
   expect(notModified.requestCharge).toBeGreaterThan(0);
 });
 
-test('all-versions-and-deletes mode is refused (400), not answered with a latest-version feed', async () => {
-  const container = await newContainer('avad');
-  await container.items.create<Doc>({ id: 'a', pk: 'a', n: 0 });
-  const iterator = feed(container, {
-    changeFeedStartFrom: ChangeFeedStartFrom.Now(),
+test('all versions and deletes: every create, replace and delete since now, in order, TTL expiries marked', async () => {
+  const { container } = await database.containers.create({
+    id: 'avad',
+    partitionKey: { paths: ['/pk'], version: 2 },
+    defaultTtl: -1,
+  });
+  const options = (start: ChangeFeedIteratorOptions['changeFeedStartFrom']) => ({
+    changeFeedStartFrom: start,
     changeFeedMode: ChangeFeedMode.AllVersionsAndDeletes,
   });
-  await expect(iterator.readNext()).rejects.toMatchObject({ code: 400 });
-});
+  // From the beginning is not offered in this mode (Azure: now or a continuation).
+  await expect(feed(container, options(ChangeFeedStartFrom.Beginning())).readNext()).rejects.toMatchObject({
+    code: 400,
+  });
+  const all = feed(container, options(ChangeFeedStartFrom.Now()));
+  const keyA = feed(container, options(ChangeFeedStartFrom.Now('a')));
+  expect((await all.readNext()).statusCode).toBe(StatusCodes.NotModified);
+  expect((await keyA.readNext()).statusCode).toBe(StatusCodes.NotModified);
+
+  await container.items.create<Doc>({ id: 'x', pk: 'a', n: 1 });
+  await container.item('x', 'a').replace<Doc>({ id: 'x', pk: 'a', n: 2 });
+  await container.item('x', 'a').patch([{ op: 'incr', path: '/n', value: 1 }]);
+  await container.items.upsert<Doc>({ id: 'y', pk: 'b', n: 0 });
+  await container.item('y', 'b').delete();
+  await container.items.create({ id: 'z', pk: 'a', n: 0, ttl: 1 });
+  const deadline = Date.now() + 10_000;
+  while ((await container.item('z', 'a').read()).statusCode !== 404) {
+    if (Date.now() > deadline) throw new Error('z did not expire');
+    await sleep(100);
+  }
+
+  type Change = { current?: FeedDoc; metadata: Record<string, unknown> };
+  const changes = (await drain(all)).docs as unknown as Change[];
+  const summary = changes.map((c) => ({
+    op: c.metadata.operationType,
+    id: c.current?.id ?? c.metadata.id,
+    ...(c.current ? { n: c.current.n } : { partitionKey: c.metadata.partitionKey, ttl: c.metadata.timeToLiveExpired }),
+  }));
+  expect(summary).toEqual([
+    { op: 'create', id: 'x', n: 1 },
+    { op: 'replace', id: 'x', n: 2 },
+    { op: 'replace', id: 'x', n: 3 },
+    { op: 'create', id: 'y', n: 0 },
+    { op: 'delete', id: 'y', partitionKey: { pk: 'b' }, ttl: false },
+    { op: 'create', id: 'z', n: 0 },
+    { op: 'delete', id: 'z', partitionKey: { pk: 'a' }, ttl: true },
+  ]);
+  const lsns = changes.map((c) => c.metadata.lsn as number);
+  expect([...lsns].sort((a, b) => a - b)).toEqual(lsns);
+  expect(changes[1]!.metadata.previousImageLSN).toBe(lsns[0]);
+  expect(changes[4]!.metadata.previousImageLSN).toBe(lsns[3]);
+
+  const onlyA = (await drain(keyA)).docs as unknown as Change[];
+  expect(onlyA.map((c) => `${String(c.metadata.operationType)} ${c.current?.id ?? String(c.metadata.id)}`)).toEqual([
+    'create x',
+    'replace x',
+    'replace x',
+    'create z',
+    'delete z',
+  ]);
+}, 30_000);
 
 test('after a restart of the emulator, a continuation from before re-delivers documents and misses no later write', async () => {
   const own = await startTestEmulator();
