@@ -39,6 +39,8 @@ export interface ChangeFeedRequest {
    * it stopped before the end of the log (a page full, or MAX_FEED_ENTRIES_PER_PAGE examined).
    */
   page?: { etag: number; count: number; more: boolean };
+  /** Filled by the read when the request cannot be answered (a 400). */
+  error?: string;
 }
 
 /** A page examines at most this many log entries; a sparse feed (one key of a big container) pages emptily on. */
@@ -56,6 +58,11 @@ interface FeedLog {
   stale: number;
   /** All versions and deletes, ascending `lsn`, the last MAX_VERSIONS (change-feed-versions.ts). */
   versions: Version[];
+  /**
+   * Versions are recorded from the first all-versions-and-deletes request on the container on (that mode starts
+   * from now), so containers nobody reads that way keep no history; changes after this `lsn` are all there.
+   */
+  versionsAfter?: number;
 }
 
 /** One change for the all-versions-and-deletes feed: the document as written, or as it was when deleted. */
@@ -103,8 +110,12 @@ function logOf(store: Store): FeedLog {
 }
 
 function addVersion(log: FeedLog, version: Version): void {
+  if (log.versionsAfter === undefined) return;
   log.versions.push(version);
-  if (log.versions.length > MAX_VERSIONS * 1.1) log.versions = log.versions.slice(-MAX_VERSIONS);
+  if (log.versions.length > MAX_VERSIONS * 1.1) {
+    log.versions = log.versions.slice(-MAX_VERSIONS);
+    log.versionsAfter = log.versions[0]!.lsn - 1;
+  }
 }
 
 /** A write: `replaced` is the lsn of the version it replaces (a replace, upsert or patch), else a create. */
@@ -173,11 +184,19 @@ function feedPage(
 ): Doc[] {
   const log = logOf(store);
   const definition = store._parent.read() ?? {};
+  if (feed.mode === 'all') log.versionsAfter ??= log.last;
   if (feed.after === 'now') {
     feed.page = { etag: log.last, count: 0, more: false };
     return [];
   }
-  if (feed.mode === 'all') return versionsPage(log, definition, scope, feed, maxItemCount);
+  if (feed.mode === 'all') {
+    if (feed.after < (log.versionsAfter ?? log.last)) {
+      feed.error =
+        'The continuation is older than the versions the emulator kept (from the first all versions and deletes request on the container in this process, the last 100 000): start again from now.';
+      return [];
+    }
+    return versionsPage(log, definition, scope, feed, maxItemCount);
+  }
   const inRange = scopeFilter(scope, definition);
   const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
   const docs: Doc[] = [];
@@ -257,6 +276,13 @@ export async function serveChangeFeed(
   const headers = { ...request.headers };
   for (const name of CHANGE_FEED_HEADERS) delete headers[name];
   const response = await dispatch({ ...request, headers });
+  if (feed.error !== undefined) {
+    return {
+      status: 400,
+      headers: { 'content-type': 'application/json', 'x-ms-request-charge': '1' },
+      body: JSON.stringify({ code: 'BadRequest', message: feed.error }),
+    };
+  }
   const page = feed.page;
   if (response.status !== 200 || !page) return response;
   response.headers.etag = `"${page.etag}"`;

@@ -291,6 +291,11 @@ test('after a restart of the emulator, a continuation from before re-delivers do
     const { container } = await db.containers.create({ id: 'c', partitionKey: { paths: ['/pk'], version: 2 } });
     for (let n = 0; n < 3; n++) await container.items.create<Doc>({ id: `d${n}`, pk: 'a', n });
     const { continuation } = await drain(feed(container, { changeFeedStartFrom: ChangeFeedStartFrom.Beginning() }));
+    const versions = feed(container, {
+      changeFeedStartFrom: ChangeFeedStartFrom.Now(),
+      changeFeedMode: ChangeFeedMode.AllVersionsAndDeletes,
+    });
+    const { continuation: versionsContinuation } = await drain(versions);
     await own.stop();
 
     const again = await startTestEmulator({ dataDir: own.dataDir, certificate: own.certificate });
@@ -302,6 +307,12 @@ test('after a restart of the emulator, a continuation from before re-delivers do
       );
       // The replay wrote every document again (new _lsn): at-least-once, never a skipped write.
       expect(ids(docs).sort()).toEqual(['after', 'd0', 'd1', 'd2']);
+      // The versions were in memory: an all-versions-and-deletes continuation from before is refused, not half-served.
+      const stale = c.items.getChangeFeedIterator<Doc>({
+        changeFeedStartFrom: ChangeFeedStartFrom.Continuation(versionsContinuation),
+        changeFeedMode: ChangeFeedMode.AllVersionsAndDeletes,
+      });
+      await expect(stale.readNext()).rejects.toMatchObject({ code: 400 });
     } finally {
       await again.stop();
     }
