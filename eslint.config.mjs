@@ -13,7 +13,8 @@ const noDeepImports = {
 /** Product code reaches the local stack only through the Azure SDKs over HTTPS, never by import. */
 const noLocalImports = {
   group: ['**/local/*', '**/local'],
-  message: 'Product code (activities, workflows, common, worker, client) never imports the local stack: it imitates Azure.',
+  message:
+    'Product code (activities, workflows, common, worker, client) never imports the local stack: it imitates Azure.',
 };
 
 /** `it.only` / `describe.skip` and friends: a focused test silently skips the others, a skipped one hides. */

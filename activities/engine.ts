@@ -112,7 +112,7 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     async migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult> {
       return migrateRange(deps, input);
     },
-    async ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult> {
+    async ensurePreimagesContainer(input: ContainerRef & { throughput?: number }): Promise<PreimagesContainerResult> {
       return ensurePreimagesContainer(deps, input);
     },
     async revertFromPreimages(input: RevertInput): Promise<RevertResult> {

@@ -676,7 +676,7 @@ export interface RunbookActivities {
   migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult>;
   // pre-images and the per-document revert (rollback, least destructive first)
   /** Creates `<container>-preimages` through ARM when missing (same partition key as the target); idempotent. */
-  ensurePreimagesContainer(input: ContainerRef): Promise<PreimagesContainerResult>;
+  ensurePreimagesContainer(input: ContainerRef & { throughput?: number }): Promise<PreimagesContainerResult>;
   /** The per-document revert of one feed range of the live container, from pre-images or a restored copy. */
   revertFromPreimages(input: RevertInput): Promise<RevertResult>;
   // verify

@@ -59,6 +59,11 @@ export const runbookInputSchema = z
      */
     preimages: z.boolean().optional(),
     /**
+     * Manual RU/s of the pre-images container when the run creates it (its own throughput, so the pre-image writes
+     * neither share a database's nor depend on an account default). Ignored when it exists already.
+     */
+    preimagesThroughput: z.number().int().min(400).max(1_000_000).default(400),
+    /**
      * Let an in-place restore delete the container although no stop-app hook is configured (the application may
      * write to it meanwhile). Off by default: the restore refuses before deleting anything.
      */

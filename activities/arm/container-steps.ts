@@ -44,10 +44,13 @@ function paths(list: PathList, dropSystem = false): string[] {
 /** The parts of an indexing policy that matter, in a canonical order, so equal policies compare equal. */
 export function normalizeIndexingPolicy(policy: IndexingPolicy | Record<string, unknown> | undefined): string {
   const p = (policy ?? {}) as IndexingPolicy;
+  const indexingMode = (p.indexingMode ?? 'consistent').toLowerCase();
+  // Cosmos stores a policy without includedPaths as including `/*` (https://learn.microsoft.com/azure/cosmos-db/index-policy).
+  const included = paths(p.includedPaths);
   return JSON.stringify({
-    indexingMode: (p.indexingMode ?? 'consistent').toLowerCase(),
+    indexingMode,
     automatic: p.automatic ?? true,
-    includedPaths: paths(p.includedPaths),
+    includedPaths: included.length === 0 && indexingMode !== 'none' ? ['/*'] : included,
     excludedPaths: paths(p.excludedPaths, true),
     compositeIndexes: (p.compositeIndexes ?? []).map((c) => c.map((e) => `${e.path} ${e.order ?? 'ascending'}`)),
     spatialIndexes: (p.spatialIndexes ?? []).map((s) => `${s.path} ${[...(s.types ?? [])].sort().join(',')}`).sort(),

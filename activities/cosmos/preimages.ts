@@ -150,7 +150,10 @@ function invalid(message: string): ApplicationFailure {
  * ensurePreimagesContainer: `<container>-preimages` created through ARM when missing, with the target's partition
  * key definition. Idempotent; refuses an existing pre-images container whose partition key differs.
  */
-export async function ensurePreimagesContainer(deps: ArmDeps, ref: ContainerRef): Promise<PreimagesContainerResult> {
+export async function ensurePreimagesContainer(
+  deps: ArmDeps,
+  ref: ContainerRef & { throughput?: number }
+): Promise<PreimagesContainerResult> {
   const target = await exportContainer(deps, ref);
   if (!target) throw invalid(`container ${ref.database}/${ref.container} does not exist: no pre-images to keep for it`);
   const pk = (target.resource.partitionKey ?? { paths: ['/id'] }) as {
@@ -180,7 +183,11 @@ export async function ensurePreimagesContainer(deps: ArmDeps, ref: ContainerRef)
   await createContainer(
     deps,
     { database: ref.database, container: name },
-    { partitionKey: spec, indexingPolicy: preimagesIndexingPolicy() }
+    {
+      partitionKey: spec,
+      indexingPolicy: preimagesIndexingPolicy(),
+      ...(ref.throughput !== undefined ? { throughput: ref.throughput } : {}),
+    }
   );
   return { name, created: true };
 }

@@ -29,10 +29,20 @@ async function serverDate(client: CosmosClient): Promise<number> {
  */
 const RESTORE_POINT_POLL_MS = 50;
 
-/** A restore point after every write made so far, by the server's clock; returns once the server is past it. */
+/**
+ * How far past T0 the server's clock must be before the run's first write. The date header comes from one gateway and
+ * a document's `_ts` from the replica that wrote it, whose clocks may differ by a little: with this margin, no write of
+ * the migration can carry a time at or before T0 even if they differ by up to a second.
+ */
+export const RESTORE_POINT_MARGIN_MS = 1000;
+
+/**
+ * A restore point after every write made so far, by the server's clock; returns once the server is past it by
+ * RESTORE_POINT_MARGIN_MS.
+ */
 export async function restorePoint(client: CosmosClient): Promise<Date> {
   const t0 = (await serverDate(client)) + 1000;
-  while ((await serverDate(client)) < t0) await sleep(RESTORE_POINT_POLL_MS);
+  while ((await serverDate(client)) < t0 + RESTORE_POINT_MARGIN_MS) await sleep(RESTORE_POINT_POLL_MS);
   return new Date(t0);
 }
 

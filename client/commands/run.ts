@@ -120,7 +120,7 @@ export async function runCommand(
 
   const by = `${currentUser()} (--yes)`;
   if (options.detach) {
-    const approvalRequired = (input.approval)?.required !== false;
+    const approvalRequired = input.approval?.required !== false;
     if (options.yes && !plan && approvalRequired) {
       print(`--yes: approving ${migrationId} as ${by} once preflight asks`);
       await waitForApprovalGate(handle, migrationId);

@@ -7,6 +7,12 @@ import { partitionKeyFromHeader, partitionKeyOf, type BackupLogFile, type Pendin
 import { fillBatchPartitionKeys, fixPatchCondition, precheckAtomicBatch } from './fixes';
 import type { BatchOperation, BatchResult } from './ru-model';
 import type { Route } from './routes';
+import { serveChangeFeed } from './change-feed';
+import { refuseRequest } from './limits';
+import { withNormalisedPolicy } from './indexing-policy';
+import { writeWithTriggers } from './scripts';
+import { markPatches, unsupportedOperationType } from './batch-patch';
+import { documentScope } from './scan';
 
 export interface Outcome {
   response: RawResponse;
@@ -28,12 +34,27 @@ export class Engine {
   ) {}
 
   async execute(request: RawRequest, route: Route, options: { log: boolean }): Promise<Outcome> {
+    const refused = refuseRequest(request, route);
+    if (refused) return { response: refused };
     let outcome: Outcome;
+    const feed = route.resource === 'documents' ? documentScope.getStore()?.changeFeed : undefined;
     if (route.action === 'batch' && route.resource === 'documents') {
       outcome = await this.executeBatch(request, route);
+    } else if (feed) {
+      outcome = { response: await serveChangeFeed(this.dispatch, request, feed) };
     } else {
-      const fixed = route.action === 'patch' && route.resource === 'document' ? fixPatchCondition(request) : request;
-      outcome = { response: await this.dispatch(fixed) };
+      const fixed =
+        route.action === 'patch' && route.resource === 'document'
+          ? fixPatchCondition(request)
+          : withNormalisedPolicy(request, route);
+      const triggered =
+        (route.resource === 'document' || route.resource === 'documents') &&
+        ['create', 'upsert', 'replace', 'delete'].includes(route.action);
+      outcome = {
+        response: triggered
+          ? await writeWithTriggers(this, fixed, route, (r) => this.dispatch(r))
+          : await this.dispatch(fixed),
+      };
     }
     if (options.log) this.backup.append(this.eventsOf(request, route, outcome));
     this.lifecycle(route, outcome.response);
@@ -67,6 +88,20 @@ export class Engine {
     }
     if (!Array.isArray(ops)) return { response: await this.dispatch(request) };
     fillBatchPartitionKeys(ops, request.headers['x-ms-documentdb-partitionkey']);
+    const unsupported = unsupportedOperationType(ops);
+    if (unsupported !== undefined) {
+      // Refused as a whole before anything runs (the stock server applied the operations before the bad one).
+      return {
+        response: {
+          status: 400,
+          headers: { 'content-type': 'application/json', 'x-ms-request-charge': '1' },
+          body: JSON.stringify({
+            code: 'BadRequest',
+            message: `Operation type '${unsupported}' is not supported in Batch.`,
+          }),
+        },
+      };
+    }
     if (route.atomic) {
       const docsUrl = `/dbs/${encodeURIComponent(route.database!)}/colls/${encodeURIComponent(route.container!)}/docs`;
       const failed = await precheckAtomicBatch(this.dispatch, docsUrl, ops);
@@ -81,7 +116,7 @@ export class Engine {
         };
       }
     }
-    const response = await this.dispatch({ ...request, body: JSON.stringify(ops) });
+    const response = await this.dispatch({ ...request, body: JSON.stringify(markPatches(ops)) });
     let results: unknown;
     try {
       results = JSON.parse(response.body);

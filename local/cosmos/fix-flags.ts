@@ -1,8 +1,22 @@
 /**
- * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor) switches fixes off, only to show that the
+ * LOCAL_COSMOS_UNFIXED (comma list of replace, query, batch, patch, cursor, changefeed, batchpatch, limits, ttl, queryext, charges, indexpolicy, offers, scripts) switches fixes off, only to show that the
  * tests fail without them.
  */
-export type Fix = 'replace' | 'query' | 'batch' | 'patch' | 'cursor';
+export type Fix =
+  | 'replace'
+  | 'query'
+  | 'batch'
+  | 'patch'
+  | 'cursor'
+  | 'changefeed'
+  | 'batchpatch'
+  | 'limits'
+  | 'ttl'
+  | 'queryext'
+  | 'charges'
+  | 'indexpolicy'
+  | 'offers'
+  | 'scripts';
 
 export function fixEnabled(fix: Fix): boolean {
   const off = (process.env.LOCAL_COSMOS_UNFIXED ?? '').split(',').map((s) => s.trim());

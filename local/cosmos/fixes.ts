@@ -5,7 +5,9 @@
  * - conditional patch: the server lower-cases the predicate, so `c.tenantId = 'T1'` never matches.
  */
 import type { Dispatch, RawRequest } from './dispatch';
-import { fixEnabled } from './patches';
+import { fixEnabled } from './fix-flags';
+import { patchBody } from './batch-patch';
+import { serverRequire } from './server-require';
 import type { BatchOperation, BatchResult } from './ru-model';
 
 /** Copies the batch's header partition key into operations that have none. */
@@ -28,7 +30,7 @@ export async function precheckAtomicBatch(
 ): Promise<BatchResult[] | undefined> {
   if (!fixEnabled('batch')) return undefined;
   // Known state per document within the batch; etag null: written earlier in this batch (a new, unknown etag).
-  const state = new Map<string, { exists: boolean; etag: string | null }>();
+  const state = new Map<string, { exists: boolean; etag: string | null; body?: Record<string, unknown> }>();
   const current = async (id: string, pk: string | undefined) => {
     const key = `${pk ?? ''}\u0000${id}`;
     let known = state.get(key);
@@ -43,10 +45,10 @@ export async function precheckAtomicBatch(
         },
         body: '',
       });
-      known =
-        res.status === 200
-          ? { exists: true, etag: (JSON.parse(res.body) as { _etag: string })._etag }
-          : { exists: false, etag: null };
+      if (res.status === 200) {
+        const body = JSON.parse(res.body) as Record<string, unknown> & { _etag: string };
+        known = { exists: true, etag: body._etag, body };
+      } else known = { exists: false, etag: null };
       state.set(key, known);
     }
     return known;
@@ -81,6 +83,12 @@ export async function precheckAtomicBatch(
       case 'Read':
         if (!doc.exists) status = 404;
         break;
+      case 'Patch':
+        if (!doc.exists) status = 404;
+        else if (etagMismatch) status = 412;
+        else if (doc.etag !== null && doc.body && !conditionHolds(doc.body, op)) status = 412;
+        else doc.etag = null;
+        break;
       default:
         break;
     }
@@ -100,6 +108,28 @@ export async function precheckAtomicBatch(
 }
 
 /**
+ * Whether a Patch operation's condition holds for the document as it is now (checked only while the batch has not
+ * changed the document before it; the server checks it again when it runs), with the server's own query engine.
+ */
+function conditionHolds(doc: Record<string, unknown>, op: BatchOperation): boolean {
+  const { condition } = patchBody(op);
+  if (condition === undefined) return true;
+  const compile = serverRequire<{ default: (sql: string) => CompiledQuery }>('@zeit/cosmosdb-query').default;
+  try {
+    const rows = compile(rewritePatchCondition(condition)).exec([doc], {
+      parameters: [{ name: '@id', value: doc.id }],
+    }).result;
+    return rows.length > 0;
+  } catch {
+    return true; // an invalid condition: the server answers it (400) when the operation runs
+  }
+}
+
+interface CompiledQuery {
+  exec(docs: unknown[], options: { parameters: unknown[] }): { result: unknown[] };
+}
+
+/**
  * Rewrites a conditional patch's `FROM c WHERE <predicate>` into a full query the server runs as is
  * (`SELECT * FROM c WHERE c.id = @id AND (<predicate>)`, the server binds @id), so the predicate keeps its case and
  * is checked against the target document only.
@@ -114,9 +144,16 @@ export function fixPatchCondition(request: RawRequest): RawRequest {
   }
   const condition = (body as { condition?: unknown } | null)?.condition;
   if (typeof condition !== 'string') return request;
-  const match = /^\s*from\s+([A-Za-z_][A-Za-z0-9_]*)\s+where\s+([\s\S]+)$/i.exec(condition);
-  if (!match) return request;
-  const [, alias, predicate] = match;
-  const rewritten = `SELECT * FROM ${alias} WHERE ${alias}.id = @id AND (${predicate})`;
+  const rewritten = rewritePatchCondition(condition);
+  if (rewritten === condition) return request;
   return { ...request, body: JSON.stringify({ ...(body as object), condition: rewritten }) };
+}
+
+/** `FROM c WHERE <predicate>` as `SELECT * FROM c WHERE c.id = @id AND (<predicate>)`; anything else as it is. */
+export function rewritePatchCondition(condition: string): string {
+  if (!fixEnabled('patch')) return condition;
+  const match = /^\s*from\s+([A-Za-z_][A-Za-z0-9_]*)\s+where\s+([\s\S]+)$/i.exec(condition);
+  if (!match) return condition;
+  const [, alias, predicate] = match;
+  return `SELECT * FROM ${alias} WHERE ${alias}.id = @id AND (${predicate})`;
 }

@@ -18,6 +18,9 @@ import { documentScope, type DocumentScope } from './scan';
 import { queryPlan, queryShape } from './query-plan';
 import { encodeUtilization, indexUse, SCAN_RU_PER_DOCUMENT, type IndexUse } from './index-metrics';
 import { minimalResults, wantsMinimalResponse } from './return-minimal';
+import { handleOffers, isOfferRequest, quotaHeaders } from './offers';
+import { handleScripts, isScriptRequest } from './scripts';
+import { fixEnabled } from './fix-flags';
 
 export interface FrontDeps {
   engine: Engine;
@@ -171,6 +174,15 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       send(res, await handleControl(request, deps.key, deps));
       return;
     }
+    if (isScriptRequest(request.url)) {
+      send(res, await handleScripts(request, deps.engine));
+      return;
+    }
+    if (isOfferRequest(request.url)) {
+      const provisioned = (database: string, container: string) => deps.ru.provisioned(database, container);
+      send(res, await handleOffers(request, { engine: deps.engine, control: deps.control, provisioned }));
+      return;
+    }
     if ((headers['x-ms-cosmos-is-query-plan-request'] ?? '').toLowerCase() === 'true') {
       send(res, queryPlanResponse(request));
       return;
@@ -271,11 +283,18 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     const run = () => deps.engine.execute(request, route, { log: true });
     const { response, batch } = routing.scope ? await documentScope.run(routing.scope, run) : await run();
     provisionFromCreate(deps.control, route, request, response);
+    if (route.resource === 'container' && route.container && route.action === 'read' && response.status === 200) {
+      if (fixEnabled('offers')) Object.assign(response.headers, quotaHeaders());
+    }
     const scanCharge = applyIndexUse(request, route, routing.scope, response);
     if (deps.ru.isEnabled) {
       const charge = batch
         ? chargeBatch(batch.ops, batch.results)
-        : Math.round((chargeFor(route, request.body, response.status, response.body) + scanCharge) * 100) / 100;
+        : Math.round(
+            (chargeFor(route, request.body, response.status, response.body, 'x-ms-continuation' in headers) +
+              scanCharge) *
+              100
+          ) / 100;
       response.headers['x-ms-request-charge'] = String(charge);
       if (metered) deps.ru.settle(bucket, routing.ranges, routing.partitionCount, reserved, charge);
       deps.stats.requestCharge += charge;

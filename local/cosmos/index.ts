@@ -16,6 +16,7 @@ import { applyServerPatches } from './patches';
 import { PartitionTable } from './partitions';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
+import { TtlSweeper } from './ttl';
 import {
   zeroPriorityStats,
   type EmulatorControl,
@@ -125,6 +126,9 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     throw new Error(`Local Cosmos emulator: replaying ${backup.file} failed: ${(err as Error).message}`);
   }
 
+  const ttl = new TtlSweeper(engine);
+  ttl.start();
+
   return {
     endpoint: `https://${publicHost}:${port}/`,
     key: EMULATOR_KEY,
@@ -132,6 +136,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     backup,
     admin: new Admin(engine, backup),
     async close() {
+      ttl.stop();
       await closeServer(server);
       partitions.close();
       backup.close();

@@ -10,6 +10,7 @@ import { partitionKeyRangeResources, rangeOfEpk, type ContainerPartitions, type 
 import { needsPlanAcrossRanges, PARTIAL_AGGREGATE_MARKER, queryPlan, queryShape } from './query-plan';
 import { pathSegments, type Route } from './routes';
 import type { DocumentScope } from './scan';
+import { isChangeFeedRequest, parseChangeFeedRequest } from './change-feed';
 
 export interface PartitionRouting {
   /** Answer this instead of running the request. */
@@ -83,11 +84,20 @@ export async function routePartitions(
     if (!range) return { ...routing, response: gone(name, id) };
     routing.ranges = [range.id];
     scope = { minInclusive: range.minInclusive, maxExclusive: range.maxExclusive };
-  } else if (pkHeader !== undefined) {
-    routing.ranges = [rangeOfEpk(state, effectivePartitionKey(partitionKeyOf(pkHeader), state.version)).id];
   }
+  const pkEpk = pkHeader === undefined ? undefined : effectivePartitionKey(partitionKeyOf(pkHeader), state.version);
+  if (rangeHeader === undefined && pkEpk !== undefined) routing.ranges = [rangeOfEpk(state, pkEpk).id];
   if (headers['x-ms-start-epk'] !== undefined) scope.startEpk = headers['x-ms-start-epk'];
   if (headers['x-ms-end-epk'] !== undefined) scope.endEpk = headers['x-ms-end-epk'];
+
+  if (route.resource === 'documents' && isChangeFeedRequest(request.method, headers)) {
+    const feed = parseChangeFeedRequest(headers);
+    if (typeof feed === 'string') {
+      return { ...routing, response: json(400, { 'x-ms-request-charge': '1' }, { code: 'BadRequest', message: feed }) };
+    }
+    if (pkEpk !== undefined) feed.partitionKeyEpk = pkEpk;
+    scope.changeFeed = feed;
+  }
 
   if (route.action === 'query') {
     let body: { query?: unknown } | undefined;

@@ -10,6 +10,9 @@ import { fixEnabled } from './fix-flags';
 import { serverRequire } from './server-require';
 import { patchRidSort } from './rid-order';
 import { patchDocumentScans } from './scan';
+import { patchChangeFeed } from './change-feed';
+import { patchBatchPatchOperations } from './batch-patch';
+import { patchQueryExtensions } from './query-extensions';
 
 export { fixEnabled, type Fix } from './fix-flags';
 
@@ -29,6 +32,9 @@ export function applyServerPatches(): void {
   patchCompiledQueryCache();
   patchRidSort();
   patchDocumentScans();
+  patchChangeFeed();
+  patchBatchPatchOperations();
+  patchQueryExtensions();
 }
 
 /**

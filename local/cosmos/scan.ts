@@ -14,6 +14,7 @@
  * Requests without a scope (the admin operations, the replay on start) see the stock behaviour.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ChangeFeedRequest } from './change-feed';
 import { effectivePartitionKey, epkInRange, MAX_EPK, MIN_EPK, versionOf } from './epk';
 import { fixEnabled } from './fix-flags';
 import { partialAggregateDocument, queryShape, type AggregateKind } from './query-plan';
@@ -29,6 +30,12 @@ export interface DocumentScope {
   endEpk?: string;
   /** The SDK's fan-out of an aggregate plan: answer the partial aggregate (query-plan.ts). */
   partialAggregate?: AggregateKind;
+  /** Only this partition key's documents (a stored procedure runs within one partition key: scripts.ts). */
+  partitionKeyEpk?: string;
+  /** Deletes in this scope are TTL expiries (ttl.ts), for the all-versions-and-deletes feed. */
+  ttlExpired?: boolean;
+  /** A change-feed read (change-feed.ts), set by the engine. */
+  changeFeed?: ChangeFeedRequest;
   /** Filled by the query: documents examined (index-metrics.ts charges a scan per document) and the container definition. */
   examined?: { documents: number; definition?: Doc };
 }
@@ -101,11 +108,14 @@ export function documentEpk(definition: Doc, doc: Doc): string {
   return epk;
 }
 
-function scopeFilter(scope: DocumentScope, definition: Doc): ((doc: Doc) => boolean) | undefined {
+export function scopeFilter(scope: DocumentScope, definition: Doc): ((doc: Doc) => boolean) | undefined {
   const whole = scope.minInclusive === MIN_EPK && scope.maxExclusive === MAX_EPK;
-  if (whole && scope.startEpk === undefined && scope.endEpk === undefined) return undefined;
+  if (whole && scope.startEpk === undefined && scope.endEpk === undefined && scope.partitionKeyEpk === undefined) {
+    return undefined;
+  }
   return (doc) => {
     const epk = documentEpk(definition, doc);
+    if (scope.partitionKeyEpk !== undefined && epk !== scope.partitionKeyEpk) return false;
     if (!epkInRange(epk, scope.minInclusive, scope.maxExclusive)) return false;
     if (scope.startEpk !== undefined && epk < scope.startEpk) return false;
     if (scope.endEpk !== undefined && scope.endEpk !== MAX_EPK && epk >= scope.endEpk) return false;
@@ -164,7 +174,7 @@ function scopeOrder(store: DocumentStore, scope: DocumentScope, accept: (doc: Do
   const o = order(store);
   let byScope = scopeOrders.get(store);
   if (!byScope) scopeOrders.set(store, (byScope = new Map<string, ScopeOrder>()));
-  const key = `${scope.minInclusive}|${scope.maxExclusive}|${scope.startEpk ?? ''}|${scope.endEpk ?? ''}`;
+  const key = `${scope.minInclusive}|${scope.maxExclusive}|${scope.startEpk ?? ''}|${scope.endEpk ?? ''}|${scope.partitionKeyEpk ?? ''}`;
   let s = byScope.get(key);
   if (!s || s.of !== o) {
     if (byScope.size >= MAX_SCOPES_PER_STORE) byScope.clear();

@@ -191,3 +191,15 @@ test('down without a completed up on record, and up on a missing container witho
     'cannot undo the container steps of index-missing on demo/nowhere: no completed up of it recorded what the container was before'
   );
 });
+
+test('a policy without includedPaths is the same as the one Cosmos stores for it (includedPaths /*, /"_etag"/? excluded)', () => {
+  const wanted = { excludedPaths: [{ path: '/notes/*' }] };
+  const stored = {
+    indexingMode: 'consistent',
+    automatic: true,
+    includedPaths: [{ path: '/*' }],
+    excludedPaths: [{ path: '/notes/*' }, { path: '/"_etag"/?' }],
+  };
+  expect(sameIndexingPolicy(stored, wanted)).toBe(true);
+  expect(sameIndexingPolicy(stored, { ...wanted, includedPaths: [{ path: '/tenant/?' }] })).toBe(false);
+});

@@ -372,3 +372,16 @@ test('a 429 storm on the pre-images container alone (RU model, 300 RU/s): replac
   expect(preimages.size).toBe(300);
   for (const [id, doc] of after) expect(withoutSystem(doc)).toEqual(expectedUp(preimages.get(id)!.image));
 }, 120_000);
+
+test('the pre-images container is created with the throughput the run asks for (its own, not a default)', async () => {
+  const container = await freshContainer(engine.deps);
+  const activities = createEngineActivities(engine.deps);
+  const made = await activities.ensurePreimagesContainer({
+    database: container.database.id,
+    container: container.id,
+    throughput: 500,
+  });
+  expect(made.created).toBe(true);
+  const exported = await activities.exportContainer({ database: container.database.id, container: made.name });
+  expect(exported?.throughput).toBe(500);
+});

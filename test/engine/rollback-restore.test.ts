@@ -318,7 +318,7 @@ describe('restore, verify, reapply', () => {
     expect((await activities.countWritesSince({ ...ref(c), since: snapshot.t0 })).documents).toBe(2);
     expect((await activities.proveRestorable({ ...ref(c), t0: snapshot.t0 })).ok).toBe(true);
 
-    await activities.deleteContainer(ref(c));
+    await activities.deleteContainer({ ...ref(c), restorableAt: snapshot.t0, exported });
     engine.stack.arm.control.setRestoreFailure({ times: 1, code: 'RestoreFailed', message: 'Backup store busy.' });
     const input = { ...ref(c), timestamp: snapshot.t0, exported };
     const failed = await runActivity(() => activities.restoreContainer(input));
@@ -370,7 +370,7 @@ describe('restore, verify, reapply', () => {
     const c = await container({ docs: 6 });
     const exported = (await exportContainer(engine.deps, ref(c)))!;
     const snapshot = await takeSnapshot(engine.deps, { ...ref(c), versionField: 'schemaVersion' });
-    await activities.deleteContainer(ref(c));
+    await activities.deleteContainer({ ...ref(c), restorableAt: snapshot.t0, exported });
     const restored = await runActivity(() => activities.restoreContainer({ ...ref(c), timestamp: snapshot.t0 }));
     expect(restored.error).toBeUndefined();
     const wrong = await activities.verifyRestore({ snapshot: { ...snapshot, documentCount: 9 }, exported });

@@ -21,7 +21,7 @@ export async function migrate(run: Run): Promise<Transition> {
   if (state.preimages && state.preimagesContainer === undefined) {
     const made = await run.acts.arm.ensurePreimagesContainer.executeWithOptions(
       { summary: `pre-images container for ${run.where}` },
-      [ref]
+      [{ ...ref, throughput: options.preimagesThroughput }]
     );
     state.preimagesContainer = made.name;
     run.note(`pre-images go to ${migration.database}/${made.name}${made.created ? ' (created)' : ''}`);

@@ -1,0 +1,104 @@
+/**
+ * Azure's per-item limits and time to live, through @azure/cosmos 4.9: a document or request over 2 MB answers 413;
+ * invalid `defaultTtl`/`ttl` values answer 400; items expire after their (or their container's) TTL, and the expiry
+ * is a delete in the continuous-backup log. `LOCAL_COSMOS_UNFIXED=limits,ttl` makes these tests fail.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Container, Database, ItemDefinition } from '@azure/cosmos';
+import { startTestEmulator, type TestEmulator } from './cosmos-support';
+
+interface Doc extends ItemDefinition {
+  id: string;
+  pk: string;
+  ttl?: number;
+  blob?: string;
+}
+
+let emulator: TestEmulator;
+let database: Database;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  ({ database } = await emulator.client.databases.create({ id: 'limits' }));
+}, 60_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 0,
+    (err: { code?: number }) => err.code
+  );
+
+async function exists(container: Container, id: string, pk: string): Promise<boolean> {
+  const { statusCode } = await container.item(id, pk).read();
+  return statusCode === 200;
+}
+
+/** Polls until the item is gone (the sweep runs every 250 ms); fails after `withinMs`. */
+async function goneWithin(container: Container, id: string, pk: string, withinMs: number): Promise<number> {
+  const start = Date.now();
+  while (await exists(container, id, pk)) {
+    if (Date.now() - start > withinMs) throw new Error(`${id} still there after ${withinMs} ms`);
+    await sleep(100);
+  }
+  return Date.now() - start;
+}
+
+test('a document over 2 MB is refused with 413 and not written; one just under is accepted', async () => {
+  const { container } = await database.containers.create({ id: 'size', partitionKey: '/pk' });
+  const big: Doc = { id: 'big', pk: 'a', blob: 'x'.repeat(2.2 * 1024 * 1024) };
+  expect(await code(container.items.create(big))).toBe(413);
+  expect(await code(container.items.upsert(big))).toBe(413);
+  expect(await exists(container, 'big', 'a')).toBe(false);
+  const fits: Doc = { id: 'fits', pk: 'a', blob: 'x'.repeat(2 * 1024 * 1024 - 100) };
+  expect(await code(container.items.create(fits))).toBe(0);
+  expect(await code(container.item('fits', 'a').replace({ ...fits, blob: fits.blob! + 'y'.repeat(200) }))).toBe(413);
+  expect((await container.item('fits', 'a').read<Doc>()).resource?.blob).toBe(fits.blob);
+});
+
+test('invalid TTL values are refused with 400: defaultTtl 0, null or below -1; item ttl 0, null or below -1', async () => {
+  for (const defaultTtl of [0, null, -10]) {
+    expect(
+      await code(
+        database.containers.create({ id: `bad-${String(defaultTtl)}`, partitionKey: '/pk', defaultTtl } as never)
+      )
+    ).toBe(400);
+  }
+  const { container } = await database.containers.create({ id: 'ttl-valid', partitionKey: '/pk', defaultTtl: 3600 });
+  for (const ttl of [0, null, -10])
+    expect(await code(container.items.create<Doc>({ id: 'd', pk: 'a', ttl: ttl as number }))).toBe(400);
+  expect(await exists(container, 'd', 'a')).toBe(false);
+  expect(await code(container.items.create<Doc>({ id: 'd', pk: 'a', ttl: -1 }))).toBe(0);
+});
+
+test('items expire after their ttl or the container default; -1 never; without a default nothing expires', async () => {
+  const { container } = await database.containers.create({ id: 'ttl', partitionKey: '/pk', defaultTtl: 2 });
+  const { container: plain } = await database.containers.create({ id: 'no-ttl', partitionKey: '/pk' });
+  await container.items.create<Doc>({ id: 'default', pk: 'a' });
+  await container.items.create<Doc>({ id: 'own', pk: 'a', ttl: 1 });
+  await container.items.create<Doc>({ id: 'never', pk: 'a', ttl: -1 });
+  await container.items.create<Doc>({ id: 'longer', pk: 'a', ttl: 600 });
+  await plain.items.create<Doc>({ id: 'ignored', pk: 'a', ttl: 1 });
+
+  await goneWithin(container, 'own', 'a', 4_000);
+  await goneWithin(container, 'default', 'a', 5_000);
+  expect(await exists(container, 'never', 'a')).toBe(true);
+  expect(await exists(container, 'longer', 'a')).toBe(true);
+  expect(await exists(plain, 'ignored', 'a')).toBe(true);
+
+  // The expiry is a delete in the continuous-backup log (local/README.md, "Continuous backup log").
+  const deletes = fs
+    .readFileSync(path.join(emulator.dataDir, 'cosmos-backup.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as { type: string; op: string; coll?: string; id?: string })
+    .filter((e) => e.type === 'document' && e.op === 'Delete' && e.coll === 'ttl')
+    .map((e) => e.id)
+    .sort();
+  expect(deletes).toEqual(['default', 'own']);
+}, 30_000);
