@@ -8,7 +8,7 @@ import path from 'node:path';
 type Target = { op: '>=' | '<=' | '<'; bound: number };
 
 /**
- * The targets of issue 10. budgetChangeEffectSeconds: "within one page" — the 1 s window the rate is measured over,
+ * The targets (docs/performance.md). budgetChangeEffectSeconds: "within one page" — the 1 s window the rate is measured over,
  * the heartbeat that carries the cancellation (throttled to 1 s), and the page in flight.
  */
 export const TARGETS: Record<string, Target> = {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the runbook's performance through the real workflow (docs/performance.md). Starts the local stack
- * with its own Temporal dev server, runs workers as separate processes, measures the seven figures of issue 10 side
+ * with its own Temporal dev server, runs workers as separate processes, measures the seven figures of docs/performance.md side
  * by side in one run, prints a table (figure, measured, target, holds), writes bench/results/latest.json, and exits 1
  * when a target does not hold (2 when the bench itself failed to start).
  *

@@ -74,7 +74,7 @@ export interface BackupPolicyReport {
   location?: string;
 }
 
-/** The container's definition as ARM reports it: the seed runbook's `backup-state.json`. */
+/** The container's definition as ARM reports it: the manual runbook's `backup-state.json`. */
 export interface ContainerExport extends ContainerRef {
   /** ARM `resource` fields: partitionKey, indexingPolicy, uniqueKeyPolicy, defaultTtl, conflictResolutionPolicy, ... (no `_` system fields). */
   resource: Record<string, unknown>;
@@ -512,7 +512,7 @@ export interface WritesSince {
   ranges: number;
 }
 
-// ---- Knowing that it worked (issue 9): declared queries, the monitoring probe, the restore drill ----
+// ---- Knowing that it worked: declared queries, the monitoring probe, the restore drill ----
 
 /** Index use of a query, from `x-ms-cosmos-index-utilization`: single specs such as `/tenantId/?`, composites as `"/a ASC, /b DESC"`. */
 export interface IndexUsage {
@@ -681,7 +681,7 @@ export interface RunbookActivities {
   revertFromPreimages(input: RevertInput): Promise<RevertResult>;
   // verify
   verifyMigration(input: VerifyInput): Promise<VerificationReport>;
-  // knowing that it worked (issue 9)
+  // knowing that it worked
   /** The module's declared queries, each over every page with index metrics: RU, latency, rows, index use. */
   runDeclaredQueries(input: DeclaredQueriesInput): Promise<DeclaredQueriesResult>;
   /** One monitoring interval: the declared queries (charge, latency) and point reads of the sample; errors counted. */

@@ -1,5 +1,5 @@
 /**
- * Staging parity (the seed's checklist 4, "staging matches production"): the parts of two containers' definitions
+ * Staging parity (the manual runbook's checklist 4, "staging matches production"): the parts of two containers' definitions
  * that change how a migration behaves. Pure: the workflow compares the two exports preflight reads through ARM.
  */
 import type { ContainerExport } from './activities';

@@ -55,7 +55,7 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
   }
   const schema = report.plan?.schema;
   if (schema && schema.added.length + schema.removed.length + schema.changed.length > 0) {
-    // The seed's "update schema documentation": field names from the plan's sample before and after the transform.
+    // The manual runbook's "update schema documentation": field names from the plan's sample before and after the transform.
     out.push('', '## Schema changes', '');
     if (schema.added.length) out.push(`- added: ${schema.added.map((f) => `\`${f}\``).join(', ')}`);
     if (schema.removed.length) out.push(`- removed: ${schema.removed.map((f) => `\`${f}\``).join(', ')}`);

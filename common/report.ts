@@ -1,4 +1,4 @@
-/** The run's report: the workflow result, and the record the seed runbook's "Document" step asks for. */
+/** The run's report: the workflow result, and the record the manual runbook's "Document" step asks for. */
 import type { MonitorPoint } from './status';
 import type {
   Direction,

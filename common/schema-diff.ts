@@ -1,5 +1,5 @@
 /**
- * The schema record (issue 9): which field paths a transform adds, removes or changes the JSON type of, from the
+ * The schema record: which field paths a transform adds, removes or changes the JSON type of, from the
  * plan's sample before and after `up`. Field NAMES only (dot paths; `[]` for the objects inside an array), never
  * values. Cosmos's system properties (`_rid`, `_etag`, `_ts`, `_self`, `_attachments`, `_lsn`) are ignored.
  */

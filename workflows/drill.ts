@@ -1,5 +1,5 @@
 /**
- * `restoreDrill`: the seed runbook's "test the restore procedure" as a workflow. The target container is restored at
+ * `restoreDrill`: the manual runbook's "test the restore procedure" as a workflow. The target container is restored at
  * a recent time into a new account, side by side with the live one (Azure restores a live container only that way),
  * its count and a sample are checked against what the live container says about that time, the account is deleted
  * whatever happened, and the drill is recorded (duration, documents per second) in the migrations history, where a

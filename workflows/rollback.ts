@@ -1,5 +1,5 @@
 /**
- * rollbackRunbook: the seed's "Rollback procedures" as a child workflow of the runbook (its own history, its own
+ * rollbackRunbook: the manual runbook's "Rollback procedures" as a child workflow of the runbook (its own history, its own
  * entry in the UI): undo by `down` (stop the application → reverse transform → verify → start it) or by an in-place
  * point-in-time restore (workflows/rollback/restore.ts: proved, consented, verified against T0). It never throws for a
  * failed step: it returns what went wrong, and the parent decides (phase `rollback-failed`, operator decision).

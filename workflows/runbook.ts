@@ -1,5 +1,5 @@
 /**
- * migrationRunbook: the seed database-migration runbook as one durable workflow (docs/architecture.md §2), a machine
+ * migrationRunbook: the manual database-migration runbook as one durable workflow (docs/architecture.md §2), a machine
  * of phases, each its own module under workflows/phases with the run's state in one object (workflows/state.ts):
  *
  *   preflight → awaiting-approval → snapshot → migrating → verifying → monitoring → completed

@@ -36,7 +36,7 @@ export function writeLocation(account: DatabaseAccountGetResults): string {
   return location;
 }
 
-/** The account's restorable twin (contract §5.1), found by location and instance id; undefined when ARM has none. */
+/** The account's restorable twin (Microsoft.DocumentDB REST API), found by location and instance id; undefined when ARM has none. */
 export async function findRestoreSource(
   arm: CosmosDBManagementClient,
   account: DatabaseAccountGetResults
@@ -141,7 +141,7 @@ export function createBackupActivities(deps: ArmDeps) {
         return deletedContainerRestorableUntil(account, input, target);
       }
       const latest = info.continuousBackupInformation?.latestRestorableTimestamp;
-      // The epoch means some partition is not backed up yet (contract §6): keep waiting.
+      // The epoch means some partition is not backed up yet (Microsoft.DocumentDB REST API): keep waiting.
       if (latest && Date.parse(latest) >= target) return { latestRestorableTimestamp: latest };
       heartbeat({ latestRestorableTimestamp: latest });
       await sleep(Math.max(deps.armPollIntervalMs, 500));

@@ -1,5 +1,5 @@
 /**
- * exportContainer: the container's definition as ARM reports it (the seed runbook's `backup-state.json`), kept so
+ * exportContainer: the container's definition as ARM reports it (the manual runbook's `backup-state.json`), kept so
  * container steps can be undone and a restored container can be given its properties back.
  */
 import type { ContainerExport, ContainerRef } from '../../common/activities';

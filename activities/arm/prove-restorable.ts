@@ -28,7 +28,7 @@ import { getAccount, writeLocation } from './backup';
 import { isNotFound, readContainerThroughput } from './export';
 import { collect, readContainerLife } from './restorable-feed';
 
-/** Azure runs at most three in-account restores per account at once (contract §8). */
+/** Azure runs at most three in-account restores per account at once (Microsoft.DocumentDB REST API). */
 export const CONCURRENT_RESTORE_LIMIT = 3;
 
 type ProveDeps = Pick<ActivityDeps, 'arm' | 'account' | 'armPollIntervalMs'>;

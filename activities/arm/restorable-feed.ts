@@ -1,5 +1,5 @@
 /**
- * A container's life as ARM's restorable event feed tells it (contract §5.2, §5.3): whether it lives now and when it
+ * A container's life as ARM's restorable event feed tells it (Microsoft.DocumentDB REST API): whether it lives now and when it
  * was last deleted. This needs nothing of the container itself, so it also answers for a container already deleted.
  */
 import type { CosmosDBManagementClient, RestorableSqlContainerGetResult } from '@azure/arm-cosmosdb';

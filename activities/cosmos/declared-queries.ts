@@ -1,5 +1,5 @@
 /**
- * Knowing that it worked (issue 9), data plane: the module's declared queries measured (RU, latency, rows, index
+ * Knowing that it worked, data plane: the module's declared queries measured (RU, latency, rows, index
  * use), one monitoring probe interval, and a spread sample of document ids for the probe's point reads.
  *
  * Index use comes from `populateIndexMetrics: true`. In @azure/cosmos 4.9.3 that sends

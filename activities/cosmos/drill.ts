@@ -1,5 +1,5 @@
 /**
- * The restore drill (issue 9): a copy of the container restored at T into a new account (activities/arm/drill-account.ts:
+ * The restore drill: a copy of the container restored at T into a new account (activities/arm/drill-account.ts:
  * Azure restores a live container only into a new account) is compared with what the live container says about T,
  * and the drill is recorded (duration, docs/s) in the migrations history so that a run can ask for a recent
  * successful drill (`requireRestoreDrill`). The `restoreDrill` workflow (workflows/drill.ts) orders the steps.

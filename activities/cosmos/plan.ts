@@ -1,5 +1,5 @@
 /**
- * planMigration: what a migration would do, measured before it does anything (the seed's "estimate duration").
+ * planMigration: what a migration would do, measured before it does anything (the manual runbook's "estimate duration").
  * Counts the documents and the candidates, dry-runs the transform on a sample, measures RU per read from the
  * sample query and RU per write from a real write of a probe document of the sample's average size into the
  * runbook's history container (never a user document), and estimates the duration at the RU budget.

@@ -1,5 +1,5 @@
 /**
- * verifyMigration: the seed's Step 3. Counts per version; candidates that remain and that the transform would
+ * verifyMigration: the manual runbook's Step 3. Counts per version; candidates that remain and that the transform would
  * still change (those it skips are fine; those that fail count against `allowedRemaining`, the failures already
  * recorded during the migration); a sample of migrated documents, spread over the whole container, checked by the
  * module's own `verify`; relationship queries that must return no rows; and the container's properties against the

@@ -1,10 +1,10 @@
-/** The database account (contract §2) and its restorable-account twin (§5.1). */
+/** The database account (Microsoft.DocumentDB REST API) and its restorable-account twin (§5.1). */
 import type { AccountState } from './state';
 import { stableGuid } from './ids';
 
 import type { RestoredAccount } from './restored-accounts';
 
-/** What an account body needs: the imitation's own account, or one it made by a restore (contract §9). */
+/** What an account body needs: the imitation's own account, or one it made by a restore (Microsoft.DocumentDB REST API). */
 interface AccountView {
   name: string;
   instanceId: string;
@@ -67,7 +67,7 @@ function backupPolicyBody(state: AccountState): Record<string, unknown> {
   return { type: 'Continuous', continuousModeProperties: { tier: state.tier() } };
 }
 
-/** The account's body (contract §2); with `restored`, the body of an account made by a restore of this one. */
+/** The account's body (Microsoft.DocumentDB REST API); with `restored`, the body of an account made by a restore of this one. */
 export function accountBody(state: AccountState, restored?: RestoredAccount): Record<string, unknown> {
   const view = restored ? restoredView(restored) : ownView(state);
   const region = regionEntry(state, view);

@@ -1,5 +1,5 @@
 /**
- * `POST {container}/retrieveContinuousBackupInformation` (contract §6): a long-running operation whose result is read
+ * `POST {container}/retrieveContinuousBackupInformation` (Microsoft.DocumentDB REST API): a long-running operation whose result is read
  * from the Location URL (final-state-via location). The latest restorable time is now minus the configured backup lag:
  * the emulator logs every write synchronously, so everything written before it can be restored.
  */

@@ -1,5 +1,5 @@
 /**
- * SQL containers: GET / list / PUT (create or update) / DELETE (contract §3). PUT and DELETE are long-running; the
+ * SQL containers: GET / list / PUT (create or update) / DELETE (Microsoft.DocumentDB REST API). PUT and DELETE are long-running; the
  * change reaches the emulator when the operation succeeds. A PUT with `createMode: "Restore"` is a point-in-time
  * restore (restore.ts).
  */

@@ -27,7 +27,7 @@ export function param(ctx: RequestContext, name: string): string {
 }
 
 /**
- * The 202 that starts a long-running operation, as the Cosmos RP sends it (contract §3.2): body
+ * The 202 that starts a long-running operation, as the Cosmos RP sends it (Microsoft.DocumentDB REST API): body
  * `{"status":"Enqueued"}`, `azure-asyncoperation` → the subscription-level operationsStatus URL (polled by the SDK),
  * `location` → `{resource}/operationResults/{id}` (the final result).
  */

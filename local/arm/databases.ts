@@ -1,4 +1,4 @@
-/** SQL databases: GET / list / PUT / DELETE (PUT and DELETE are long-running, contract §3.4). */
+/** SQL databases: GET / list / PUT / DELETE (PUT and DELETE are long-running, the Microsoft.DocumentDB REST API). */
 import { accepted, param, type RequestContext } from './context';
 import { rpError, rpNotFound, type Reply } from './http';
 import { databaseKey, refuseWhileBusy } from './busy';

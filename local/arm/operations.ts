@@ -1,5 +1,5 @@
 /**
- * Long-running operations the way the Cosmos RP runs them (contract §3.2, §4): the request answers 202 at once;
+ * Long-running operations the way the Cosmos RP runs them (Microsoft.DocumentDB REST API): the request answers 202 at once;
  * the operation is Enqueued, then Dequeued, and after the configured delay its change is applied to the emulator and
  * it ends Succeeded or Failed. The work runs on a timer, not on polls, so it completes even when nobody polls
  * (a client killed mid-wait finds the result later, as with real Azure).

@@ -1,4 +1,4 @@
-/** Request-body reading and response bodies for SQL databases and containers (contract §3.1, §3.3, §3.4). */
+/** Request-body reading and response bodies for SQL databases and containers (Microsoft.DocumentDB REST API). */
 import { isRecord, rpError } from './http';
 import type { AccountState, ThroughputSettings } from './state';
 

@@ -1,5 +1,5 @@
 /**
- * Restorable resources (contract §5): the account, and the event feeds of its databases and containers built from
+ * Restorable resources (Microsoft.DocumentDB REST API): the account, and the event feeds of its databases and containers built from
  * the emulator's backup log with the real event times. Errors here use the ARM envelope (these operations have a
  * default error mapper). Lists are `{value: [...]}` without nextLink, as the SDK reads only one page.
  */

@@ -1,5 +1,5 @@
 /**
- * In-account point-in-time restore of a deleted container (contract §8): `PUT {container}` with
+ * In-account point-in-time restore of a deleted container (Microsoft.DocumentDB REST API): `PUT {container}` with
  * `resource.createMode: "Restore"` and `restoreParameters {restoreSource, restoreTimestampInUtc}`. What Azure
  * requires is checked before the 202 (deleted container, continuous account, known source, time inside the window,
  * the container existed then, it has throughput of its own rather than its database's, the account's limit of

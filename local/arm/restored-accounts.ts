@@ -1,5 +1,5 @@
 /**
- * Restore into a new account (contract §9): `PUT databaseAccounts/{new}` with `properties.createMode: "Restore"` and
+ * Restore into a new account (Microsoft.DocumentDB REST API): `PUT databaseAccounts/{new}` with `properties.createMode: "Restore"` and
  * `restoreParameters {restoreMode, restoreSource, restoreTimestampInUtc, databasesToRestore}`. This is how Azure
  * restores a container that is still live (an in-account restore only brings back deleted ones, §8), so it is what a
  * restore drill uses. The imitation checks what Azure checks before answering (a new name, a continuous source, the
@@ -186,7 +186,7 @@ export async function putAccount(ctx: RequestContext): Promise<Reply> {
     operation,
     `/subscriptions/${state.subscriptionId}/resourceGroups/${state.resourceGroup}/providers/Microsoft.DocumentDB/databaseAccounts/${name}`
   );
-  // An account create answers 200 with the account Creating, plus the same LRO headers (contract §9).
+  // An account create answers 200 with the account Creating, plus the same LRO headers (Microsoft.DocumentDB REST API).
   return { status: 200, body: accountBody(state, restored), headers: reply.headers };
 }
 

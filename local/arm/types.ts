@@ -29,7 +29,7 @@ export interface LocalArmOptions {
   /** In-account restores that may run at once in the account; one more is refused (Azure allows 3). @default 3 */
   maxConcurrentRestores?: number;
   /**
-   * Starts the emulator of an account made by a restore into a new account (contract §9): its own endpoint and data
+   * Starts the emulator of an account made by a restore into a new account (Microsoft.DocumentDB REST API): its own endpoint and data
    * folder. Absent: such restores are refused.
    */
   startRestoredAccount?: (name: string) => Promise<RestoredAccountHost>;
@@ -52,7 +52,7 @@ export interface RestoreFailure {
   message?: string;
 }
 
-/** A fault the imitation answers instead of serving a request (contract §7, §11.9), to test the clients' retries. */
+/** A fault the imitation answers instead of serving a request (Microsoft.DocumentDB REST API), to test the clients' retries. */
 export interface ArmFaultRule {
   /** Only requests with this HTTP method; absent: any. */
   method?: string;

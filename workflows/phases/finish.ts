@@ -1,4 +1,4 @@
-/** The end of a run (the seed's "Document" step): the final phase, the migrations-history record, the report. */
+/** The end of a run (the manual runbook's "Document" step): the final phase, the migrations-history record, the report. */
 import { workflowInfo } from '@temporalio/workflow';
 import type { RunbookReport } from '../../common/report';
 import { buildReport, historyRecord } from '../run/report';

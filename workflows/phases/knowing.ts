@@ -1,5 +1,5 @@
 /**
- * Knowing that it worked (the seed's "verify queries use the new indexes" and "watch error rates, RU consumption and
+ * Knowing that it worked (the manual runbook's "verify queries use the new indexes" and "watch error rates, RU consumption and
  * query performance"): baselines in preflight (the module's declared queries with index metrics, and a probe of the
  * container on a sample of documents), the queries again at verification, a probe every monitoring interval, and the
  * restore-drill gate. Pure comparisons in common/query-baselines.ts and common/probe.ts.

@@ -1,5 +1,5 @@
 /**
- * Migrating (the seed's "execute migration"): the container steps, then every feed range through the range loop
+ * Migrating (the manual runbook's "execute migration"): the container steps, then every feed range through the range loop
  * (workflows/ranges.ts), checkpointed in the run's state. Stops for a rollback, a pause (failures over the threshold,
  * the lease lost, the maintenance window closed) or continue-as-new.
  */

@@ -1,5 +1,5 @@
 /**
- * Monitoring (the seed's step 4): health checks every interval for the configured duration, on durable timers.
+ * Monitoring (the manual runbook's step 4): health checks every interval for the configured duration, on durable timers.
  * `monitor.failuresBeforeRollback` failed checks in a row (default 3), or a rollback signal, roll back; a blip does not.
  */
 import type { Duration } from '@temporalio/common';

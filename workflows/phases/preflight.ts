@@ -1,5 +1,5 @@
 /**
- * Preflight (the seed's pre-migration checklist): load and checksum the migration, take the container's lease, check
+ * Preflight (the manual runbook's pre-migration checklist): load and checksum the migration, take the container's lease, check
  * the backup policy, export the container's definition, plan from a sample, and the staging gate. Nothing is written.
  */
 import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';

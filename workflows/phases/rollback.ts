@@ -1,5 +1,5 @@
 /**
- * Rolling back (the seed's rollback procedures): the rollbackRunbook child (workflows/rollback.ts) does the work in
+ * Rolling back (the manual runbook's rollback procedures): the rollbackRunbook child (workflows/rollback.ts) does the work in
  * its own history; this phase starts it, follows it, and when it fails waits for the operator: `rollback` tries
  * again, `resume` ends the run as rollback-failed (the operator took over).
  */

@@ -1,4 +1,4 @@
-/** Snapshot (the seed's pre-migration backup): restore point T0 from the server's clock, just before the first write. */
+/** Snapshot (the manual runbook's pre-migration backup): restore point T0 from the server's clock, just before the first write. */
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
 
