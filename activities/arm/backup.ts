@@ -1,5 +1,5 @@
 /**
- * Backup verification (seed checklist 1) and the restore point's readiness, through ARM:
+ * Backup verification (the manual runbook's checklist 1) and the restore point's readiness, through ARM:
  * - checkBackupPolicy: the account's backup policy must be Continuous with at least the configured tier; the restore
  *   window (oldest restorable time) and the restore source (the restorable account's ARM id) are recorded.
  * - waitForRestorableTimestamp: before a restore to T0, the container's latest restorable time must have reached T0.
