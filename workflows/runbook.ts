@@ -154,6 +154,7 @@ function resumeRun(carried: CarriedState, inbox: Inbox, acts: ReturnType<typeof 
 function resumeAt(state: CarriedState): Transition {
   if (state.phase === 'preflight' || state.phase === 'awaiting-approval') return { to: 'awaiting-approval' };
   if (state.phase === 'paused' && state.pausedIn === 'verifying') return { to: 'verifying' };
+  if (state.phase === 'monitoring') return { to: 'monitoring' };
   return { to: 'migrating' };
 }
 

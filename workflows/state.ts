@@ -57,6 +57,8 @@ export interface RunState {
   preimagesContainer?: string;
   /** Catch-up passes run after verification found old-shape documents written since the backfill (phases/verify.ts). */
   catchUps?: number;
+  /** The monitoring window under way (phases/monitor.ts): carried across continue-as-new. */
+  monitoring?: { until: string; failuresInARow: number };
   backup?: BackupPolicyReport;
   /** The container before anything changed (null: it did not exist). */
   exported?: ContainerExport | null;

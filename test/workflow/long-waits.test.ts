@@ -99,6 +99,28 @@ test('paused for "days": history bounded, then resumed from where it stopped', a
   });
 });
 
+test('monitoring for "weeks": history bounded by continue-as-new, the same window goes on (not started again), then completed', async () => {
+  await f.with({ documents: 10 }, async (kit) => {
+    const started = Date.now();
+    const handle = await f.start(kit, {
+      approval: { required: false },
+      // Every interval adds a timer and the health check (and probe) activities: the history fills within seconds.
+      monitor: { duration: '8s', interval: '100ms' },
+      tuning: longWait,
+    });
+    await waitForPhase(handle, 'monitoring');
+    const later = await waitForGenerations(handle, 2);
+    expect(later.phase).toBe('monitoring');
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    const monitoringEntered = report.timeline.filter((t) => t.note?.startsWith('health checks every')).length;
+    expect(monitoringEntered).toBe(1); // one window, carried across the runs
+    // The window ended when it was due, not 8 s after the last continue-as-new.
+    expect(Date.now() - started).toBeLessThan(8_000 + 8_000);
+    expect(kit.calls.count('migrateRange')).toBeGreaterThan(0);
+  });
+});
+
 afterAll(() => {
   recordFigure(
     'long-waits: longest history of one run while waiting (events)',
