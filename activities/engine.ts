@@ -5,6 +5,8 @@
 import type {
   ContainerExport,
   ContainerRef,
+  CatchUpInput,
+  CatchUpResult,
   ContainerStepsInput,
   ContainerStepsResult,
   DeclaredQueriesInput,
@@ -36,7 +38,7 @@ import { probeContainer, runDeclaredQueries, sampleDocumentIds } from './cosmos/
 import { listFeedRanges } from './cosmos/feed-ranges';
 import { recordHistory } from './cosmos/history';
 import { waitForIndexTransformation } from './cosmos/index-progress';
-import { migrateRange } from './cosmos/migrate-range';
+import { catchUpRange, migrateRange } from './cosmos/migrate-range';
 import { planMigration } from './cosmos/plan';
 import { ensurePreimagesContainer } from './cosmos/preimages';
 import { revertFromPreimages } from './cosmos/revert';
@@ -54,6 +56,7 @@ export type EngineActivities = Pick<
   | 'takeSnapshot'
   | 'countVersions'
   | 'migrateRange'
+  | 'catchUpRange'
   | 'ensurePreimagesContainer'
   | 'revertFromPreimages'
   | 'applyContainerSteps'
@@ -111,6 +114,9 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     },
     async migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult> {
       return migrateRange(deps, input);
+    },
+    async catchUpRange(input: CatchUpInput): Promise<CatchUpResult> {
+      return catchUpRange(deps, input);
     },
     async ensurePreimagesContainer(input: ContainerRef & { throughput?: number }): Promise<PreimagesContainerResult> {
       return ensurePreimagesContainer(deps, input);

@@ -228,6 +228,42 @@ export interface MigrateRangeResult {
   ruDebt?: RuDebt;
 }
 
+/**
+ * catchUpRange: one feed range's change feed (latest-version mode) followed from `continuation`, or from `startTime`
+ * (the backfill's T0), migrating every document it sees still in the old shape through the same engine as
+ * migrateRange (ETag-conditioned bulk writes, pre-images, the RU budget). It returns once the feed's head is reached
+ * (`done`), or after `maxSeconds` with its continuation, so the workflow checkpoints it.
+ */
+export interface CatchUpInput extends ContainerRef, ModuleRef {
+  feedRange: string;
+  /** The change feed's continuation from the range's last catch-up activity. */
+  continuation?: string;
+  /** ISO: where the feed starts without a continuation (T0: everything the application wrote since the backfill began). */
+  startTime: string;
+  batchSize: number;
+  ruBudget?: number;
+  ruDebt?: RuDebt;
+  maxFailures: number;
+  preimages?: boolean;
+  /** Stop following and return after this long even when the head is not reached. @default 60 */
+  maxSeconds?: number;
+}
+
+export interface CatchUpResult {
+  /** The head of the feed was reached: nothing older is left unread. */
+  done: boolean;
+  continuation?: string;
+  counters: MigrationCounters;
+  failures: DocumentFailure[];
+  /** Documents seen in the old shape (each migrated, failed or skipped by the transform). */
+  oldShapeSeen: number;
+  /** ISO: when the last old-shape document was seen by this activity. */
+  lastOldShapeAt?: string;
+  /** How far behind the feed's head the last page read was (its newest `_ts` to now); 0 at the head. */
+  secondsBehind: number;
+  ruDebt?: RuDebt;
+}
+
 /** The pre-images container of `container`: `<container>-preimages` in the same database, same partition key. */
 export interface PreimagesContainerResult {
   name: string;
@@ -674,6 +710,7 @@ export interface RunbookActivities {
   applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult>;
   waitForIndexTransformation(input: ContainerRef): Promise<{ progress: number }>;
   migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult>;
+  catchUpRange(input: CatchUpInput): Promise<CatchUpResult>;
   // pre-images and the per-document revert (rollback, least destructive first)
   /** Creates `<container>-preimages` through ARM when missing (same partition key as the target); idempotent. */
   ensurePreimagesContainer(input: ContainerRef & { throughput?: number }): Promise<PreimagesContainerResult>;

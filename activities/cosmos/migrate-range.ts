@@ -13,12 +13,22 @@
  * replaced before its pre-image of the very version being replaced is stored: a 412 re-read makes new work whose
  * pre-image is written again before its replace is retried.
  */
-import { BulkOperationType, type Container, type FeedOptions, type JSONObject } from '@azure/cosmos';
+import {
+  BulkOperationType,
+  ChangeFeedStartFrom,
+  PriorityLevel,
+  type ChangeFeedPullModelIterator,
+  type Container,
+  type FeedOptions,
+  type JSONObject,
+} from '@azure/cosmos';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   FAILURE_THRESHOLD_EXCEEDED,
   FEED_RANGE_SPLIT,
   MIGRATION_INVALID,
+  type CatchUpInput,
+  type CatchUpResult,
   type DocumentFailure,
   type MigrateRangeInput,
   type MigrateRangeResult,
@@ -28,10 +38,11 @@ import {
 import { addCounters, zeroCounters } from '../../common/counters';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
-import { isPartitionGone, rangeQueryOptions } from './feed-ranges';
+import { isPartitionGone, parseFeedRange, rangeQueryOptions } from './feed-ranges';
 import { BULK_LIMIT, BulkWriter } from './bulk-writer';
 import { PageScan, readCurrent } from './budgeted-reads';
 import { activityContext } from './requests';
+import { failureMessage } from '../../common/failure-message';
 import { openPreimagesContainer, preimageOf } from './preimages';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 import { resolveTarget } from './target';
@@ -140,6 +151,78 @@ class RangeMigration {
         type: FEED_RANGE_SPLIT,
         nonRetryable: true,
         details: [{ ...this.state.counters }, [...this.state.failures]],
+        cause: err instanceof Error ? err : undefined,
+      });
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /**
+   * The catch-up: the range's change feed followed page by page until its head (a 304, or an empty page) or `maxMs`,
+   * migrating every document it returns still in the old shape through the same transform and writes as the scan (its
+   * own writes come back in the feed at the new version and are passed over). The continuation is committed
+   * (heartbeated) after each page, so a retried attempt resumes after the last page written.
+   */
+  async followFeed(feed: ChangeFeedPullModelIterator<MigrationDocument>, maxMs: number): Promise<CatchUpResult> {
+    const keepAlive = setInterval(() => this.heartbeat(), KEEP_ALIVE_MS);
+    const deadline = Date.now() + maxMs;
+    const estimate = new ChargeEstimate(5);
+    const follow = { done: false, oldShapeSeen: 0, lastOldShapeAt: undefined as number | undefined, secondsBehind: 0 };
+    const result = (): CatchUpResult => ({
+      done: follow.done,
+      ...(this.state.continuation ? { continuation: this.state.continuation } : {}),
+      counters: { ...this.state.counters },
+      failures: [...this.state.failures],
+      oldShapeSeen: follow.oldShapeSeen,
+      ...(follow.lastOldShapeAt ? { lastOldShapeAt: new Date(follow.lastOldShapeAt).toISOString() } : {}),
+      secondsBehind: follow.secondsBehind,
+      ...debtOf(this.budget),
+    });
+    try {
+      while (!follow.done && Date.now() < deadline) {
+        if (this.cancelled) throw new CancelledFailure(failureMessage(this.cancelError), [result()]);
+        const reserved = estimate.get();
+        await this.budget.acquire(reserved);
+        let response;
+        try {
+          response = await feed.readNext();
+        } catch (err) {
+          this.budget.settle(reserved, 0);
+          throw err;
+        }
+        const charge = Number.isFinite(response.requestCharge) ? response.requestCharge : 0;
+        estimate.observe(charge);
+        this.budget.settle(reserved, charge);
+        const tally: PageTally = { counters: { ...zeroCounters(), ruConsumed: charge }, preimages: 0 };
+        const docs = response.result ?? [];
+        if (response.statusCode === 304 || docs.length === 0) {
+          follow.done = true;
+          follow.secondsBehind = 0;
+        } else {
+          const newest = Math.max(...docs.map((d) => Number(d._ts ?? 0)));
+          follow.secondsBehind = Math.max(0, Math.round(Date.now() / 1000 - newest));
+          const old = docs.filter((d) => isCandidate(this.rule, d));
+          if (old.length > 0) {
+            follow.oldShapeSeen += old.length;
+            follow.lastOldShapeAt = Date.now();
+            await this.processPage(old, tally, false);
+          }
+        }
+        this.state.counters = addCounters(this.state.counters, tally.counters);
+        if (this.preimages) this.state.preimagesWritten = (this.state.preimagesWritten ?? 0) + tally.preimages;
+        this.state.continuation = response.continuationToken || this.state.continuation;
+        this.heartbeat();
+        if (this.overThreshold()) throw this.thresholdExceeded();
+      }
+      return result();
+    } catch (err) {
+      if (!isPartitionGone(err)) throw err;
+      throw ApplicationFailure.create({
+        message: `feed range ${this.input.feedRange} of ${this.input.container} split while its change feed was read; list the feed ranges again and follow its children`,
+        type: FEED_RANGE_SPLIT,
+        nonRetryable: true,
+        details: [result()],
         cause: err instanceof Error ? err : undefined,
       });
     } finally {
@@ -520,4 +603,56 @@ export async function migrateRange(deps: ActivityDeps, input: MigrateRangeInput)
     state,
     preimages
   ).run();
+}
+
+/** The feed range (as the SDK takes it) whose bounds are `serialized`'s; a range that split since is refused. */
+async function sdkFeedRange(container: Container, serialized: string) {
+  const wanted = parseFeedRange(serialized);
+  const found = (await container.getFeedRanges()).find(
+    (r) => r.minInclusive === wanted.minInclusive && r.maxExclusive === wanted.maxExclusive
+  );
+  if (!found) {
+    throw ApplicationFailure.nonRetryable(
+      `feed range [${wanted.minInclusive}, ${wanted.maxExclusive}) of ${container.id} is no longer one feed range (the container split?); list the feed ranges again`,
+      FEED_RANGE_SPLIT
+    );
+  }
+  return found;
+}
+
+/** How long a catch-up activity follows the feed before returning its continuation, unless the input says. */
+const CATCH_UP_SECONDS = 60;
+
+export async function catchUpRange(deps: ActivityDeps, input: CatchUpInput): Promise<CatchUpResult> {
+  const asMigration: MigrateRangeInput = { ...input, direction: 'up', dryRun: false };
+  const target = resolveTarget(deps.registry, asMigration);
+  const resumed = activityContext()?.info.heartbeatDetails as RangeCheckpoint | undefined;
+  const state: RangeCheckpoint = resumed
+    ? { ...resumed, counters: { ...resumed.counters }, failures: [...resumed.failures] }
+    : { phase: 'scan', continuation: input.continuation, counters: zeroCounters(), failures: [] };
+  if (!target.rule || !target.transform) {
+    return { done: true, counters: state.counters, failures: [], oldShapeSeen: 0, secondsBehind: 0 };
+  }
+  const container = deps.cosmos.database(target.database).container(target.container);
+  const pkPaths = await readPartitionKeyPaths(container);
+  const preimages = input.preimages ? await openPreimagesContainer(container, pkPaths) : undefined;
+  // Low priority like every request of the engine; latest-version mode, the SDK's default (ChangeFeedMode).
+  const feed = container.items.getChangeFeedIterator<MigrationDocument>({
+    maxItemCount: input.batchSize,
+    priorityLevel: PriorityLevel.Low,
+    changeFeedStartFrom: state.continuation
+      ? ChangeFeedStartFrom.Continuation(state.continuation)
+      : ChangeFeedStartFrom.Time(new Date(input.startTime), await sdkFeedRange(container, input.feedRange)),
+  });
+  const migration = new RangeMigration(
+    container,
+    {},
+    asMigration,
+    target.rule,
+    target.transform,
+    pkPaths,
+    state,
+    preimages
+  );
+  return migration.followFeed(feed, (input.maxSeconds ?? CATCH_UP_SECONDS) * 1000);
 }

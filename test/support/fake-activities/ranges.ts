@@ -17,6 +17,8 @@ import {
   type RevertInput,
   type RevertResult,
   type RunbookActivities,
+  type CatchUpInput,
+  type CatchUpResult,
 } from '../../../common/activities';
 import { zeroCounters } from '../../../common/counters';
 import type { FakeContainer, FakeDocument } from './container';
@@ -42,7 +44,7 @@ export function createRangeActivities(
   meter: RuMeter,
   from: number | string | undefined,
   to: number | string | undefined
-): Pick<RunbookActivities, 'listFeedRanges' | 'migrateRange' | 'revertFromPreimages'> {
+): Pick<RunbookActivities, 'listFeedRanges' | 'migrateRange' | 'catchUpRange' | 'revertFromPreimages'> {
   const ruPerWrite = script.ruPerWrite ?? 5;
   const pageMs = script.pageMs ?? 10;
   const failing = { up: new Set(script.failing ?? []), down: new Set(script.failingDown ?? []) };
@@ -213,6 +215,34 @@ export function createRangeActivities(
         `${input.database}/${input.container}`
       );
       return result(done, checkpoint);
+    },
+
+    /**
+     * The change feed of a range, in memory: every document still in the old shape (an old writer's, or one written
+     * back) is what the feed would show; it is migrated like the scan does, and the head is reached at once.
+     */
+    async catchUpRange(input: CatchUpInput): Promise<CatchUpResult> {
+      const counters = zeroCounters();
+      const old = container.documentsIn(input.feedRange).filter((d) => d.version === from);
+      for (const d of old) {
+        counters.scanned += 1;
+        if (failing.up.has(d.id)) {
+          counters.failed += 1;
+          continue;
+        }
+        d.version = to;
+        d.ups += 1;
+        counters.migrated += 1;
+        counters.ruConsumed += charge(ruPerWrite);
+      }
+      return {
+        done: true,
+        counters,
+        failures: [],
+        oldShapeSeen: old.length,
+        ...(old.length > 0 ? { lastOldShapeAt: new Date().toISOString() } : {}),
+        secondsBehind: 0,
+      };
     },
 
     /**
