@@ -94,6 +94,11 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     ['abort', 'stop the run at a gate; nothing is changed', (cmd) => cmd.option('--reason <text>')],
     ['rollback', 'roll the run back now', (cmd) => cmd.option('--reason <text>')],
     ['resume', 'continue a paused run', (cmd) => cmd],
+    [
+      'cutover',
+      'the old writers are gone: drain the change feed to its head and verify (a run started with cutover "signal")',
+      (cmd) => cmd.option('--by <name>'),
+    ],
   ];
   for (const [name, description, extend] of signals) {
     extend(targetOptions(program.command(`${name} <id>`).description(description))).action(

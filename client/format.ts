@@ -59,6 +59,11 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
           : []),
         `  accept them as they are: ${cmd('approve')}   leave the decision open: ${cmd('abort')}`,
       ];
+    case 'cutover':
+      return [
+        `catching up from the change feed: ${decision.reason}`,
+        `  once the old writers are gone: ${cmd('cutover')}   roll back: ${cmd('rollback')}`,
+      ];
     case 'resume-or-rollback':
       return [`paused: ${decision.reason}`, `  resume: ${cmd('resume')}   roll back: ${cmd('rollback')}`];
     case 'operator':

@@ -675,7 +675,7 @@ export interface FindDrillInput extends ContainerRef {
   within: number;
 }
 
-export type HookName = 'stop-app' | 'start-app';
+export type HookName = 'stop-app' | 'start-app' | 'cutover';
 
 export interface NotifyEvent {
   migrationId: string;

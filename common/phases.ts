@@ -4,6 +4,8 @@ export const PHASES = [
   'awaiting-approval',
   'snapshot',
   'migrating',
+  /** Following the change feed after the backfill until the cutover (docs/runbook.md, "Online migrations"). */
+  'catching-up',
   'verifying',
   'monitoring',
   'completed',

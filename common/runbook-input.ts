@@ -39,6 +39,14 @@ export const runbookInputSchema = z
     batchSize: z.number().int().min(1).max(1000).default(100),
     /** RU/s the migration may use in total; absent: no cap (429s still back off). */
     ruBudget: z.number().positive().optional(),
+    /**
+     * When the catch-up after the backfill ends: "auto" once no old-shape document has arrived for `quietFor` (at once
+     * when none arrived at all); "signal" on the operator's `cutover` signal (the old writers are gone), after which the
+     * feed is drained to its head.
+     */
+    cutover: z.enum(['auto', 'signal']).default('auto'),
+    /** With cutover "auto": how long the change feed must bring no old-shape document. */
+    quietFor: duration.default('1m'),
     /** Feed ranges migrated at once. */
     concurrency: z.number().int().min(1).max(32).default(4),
     /** Failed documents tolerated before the run pauses. */

@@ -32,7 +32,23 @@ export type PendingDecision =
       /** The first 100 named by the revert (ids and partition keys, never contents). */
       conflicts: RevertConflict[];
     }
-  | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string };
+  | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string }
+  /** A run with `cutover: "signal"` catching up: `cutover` once the old writers are gone (or `rollback`). */
+  | { kind: 'cutover'; signals: ['cutover', 'rollback']; reason: string };
+
+/** The catch-up from the change feed after the backfill (phase catching-up), as the status shows it. */
+export interface CatchUpStatus {
+  cutover: 'auto' | 'signal';
+  /** Documents migrated by the catch-up so far. */
+  caughtUp: number;
+  /** Old-shape documents the feed brought. */
+  oldShapeSeen: number;
+  /** ISO: when the feed last brought an old-shape document. */
+  lastOldShapeAt?: string;
+  /** How far the slowest feed range was behind the head of its change feed at its last page. */
+  secondsBehind: number;
+  cutoverBy?: string;
+}
 
 /** One monitoring interval: the probe's figures against the baseline, the health checks, and the verdict. */
 export interface MonitorPoint {
@@ -70,6 +86,8 @@ export interface RunbookStatus {
   plan?: MigrationPlan;
   snapshot?: Snapshot;
   verification?: VerificationReport;
+  /** The catch-up from the change feed, once the backfill is done. */
+  catchUp?: CatchUpStatus;
   /** The monitoring window so far, interval by interval (probe figures and verdicts). */
   monitoring?: MonitorPoint[];
   /** Continue-as-new generation: 0 for the first run. */

@@ -23,6 +23,8 @@ export const abortSignal = defineSignal<[ReasonArgs?]>('abort');
 export const rollbackSignal = defineSignal<[ReasonArgs?]>('rollback');
 /** Continue a paused run from where it stopped (or retry a failed rollback). */
 export const resumeSignal = defineSignal<[]>('resume');
+/** The old writers are gone: drain the change feed to its head and verify (a run with `cutover: "signal"`). */
+export const cutoverSignal = defineSignal<[{ by?: string }?]>('cutover');
 
 export const statusQuery = defineQuery<RunbookStatus>('status');
 

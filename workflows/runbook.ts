@@ -26,6 +26,7 @@ import { runbookActivities } from './activities';
 import { statusQuery } from './messages';
 import { awaitApproval } from './phases/approval';
 import { finish } from './phases/finish';
+import { catchUp } from './phases/catch-up';
 import { migrate } from './phases/migrate';
 import { monitor } from './phases/monitor';
 import { preflight, startRun } from './phases/preflight';
@@ -108,6 +109,9 @@ async function runPhases(run: Run, first: Transition): Promise<RunEnd> {
       case 'migrating':
         next = await pausingOnFailure(run, 'migrating', () => migrate(run));
         break;
+      case 'catching-up':
+        next = await pausingOnFailure(run, 'catching-up', () => catchUp(run));
+        break;
       case 'verifying':
         next = await pausingOnFailure(run, 'verifying', () => verify(run));
         break;
@@ -155,6 +159,7 @@ function resumeAt(state: CarriedState): Transition {
   if (state.phase === 'preflight' || state.phase === 'awaiting-approval') return { to: 'awaiting-approval' };
   if (state.phase === 'paused' && state.pausedIn === 'verifying') return { to: 'verifying' };
   if (state.phase === 'monitoring') return { to: 'monitoring' };
+  if (state.phase === 'catching-up') return { to: 'catching-up' };
   return { to: 'migrating' };
 }
 

@@ -42,6 +42,23 @@ export interface TimelineEntry {
   note?: string;
 }
 
+export interface CatchUpState {
+  /** The change feed of each feed range: its continuation, and whether the last round reached its head. */
+  ranges: LoopRange[];
+  /** ISO: where each range's feed starts without a continuation (T0). */
+  startTime: string;
+  /** Documents migrated by the catch-up. */
+  caughtUp: number;
+  /** Old-shape documents the feed brought (caught up, failed or skipped). */
+  oldShapeSeen: number;
+  /** ISO: when the feed last brought an old-shape document. */
+  lastOldShapeAt?: string;
+  /** How far the slowest range was behind the feed's head at its last page. */
+  secondsBehind: number;
+  /** Who sent `cutover`, once the run took it (the feed is then drained to its head). */
+  cutoverBy?: string;
+}
+
 export interface RunState {
   options: RunbookOptions;
   tuning: RunbookTuning;
@@ -57,6 +74,8 @@ export interface RunState {
   preimagesContainer?: string;
   /** Catch-up passes run after verification found old-shape documents written since the backfill (phases/verify.ts). */
   catchUps?: number;
+  /** The catch-up from the change feed (phases/catch-up.ts): its ranges' continuations, carried across continue-as-new. */
+  catchUp?: CatchUpState;
   /** The monitoring window under way (phases/monitor.ts): carried across continue-as-new. */
   monitoring?: { until: string; failuresInARow: number };
   backup?: BackupPolicyReport;

@@ -1,4 +1,7 @@
-/** The stop-app and start-app hooks of a rollback: the configured command, or nothing when none is configured. */
+/**
+ * The stop-app and start-app hooks of a rollback, and the cutover hook of an online migration: the configured command,
+ * or nothing when none is configured.
+ */
 import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
@@ -14,7 +17,8 @@ export function createRunHook(hooks: HooksConfig) {
     migrationId: string;
     workflowId: string;
   }): Promise<{ ran: boolean }> {
-    const hook: CommandHook | undefined = input.hook === 'stop-app' ? hooks.stopApp : hooks.startApp;
+    const hook: CommandHook | undefined =
+      input.hook === 'stop-app' ? hooks.stopApp : input.hook === 'cutover' ? hooks.cutover : hooks.startApp;
     if (!hook) return { ran: false };
     const timeoutSeconds = hook.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     // Heartbeat while the command runs, so a long hook is not mistaken for a dead worker.
@@ -24,7 +28,7 @@ export function createRunHook(hooks: HooksConfig) {
         env: {
           MIGRATION_ID: input.migrationId,
           WORKFLOW_ID: input.workflowId,
-          PHASE: 'rolling-back',
+          PHASE: input.hook === 'cutover' ? 'catching-up' : 'rolling-back',
           HOOK: input.hook,
         },
         timeoutSeconds,

@@ -26,6 +26,8 @@ export interface HooksConfig {
   notify?: { webhooks?: string[]; command?: string };
   stopApp?: CommandHook;
   startApp?: CommandHook;
+  /** Run at the cutover of an online migration (e.g. to flip a feature flag to the new shape's writers). */
+  cutover?: CommandHook;
   healthChecks?: HealthCheckHook[];
 }
 
@@ -41,6 +43,7 @@ export const hooksConfigSchema = z
       .optional(),
     stopApp: commandHook.optional(),
     startApp: commandHook.optional(),
+    cutover: commandHook.optional(),
     healthChecks: z
       .array(
         z

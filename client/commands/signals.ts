@@ -2,13 +2,20 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PendingDecision } from '../../common/status';
-import { abortSignal, approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
+import {
+  abortSignal,
+  approveSignal,
+  cutoverSignal,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+} from '../../workflows/messages';
 import { CliError } from '../errors';
 import { print, type CliContext } from '../context';
 import { currentUser, findRunningRun } from '../runs';
 import { requireAccount, resolveTarget, runbookWorkflowId, findMigration } from '../target';
 
-export type SignalName = 'approve' | 'abort' | 'rollback' | 'resume';
+export type SignalName = 'approve' | 'abort' | 'rollback' | 'resume' | 'cutover';
 
 export interface SignalOptions {
   database?: string;
@@ -88,6 +95,12 @@ export async function signalCommand(
       await handle.signal(resumeSignal);
       print(`resume sent to ${migrationId} (${handle.workflowId})`);
       break;
+    case 'cutover': {
+      const by = options.by ?? currentUser();
+      await handle.signal(cutoverSignal, { by });
+      print(`cutover sent to ${migrationId} as ${by} (${handle.workflowId})`);
+      break;
+    }
   }
   return 0;
 }

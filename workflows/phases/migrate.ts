@@ -164,7 +164,7 @@ function shareNow(state: Run['state'], priorityBased: boolean): number | undefin
 
 /** Every range done: a dry run ends here, a real one is verified. */
 function migrated(run: Run): Transition {
-  if (!run.options.dryRun) return { to: 'verifying' };
+  if (!run.options.dryRun) return { to: 'catching-up' };
   return end({
     phase: 'completed',
     status: 'dry-run',

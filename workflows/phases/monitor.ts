@@ -26,7 +26,10 @@ export async function monitor(run: Run): Promise<Transition> {
       until: new Date(Date.now() + durationMs(options.monitor.duration as Duration)).toISOString(),
       failuresInARow: 0,
     };
-    await run.enterPhase('monitoring', `health checks every ${options.monitor.interval} for ${options.monitor.duration}`);
+    await run.enterPhase(
+      'monitoring',
+      `health checks every ${options.monitor.interval} for ${options.monitor.duration}`
+    );
   }
   const window = state.monitoring;
   const until = Date.parse(window.until);

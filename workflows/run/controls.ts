@@ -100,8 +100,8 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     {
       validator: (_args?: { reason?: string }) => {
         const phase = live().state.phase;
-        if (phase !== 'migrating')
-          throw new Error(`pause: nothing to pause in phase ${phase} (a migrating run pauses)`);
+        if (phase !== 'migrating' && phase !== 'catching-up')
+          throw new Error(`pause: nothing to pause in phase ${phase} (a migrating or catching-up run pauses)`);
       },
     }
   );

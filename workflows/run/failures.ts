@@ -12,7 +12,7 @@ import type { Run } from './run';
 import type { Transition } from './transition';
 
 /** The phases whose failures pause the run (the first write happens in migrating). */
-export type WritingPhase = 'migrating' | 'verifying' | 'monitoring';
+export type WritingPhase = 'migrating' | 'catching-up' | 'verifying' | 'monitoring';
 
 /** A failure of something the workflow called (an activity, a child): what a pause is for. Anything else is a bug. */
 function isStepFailure(err: unknown): err is ActivityFailure | ChildWorkflowFailure {
@@ -32,11 +32,15 @@ export async function pausingOnFailure(
       if (!isStepFailure(err)) throw err;
       const reason = `${phase} failed: ${failureMessage(err)}`;
       // Continued as new while paused, a run paused in monitoring resumes by verifying again, then monitors.
-      const decision = await run.pause(reason, phase === 'migrating' ? 'migrating' : 'verifying', 'error');
+      const decision = await run.pause(
+        reason,
+        phase === 'migrating' || phase === 'catching-up' ? 'migrating' : 'verifying',
+        'error'
+      );
       if (decision === 'rollback') return rollingBack(run, reason);
       if (decision === 'continue-as-new') return { to: 'continue-as-new' };
       // verify() and monitor() enter their phase themselves; migrating is entered by the snapshot before it.
-      if (phase === 'migrating') await run.enterPhase('migrating', 'resumed after a failure');
+      if (phase === 'migrating' || phase === 'catching-up') await run.enterPhase(phase, 'resumed after a failure');
     }
   }
 }

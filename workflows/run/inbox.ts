@@ -7,7 +7,7 @@
 import { getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import type { Phase } from '../../common/phases';
 import type { PendingDecision } from '../../common/status';
-import { abortSignal, approveSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
+import { abortSignal, approveSignal, cutoverSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
 import { failureMessage } from '../../common/failure-message';
 import { rollbackControlsSignal, rollbackProgressSignal, type RollbackControls } from '../rollback/messages';
 
@@ -63,6 +63,8 @@ export class Inbox {
   rangesStartedUnder?: number;
   /** A pause asked for by the `pause` update, with its reason. */
   pauseRequested?: string;
+  /** Who sent `cutover` (the old writers are gone), once they did. */
+  cutoverBy?: string;
 
   /** Registers every signal handler. */
   register(run: InboxContext): void {
@@ -115,6 +117,16 @@ export class Inbox {
         return;
       }
       this.rollbackReason ??= reason;
+    });
+    setHandler(cutoverSignal, (args) => {
+      if (refused('cutover', args, ['by'])) return;
+      const phase = run.phase();
+      // The old writers are gone: taken from the backfill on (it is what the catch-up waits for), refused otherwise.
+      if (!['snapshot', 'migrating', 'catching-up', 'paused'].includes(phase)) {
+        run.note(`cutover ignored in phase ${phase}: nothing is catching up`);
+        return;
+      }
+      this.cutoverBy ??= args?.by ?? 'unknown';
     });
     setHandler(resumeSignal, () => {
       const phase = run.phase();

@@ -85,6 +85,18 @@ export function runStatus(state: RunState, inbox: Inbox, now: number): RunbookSt
     plan: state.plan,
     snapshot: state.snapshot,
     verification: state.verification,
+    ...(state.catchUp
+      ? {
+          catchUp: {
+            cutover: state.options.cutover ?? 'auto',
+            caughtUp: state.catchUp.caughtUp,
+            oldShapeSeen: state.catchUp.oldShapeSeen,
+            ...(state.catchUp.lastOldShapeAt ? { lastOldShapeAt: state.catchUp.lastOldShapeAt } : {}),
+            secondsBehind: state.catchUp.secondsBehind,
+            ...(state.catchUp.cutoverBy ? { cutoverBy: state.catchUp.cutoverBy } : {}),
+          },
+        }
+      : {}),
     ...(state.monitorSeries ? { monitoring: state.monitorSeries } : {}),
     generation: state.generation,
     timeline: state.timeline,
@@ -110,6 +122,13 @@ export function currentDetails(
         (state.plan ? ` of ${state.plan.totalDocuments}` : ''),
       `**Ranges:** ${state.ranges.filter((r) => r.done).length}/${state.ranges.length} done · ${docsPerSecond} docs/s · ${ruPerSecond} RU/s` +
         (etaSeconds !== undefined ? ` · ETA ${etaSeconds}s` : '')
+    );
+  }
+  if (state.catchUp && state.phase === 'catching-up') {
+    const cu = state.catchUp;
+    lines.push(
+      `**Catching up:** ${cu.caughtUp} caught up · ${cu.secondsBehind}s behind the change feed` +
+        (cu.lastOldShapeAt ? ` · last old-shape document at ${cu.lastOldShapeAt}` : ' · no old-shape document so far')
     );
   }
   if (pending)

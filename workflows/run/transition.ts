@@ -12,7 +12,7 @@ export type RunEnd =
   | { phase: 'failed'; status: 'failed'; reason: string };
 
 export type Transition =
-  | { to: 'awaiting-approval' | 'snapshot' | 'migrating' | 'verifying' | 'monitoring' }
+  | { to: 'awaiting-approval' | 'snapshot' | 'migrating' | 'catching-up' | 'verifying' | 'monitoring' }
   /** The reason is the operator's (a rollback signal) when one came first, else the phase's own. */
   | { to: 'rolling-back'; reason: string }
   | { to: 'continue-as-new' }

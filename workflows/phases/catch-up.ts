@@ -1,0 +1,176 @@
+/**
+ * Catching up (the online lifecycle, docs/runbook.md "Online migrations"): after the backfill, the old application may
+ * still be writing documents in the old shape. Every feed range's change feed is followed from T0 (catchUpRange, through
+ * the one range loop, the live budget and concurrency) in rounds, each reading every range to its head and migrating
+ * what it brings in the old shape, until the cutover:
+ * - `cutover: "auto"` (default): once no old-shape document has arrived for `quietFor` (at once when none came at all);
+ * - `cutover: "signal"`: on the operator's `cutover` signal (the old writers are gone); the `cutover` hook of
+ *   HOOKS_CONFIG runs (e.g. to flip a feature flag), then the feed is drained to its head once more.
+ * Then the run verifies. A rollback, a pause or a live control works as in migrating; a long catch-up continues as new
+ * with the continuations in the run's state.
+ */
+import type { Duration } from '@temporalio/common';
+import type { CatchUpResult } from '../../common/activities';
+import { addCounters } from '../../common/counters';
+import { durationMs } from '../../common/duration';
+import { failureMessage } from '../../common/failure-message';
+import { runRanges, type LoopRange } from '../range-loop';
+import type { Run } from '../run/run';
+import type { Transition } from '../run/transition';
+import { budgetOf, concurrencyOf, MAX_FAILURES_KEPT } from '../state';
+import { rollingBack } from './migrate';
+
+/** The wait between two rounds of the catch-up when the last one found the feeds at their heads. */
+export const CATCH_UP_ROUND_MS = 2_000;
+
+export async function catchUp(run: Run): Promise<Transition> {
+  const { state, options, inbox } = run;
+  const { migration } = state;
+  if (!migration.migratesDocuments) return { to: 'verifying' };
+  if (!state.catchUp) {
+    const listed = await listFeedRanges(run);
+    state.catchUp = {
+      ranges: listed.map((feedRange) => ({ feedRange, done: false })),
+      startTime: state.snapshot?.t0 ?? run.now(),
+      caughtUp: 0,
+      oldShapeSeen: 0,
+      secondsBehind: 0,
+    };
+  }
+  // Continued as new while catching up: the same catch-up goes on. Back from a later pass (verification's catch-up of
+  // leftovers, a resume): the feeds go on from their continuations.
+  if (state.phase !== 'catching-up') {
+    await run.enterPhase(
+      'catching-up',
+      options.cutover === 'signal'
+        ? 'following the change feed until the cutover signal'
+        : `following the change feed until no old-shape document arrives for ${String(options.quietFor)}`
+    );
+  }
+  const cu = state.catchUp;
+  const ref = { database: migration.database, container: migration.container };
+  const quietForMs = durationMs(options.quietFor as Duration);
+  for (;;) {
+    for (const range of cu.ranges) range.done = false;
+    const seen = inbox.controlsVersion;
+    const stop = () =>
+      inbox.rollbackReason !== undefined
+        ? 'rollback'
+        : inbox.pauseRequested !== undefined
+          ? 'pause'
+          : inbox.controlsVersion !== seen
+            ? 'controls'
+            : undefined;
+    inbox.rangesStartedUnder = seen;
+    let behind = 0;
+    const count = (result: CatchUpResult) => {
+      state.counters = addCounters(state.counters, result.counters);
+      const room = MAX_FAILURES_KEPT - state.failures.length;
+      if (room > 0) state.failures.push(...result.failures.slice(0, room));
+      cu.caughtUp += result.counters.migrated;
+      cu.oldShapeSeen += result.oldShapeSeen;
+      if (result.lastOldShapeAt && (!cu.lastOldShapeAt || result.lastOldShapeAt > cu.lastOldShapeAt)) {
+        cu.lastOldShapeAt = result.lastOldShapeAt;
+      }
+      behind = Math.max(behind, result.secondsBehind);
+      run.refreshDetails();
+    };
+    const outcome = await runRanges<CatchUpResult, LoopRange>({
+      ranges: cu.ranges,
+      newRange: (feedRange) => ({ feedRange, done: false }),
+      priorityBased: state.backup?.priorityBasedExecution === true,
+      ruBudget: () => budgetOf(state),
+      concurrency: () => concurrencyOf(state),
+      start: (range, index, part) =>
+        run.acts.range.catchUpRange.executeWithOptions(
+          { summary: `catch up range ${index + 1}/${cu.ranges.length} from the change feed` },
+          [
+            {
+              ...ref,
+              migration: migration.id,
+              checksum: migration.checksum,
+              feedRange: range.feedRange,
+              continuation: range.continuation,
+              startTime: cu.startTime,
+              batchSize: options.batchSize,
+              maxFailures: Math.max(state.failureAllowance - state.counters.failed, 0),
+              ...(state.preimages ? { preimages: true } : {}),
+              ...part,
+            },
+          ]
+        ),
+      onResult: (_range, result) => count(result),
+      onSplitPartial: (_range, failure) => {
+        const [partial] = (failure.details ?? []) as [CatchUpResult?];
+        if (partial) count(partial);
+      },
+      shouldStop: stop,
+      interruptWhen: () => stop() !== undefined,
+      listRanges: () => listFeedRanges(run),
+      onSplit: (_parent, children) => run.note(`a feed range split into ${children.length} while catching up`),
+    });
+    inbox.rangesStartedUnder = undefined;
+    cu.secondsBehind = behind;
+    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
+    if (inbox.rollbackReason !== undefined) {
+      if (inbox.pending?.kind === 'cutover') inbox.pending = undefined;
+      return rollingBack(run, 'rollback requested');
+    }
+    if (inbox.pauseRequested !== undefined) {
+      if (inbox.pending?.kind === 'cutover') inbox.pending = undefined;
+      const reason = inbox.pauseRequested;
+      inbox.pauseRequested = undefined;
+      const decision = await run.pause(reason, 'migrating', 'pause');
+      if (decision === 'rollback') return rollingBack(run, reason);
+      if (decision === 'continue-as-new') return { to: 'continue-as-new' };
+      await run.enterPhase('catching-up', 'resumed');
+      continue;
+    }
+    if (!outcome.finished) continue; // a live control: the ranges go on with it at once
+    if (cu.cutoverBy !== undefined) {
+      // Drained to the head after the cutover: nothing the old writers wrote is left behind.
+      run.note(`caught up to the head after the cutover: ${cu.caughtUp} document(s) caught up in all`);
+      return { to: 'verifying' };
+    }
+    if (options.cutover === 'signal') {
+      inbox.pending ??= {
+        kind: 'cutover',
+        signals: ['cutover', 'rollback'],
+        reason: 'send cutover once the old writers are gone; the feed is then drained to its head and verified',
+      };
+      if (inbox.cutoverBy !== undefined) {
+        inbox.pending = undefined;
+        cu.cutoverBy = inbox.cutoverBy;
+        run.note(`cutover by ${cu.cutoverBy}: draining the change feed to its head`);
+        const hook = await run.acts.long.runHook.executeWithOptions({ summary: 'cutover hook' }, [
+          { hook: 'cutover', migrationId: migration.id, workflowId: run.workflowId },
+        ]);
+        if (hook.ran) run.note('cutover hook ran');
+        continue;
+      }
+    } else if (!cu.lastOldShapeAt || Date.now() - Date.parse(cu.lastOldShapeAt) >= quietForMs) {
+      run.note(
+        cu.lastOldShapeAt
+          ? `no old-shape document for ${String(options.quietFor)}: ${cu.caughtUp} document(s) caught up`
+          : 'no old-shape document arrived after the backfill'
+      );
+      return { to: 'verifying' };
+    }
+    const waited = await run.waitFor(
+      () =>
+        inbox.rollbackReason !== undefined ||
+        inbox.pauseRequested !== undefined ||
+        (options.cutover === 'signal' && inbox.cutoverBy !== undefined),
+      CATCH_UP_ROUND_MS,
+      'next catch-up round'
+    );
+    if (waited === 'continue-as-new') return { to: 'continue-as-new' };
+  }
+}
+
+function listFeedRanges(run: Run): Promise<string[]> {
+  const { database, container } = run.state.migration;
+  return run.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${run.where}` }, [
+    { database, container },
+  ]);
+}
