@@ -12,6 +12,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { AccountConnector } from './deps';
 import { transientReadRetry } from './cosmos/transient-reads';
+import { requestMetrics } from './metrics';
 
 export interface AzureSettings {
   cosmosEndpoint: string;
@@ -58,8 +59,9 @@ export function createCosmosClient(settings: AzureSettings): CosmosClient {
       // and sent again while the activity still counts as alive. Cosmos bounds a query page to about 5 s.
       requestTimeout: REQUEST_TIMEOUT_MS,
     },
-    // Reads and queries met by a 503, 408, 449, a timeout or a reset are sent again (cosmos/transient-reads.ts).
-    plugins: [transientReadRetry],
+    // Reads and queries met by a 503, 408, 449, a timeout or a reset are sent again (cosmos/transient-reads.ts);
+    // inside that, each HTTP attempt's RU and 429 are counted (activities/metrics.ts).
+    plugins: [transientReadRetry, requestMetrics],
   };
   return new CosmosClient(options);
 }

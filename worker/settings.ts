@@ -380,3 +380,18 @@ export function temporalTlsOption(tls: TemporalTls | undefined):
       : {}),
   };
 }
+
+/** The configuration as one structured log record: each variable that is set, its value (secrets: not) and source. */
+export function settingsRecord(settings: Settings): Record<string, { value: string; source: string }> {
+  const keys = SETTING_KEYS.filter((k) => settings.sources[k] !== undefined);
+  return Object.fromEntries(
+    keys.map((key) => [
+      key,
+      {
+        value: SECRET_KEYS.includes(key) ? '(set, not shown)' : String(settings.values[key]),
+        source:
+          settings.sources[key] === 'stack file' ? `stack file ${settings.stackFile}` : String(settings.sources[key]),
+      },
+    ])
+  );
+}

@@ -18,6 +18,7 @@ import type {
 } from '../common/activities';
 import type { RunbookTuning } from '../common/tuning';
 import { describe } from './describe';
+import { recordRollbackFinished, recordRollbackStarted } from './metrics';
 import { RollbackRun } from './rollback/context';
 import { rollbackByDown } from './rollback/down';
 import { rollbackByPreimages } from './rollback/preimages';
@@ -77,6 +78,7 @@ export const PROVE_BEFORE_DELETE_PATCH = 'prove-restorable-before-delete';
 export async function rollbackRunbook(input: RollbackInput): Promise<RollbackResult> {
   const r = new RollbackRun(input);
   const { result } = r;
+  recordRollbackStarted(input.migration.id, input.mode);
   // Whatever happens to the parent (cancel, terminate of the caller's scope), a started rollback runs to its end.
   await CancellationScope.nonCancellable(async () => {
     try {
@@ -102,6 +104,7 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       result.problems.push(describe(err));
     }
   });
+  recordRollbackFinished(input.migration.id, input.mode, result.ok);
   await r.step(result.ok ? 'rollback verified' : 'rollback failed');
   return result;
 }

@@ -8,6 +8,7 @@
 import { condition, patched, setHandler } from '@temporalio/workflow';
 import { FINAL_PHASES } from '../../common/phases';
 import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate, type LiveControls } from '../messages';
+import { recordBudget } from '../metrics';
 import { budgetOf, concurrencyOf } from '../state';
 import type { Inbox } from './inbox';
 import type { Run } from './run';
@@ -62,6 +63,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     (args) => {
       const run = live();
       run.state.controls = { ...run.state.controls, ruBudget: args.ruPerSecond };
+      recordBudget(run.state.migration.id, budgetOf(run.state));
       changed(run, `RU budget set to ${args.ruPerSecond === null ? 'none' : `${args.ruPerSecond} RU/s`}`);
       return inForce(run);
     },
