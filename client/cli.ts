@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Direction } from '../common/activities';
 import { CliContext } from './context';
 import { describeError } from './errors';
+import { PACKAGE_VERSION } from '../worker/package-root';
 import { describeSettings, SettingsError } from '../worker/settings';
 import { drillCommand, type DrillOptions } from './commands/drill';
 import { newCommand, type NewOptions } from './commands/new';
@@ -54,9 +55,10 @@ function runOptions(command: Command): Command {
     .option('--detach', 'start the run and return; follow it with `status`');
 }
 
-export function buildProgram(ctx: () => CliContext, exit: (code: number) => void): Command {
-  const program = new Command('migrate')
+export function buildProgram(ctx: () => CliContext, exit: (code: number) => void, name = 'migrate'): Command {
+  const program = new Command(name)
     .description('Safe Azure Cosmos DB migrations as durable Temporal workflows')
+    .version(PACKAGE_VERSION, '-V, --version', 'the version of cosmos-runbook')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(text) });
 
@@ -155,15 +157,36 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     program.command('new <name>').description('write a migration module template to MIGRATIONS_DIR')
   ).action((name: string, options: NewOptions) => run((c) => newCommand(c, name, options))());
 
+  program
+    .command('worker')
+    .description(
+      'run a runbook worker (configured by the environment: README Configuration; LOG_LEVEL, LOG_FORMAT, METRICS_BIND_ADDRESS)'
+    )
+    .action(async () => {
+      // Loaded only for this command: the other commands need no worker (and start faster without its native core).
+      const { runWorker } = await import('../worker/main');
+      await runWorker();
+      exit(0);
+    });
+
   return program;
 }
 
-async function main(): Promise<void> {
+/** The CLI: `npm run migrate -- <command>` (name `migrate`), or the `cosmos-runbook` bin (client/bin.ts). */
+export async function main(argv: string[] = process.argv, name = 'migrate'): Promise<void> {
+  if (argv[2] !== 'worker') {
+    // Ctrl-C while following: the run goes on in Temporal; say so and how to find it again. (The worker command
+    // leaves SIGINT to the Temporal runtime, which shuts the worker down gracefully.)
+    process.once('SIGINT', () => {
+      process.stderr.write('\nstopped following; the run continues in Temporal (npm run migrate -- status)\n');
+      process.exit(130);
+    });
+  }
   let context: CliContext | undefined;
   const ctx = () => (context ??= new CliContext());
   let code = 0;
   try {
-    await buildProgram(ctx, (c) => (code = c)).parseAsync(process.argv);
+    await buildProgram(ctx, (c) => (code = c), name).parseAsync(argv);
   } catch (err) {
     if (err instanceof SettingsError) {
       // One line per problem, like the worker.
@@ -180,11 +203,4 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-if (require.main === module) {
-  // Ctrl-C while following: the run goes on in Temporal; say so and how to find it again.
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopped following; the run continues in Temporal (npm run migrate -- status)\n');
-    process.exit(130);
-  });
-  void main();
-}
+if (require.main === module) void main();

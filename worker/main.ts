@@ -44,7 +44,14 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     })
   );
   if (metrics.address) log.info(`metrics: http://${metrics.address}/metrics (Prometheus)`);
-  const runbookWorker = await createRunbookWorker(config);
+  let runbookWorker: Awaited<ReturnType<typeof createRunbookWorker>>;
+  try {
+    runbookWorker = await createRunbookWorker(config);
+  } catch (err) {
+    // Temporal unreachable, a migration module that does not load: one line, as for a bad configuration.
+    log.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  }
   log.info(
     {
       taskQueue: config.temporal.taskQueue,

@@ -22,9 +22,11 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { parseAllowedContainers } from '../common/allowed-containers';
+import { PACKAGE_ROOT } from './package-root';
 import { stackOwner } from './stack-file';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** The package root (common/package-root.ts): the project in a checkout, the installed package otherwise. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 export const DEFAULT_TASK_QUEUE = 'cosmos-runbook';
 export const DEFAULT_HISTORY_CONTAINER = 'migrations-history';
 /** Names a stack.env to use whatever its state, or `off` to never read one. */
