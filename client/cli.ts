@@ -9,6 +9,7 @@ import { CliContext } from './context';
 import { describeError } from './errors';
 import { PACKAGE_VERSION } from '../worker/package-root';
 import { describeSettings, SettingsError } from '../worker/settings';
+import { doctorCommand, type DoctorOptions } from './commands/doctor';
 import { drillCommand, type DrillOptions } from './commands/drill';
 import { newCommand, type NewOptions } from './commands/new';
 import { reportCommand, type ReportOptions } from './commands/report';
@@ -156,6 +157,14 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
   targetOptions(
     program.command('new <name>').description('write a migration module template to MIGRATIONS_DIR')
   ).action((name: string, options: NewOptions) => run((c) => newCommand(c, name, options))());
+
+  program
+    .command('doctor')
+    .description(
+      'check the configuration, Temporal, search attributes, workers, Cosmos DB, backup, priority-based execution and ARM permissions'
+    )
+    .option('--json', 'the checks as JSON')
+    .action((options: DoctorOptions) => run((c) => doctorCommand(c, options))());
 
   program
     .command('worker')

@@ -135,3 +135,8 @@ export function table(header: string[], rows: string[][]): string {
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/** The command that starts a worker: `npm run worker` in a checkout, `cosmos-runbook worker` where the package is installed (compiled). */
+export function workerCommand(): string {
+  return __filename.endsWith('.js') ? 'cosmos-runbook worker' : 'npm run worker';
+}

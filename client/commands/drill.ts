@@ -11,7 +11,7 @@ import { parseRestoreDrillInput, type RestoreDrillInput } from '../../common/dri
 import { drillStatusQuery, type DrillStatus } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
 import { CliError, rootMessage } from '../errors';
-import { formatDuration } from '../format';
+import { formatDuration, workerCommand } from '../format';
 import { workerPolls } from '../runs';
 import { findMigration, requireAccount, resolveTarget } from '../target';
 import { workflowUrl } from './run';
@@ -86,7 +86,7 @@ export async function drillCommand(ctx: CliContext, migrationId: string, options
   if (ctx.config.temporal.uiUrl)
     print(`  web UI: ${workflowUrl(ctx.config.temporal.uiUrl, ctx.config.temporal.namespace, workflowId)}`);
   if (!(await workerPolls(client, taskQueue))) {
-    print(`warning: no worker polls task queue "${taskQueue}"; the drill waits until one does (npm run worker)`);
+    print(`warning: no worker polls task queue "${taskQueue}"; the drill waits until one does (${workerCommand()})`);
   }
   if (options.detach) return 0;
 

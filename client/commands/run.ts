@@ -5,7 +5,7 @@ import { approveSignal } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
 import { CliError } from '../errors';
 import { followRun, reportExitCode, reportOutcome } from '../follow';
-import { formatPlan, migrateCommand } from '../format';
+import { formatPlan, migrateCommand, workerCommand } from '../format';
 import { currentUser, startRun, workerPolls } from '../runs';
 import { findMigration, requireAccount, resolveTarget } from '../target';
 
@@ -113,7 +113,7 @@ export async function runCommand(
   if (!(await workerPolls(client, ctx.config.temporal.taskQueue))) {
     print(
       `warning: no worker polls task queue "${ctx.config.temporal.taskQueue}"; the run waits until one does ` +
-        '(start one with `npm run worker`)'
+        `(start one with \`${workerCommand()}\`)`
     );
   }
 
