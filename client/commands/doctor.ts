@@ -5,6 +5,7 @@
  */
 import { print, type CliContext } from '../context';
 import { runChecks, type CheckResult } from '../doctor/checks';
+import { emit } from '../output';
 
 export interface DoctorOptions {
   json?: boolean;
@@ -26,7 +27,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions): Pr
     (err: unknown) => (err instanceof Error ? err : new Error(String(err)))
   );
   const results = await runChecks({ config: ctx.config, temporal });
-  if (options.json) print(JSON.stringify(results, null, 2));
+  if (options.json) emit(results);
   else print(...formatChecks(results));
   return results.some((r) => r.verdict === 'fail') ? 1 : 0;
 }

@@ -10,6 +10,7 @@ import type { DrillRecord } from '../../common/activities';
 import { parseRestoreDrillInput, type RestoreDrillInput } from '../../common/drill-input';
 import { drillStatusQuery, type DrillStatus } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
+import { emit } from '../output';
 import { CliError, rootMessage } from '../errors';
 import { formatDuration, workerCommand } from '../format';
 import { workerPolls } from '../runs';
@@ -88,7 +89,10 @@ export async function drillCommand(ctx: CliContext, migrationId: string, options
   if (!(await workerPolls(client, taskQueue))) {
     print(`warning: no worker polls task queue "${taskQueue}"; the drill waits until one does (${workerCommand()})`);
   }
-  if (options.detach) return 0;
+  if (options.detach) {
+    emit({ workflowId, detached: true });
+    return 0;
+  }
 
   let settled: { record?: DrillRecord; error?: unknown } | undefined;
   void handle.result().then(
@@ -106,10 +110,12 @@ export async function drillCommand(ctx: CliContext, migrationId: string, options
   }
   if (settled.record) {
     print(`restore drill ok: ${describeDrill(settled.record)}`);
+    emit({ workflowId, ok: true, record: settled.record });
     return 0;
   }
   if (settled.error instanceof WorkflowFailedError) {
     print(`restore drill FAILED: ${rootMessage(settled.error)}`);
+    emit({ workflowId, ok: false, failure: rootMessage(settled.error) });
     return 2;
   }
   throw settled.error;

@@ -4,6 +4,7 @@ import { parseRunbookInput, type RunbookInput } from '../../common/runbook-input
 import { approveSignal } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
 import { CliError } from '../errors';
+import { emit } from '../output';
 import { followRun, reportExitCode, reportOutcome } from '../follow';
 import { formatPlan, migrateCommand, workerCommand } from '../format';
 import { currentUser, startRun, workerPolls } from '../runs';
@@ -131,6 +132,7 @@ export async function runCommand(
             ? ''
             : `; it waits for \`${migrateCommand('approve', migrationId, extra)}\``)
     );
+    emit({ migration: migrationId, workflowId: handle.workflowId, detached: true });
     return 0;
   }
 
@@ -158,9 +160,17 @@ export async function runCommand(
       `Plan for ${migrationId} (${direction}) on ${report.database}/${report.container}`,
       ...formatPlan(report.plan).map((l) => `  ${l}`)
     );
+    emit({
+      migration: migrationId,
+      direction,
+      database: report.database,
+      container: report.container,
+      plan: report.plan,
+    });
     return report.status === 'dry-run' ? 0 : 2;
   }
   print(report.markdown, '', reportOutcome(report));
+  emit(report);
   return reportExitCode(report);
 }
 

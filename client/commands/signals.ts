@@ -2,6 +2,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { abortSignal, approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
+import { emit } from '../output';
 import { currentUser, findRunningRun } from '../runs';
 import { requireAccount, resolveTarget, runbookWorkflowId, findMigration } from '../target';
 
@@ -41,7 +42,8 @@ export async function signalCommand(
       const by = options.by ?? currentUser();
       await handle.signal(approveSignal, { by, ...(options.comment ? { comment: options.comment } : {}) });
       print(`approved ${migrationId} as ${by} (${handle.workflowId})`);
-      break;
+      emit({ migration: migrationId, workflowId: handle.workflowId, signal: name, by });
+      return 0;
     }
     case 'abort':
       await handle.signal(abortSignal, options.reason ? { reason: options.reason } : {});
@@ -56,5 +58,6 @@ export async function signalCommand(
       print(`resume sent to ${migrationId} (${handle.workflowId})`);
       break;
   }
+  emit({ migration: migrationId, workflowId: handle.workflowId, signal: name });
   return 0;
 }

@@ -130,3 +130,26 @@ test('an identity that may not read restorable accounts fails that line, naming 
     stack.arm.control.setRestorePermission(true);
   }
 });
+
+test('--json: results and errors alike are one JSON document on stdout, whatever the command', async () => {
+  const config = await cli(['config', '--json']);
+  expect(config.code).toBe(0);
+  expect(JSON.parse(config.stdout)).toMatchObject({
+    configuration: {
+      TEMPORAL_TASK_QUEUE: { value: taskQueue, source: 'environment' },
+      COSMOS_KEY: { value: '(set, not shown)', source: 'environment' },
+    },
+  });
+  // An error of the command (no module of that name), and a usage error (an unknown option).
+  const missing = await cli(['approve', 'no-such-migration', '--json']);
+  expect(missing.code).toBe(1);
+  expect(JSON.parse(missing.stdout)).toEqual({
+    error: {
+      message: expect.stringMatching(/no-such-migration/),
+      hint: expect.stringContaining('npm run migrate -- up no-such-migration'),
+    },
+  });
+  const usage = await cli(['status', '--bogus', '--json']);
+  expect(usage.code).toBe(1);
+  expect(JSON.parse(usage.stdout)).toEqual({ error: { message: "unknown option '--bogus'" } });
+});
