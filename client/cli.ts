@@ -89,6 +89,8 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
 
   targetOptions(program.command('plan <id>').description('dry run: the plan and the estimate, nothing written'))
     .option('--ru-budget <ru>', 'estimate at this RU/s budget', positive)
+    .option('--ru-price <amount>', 'price per million RU for the cost estimate (default 0.25)', positive)
+    .option('--currency <code>', 'the currency of --ru-price (default USD)')
     .option('--down', 'plan the down migration')
     .action((id: string, options: RunOptions & { down?: boolean }) =>
       run((c) => runCommand(c, id, options.down ? 'down' : 'up', options, true))()

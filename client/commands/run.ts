@@ -6,7 +6,8 @@ import { print, type CliContext } from '../context';
 import { CliError } from '../errors';
 import { emit } from '../output';
 import { followRun, reportExitCode, reportOutcome } from '../follow';
-import { formatPlan, migrateCommand, workerCommand } from '../format';
+import { priceOf } from '../../common/cost';
+import { DEFAULT_RU_PRICE, formatPlan, migrateCommand, workerCommand, type RuPrice } from '../format';
 import { currentUser, startRun, workerPolls } from '../runs';
 import { findMigration, requireAccount, resolveTarget } from '../target';
 
@@ -22,6 +23,9 @@ export interface RunOptions {
   rollback?: 'auto' | 'down' | 'restore' | 'manual';
   dryRun?: boolean;
   approvalTimeout?: string;
+  /** plan: price per million RU and its currency (client/format.ts DEFAULT_RU_PRICE). */
+  ruPrice?: number;
+  currency?: string;
   /** --yes */
   yes?: boolean;
   /** commander's `--no-approval` sets approval=false. */
@@ -156,9 +160,13 @@ export async function runCommand(
       throw new CliError(
         `the dry run ended (${report.status}) without a plan${report.reason ? `: ${report.reason}` : ''}`
       );
+    const price: RuPrice = {
+      perMillionRu: options.ruPrice ?? DEFAULT_RU_PRICE.perMillionRu,
+      currency: options.currency ?? DEFAULT_RU_PRICE.currency,
+    };
     print(
       `Plan for ${migrationId} (${direction}) on ${report.database}/${report.container}`,
-      ...formatPlan(report.plan).map((l) => `  ${l}`)
+      ...formatPlan(report.plan, price).map((l) => `  ${l}`)
     );
     emit({
       migration: migrationId,
@@ -166,6 +174,7 @@ export async function runCommand(
       database: report.database,
       container: report.container,
       plan: report.plan,
+      price: { ...price, total: report.plan.cost ? priceOf(report.plan.cost.totalRu, price.perMillionRu) : 0 },
     });
     return report.status === 'dry-run' ? 0 : 2;
   }

@@ -13,7 +13,7 @@ import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
 import { KNOWING_PATCH, restoreDrillGate, takeBaselines } from './knowing';
-import { ROLLBACK_STRATEGIES_PATCH, chooseRollback } from './strategy';
+import { ROLLBACK_STRATEGIES_PATCH, chooseRollback, keepsPreimages } from './strategy';
 import { ErrorType } from '../../common/errors';
 
 /**
@@ -207,6 +207,9 @@ export async function preflight(run: Run): Promise<Transition> {
           direction: options.direction,
           sampleSize: options.planSampleSize,
           ruBudget: options.ruBudget,
+          // What the real run will do, also for a plan (a dry run keeps none): its cost counts the pre-image writes.
+          preimages: keepsPreimages(options, migration),
+          verifySampleSize: options.verifySampleSize,
         },
       ]
     );
