@@ -65,6 +65,10 @@ const shape = {
   COSMOS_ACCOUNT: text,
   COSMOS_DATABASE: text.optional(),
   ARM_ENDPOINT: httpsUrl.optional(),
+  /** The audience of ARM tokens (sovereign clouds); absent: ARM_ENDPOINT's origin, or public Azure's. */
+  ARM_AUDIENCE: httpsUrl.optional(),
+  /** Comma-separated regions to read from, in order, e.g. "West Europe,North Europe". */
+  COSMOS_PREFERRED_REGIONS: text.optional(),
   LOCAL_ARM_TOKEN: text.optional(),
   NODE_EXTRA_CA_CERTS: existingFile.optional(),
   MIGRATIONS_DIR: text,
@@ -396,4 +400,12 @@ export function settingsRecord(settings: Settings): Record<string, { value: stri
       },
     ])
   );
+}
+
+/** COSMOS_PREFERRED_REGIONS: "West Europe, North Europe" → ["West Europe", "North Europe"]. */
+export function regionList(value: string): string[] {
+  return value
+    .split(',')
+    .map((region) => region.trim())
+    .filter(Boolean);
 }
