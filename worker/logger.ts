@@ -70,7 +70,9 @@ export function createLogger(settings: LogSettings, destination?: NodeJS.Writabl
     formatters: { level: (label: string) => ({ level: label }) },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(json, destination) : pino(json);
+  // process.stdout rather than pino's own sonic-boom on fd 1: a pipe's stdout is synchronous on Linux (Node's
+  // process I/O docs), so lines keep their order even when the worker exits right after writing them.
+  return pino(json, destination ?? process.stdout);
 }
 
 const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
