@@ -27,7 +27,7 @@ const focusedOrSkipped = ['it', 'test', 'describe'].flatMap((object) =>
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.local/', 'coverage/', 'lib/', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/', '.local/', 'coverage/', 'lib/', 'dist/', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
   {

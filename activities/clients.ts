@@ -12,6 +12,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import type { AccountConnector } from './deps';
 import { transientReadRetry } from './cosmos/transient-reads';
+import { requestMetrics } from './metrics';
 
 export interface AzureSettings {
   cosmosEndpoint: string;
@@ -22,6 +23,14 @@ export interface AzureSettings {
   account: string;
   /** Absent: public Azure (https://management.azure.com). */
   armEndpoint?: string;
+  /**
+   * The audience of ARM tokens (`<audience>/.default`): a sovereign cloud's management endpoint, e.g.
+   * https://management.usgovcloudapi.net or https://management.chinacloudapi.cn. Absent: ARM_ENDPOINT's origin, or
+   * public Azure's.
+   */
+  armAudience?: string;
+  /** Regions to read from, in order (`connectionPolicy.preferredLocations`), e.g. ["West Europe", "North Europe"]. */
+  preferredRegions?: string[];
   /** A static bearer token for ARM (the local imitation's LOCAL_ARM_TOKEN). Absent: DefaultAzureCredential. */
   armToken?: string;
   /** PEM file of an extra CA to trust (the local stack's certificate), read even when the process started without NODE_EXTRA_CA_CERTS. */
@@ -37,9 +46,28 @@ function extraCa(settings: AzureSettings): string | undefined {
 /** How long one Cosmos request may take before the client gives up on it. */
 export const REQUEST_TIMEOUT_MS = 20_000;
 
-export function createCosmosClient(settings: AzureSettings): CosmosClient {
+/**
+ * Endpoint discovery (the SDK reading the account's regions and failing over between them) stays on for every real
+ * account, whatever CA is trusted: a corporate image with NODE_EXTRA_CA_CERTS keeps multi-region failover. Only a
+ * loopback endpoint (the local stack's emulator, a single region that advertises no other address) goes without.
+ */
+export function endpointDiscovery(cosmosEndpoint: string): boolean {
+  const host = new URL(cosmosEndpoint).hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
+}
+
+/** The scope of ARM tokens: `<audience>/.default` (AzureSettings.armAudience). */
+export function armTokenScope(settings: Pick<AzureSettings, 'armEndpoint' | 'armAudience'>): string {
+  const audience = settings.armAudience ?? (settings.armEndpoint ? new URL(settings.armEndpoint).origin : PUBLIC_ARM);
+  return `${audience.replace(/\/+$/, '')}/.default`;
+}
+
+const PUBLIC_ARM = 'https://management.azure.com';
+
+/** The options createCosmosClient gives @azure/cosmos (exported for the tests of what they say). */
+export function cosmosClientOptions(settings: AzureSettings): CosmosClientOptions & { plugins: PluginConfig[] } {
   const ca = extraCa(settings);
-  const options: CosmosClientOptions & { plugins: PluginConfig[] } = {
+  return {
     endpoint: settings.cosmosEndpoint,
     ...(settings.cosmosKey ? { key: settings.cosmosKey } : { aadCredentials: new DefaultAzureCredential() }),
     // Keep-alive matters: a new TLS handshake per request costs more than the request (docs/architecture.md §6).
@@ -53,15 +81,20 @@ export function createCosmosClient(settings: AzureSettings): CosmosClient {
       ...(ca ? { secureContext: tls.createSecureContext({ ca: [...defaultCas(), ca] }) } : {}),
     }),
     connectionPolicy: {
-      enableEndpointDiscovery: !ca,
+      enableEndpointDiscovery: endpointDiscovery(settings.cosmosEndpoint),
+      ...(settings.preferredRegions?.length ? { preferredLocations: settings.preferredRegions } : {}),
       // Below the migration's 30 s heartbeat timeout (the SDK's default is 60 s): a request that hangs is given up
       // and sent again while the activity still counts as alive. Cosmos bounds a query page to about 5 s.
       requestTimeout: REQUEST_TIMEOUT_MS,
     },
-    // Reads and queries met by a 503, 408, 449, a timeout or a reset are sent again (cosmos/transient-reads.ts).
-    plugins: [transientReadRetry],
+    // Reads and queries met by a 503, 408, 449, a timeout or a reset are sent again (cosmos/transient-reads.ts);
+    // inside that, each HTTP attempt's RU and 429 are counted (activities/metrics.ts).
+    plugins: [transientReadRetry, requestMetrics],
   };
-  return new CosmosClient(options);
+}
+
+export function createCosmosClient(settings: AzureSettings): CosmosClient {
+  return new CosmosClient(cosmosClientOptions(settings));
 }
 
 /** Clients of other accounts (a restore drill's), authenticated like the worker's own: a key from ARM, or Entra ID. */
@@ -89,9 +122,8 @@ export function createArmClient(settings: AzureSettings): CosmosDBManagementClie
   const ca = extraCa(settings);
   const credential = settings.armToken ? new StaticTokenCredential(settings.armToken) : new DefaultAzureCredential();
   return new CosmosDBManagementClient(credential, settings.subscriptionId, {
-    ...(settings.armEndpoint
-      ? { endpoint: settings.armEndpoint, credentialScopes: ['https://management.azure.com/.default'] }
-      : {}),
+    ...(settings.armEndpoint ? { endpoint: settings.armEndpoint } : {}),
+    credentialScopes: [armTokenScope(settings)],
     ...(ca ? { tlsOptions: { ca: [...defaultCas(), ca].join('\n') } } : {}),
   });
 }

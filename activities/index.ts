@@ -14,10 +14,11 @@ import { createDrillActivities } from './drill';
 import { createHookActivities } from './hooks';
 import { createInputActivities } from './input';
 import { keepAlive } from './cosmos/requests';
+import { withRunbookMetrics } from './metrics';
 
 export function createActivities(deps: ActivityDeps): RunbookActivities {
   // The allow-list around all of them: no activity reads or changes a container the worker's setting does not name.
-  return guardContainers(buildActivities(deps), deps.allowedContainers);
+  return guardContainers(withRunbookMetrics(buildActivities(deps)), deps.allowedContainers);
 }
 
 function buildActivities(deps: ActivityDeps): RunbookActivities {

@@ -22,8 +22,22 @@ function isMigrationFile(name: string): boolean {
   return MODULE_EXTENSIONS.includes(path.extname(name));
 }
 
+let typeScriptLoader = false;
+
+/**
+ * TypeScript modules need a loader: under `tsx` (npm run worker) there is one; the compiled worker
+ * (`cosmos-runbook worker`, dist/) registers tsx's CommonJS hook (tsx/cjs/api `register`) the first time it meets one.
+ */
+function ensureTypeScriptLoader(file: string): void {
+  if (typeScriptLoader || !/\.[mc]?ts$/.test(file)) return;
+  typeScriptLoader = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- tsx's hook, loaded only when a .ts module is met
+  if (!require.extensions['.ts']) (require('tsx/cjs/api') as { register(): unknown }).register();
+}
+
 /** Loads a module the way the worker runs: tsx makes `.ts` requirable; Node ≥ 20.19 can `require()` ESM. */
 async function importModule(file: string): Promise<unknown> {
+  ensureTypeScriptLoader(file);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a module path known only at run time
     return require(file);

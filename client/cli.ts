@@ -7,7 +7,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Direction } from '../common/activities';
 import { CliContext } from './context';
 import { describeError } from './errors';
-import { describeSettings, SettingsError } from '../worker/settings';
+import { PACKAGE_VERSION } from '../worker/package-root';
+import { describeSettings, SettingsError, settingsRecord } from '../worker/settings';
+import { emit, emitError, jsonOutput, setJsonOutput } from './output';
+import { doctorCommand, type DoctorOptions } from './commands/doctor';
 import { drillCommand, type DrillOptions } from './commands/drill';
 import { newCommand, type NewOptions } from './commands/new';
 import { reportCommand, type ReportOptions } from './commands/report';
@@ -30,8 +33,13 @@ function positive(value: string): number {
   return parsed;
 }
 
+/** Every command takes --json (client/output.ts): its result as JSON on stdout, errors too. */
+function jsonOption(command: Command): Command {
+  return command.option('--json', 'the result (or the error) as JSON on stdout; lines for people on stderr');
+}
+
 function targetOptions(command: Command): Command {
-  return command
+  return jsonOption(command)
     .option('--database <name>', "overrides the module's database")
     .option('--container <name>', "overrides the module's container");
 }
@@ -54,11 +62,16 @@ function runOptions(command: Command): Command {
     .option('--detach', 'start the run and return; follow it with `status`');
 }
 
-export function buildProgram(ctx: () => CliContext, exit: (code: number) => void): Command {
-  const program = new Command('migrate')
+export function buildProgram(ctx: () => CliContext, exit: (code: number) => void, name = 'migrate'): Command {
+  const program = new Command(name)
     .description('Safe Azure Cosmos DB migrations as durable Temporal workflows')
+    .version(PACKAGE_VERSION, '-V, --version', 'the version of cosmos-runbook')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({
+      // A usage error (unknown option, missing argument) under --json is a JSON error like any other.
+      outputError: (text, write) =>
+        jsonOutput() ? emitError({ message: text.trim().replace(/^error: /, '') }) : write(text),
+    });
 
   const run = (fn: (c: CliContext) => Promise<number>) => async () => {
     exit(await fn(ctx()));
@@ -76,14 +89,16 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
 
   targetOptions(program.command('plan <id>').description('dry run: the plan and the estimate, nothing written'))
     .option('--ru-budget <ru>', 'estimate at this RU/s budget', positive)
+    .option('--ru-price <amount>', 'price per million RU for the cost estimate (default 0.25)', positive)
+    .option('--currency <code>', 'the currency of --ru-price (default USD)')
     .option('--down', 'plan the down migration')
     .action((id: string, options: RunOptions & { down?: boolean }) =>
       run((c) => runCommand(c, id, options.down ? 'down' : 'up', options, true))()
     );
 
-  targetOptions(program.command('status [id]').description('every migration and the runs in progress; or one run'))
-    .option('--json', 'machine-readable output')
-    .action((id: string | undefined, options: StatusOptions) => run((c) => statusCommand(c, id, options))());
+  targetOptions(
+    program.command('status [id]').description('every migration and the runs in progress; or one run')
+  ).action((id: string | undefined, options: StatusOptions) => run((c) => statusCommand(c, id, options))());
 
   const signals: [SignalName, string, (cmd: Command) => Command][] = [
     [
@@ -139,44 +154,77 @@ export function buildProgram(ctx: () => CliContext, exit: (code: number) => void
     .option('--detach', 'start the drill and return')
     .action((id: string, options: DrillOptions) => run((c) => drillCommand(c, id, options))());
 
-  program
-    .command('report <id>')
-    .description('the report of the latest run (markdown)')
-    .option('--json', 'the report as JSON')
+  jsonOption(program.command('report <id>').description('the report of the latest run (markdown)'))
     .option('--plan', 'include plan (dry) runs')
     .action((id: string, options: ReportOptions) => run((c) => reportCommand(c, id, options))());
 
-  program
-    .command('config')
-    .description('every setting, its value (never a key) and where it came from: environment, stack file or default')
-    .action(() =>
-      run(async (c) => {
-        if (c.config.settings) process.stdout.write(`${describeSettings(c.config.settings).join('\n')}\n`);
-        return Promise.resolve(0);
-      })()
-    );
+  jsonOption(
+    program
+      .command('config')
+      .description('every setting, its value (never a key) and where it came from: environment, stack file or default')
+  ).action(() =>
+    run(async (c) => {
+      if (!c.config.settings) return Promise.resolve(0);
+      if (jsonOutput()) emit({ notes: c.config.settings.notes, configuration: settingsRecord(c.config.settings) });
+      else process.stdout.write(`${describeSettings(c.config.settings).join('\n')}\n`);
+      return Promise.resolve(0);
+    })()
+  );
 
   targetOptions(
     program.command('new <name>').description('write a migration module template to MIGRATIONS_DIR')
   ).action((name: string, options: NewOptions) => run((c) => newCommand(c, name, options))());
 
+  jsonOption(
+    program
+      .command('doctor')
+      .description(
+        'check the configuration, Temporal, search attributes, workers, Cosmos DB, backup, priority-based execution and ARM permissions'
+      )
+  ).action((options: DoctorOptions) => run((c) => doctorCommand(c, options))());
+
+  program
+    .command('worker')
+    .description(
+      'run a runbook worker (configured by the environment: README Configuration; LOG_LEVEL, LOG_FORMAT, METRICS_BIND_ADDRESS)'
+    )
+    .action(async () => {
+      // Loaded only for this command: the other commands need no worker (and start faster without its native core).
+      const { runWorker } = await import('../worker/main');
+      await runWorker();
+      exit(0);
+    });
+
   return program;
 }
 
-async function main(): Promise<void> {
+/** The CLI: `npm run migrate -- <command>` (name `migrate`), or the `cosmos-runbook` bin (client/bin.ts). */
+export async function main(argv: string[] = process.argv, name = 'migrate'): Promise<void> {
+  if (argv[2] !== 'worker') {
+    // Ctrl-C while following: the run goes on in Temporal; say so and how to find it again. (The worker command
+    // leaves SIGINT to the Temporal runtime, which shuts the worker down gracefully.)
+    process.once('SIGINT', () => {
+      process.stderr.write('\nstopped following; the run continues in Temporal (npm run migrate -- status)\n');
+      process.exit(130);
+    });
+  }
+  // Before parsing, so that a usage error is JSON too. (`worker` has no --json: its logs are JSON already.)
+  setJsonOutput(argv.slice(2).includes('--json') && argv[2] !== 'worker');
   let context: CliContext | undefined;
   const ctx = () => (context ??= new CliContext());
   let code = 0;
   try {
-    await buildProgram(ctx, (c) => (code = c)).parseAsync(process.argv);
+    await buildProgram(ctx, (c) => (code = c), name).parseAsync(argv);
   } catch (err) {
     if (err instanceof SettingsError) {
       // One line per problem, like the worker.
-      for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
+      if (jsonOutput()) emitError({ message: 'configuration is invalid', problems: err.problems });
+      else for (const problem of err.problems) process.stderr.write(`error: ${problem}\n`);
       code = 1;
     } else {
       const { message, hint } = describeError(err, context?.config.temporal.address);
-      process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
+      if (jsonOutput()) emitError({ message, ...(hint ? { hint } : {}) });
+      else process.stderr.write(`error: ${message}\n${hint ? `hint: ${hint}\n` : ''}`);
       code = (err as { exitCode?: number }).exitCode ?? 1;
     }
   } finally {
@@ -185,11 +233,4 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-if (require.main === module) {
-  // Ctrl-C while following: the run goes on in Temporal; say so and how to find it again.
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopped following; the run continues in Temporal (npm run migrate -- status)\n');
-    process.exit(130);
-  });
-  void main();
-}
+if (require.main === module) void main();

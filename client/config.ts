@@ -5,7 +5,7 @@
  * where the migration modules are, and (for `status`) how to read the history.
  */
 import type { AzureSettings } from '../activities/clients';
-import { loadSettings, temporalSettings, type Settings, type TemporalSettings } from '../worker/settings';
+import { loadSettings, regionList, temporalSettings, type Settings, type TemporalSettings } from '../worker/settings';
 
 export interface ClientConfig {
   temporal: TemporalSettings;
@@ -37,6 +37,8 @@ export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ClientCo
           resourceGroup: v.AZURE_RESOURCE_GROUP,
           account: v.COSMOS_ACCOUNT,
           ...(v.ARM_ENDPOINT ? { armEndpoint: v.ARM_ENDPOINT } : {}),
+          ...(v.ARM_AUDIENCE ? { armAudience: v.ARM_AUDIENCE } : {}),
+          ...(v.COSMOS_PREFERRED_REGIONS ? { preferredRegions: regionList(v.COSMOS_PREFERRED_REGIONS) } : {}),
           ...(v.LOCAL_ARM_TOKEN ? { armToken: v.LOCAL_ARM_TOKEN } : {}),
           ...(v.NODE_EXTRA_CA_CERTS ? { caCertPath: v.NODE_EXTRA_CA_CERTS } : {}),
         }

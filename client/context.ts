@@ -2,6 +2,7 @@
 import type { MigrationRegistry } from '../activities/deps';
 import { loadClientConfig, type ClientConfig } from './config';
 import { connectTemporal, type TemporalSession } from './temporal';
+import { jsonOutput } from './output';
 import { openRegistry } from './target';
 
 export class CliContext {
@@ -30,7 +31,7 @@ export class CliContext {
   }
 }
 
-/** Lines to stdout. */
+/** Lines for people: stdout, or stderr with `--json` (stdout then carries the JSON result: client/output.ts). */
 export function print(...lines: string[]): void {
-  process.stdout.write(`${lines.join('\n')}\n`);
+  (jsonOutput() ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);
 }

@@ -12,6 +12,7 @@ import type { RunbookStatus } from '../common/status';
 import { approveSignal, statusQuery } from '../workflows/messages';
 import { CliError, rootMessage } from './errors';
 import { describeDecision, formatDuration, n } from './format';
+import { jsonOutput } from './output';
 
 export interface AutoApprove {
   /** Wait this long after the gate opens, so a human can read the notice. */
@@ -29,7 +30,7 @@ export interface FollowOptions {
   autoApprove?: AutoApprove;
   /** @default 500 */
   pollMs?: number;
-  /** Where lines go. @default process.stdout */
+  /** Where lines go. @default process.stdout (stderr with --json) */
   out?: NodeJS.WriteStream;
   /** The task queue a worker must poll; named when no worker answers. */
   taskQueue?: string;
@@ -47,7 +48,8 @@ export async function followRun(
   handle: WorkflowHandle,
   options: FollowOptions
 ): Promise<RunbookReport> {
-  const out = options.out ?? process.stdout;
+  // With --json, stdout is the JSON result's: the progress goes to stderr (client/output.ts).
+  const out = options.out ?? (jsonOutput() ? process.stderr : process.stdout);
   const tty = Boolean(out.isTTY);
   const pollMs = options.pollMs ?? 500;
   let settled: { report?: RunbookReport; error?: unknown } | undefined;

@@ -1,5 +1,6 @@
 /** Text the CLI shows: durations, sizes, the plan, the status of a run, the decision it waits for. */
 import type { MigrationPlan } from '../common/activities';
+import { priceOf } from '../common/cost';
 import type { MonitorPoint, PendingDecision, RunbookStatus } from '../common/status';
 
 export function formatDuration(seconds: number | undefined): string {
@@ -71,7 +72,39 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
   }
 }
 
-export function formatPlan(plan: MigrationPlan): string[] {
+/** The price a plan is shown at: RU × price per million RU (serverless billing; docs/migrations.md, cost). */
+export interface RuPrice {
+  perMillionRu: number;
+  currency: string;
+}
+
+/**
+ * @default 0.25 USD per million RU: Azure's serverless list price in its US regions when this was written
+ * (https://azure.microsoft.com/pricing/details/cosmos-db/); give yours with --ru-price and --currency.
+ */
+export const DEFAULT_RU_PRICE: RuPrice = { perMillionRu: 0.25, currency: 'USD' };
+
+function formatCost(plan: MigrationPlan, price: RuPrice): string[] {
+  const cost = plan.cost;
+  if (!cost) return [];
+  const ru = (value: number) => `${n(Math.round(value))} RU`;
+  return [
+    'cost (request units):',
+    `  reads                  ${ru(cost.readRu)}`,
+    `  writes                 ${ru(cost.writeRu)}`,
+    `  pre-images             ${cost.preimages ? ru(cost.preimageRu) : 'none (the run keeps no pre-images)'}`,
+    `  verification           ${ru(cost.verificationRu)}`,
+    `  total                  ${ru(cost.totalRu)}`,
+    cost.ruPerHourAtBudget !== undefined
+      ? `  per hour at the budget ${ru(cost.ruPerHourAtBudget)} for ${cost.hoursAtBudget} h`
+      : '  per hour               (no RU budget: as fast as the account allows)',
+    `  price                  ${priceOf(cost.totalRu, price.perMillionRu).toFixed(2)} ${price.currency} ` +
+      `at ${price.perMillionRu} ${price.currency} per million RU (serverless; on provisioned throughput the RU ` +
+      'come out of what you provision)',
+  ];
+}
+
+export function formatPlan(plan: MigrationPlan, price: RuPrice = DEFAULT_RU_PRICE): string[] {
   const { sample } = plan;
   const lines = [
     `documents in container   ${n(plan.totalDocuments)}`,
@@ -82,7 +115,12 @@ export function formatPlan(plan: MigrationPlan): string[] {
     `RU per write / per read  ${sample.ruPerWrite.toFixed(2)} / ${sample.ruPerRead.toFixed(2)}`,
     `estimated duration       ${formatDuration(plan.estimatedSeconds)} ` +
       (plan.ruBudget ? `at the budget of ${n(plan.ruBudget)} RU/s` : 'unthrottled (no RU budget)'),
+    ...formatCost(plan, price),
   ];
+  if (plan.sideEffects?.length && plan.documentsToMigrate > 0) {
+    lines.push('rewriting the documents also changes, for each one migrated:');
+    for (const effect of plan.sideEffects) lines.push(`  - ${effect}`);
+  }
   if (sample.failures.length) {
     lines.push('sample failures:');
     for (const f of sample.failures.slice(0, 20)) {
@@ -153,4 +191,9 @@ export function table(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The command that starts a worker: `npm run worker` in a checkout, `cosmos-runbook worker` where the package is installed (compiled). */
+export function workerCommand(): string {
+  return __filename.endsWith('.js') ? 'cosmos-runbook worker' : 'npm run worker';
 }

@@ -3,6 +3,7 @@
  * Workflows import only these types (docs/architecture.md §3); `activities/` implements `RunbookActivities`.
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
+import type { PlanCost } from './cost';
 import { ErrorType } from './errors';
 import type { ContainerSteps, DeclaredQuery, Relationship } from './migration';
 import type { RunbookStart } from './runbook-input';
@@ -120,9 +121,13 @@ export interface MigrationPlan {
     ruPerWrite: number;
     ruPerRead: number;
   };
-  /** At the RU budget (or unthrottled, when none). */
+  /** At the RU budget (or unthrottled, when none); with pre-images, their writes count against the budget too. */
   estimatedSeconds: number;
   ruBudget?: number;
+  /** RU of the run by part (reads, writes, pre-images, verification) and in total (common/cost.ts). */
+  cost?: PlanCost;
+  /** What rewriting the documents does besides changing them (change feed, _ts, TTL, _etag). */
+  sideEffects?: string[];
   /**
    * `down(up(doc))` on the sample, compared with the document (system fields ignored; a missing version field and
    * `fromVersion` count as equal): present when the module has both `up` and `down` and the plan is for `up`.
@@ -154,6 +159,10 @@ export interface PlanInput extends ContainerRef, ModuleRef {
   direction: Direction;
   sampleSize: number;
   ruBudget?: number;
+  /** The run will keep pre-images (its cost counts their writes). @default false */
+  preimages?: boolean;
+  /** Documents verification reads one by one. @default 200 */
+  verifySampleSize?: number;
 }
 
 export interface Snapshot {

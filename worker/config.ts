@@ -6,7 +6,14 @@ import fs from 'node:fs';
 import { parseAllowedContainers, type AllowedContainers } from '../common/allowed-containers';
 import type { AzureSettings } from '../activities/clients';
 import { hooksConfigProblems, type HooksConfig } from '../activities/hooks/config';
-import { invocationDir, loadSettings, temporalSettings, type Settings, type TemporalSettings } from './settings';
+import {
+  invocationDir,
+  loadSettings,
+  regionList,
+  temporalSettings,
+  type Settings,
+  type TemporalSettings,
+} from './settings';
 
 export interface WorkerConfig {
   temporal: TemporalSettings;
@@ -65,6 +72,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env, cwd = inv
       resourceGroup: required(e.AZURE_RESOURCE_GROUP),
       account: required(e.COSMOS_ACCOUNT),
       ...(e.ARM_ENDPOINT ? { armEndpoint: e.ARM_ENDPOINT } : {}),
+      ...(e.ARM_AUDIENCE ? { armAudience: e.ARM_AUDIENCE } : {}),
+      ...(e.COSMOS_PREFERRED_REGIONS ? { preferredRegions: regionList(e.COSMOS_PREFERRED_REGIONS) } : {}),
       ...(e.LOCAL_ARM_TOKEN ? { armToken: e.LOCAL_ARM_TOKEN } : {}),
       ...(e.NODE_EXTRA_CA_CERTS ? { caCertPath: e.NODE_EXTRA_CA_CERTS } : {}),
       ...(e.ARM_POLL_INTERVAL_MS ? { armPollIntervalMs: e.ARM_POLL_INTERVAL_MS } : {}),

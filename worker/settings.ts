@@ -22,9 +22,11 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { parseAllowedContainers } from '../common/allowed-containers';
+import { PACKAGE_ROOT } from './package-root';
 import { stackOwner } from './stack-file';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** The package root (common/package-root.ts): the project in a checkout, the installed package otherwise. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 export const DEFAULT_TASK_QUEUE = 'cosmos-runbook';
 export const DEFAULT_HISTORY_CONTAINER = 'migrations-history';
 /** Names a stack.env to use whatever its state, or `off` to never read one. */
@@ -63,6 +65,10 @@ const shape = {
   COSMOS_ACCOUNT: text,
   COSMOS_DATABASE: text.optional(),
   ARM_ENDPOINT: httpsUrl.optional(),
+  /** The audience of ARM tokens (sovereign clouds); absent: ARM_ENDPOINT's origin, or public Azure's. */
+  ARM_AUDIENCE: httpsUrl.optional(),
+  /** Comma-separated regions to read from, in order, e.g. "West Europe,North Europe". */
+  COSMOS_PREFERRED_REGIONS: text.optional(),
   LOCAL_ARM_TOKEN: text.optional(),
   NODE_EXTRA_CA_CERTS: existingFile.optional(),
   MIGRATIONS_DIR: text,
@@ -379,4 +385,27 @@ export function temporalTlsOption(tls: TemporalTls | undefined):
       ? { clientCertPair: { crt: fs.readFileSync(tls.clientCertPath), key: fs.readFileSync(tls.clientKeyPath) } }
       : {}),
   };
+}
+
+/** The configuration as one structured log record: each variable that is set, its value (secrets: not) and source. */
+export function settingsRecord(settings: Settings): Record<string, { value: string; source: string }> {
+  const keys = SETTING_KEYS.filter((k) => settings.sources[k] !== undefined);
+  return Object.fromEntries(
+    keys.map((key) => [
+      key,
+      {
+        value: SECRET_KEYS.includes(key) ? '(set, not shown)' : String(settings.values[key]),
+        source:
+          settings.sources[key] === 'stack file' ? `stack file ${settings.stackFile}` : String(settings.sources[key]),
+      },
+    ])
+  );
+}
+
+/** COSMOS_PREFERRED_REGIONS: "West Europe, North Europe" → ["West Europe", "North Europe"]. */
+export function regionList(value: string): string[] {
+  return value
+    .split(',')
+    .map((region) => region.trim())
+    .filter(Boolean);
 }

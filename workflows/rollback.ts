@@ -18,6 +18,7 @@ import type {
 } from '../common/activities';
 import type { RunbookTuning } from '../common/tuning';
 import { failureMessage } from '../common/failure-message';
+import { recordRollbackFinished, recordRollbackStarted } from './metrics';
 import { RollbackRun } from './rollback/context';
 import { rollbackByDown } from './rollback/down';
 import { rollbackByPreimages } from './rollback/preimages';
@@ -81,6 +82,7 @@ export interface RollbackResult {
 export async function rollbackRunbook(input: RollbackInput): Promise<RollbackResult> {
   const r = new RollbackRun(input);
   const { result } = r;
+  recordRollbackStarted(input.migration.id, input.mode);
   // Whatever happens to the parent (cancel, terminate of the caller's scope), a started rollback runs to its end.
   await CancellationScope.nonCancellable(async () => {
     try {
@@ -105,6 +107,7 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       result.problems.push(failureMessage(err));
     }
   });
+  recordRollbackFinished(input.migration.id, input.mode, result.ok);
   await r.step(result.ok ? 'rollback verified' : 'rollback failed');
   return result;
 }

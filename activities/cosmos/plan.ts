@@ -4,6 +4,7 @@
  * sample query and RU per write from a real write of a probe document of the sample's average size into the
  * runbook's history container (never a user document), and estimates the duration at the RU budget.
  */
+import { planCost, REWRITE_SIDE_EFFECTS } from '../../common/cost';
 import crypto from 'node:crypto';
 import type { MigrationPlan, PlanInput, RoundTripCheck } from '../../common/activities';
 import type { MigrationDocument } from '../../common/migration';
@@ -16,6 +17,9 @@ import { resolveTarget, type MigrationTarget } from './target';
 import { roundTripDifferences } from './content';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
 import { candidateQuery, type VersionRule } from './versions';
+
+/** The runbook's default verifySampleSize (common/runbook-input.ts). */
+const DEFAULT_VERIFY_SAMPLE = 200;
 
 /** Documents written per bulk call: the unit the unthrottled estimate counts in. */
 const BULK_OPERATIONS = 100;
@@ -140,9 +144,19 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
   const write = await measureWrite(deps, target.database, sample.averageDocumentBytes || 512);
   sample.ruPerWrite = write.ru;
 
+  const cost = planCost({
+    documentsToMigrate: toMigrate.count,
+    totalDocuments: total.count,
+    ruPerRead: sample.ruPerRead,
+    ruPerWrite: sample.ruPerWrite,
+    preimages: input.preimages === true,
+    verifySampleSize: input.verifySampleSize ?? DEFAULT_VERIFY_SAMPLE,
+    ...(ruBudget ? { ruBudget } : {}),
+  });
   let estimatedSeconds: number;
   if (ruBudget) {
-    estimatedSeconds = (toMigrate.count * (sample.ruPerRead + sample.ruPerWrite)) / ruBudget;
+    // The migration's reads, writes and pre-image writes share the budget (verification runs after, unthrottled).
+    estimatedSeconds = (cost.readRu + cost.writeRu + cost.preimageRu) / ruBudget;
   } else {
     // Unthrottled: the sample's read and transform time per document, plus a bulk call per 100 documents
     // priced at the probe write's latency. A rough figure: the real rate depends on the account's throughput.
@@ -167,6 +181,8 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
     sample,
     estimatedSeconds: Math.round(estimatedSeconds * 10) / 10,
     ...(ruBudget ? { ruBudget } : {}),
+    cost,
+    sideEffects: [...REWRITE_SIDE_EFFECTS],
     ...(roundTrip ? { roundTrip } : {}),
     ...(schema ? { schema } : {}),
   };

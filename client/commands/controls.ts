@@ -5,6 +5,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { pauseUpdate, setBudgetUpdate, setConcurrencyUpdate, type LiveControls } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
+import { emit } from '../output';
 import { CliError, rootMessage } from '../errors';
 import { runFor, type SignalOptions } from './signals';
 
@@ -42,5 +43,6 @@ export async function controlCommand(
     throw err;
   }
   print(`${migrationId} (${handle.workflowId}): ${describe(state)}`);
+  emit({ migration: migrationId, workflowId: handle.workflowId, control: name, controls: state });
   return 0;
 }

@@ -10,8 +10,9 @@ import type { DrillRecord } from '../../common/activities';
 import { parseRestoreDrillInput, type RestoreDrillInput } from '../../common/drill-input';
 import { drillStatusQuery, type DrillStatus } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
+import { emit } from '../output';
 import { CliError, rootMessage } from '../errors';
-import { formatDuration } from '../format';
+import { formatDuration, workerCommand } from '../format';
 import { workerPolls } from '../runs';
 import { findMigration, requireAccount, resolveTarget } from '../target';
 import { workflowUrl } from './run';
@@ -86,9 +87,12 @@ export async function drillCommand(ctx: CliContext, migrationId: string, options
   if (ctx.config.temporal.uiUrl)
     print(`  web UI: ${workflowUrl(ctx.config.temporal.uiUrl, ctx.config.temporal.namespace, workflowId)}`);
   if (!(await workerPolls(client, taskQueue))) {
-    print(`warning: no worker polls task queue "${taskQueue}"; the drill waits until one does (npm run worker)`);
+    print(`warning: no worker polls task queue "${taskQueue}"; the drill waits until one does (${workerCommand()})`);
   }
-  if (options.detach) return 0;
+  if (options.detach) {
+    emit({ workflowId, detached: true });
+    return 0;
+  }
 
   let settled: { record?: DrillRecord; error?: unknown } | undefined;
   void handle.result().then(
@@ -106,10 +110,12 @@ export async function drillCommand(ctx: CliContext, migrationId: string, options
   }
   if (settled.record) {
     print(`restore drill ok: ${describeDrill(settled.record)}`);
+    emit({ workflowId, ok: true, record: settled.record });
     return 0;
   }
   if (settled.error instanceof WorkflowFailedError) {
     print(`restore drill FAILED: ${rootMessage(settled.error)}`);
+    emit({ workflowId, ok: false, failure: rootMessage(settled.error) });
     return 2;
   }
   throw settled.error;

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { print, type CliContext } from '../context';
+import { emit } from '../output';
 import { CliError } from '../errors';
 
 export interface NewOptions {
@@ -83,5 +84,6 @@ export async function newCommand(ctx: CliContext, name: string, options: NewOpti
   if (fs.existsSync(file)) throw new CliError(`${file} already exists`);
   fs.writeFileSync(file, migrationTemplate(id, options), { flag: 'wx' });
   print(file);
+  emit({ migration: id, file });
   return 0;
 }

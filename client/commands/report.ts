@@ -1,6 +1,7 @@
 /** `report <id>`: the result of the latest run of a migration (markdown, or `--json`). */
 import { print, type CliContext } from '../context';
 import { CliError } from '../errors';
+import { emit } from '../output';
 import { migrateCommand } from '../format';
 import { latestRun, runReport } from '../runs';
 
@@ -27,6 +28,7 @@ export async function reportCommand(ctx: CliContext, migrationId: string, option
         `${(err as Error).message.split('\n')[0]}`
     );
   });
-  print(options.json ? JSON.stringify(report, null, 2) : report.markdown);
+  if (options.json) emit(report);
+  else print(report.markdown);
   return 0;
 }

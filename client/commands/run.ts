@@ -4,8 +4,10 @@ import { parseRunbookInput, type RunbookInput } from '../../common/runbook-input
 import { approveSignal } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
 import { CliError } from '../errors';
+import { emit } from '../output';
 import { followRun, reportExitCode, reportOutcome } from '../follow';
-import { formatPlan, migrateCommand } from '../format';
+import { priceOf } from '../../common/cost';
+import { DEFAULT_RU_PRICE, formatPlan, migrateCommand, workerCommand, type RuPrice } from '../format';
 import { currentUser, startRun, workerPolls } from '../runs';
 import { findMigration, requireAccount, resolveTarget } from '../target';
 import { waitForApprovalGate } from './signals';
@@ -22,6 +24,9 @@ export interface RunOptions {
   rollback?: 'auto' | 'down' | 'restore' | 'manual';
   dryRun?: boolean;
   approvalTimeout?: string;
+  /** plan: price per million RU and its currency (client/format.ts DEFAULT_RU_PRICE). */
+  ruPrice?: number;
+  currency?: string;
   /** --yes */
   yes?: boolean;
   /** commander's `--no-approval` sets approval=false. */
@@ -114,7 +119,7 @@ export async function runCommand(
   if (!(await workerPolls(client, ctx.config.temporal.taskQueue))) {
     print(
       `warning: no worker polls task queue "${ctx.config.temporal.taskQueue}"; the run waits until one does ` +
-        '(start one with `npm run worker`)'
+        `(start one with \`${workerCommand()}\`)`
     );
   }
 
@@ -134,6 +139,7 @@ export async function runCommand(
             ? ''
             : `; it waits for \`${migrateCommand('approve', migrationId, extra)}\``)
     );
+    emit({ migration: migrationId, workflowId: handle.workflowId, detached: true });
     return 0;
   }
 
@@ -157,13 +163,26 @@ export async function runCommand(
       throw new CliError(
         `the dry run ended (${report.status}) without a plan${report.reason ? `: ${report.reason}` : ''}`
       );
+    const price: RuPrice = {
+      perMillionRu: options.ruPrice ?? DEFAULT_RU_PRICE.perMillionRu,
+      currency: options.currency ?? DEFAULT_RU_PRICE.currency,
+    };
     print(
       `Plan for ${migrationId} (${direction}) on ${report.database}/${report.container}`,
-      ...formatPlan(report.plan).map((l) => `  ${l}`)
+      ...formatPlan(report.plan, price).map((l) => `  ${l}`)
     );
+    emit({
+      migration: migrationId,
+      direction,
+      database: report.database,
+      container: report.container,
+      plan: report.plan,
+      price: { ...price, total: report.plan.cost ? priceOf(report.plan.cost.totalRu, price.perMillionRu) : 0 },
+    });
     return report.status === 'dry-run' ? 0 : 2;
   }
   print(report.markdown, '', reportOutcome(report));
+  emit(report);
   return reportExitCode(report);
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../../workflows/messages';
 import { CliError } from '../errors';
 import { print, type CliContext } from '../context';
+import { emit } from '../output';
 import { currentUser, findRunningRun } from '../runs';
 import { requireAccount, resolveTarget, runbookWorkflowId, findMigration } from '../target';
 
@@ -81,7 +82,8 @@ export async function signalCommand(
       const by = options.by ?? currentUser();
       await handle.signal(approveSignal, { by, ...(options.comment ? { comment: options.comment } : {}) });
       print(`approved ${migrationId} as ${by} (${handle.workflowId})`);
-      break;
+      emit({ migration: migrationId, workflowId: handle.workflowId, signal: name, by });
+      return 0;
     }
     case 'abort':
       await handle.signal(abortSignal, options.reason ? { reason: options.reason } : {});
@@ -102,5 +104,6 @@ export async function signalCommand(
       break;
     }
   }
+  emit({ migration: migrationId, workflowId: handle.workflowId, signal: name });
   return 0;
 }

@@ -7,6 +7,7 @@ import type { LoadedMigration } from '../../activities/deps';
 import type { RunbookStatus } from '../../common/status';
 import { statusQuery } from '../../workflows/messages';
 import { print, type CliContext } from '../context';
+import { emit } from '../output';
 import { CliError } from '../errors';
 import { formatStatus, migrateCommand, table } from '../format';
 import { latestRun, listRuns, runReport } from '../runs';
@@ -45,22 +46,16 @@ export async function statusCommand(
     listRuns(client, { running: true }),
   ]);
   if (options.json) {
-    print(
-      JSON.stringify(
-        {
-          migrations: modules.map((m) => ({
-            id: m.definition.id,
-            file: m.file,
-            checksum: m.checksum,
-            state: stateOf(records.get(m.definition.id)),
-            last: records.get(m.definition.id) ?? null,
-          })),
-          running,
-        },
-        null,
-        2
-      )
-    );
+    emit({
+      migrations: modules.map((m) => ({
+        id: m.definition.id,
+        file: m.file,
+        checksum: m.checksum,
+        state: stateOf(records.get(m.definition.id)),
+        last: records.get(m.definition.id) ?? null,
+      })),
+      running,
+    });
     return 0;
   }
   print(`Migrations in ${registry.dir} (last records from ${source})`);
@@ -110,7 +105,7 @@ async function runStatus(ctx: CliContext, migrationId: string, options: StatusOp
     if (!last) throw err;
     const report = await runReport(client, last).catch(() => undefined);
     if (options.json) {
-      print(JSON.stringify({ running: false, last, report: report ?? null }, null, 2));
+      emit({ running: false, last, report: report ?? null });
       return 0;
     }
     print(
@@ -131,7 +126,7 @@ async function runStatus(ctx: CliContext, migrationId: string, options: StatusOp
       `is a worker polling task queue "${ctx.config.temporal.taskQueue}"? (npm run worker)`
     );
   }
-  if (options.json) print(JSON.stringify(status, null, 2));
+  if (options.json) emit(status);
   else print(...formatStatus(status, handle.workflowId, targetFlags(options)));
   return 0;
 }

@@ -23,7 +23,8 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
   const state = new AccountState(options);
   const operations = new Operations();
   const faults = new ArmFaults();
-  const control = createControl(state, faults);
+  const served: { method: string; path: string }[] = [];
+  const control = createControl(state, faults, served);
   const host = options.host ?? '127.0.0.1';
   let baseUrl = '';
 
@@ -82,6 +83,7 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
       );
     }
     const method = req.method ?? 'GET';
+    served.push({ method, path: url.pathname });
     const fault = faults.match(method, url.pathname);
     if (fault) return { ...fault.error.toReply(), headers: fault.headers };
     const route = matchRoute(method, url.pathname);
@@ -151,8 +153,9 @@ export async function startLocalArm(options: LocalArmOptions): Promise<LocalArm>
   };
 }
 
-function createControl(state: AccountState, faults: ArmFaults): ArmControl {
+function createControl(state: AccountState, faults: ArmFaults, served: { method: string; path: string }[]): ArmControl {
   return {
+    requests: () => served.map((r) => ({ ...r })),
     setBackupPolicy: (policy) => {
       state.backupPolicy = policy;
     },

@@ -89,6 +89,11 @@ export interface ArmControl {
   setRestorePermission(granted: boolean): void;
   /** Restores in progress now ("database/container"). */
   restoresInProgress(): string[];
+  /**
+   * Every resource-provider request served since the start (method and path, in order; control requests left out):
+   * what the role definitions are checked against (activities/arm/actions.ts).
+   */
+  requests(): { method: string; path: string }[];
   /** Accounts made by a restore into a new account, by name, with their state and endpoint. */
   restoredAccounts(): { name: string; provisioningState: string; documentEndpoint?: string }[];
 }

@@ -212,6 +212,14 @@ test('HOOKS_CONFIG is validated: one line per problem', () => {
   expect(problemsOf({ ...azure, HOOKS_CONFIG: file })[0]).toMatch(/^HOOKS_CONFIG: .* is not valid JSON/);
 });
 
+/** The worker's stdout: one JSON object per line (worker/logger.ts). */
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 function runWorker(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
   return exec(tsx, [path.join(root, 'worker', 'main.ts')], {
@@ -227,10 +235,11 @@ function runWorker(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: stri
 test('npm run worker with a bad configuration prints the problems and exits 1', async () => {
   const err = await runWorker({ COSMOS_ACCOUNT: 'acct' });
   expect(err).toMatchObject({ code: 1 });
-  expect(err.stderr.trim().split('\n')).toEqual([
-    'COSMOS_ENDPOINT: missing',
-    'AZURE_SUBSCRIPTION_ID: missing',
-    'AZURE_RESOURCE_GROUP: missing',
+  // One JSON line per problem (worker/logger.ts), on stdout like every line of the worker.
+  expect(jsonLines(err.stdout).map((r) => [r.level, r.msg])).toEqual([
+    ['error', 'COSMOS_ENDPOINT: missing'],
+    ['error', 'AZURE_SUBSCRIPTION_ID: missing'],
+    ['error', 'AZURE_RESOURCE_GROUP: missing'],
   ]);
 });
 
@@ -240,19 +249,23 @@ test('npm run worker with production variables beside a stale stack.env uses non
   // Temporal at an address that cannot resolve: the worker logs its configuration, then fails to connect.
   const result = await runWorker({ ...production, MIGRATIONS_DIR: path.join(dir, 'migrations') });
   expect(result.code).toBe(1);
-  const lines = result.stdout.split('\n');
-  expect(lines[0]).toBe(
+  const records = jsonLines(result.stdout);
+  expect(records[0]?.msg).toBe(
     `ignoring .local/stack.env: its stack (pid ${pid}) is not running; none of its settings are used`
   );
-  expect(result.stdout).toMatch(/TEMPORAL_ADDRESS +prod\.tmprl\.invalid:7233 +\[environment\]/);
-  expect(result.stdout).toMatch(
-    /COSMOS_ENDPOINT +https:\/\/prod-account\.documents\.azure\.com:443\/ +\[environment\]/
-  );
-  expect(result.stdout).toMatch(/TEMPORAL_TASK_QUEUE +cosmos-runbook +\[default\]/);
+  const configuration = records.find((r) => r.msg === 'configuration')?.configuration;
+  expect(configuration).toMatchObject({
+    TEMPORAL_ADDRESS: { value: 'prod.tmprl.invalid:7233', source: 'environment' },
+    COSMOS_ENDPOINT: { value: 'https://prod-account.documents.azure.com:443/', source: 'environment' },
+    TEMPORAL_TASK_QUEUE: { value: 'cosmos-runbook', source: 'default' },
+  });
   // The heap policy of worker/heap.ts: peak memory flat with the run's size (bench figure 4).
-  expect(result.stdout).toMatch(/^heap: --heap-growing-percent=50 /m);
+  expect(records.map((r) => r.msg)).toContainEqual(expect.stringMatching(/^heap: --heap-growing-percent=50 /));
   expect(result.stdout).not.toMatch(/stack file|127\.0\.0\.1|LOCAL_ARM_TOKEN|local-token-123|ARM_ENDPOINT/);
-  expect(result.stderr).toMatch(/^cannot reach Temporal at prod\.tmprl\.invalid:7233: /);
+  expect(records.at(-1)).toMatchObject({
+    level: 'error',
+    msg: expect.stringMatching(/^cannot reach Temporal at prod\.tmprl\.invalid:7233: /),
+  });
 }, 90_000);
 
 test("the worker's heap policy leaves a --heap-growing-percent given to node alone", () => {

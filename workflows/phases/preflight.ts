@@ -13,7 +13,7 @@ import { Lease } from '../run/lease';
 import { Run, type Activities } from '../run/run';
 import { end, type Transition } from '../run/transition';
 import { restoreDrillGate, takeBaselines } from './knowing';
-import { chooseRollback } from './strategy';
+import { chooseRollback, keepsPreimages } from './strategy';
 import { ErrorType } from '../../common/errors';
 
 /**
@@ -195,6 +195,9 @@ export async function preflight(run: Run): Promise<Transition> {
           direction: options.direction,
           sampleSize: options.planSampleSize,
           ruBudget: options.ruBudget,
+          // What the real run will do, also for a plan (a dry run keeps none): its cost counts the pre-image writes.
+          preimages: keepsPreimages(options, migration),
+          verifySampleSize: options.verifySampleSize,
         },
       ]
     );

@@ -4,9 +4,9 @@
  * `down(up(doc))` gives every sampled document back, then an in-place restore (which needs consent when it comes to
  * it). The plan and the approval request say what the chosen one keeps and loses.
  */
-import type { MigrationPlan, RoundTripCheck } from '../../common/activities';
+import type { MigrationInfo, MigrationPlan, RoundTripCheck } from '../../common/activities';
 import type { Run } from '../run/run';
-import type { RollbackMode } from '../state';
+import type { RollbackMode, RunState } from '../state';
 
 const KEEPS_AND_LOSES: Record<RollbackMode, string> = {
   preimages:
@@ -29,6 +29,18 @@ function roundTripProblem(check: RoundTripCheck | undefined): string | undefined
     .map((m) => `${m.id}${m.error ? ` (${m.error})` : m.fields.length ? ` (${m.fields.join(', ')})` : ''}`)
     .join(', ');
   return `down(up(doc)) does not give back ${check.mismatched} of ${check.checked} sampled document(s): ${listed}`;
+}
+
+/**
+ * Whether a run with these options keeps pre-images when it writes (a dry run writes none, but its plan prices
+ * them): an up migration, asked for, or by default when the module has no down(), or rollback "preimages".
+ */
+export function keepsPreimages(
+  options: Pick<RunState['options'], 'direction' | 'preimages' | 'rollback'>,
+  migration: Pick<MigrationInfo, 'hasDown'>
+): boolean {
+  if (options.direction !== 'up' || options.preimages === false) return false;
+  return options.rollback === 'preimages' || (options.preimages ?? !migration.hasDown);
 }
 
 /** Decides state.preimages and state.rollbackMode; returns a refusal when the strategy asked for cannot work. */

@@ -8,6 +8,7 @@
 import { condition, setHandler } from '@temporalio/workflow';
 import { FINAL_PHASES } from '../../common/phases';
 import { pauseUpdate, resumeUpdate, setBudgetUpdate, setConcurrencyUpdate, type LiveControls } from '../messages';
+import { recordBudget } from '../metrics';
 import { budgetOf, concurrencyOf } from '../state';
 import type { Inbox } from './inbox';
 import type { Run } from './run';
@@ -56,6 +57,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
       const run = live();
       run.state.controls = { ...run.state.controls, ruBudget: args.ruPerSecond };
       if (run.state.phase === 'rolling-back') inbox.forwardControls({ ruBudget: args.ruPerSecond });
+      recordBudget(run.state.migration.id, budgetOf(run.state));
       changed(run, `RU budget set to ${args.ruPerSecond === null ? 'none' : `${args.ruPerSecond} RU/s`}`);
       return inForce(run);
     },

@@ -7,7 +7,8 @@ import type { Phase } from '../../common/phases';
 import { COSMOS_CONTAINER, MIGRATION_ID, MIGRATION_PHASE } from '../../common/search-attributes';
 import type { runbookActivities } from '../activities';
 import { failureMessage } from '../../common/failure-message';
-import { MAX_TIMELINE, type RunState } from '../state';
+import { recordBudget, recordPhase } from '../metrics';
+import { budgetOf, MAX_TIMELINE, type RunState } from '../state';
 import type { Inbox } from './inbox';
 import type { Lease } from './lease';
 import { currentDetails } from './status';
@@ -60,6 +61,8 @@ export class Run {
     ]);
     this.refreshDetails();
     log.info('runbook phase', { migrationId: state.migration.id, phase, note });
+    recordPhase(state.migration.id, phase, previous);
+    recordBudget(state.migration.id, budgetOf(state));
     try {
       await this.acts.notify.notify.executeWithOptions({ summary: `notify: ${phase}` }, [
         {

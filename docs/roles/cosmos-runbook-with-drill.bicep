@@ -1,0 +1,46 @@
+// Generated from activities/arm/actions.ts by `npm run roles`: do not edit by hand.
+// Runs cosmos-runbook migrations, rollbacks by restore, and restore drills (creates and deletes a restored account). Data-plane access is a separate Cosmos DB SQL role.
+// az deployment sub create --location <region> --template-file cosmos-runbook-with-drill.bicep
+targetScope = 'subscription'
+
+@description('The name of the role.')
+param roleName string = 'cosmos-runbook worker (migration, restore, drill)'
+
+resource role 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, roleName)
+  properties: {
+    roleName: roleName
+    description: 'Runs cosmos-runbook migrations, rollbacks by restore, and restore drills (creates and deletes a restored account). Data-plane access is a separate Cosmos DB SQL role.'
+    type: 'CustomRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.DocumentDB/databaseAccounts/read'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/read'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/write'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/throughputSettings/read'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/read'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/write'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings/read'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings/write'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/retrieveContinuousBackupInformation/action'
+          'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/delete'
+          'Microsoft.DocumentDB/locations/restorableDatabaseAccounts/read'
+          'Microsoft.DocumentDB/locations/restorableDatabaseAccounts/*/read'
+          'Microsoft.DocumentDB/locations/restorableDatabaseAccounts/restore/action'
+          'Microsoft.DocumentDB/locations/operationsStatus/read'
+          'Microsoft.DocumentDB/locations/operationResults/read'
+          'Microsoft.DocumentDB/databaseAccounts/write'
+          'Microsoft.DocumentDB/databaseAccounts/listKeys/action'
+          'Microsoft.DocumentDB/databaseAccounts/delete'
+        ]
+        notActions: []
+      }
+    ]
+    assignableScopes: [
+      subscription().id
+    ]
+  }
+}
+
+output roleDefinitionId string = role.id
