@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
 import { cutoverSignal, statusQuery } from '../../workflows/messages';
-import { Harness, customers, splitNameModule, waitForPhase, type Doc } from './harness';
+import { historyToJSON } from '../support/history-json';
+import { decodedHistory } from '../support/payloads';
+import { Harness, MARKER, customers, saveHistory, splitNameModule, waitForPhase, type Doc } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -78,6 +80,9 @@ test('cutover "signal": old-shape writes during and after the backfill are caugh
       expect(report.status).toBe('completed');
       expect(report.rollback).toBeUndefined();
       expect(report.timeline.some((t) => /cutover by alice/.test(t.note ?? ''))).toBe(true);
+      const history = historyToJSON(await handle.fetchHistory());
+      expect(decodedHistory(history)).not.toContain(MARKER);
+      saveHistory('catch-up-cutover.json', history);
     });
   } finally {
     await writer.stop();

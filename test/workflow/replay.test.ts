@@ -30,7 +30,7 @@ beforeAll(async () => {
   bundle = await runbookWorkflowBundle();
 }, 120_000);
 
-test('the recorded histories cover the happy path, each rollback strategy (parent and child), an interrupted migration, a restore drill, live controls and a budget following the work', () => {
+test('the recorded histories cover the happy path, each rollback strategy (parent and child), an interrupted migration, a restore drill, live controls, a budget following the work and a catch-up until cutover', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'happy-path-phases.json',
@@ -42,6 +42,7 @@ test('the recorded histories cover the happy path, each rollback strategy (paren
       'restore-drill.json',
       'live-controls.json',
       'budget-follows-work.json',
+      'catch-up-cutover.json',
     ])
   );
 });

@@ -6,6 +6,7 @@
  * `down(live)` (a proved down(): nothing left); no document mixes the two versions or carries a deleted document.
  * The container is never deleted.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
@@ -216,6 +217,16 @@ test('the rollback follows the live budget: a setBudget sent while it rolls back
       ],
     });
     await waitForPhase(handle, 'rolling-back', 120_000);
+    // Once the child reverts at the run's budget (a budget sent earlier is in its input already).
+    const child = h.client.workflow.getHandle(`${workflowId}/rollback-1`);
+    for (let i = 0; i < 600; i++) {
+      const pending = await child.describe().then(
+        (d) => d.raw.pendingActivities ?? [],
+        () => []
+      );
+      if (pending.some((a) => a.activityType?.name === 'revertFromPreimages')) break;
+      await sleep(100);
+    }
     const answer = await handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: 4000 }] });
     expect(answer).toMatchObject({ ruBudget: 4000, phase: 'rolling-back' });
     const report = await handle.result();
