@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { RunbookStatus } from '../../common/status';
 import { historyToJSON } from '../support/history-json';
-import { approveSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
+import { approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
 import { FakeRunbook } from '../support/fake-runbook';
 import { saveHistory, waitForPhase } from './harness';
 
@@ -153,5 +153,20 @@ test('a restore that requires approval waits for approve on the run, then restor
     expect(kit.records.ran).toEqual(['stop-app', 'start-app']);
     expect(kit.calls.count('deleteContainer')).toBe(1);
     expect(back(kit)).toBe(true);
+  });
+});
+
+test('after the first write a step that fails for good pauses the run, the lease kept; resume runs the phase again and the run completes', async () => {
+  await f.with({ documents: 30, failVerifications: 1 }, async (kit) => {
+    const handle = await f.start(kit, { approval: { required: false }, monitor: { duration: '1s', interval: '1s' } });
+    const paused = await waitForPhase(handle, 'paused');
+    expect(paused.lastError).toMatch(/^verifying failed: scripted: the verification query failed/);
+    expect(paused.pendingDecision).toMatchObject({ kind: 'resume-or-rollback' });
+    expect(kit.records.leases.get('db/customers')?.holder).toBe(handle.workflowId);
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    expect(report.counters.migrated).toBe(30);
+    expect(kit.calls.count('verifyMigration')).toBe(2);
   });
 });

@@ -2,6 +2,7 @@
  * The engine's whole-container activities in memory: load, plan, snapshot, verification, and the "knowing it worked"
  * measurements (declared queries, probes), answered from the FakeContainer and the script.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { MigrationInfo, RunbookActivities } from '../../../common/activities';
 import type { FakeContainer } from './container';
 import type { FakeScript } from './script';
@@ -47,6 +48,7 @@ export function createEngineActivities(
   const ruPerWrite = script.ruPerWrite ?? 5;
   const probes = [...(script.probes ?? ['fast'])];
   let baselineTaken = false;
+  let verificationsToFail = script.failVerifications ?? 0;
   const roundTrip = (checked: number) => {
     const ids = script.roundTripMismatches ?? [];
     return {
@@ -97,6 +99,10 @@ export function createEngineActivities(
       return { countsByVersion: container.countsByVersion(), total: container.documents.length };
     },
     async verifyMigration(input) {
+      if (verificationsToFail > 0) {
+        verificationsToFail -= 1;
+        throw ApplicationFailure.nonRetryable('scripted: the verification query failed', 'ScriptedFailure');
+      }
       const target = input.direction === 'up' ? migration.toVersion : migration.fromVersion;
       const remaining = container.documents.filter((d) => d.version !== target).length;
       const problems = [...(script.verificationProblems ?? [])];

@@ -51,6 +51,8 @@ export interface FakeScript {
   restore?: { fails?: string; verification?: Partial<RestoreVerification> };
   /** Problems verifyMigration reports (on top of documents still not at the target version). */
   verificationProblems?: string[];
+  /** The first N verifyMigration calls fail non-retryably (a step failing for good after the first write). */
+  failVerifications?: number;
   /**
    * Health checks in order, one per monitoring interval (true: healthy, a string: failed with that detail); the last
    * one repeats. @default [true]
