@@ -1,16 +1,18 @@
 /**
- * Worker kills (issue 11, item 1): one run over ≥ 4 physical partitions with workers as separate processes
- * (`tsx worker/main.ts`, production heartbeat settings: the input has no `tuning`), SIGKILLed at random moments and
- * restarted after each kill, once more as soon as the run verifies; then a second run of a 2 → 3 module rolled back by
- * signal mid-migration, with kills while it migrates and while it rolls back. Every document must be migrated exactly
- * once (the transform counts its applications in `transformCount`), none lost, and after the rollback every document
- * must be exactly as the first run left it.
+ * Worker kills: one run over ≥ 4 physical partitions with a worker as a separate process (`tsx worker/main.ts`,
+ * production heartbeat settings: the input has no `tuning`), SIGKILLed as the migration starts (its ARM step), then
+ * once every N ÷ 20 documents migrated (counted in the container), once more as soon as the run verifies; then a second
+ * run of a 2 → 3 module rolled back by signal mid-migration, with a kill while it migrates and two while it rolls back.
+ * The schedule is work done, not time, and each kill waits for the restarted worker (support/killer.ts): one worker,
+ * so nothing migrates while it is down and a fast machine makes the same kills as a slow one. Every document must be
+ * migrated exactly once (the transform counts its applications in `transformCount`), none lost, and after the rollback
+ * every document must be exactly as the first run left it.
  */
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
-import { countMissing, sameRow, scan, seedCustomers, writeRunModules } from '../support/data';
+import { countAtVersion, countMissing, sameRow, scan, seedCustomers, writeRunModules } from '../support/data';
 import { killWhileRunning, type Kill } from '../support/killer';
 import type { Phase } from '../../../common/phases';
 import { startChaosStack } from '../support/stack';
@@ -30,7 +32,10 @@ export const workerKills: ChaosCase = {
     const kills = quick ? 6 : 20;
     const started = Date.now();
     const stack = await startChaosStack('worker-kills');
-    const pool = new WorkerPool(2, stack.workerEnv('chaos-kills'), stack.dir);
+    // One worker: while it restarts nothing moves, so no kill threshold is passed before the worker is back.
+    const pool = new WorkerPool(1, stack.workerEnv('chaos-kills'), stack.dir);
+    /** Documents between two kills by documents: the run's 20th part. */
+    const every = n / 20;
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, THROUGHPUT);
       const partitions = (await container.readPartitionKeyRanges().fetchAll()).resources.length;
@@ -41,7 +46,7 @@ export const workerKills: ChaosCase = {
       await seedCustomers(container, n);
       await workersUp;
 
-      // Run 1: migrate with kills at random moments, and one as soon as it verifies.
+      // Run 1: a kill as the migration starts, one every N ÷ 20 documents, and one as soon as it verifies.
       const first = await stack.client.workflow.start(migrationRunbook, {
         taskQueue: 'chaos-kills',
         workflowId: `chaos-kills-${up}`,
@@ -51,8 +56,7 @@ export const workerKills: ChaosCase = {
         first,
         pool,
         {
-          randomKills: kills - 5,
-          pauseMs: quick ? [1_000, 4_000] : [2_000, 8_000],
+          byDocuments: { count: kills - 5, every, migrated: () => countAtVersion(container, 2) },
           // As soon as it migrates (creating the pre-images container, an ARM step) and as soon as it verifies.
           phaseKills: { migrating: 1, verifying: 1 },
         },
@@ -86,7 +90,11 @@ export const workerKills: ChaosCase = {
       const secondKills = await killWhileRunning(
         handle,
         pool,
-        { randomKills: 1, pauseMs: [500, 2_000], phaseKills: { 'rolling-back': 2 } },
+        {
+          // One at N ÷ 20 documents (before the rollback signal at 30 %), two as it rolls back.
+          byDocuments: { count: 1, every, migrated: () => countAtVersion(container, 3) },
+          phaseKills: { 'rolling-back': 2 },
+        },
         log
       );
       await signalled;
@@ -104,7 +112,10 @@ export const workerKills: ChaosCase = {
         countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));
       const all = [...firstKills, ...secondKills];
       const seconds = Math.round((Date.now() - started) / 1000);
-      log(`  ${all.length} kills in ${seconds} s: ${all.map((k) => k.phase).join(', ')}`);
+      log(
+        `  ${all.length} kills in ${seconds} s: ` +
+          all.map((k) => `${k.phase}${k.migrated !== undefined ? `@${k.migrated}` : ''}`).join(', ')
+      );
       const starting = all.filter((k) => k.phase === 'migrating' && k.trigger === 'phase').length;
 
       return [
