@@ -1,7 +1,7 @@
 /**
  * Worker kills: one run over ≥ 4 physical partitions with a worker as a separate process (`tsx worker/main.ts`,
  * production heartbeat settings: the input has no `tuning`), SIGKILLed as the migration starts (its ARM step), then
- * once every N ÷ 20 documents migrated (counted in the container), once more as soon as the run verifies; then a second
+ * once every N ÷ 20 documents migrated (read from the run: support/progress.ts), once more as soon as the run verifies; then a second
  * run of a 2 → 3 module rolled back by signal mid-migration, with a kill while it migrates and two while it rolls back.
  * The schedule is work done, not time, and each kill waits for the restarted worker (support/killer.ts): one worker,
  * so nothing migrates while it is down and a fast machine makes the same kills as a slow one. Every document must be
@@ -12,8 +12,9 @@ import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
-import { countAtVersion, countMissing, sameRow, scan, seedCustomers, writeRunModules } from '../support/data';
+import { countMissing, sameRow, scan, seedCustomers, writeRunModules } from '../support/data';
 import { killWhileRunning, type Kill } from '../support/killer';
+import { migratedSoFar } from '../support/progress';
 import type { Phase } from '../../../common/phases';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
@@ -56,7 +57,7 @@ export const workerKills: ChaosCase = {
         first,
         pool,
         {
-          byDocuments: { count: kills - 5, every, migrated: () => countAtVersion(container, 2) },
+          byDocuments: { count: kills - 5, every, migrated: () => migratedSoFar(first) },
           // As soon as it migrates (creating the pre-images container, an ARM step) and as soon as it verifies.
           phaseKills: { migrating: 1, verifying: 1 },
         },
@@ -92,7 +93,7 @@ export const workerKills: ChaosCase = {
         pool,
         {
           // One at N ÷ 20 documents (before the rollback signal at 30 %), two as it rolls back.
-          byDocuments: { count: 1, every, migrated: () => countAtVersion(container, 3) },
+          byDocuments: { count: 1, every, migrated: () => migratedSoFar(handle) },
           phaseKills: { 'rolling-back': 2 },
         },
         log

@@ -148,17 +148,3 @@ export async function documents(container: Container): Promise<Record<string, un
     .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_'))))
     .sort((a, b) => String(a.id).localeCompare(String(b.id)));
 }
-
-/**
- * How many documents are at `schemaVersion` now: one cross-partition `SELECT VALUE COUNT(1)` (the SDK sends it to
- * every range and adds up the partial counts; local/README.md, "Queries"). What a kill schedule by work done reads.
- */
-export async function countAtVersion(container: Container, schemaVersion: number): Promise<number> {
-  const { resources } = await container.items
-    .query<number>({
-      query: 'SELECT VALUE COUNT(1) FROM c WHERE c.schemaVersion = @v',
-      parameters: [{ name: '@v', value: schemaVersion }],
-    })
-    .fetchAll();
-  return resources.reduce((sum, n) => sum + n, 0);
-}

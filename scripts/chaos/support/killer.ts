@@ -1,6 +1,6 @@
 /**
  * Kills workers while a run goes on, on a schedule of work done, not of time: `byDocuments.count` kills spread over
- * the documents (the k-th once `byDocuments.migrated()`, read from the data, reaches k × `every`), and
+ * the documents (the k-th once `byDocuments.migrated()`, read from the run, reaches k × `every`), and
  * `phaseKills[phase]` as soon as the run is seen in that phase (the migration's start, verification, rollback). After
  * each kill the killed worker is started again and the next kill waits until it listens, so every kill is a crash
  * the run recovers from, and a fast machine makes the same kills as a slow one (with one worker, nothing moves while
@@ -18,7 +18,7 @@ export interface KillPlan {
     count: number;
     /** Documents between two kills (the first after `every`). */
     every: number;
-    /** Documents the run has migrated so far, read from the container (the run's counter moves a range at a time). */
+    /** Documents the run has migrated so far (support/progress.ts; its status counter alone moves a range at a time). */
     migrated: () => Promise<number>;
     /**
      * Phases where they fall. @default ['migrating']: the long phase, once its ranges run. A kill in a short activity
@@ -31,7 +31,7 @@ export interface KillPlan {
 }
 
 const POLL_MS = 200;
-/** Counting the migrated documents is a query over the container: not more often than this. */
+/** Reading the migrated documents is a describe and a query of the run: not more often than this. */
 const COUNT_EVERY_MS = 500;
 
 /** One kill: the phase the run was in, what chose the moment, and the documents migrated then (by documents). */
