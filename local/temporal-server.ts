@@ -107,11 +107,6 @@ function lastLogLine(file: string, from: number): string | undefined {
  */
 const BIND_FAILURE = /(?::(\d+))?: bind: address already in use/;
 
-/**
- * Starts the server. With `port: 0` the port is chosen here and only the server binds it, so another process can take
- * it in between (`temporal server start-dev` has no port 0 of its own): that start fails with "address already in
- * use" and is tried again on another free port, the reason logged, at most `bindAttempts` times.
- */
 /** A PortInUseError when the server's log since `from` says a listener could not bind, naming the port it names. */
 function bindFailure(file: string, from: number, port: number, uiPort: number | undefined): PortInUseError | undefined {
   let text: string;
@@ -127,6 +122,11 @@ function bindFailure(file: string, from: number, port: number, uiPort: number | 
   return new PortInUseError(named, what, `the Temporal dev server could not bind it (log: ${file})`);
 }
 
+/**
+ * Starts the server. With `port: 0` the port is chosen here and only the server binds it, so another process can take
+ * it in between (`temporal server start-dev` has no port 0 of its own): that start fails with "address already in
+ * use" and is tried again on another free port, the reason logged, at most `bindAttempts` times.
+ */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   if (options.port !== 0) {
     const port = options.port ?? 7233;
