@@ -1,8 +1,9 @@
 /**
  * Worker kills: one run over ≥ 4 physical partitions with a worker as a separate process (`tsx worker/main.ts`,
  * production heartbeat settings: the input has no `tuning`), SIGKILLed as the migration starts (its ARM step), then
- * once every N ÷ 20 documents migrated (read from the run: support/progress.ts), once more as soon as the run verifies; then a second
- * run of a 2 → 3 module rolled back by signal mid-migration, with a kill while it migrates and two while it rolls back.
+ * once every N ÷ 20 documents migrated (read from the server: support/progress.ts), once more as soon as the run
+ * verifies; then a second run of a 2 → 3 module rolled back by signal mid-migration, with a kill while it migrates
+ * and two while it rolls back.
  * The schedule is work done, not time, and each kill waits for the restarted worker (support/killer.ts): one worker,
  * so nothing migrates while it is down and a fast machine makes the same kills as a slow one. Every document must be
  * migrated exactly once (the transform counts its applications in `transformCount`), none lost, and after the rollback
@@ -14,7 +15,6 @@ import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
 import { countMissing, sameRow, scan, seedCustomers, writeRunModules } from '../support/data';
 import { killWhileRunning, type Kill } from '../support/killer';
-import { migratedSoFar } from '../support/progress';
 import type { Phase } from '../../../common/phases';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
@@ -57,7 +57,7 @@ export const workerKills: ChaosCase = {
         first,
         pool,
         {
-          byDocuments: { count: kills - 5, every, migrated: () => migratedSoFar(first) },
+          byDocuments: { count: kills - 5, every },
           // As soon as it migrates (creating the pre-images container, an ARM step) and as soon as it verifies.
           phaseKills: { migrating: 1, verifying: 1 },
         },
@@ -93,7 +93,7 @@ export const workerKills: ChaosCase = {
         pool,
         {
           // One at N ÷ 20 documents (before the rollback signal at 30 %), two as it rolls back.
-          byDocuments: { count: 1, every, migrated: () => migratedSoFar(handle) },
+          byDocuments: { count: 1, every },
           phaseKills: { 'rolling-back': 2 },
         },
         log
