@@ -1,9 +1,9 @@
 /**
  * Worker kills: one run over ≥ 4 physical partitions with a worker as a separate process (`tsx worker/main.ts`,
  * production heartbeat settings: the input has no `tuning`), SIGKILLed as the migration starts (its ARM step), then
- * once every N ÷ 20 documents migrated (read from the server: support/progress.ts), once more as soon as the run
- * verifies; then a second run of a 2 → 3 module rolled back by signal mid-migration, with a kill while it migrates
- * and two while it rolls back.
+ * once every N ÷ 10 documents migrated (read from the server: support/progress.ts), once more as soon as the run
+ * verifies; then a second run of a 2 → 3 module rolled back by signal mid-migration, with kills every N ÷ 20
+ * documents while it migrates and four while it rolls back.
  * The schedule is work done, not time, and each kill waits for the restarted worker (support/killer.ts): one worker,
  * so nothing migrates while it is down and a fast machine makes the same kills as a slow one. Every document must be
  * migrated exactly once (the transform counts its applications in `transformCount`), none lost, and after the rollback
@@ -30,13 +30,21 @@ export const workerKills: ChaosCase = {
   name: 'worker-kills',
   async run({ quick, log }) {
     const n = quick ? 5_000 : 50_000;
-    const kills = quick ? 6 : 20;
+    /**
+     * One worker: every kill costs every range activity in flight one of its 10 attempts (workflows/activities.ts),
+     * and a tenth failure pauses the run for its operator, as it should. So run 1 makes 8 kills by documents, one
+     * every N ÷ 10 (up to 80 %; 9 if the kill as it migrates lands after its ranges started); run 2 has fresh
+     * activities: 6 every N ÷ 20 before its rollback, then 4 while it rolls back. With the kill as run 1 migrates and
+     * the one as it verifies: 20 (`--quick`: 1 + 1 + 1, then 1 + 2: 6).
+     */
+    const plan = quick
+      ? { firstByDocuments: 1, secondByDocuments: 1, rollingBack: 2 }
+      : { firstByDocuments: 8, secondByDocuments: 6, rollingBack: 4 };
+    const kills = 2 + plan.firstByDocuments + plan.secondByDocuments + plan.rollingBack;
     const started = Date.now();
     const stack = await startChaosStack('worker-kills');
     // One worker: while it restarts nothing moves, so no kill threshold is passed before the worker is back.
     const pool = new WorkerPool(1, stack.workerEnv('chaos-kills'), stack.dir);
-    /** Documents between two kills by documents: the run's 20th part. */
-    const every = n / 20;
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, THROUGHPUT);
       const partitions = (await container.readPartitionKeyRanges().fetchAll()).resources.length;
@@ -57,7 +65,7 @@ export const workerKills: ChaosCase = {
         first,
         pool,
         {
-          byDocuments: { count: kills - 5, every },
+          byDocuments: { count: plan.firstByDocuments, every: n / 10 },
           // As soon as it migrates (creating the pre-images container, an ARM step) and as soon as it verifies.
           phaseKills: { migrating: 1, verifying: 1 },
         },
@@ -92,9 +100,9 @@ export const workerKills: ChaosCase = {
         handle,
         pool,
         {
-          // One at N ÷ 20 documents (before the rollback signal at 30 %), two as it rolls back.
-          byDocuments: { count: 1, every },
-          phaseKills: { 'rolling-back': 2 },
+          // Every N ÷ 20 documents before the rollback signal (at 30 %), then as it rolls back.
+          byDocuments: { count: plan.secondByDocuments, every: n / 20 },
+          phaseKills: { 'rolling-back': plan.rollingBack },
         },
         log
       );
