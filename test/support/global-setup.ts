@@ -11,7 +11,7 @@ import { findTemporalCli } from '../../local/temporal-cli';
 import { startTemporalDevServer, type TemporalDevServer } from '../../local/temporal-server';
 
 declare global {
-  var __TEMPORAL_TEST_SERVER__: TemporalDevServer | undefined;
+  var __TEMPORAL_TEST_SERVER__: { server: TemporalDevServer; logFile: string } | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -31,7 +31,7 @@ export default async function globalSetup(): Promise<void> {
     logFile,
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  globalThis.__TEMPORAL_TEST_SERVER__ = server;
+  globalThis.__TEMPORAL_TEST_SERVER__ = { server, logFile };
   process.env.TEMPORAL_ADDRESS = server.address;
   process.env.TEMPORAL_NAMESPACE = 'default';
   process.env.TEMPORAL_CLI_PATH = cli;
