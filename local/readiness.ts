@@ -10,6 +10,22 @@ export class StackError extends Error {
   override name = 'StackError';
 }
 
+/**
+ * A part could not bind its port because another process holds it ("could not bind", EADDRINUSE): not a crash of the
+ * part. With a port chosen by the stack the start is tried again on another one; with a port the user gave, it is the
+ * error they see.
+ */
+export class PortInUseError extends StackError {
+  override name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly what: string,
+    detail = 'stop what holds it or choose another port'
+  ) {
+    super(`port ${port} (${what}) is already in use; ${detail}`);
+  }
+}
+
 /** Fails with "port N (what) is already in use" when something listens there. Port 0 is always free. */
 export async function assertPortFree(port: number, what: string, host = '127.0.0.1'): Promise<void> {
   if (port === 0) return;
@@ -18,7 +34,7 @@ export async function assertPortFree(port: number, what: string, host = '127.0.0
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'EADDRINUSE'
-          ? new StackError(`port ${port} (${what}) is already in use; stop what holds it or choose another port`)
+          ? new PortInUseError(port, what)
           : new StackError(`cannot listen on ${host}:${port} for ${what}: ${err.message}`)
       );
     });

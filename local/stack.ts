@@ -12,7 +12,7 @@ import { startLocalArm } from './arm';
 import type { LocalArm, LocalArmOptions } from './arm/types';
 import { startLocalCosmos } from './cosmos';
 import type { LocalCosmos, LocalCosmosOptions } from './cosmos/types';
-import { assertPortFree, httpsAnswers, StackError, waitUntil } from './readiness';
+import { assertPortFree, httpsAnswers, PortInUseError, waitUntil } from './readiness';
 import {
   DEFAULT_PORTS,
   DEFAULT_TASK_QUEUE,
@@ -24,7 +24,7 @@ import {
 } from './stack-env';
 import { ensureTemporalCli } from './temporal-cli';
 import { supervise, type PartState, type Supervised, type SupervisionOptions } from './supervisor';
-import { freePort, startTemporalDevServer, type TemporalDevServer } from './temporal-server';
+import { startTemporalDevServer, type TemporalDevServer } from './temporal-server';
 import { ensureCertificate } from './tls';
 
 export { DEFAULT_PORTS, defaultStackDir } from './stack-env';
@@ -100,9 +100,7 @@ export interface RunningStack {
 }
 
 function portInUse(err: unknown, port: number, what: string): unknown {
-  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE'
-    ? new StackError(`port ${port} (${what}) is already in use; stop what holds it or choose another port`)
-    : err;
+  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' ? new PortInUseError(port, what) : err;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
@@ -129,14 +127,15 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       temporalOptions.mode === 'child'
         ? (async () => {
             const cli = temporalOptions.cli ?? (await ensureTemporalCli(log));
-            // A restart must come back on the same ports: a free port is chosen once, here.
-            const port =
-              temporalOptions.port === 0 ? await freePort() : (temporalOptions.port ?? DEFAULT_PORTS.temporal);
-            const startServer = () =>
-              startTemporalDevServer({
+            // Port 0: the first start chooses free ports (and others if one is taken meanwhile); a restart must come
+            // back on the same ones, so whatever the first start bound is kept for the restarts.
+            let port = temporalOptions.port ?? DEFAULT_PORTS.temporal;
+            let uiPort = temporalOptions.uiPort;
+            const startServer = async () => {
+              const server = await startTemporalDevServer({
                 cli,
                 port,
-                uiPort: temporalOptions.uiPort,
+                uiPort,
                 dbFile:
                   temporalOptions.dbFile === false
                     ? undefined
@@ -144,7 +143,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
                 logFile: path.join(dir, 'logs', 'temporal.log'),
                 startTimeoutMs: timeoutMs,
                 extraArgs: temporalOptions.extraArgs,
+                log,
               });
+              port = server.port;
+              uiPort = server.uiPort ?? false;
+              return server;
+            };
             const supervised: Supervised<TemporalDevServer> = await supervise('Temporal', startServer, {
               ...options.supervision,
               log,

@@ -2,7 +2,10 @@
  * Supervision of the stack's child processes (today the Temporal dev server): a part that exits without being asked
  * to is started again with the same options (same data file, same ports) a few times, with backoff, every exit and
  * restart logged and kept for `npm run stack -- status`. The other parts keep running; only stop() ends a part.
+ * A restart that cannot bind its port (another process took it while the part was down) is told apart from a crash:
+ * logged as "could not bind", and tried again on the same port like any failed restart (clients know only that one).
  */
+import { PortInUseError } from './readiness';
 
 /** What `status` shows of one part. */
 export interface PartState {
@@ -14,8 +17,12 @@ export interface PartState {
   pid?: number;
   /** Restarts that brought the part back up. */
   restarts: number;
-  /** The last time it exited unasked, and how (or why a restart failed). */
-  lastExit?: { at: string; reason: string };
+  /**
+   * The last time it exited unasked, and how (or why a restart failed). `kind`: `exit`, the process ended (a crash,
+   * a kill); `could-not-bind`, a restart found its port taken by another process (the part did not crash: it never
+   * ran); `start-failed`, a restart failed otherwise.
+   */
+  lastExit?: { at: string; reason: string; kind: 'exit' | 'could-not-bind' | 'start-failed' };
 }
 
 /** A child process the supervisor can watch and stop (TemporalDevServer is one). */
@@ -72,7 +79,11 @@ export async function supervise<T extends SupervisedProcess>(
     if (stopped) return;
     current = undefined;
     if (Date.now() - upSince >= stableMs) inARow = 0;
-    Object.assign(state, { state: 'restarting', pid: undefined, lastExit: { at: new Date().toISOString(), reason } });
+    Object.assign(state, {
+      state: 'restarting',
+      pid: undefined,
+      lastExit: { at: new Date().toISOString(), reason, kind: 'exit' },
+    });
     log(`${name} exited unexpectedly: ${reason}`);
     changed();
     restarting = restartLoop();
@@ -117,8 +128,10 @@ export async function supervise<T extends SupervisedProcess>(
         watch(proc);
         return;
       } catch (err) {
-        const reason = `restart failed: ${err instanceof Error ? err.message : String(err)}`;
-        state.lastExit = { at: new Date().toISOString(), reason };
+        const message = err instanceof Error ? err.message : String(err);
+        const bind = err instanceof PortInUseError;
+        const reason = bind ? `could not bind (not a crash): ${message}` : `restart failed: ${message}`;
+        state.lastExit = { at: new Date().toISOString(), reason, kind: bind ? 'could-not-bind' : 'start-failed' };
         log(`${name}: ${reason}`);
         changed();
       }

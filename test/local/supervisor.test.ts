@@ -3,6 +3,7 @@
  * start function, counted and logged; restarts in a row are bounded (then it gives up and says so); stop() ends it for
  * good, also while a restart waits. The real server under it: test/foundation/launcher.test.ts.
  */
+import { PortInUseError } from '../../local/readiness';
 import { supervise, type PartState, type SupervisedProcess } from '../../local/supervisor';
 
 class StandIn implements SupervisedProcess {
@@ -90,4 +91,28 @@ test('stop() while a restart waits cancels it: nothing is started after stop', a
   await part.stop();
   expect(h.started).toHaveLength(1);
   expect(part.state().state).toBe('stopped');
+});
+
+test('a restart whose port another process took is "could not bind", not a crash: logged so, and tried again', async () => {
+  const h = harness();
+  let portTaken = true;
+  const start = async () => {
+    if (h.started.length > 0 && portTaken) {
+      portTaken = false;
+      throw new PortInUseError(7233, 'Temporal gRPC');
+    }
+    return h.start();
+  };
+  const part = await supervise('Temporal', start, { backoffMs: 1, log: h.log, onChange: h.onChange });
+  h.started[0]!.die('exited with SIGKILL');
+  await h.until(() => part.state().lastExit?.kind === 'could-not-bind');
+  expect(part.state().lastExit?.reason).toBe(
+    'could not bind (not a crash): port 7233 (Temporal gRPC) is already in use; stop what holds it or choose another port'
+  );
+  await h.until(() => part.state().restarts === 1);
+  expect(part.state()).toMatchObject({ state: 'up', pid: 101 });
+  expect(h.lines).toContain(
+    'Temporal: could not bind (not a crash): port 7233 (Temporal gRPC) is already in use; stop what holds it or choose another port'
+  );
+  await part.stop();
 });

@@ -1,10 +1,13 @@
 /**
- * Worker kills (issue 11, item 1): one run over ≥ 4 physical partitions with workers as separate processes
- * (`tsx worker/main.ts`, production heartbeat settings: the input has no `tuning`), SIGKILLed at random moments and
- * restarted after each kill, once more as soon as the run verifies; then a second run of a 2 → 3 module rolled back by
- * signal mid-migration, with kills while it migrates and while it rolls back. Every document must be migrated exactly
- * once (the transform counts its applications in `transformCount`), none lost, and after the rollback every document
- * must be exactly as the first run left it.
+ * Worker kills: one run over ≥ 4 physical partitions with a worker as a separate process (`tsx worker/main.ts`,
+ * production heartbeat settings: the input has no `tuning`), SIGKILLed as the migration starts (its ARM step), then
+ * once every N ÷ 10 documents migrated (read from the server: support/progress.ts), once more as soon as the run
+ * verifies; then a second run of a 2 → 3 module rolled back by signal mid-migration, with kills every N ÷ 20
+ * documents while it migrates and four while it rolls back.
+ * The schedule is work done, not time, and each kill waits for the restarted worker (support/killer.ts): one worker,
+ * so nothing migrates while it is down and a fast machine makes the same kills as a slow one. Every document must be
+ * migrated exactly once (the transform counts its applications in `transformCount`), none lost, and after the rollback
+ * every document must be exactly as the first run left it.
  */
 import { migrationRunbook } from '../../../workflows';
 import { rollbackSignal, statusQuery } from '../../../workflows/messages';
@@ -22,15 +25,32 @@ const DATABASE = 'chaos';
 const CONTAINER = 'customers';
 /** 10 000 RU/s per physical partition in the emulator (local/README.md): 40 000 RU/s gives 4. */
 const THROUGHPUT = 40_000;
+/**
+ * Both runs' RU budget: the kills read the documents migrated from heartbeats, which trail the work by up to 4 s
+ * (support/progress.ts). Uncapped, an idle machine migrated the last 20 000 documents within that lag and run 1 made
+ * 6 of its 8 kills by documents; capped, no machine migrates faster than the schedule can follow.
+ */
+const RU_BUDGET = 4_000;
 
 export const workerKills: ChaosCase = {
   name: 'worker-kills',
   async run({ quick, log }) {
     const n = quick ? 5_000 : 50_000;
-    const kills = quick ? 6 : 20;
+    /**
+     * One worker: every kill costs every range activity in flight one of its 10 attempts (workflows/activities.ts),
+     * and a tenth failure pauses the run for its operator, as it should. So run 1 makes 8 kills by documents, one
+     * every N ÷ 10 (up to 80 %; 9 if the kill as it migrates lands after its ranges started); run 2 has fresh
+     * activities: 6 every N ÷ 20 before its rollback, then 4 while it rolls back. With the kill as run 1 migrates and
+     * the one as it verifies: 20 (`--quick`: 1 + 1 + 1, then 1 + 2: 6).
+     */
+    const plan = quick
+      ? { firstByDocuments: 1, secondByDocuments: 1, rollingBack: 2 }
+      : { firstByDocuments: 8, secondByDocuments: 6, rollingBack: 4 };
+    const kills = 2 + plan.firstByDocuments + plan.secondByDocuments + plan.rollingBack;
     const started = Date.now();
     const stack = await startChaosStack('worker-kills');
-    const pool = new WorkerPool(2, stack.workerEnv('chaos-kills'), stack.dir);
+    // One worker: while it restarts nothing moves, so no kill threshold is passed before the worker is back.
+    const pool = new WorkerPool(1, stack.workerEnv('chaos-kills'), stack.dir);
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, THROUGHPUT);
       const partitions = (await container.readPartitionKeyRanges().fetchAll()).resources.length;
@@ -41,18 +61,24 @@ export const workerKills: ChaosCase = {
       await seedCustomers(container, n);
       await workersUp;
 
-      // Run 1: migrate with kills at random moments, and one as soon as it verifies.
+      // Run 1: a kill as the migration starts, one every N ÷ 20 documents, and one as soon as it verifies.
       const first = await stack.client.workflow.start(migrationRunbook, {
         taskQueue: 'chaos-kills',
         workflowId: `chaos-kills-${up}`,
-        args: [{ migration: up, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
+        args: [
+          {
+            migration: up,
+            approval: { required: false },
+            ruBudget: RU_BUDGET,
+            monitor: { duration: '1s', interval: '1s' },
+          },
+        ],
       });
       const firstKills = await killWhileRunning(
         first,
         pool,
         {
-          randomKills: kills - 5,
-          pauseMs: quick ? [1_000, 4_000] : [2_000, 8_000],
+          byDocuments: { count: plan.firstByDocuments, every: n / 10 },
           // As soon as it migrates (creating the pre-images container, an ARM step) and as soon as it verifies.
           phaseKills: { migrating: 1, verifying: 1 },
         },
@@ -69,7 +95,14 @@ export const workerKills: ChaosCase = {
       const handle = await stack.client.workflow.start(migrationRunbook, {
         taskQueue: 'chaos-kills',
         workflowId: `chaos-kills-${second}`,
-        args: [{ migration: second, approval: { required: false }, monitor: { duration: '1s', interval: '1s' } }],
+        args: [
+          {
+            migration: second,
+            approval: { required: false },
+            ruBudget: RU_BUDGET,
+            monitor: { duration: '1s', interval: '1s' },
+          },
+        ],
       });
       const rollbackAt = Math.floor(n * 0.3);
       const signalled = (async () => {
@@ -86,7 +119,11 @@ export const workerKills: ChaosCase = {
       const secondKills = await killWhileRunning(
         handle,
         pool,
-        { randomKills: 1, pauseMs: [500, 2_000], phaseKills: { 'rolling-back': 2 } },
+        {
+          // Every N ÷ 20 documents before the rollback signal (at 30 %), then as it rolls back.
+          byDocuments: { count: plan.secondByDocuments, every: n / 20 },
+          phaseKills: { 'rolling-back': plan.rollingBack },
+        },
         log
       );
       await signalled;
@@ -104,7 +141,10 @@ export const workerKills: ChaosCase = {
         countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));
       const all = [...firstKills, ...secondKills];
       const seconds = Math.round((Date.now() - started) / 1000);
-      log(`  ${all.length} kills in ${seconds} s: ${all.map((k) => k.phase).join(', ')}`);
+      log(
+        `  ${all.length} kills in ${seconds} s: ` +
+          all.map((k) => `${k.phase}${k.migrated !== undefined ? `@${k.migrated}` : ''}`).join(', ')
+      );
       const starting = all.filter((k) => k.phase === 'migrating' && k.trigger === 'phase').length;
 
       return [

@@ -1,37 +1,40 @@
 /**
- * Kills workers while a run goes on: `randomKills` at random moments (a random pause drawn from `pauseMs` before
- * each), and `phaseKills[phase]` as soon as the run is seen in that phase (verification, rollback), each followed by
- * the restart of the killed worker. Ends when the run ends; answers every kill.
+ * Kills workers while a run goes on, on a schedule of work done, not of time: `byDocuments.count` kills spread over
+ * the documents (the k-th once the run has migrated k × `every`, read from the server: ./progress.ts), and
+ * `phaseKills[phase]` as soon as the run is seen in that phase (the migration's start, verification, rollback). After
+ * each kill the killed worker is started again and the next kill waits until it listens, so every kill is a crash
+ * the run recovers from, and a fast machine makes the same kills as a slow one (with one worker, nothing moves while
+ * it is down: the kills owed are made before the work goes on). Ends when the run ends.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Phase } from '../../../common/phases';
 import { FINAL_PHASES } from '../../../common/phases';
-import { statusQuery } from '../../../workflows/messages';
+import { RunProgress } from './progress';
 import type { WorkerPool } from './workers';
 
 export interface KillPlan {
-  randomKills: number;
-  /**
-   * Phases where random kills fall. @default ['migrating']: the long phase, once its ranges run. A kill in a short
-   * activity without heartbeats (preflight's checks, creating the pre-images container) is noticed only at its
-   * start-to-close timeout (5 minutes), which says nothing more about durability and only makes the proof slow.
-   */
-  randomPhases?: Phase[];
-  pauseMs: [number, number];
+  byDocuments?: {
+    count: number;
+    /** Documents between two kills (the first after `every`). */
+    every: number;
+    /**
+     * Phases where they fall. @default ['migrating']: the long phase, once its ranges run. A kill in a short activity
+     * without heartbeats (preflight's checks, creating the pre-images container) is noticed only at its
+     * start-to-close timeout (5 minutes), which says nothing more about durability and only makes the proof slow.
+     */
+    phases?: Phase[];
+  };
   phaseKills?: Partial<Record<Phase, number>>;
 }
 
 const POLL_MS = 200;
 
-/** One kill: the phase the run was in, and whether the plan's phase trigger or the random clock chose the moment. */
+/** One kill: the phase the run was in, what chose the moment, and the documents migrated then (by documents). */
 export interface Kill {
   phase: Phase;
-  trigger: 'phase' | 'random';
-}
-
-function pause([min, max]: [number, number]): number {
-  return min + Math.random() * (max - min);
+  trigger: 'phase' | 'documents';
+  migrated?: number;
 }
 
 export async function killWhileRunning(
@@ -41,8 +44,8 @@ export async function killWhileRunning(
   log: (line: string) => void
 ): Promise<Kill[]> {
   const kills: Kill[] = [];
-  let randomLeft = plan.randomKills;
-  let nextAt = Date.now() + pause(plan.pauseMs);
+  const progress = new RunProgress(handle);
+  const byDocuments = plan.byDocuments;
   const ended = handle.result().then(
     () => true,
     () => true
@@ -50,26 +53,40 @@ export async function killWhileRunning(
   let done = false;
   void ended.then(() => (done = true));
   while (!done) {
-    const status = await handle.query(statusQuery).catch(() => undefined);
-    const phase = status?.phase;
+    const reading = await progress.read().catch(() => undefined);
+    const phase = reading?.phase;
     // Ended, or waiting for an operator (reportOf turns that into an error).
     if (phase && (FINAL_PHASES.includes(phase) || phase === 'paused' || phase === 'rollback-failed')) break;
     const wanted = phase ? (plan.phaseKills?.[phase] ?? 0) : 0;
     const inPhase = kills.filter((k) => k.phase === phase && k.trigger === 'phase').length;
     const byPhase = phase !== undefined && inPhase < wanted;
+    const made = kills.filter((k) => k.trigger === 'documents').length;
     // In the migrating phase, only once ranges are being migrated (before that: quick preparation steps).
-    const rangesRunning = phase !== 'migrating' || (status !== undefined && status.ranges.total > status.ranges.done);
-    const byClock =
+    const byDocs =
+      !byPhase &&
+      byDocuments !== undefined &&
       phase !== undefined &&
-      (plan.randomPhases ?? ['migrating']).includes(phase) &&
-      rangesRunning &&
-      randomLeft > 0 &&
-      Date.now() >= nextAt;
-    if ((byPhase || byClock) && (await pool.killOne())) {
-      kills.push({ phase, trigger: byPhase ? 'phase' : 'random' });
-      if (!byPhase) randomLeft -= 1;
-      nextAt = Date.now() + pause(plan.pauseMs);
-      log(`  SIGKILL #${kills.length} in phase ${phase} (${status?.counters.migrated ?? 0} migrated so far)`);
+      (byDocuments.phases ?? ['migrating']).includes(phase) &&
+      reading !== undefined &&
+      reading.rangesInFlight > 0 &&
+      made < byDocuments.count &&
+      reading.migrated >= (made + 1) * byDocuments.every;
+    if (phase !== undefined && (byPhase || byDocs)) {
+      const started = Date.now();
+      const killed = await pool.killOneAndRestart();
+      if (killed) {
+        kills.push({
+          phase,
+          trigger: byPhase ? 'phase' : 'documents',
+          ...(byPhase ? {} : { migrated: reading?.migrated }),
+        });
+        log(
+          `  SIGKILL #${kills.length} in phase ${phase}` +
+            `${byPhase ? ' (as it began)' : ` at ${reading?.migrated} documents migrated`}; ` +
+            `${killed} listening again after ${((Date.now() - started) / 1000).toFixed(1)} s`
+        );
+        continue;
+      }
     }
     await Promise.race([sleep(POLL_MS), ended]);
   }

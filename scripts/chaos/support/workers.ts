@@ -75,10 +75,9 @@ export class WorkerProcess {
   }
 }
 
-/** A few workers on one task queue; `killOne` crashes a random listening one and starts it again. */
+/** A few workers on one task queue; `killOneAndRestart` crashes a random listening one and starts it again. */
 export class WorkerPool {
   readonly workers: WorkerProcess[];
-  private restarts: Promise<void>[] = [];
 
   constructor(count: number, env: NodeJS.ProcessEnv, logDir: string) {
     this.workers = Array.from(
@@ -94,18 +93,20 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.start()));
   }
 
-  /** Kills one listening worker at random (false when none listens) and restarts it in the background. */
-  async killOne(): Promise<boolean> {
+  /**
+   * Kills one listening worker at random and starts it again; resolves with its name once it listens again (undefined
+   * when none listened), so the next kill waits for it. A restart that fails rejects: the case cannot go on.
+   */
+  async killOneAndRestart(): Promise<string | undefined> {
     const up = this.workers.filter((w) => w.listening);
     const victim = up[Math.floor(Math.random() * up.length)];
-    if (!victim) return false;
+    if (!victim) return undefined;
     await victim.kill();
-    this.restarts.push(victim.start().catch(() => undefined));
-    return true;
+    await victim.start();
+    return victim.name;
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled(this.restarts);
     await Promise.all(this.workers.map((w) => w.stop()));
     this.forget?.();
   }
