@@ -1,5 +1,5 @@
 /**
- * `npm run migrate -- <command>`: the runbook as a friendly CLI (the seed's migrate:up / migrate:down /
+ * `npm run migrate -- <command>`: the runbook as a friendly CLI (the manual runbook's migrate:up / migrate:down /
  * migrate:status), on @temporalio/client. Configuration comes from the environment and `.local/stack.env`.
  * Exit codes: 0 done; 1 an error (one line and a hint on stderr); 2 the run ended without completing.
  */

@@ -1,5 +1,5 @@
 /**
- * `status`: without an id, every module in MIGRATIONS_DIR with its last history record (the seed's
+ * `status`: without an id, every module in MIGRATIONS_DIR with its last history record (the manual runbook's
  * `migrate:status`) and the runs in progress; with an id, the live `status` query of its run.
  */
 import type { HistoryRecord } from '../../common/activities';
@@ -19,7 +19,7 @@ export interface StatusOptions extends SignalOptions {
   json?: boolean;
 }
 
-/** applied / pending / rolled back ..., in the words of the seed's `migrate:status`. */
+/** applied / pending / rolled back ..., in the words of the manual runbook's `migrate:status`. */
 export function stateOf(record: HistoryRecord | undefined): string {
   if (!record) return 'pending';
   if (record.status === 'completed') return record.direction === 'up' ? 'applied' : 'reverted (down)';

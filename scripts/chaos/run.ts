@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --quick] [-- --only <case>]`: the proof of durability (issue 11). Runs every case of
+ * `npm run chaos [-- --quick] [-- --only <case>]`: the proof of durability. Runs every case of
  * scripts/chaos/cases/ (each starts its own stack in a temp folder), prints one table of figures, writes it with the
  * command that produced it to docs/reliability.md (between markers, so a rerun replaces it), and exits 0 only when
  * every figure holds. `--quick` runs each case smaller (fewer documents, fewer kills) for a check in minutes.

@@ -1,5 +1,5 @@
 /**
- * Issue 9 on the local stack: declared queries measured with index metrics, a lost index caught by
+ * Knowing that it worked, on the local stack: declared queries measured with index metrics, a lost index caught by
  * compareQueryBaselines, the monitoring probe (errors counted, not thrown) and regressed(), and sampleDocumentIds.
  */
 import type { Container } from '@azure/cosmos';

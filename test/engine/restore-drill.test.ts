@@ -1,6 +1,6 @@
 /**
  * The restore drill's activities on the local stack: the copy is a real restore of the live container at T into a
- * new account through the ARM imitation (contract §9), compared with what the live container says about T, then
+ * new account through the ARM imitation (Microsoft.DocumentDB REST API), compared with what the live container says about T, then
  * deleted; drills are recorded and found. What compareDrill concludes from a copy, right or wrong, is what is tested.
  */
 import type { Container, CosmosClient } from '@azure/cosmos';

@@ -1,5 +1,5 @@
 /**
- * Restore into a new account (contract §9) through the ARM imitation, with the real @azure/arm-cosmosdb client:
+ * Restore into a new account (Microsoft.DocumentDB REST API) through the ARM imitation, with the real @azure/arm-cosmosdb client:
  * `databaseAccounts.beginCreateOrUpdate` with createMode Restore answers 200 `Creating` and the poller (core-lro
  * 2.7.2 `inferLroMode`: an azure-asyncoperation header means OperationLocation mode whatever the status, then a
  * final GET of the PUT's URL) waits until the account is `Succeeded`; the new account has its own data-plane

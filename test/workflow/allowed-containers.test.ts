@@ -1,5 +1,5 @@
 /**
- * COSMOS_RUNBOOK_ALLOWED_CONTAINERS (issue 11, item 8): whoever can start workflows cannot aim this worker at a
+ * COSMOS_RUNBOOK_ALLOWED_CONTAINERS: whoever can start workflows cannot aim this worker at a
  * container its configuration does not name — not with the input's database/container overrides (refused in preflight,
  * naming the container and the setting, before any container is touched) and not by starting rollbackRunbook directly
  * with another target (every activity refuses; the container keeps its documents).

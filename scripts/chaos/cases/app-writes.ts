@@ -1,5 +1,5 @@
 /**
- * Concurrent application writes (issue 11, item 4): the application replaces random customers at a steady rate
+ * Concurrent application writes: the application replaces random customers at a steady rate
  * (`appWrites + 1`, ETag-conditioned) all through a run that migrates and verifies, then all through a second run
  * rolled back by signal mid-migration (the surgical revert from pre-images, docs/runbook.md "Rollback"). No update may
  * be lost: each document's `appWrites` is what the application last wrote, unless the rollback reported the document

@@ -1,5 +1,5 @@
 /**
- * Bad input (issue 11, item 7): every entry point a user feeds — the workflow input, the `migrate` CLI's arguments,
+ * Bad input: every entry point a user feeds — the workflow input, the `migrate` CLI's arguments,
  * migration module files, the worker's environment and HOOKS_CONFIG, signal and update payloads — given something
  * wrong. Each case must answer with a specific message where the user looks (the run's failure, the CLI's one
  * `error:` line with exit 1, the worker's start-up error with exit 1, the run's timeline, the update's rejection) and

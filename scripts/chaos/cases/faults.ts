@@ -1,5 +1,5 @@
 /**
- * Faults at Cosmos and ARM (issue 11, item 3). Cosmos answers 10 % of data requests 429, 2 % 503, 1 % never (the
+ * Faults at Cosmos and ARM. Cosmos answers 10 % of data requests 429, 2 % 503, 1 % never (the
  * client times out), drops 1 % of connections (half before the operation, half after it ran with the answer lost) and
  * answers 2 % of single bulk operations 503; ARM answers 10 % of requests 429 (with Retry-After) and 5 % 503, and its
  * long-running operations are slow. Under all of it: a run that snapshots, migrates and verifies, then a run whose

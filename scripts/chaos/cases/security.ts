@@ -1,5 +1,5 @@
 /**
- * Security (issue 11, item 8), measured on a run of its own and on the histories the repository records:
+ * Security, measured on a run of its own and on the histories the repository records:
  * - every payload of every history (this stack's runs, and test/histories/*.json) decoded and scanned for document
  *   contents and the configured secrets (the Cosmos key, the ARM token): none;
  * - the worker's allow-list (COSMOS_RUNBOOK_ALLOWED_CONTAINERS): an input override and a rollbackRunbook started

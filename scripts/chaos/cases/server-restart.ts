@@ -1,5 +1,5 @@
 /**
- * Temporal server restart (issue 11, item 2): the stack's `temporal server start-dev` is SIGKILLed mid-migration and
+ * Temporal server restart: the stack's `temporal server start-dev` is SIGKILLed mid-migration and
  * again mid-rollback, with a real worker process connected to it. The stack's supervisor starts it again on the same
  * SQLite file and port, the worker reconnects by itself, and the run must complete: every document migrated exactly
  * once (the transform counts its applications), then rolled back exactly once, none lost.

@@ -1,5 +1,5 @@
 /**
- * Version skew (issue 11, item 6): a worker whose copy of a module differs from the approved checksum refuses to run
+ * Version skew: a worker whose copy of a module differs from the approved checksum refuses to run
  * it and changes nothing. The proof is test/workflow/skew.test.ts; chaos runs it and reports its figures.
  */
 import { jestCase } from './jest-case';
