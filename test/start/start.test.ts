@@ -64,7 +64,16 @@ describe('npm start -- --once', () => {
     if (code !== 0) throw new Error(`npm start exited ${code}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`);
 
     // Every phase of the runbook, in order.
-    const phases = ['preflight', 'awaiting-approval', 'snapshot', 'migrating', 'verifying', 'monitoring', 'completed'];
+    const phases = [
+      'preflight',
+      'awaiting-approval',
+      'snapshot',
+      'migrating',
+      'catching-up',
+      'verifying',
+      'monitoring',
+      'completed',
+    ];
     const positions = phases.map((phase) => stdout.indexOf(`→ ${phase}`));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
