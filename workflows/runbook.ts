@@ -54,6 +54,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
   inbox.register({
     phase: () => run?.state.phase ?? 'preflight',
     dryRun: () => (start?.options ?? previewOptions(input)).dryRun,
+    cutover: () => (start?.options ?? previewOptions(input)).cutover ?? 'auto',
     note: (text) => {
       log.info('runbook signal', { note: text });
       run?.note(text);
@@ -166,6 +167,8 @@ function resumeAt(state: CarriedState): Transition {
 async function continueAsNewWithState(run: Run): Promise<never> {
   const { state } = run;
   state.generation += 1;
+  // A cutover the operator already sent is not lost with the inbox.
+  state.cutoverRequestedBy ??= run.inbox.cutoverBy;
   run.note(`continued as new (generation ${state.generation})`);
   run.lease.stopRenewing();
   await condition(allHandlersFinished);

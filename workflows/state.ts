@@ -74,6 +74,8 @@ export interface RunState {
   preimagesContainer?: string;
   /** Catch-up passes run after verification found old-shape documents written since the backfill (phases/verify.ts). */
   catchUps?: number;
+  /** Who sent `cutover` before this run continued as new (the inbox does not cross it). */
+  cutoverRequestedBy?: string;
   /** The catch-up from the change feed (phases/catch-up.ts): its ranges' continuations, carried across continue-as-new. */
   catchUp?: CatchUpState;
   /** The monitoring window under way (phases/monitor.ts): carried across continue-as-new. */

@@ -43,6 +43,12 @@ export const LOW_MINIMAL: RequestOptions = { ...LOW, contentResponseOnWriteEnabl
 
 /** Bulk requests take at most 100 operations. */
 export const BULK_LIMIT = 100;
+/**
+ * Transient answers in a row to one operation before it is returned with that status (a failure for its caller, never
+ * a write): without a bound, one partition that keeps answering 503 would hold the activity until its timeout, its
+ * keep-alive heartbeats hiding the stall.
+ */
+export const MAX_TRANSIENT_PER_OPERATION = 20;
 /** The smallest bulk request the writer shrinks to under whole-request throttling (unless the budget asks smaller). */
 const MIN_BULK_OPERATIONS = 10;
 
@@ -86,6 +92,7 @@ export class BulkWriter {
     options: SendOptions<T>
   ): Promise<BulkOutcome<T>[]> {
     const outcomes: BulkOutcome<T>[] = [];
+    const transientAnswers = new Map<T, number>();
     let todo = [...items];
     let throttledInARow = 0;
     let transientInARow = 0;
@@ -123,7 +130,10 @@ export class BulkWriter {
         const status = response?.statusCode ?? 0;
         if (isTransientBulkStatus(status)) {
           throttled = true;
-          again.push(item);
+          const answers = (transientAnswers.get(item) ?? 0) + 1;
+          transientAnswers.set(item, answers);
+          if (answers < MAX_TRANSIENT_PER_OPERATION) again.push(item);
+          else outcomes.push({ item, status });
         } else if (status === 412 && options.onPreconditionFailed) {
           const next = await options.onPreconditionFailed(item);
           if (next !== undefined) again.push(next);

@@ -213,7 +213,16 @@ class RangeMigration {
         if (this.preimages) this.state.preimagesWritten = (this.state.preimagesWritten ?? 0) + tally.preimages;
         this.state.continuation = response.continuationToken || this.state.continuation;
         this.heartbeat();
-        if (this.overThreshold()) throw this.thresholdExceeded();
+        if (this.overThreshold()) {
+          // With what this attempt did and where its feed stands, so the workflow goes on after the pages committed.
+          const over = this.thresholdExceeded();
+          throw ApplicationFailure.create({
+            message: over.message,
+            type: over.type ?? undefined,
+            nonRetryable: true,
+            details: [result()],
+          });
+        }
       }
       return result();
     } catch (err) {

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { RunbookStatus } from '../../common/status';
-import { approveSignal, resumeSignal, statusQuery } from '../../workflows/messages';
+import { approveSignal, cutoverSignal, resumeSignal, statusQuery } from '../../workflows/messages';
 import { waitForPhase } from './harness';
 import { recordFigure } from '../support/figures';
 import { FakeRunbook } from '../support/fake-runbook';
@@ -118,6 +118,29 @@ test('monitoring for "weeks": history bounded by continue-as-new, the same windo
     // The window ended when it was due, not 8 s after the last continue-as-new.
     expect(Date.now() - started).toBeLessThan(8_000 + 8_000);
     expect(kit.calls.count('migrateRange')).toBeGreaterThan(0);
+  });
+});
+
+test('catching up for "days" until the cutover: history bounded by continue-as-new, the feeds go on from their continuations, then cutover and completed', async () => {
+  await f.with({ documents: 10, ranges: 2 }, async (kit) => {
+    const handle = await f.start(kit, {
+      approval: { required: false },
+      monitor: { duration: '1s', interval: '1s' },
+      cutover: 'signal',
+      tuning: longWait,
+    });
+    const catching = await waitForPhase(handle, 'catching-up');
+    expect(catching.pendingDecision).toMatchObject({ kind: 'cutover' });
+    const later = await waitForGenerations(handle, catching.generation + 2);
+    expect(later.phase).toBe('catching-up');
+    expect(later.pendingDecision).toMatchObject({ kind: 'cutover' });
+    // The old writer's document, written while the run catches up, is caught up by the next round.
+    kit.container.documents.push({ ...kit.container.documents[0]!, id: 'late-1', version: 1, ups: 0, downs: 0 });
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    expect(kit.container.documents.every((d) => d.version === 2)).toBe(true);
+    expect(report.timeline.filter((t) => t.note?.startsWith('following the change feed')).length).toBe(1);
   });
 });
 

@@ -18,7 +18,8 @@ import { runRanges, type LoopRange } from '../range-loop';
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
 import { budgetOf, concurrencyOf, MAX_FAILURES_KEPT } from '../state';
-import { rollingBack } from './migrate';
+import { isThresholdExceeded } from '../ranges';
+import { pauseReason, pauseThenResume, rollingBack, stopReason } from './migrate';
 
 /** The wait between two rounds of the catch-up when the last one found the feeds at their heads. */
 export const CATCH_UP_ROUND_MS = 2_000;
@@ -26,15 +27,26 @@ export const CATCH_UP_ROUND_MS = 2_000;
 export async function catchUp(run: Run): Promise<Transition> {
   const { state, options, inbox } = run;
   const { migration } = state;
-  if (!migration.migratesDocuments) return { to: 'verifying' };
+  // A down run takes documents back to fromVersion: there is no new shape for old writers to miss.
+  if (!migration.migratesDocuments || options.direction !== 'up') return { to: 'verifying' };
   if (!state.catchUp) {
     const listed = await listFeedRanges(run);
     state.catchUp = {
       ranges: listed.map((feedRange) => ({ feedRange, done: false })),
-      startTime: state.snapshot?.t0 ?? run.now(),
+      // T0; a run that created its container has none: its start, before anything was written.
+      startTime: state.snapshot?.t0 ?? state.startedAt,
       caughtUp: 0,
       oldShapeSeen: 0,
       secondsBehind: 0,
+    };
+  }
+  if (options.cutover === 'signal' && state.catchUp.cutoverBy === undefined) {
+    // (Re)opened each time the phase starts: the inbox is new in a run continued as new.
+    // What the run waits for, from the start of the phase (and again in a run continued as new).
+    inbox.pending = {
+      kind: 'cutover',
+      signals: ['cutover', 'rollback'],
+      reason: 'send cutover once the old writers are gone; the feed is then drained to its head and verified',
     };
   }
   // Continued as new while catching up: the same catch-up goes on. Back from a later pass (verification's catch-up of
@@ -49,20 +61,19 @@ export async function catchUp(run: Run): Promise<Transition> {
   }
   const cu = state.catchUp;
   const ref = { database: migration.database, container: migration.container };
-  const quietForMs = durationMs(options.quietFor as Duration);
+  const quietForMs = durationMs((options.quietFor ?? '1m') as Duration);
+  /** The cutover the operator asked for: in this run's inbox, or carried across continue-as-new. */
+  const cutoverAsked = () => inbox.cutoverBy ?? state.cutoverRequestedBy;
+  let completionsThisRun = 0;
   for (;;) {
     for (const range of cu.ranges) range.done = false;
     const seen = inbox.controlsVersion;
-    const stop = () =>
-      inbox.rollbackReason !== undefined
-        ? 'rollback'
-        : inbox.pauseRequested !== undefined
-          ? 'pause'
-          : inbox.controlsVersion !== seen
-            ? 'controls'
-            : undefined;
+    // The same reasons to stop as migrating: rollback, pause, live controls, the lease lost, the window closed, and
+    // continue-as-new (a round that never reaches the head, the old writers outpacing the budget, still checkpoints).
+    const stop = () => stopReason(run, completionsThisRun, seen);
     inbox.rangesStartedUnder = seen;
     let behind = 0;
+    let thresholdExceeded = false;
     const count = (result: CatchUpResult) => {
       state.counters = addCounters(state.counters, result.counters);
       const room = MAX_FAILURES_KEPT - state.failures.length;
@@ -99,53 +110,70 @@ export async function catchUp(run: Run): Promise<Transition> {
             },
           ]
         ),
-      onResult: (_range, result) => count(result),
+      onResult: (_range, result) => {
+        completionsThisRun += 1;
+        count(result);
+      },
       onSplitPartial: (_range, failure) => {
         const [partial] = (failure.details ?? []) as [CatchUpResult?];
         if (partial) count(partial);
       },
+      // Over maxFailures: what the attempt did counts and the range goes on after the pages it committed, so a resume
+      // (which tolerates maxFailures more) does not meet the same documents again.
+      onFailure: (range, err) => {
+        if (!isThresholdExceeded(err)) return;
+        thresholdExceeded = true;
+        const [partial] = (err.cause.details ?? []) as [CatchUpResult?];
+        if (!partial) return;
+        count(partial);
+        range.continuation = partial.continuation ?? range.continuation;
+      },
       shouldStop: stop,
-      interruptWhen: () => stop() !== undefined,
+      interruptWhen: () => {
+        const why = stop();
+        return why !== undefined && why !== 'continue-as-new';
+      },
       listRanges: () => listFeedRanges(run),
       onSplit: (_parent, children) => run.note(`a feed range split into ${children.length} while catching up`),
     });
     inbox.rangesStartedUnder = undefined;
     cu.secondsBehind = behind;
-    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
-    if (inbox.rollbackReason !== undefined) {
+    const leaving = (t: Transition): Transition => {
       if (inbox.pending?.kind === 'cutover') inbox.pending = undefined;
-      return rollingBack(run, 'rollback requested');
+      return t;
+    };
+    if (outcome.error && !thresholdExceeded) {
+      throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
     }
-    if (inbox.pauseRequested !== undefined) {
-      if (inbox.pending?.kind === 'cutover') inbox.pending = undefined;
-      const reason = inbox.pauseRequested;
-      inbox.pauseRequested = undefined;
-      const decision = await run.pause(reason, 'migrating', 'pause');
-      if (decision === 'rollback') return rollingBack(run, reason);
-      if (decision === 'continue-as-new') return { to: 'continue-as-new' };
-      await run.enterPhase('catching-up', 'resumed');
+    if (!outcome.error && outcome.stoppedBecause === 'rollback') return leaving(rollingBack(run, 'rollback requested'));
+    if (!outcome.error && outcome.stoppedBecause === 'controls') continue; // the ranges go on with it at once
+    if (!outcome.error && outcome.stoppedBecause === 'continue-as-new') return { to: 'continue-as-new' };
+    if (outcome.error || (outcome.stoppedBecause !== undefined && !outcome.finished)) {
+      // Over maxFailures, a pause, the lease lost, the window closed: the operator decides, as while migrating.
+      const next = await pauseThenResume(
+        run,
+        pauseReason(run, { ...outcome, thresholdExceeded }),
+        outcome.error ? 'error' : outcome.stoppedBecause,
+        'catching-up'
+      );
+      if (next) return leaving(next);
       continue;
     }
-    if (!outcome.finished) continue; // a live control: the ranges go on with it at once
     if (cu.cutoverBy !== undefined) {
       // Drained to the head after the cutover: nothing the old writers wrote is left behind.
       run.note(`caught up to the head after the cutover: ${cu.caughtUp} document(s) caught up in all`);
-      return { to: 'verifying' };
+      return leaving({ to: 'verifying' });
     }
     if (options.cutover === 'signal') {
-      inbox.pending ??= {
-        kind: 'cutover',
-        signals: ['cutover', 'rollback'],
-        reason: 'send cutover once the old writers are gone; the feed is then drained to its head and verified',
-      };
-      if (inbox.cutoverBy !== undefined) {
-        inbox.pending = undefined;
-        cu.cutoverBy = inbox.cutoverBy;
-        run.note(`cutover by ${cu.cutoverBy}: draining the change feed to its head`);
+      const by = cutoverAsked();
+      if (by !== undefined) {
+        run.note(`cutover by ${by}: running the cutover hook, then draining the change feed to its head`);
         const hook = await run.acts.long.runHook.executeWithOptions({ summary: 'cutover hook' }, [
           { hook: 'cutover', migrationId: migration.id, workflowId: run.workflowId },
         ]);
         if (hook.ran) run.note('cutover hook ran');
+        // Taken only once the hook has run: a hook that failed (the run paused) runs again on resume.
+        cu.cutoverBy = by;
         continue;
       }
     } else if (!cu.lastOldShapeAt || Date.now() - Date.parse(cu.lastOldShapeAt) >= quietForMs) {
@@ -154,13 +182,13 @@ export async function catchUp(run: Run): Promise<Transition> {
           ? `no old-shape document for ${String(options.quietFor)}: ${cu.caughtUp} document(s) caught up`
           : 'no old-shape document arrived after the backfill'
       );
-      return { to: 'verifying' };
+      return leaving({ to: 'verifying' });
     }
     const waited = await run.waitFor(
       () =>
         inbox.rollbackReason !== undefined ||
         inbox.pauseRequested !== undefined ||
-        (options.cutover === 'signal' && inbox.cutoverBy !== undefined),
+        (options.cutover === 'signal' && cutoverAsked() !== undefined),
       CATCH_UP_ROUND_MS,
       'next catch-up round'
     );

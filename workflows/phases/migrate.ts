@@ -115,13 +115,18 @@ export async function migrate(run: Run): Promise<Transition> {
 }
 
 /** Paused until the operator decides; undefined when the run goes on migrating. */
-async function pauseThenResume(run: Run, reason: string, because?: string): Promise<Transition | undefined> {
+export async function pauseThenResume(
+  run: Run,
+  reason: string,
+  because?: string,
+  phase: 'migrating' | 'catching-up' = 'migrating'
+): Promise<Transition | undefined> {
   const decision = await run.pause(reason, 'migrating', because);
   if (decision === 'rollback') return rollingBack(run, 'rollback requested');
   if (decision === 'continue-as-new') return { to: 'continue-as-new' };
   // Resuming after the window closed is the operator's decision to go on outside it.
   if (because === 'window') run.state.windowOverridden = true;
-  await run.enterPhase('migrating', 'resumed');
+  await run.enterPhase(phase, 'resumed');
   return undefined;
 }
 
@@ -177,7 +182,7 @@ export function rollingBack(run: Run, reason: string): Transition {
 }
 
 /** A reason to stop starting new work: rollback asked, lease lost, window closed, continue-as-new due. */
-function stopReason(run: Run, completionsThisRun: number, controlsSeen: number): string | undefined {
+export function stopReason(run: Run, completionsThisRun: number, controlsSeen: number): string | undefined {
   if (run.inbox.rollbackReason !== undefined) return 'rollback';
   if (run.inbox.pauseRequested !== undefined) return 'pause';
   if (run.inbox.controlsVersion !== controlsSeen) return 'controls';
@@ -191,7 +196,7 @@ function stopReason(run: Run, completionsThisRun: number, controlsSeen: number):
   return undefined;
 }
 
-function pauseReason(run: Run, outcome: MigrateOutcome): string {
+export function pauseReason(run: Run, outcome: MigrateOutcome): string {
   if (outcome.error) {
     // The engine's message says how many failed, the threshold and the first ids and errors.
     return outcome.thresholdExceeded

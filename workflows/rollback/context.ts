@@ -70,6 +70,15 @@ export class RollbackRun {
   /** A step done, in the result and (best effort: the child's own history is the record) in the parent's status. */
   async step(name: string, extra: Partial<RollbackProgress> = {}): Promise<void> {
     this.result.steps.push(name);
+    // A step that opens a gate opens it before the parent hears of it: a decision forwarded at once is never dropped.
+    if (
+      extra.awaitingRestoreApproval ||
+      extra.awaitingRestoreAcceptance ||
+      extra.awaitingConflictAcceptance ||
+      extra.awaitingContainerDelete
+    ) {
+      this.waiting = true;
+    }
     await this.parent.signal(rollbackProgressSignal, { step: name, ...extra }).catch(() => undefined);
   }
 

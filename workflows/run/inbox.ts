@@ -15,6 +15,8 @@ import { rollbackControlsSignal, rollbackProgressSignal, type RollbackControls }
 export interface InboxContext {
   phase(): Phase;
   dryRun(): boolean;
+  /** How the run's catch-up ends (input `cutover`). */
+  cutover(): 'auto' | 'signal';
   /** A line in the run's timeline (once the run exists), and the UI's details refreshed. */
   note(text: string): void;
   /** The UI's details refreshed. */
@@ -124,6 +126,10 @@ export class Inbox {
       // The old writers are gone: taken from the backfill on (it is what the catch-up waits for), refused otherwise.
       if (!['snapshot', 'migrating', 'catching-up', 'paused'].includes(phase)) {
         run.note(`cutover ignored in phase ${phase}: nothing is catching up`);
+        return;
+      }
+      if (run.cutover() !== 'signal') {
+        run.note('cutover ignored: this run cuts over by itself once the change feed is quiet (cutover "auto")');
         return;
       }
       this.cutoverBy ??= args?.by ?? 'unknown';

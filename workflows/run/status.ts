@@ -26,7 +26,7 @@ export function rates(
   return { ruPerSecond, docsPerSecond, etaSeconds };
 }
 
-type InitialOptions = Pick<RunbookOptions, 'migration' | 'direction' | 'database' | 'container' | 'dryRun'>;
+type InitialOptions = Pick<RunbookOptions, 'migration' | 'direction' | 'database' | 'container' | 'dryRun' | 'cutover'>;
 
 /** What the raw input says, read leniently, for the status query answered before the input is validated. */
 export function previewOptions(input: unknown): InitialOptions {
@@ -38,6 +38,7 @@ export function previewOptions(input: unknown): InitialOptions {
     database: text(raw.database),
     container: text(raw.container),
     dryRun: raw.dryRun === true,
+    cutover: raw.cutover === 'signal' ? 'signal' : 'auto',
   };
 }
 

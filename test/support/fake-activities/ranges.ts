@@ -57,6 +57,9 @@ export function createRangeActivities(
     )
   );
   const pagesWritten = new Map<string, number>();
+  /** What the change feed last delivered of each document; the documents there at the start are before T0. */
+  const feedKey = (d: FakeDocument) => `${String(d.version)}|${d.ups}|${d.downs}`;
+  const delivered = new Map(container.documents.map((d) => [d.id, feedKey(d)]));
 
   /** The fault due now in `feedRange`, if any (each fires once, a transient one `times` times). */
   function faultDue(feedRange: string): RangeFault | undefined {
@@ -223,7 +226,10 @@ export function createRangeActivities(
      */
     async catchUpRange(input: CatchUpInput): Promise<CatchUpResult> {
       const counters = zeroCounters();
-      const old = container.documentsIn(input.feedRange).filter((d) => d.version === from);
+      // A change feed brings a document once per change: those changed since the last read, in the old shape.
+      const changed = container.documentsIn(input.feedRange).filter((d) => delivered.get(d.id) !== feedKey(d));
+      const old = changed.filter((d) => d.version === from);
+      for (const d of changed) delivered.set(d.id, feedKey(d));
       for (const d of old) {
         counters.scanned += 1;
         if (failing.up.has(d.id)) {
@@ -232,6 +238,7 @@ export function createRangeActivities(
         }
         d.version = to;
         d.ups += 1;
+        delivered.set(d.id, feedKey(d)); // our own write comes back in the feed at the new version: passed over
         counters.migrated += 1;
         counters.ruConsumed += charge(ruPerWrite);
       }
