@@ -151,7 +151,7 @@ test('the worker logs JSON lines, the workflow’s own phase lines among them, a
 });
 
 test('the dashboard and docs/observability.md name only metrics and phases the worker records', () => {
-  const gauges: string[] = [RUNBOOK_METRICS.phase, RUNBOOK_METRICS.ruBudget];
+  const gauges: string[] = [RUNBOOK_METRICS.phase, RUNBOOK_METRICS.ruBudget, RUNBOOK_METRICS.catchUpLag];
   const exported = new Set(
     Object.values(RUNBOOK_METRICS).map((name) => (gauges.includes(name) ? name : `${name}_total`))
   );
