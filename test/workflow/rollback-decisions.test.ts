@@ -5,13 +5,10 @@
  * that requires approval waits for it on the run. The rollbacks on Cosmos and ARM themselves (the data exactly as
  * before, and a rollback that fails) are test/workflow/rollback.test.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { RunbookStatus } from '../../common/status';
 import { historyToJSON } from '../support/history-json';
-import { approveSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
+import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/messages';
 import { FakeRunbook } from '../support/fake-runbook';
-import { saveHistory, waitForPhase } from './harness';
+import { saveHistory, waitForDecision, waitForPhase } from './harness';
 
 let f: FakeRunbook;
 beforeAll(async () => {
@@ -20,19 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.close();
 });
-
-/** Waits until the run asks for this decision (the rollback child's gates show on the parent's status). */
-async function waitForDecision(handle: WorkflowHandle, kind: string, timeoutMs = 60_000): Promise<RunbookStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let status: RunbookStatus | undefined;
-  while (Date.now() < deadline) {
-    status = await handle.query(statusQuery).catch(() => undefined);
-    if (status?.pendingDecision?.kind === kind) return status;
-    if (status && ['rolled-back', 'rollback-failed', 'completed', 'failed'].includes(status.phase)) break;
-    await sleep(200);
-  }
-  throw new Error(`no ${kind} decision asked for (last: ${status?.phase} ${status?.lastError ?? ''})`);
-}
 
 const back = (kit: { container: { documents: { version: unknown; ups: number; downs: number }[] } }) =>
   kit.container.documents.every((d) => d.version === 1 && d.ups === d.downs);
