@@ -80,6 +80,9 @@ test('cutover "signal": old-shape writes during and after the backfill are caugh
       expect(report.status).toBe('completed');
       expect(report.rollback).toBeUndefined();
       expect(report.timeline.some((t) => /cutover by alice/.test(t.note ?? ''))).toBe(true);
+      expect(report.timeline.filter((t) => /written in the old shape since the backfill/.test(t.note ?? ''))).toEqual(
+        []
+      );
       const history = historyToJSON(await handle.fetchHistory());
       expect(decodedHistory(history)).not.toContain(MARKER);
       saveHistory('catch-up-cutover.json', history);
@@ -133,6 +136,83 @@ test('cutover "auto": the run catches up while the old writer writes, and goes o
     await writer.stop();
   }
   const after = await h.documents(database, container);
+  expect(after).toHaveLength(docs.length + writer.created.length);
+  expect(after.filter((d: Doc) => d.schemaVersion !== 2).map((d) => d.id)).toEqual([]);
+});
+
+test('a split while catching up: the feeds go on across it (a parent range continues on its children), every old-shape document caught up', async () => {
+  const { resourceGroup, account } = h.stack.settings;
+  const database = `db${randomUUID().slice(0, 8)}`;
+  const poll = { updateIntervalInMs: 50 };
+  await h.arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
+    resourceGroup,
+    account,
+    database,
+    { resource: { id: database }, options: {} },
+    poll
+  );
+  await h.arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
+    resourceGroup,
+    account,
+    database,
+    'customers',
+    {
+      resource: { id: 'customers', partitionKey: { paths: ['/tenant'], kind: 'Hash' } },
+      options: { throughput: 20_000 }, // 2 physical partitions
+    },
+    poll
+  );
+  const live = h.cosmos.database(database).container('customers');
+  const docs = customers(200);
+  for (const d of docs) await live.items.create(d);
+  const id = `split-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, splitNameModule(id, database));
+  const w = await h.worker();
+  const writer = oldWriter(live);
+  try {
+    await w.worker.runUntil(async () => {
+      const handle = await h.client.workflow.start(migrationRunbook, {
+        taskQueue: w.taskQueue,
+        workflowId: `catch-up-split-${randomUUID()}`,
+        args: [
+          {
+            migration: id,
+            approval: { required: false },
+            monitor: { duration: '1s', interval: '1s' },
+            batchSize: 20,
+            cutover: 'signal',
+          },
+        ],
+      });
+      await waitForPhase(handle, 'catching-up', 120_000);
+      const rangesBefore = (await live.getFeedRanges()).length;
+      // 40 000 RU/s: 4 physical partitions, the two the catch-up follows split in two each.
+      await h.arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
+        resourceGroup,
+        account,
+        database,
+        'customers',
+        { resource: { throughput: 40_000 } },
+        poll
+      );
+      for (let i = 0; i < 100 && (await live.getFeedRanges()).length === rangesBefore; i++) await sleep(100);
+      expect((await live.getFeedRanges()).length).toBeGreaterThan(rangesBefore);
+      const after = writer.created.length;
+      for (let i = 0; i < 100 && writer.created.length < after + 30; i++) await sleep(100);
+      await writer.stop();
+      await handle.signal(cutoverSignal, { by: 'alice' });
+      const report = await handle.result();
+      expect(report.status).toBe('completed');
+      expect(report.rollback).toBeUndefined();
+      // The catch-up itself caught everything: verification found nothing left to catch up.
+      expect(report.timeline.filter((t) => /written in the old shape since the backfill/.test(t.note ?? ''))).toEqual(
+        []
+      );
+    });
+  } finally {
+    await writer.stop();
+  }
+  const after = await h.documents(database, 'customers');
   expect(after).toHaveLength(docs.length + writer.created.length);
   expect(after.filter((d: Doc) => d.schemaVersion !== 2).map((d) => d.id)).toEqual([]);
 });
