@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { migrationRunbook } from '../../workflows';
-import { rollbackSignal, statusQuery } from '../../workflows/messages';
+import { cutoverSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
 import { Harness, customers } from './harness';
 import { uniqueTaskQueue } from '../support/temporal';
 
@@ -189,4 +189,80 @@ test('a worker killed mid-rollback: another worker finishes the revert, every do
   const { events } = await h.client.workflow.getHandle(`${handle.workflowId}/rollback-1`).fetchHistory();
   const attempts = (events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
   expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+}, 240_000);
+
+test('a worker killed while catching up: another worker goes on from the feed’s last continuation, no old-shape document missed, none migrated twice', async () => {
+  const docs = customers(100);
+  const { database, container } = await h.seed(docs);
+  const id = `count-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, countingModule(id, database, { down: true }));
+  const taskQueue = uniqueTaskQueue('kill-catch-up');
+  child = await startWorkerProcess(taskQueue);
+  const handle = await h.client.workflow.start(migrationRunbook, {
+    taskQueue,
+    workflowId: `kill-catch-up-${randomUUID()}`,
+    args: [
+      {
+        migration: id,
+        approval: { required: false },
+        monitor: { duration: '1s', interval: '1s' },
+        batchSize: 5,
+        cutover: 'signal',
+        tuning: { heartbeatTimeout: '3s' },
+      },
+    ],
+  });
+  for (let i = 0; i < 600; i++) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.phase === 'catching-up') break;
+    await sleep(100);
+  }
+  expect((await handle.query(statusQuery)).phase).toBe('catching-up');
+  // The old application writes 80 documents in the old shape; the catch-up is slowed so the kill finds it at work.
+  h.stack.cosmos.control.setFaults([{ kinds: ['batch'], latencyMs: 250 }]);
+  const live = h.cosmos.database(database).container(container);
+  const late = Array.from({ length: 80 }, (_, i) => ({
+    id: `late-${i}`,
+    tenant: `t${i % 3}`,
+    name: `Late${i} Old${i}`,
+  }));
+  for (const doc of late) await live.items.create(doc);
+  const caughtUpNow = async () =>
+    (await h.documents(database, container)).filter((d) => d.id.startsWith('late-') && d.schemaVersion === 2).length;
+  let atKill = 0;
+  for (let i = 0; i < 600 && atKill < 10; i++) {
+    atKill = await caughtUpNow();
+    await sleep(100);
+  }
+  expect(atKill).toBeGreaterThanOrEqual(10);
+  process.kill(-child.pid!, 'SIGKILL');
+  await new Promise((r) => child!.once('exit', r));
+  expect(await caughtUpNow()).toBeLessThan(late.length);
+
+  h.stack.cosmos.control.setFaults([]);
+  const second = await h.worker({}, taskQueue);
+  const report = await second.worker.runUntil(async () => {
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    return handle.result();
+  });
+  expect(report.status).toBe('completed');
+  const after = await h.documents(database, container);
+  expect(after).toHaveLength(docs.length + late.length);
+  const wrong = after.filter((d) => d.applied !== 1 || d.schemaVersion !== 2).map((d) => d.id);
+  expect(wrong).toEqual([]);
+  // The catch-up itself caught them all: verification had nothing left to catch up.
+  expect(report.timeline.filter((t) => /written in the old shape since the backfill/.test(t.note ?? ''))).toEqual([]);
+  // The killed catch-up was retried (attempt 2, from its heartbeated continuation), not started over.
+  const { events } = await handle.fetchHistory();
+  const scheduled = new Map<string, string>();
+  let retriedCatchUp = false;
+  for (const e of events ?? []) {
+    const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (type) scheduled.set(String(e.eventId), type);
+    const started = e.activityTaskStartedEventAttributes;
+    if (started && (started.attempt ?? 1) >= 2 && scheduled.get(String(started.scheduledEventId)) === 'catchUpRange') {
+      retriedCatchUp = true;
+    }
+  }
+  expect(retriedCatchUp).toBe(true);
 }, 240_000);
