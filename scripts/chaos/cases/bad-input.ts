@@ -152,6 +152,23 @@ function cli(name: string, args: (id: string) => string[], expect: RegExp): BadI
 }
 
 /** A worker started with `env` (and these module files in its own MIGRATIONS_DIR) must refuse to start: exit 1. */
+/**
+ * What a user reads of a worker that refused to start: the messages of its error-level log lines (the worker logs JSON
+ * lines, worker/logger.ts), unescaped; empty when there are none.
+ */
+function workerErrors(output: string): string {
+  const messages: string[] = [];
+  for (const line of output.split('\n')) {
+    try {
+      const record = JSON.parse(line) as { level?: unknown; msg?: unknown };
+      if (record.level === 'error' && typeof record.msg === 'string') messages.push(record.msg);
+    } catch {
+      // not a log line
+    }
+  }
+  return messages.join('\n');
+}
+
 function worker(
   entry: 'module file' | 'worker start',
   name: string,
@@ -167,7 +184,7 @@ function worker(
       const result = await runScript(cs, 'worker/main.ts', [], { MIGRATIONS_DIR: dir, ...setup(dir) });
       return {
         placed: result.code === 1 && !result.stdout.includes('worker listening'),
-        message: result.stderr.trim() || result.stdout.trim(),
+        message: workerErrors(`${result.stdout}\n${result.stderr}`) || result.stderr.trim() || result.stdout.trim(),
       };
     },
   };
