@@ -142,29 +142,10 @@ test('cutover "auto": the run catches up while the old writer writes, and goes o
 
 test('a split while catching up: the feeds go on across it (a parent range continues on its children), every old-shape document caught up', async () => {
   const { resourceGroup, account } = h.stack.settings;
-  const database = `db${randomUUID().slice(0, 8)}`;
   const poll = { updateIntervalInMs: 50 };
-  await h.arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
-    resourceGroup,
-    account,
-    database,
-    { resource: { id: database }, options: {} },
-    poll
-  );
-  await h.arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
-    resourceGroup,
-    account,
-    database,
-    'customers',
-    {
-      resource: { id: 'customers', partitionKey: { paths: ['/tenant'], kind: 'Hash' } },
-      options: { throughput: 20_000 }, // 2 physical partitions
-    },
-    poll
-  );
-  const live = h.cosmos.database(database).container('customers');
   const docs = customers(200);
-  for (const d of docs) await live.items.create(d);
+  const { database } = await h.seed(docs, { throughput: 20_000 }); // 2 physical partitions
+  const live = h.cosmos.database(database).container('customers');
   const id = `split-${randomUUID().slice(0, 6)}`;
   h.writeMigration(`${id}.js`, splitNameModule(id, database));
   const w = await h.worker();

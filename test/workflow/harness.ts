@@ -100,7 +100,10 @@ export class Harness {
   }
 
   /** A database (fresh name per test) with one container created through ARM, seeded with `docs`. */
-  async seed(docs: Doc[], options: { database?: string; container?: string; partitionKey?: string } = {}) {
+  async seed(
+    docs: Doc[],
+    options: { database?: string; container?: string; partitionKey?: string; throughput?: number } = {}
+  ) {
     const database = options.database ?? `db${randomUUID().slice(0, 8)}`;
     const container = options.container ?? 'customers';
     const { resourceGroup, account } = this.stack.settings;
@@ -118,7 +121,7 @@ export class Harness {
       container,
       {
         resource: { id: container, partitionKey: { paths: [options.partitionKey ?? '/tenant'], kind: 'Hash' } },
-        options: {},
+        options: options.throughput !== undefined ? { throughput: options.throughput } : {},
       },
       { updateIntervalInMs: 50 }
     );
