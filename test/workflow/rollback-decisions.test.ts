@@ -154,3 +154,29 @@ test('after the first write a step that fails for good pauses the run, the lease
     expect(kit.calls.count('verifyMigration')).toBe(2);
   });
 });
+
+test('an approve is bound to the gate open when it arrives: a double submit at the approval gate is refused, never kept for the restore gate that comes later', async () => {
+  const script = { documents: 12, migration: { hasDown: false }, hooks: { stopApp: true, startApp: true } };
+  await f.with(script, async (kit) => {
+    const handle = await f.start(kit, {
+      monitor: { duration: '1m', interval: '1s' },
+      approval: { required: true, requiredForRestore: true, timeout: '1m' },
+      preimages: false,
+    });
+    await waitForDecision(handle, 'approve');
+    // A double submit: two approves for one gate.
+    await handle.signal(approveSignal, { by: 'alice' });
+    await handle.signal(approveSignal, { by: 'alice' });
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'wrong data in reports' });
+    // The second approve did not pass the restore's own gate: it waits, and nothing destructive happened.
+    const status = await waitForDecision(handle, 'approve-restore');
+    expect(status.timeline.some((t) => /approve ignored/.test(t.note ?? ''))).toBe(true);
+    expect(kit.calls.count('deleteContainer')).toBe(0);
+    await handle.signal(approveSignal, { by: 'dba-on-call' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.approvedBy).toBe('alice');
+    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true });
+  });
+});

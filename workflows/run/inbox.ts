@@ -81,9 +81,11 @@ export class Inbox {
     setHandler(approveSignal, (args) => {
       if (refused('approve', args, ['by', 'comment'])) return;
       if (this.forwardToRollback(approveSignal, args ?? {})) return;
-      // Bound to the gate open when it arrives: an approve with none open (sent early, twice, or retried by a CLI) is
-      // refused in the timeline, never kept for a later gate it was not meant for.
-      if (this.pending?.kind !== 'approve' || this.approval !== undefined) {
+      // Bound to the gate open when it arrives: an approve with none open (sent twice, retried by a CLI, or after the
+      // gate passed) is refused in the timeline, never kept for a later gate it was not meant for. In preflight the
+      // only gate to come is the migration's own approval, so an approve sent with the start is kept for it.
+      const forApproval = this.pending?.kind === 'approve' || run.phase() === 'preflight';
+      if (!forApproval || this.approval !== undefined) {
         run.note(`approve ignored in phase ${run.phase()}: nothing is waiting for an approval`);
         return;
       }
