@@ -43,6 +43,30 @@ function oldWriter(container: Container) {
   };
 }
 
+/** Starts a run of `migration` (batches of 20, no approval, a short monitoring) and waits until it catches up. */
+async function startCatchingUp(
+  taskQueue: string,
+  name: string,
+  migration: string,
+  options: { cutover?: 'signal'; quietFor?: string }
+) {
+  const handle = await h.client.workflow.start(migrationRunbook, {
+    taskQueue,
+    workflowId: `${name}-${randomUUID()}`,
+    args: [
+      {
+        migration,
+        approval: { required: false },
+        monitor: { duration: '1s', interval: '1s' },
+        batchSize: 20,
+        ...options,
+      },
+    ],
+  });
+  await waitForPhase(handle, 'catching-up', 120_000);
+  return handle;
+}
+
 test('cutover "signal": old-shape writes during and after the backfill are caught up from the change feed until cutover; the run completes, every document at the new version', async () => {
   const docs = customers(300);
   const { database, container } = await h.seed(docs);
@@ -53,20 +77,8 @@ test('cutover "signal": old-shape writes during and after the backfill are caugh
   const writer = oldWriter(live);
   try {
     await w.worker.runUntil(async () => {
-      const handle = await h.client.workflow.start(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `catch-up-${randomUUID()}`,
-        args: [
-          {
-            migration: id,
-            approval: { required: false },
-            monitor: { duration: '1s', interval: '1s' },
-            batchSize: 20,
-            cutover: 'signal',
-          },
-        ],
-      });
-      const catching = await waitForPhase(handle, 'catching-up', 120_000);
+      const handle = await startCatchingUp(w.taskQueue, 'catch-up', id, { cutover: 'signal' });
+      const catching = await handle.query(statusQuery);
       expect(catching.pendingDecision).toMatchObject({ kind: 'cutover' });
       // The old application goes on writing while the run catches up, then its writers are switched off.
       const before = writer.created.length;
@@ -108,20 +120,7 @@ test('cutover "auto": the run catches up while the old writer writes, and goes o
   let stoppedAt = 0;
   try {
     await w.worker.runUntil(async () => {
-      const handle = await h.client.workflow.start(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `catch-up-auto-${randomUUID()}`,
-        args: [
-          {
-            migration: id,
-            approval: { required: false },
-            monitor: { duration: '1s', interval: '1s' },
-            batchSize: 20,
-            quietFor: '3s',
-          },
-        ],
-      });
-      await waitForPhase(handle, 'catching-up', 120_000);
+      const handle = await startCatchingUp(w.taskQueue, 'catch-up-auto', id, { quietFor: '3s' });
       await sleep(1_000);
       await writer.stop();
       stoppedAt = Date.now();
@@ -152,20 +151,7 @@ test('a split while catching up: the feeds go on across it (a parent range conti
   const writer = oldWriter(live);
   try {
     await w.worker.runUntil(async () => {
-      const handle = await h.client.workflow.start(migrationRunbook, {
-        taskQueue: w.taskQueue,
-        workflowId: `catch-up-split-${randomUUID()}`,
-        args: [
-          {
-            migration: id,
-            approval: { required: false },
-            monitor: { duration: '1s', interval: '1s' },
-            batchSize: 20,
-            cutover: 'signal',
-          },
-        ],
-      });
-      await waitForPhase(handle, 'catching-up', 120_000);
+      const handle = await startCatchingUp(w.taskQueue, 'catch-up-split', id, { cutover: 'signal' });
       const rangesBefore = (await live.getFeedRanges()).length;
       // 40 000 RU/s: 4 physical partitions, the two the catch-up follows split in two each.
       await h.arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
