@@ -41,7 +41,7 @@ export async function migrate(run: Run): Promise<Transition> {
     // Live controls: a budget or concurrency change, or a pause, interrupts the ranges in flight after their page.
     const seen = run.inbox.controlsVersion;
     const shareAtStart = shareNow(state, priorityBased);
-    run.inbox.rangesStartedUnder = seen;
+    run.inbox.rangesStarted(seen);
     const outcome = await migrateAllRanges({
       range: run.acts.range,
       ranges: state.ranges,
@@ -71,7 +71,7 @@ export async function migrate(run: Run): Promise<Transition> {
           shareGrew(shareAtStart, shareNow(state, priorityBased)) &&
           stopReason(run, completionsThisRun, seen) === undefined
         ) {
-          run.inbox.controlsVersion += 1;
+          run.inbox.controlsChanged();
           const left = (state.ranges ?? []).filter((r) => !r.done).length;
           run.note(`a feed range is done: the RU budget goes to the ${left} range(s) left`);
         }
@@ -79,9 +79,7 @@ export async function migrate(run: Run): Promise<Transition> {
       },
       shouldStop: () => stopReason(run, completionsThisRun, seen),
       interruptWhen: () =>
-        run.inbox.rollbackReason !== undefined ||
-        run.inbox.pauseRequested !== undefined ||
-        run.inbox.controlsVersion !== seen,
+        run.inbox.rollbackRequested || run.inbox.pauseRequested !== undefined || run.inbox.controlsVersion !== seen,
       listRanges: () => listFeedRanges(run),
       onSplit: (_parent, children) => {
         run.note(`a feed range split into ${children.length}: they go on from their start`);
@@ -89,7 +87,7 @@ export async function migrate(run: Run): Promise<Transition> {
       },
     });
     // No range is in flight any more: whatever the controls say now is in force.
-    run.inbox.rangesStartedUnder = undefined;
+    run.inbox.rangesStopped();
     if (outcome.finished) return migrated(run);
     // A failure pauses the run whatever else stopped it.
     if (!outcome.error && outcome.stoppedBecause === 'rollback') return rollingBack(run, 'rollback requested');
@@ -97,7 +95,7 @@ export async function migrate(run: Run): Promise<Transition> {
     if (!outcome.error && outcome.stoppedBecause === 'controls') continue;
     if (!outcome.error && outcome.stoppedBecause === 'continue-as-new') {
       // A rollback asked for while the ranges drained is not lost in the next run.
-      if (run.inbox.rollbackReason !== undefined) {
+      if (run.inbox.rollbackRequested) {
         return rollingBack(run, 'rollback requested');
       }
       // Nor a pause: the inbox does not cross continue-as-new, so the run pauses here (and a long pause continues as
@@ -183,7 +181,7 @@ export function rollingBack(run: Run, reason: string): Transition {
 
 /** A reason to stop starting new work: rollback asked, lease lost, window closed, continue-as-new due. */
 export function stopReason(run: Run, completionsThisRun: number, controlsSeen: number): string | undefined {
-  if (run.inbox.rollbackReason !== undefined) return 'rollback';
+  if (run.inbox.rollbackRequested) return 'rollback';
   if (run.inbox.pauseRequested !== undefined) return 'pause';
   if (run.inbox.controlsVersion !== controlsSeen) return 'controls';
   if (run.lease.lost) return 'lease';
@@ -205,9 +203,7 @@ export function pauseReason(run: Run, outcome: MigrateOutcome): string {
   }
   if (outcome.stoppedBecause === 'lease') return run.lease.lost!;
   if (outcome.stoppedBecause === 'pause') {
-    const reason = run.inbox.pauseRequested ?? 'paused by the operator';
-    run.inbox.pauseRequested = undefined;
-    return reason;
+    return run.inbox.takePause() ?? 'paused by the operator';
   }
   if (outcome.stoppedBecause === 'window') {
     return `the maintenance window closed at ${run.options.maintenanceWindow!.end}: no new work is started; resume to go on anyway`;

@@ -35,7 +35,7 @@ export async function monitor(run: Run): Promise<Transition> {
   const until = Date.parse(window.until);
   while (Date.now() < until) {
     const wait = Math.min(interval, until - Date.now());
-    const waited = await run.waitFor(() => inbox.rollbackReason !== undefined, wait, 'next health check');
+    const waited = await run.waitFor(() => inbox.rollbackRequested, wait, 'next health check');
     if (waited === 'done') return rollingBack(run, 'rollback requested');
     if (waited === 'continue-as-new') return { to: 'continue-as-new' };
     const health = await run.acts.quick.healthCheck.executeWithOptions({ summary: 'health checks' }, [
@@ -60,6 +60,6 @@ export async function monitor(run: Run): Promise<Transition> {
     const times = inARow > 1 ? ` (${inARow} checks in a row)` : '';
     return rollingBack(run, `health check failed${times}: ${failed.join(', ')}`);
   }
-  if (inbox.rollbackReason !== undefined) return rollingBack(run, 'rollback requested');
+  if (inbox.rollbackRequested) return rollingBack(run, 'rollback requested');
   return end({ phase: 'completed', status: 'completed' });
 }

@@ -23,8 +23,7 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
   let reason = firstReason;
   for (;;) {
     const result = await runRollbackChild(run, reason);
-    inbox.rollbackStep = undefined;
-    inbox.pending = undefined;
+    inbox.rollbackEnded();
     state.rollback = {
       mode: result.mode,
       reason,
@@ -49,11 +48,10 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
     if (result.ok) return { phase: 'rolled-back', status: 'rolled-back', reason };
     const failure = `rollback by ${result.mode} failed: ${result.problems.join('; ')}`;
     state.lastError = failure;
-    inbox.pending = { kind: 'operator', signals: ['rollback', 'resume'], reason: failure };
-    inbox.resumeRequested = false;
+    inbox.ask({ kind: 'operator', signals: ['rollback', 'resume'], reason: failure });
     await run.enterPhase('rollback-failed', failure, 'error');
-    await condition(() => inbox.resumeRequested || inbox.rollbackReason !== undefined);
-    inbox.pending = undefined;
+    await condition(() => inbox.resumeRequested || inbox.rollbackRequested);
+    inbox.stopAsking();
     const again = inbox.takeRollback();
     if (again === undefined) {
       // The operator took over: the run ends, and says it did not succeed.
@@ -72,7 +70,7 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
   const { state, options, inbox } = run;
   state.rollbacks += 1;
   const childId = `${run.workflowId}/rollback-${state.rollbacks}`;
-  inbox.rollbackChildId = childId;
+  inbox.rollbackStarted(childId);
   await run.enterPhase('rolling-back', `${reason} (by ${state.rollbackMode})`, 'warning');
   const input: RollbackInput = {
     parentWorkflowId: run.workflowId,

@@ -40,15 +40,17 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     return run;
   };
   const changed = (run: Run, note: string) => {
-    inbox.controlsVersion += 1;
+    inbox.controlsChanged();
     run.note(note);
     run.refreshDetails();
   };
   /** The answer to a budget or concurrency change, once no range started under the old value is in flight. */
   const inForce = (run: Run): Promise<LiveControls> => {
     const version = inbox.controlsVersion;
-    const applied = () => inbox.rangesStartedUnder === undefined || inbox.rangesStartedUnder >= version;
-    return condition(applied, CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({ ...answer(run, inbox), inForce: ok }));
+    return condition(() => inbox.controlsInForce(version), CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({
+      ...answer(run, inbox),
+      inForce: ok,
+    }));
   };
 
   setHandler(
@@ -94,7 +96,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     pauseUpdate,
     (args?: { reason?: string }) => {
       const run = live();
-      inbox.pauseRequested = `paused by the operator${args?.reason ? `: ${args.reason}` : ''}`;
+      inbox.requestPause(`paused by the operator${args?.reason ? `: ${args.reason}` : ''}`);
       run.note(`pause asked: ${inbox.pauseRequested}`);
       run.refreshDetails();
       return answer(run, inbox);
@@ -111,7 +113,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     resumeUpdate,
     () => {
       const run = live();
-      inbox.resumeRequested = true;
+      inbox.requestResume();
       return { ...answer(run, inbox), paused: false };
     },
     {
