@@ -10,14 +10,14 @@ import { aborted, type Transition } from '../run/transition';
 
 export async function awaitApproval(run: Run): Promise<Transition> {
   const { state, inbox, options } = run;
-  if (options.approval.required && state.approvedBy === undefined) {
+  if (options.approval.required && state.gates.approvedBy === undefined) {
     const timeout = options.approval.timeout as Duration;
-    const deadline = (state.approvalDeadline ??= new Date(Date.now() + durationMs(timeout)).toISOString());
+    const deadline = (state.gates.approvalDeadline ??= new Date(Date.now() + durationMs(timeout)).toISOString());
     inbox.ask({
       kind: 'approve',
       signals: ['approve', 'abort'],
       deadline,
-      ...(state.rollbackPlan ? { rollback: state.rollbackPlan } : {}),
+      ...(state.rollback.plan ? { rollback: state.rollback.plan } : {}),
     });
     if (state.phase === 'awaiting-approval') run.refreshDetails();
     else await run.enterPhase('awaiting-approval', `waiting for approve or abort until ${deadline}`);
@@ -29,9 +29,12 @@ export async function awaitApproval(run: Run): Promise<Transition> {
     if (inbox.abortReason !== undefined) return aborted(`aborted before any change: ${inbox.abortReason}`);
     if (outcome === 'timeout') return aborted(`approval timed out after ${options.approval.timeout}`);
     const approval = inbox.approval;
-    state.approvedBy = approval?.by ?? 'unknown';
-    state.approvals.push({ ...approval, at: run.now(), for: 'migration' });
-    run.note(`approved by ${state.approvedBy}${approval?.comment ? `: ${approval.comment}` : ''}`, 'awaiting-approval');
+    state.gates.approvedBy = approval?.by ?? 'unknown';
+    state.gates.approvals.push({ ...approval, at: run.now(), for: 'migration' });
+    run.note(
+      `approved by ${state.gates.approvedBy}${approval?.comment ? `: ${approval.comment}` : ''}`,
+      'awaiting-approval'
+    );
   }
   const window = options.maintenanceWindow;
   if (window && Date.now() < Date.parse(window.start)) {

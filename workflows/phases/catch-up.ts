@@ -63,7 +63,7 @@ export async function catchUp(run: Run): Promise<Transition> {
   const ref = { database: migration.database, container: migration.container };
   const quietForMs = durationMs((options.quietFor ?? '1m') as Duration);
   /** The cutover the operator asked for: in this run's inbox, or carried across continue-as-new. */
-  const cutoverAsked = () => inbox.cutoverBy ?? state.cutoverRequestedBy;
+  const cutoverAsked = () => inbox.cutoverBy ?? state.gates.cutoverRequestedBy;
   let completionsThisRun = 0;
   for (;;) {
     for (const range of cu.ranges) range.done = false;
@@ -75,9 +75,9 @@ export async function catchUp(run: Run): Promise<Transition> {
     let behind = 0;
     let thresholdExceeded = false;
     const count = (result: CatchUpResult) => {
-      state.counters = addCounters(state.counters, result.counters);
-      const room = MAX_FAILURES_KEPT - state.failures.length;
-      if (room > 0) state.failures.push(...result.failures.slice(0, room));
+      state.migrating.counters = addCounters(state.migrating.counters, result.counters);
+      const room = MAX_FAILURES_KEPT - state.migrating.failures.length;
+      if (room > 0) state.migrating.failures.push(...result.failures.slice(0, room));
       cu.caughtUp += result.counters.migrated;
       cu.oldShapeSeen += result.oldShapeSeen;
       if (result.lastOldShapeAt && (!cu.lastOldShapeAt || result.lastOldShapeAt > cu.lastOldShapeAt)) {
@@ -104,8 +104,8 @@ export async function catchUp(run: Run): Promise<Transition> {
               continuation: range.continuation,
               startTime: cu.startTime,
               batchSize: options.batchSize,
-              maxFailures: Math.max(state.failureAllowance - state.counters.failed, 0),
-              ...(state.preimages ? { preimages: true } : {}),
+              maxFailures: Math.max(state.migrating.failureAllowance - state.migrating.counters.failed, 0),
+              ...(state.rollback.preimages ? { preimages: true } : {}),
               ...part,
             },
           ]

@@ -24,7 +24,7 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
   for (;;) {
     const result = await runRollbackChild(run, reason);
     inbox.rollbackEnded();
-    state.rollback = {
+    state.rollback.outcome = {
       mode: result.mode,
       reason,
       ok: result.ok,
@@ -44,7 +44,7 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
           }
         : {}),
     };
-    if (result.approvedBy) state.approvals.push({ by: result.approvedBy, at: run.now(), for: 'restore' });
+    if (result.approvedBy) state.gates.approvals.push({ by: result.approvedBy, at: run.now(), for: 'restore' });
     if (result.ok) return { phase: 'rolled-back', status: 'rolled-back', reason };
     const failure = `rollback by ${result.mode} failed: ${result.problems.join('; ')}`;
     state.lastError = failure;
@@ -68,15 +68,15 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
 /** One attempt: the child runs to its end whatever happens to this scope; its failure is a result, not a throw. */
 async function runRollbackChild(run: Run, reason: string): Promise<RollbackResult> {
   const { state, options, inbox } = run;
-  state.rollbacks += 1;
-  const childId = `${run.workflowId}/rollback-${state.rollbacks}`;
+  state.rollback.attempts += 1;
+  const childId = `${run.workflowId}/rollback-${state.rollback.attempts}`;
   inbox.rollbackStarted(childId);
-  await run.enterPhase('rolling-back', `${reason} (by ${state.rollbackMode})`, 'warning');
+  await run.enterPhase('rolling-back', `${reason} (by ${state.rollback.mode})`, 'warning');
   const input: RollbackInput = {
     parentWorkflowId: run.workflowId,
     migration: state.migration,
     direction: options.direction,
-    mode: state.rollbackMode,
+    mode: state.rollback.mode,
     reason,
     snapshot: state.snapshot,
     exported: state.exported,
@@ -91,8 +91,8 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     requireRestoreApproval: options.approval.requiredForRestore,
     approvalTimeout: options.approval.timeout as Duration,
     allowRestoreWithoutAppStop: options.allowRestoreWithoutAppStop,
-    migratedDocuments: state.counters.migrated,
-    ...(state.preimagesContainer ? { preimagesContainer: state.preimagesContainer } : {}),
+    migratedDocuments: state.migrating.counters.migrated,
+    ...(state.rollback.preimagesContainer ? { preimagesContainer: state.rollback.preimagesContainer } : {}),
     tuning: state.tuning,
   };
   try {
@@ -100,7 +100,7 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
       executeChild(rollbackRunbook, {
         workflowId: childId,
         args: [input],
-        staticSummary: `rollback of ${state.migration.id} by ${state.rollbackMode}`,
+        staticSummary: `rollback of ${state.migration.id} by ${state.rollback.mode}`,
         // A started rollback runs to its end even when this run is terminated (by an operator, a run timeout, the
         // history limit): Temporal's default, TERMINATE, would kill it between the delete and the restore.
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -108,6 +108,6 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     );
   } catch (err) {
     const message = err instanceof ChildWorkflowFailure ? failureMessage(err) : String(err);
-    return { mode: state.rollbackMode, ok: false, problems: [message], steps: [], counters: zeroCounters() };
+    return { mode: state.rollback.mode, ok: false, problems: [message], steps: [], counters: zeroCounters() };
   }
 }

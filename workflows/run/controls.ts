@@ -57,7 +57,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     setBudgetUpdate,
     (args) => {
       const run = live();
-      run.state.controls = { ...run.state.controls, ruBudget: args.ruPerSecond };
+      run.state.migrating.controls = { ...run.state.migrating.controls, ruBudget: args.ruPerSecond };
       if (run.state.phase === 'rolling-back') inbox.forwardControls({ ruBudget: args.ruPerSecond });
       recordBudget(run.state.migration.id, budgetOf(run.state));
       changed(run, `RU budget set to ${args.ruPerSecond === null ? 'none' : `${args.ruPerSecond} RU/s`}`);
@@ -77,7 +77,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     setConcurrencyUpdate,
     (args) => {
       const run = live();
-      run.state.controls = { ...run.state.controls, concurrency: args.concurrency };
+      run.state.migrating.controls = { ...run.state.migrating.controls, concurrency: args.concurrency };
       if (run.state.phase === 'rolling-back') inbox.forwardControls({ concurrency: args.concurrency });
       changed(run, `concurrency set to ${args.concurrency}`);
       return inForce(run);

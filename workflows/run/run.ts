@@ -119,18 +119,18 @@ export class Run {
     if (state.phase === 'paused') this.refreshDetails();
     else await this.enterPhase('paused', reason, 'warning');
     const decided = () => inbox.resumeRequested || inbox.rollbackRequested;
-    state.pausedIn = pausedIn;
-    state.pausedBecause = because;
+    state.migrating.pausedIn = pausedIn;
+    state.migrating.pausedBecause = because;
     if ((await this.waitFor(decided, undefined, 'resume or rollback')) === 'continue-as-new') {
       return 'continue-as-new';
     }
-    state.pausedIn = undefined;
-    state.pausedBecause = undefined;
+    state.migrating.pausedIn = undefined;
+    state.migrating.pausedBecause = undefined;
     inbox.stopAsking();
     if (inbox.rollbackRequested) return 'rollback';
     inbox.takeResume();
     // The operator accepted what failed so far: maxFailures more are tolerated.
-    state.failureAllowance = state.counters.failed + this.options.maxFailures;
+    state.migrating.failureAllowance = state.migrating.counters.failed + this.options.maxFailures;
     state.lastError = undefined;
     if (this.lease.lost) {
       const lease = await this.lease.reacquire();
