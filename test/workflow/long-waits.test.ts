@@ -11,8 +11,6 @@ import { waitForPhase } from './harness';
 import { recordFigure } from '../support/figures';
 import { FakeRunbook } from '../support/fake-runbook';
 
-/** Each case has its own worker, task queue and fake activities: they run side by side (jest's test.concurrent). */
-const test = it.concurrent;
 let f: FakeRunbook;
 beforeAll(async () => {
   f = await FakeRunbook.start();
@@ -101,8 +99,7 @@ test('paused for "days": history bounded, then resumed from where it stopped', a
   });
 });
 
-// Alone, not beside the others: its 100 ms intervals and its end-time bound are the most sensitive to a loaded CPU.
-it('monitoring for "weeks": history bounded by continue-as-new, the same window goes on (not started again), then completed', async () => {
+test('monitoring for "weeks": history bounded by continue-as-new, the same window goes on (not started again), then completed', async () => {
   await f.with({ documents: 10 }, async (kit) => {
     const started = Date.now();
     const handle = await f.start(kit, {
