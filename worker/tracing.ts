@@ -1,0 +1,93 @@
+/**
+ * Traces: the Temporal OpenTelemetry interceptors (@temporalio/interceptors-opentelemetry 1.24) on the CLI's client,
+ * the worker's workflows and activities, exported over OTLP/HTTP (JSON) when OTEL_EXPORTER_OTLP_ENDPOINT (or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set. Unset, nothing is started: no provider is registered, so the page spans
+ * of activities/cosmos/page-spans.ts go to @opentelemetry/api's no-op tracer, and the workflow bundle carries no
+ * tracing interceptor.
+ *
+ * Wired as the package's own plugin wires it (node_modules/@temporalio/interceptors-opentelemetry/src/plugin.ts):
+ * OpenTelemetryWorkflowClientInterceptor on the client; OpenTelemetryActivityInboundInterceptor (the activity's span,
+ * parent of the page spans through the context manager) and OpenTelemetryActivityOutboundInterceptor (trace ids on
+ * activity log lines); the workflow interceptor module (lib/workflow-interceptors.js) in the bundle; and the
+ * `exporter` sink through which the workflow isolate hands its spans to the same span processor
+ * (src/worker/index.ts makeWorkflowExporter). The plugin class itself is marked experimental; the interceptors are not.
+ *
+ * The standard variables are read by the SDK as the OpenTelemetry spec says
+ * (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/): the endpoint (`/v1/traces` is
+ * appended to OTEL_EXPORTER_OTLP_ENDPOINT; a TRACES endpoint is used as is), OTEL_EXPORTER_OTLP_HEADERS,
+ * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (resources envDetectorSync; the service name wins over a
+ * service.name in the attributes), OTEL_BSP_* for the batch processor.
+ */
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { envDetectorSync, Resource } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ClientInterceptors } from '@temporalio/client';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+  type OpenTelemetrySinks,
+} from '@temporalio/interceptors-opentelemetry';
+import type { InjectedSinks, WorkerOptions } from '@temporalio/worker';
+
+export const OTEL_ENDPOINT_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] as const;
+
+/** The workflow interceptor module that must be in the workflow bundle (workflowsPath or bundleWorkflowCode). */
+export const WORKFLOW_TRACING_MODULE =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+export interface Tracing {
+  /** Interceptors for every Temporal Client the process creates. */
+  clientInterceptors: ClientInterceptors;
+  /** The worker's interceptors (activities; the workflow module) and the sink the workflow spans leave through. */
+  workerOptions: Required<Pick<WorkerOptions, 'interceptors' | 'sinks'>>;
+  /** Ends every span still buffered with the collector, then stops (the worker's last step). */
+  shutdown(): Promise<void>;
+}
+
+/** True when an OTLP endpoint is configured (blank counts as unset). */
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return OTEL_ENDPOINT_VARIABLES.some((name) => Boolean(env[name]?.trim()));
+}
+
+/**
+ * Starts tracing for this process when an endpoint is set (undefined otherwise): one provider registered globally,
+ * with AsyncLocalStorage as context manager so a span started in an activity is the child of the activity's span,
+ * and W3C trace context as propagator (what the interceptors put in Temporal headers, src/instrumentation.ts).
+ * `serviceName` is the default that OTEL_SERVICE_NAME overrides.
+ */
+export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+  if (!tracingEnabled(env)) return undefined;
+  const resource = Resource.default()
+    .merge(new Resource({ 'service.name': serviceName }))
+    .merge(envDetectorSync.detect());
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
+  provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
+  const sinks: InjectedSinks<OpenTelemetrySinks> = { exporter: makeWorkflowExporter(processor, resource) };
+  return {
+    clientInterceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+    workerOptions: {
+      interceptors: {
+        client: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+        workflowModules: [WORKFLOW_TRACING_MODULE],
+        activity: [
+          (ctx) => ({
+            inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+            outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+          }),
+        ],
+      },
+      sinks,
+    },
+    async shutdown() {
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    },
+  };
+}
