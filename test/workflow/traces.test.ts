@@ -16,8 +16,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { trace } from '@opentelemetry/api';
 import type { ClientConfig } from '../../client/config';
 import { connectTemporal } from '../../client/temporal';
+import { startTracing, tracingEnabled } from '../../worker/tracing';
 import { migrationRunbook } from '../../workflows';
 import { uniqueTaskQueue } from '../support/temporal';
 import { Harness, MARKER, customers, splitNameModule } from './harness';
@@ -243,4 +245,14 @@ test('no seeded document value is in any span', () => {
     expect(all).not.toContain(`"${doc.id}"`);
     expect(all).not.toContain(String(doc.name));
   }
+});
+
+test('without an endpoint nothing starts, and the engine’s spans go to the no-op tracer', () => {
+  expect(tracingEnabled({ OTEL_EXPORTER_OTLP_ENDPOINT: '  ', OTEL_SERVICE_NAME: 'x' })).toBe(false);
+  expect(tracingEnabled({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint })).toBe(true);
+  expect(startTracing('cosmos-runbook-worker', {})).toBeUndefined();
+  // The client's tracing was shut down with its session (worker/tracing.ts shutdown): no provider left behind.
+  const span = trace.getTracer('cosmos-runbook').startSpan('page');
+  expect(span.isRecording()).toBe(false);
+  span.end();
 });
