@@ -53,14 +53,36 @@ export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return OTEL_ENDPOINT_VARIABLES.some((name) => Boolean(env[name]?.trim()));
 }
 
+/** The process's one provider, shared by every caller of startTracing (a worker and a client in one process). */
+let shared: { tracing: Tracing; users: number; stop(): Promise<void> } | undefined;
+
 /**
  * Starts tracing for this process when an endpoint is set (undefined otherwise): one provider registered globally,
  * with AsyncLocalStorage as context manager so a span started in an activity is the child of the activity's span,
  * and W3C trace context as propagator (what the interceptors put in Temporal headers, src/instrumentation.ts).
- * `serviceName` is the default that OTEL_SERVICE_NAME overrides.
+ * `serviceName` is the default that OTEL_SERVICE_NAME overrides. A second call in the same process (`npm start`
+ * runs a worker and a client) shares the first's provider; it is shut down (flushed) when its last user shuts it
+ * down.
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
   if (!tracingEnabled(env)) return undefined;
+  if (shared) {
+    shared.users += 1;
+  } else {
+    const { stop, ...wiring } = registerProvider(serviceName);
+    shared = { users: 1, stop, tracing: { ...wiring, shutdown: release } };
+  }
+  return shared.tracing;
+
+  async function release(): Promise<void> {
+    if (!shared || --shared.users > 0) return;
+    const last = shared;
+    shared = undefined;
+    await last.stop();
+  }
+}
+
+function registerProvider(serviceName: string): Omit<Tracing, 'shutdown'> & { stop: () => Promise<void> } {
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': serviceName }))
     .merge(envDetectorSync.detect());
@@ -83,7 +105,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
       },
       sinks,
     },
-    async shutdown() {
+    stop: async () => {
       await provider.shutdown();
       trace.disable();
       propagation.disable();
