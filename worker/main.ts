@@ -46,7 +46,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     })
   );
   if (metrics.address) log.info(`metrics: http://${metrics.address}/metrics (Prometheus)`);
-  const tracing = startTracing('cosmos-runbook-worker', env);
+  const tracing = startTracing('cosmos-runbook-worker', env, (message) => log.warn(message));
   if (tracing) log.info('traces: exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT)');
   let runbookWorker: Awaited<ReturnType<typeof createRunbookWorker>>;
   try {

@@ -18,7 +18,7 @@
  * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (resources envDetectorSync; the service name wins over a
  * service.name in the attributes), OTEL_BSP_* for the batch processor.
  */
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { envDetectorSync, Resource } from '@opentelemetry/resources';
@@ -48,6 +48,17 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/**
+ * Where the spans go, from the same variables that turn tracing on: the traces endpoint as is, or the base endpoint
+ * with `v1/traces` (the spec's rule, which the exporter applies to process.env; explicit so `env` is the one read).
+ */
+function tracesUrl(env: NodeJS.ProcessEnv): string {
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (traces) return traces;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT!.trim();
+  return `${base}${base.endsWith('/') ? '' : '/'}v1/traces`;
+}
+
 /** True when an OTLP endpoint is configured (blank counts as unset). */
 export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return OTEL_ENDPOINT_VARIABLES.some((name) => Boolean(env[name]?.trim()));
@@ -64,12 +75,19 @@ let shared: { tracing: Tracing; users: number; stop(): Promise<void> } | undefin
  * runs a worker and a client) shares the first's provider; it is shut down (flushed) when its last user shuts it
  * down.
  */
-export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing | undefined {
+export function startTracing(
+  serviceName: string,
+  env: NodeJS.ProcessEnv = process.env,
+  warn?: (message: string) => void
+): Tracing | undefined {
   if (!tracingEnabled(env)) return undefined;
   if (shared) {
     shared.users += 1;
   } else {
-    const { stop, ...wiring } = registerProvider(serviceName);
+    // The SDK reports a failed export (collector unreachable, refused) through its diagnostics logger, silent
+    // unless one is set (@opentelemetry/core globalErrorHandler → diag.error).
+    if (warn) diag.setLogger(diagnostics(warn), DiagLogLevel.WARN);
+    const { stop, ...wiring } = registerProvider(serviceName, env, warn);
     shared = { users: 1, stop, tracing: { ...wiring, shutdown: release } };
   }
   return shared.tracing;
@@ -82,11 +100,15 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   }
 }
 
-function registerProvider(serviceName: string): Omit<Tracing, 'shutdown'> & { stop: () => Promise<void> } {
+function registerProvider(
+  serviceName: string,
+  env: NodeJS.ProcessEnv,
+  warn: ((message: string) => void) | undefined
+): Omit<Tracing, 'shutdown'> & { stop: () => Promise<void> } {
   const resource = Resource.default()
     .merge(new Resource({ 'service.name': serviceName }))
     .merge(envDetectorSync.detect());
-  const processor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url: tracesUrl(env) }));
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
   provider.register({ contextManager: new AsyncLocalStorageContextManager().enable() });
   const sinks: InjectedSinks<OpenTelemetrySinks> = { exporter: makeWorkflowExporter(processor, resource) };
@@ -106,10 +128,20 @@ function registerProvider(serviceName: string): Omit<Tracing, 'shutdown'> & { st
       sinks,
     },
     stop: async () => {
-      await provider.shutdown();
+      // The last export failing (the collector gone) must not fail the worker's stop: a warning, as for any export.
+      await provider.shutdown().catch((err: unknown) => {
+        warn?.(`traces: the last spans were not exported (${err instanceof Error ? err.message : String(err)})`);
+      });
       trace.disable();
       propagation.disable();
       context.disable();
+      diag.disable();
     },
   };
+}
+
+function diagnostics(warn: (message: string) => void) {
+  const say = (message: string) => warn(`traces: ${message}`);
+  const quiet = () => undefined;
+  return { error: say, warn: say, info: quiet, debug: quiet, verbose: quiet };
 }
