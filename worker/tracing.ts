@@ -16,7 +16,8 @@
  * (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/): the endpoint (`/v1/traces` is
  * appended to OTEL_EXPORTER_OTLP_ENDPOINT; a TRACES endpoint is used as is), OTEL_EXPORTER_OTLP_HEADERS,
  * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (resources envDetectorSync; the service name wins over a
- * service.name in the attributes), OTEL_BSP_* for the batch processor.
+ * service.name in the attributes), OTEL_BSP_* for the batch processor. Only the endpoint is taken from the `env`
+ * given to startTracing (the same that decides whether tracing is on); the SDK reads the others from process.env.
  */
 import { context, diag, DiagLogLevel, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
