@@ -1,0 +1,113 @@
+/**
+ * The copy mode's activity contracts (activities/copy/; docs/migrations.md "Copy mode"): the source container is read
+ * by feed range and `up()` of each document is written into the target container, whose partition key differs.
+ * Only ids, partition keys, counts and tokens: never document contents.
+ */
+import type { ContainerRef, DocumentFailure, ModuleRef, RuDebt } from './activities';
+
+/** How the catch-up learns of the source's changes (docs/runbook.md "Copy mode"). */
+export type CopyFeedMode =
+  /** All versions and deletes (accounts with continuous backup): every create, replace and delete, in order. */
+  | 'all-versions-and-deletes'
+  /** Latest version: creates and replaces only; deletes are found by comparing the target with the source. */
+  | 'latest-version';
+
+export interface CopyRef extends ContainerRef, ModuleRef {
+  /**
+   * The target container (the module's `target.container`, in the same database); a container reference so the
+   * worker's allow-list (activities/allowed-containers.ts) checks it as it checks the source.
+   */
+  target: ContainerRef;
+}
+
+export interface CopyCounters {
+  /** Source documents read (backfill) or changes read (catch-up). */
+  read: number;
+  /** Target documents created or replaced. */
+  written: number;
+  /** Target documents deleted (a source delete, or a copy left in another logical partition by an update). */
+  deleted: number;
+  /** Documents that are a named problem (missing new partition key, id collision, up() failure). */
+  failed: number;
+  ruConsumed: number;
+}
+
+export interface PrepareTargetInput extends CopyRef {
+  /** The run created the target earlier (its state says so): it may hold documents already. */
+  createdByThisRun: boolean;
+}
+
+export interface PrepareTargetResult {
+  /** The target was created now (false: it existed, empty or created by this run). */
+  created: boolean;
+  /** Its partition key paths, as ARM reports them. */
+  partitionKeyPaths: string[];
+}
+
+export interface CopyStartInput extends CopyRef {
+  feedRange: string;
+  mode: CopyFeedMode;
+}
+
+export interface CopyStartResult {
+  /** The source range's change feed at its head, taken before the backfill reads anything. */
+  continuation: string;
+  /** ISO: when the start point was taken. */
+  at: string;
+}
+
+export interface CopyRangeInput extends CopyRef {
+  feedRange: string;
+  /** The backfill's scan continuation from the range's last activity. */
+  continuation?: string;
+  batchSize: number;
+  ruBudget?: number;
+  ruDebt?: RuDebt;
+  maxFailures: number;
+  /** Return after this long with a continuation even when the range is not done. @default 60 */
+  maxSeconds?: number;
+}
+
+export interface CopyRangeResult {
+  done: boolean;
+  continuation?: string;
+  counters: CopyCounters;
+  /** Named problems: source id and source partition key, and what is wrong (never values). */
+  failures: DocumentFailure[];
+  ruDebt?: RuDebt;
+}
+
+export interface SyncCopyInput extends CopyRef {
+  feedRange: string;
+  /** The source range's change-feed continuation: the start point, then each activity's. */
+  continuation: string;
+  mode: CopyFeedMode;
+  batchSize: number;
+  ruBudget?: number;
+  ruDebt?: RuDebt;
+  maxFailures: number;
+  /** Return after this long even when the head is not reached. @default 60 */
+  maxSeconds?: number;
+}
+
+export interface SyncCopyResult extends CopyRangeResult {
+  continuation: string;
+  /** How far behind the source feed's head the last page was (its newest change to now); 0 at the head. */
+  secondsBehind: number;
+}
+
+export function zeroCopyCounters(): CopyCounters {
+  return { read: 0, written: 0, deleted: 0, failed: 0, ruConsumed: 0 };
+}
+
+export function addCopyCounters(a: CopyCounters, b: CopyCounters): CopyCounters {
+  return {
+    read: a.read + b.read,
+    written: a.written + b.written,
+    deleted: a.deleted + b.deleted,
+    failed: a.failed + b.failed,
+    ruConsumed: a.ruConsumed + b.ruConsumed,
+  };
+}
+
+export type { ContainerRef };
