@@ -45,8 +45,11 @@ export interface PrepareTargetResult {
 }
 
 export interface CopyStartInput extends CopyRef {
+  /** A feed range of `of`'s container. */
   feedRange: string;
   mode: CopyFeedMode;
+  /** Whose change feed: the source's (before the backfill) or the target's (the cutover point). @default "source" */
+  of?: 'source' | 'target';
 }
 
 export interface CopyStartResult {
@@ -72,14 +75,18 @@ export interface CopyRangeResult {
   done: boolean;
   continuation?: string;
   counters: CopyCounters;
-  /** Named problems: source id and source partition key, and what is wrong (never values). */
+  /**
+   * Named problems: the id and partition key of the document read (the source's; the target's in the reverse sync),
+   * and what is wrong (never values).
+   */
   failures: DocumentFailure[];
   ruDebt?: RuDebt;
 }
 
 export interface SyncCopyInput extends CopyRef {
+  /** A feed range of the container whose feed is read: the source's (syncCopyRange) or the target's (reverseSyncRange). */
   feedRange: string;
-  /** The source range's change-feed continuation: the start point, then each activity's. */
+  /** That range's change-feed continuation: its start point, then each activity's. */
   continuation: string;
   mode: CopyFeedMode;
   batchSize: number;

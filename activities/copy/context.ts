@@ -30,5 +30,11 @@ export async function openCopy(deps: ActivityDeps, input: CopyRef): Promise<Open
   const source = db.container(resolved.container);
   const target = db.container(input.target.container);
   const [sourcePaths, targetPaths] = await Promise.all([readPartitionKeyPaths(source), readPartitionKeyPaths(target)]);
-  return { source, target, shape: { rule: resolved.rule, transform: resolved.transform, sourcePaths, targetPaths } };
+  const definition = resolved.definition;
+  const down = typeof definition.down === 'function' ? definition.down.bind(definition) : undefined;
+  return {
+    source,
+    target,
+    shape: { rule: resolved.rule, transform: resolved.transform, ...(down ? { down } : {}), sourcePaths, targetPaths },
+  };
 }

@@ -26,6 +26,8 @@ export function withoutSystemProperties(doc: MigrationDocument): MigrationDocume
 export interface CopyShape {
   rule: VersionRule;
   transform: Transform;
+  /** The module's down(), when it has one: what the reverse sync writes back to the source after the cutover. */
+  down?: Transform;
   sourcePaths: string[];
   targetPaths: string[];
 }
@@ -60,6 +62,33 @@ export async function derive(shape: CopyShape, source: MigrationDocument): Promi
     doc,
     partitionKey: partitionKeyOf(doc, shape.targetPaths),
     source: sourceKeyOf(doc, shape.sourcePaths),
+  };
+}
+
+/**
+ * What the source holds for a target document the application wrote after the cutover: `down()` of it (the engine's
+ * rules, the version stamped back), which must keep the source's partition key fields the target document carries.
+ * `source` is the target document's own key (target partition key and id): where the reverse sync's changes come from.
+ */
+export async function deriveBack(shape: CopyShape, targetDoc: MigrationDocument): Promise<Derived> {
+  if (!shape.down) return { kind: 'fail', error: 'the module has no down(); nothing can be written back' };
+  const plain = withoutSystemProperties(targetDoc);
+  let doc: MigrationDocument = plain;
+  const rule: VersionRule = { ...shape.rule, direction: 'down' };
+  if (isCandidate(rule, plain)) {
+    const outcome = await runTransform(shape.down, plain, rule, shape.sourcePaths);
+    if (outcome.kind === 'fail') return outcome;
+    if (outcome.kind === 'change') doc = withoutSystemProperties(outcome.doc);
+  }
+  const missing = shape.sourcePaths.filter((p) => valueAt(doc, p) === undefined);
+  if (missing.length > 0) {
+    return { kind: 'fail', error: `the source partition key ${missing.join(',')} is missing; not written back` };
+  }
+  return {
+    kind: 'copy',
+    doc,
+    partitionKey: partitionKeyOf(doc, shape.sourcePaths),
+    source: JSON.stringify([partitionKeyOf(targetDoc, shape.targetPaths) ?? null, targetDoc.id]),
   };
 }
 

@@ -15,7 +15,7 @@ import type {
 import type { ActivityDeps } from '../deps';
 import { copyRange } from './backfill';
 import { prepareCopyTarget } from './prepare-target';
-import { markCopyStart, syncCopyRange } from './sync';
+import { markCopyStart, reverseSyncRange, syncCopyRange } from './sync';
 
 export interface CopyActivities {
   /** Preflight: creates the target through ARM with the declared properties; refuses one not this run's. */
@@ -26,6 +26,8 @@ export interface CopyActivities {
   copyRange(input: CopyRangeInput): Promise<CopyRangeResult>;
   /** The catch-up of one source range from its change feed into the target, deletes included. */
   syncCopyRange(input: SyncCopyInput): Promise<SyncCopyResult>;
+  /** After the cutover: one target range's change feed written back to the source through down(), deletes included. */
+  reverseSyncRange(input: SyncCopyInput): Promise<SyncCopyResult>;
 }
 
 export function createCopyActivities(deps: ActivityDeps): CopyActivities {
@@ -34,5 +36,6 @@ export function createCopyActivities(deps: ActivityDeps): CopyActivities {
     markCopyStart: (input) => markCopyStart(deps, input),
     copyRange: (input) => copyRange(deps, input),
     syncCopyRange: (input) => syncCopyRange(deps, input),
+    reverseSyncRange: (input) => reverseSyncRange(deps, input),
   };
 }

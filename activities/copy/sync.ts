@@ -24,6 +24,7 @@ import {
   ChangeFeedStartFrom,
   PriorityLevel,
   type ChangeFeedPullModelIterator,
+  type Container,
   type JSONObject,
   type OperationInput,
 } from '@azure/cosmos';
@@ -50,7 +51,7 @@ import { activityContext } from '../cosmos/requests';
 import { ChargeEstimate, RuBudget } from '../cosmos/ru-budget';
 import { partitionKeyOf } from '../cosmos/transform';
 import { openCopy, type OpenCopy } from './context';
-import { derive, sourceKeyOf } from './derive';
+import { derive, deriveBack, sourceKeyOf, type Derived } from './derive';
 import { collision, problemsExceeded, recordProblem } from './problems';
 
 const KEEP_ALIVE_MS = 1000;
@@ -65,7 +66,8 @@ function sdkMode(mode: CopyFeedMode): ChangeFeedMode {
  * all-versions-and-deletes from now or a continuation only) and its continuation kept.
  */
 export async function markCopyStart(deps: ActivityDeps, input: CopyStartInput): Promise<CopyStartResult> {
-  const source = deps.cosmos.database(input.database).container(input.container);
+  const db = deps.cosmos.database(input.database);
+  const source = input.of === 'target' ? db.container(input.target.container) : db.container(input.container);
   const at = new Date().toISOString();
   const feed = source.items.getChangeFeedIterator({
     changeFeedMode: sdkMode(input.mode),
@@ -89,17 +91,74 @@ interface SyncCheckpoint {
 
 /** One source change, reduced to what the target needs. */
 type Change =
-  | { kind: 'write'; id: string; sourcePk: unknown; doc: MigrationDocument; at: number }
-  | { kind: 'delete'; id: string; sourcePk: unknown; at: number };
+  | { kind: 'write'; id: string; fromPk: unknown; doc: MigrationDocument; at: number }
+  | { kind: 'delete'; id: string; fromPk: unknown; at: number };
+
+/**
+ * Which way a sync goes: forward (the source's feed into the target through up(), until the cutover) or reverse (the
+ * target's feed back into the source through down(), after it). In both, `derive` makes the destination document of a
+ * changed one and names the changed one by its key in the feed's container; `ownerOf` names, for a document already in
+ * the destination, the key of the document in the feed's container it corresponds to.
+ */
+interface Flow {
+  from: Container;
+  to: Container;
+  fromPaths: string[];
+  toPaths: string[];
+  derive(doc: MigrationDocument): Promise<Derived>;
+  ownerOf(doc: MigrationDocument): Promise<string | undefined>;
+}
+
+function forward(open: OpenCopy): Flow {
+  const { shape } = open;
+  return {
+    from: open.source,
+    to: open.target,
+    fromPaths: shape.sourcePaths,
+    toPaths: shape.targetPaths,
+    derive: (doc) => derive(shape, doc),
+    // A copy carries its source's partition key fields and id (derive.ts).
+    ownerOf: (doc) => Promise.resolve(sourceKeyOf(doc, shape.sourcePaths)),
+  };
+}
+
+function reverse(open: OpenCopy): Flow {
+  const { shape } = open;
+  return {
+    from: open.target,
+    to: open.source,
+    fromPaths: shape.targetPaths,
+    toPaths: shape.sourcePaths,
+    derive: (doc) => deriveBack(shape, doc),
+    // A source document corresponds to the target document up() makes of it (its new partition key and id).
+    ownerOf: async (doc) => {
+      const copy = await derive(shape, doc);
+      return copy.kind === 'copy' ? JSON.stringify([copy.partitionKey ?? null, doc.id]) : undefined;
+    },
+  };
+}
 
 export async function syncCopyRange(deps: ActivityDeps, input: SyncCopyInput): Promise<SyncCopyResult> {
+  return sync(deps, input, forward);
+}
+
+/**
+ * The reverse sync after the cutover: the target's change feed (from the cutover point, `markCopyStart` of the
+ * target's ranges taken before the cutover hook pointed the application at it) written back to the source through
+ * down(), so a rollback after the cutover loses none of the application's writes. `feedRange` is the target's.
+ */
+export async function reverseSyncRange(deps: ActivityDeps, input: SyncCopyInput): Promise<SyncCopyResult> {
+  return sync(deps, input, reverse);
+}
+
+async function sync(deps: ActivityDeps, input: SyncCopyInput, flowOf: (open: OpenCopy) => Flow) {
   const open = await openCopy(deps, input);
   const resumed = activityContext()?.info.heartbeatDetails as SyncCheckpoint | undefined;
   const state: SyncCheckpoint = resumed
     ? { ...resumed, counters: { ...resumed.counters }, failures: [...resumed.failures] }
     : { continuation: input.continuation, counters: zeroCopyCounters(), failures: [] };
   const budget = new RuBudget(input.ruBudget, state.ruDebt ?? input.ruDebt);
-  return new Sync(open, input, state, budget).run();
+  return new Sync(flowOf(open), input, state, budget).run();
 }
 
 class Sync {
@@ -111,7 +170,7 @@ class Sync {
   private secondsBehind = 0;
 
   constructor(
-    private readonly open: OpenCopy,
+    private readonly flow: Flow,
     private readonly input: SyncCopyInput,
     private readonly state: SyncCheckpoint,
     private readonly budget: RuBudget
@@ -141,7 +200,7 @@ class Sync {
     const keepAlive = setInterval(() => this.heartbeat(), KEEP_ALIVE_MS);
     const deadline = Date.now() + (this.input.maxSeconds ?? SYNC_SECONDS) * 1000;
     const where = `${this.input.database}/${this.input.container} range ${this.input.feedRange}`;
-    const feed = this.open.source.items.getChangeFeedIterator<Record<string, unknown>>({
+    const feed = this.flow.from.items.getChangeFeedIterator<Record<string, unknown>>({
       changeFeedMode: sdkMode(this.input.mode),
       priorityLevel: PriorityLevel.Low,
       maxItemCount: this.input.batchSize,
@@ -214,11 +273,11 @@ class Sync {
 
   /** A feed item as a change: an all-versions-and-deletes item (`current`/`metadata`), or a latest-version document. */
   private changeOf(item: Record<string, unknown>): Change {
-    const { sourcePaths } = this.open.shape;
+    const sourcePaths = this.flow.fromPaths;
     if (this.input.mode === 'latest-version') {
       const doc = item as MigrationDocument;
-      const sourcePk = partitionKeyOf(doc, sourcePaths);
-      return { kind: 'write', id: doc.id, sourcePk, doc, at: Number(doc._ts ?? 0) };
+      const fromPk = partitionKeyOf(doc, sourcePaths);
+      return { kind: 'write', id: doc.id, fromPk, doc, at: Number(doc._ts ?? 0) };
     }
     const metadata = (item.metadata ?? {}) as Record<string, unknown>;
     const at = Number(metadata.crts ?? 0);
@@ -226,18 +285,18 @@ class Sync {
       // Azure names the source key by its paths' last segments: {"accountNo": "A-1"}.
       const keyObject = (metadata.partitionKey ?? {}) as Record<string, unknown>;
       const values = sourcePaths.map((p) => keyObject[p.split('/').pop()!]);
-      const sourcePk = sourcePaths.length === 1 ? values[0] : values;
-      return { kind: 'delete', id: String(metadata.id), sourcePk, at };
+      const fromPk = sourcePaths.length === 1 ? values[0] : values;
+      return { kind: 'delete', id: String(metadata.id), fromPk, at };
     }
     const doc = item.current as MigrationDocument;
-    return { kind: 'write', id: doc.id, sourcePk: partitionKeyOf(doc, sourcePaths), doc, at };
+    return { kind: 'write', id: doc.id, fromPk: partitionKeyOf(doc, sourcePaths), doc, at };
   }
 
   /** The copies in the target of these ids, by the source document they came from. */
   private async existingCopies(ids: string[], tally: CopyCounters): Promise<MigrationDocument[]> {
     const found: MigrationDocument[] = [];
     const scan = new PageScan<MigrationDocument>(
-      this.open.target,
+      this.flow.to,
       { query: 'SELECT * FROM c WHERE ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] },
       { maxItemCount: 1000 },
       undefined,
@@ -252,10 +311,10 @@ class Sync {
   }
 
   private async apply(changes: Change[], tally: CopyCounters): Promise<void> {
-    const { shape, target } = this.open;
+    const { flow } = this;
     const last = new Map<string, Change>();
     for (const change of changes) {
-      const key = JSON.stringify([change.sourcePk ?? null, change.id]);
+      const key = JSON.stringify([change.fromPk ?? null, change.id]);
       last.delete(key); // keep the feed's order of last changes
       last.set(key, change);
     }
@@ -265,38 +324,44 @@ class Sync {
     /** Source key → the target keys of its copies (one, or two after an update moved it, before this page). */
     const copies = new Map<string, { id: string; partitionKey: unknown }[]>();
     for (const doc of existing) {
-      const pk = partitionKeyOf(doc, shape.targetPaths);
-      const source = sourceKeyOf(doc, shape.sourcePaths);
+      const pk = partitionKeyOf(doc, flow.toPaths);
+      const source = await flow.ownerOf(doc);
+      if (source === undefined) continue; // a destination document that corresponds to nothing the feed can change
       owners.set(JSON.stringify([pk ?? null, doc.id]), source);
       copies.set(source, [...(copies.get(source) ?? []), { id: doc.id, partitionKey: pk }]);
     }
     type Op = { op: OperationInput; change: Change };
-    const ops: Op[] = [];
+    const upserts: (Op & { at: string })[] = [];
+    const removals: { change: Change; at: string; copy: { id: string; partitionKey: unknown } }[] = [];
     const remove = (change: Change, copy: { id: string; partitionKey: unknown }) =>
-      ops.push({
-        change,
-        op: { operationType: BulkOperationType.Delete, id: copy.id, partitionKey: copy.partitionKey as never },
-      });
-    for (const [source, change] of last) {
+      removals.push({ change, copy, at: JSON.stringify([copy.partitionKey ?? null, copy.id]) });
+    // Deletes first: a document deleted and another created in its place (the same id under another key that derives
+    // the same destination) in one page hands the place over instead of colliding with the one that is gone.
+    const ordered = [...last].sort(([, a], [, b]) => Number(b.kind === 'delete') - Number(a.kind === 'delete'));
+    for (const [source, change] of ordered) {
       const old = copies.get(source) ?? [];
       if (change.kind === 'delete') {
-        for (const copy of old) remove(change, copy);
+        for (const copy of old) {
+          remove(change, copy);
+          owners.delete(JSON.stringify([copy.partitionKey ?? null, copy.id]));
+        }
         continue;
       }
-      const derived = await derive(shape, change.doc);
+      const derived = await flow.derive(change.doc);
       if (derived.kind === 'fail') {
-        recordProblem(this.state, tally, change.id, change.sourcePk, derived.error);
+        recordProblem(this.state, tally, change.id, change.fromPk, derived.error);
         continue;
       }
       const at = JSON.stringify([derived.partitionKey ?? null, change.id]);
       const owner = owners.get(at);
       if (owner !== undefined && owner !== derived.source) {
-        recordProblem(this.state, tally, change.id, change.sourcePk, collision(owner));
+        recordProblem(this.state, tally, change.id, change.fromPk, collision(owner));
         continue;
       }
       owners.set(at, derived.source);
-      ops.push({
+      upserts.push({
         change,
+        at,
         op: {
           operationType: BulkOperationType.Upsert,
           partitionKey: derived.partitionKey as never,
@@ -308,8 +373,19 @@ class Sync {
         if (JSON.stringify([copy.partitionKey ?? null, copy.id]) !== at) remove(change, copy);
       }
     }
+    // A place an upsert of this page writes is not also deleted: one bulk request does not order its operations.
+    const written = new Set(upserts.map((u) => u.at));
+    const ops: Op[] = [
+      ...upserts.map(({ op, change }) => ({ op, change })),
+      ...removals
+        .filter((r) => !written.has(r.at))
+        .map((r) => ({
+          change: r.change,
+          op: { operationType: BulkOperationType.Delete, id: r.copy.id, partitionKey: r.copy.partitionKey as never },
+        })),
+    ];
     if (ops.length === 0) return;
-    const outcomes = await this.writer.send(target, ops, (o) => o.op, {
+    const outcomes = await this.writer.send(flow.to, ops, (o) => o.op, {
       estimate: this.writeCharge,
       onCharge: (ru) => (tally.ruConsumed += ru),
     });
@@ -326,7 +402,7 @@ class Sync {
           this.state,
           tally,
           item.change.id,
-          item.change.sourcePk,
+          item.change.fromPk,
           `${what} in the target failed with status ${status}`
         );
       }

@@ -14,7 +14,8 @@ import { ErrorType } from '../../common/errors';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import { copyRange } from '../../activities/copy/backfill';
 import { prepareCopyTarget } from '../../activities/copy/prepare-target';
-import { markCopyStart, syncCopyRange } from '../../activities/copy/sync';
+import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities/copy/sync';
+import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
 import { checkMigration } from '../../activities/registry';
 import { seed, startEngineStack, wholeRange, type EngineStack } from './support';
 
@@ -52,6 +53,11 @@ function repartition(source: string, target: string, extra: Partial<Migration> =
       if (doc.org === 'no-tenant') return { ...doc }; // a document the module cannot place
       return { ...doc, tenant: `tenant-${doc.org}` };
     },
+    down(doc: Account & { tenant?: string }) {
+      const back: Record<string, unknown> = { ...doc };
+      delete back.tenant;
+      return back as Account;
+    },
     ...extra,
   };
 }
@@ -61,6 +67,13 @@ function expectedCopy(doc: Record<string, unknown>): Record<string, unknown> {
   const plain = withoutSystem(doc);
   if (plain.schemaVersion !== undefined && plain.schemaVersion !== 1) return plain;
   return { ...plain, tenant: `tenant-${String(plain.org)}`, schemaVersion: 2 };
+}
+
+/** What the source must hold again for a target document after the reverse sync: down() of it. */
+function expectedBack(doc: Record<string, unknown>): Record<string, unknown> {
+  const back = withoutSystem(doc);
+  delete back.tenant;
+  return { ...back, schemaVersion: 1 };
 }
 
 function withoutSystem(doc: Record<string, unknown>): Record<string, unknown> {
@@ -130,6 +143,48 @@ function application(source: Container, model: Map<string, Account>) {
   };
 }
 
+/** The application after the cutover, on the target: creates, updates, moves an account to another org (a delete and
+ * a create: the partition key cannot change) and deletes, in the new shape, until stopped. */
+function targetApplication(target: Container, model: Map<string, Account & { tenant: string }>) {
+  let stopped = false;
+  let ops = 0;
+  let next = 10 * DOCS;
+  const loop = (async () => {
+    while (!stopped) {
+      const keys = [...model.keys()];
+      const pick = model.get(keys[(ops * 104729) % keys.length]!)!;
+      const kind = ops % 4;
+      if (kind === 0) {
+        const doc = { ...account(next++), schemaVersion: 2 };
+        const placed = { ...doc, tenant: `tenant-${doc.org}` };
+        await target.items.create(placed);
+        model.set(placed.id, placed);
+      } else if (kind === 1) {
+        const doc = { ...pick, balance: pick.balance + 7 };
+        await target.item(pick.id, pick.tenant).replace(doc);
+        model.set(doc.id, doc);
+      } else if (kind === 2) {
+        const org = `after-${ops}`;
+        const doc = { ...pick, org, tenant: `tenant-${org}` };
+        await target.item(pick.id, pick.tenant).delete();
+        await target.items.create(doc);
+        model.set(doc.id, doc);
+      } else {
+        await target.item(pick.id, pick.tenant).delete();
+        model.delete(pick.id);
+      }
+      ops += 1;
+    }
+  })();
+  return {
+    ops: () => ops,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
 /** Runs an activity again and again from its continuation until it reports done; every result kept. */
 async function untilDone<I extends { continuation?: string }, R extends { done: boolean; continuation?: string }>(
   fn: (deps: typeof engine.deps, input: I) => Promise<R>,
@@ -160,7 +215,7 @@ test('the module target is validated where modules are loaded, field by field', 
   ]);
 });
 
-test(`${DOCS} accounts by /accountNo copied into a container by /tenant while the application creates, updates and deletes: the target is exactly up() of the source`, async () => {
+test(`${DOCS} accounts by /accountNo copied into a container by /tenant while the application creates, updates and deletes: the target is exactly up() of the source; after the cutover the application's writes to the target come back to the source through down()`, async () => {
   const { source: sourceName, target: targetName } = names();
   const source = await sourceContainer(sourceName);
   const seeded = Array.from({ length: DOCS }, (_, i) => account(i));
@@ -232,7 +287,41 @@ test(`${DOCS} accounts by /accountNo copied into a container by /tenant while th
   expect(sourceNow).toEqual(new Map([...model.values()].map((d) => [JSON.stringify([d.accountNo, d.id]), d])));
   // The target is exactly up() of the source: every update, no deleted document, no copy left behind by a move.
   const expected = new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)]));
-  expect(await all(engine.deps.cosmos.database(DATABASE).container(targetName))).toEqual(expected);
+  const targetContainer = engine.deps.cosmos.database(DATABASE).container(targetName);
+  const copied = await all(targetContainer);
+  expect(copied).toEqual(expected);
+
+  // The cutover point: the target's feed marked before the application is pointed at it; then the application
+  // writes to the target, and a rollback drains the reverse sync (the target's feed written back through down()).
+  const targetRanges = await listFeedRanges(targetContainer);
+  const points = await Promise.all(
+    targetRanges.map((feedRange) => run(markCopyStart, { ...ref, target, feedRange, mode, of: 'target' }).result)
+  );
+  const targetModel = new Map(
+    [...copied.values()].map((d) => [d.id as string, d as unknown as Account & { tenant: string }])
+  );
+  const after = targetApplication(targetContainer, targetModel);
+  while (after.ops() < 80) await new Promise((resolve) => setTimeout(resolve, 50));
+  await after.stop();
+  let writtenBack = 0;
+  for (const [i, feedRange] of targetRanges.entries()) {
+    const results = await untilDone<SyncCopyInput, SyncCopyResult>(reverseSyncRange, {
+      ...ref,
+      target,
+      feedRange,
+      continuation: points[i]!.continuation,
+      mode,
+      batchSize: 100,
+      maxFailures: 0,
+    });
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+    writtenBack += results.reduce((n, r) => n + r.counters.written + r.counters.deleted, 0);
+  }
+  expect(writtenBack).toBeGreaterThanOrEqual(80);
+  // Every write the application made to the target is in the source again, as down() makes it.
+  const targetNow = await all(targetContainer);
+  expect(targetNow).toEqual(new Map([...targetModel.values()].map((d) => [JSON.stringify([d.accountNo, d.id]), d])));
+  expect(await all(source)).toEqual(new Map([...targetNow].map(([k, d]) => [k, expectedBack(d)])));
 }, 600_000);
 
 test('a document without its new partition key, and two whose ids meet in one new logical partition, are named problems (ids and source keys only)', async () => {
