@@ -117,4 +117,16 @@ export function addCopyCounters(a: CopyCounters, b: CopyCounters): CopyCounters 
   };
 }
 
-export type { ContainerRef };
+/** The copy mode's activities (activities/copy/), part of RunbookActivities. */
+export interface CopyActivities {
+  /** Preflight: creates the target through ARM with the declared properties; refuses one not this run's. */
+  prepareCopyTarget(input: PrepareTargetInput): Promise<PrepareTargetResult>;
+  /** The start point of one source range's change feed, taken before its backfill. */
+  markCopyStart(input: CopyStartInput): Promise<CopyStartResult>;
+  /** The backfill of one source range into the target, through up(). */
+  copyRange(input: CopyRangeInput): Promise<CopyRangeResult>;
+  /** The catch-up of one source range from its change feed into the target, deletes included. */
+  syncCopyRange(input: SyncCopyInput): Promise<SyncCopyResult>;
+  /** After the cutover: one target range's change feed written back to the source through down(), deletes included. */
+  reverseSyncRange(input: SyncCopyInput): Promise<SyncCopyResult>;
+}
