@@ -117,6 +117,24 @@ export function addCopyCounters(a: CopyCounters, b: CopyCounters): CopyCounters 
   };
 }
 
+export interface VerifyCopyInput extends CopyRef {
+  /** Documents compared per source feed range. @default 20 */
+  samplePerRange?: number;
+}
+
+export interface VerifyCopyResult {
+  passed: boolean;
+  /** The source's counts by version as up() makes them, and the target's. */
+  expectedByVersion: Record<string, number>;
+  targetByVersion: Record<string, number>;
+  sourceTotal: number;
+  targetTotal: number;
+  sampled: number;
+  /** Sampled documents whose copy is missing or differs (source id and key, never values). */
+  mismatches: DocumentFailure[];
+  ruConsumed: number;
+}
+
 /** The copy mode's activities (activities/copy/), part of RunbookActivities. */
 export interface CopyActivities {
   /** Preflight: creates the target through ARM with the declared properties; refuses one not this run's. */
@@ -129,4 +147,6 @@ export interface CopyActivities {
   syncCopyRange(input: SyncCopyInput): Promise<SyncCopyResult>;
   /** After the cutover: one target range's change feed written back to the source through down(), deletes included. */
   reverseSyncRange(input: SyncCopyInput): Promise<SyncCopyResult>;
+  /** At the cutover point: counts by version as up() moves them, and a sample of every range compared whole. */
+  verifyCopy(input: VerifyCopyInput): Promise<VerifyCopyResult>;
 }

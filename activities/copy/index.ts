@@ -7,6 +7,7 @@ import type { ActivityDeps } from '../deps';
 import { copyRange } from './backfill';
 import { prepareCopyTarget } from './prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from './sync';
+import { verifyCopy } from './verify';
 
 export function createCopyActivities(deps: ActivityDeps): CopyActivities {
   return {
@@ -15,5 +16,6 @@ export function createCopyActivities(deps: ActivityDeps): CopyActivities {
     copyRange: (input) => copyRange(deps, input),
     syncCopyRange: (input) => syncCopyRange(deps, input),
     reverseSyncRange: (input) => reverseSyncRange(deps, input),
+    verifyCopy: (input) => verifyCopy(deps, input),
   };
 }

@@ -15,6 +15,7 @@ import type { Migration, MigrationDocument } from '../../common/migration';
 import { copyRange } from '../../activities/copy/backfill';
 import { prepareCopyTarget } from '../../activities/copy/prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities/copy/sync';
+import { verifyCopy } from '../../activities/copy/verify';
 import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
 import { checkMigration } from '../../activities/registry';
 import { seed, startEngineStack, wholeRange, type EngineStack } from './support';
@@ -290,6 +291,17 @@ test(`${DOCS} accounts by /accountNo copied into a container by /tenant while th
   const targetContainer = engine.deps.cosmos.database(DATABASE).container(targetName);
   const copied = await all(targetContainer);
   expect(copied).toEqual(expected);
+  // The verification at the cutover point agrees, with figures that are not zero.
+  const verified = await run(verifyCopy, { ...ref, target, samplePerRange: 50 }).result;
+  expect(verified).toMatchObject({
+    passed: true,
+    expectedByVersion: { '2': sourceNow.size },
+    targetByVersion: { '2': sourceNow.size },
+    sourceTotal: sourceNow.size,
+    targetTotal: sourceNow.size,
+    sampled: 50,
+    mismatches: [],
+  });
 
   // The cutover point: the target's feed marked before the application is pointed at it; then the application
   // writes to the target, and a rollback drains the reverse sync (the target's feed written back through down()).
@@ -427,4 +439,34 @@ test('a backfill resumed from its last heartbeat on another worker copies every 
   expect(resumed).toMatchObject({ done: true, failures: [], counters: { read: 500, failed: 0 } });
   const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
   expect(copies).toEqual(new Map(docs.map((d) => [JSON.stringify([d.accountNo, d.id]), expectedCopy(d)])));
+}, 120_000);
+
+test('the verification names a copy that differs from up() of its source, one that is missing, and counts that differ', async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = Array.from({ length: 30 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+    ...ref,
+    target,
+    feedRange: await wholeRange(source),
+    batchSize: 100,
+    maxFailures: 0,
+  });
+  const good = await run(verifyCopy, { ...ref, target, samplePerRange: 30 }).result;
+  expect(good).toMatchObject({ passed: true, sampled: 30, sourceTotal: 30, targetTotal: 30, mismatches: [] });
+  const copies = engine.deps.cosmos.database(DATABASE).container(targetName);
+  const { resource: three } = await copies.item('acct-3', 'tenant-o3').read<Account>();
+  await copies.item('acct-3', 'tenant-o3').replace({ ...three!, balance: -1 });
+  await copies.item('acct-4', 'tenant-o4').delete();
+  const bad = await run(verifyCopy, { ...ref, target, samplePerRange: 30 }).result;
+  expect(bad).toMatchObject({ passed: false, sourceTotal: 30, targetTotal: 29, targetByVersion: { '2': 29 } });
+  expect(bad.mismatches).toEqual([
+    { id: 'acct-3', partitionKey: 'A-3', error: 'its copy differs from up() of it' },
+    { id: 'acct-4', partitionKey: 'A-4', error: 'its copy is missing from the target' },
+  ]);
 }, 120_000);

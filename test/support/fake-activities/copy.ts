@@ -15,5 +15,6 @@ export function createCopyActivities(): CopyActivities {
     copyRange: notScripted('copyRange'),
     syncCopyRange: notScripted('syncCopyRange'),
     reverseSyncRange: notScripted('reverseSyncRange'),
+    verifyCopy: notScripted('verifyCopy'),
   };
 }
