@@ -685,7 +685,7 @@ export interface FindDrillInput extends ContainerRef {
   within: number;
 }
 
-export type HookName = 'stop-app' | 'start-app' | 'cutover';
+export type HookName = 'stop-app' | 'start-app' | 'cutover' | 'rollback-cutover';
 
 export interface NotifyEvent {
   migrationId: string;
