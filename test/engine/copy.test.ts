@@ -470,3 +470,50 @@ test('the verification names a copy that differs from up() of its source, one th
     { id: 'acct-4', partitionKey: 'A-4', error: 'its copy is missing from the target' },
   ]);
 }, 120_000);
+
+test('a catch-up resumed from its last heartbeat on another worker replays the pages after it: the target is still exactly up() of the source', async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = Array.from({ length: 200 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  const model = new Map(docs.map((d) => [d.id, d]));
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const feedRange = await wholeRange(source);
+  const mode = 'all-versions-and-deletes' as const;
+  const start = await run(markCopyStart, { ...ref, target, feedRange, mode }).result;
+  await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+    ...ref,
+    target,
+    feedRange,
+    batchSize: 100,
+    maxFailures: 0,
+  });
+  const app = application(source, model);
+  while (app.ops() < 150) await new Promise((resolve) => setTimeout(resolve, 20));
+  await app.stop();
+  const input: SyncCopyInput = {
+    ...ref,
+    target,
+    feedRange,
+    continuation: start.continuation,
+    mode,
+    batchSize: 20,
+    maxFailures: 0,
+  };
+  const first = run(syncCopyRange, input);
+  await first.result;
+  // The worker that ran it died after its third page: the retry starts from that heartbeat, the pages after it are
+  // applied a second time (upserts and deletes of the same changes: nothing doubles, nothing is left behind).
+  const third = first.beats.filter((b) => (b as { counters: { read: number } }).counters.read > 0)[2];
+  expect(third).toBeDefined();
+  const resumed = await run(syncCopyRange, input, third).result;
+  expect(resumed).toMatchObject({ done: true, failures: [] });
+  expect(resumed.counters.read).toBeGreaterThan((third as { counters: { read: number } }).counters.read);
+  const sourceNow = await all(source);
+  expect(sourceNow.size).toBe(model.size);
+  const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
+  expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
+}, 120_000);
