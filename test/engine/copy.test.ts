@@ -517,3 +517,78 @@ test('a catch-up resumed from its last heartbeat on another worker replays the p
   const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
   expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
 }, 120_000);
+
+test('a source range that splits during the backfill: FeedRangeSplit with what was copied, its children copied from their start, the catch-up goes on over the split from the start point; the target is exactly up() of the source', async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  await engine.stack.cosmos.control.setPartitionCount(DATABASE, sourceName, 2);
+  const docs = Array.from({ length: 1000 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  const model = new Map(docs.map((d) => [d.id, d]));
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const mode = 'all-versions-and-deletes' as const;
+  const ranges = await listFeedRanges(source);
+  expect(ranges).toHaveLength(2);
+  const starts = await Promise.all(
+    ranges.map((feedRange) => run(markCopyStart, { ...ref, target, feedRange, mode }).result)
+  );
+  const [first, second] = ranges as [string, string];
+  const { minInclusive, maxExclusive } = JSON.parse(first) as { minInclusive: string; maxExclusive: string };
+  const layout = await engine.stack.cosmos.control.partitions(DATABASE, sourceName);
+  const parentId = layout.ranges.find((r) => r.minInclusive === minInclusive)!.id;
+
+  const env = new MockActivityEnvironment();
+  let split: Promise<unknown> | undefined;
+  env.on('heartbeat', (d: unknown) => {
+    if ((d as { counters: { written: number } }).counters.written > 0) {
+      split ??= engine.stack.cosmos.control.splitPartition(DATABASE, sourceName, parentId);
+    }
+  });
+  const input: CopyRangeInput = { ...ref, target, feedRange: first, batchSize: 20, maxFailures: 0 };
+  const err = (await env.run(copyRange, engine.deps, input).catch((e: unknown) => e)) as {
+    type?: string;
+    details?: [CopyRangeResult];
+  };
+  await split;
+  expect(err.type).toBe(ErrorType.FeedRangeSplit);
+  const atSplit = err.details![0];
+  expect(atSplit.counters.written).toBeGreaterThan(0);
+  expect(atSplit.counters.written).toBeLessThan(1000);
+
+  const app = application(source, model);
+  try {
+    // What the range loop does: the parent replaced by the ranges inside it, each copied from its start.
+    const children = (await listFeedRanges(source)).filter((r) => {
+      const child = JSON.parse(r) as { minInclusive: string; maxExclusive: string };
+      return child.minInclusive >= minInclusive && (child.maxExclusive <= maxExclusive || maxExclusive === 'FF');
+    });
+    expect(children).toHaveLength(2);
+    for (const feedRange of [...children, second]) {
+      const results = await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, { ...input, feedRange });
+      expect(results.flatMap((r) => r.failures)).toEqual([]);
+    }
+  } finally {
+    await app.stop();
+  }
+  expect(app.ops()).toBeGreaterThan(0);
+  // The catch-up from the start points taken before the split: the parent's continuation goes on over its children.
+  for (const [i, feedRange] of ranges.entries()) {
+    const results = await untilDone<SyncCopyInput, SyncCopyResult>(syncCopyRange, {
+      ...ref,
+      target,
+      feedRange,
+      continuation: starts[i]!.continuation,
+      mode,
+      batchSize: 100,
+      maxFailures: 0,
+    });
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+  }
+  const sourceNow = await all(source);
+  expect(sourceNow).toEqual(new Map([...model.values()].map((d) => [JSON.stringify([d.accountNo, d.id]), d])));
+  const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
+  expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
+}, 300_000);
