@@ -147,6 +147,11 @@ export interface CopyActivities {
   syncCopyRange(input: SyncCopyInput): Promise<SyncCopyResult>;
   /** After the cutover: one target range's change feed written back to the source through down(), deletes included. */
   reverseSyncRange(input: SyncCopyInput): Promise<SyncCopyResult>;
+  /**
+   * Latest-version mode, at the cutover point: one TARGET feed range compared with the source, the copies of deleted
+   * source documents deleted (that feed has no deletes).
+   */
+  findDeletedCopies(input: CopyRangeInput): Promise<CopyRangeResult>;
   /** At the cutover point: counts by version as up() moves them, and a sample of every range compared whole. */
   verifyCopy(input: VerifyCopyInput): Promise<VerifyCopyResult>;
 }

@@ -8,6 +8,7 @@ import { copyRange } from './backfill';
 import { prepareCopyTarget } from './prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from './sync';
 import { verifyCopy } from './verify';
+import { findDeletedCopies } from './reconcile';
 
 export function createCopyActivities(deps: ActivityDeps): CopyActivities {
   return {
@@ -17,5 +18,6 @@ export function createCopyActivities(deps: ActivityDeps): CopyActivities {
     syncCopyRange: (input) => syncCopyRange(deps, input),
     reverseSyncRange: (input) => reverseSyncRange(deps, input),
     verifyCopy: (input) => verifyCopy(deps, input),
+    findDeletedCopies: (input) => findDeletedCopies(deps, input),
   };
 }

@@ -16,6 +16,7 @@ import { copyRange } from '../../activities/copy/backfill';
 import { prepareCopyTarget } from '../../activities/copy/prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities/copy/sync';
 import { verifyCopy } from '../../activities/copy/verify';
+import { findDeletedCopies } from '../../activities/copy/reconcile';
 import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
 import { checkMigration } from '../../activities/registry';
 import { seed, startEngineStack, wholeRange, type EngineStack } from './support';
@@ -592,3 +593,60 @@ test('a source range that splits during the backfill: FeedRangeSplit with what w
   const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
   expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
 }, 300_000);
+
+test('latest-version mode (no continuous backup): the feed brings no deletes; findDeletedCopies, comparing the target with the source at the cutover point, deletes exactly the copies left behind', async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = Array.from({ length: 300 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  const model = new Map(docs.map((d) => [d.id, d]));
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const feedRange = await wholeRange(source);
+  const mode = 'latest-version' as const;
+  const start = await run(markCopyStart, { ...ref, target, feedRange, mode }).result;
+  const app = application(source, model);
+  try {
+    await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 20,
+      maxFailures: 0,
+    });
+    while (app.ops() < 150) await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    await app.stop();
+  }
+  const synced = await untilDone<SyncCopyInput, SyncCopyResult>(syncCopyRange, {
+    ...ref,
+    target,
+    feedRange,
+    continuation: start.continuation,
+    mode,
+    batchSize: 100,
+    maxFailures: 0,
+  });
+  expect(synced.flatMap((r) => r.failures)).toEqual([]);
+  const sourceNow = await all(source);
+  const expected = new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)]));
+  const copies = engine.deps.cosmos.database(DATABASE).container(targetName);
+  const before = await all(copies);
+  const leftBehind = [...before.keys()].filter((k) => !expected.has(k));
+  expect(leftBehind.length).toBeGreaterThan(0); // the application deleted some: the feed did not say so
+  let deleted = 0;
+  for (const targetRange of await listFeedRanges(copies)) {
+    const results = await untilDone<CopyRangeInput, CopyRangeResult>(findDeletedCopies, {
+      ...ref,
+      target,
+      feedRange: targetRange,
+      batchSize: 50,
+      maxFailures: 0,
+    });
+    deleted += results.reduce((n, r) => n + r.counters.deleted, 0);
+  }
+  expect(deleted).toBe(leftBehind.length);
+  expect(await all(copies)).toEqual(expected);
+}, 120_000);

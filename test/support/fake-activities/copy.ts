@@ -16,5 +16,6 @@ export function createCopyActivities(): CopyActivities {
     syncCopyRange: notScripted('syncCopyRange'),
     reverseSyncRange: notScripted('reverseSyncRange'),
     verifyCopy: notScripted('verifyCopy'),
+    findDeletedCopies: notScripted('findDeletedCopies'),
   };
 }
