@@ -7,9 +7,10 @@
  *   (https://learn.microsoft.com/azure/cosmos-db/nosql/change-feed-modes#all-versions-and-deletes-change-feed-mode;
  *   @azure/cosmos 4.9 client/ChangeFeed/changeFeedUtils.js `buildFeedOptions` sends `A-IM: Full-Fidelity Feed` for
  *   ChangeFeedMode.AllVersionsAndDeletes, and `decryptChangeFeedResponse` reads each item as `{ current, previous,
- *   metadata }`). A delete carries only `metadata.id` and `metadata.partitionKey` (the SOURCE key; no previous image
- *   unless the account keeps them), so the copy to delete is looked up in the target by id and source partition key,
- *   the fields up() keeps (derive.ts): its new partition key cannot be derived from a document that is gone.
+ *   metadata }`). A delete carries `metadata.id` and `metadata.partitionKey`, the deleted version's key as a dictionary
+ *   of property name to value (https://learn.microsoft.com/dotnet/api/microsoft.azure.cosmos.changefeedmetadata), not
+ *   the document: the copy to delete is looked up in the target by id and source partition key, the fields up() keeps
+ *   (derive.ts), since its new partition key cannot be derived from a document that is gone.
  * - latest-version mode: creates and replaces only (the latest version of each); deletes are found by
  *   findDeletedCopies (reconcile.ts), which compares the target with the source.
  *
@@ -17,6 +18,9 @@
  * ids finds the copies that exist; then one bulk round (the one writer) upserts each new copy, deletes a copy an
  * update moved to another new logical partition or a delete removed, and refuses a copy whose id meets another source
  * document's copy in its new logical partition (a named problem). The continuation is heartbeated after each page.
+ *
+ * The reverse sync (reverseSyncRange, after the cutover) is the same Sync the other way (a Flow): the target's feed
+ * written back to the source through down().
  */
 import {
   BulkOperationType,
