@@ -650,3 +650,34 @@ test('latest-version mode (no continuous backup): the feed brings no deletes; fi
   expect(deleted).toBe(leftBehind.length);
   expect(await all(copies)).toEqual(expected);
 }, 120_000);
+
+test("the source's reads and the target's writes share one RU budget: a backfill at ruBudget spends at most that per second", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  await seed(
+    source,
+    Array.from({ length: 200 }, (_, i) => account(i)),
+    'accountNo'
+  );
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const ruBudget = 400;
+  const started = Date.now();
+  const [result] = await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+    ...ref,
+    target,
+    feedRange: await wholeRange(source),
+    batchSize: 50,
+    maxFailures: 0,
+    ruBudget,
+  });
+  const seconds = (Date.now() - started) / 1000;
+  expect(result!.counters).toMatchObject({ read: 200, written: 200, failed: 0 });
+  // Spent: the scan's pages and the creates, both booked on the one budget (RuBudget pays a request's charge back
+  // after it, so at most one request ahead of the budget: the allowance below).
+  const spent = result!.counters.ruConsumed;
+  expect(spent).toBeGreaterThan(2 * ruBudget);
+  expect(seconds).toBeGreaterThanOrEqual((spent - ruBudget) / ruBudget);
+}, 120_000);
