@@ -3,6 +3,7 @@
  * Workflows import only these types (docs/architecture.md §3); `activities/` implements `RunbookActivities`.
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
+import type { CopyActivities } from './copy';
 import type { PlanCost } from './cost';
 import { ErrorType } from './errors';
 import type { ContainerSteps, DeclaredQuery, Relationship } from './migration';
@@ -684,7 +685,7 @@ export interface FindDrillInput extends ContainerRef {
   within: number;
 }
 
-export type HookName = 'stop-app' | 'start-app' | 'cutover';
+export type HookName = 'stop-app' | 'start-app' | 'cutover' | 'rollback-cutover';
 
 export interface NotifyEvent {
   migrationId: string;
@@ -700,8 +701,8 @@ export interface HealthReport {
   checks: { name: string; ok: boolean; detail?: string }[];
 }
 
-/** Every activity the runbook calls. */
-export interface RunbookActivities {
+/** Every activity the runbook calls (the copy mode's: common/copy.ts). */
+export interface RunbookActivities extends CopyActivities {
   /** The workflow input validated, defaults resolved (a local activity, once per run). */
   resolveRunbookInput(input: { input: unknown }): Promise<RunbookStart>;
   loadMigration(input: LoadMigrationInput): Promise<MigrationInfo>;

@@ -623,7 +623,7 @@ export async function migrateRange(deps: ActivityDeps, input: MigrateRangeInput)
 }
 
 /** The feed range (as the SDK takes it) whose bounds are `serialized`'s; a range that split since is refused. */
-async function sdkFeedRange(container: Container, serialized: string) {
+export async function sdkFeedRange(container: Container, serialized: string) {
   const wanted = parseFeedRange(serialized);
   const found = (await container.getFeedRanges()).find(
     (r) => r.minInclusive === wanted.minInclusive && r.maxExclusive === wanted.maxExclusive

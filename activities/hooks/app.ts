@@ -17,8 +17,13 @@ export function createRunHook(hooks: HooksConfig) {
     migrationId: string;
     workflowId: string;
   }): Promise<{ ran: boolean }> {
-    const hook: CommandHook | undefined =
-      input.hook === 'stop-app' ? hooks.stopApp : input.hook === 'cutover' ? hooks.cutover : hooks.startApp;
+    const byName: Record<HookName, CommandHook | undefined> = {
+      'stop-app': hooks.stopApp,
+      'start-app': hooks.startApp,
+      cutover: hooks.cutover,
+      'rollback-cutover': hooks.rollbackCutover,
+    };
+    const hook = byName[input.hook];
     if (!hook) return { ran: false };
     const timeoutSeconds = hook.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     // Heartbeat while the command runs, so a long hook is not mistaken for a dead worker.

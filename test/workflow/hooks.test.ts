@@ -49,6 +49,20 @@ test('notify POSTs {text, ...event} to every webhook', async () => {
   });
 });
 
+test('rollbackCutover (HOOKS_CONFIG) runs as hook rollback-cutover, in the rolling-back phase', async () => {
+  const hooks = createHookActivities({
+    cutover: { command: 'exit 7' },
+    rollbackCutover: { command: 'test "$MIGRATION_ID/$HOOK/$PHASE" = m1/rollback-cutover/rolling-back' },
+  });
+  expect(
+    await new MockActivityEnvironment().run(hooks.runHook, {
+      hook: 'rollback-cutover' as const,
+      migrationId: 'm1',
+      workflowId: 'wf1',
+    })
+  ).toEqual({ ran: true });
+});
+
 test('a failing webhook is named by host only (its path may hold a token)', async () => {
   const { notify } = createHookActivities({ notify: { webhooks: [`${base}/ok`, `${base}/fail/T000/SECRET`] } });
   const err = await new MockActivityEnvironment().run(notify, event).catch((e: Error) => e);
