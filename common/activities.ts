@@ -79,9 +79,27 @@ export interface BackupPolicyReport {
 export interface ContainerExport extends ContainerRef {
   /** ARM `resource` fields: partitionKey, indexingPolicy, uniqueKeyPolicy, defaultTtl, conflictResolutionPolicy, ... (no `_` system fields). */
   resource: Record<string, unknown>;
-  /** Dedicated throughput, when the container has its own. */
+  /**
+   * Dedicated throughput, when the container has its own: manual RU/s, or with autoscale the RU/s it runs at when
+   * exported (ARM's `throughput` next to `autoscaleSettings`).
+   */
   throughput?: number;
+  /** Autoscale's maximum RU/s (ARM `autoscaleSettings.maxThroughput`), when the dedicated throughput is autoscale. */
+  autoscaleMaxThroughput?: number;
+  /**
+   * Stored procedures, triggers and user-defined functions, which a point-in-time restore does not bring back: read in
+   * preflight (exportContainer with `scripts: true`), re-created after an in-place restore. Their bodies are the
+   * application's code, never document values.
+   */
+  scripts?: ContainerScripts;
   exportedAt: string;
+}
+
+/** A container's server-side scripts as the data plane returns them (system fields dropped). */
+export interface ContainerScripts {
+  storedProcedures: { id: string; body: string }[];
+  triggers: { id: string; body: string; triggerType: string; triggerOperation: string }[];
+  userDefinedFunctions: { id: string; body: string }[];
 }
 
 export interface DocumentFailure {
@@ -492,6 +510,12 @@ export interface RestoreVerification {
   mismatch?: { expectedMin: number; expectedMax: number; found: number };
   /** The restored container has TTL disabled (restoreWithTtlDisabled); its `defaultTtl` is not compared yet. */
   ttlDisabled?: boolean;
+  /** Documents of the restored container by version (keys as in Snapshot.countsByVersion), when a version field was given. */
+  countsByVersion?: Record<string, number>;
+  /** Versions whose count is outside what the state at T0 held (the snapshot's count ± `changedSinceT0`). */
+  versionMismatches?: { version: string; expectedMin: number; expectedMax: number; found: number }[];
+  /** The index rebuild's progress when the count ran (100), when the endpoint reports it. */
+  indexProgress?: number;
 }
 
 export interface ProveRestorableInput extends ContainerRef {
@@ -707,7 +731,8 @@ export interface RunbookActivities {
   loadMigration(input: LoadMigrationInput): Promise<MigrationInfo>;
   // preflight (ARM)
   checkBackupPolicy(input: { minimumTier: BackupTier }): Promise<BackupPolicyReport>;
-  exportContainer(input: ContainerRef): Promise<ContainerExport | null>;
+  /** With `scripts`, the container's stored procedures, triggers and UDFs too (ContainerExport.scripts). */
+  exportContainer(input: ContainerRef & { scripts?: boolean }): Promise<ContainerExport | null>;
   // preflight (data plane)
   planMigration(input: PlanInput): Promise<MigrationPlan>;
   listFeedRanges(input: ContainerRef): Promise<string[]>;
@@ -762,8 +787,17 @@ export interface RunbookActivities {
   countWritesSince(input: CountWritesSinceInput): Promise<WritesSince>;
   deleteContainer(input: DeleteContainerInput): Promise<void>;
   restoreContainer(input: RestoreInput): Promise<RestoreResult>;
-  verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification>;
-  reapplyContainerProperties(input: { exported: ContainerExport }): Promise<{ changed: string[] }>;
+  verifyRestore(input: {
+    snapshot: Snapshot;
+    exported: ContainerExport;
+    /** Counts by version against the snapshot's too (absent: the total only). */
+    versionField?: string;
+  }): Promise<RestoreVerification>;
+  /** With `keepTtlOff`, everything but TTL (before verification). */
+  reapplyContainerProperties(input: {
+    exported: ContainerExport;
+    keepTtlOff?: boolean;
+  }): Promise<{ changed: string[] }>;
   // hooks (commands and URLs come from the worker's HOOKS_CONFIG only)
   notify(event: NotifyEvent): Promise<void>;
   runHook(input: { hook: HookName; migrationId: string; workflowId: string }): Promise<{ ran: boolean }>;

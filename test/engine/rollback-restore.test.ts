@@ -6,7 +6,7 @@
  */
 import { ErrorType } from '../../common/errors';
 import type { CosmosDBManagementClient } from '@azure/arm-cosmosdb';
-import type { Container } from '@azure/cosmos';
+import type { Container, TriggerDefinition } from '@azure/cosmos';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { RestorabilityProof, RestoreResult, Snapshot, WritesSince } from '../../common/activities';
@@ -391,6 +391,107 @@ describe('restore, verify, reapply', () => {
     });
     expect(tooFew.mismatch).toEqual({ expectedMin: 7, expectedMax: 9, found: 6 });
     expect(tooFew.problems[0]).toContain('held between 7 and 9 (the snapshot counted 9, 2 of them written after T0)');
+  }, 60_000);
+
+  test('autoscale comes back as autoscale, scripts are re-created, and the counts by version equal T0', async () => {
+    const id = `c${++seq}`;
+    await arm.sqlResources.beginCreateUpdateSqlContainerAndWait(
+      rg,
+      account,
+      DB,
+      id,
+      {
+        resource: { id, partitionKey: { paths: ['/pk'], kind: 'Hash' } },
+        options: { autoscaleSettings: { maxThroughput: 4000 } },
+      },
+      POLL
+    );
+    const c = engine.deps.cosmos.database(DB).container(id);
+    for (let i = 0; i < 7; i++) {
+      await c.items.create({ id: `d${i}`, pk: `p${i % 3}`, n: i, ...(i < 3 ? { schemaVersion: 2 } : {}) });
+    }
+    const sproc = { id: 'touch', body: 'function touch() { getContext().getResponse().setBody(1); }' };
+    const trigger = {
+      id: 'stamp',
+      body: 'function stamp() { var d = getContext().getRequest().getBody(); d.stamped = true; getContext().getRequest().setBody(d); }',
+      triggerType: 'Pre',
+      triggerOperation: 'Create',
+    };
+    const udf = { id: 'double', body: 'function double(x) { return x * 2; }' };
+    await c.scripts.storedProcedures.create(sproc);
+    await c.scripts.triggers.create(trigger as TriggerDefinition);
+    await c.scripts.userDefinedFunctions.create(udf);
+
+    const exported = (await exportContainer(engine.deps, ref(c), { scripts: true }))!;
+    expect({ ...exported, exportedAt: 'x', resource: 'x' }).toEqual({
+      database: DB,
+      container: id,
+      resource: 'x',
+      throughput: 400,
+      autoscaleMaxThroughput: 4000,
+      scripts: { storedProcedures: [sproc], triggers: [trigger], userDefinedFunctions: [udf] },
+      exportedAt: 'x',
+    });
+    const snapshot = await takeSnapshot(engine.deps, { ...ref(c), versionField: 'schemaVersion' });
+    expect(snapshot.countsByVersion).toEqual({ '(missing)': 4, '2': 3 });
+    // The migration after T0: every document at version 2 (a restore that kept these would still count 7).
+    for (let i = 3; i < 7; i++) await c.items.upsert({ id: `d${i}`, pk: `p${i % 3}`, n: i, schemaVersion: 2 });
+
+    await activities.deleteContainer({ ...ref(c), restorableAt: snapshot.t0, exported });
+    const restored = await runActivity(() =>
+      activities.restoreContainer({ ...ref(c), timestamp: snapshot.t0, exported })
+    );
+    expect(restored.error).toBeUndefined();
+    // Which throughput a restored container gets is not documented: the runbook does not rely on it. Here it comes
+    // back as manual throughput (the imitation restores T0's, so the test switches it as another restore might).
+    await arm.sqlResources.beginMigrateSqlContainerToManualThroughputAndWait(rg, account, DB, id, POLL);
+    const before = await activities.verifyRestore({ snapshot, exported, versionField: 'schemaVersion' });
+    expect(before.ok).toBe(false);
+    expect(before.problems).toEqual([
+      `throughput of ${DB}/${id} is manual 400 RU/s; it was autoscale up to 4000 RU/s`,
+      `${DB}/${id} lacks the exported stored procedure touch, trigger stamp, user-defined function double`,
+    ]);
+
+    const reapplied = await activities.reapplyContainerProperties({ exported, keepTtlOff: true });
+    expect(reapplied.changed).toEqual([
+      'throughput',
+      'stored procedure touch',
+      'trigger stamp',
+      'user-defined function double',
+    ]);
+    const throughput = await arm.sqlResources.getSqlContainerThroughput(rg, account, DB, id);
+    expect(throughput.resource?.autoscaleSettings?.maxThroughput).toBe(4000);
+    const sprocs = (await c.scripts.storedProcedures.readAll().fetchAll()).resources;
+    expect(sprocs.map((s) => ({ id: s.id, body: s.body }))).toEqual([sproc]);
+    const udfs = (await c.scripts.userDefinedFunctions.readAll().fetchAll()).resources;
+    expect(udfs.map((u) => ({ id: u.id, body: u.body }))).toEqual([udf]);
+
+    const verified = await activities.verifyRestore({ snapshot, exported, versionField: 'schemaVersion' });
+    expect(verified).toEqual({
+      ok: true,
+      problems: [],
+      documentCount: 7,
+      expected: { min: 7, max: 7 },
+      countsByVersion: { '(missing)': 4, '2': 3 },
+    });
+    // Nothing left to do the second time.
+    expect((await activities.reapplyContainerProperties({ exported })).changed).toEqual([]);
+
+    // The same total with other versions (a restore that kept migrated documents): named, not passed.
+    const kept = await activities.verifyRestore({
+      snapshot: { ...snapshot, countsByVersion: { '(missing)': 1, '2': 6 } },
+      exported,
+      versionField: 'schemaVersion',
+    });
+    expect(kept.ok).toBe(false);
+    expect(kept.versionMismatches).toEqual([
+      { version: '(missing)', expectedMin: 1, expectedMax: 1, found: 4 },
+      { version: '2', expectedMin: 6, expectedMax: 6, found: 3 },
+    ]);
+    expect(kept.problems).toEqual([
+      `${DB}/${id} holds 4 document(s) at version (missing) after the restore; the state at T0 held 1`,
+      `${DB}/${id} holds 3 document(s) at version 2 after the restore; the state at T0 held 6`,
+    ]);
   }, 60_000);
 
   test('restores Azure would refuse fail at once, non-retryable, with the reason', async () => {

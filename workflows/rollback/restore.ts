@@ -6,9 +6,11 @@
  * 2. consent: a stop-app hook (or `allowRestoreWithoutAppStop`), and an approval by default that shows how many
  *    documents written since T0 the restore will discard;
  * 3. stop the application, delete (proved again at that moment), restore at T0 with TTL disabled;
- * 4. verify against the state at T0 before anything else; a difference waits for the operator (approve accepts the
- *    restored data and restarts the application, abort leaves it stopped);
- * 5. re-apply the exported properties (TTL back on), start the application.
+ * 4. re-apply the exported throughput (autoscale as autoscale), definition and scripts (Azure restores no stored
+ *    procedure, trigger or UDF), TTL still off;
+ * 5. verify against the state at T0, by version and in all, once the index is rebuilt; a difference waits for the
+ *    operator (approve accepts the restored data and restarts the application, abort leaves it stopped);
+ * 6. TTL back on, start the application.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { RollbackRun } from './context';
@@ -78,10 +80,16 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
   await restore.restoreContainer.executeWithOptions({ summary: `restore ${where} to ${t0}` }, [
     { ...ref, timestamp: t0, exported },
   ]);
-  await r.step('verify the restored container against the state at T0');
+  // Throughput (in its mode), definition and scripts first, TTL still off: verification then compares what the
+  // application will find, and no document of T0 expires before it is counted.
+  await r.step('re-apply the exported throughput, definition and scripts (TTL still off)');
+  await arm.reapplyContainerProperties.executeWithOptions({ summary: `re-apply properties of ${where}` }, [
+    { exported, keepTtlOff: true },
+  ]);
+  await r.step('verify the restored container against the state at T0, by version, once its index is rebuilt');
   const verification = await r.acts.scan.verifyRestore.executeWithOptions(
     { summary: `verify the restore of ${where}` },
-    [{ snapshot, exported }]
+    [{ snapshot, exported, versionField: input.migration.versionField }]
   );
   if (!verification.ok) {
     const detail = `the restored ${where} differs from the state at T0: ${verification.problems.join('; ')}`;
@@ -89,8 +97,6 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
     await r.decide(detail, ErrorType.RestoreNotAccepted);
     await r.step(`accepted by the operator: ${verification.problems.join('; ')}`);
   }
-  await r.step('re-apply the exported container properties (TTL back on)');
-  await arm.reapplyContainerProperties.executeWithOptions({ summary: `re-apply properties of ${where}` }, [
-    { exported },
-  ]);
+  await r.step('re-apply TTL');
+  await arm.reapplyContainerProperties.executeWithOptions({ summary: `re-apply TTL of ${where}` }, [{ exported }]);
 }
