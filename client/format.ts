@@ -109,6 +109,12 @@ export function formatPlan(plan: MigrationPlan, price: RuPrice = DEFAULT_RU_PRIC
   const lines = [
     `documents in container   ${n(plan.totalDocuments)}`,
     `documents to migrate     ${n(plan.documentsToMigrate)}`,
+    ...(plan.documentsAtTarget
+      ? [
+          `already at the target    ${n(plan.documentsAtTarget)} (at that version at T0: a restore keeps them ` +
+            'there, and no pre-image of them is taken)',
+        ]
+      : []),
     `sample                   ${n(sample.size)} documents: ${n(sample.wouldChange)} would change, ` +
       `${n(sample.wouldSkip)} would be left, ${n(sample.failures.length)} would fail`,
     `average document size    ${formatBytes(sample.averageDocumentBytes)}`,

@@ -129,6 +129,12 @@ export interface MigrationCounters {
 export interface MigrationPlan {
   totalDocuments: number;
   documentsToMigrate: number;
+  /**
+   * Documents already at the version this direction leads to (up: `toVersion`) before the run writes anything: an
+   * earlier run's (a cancelled or failed one), or the application's. They are part of the state at T0, so neither a
+   * restore nor pre-images take them back. Absent for a container the run creates, or in plans made before it was counted.
+   */
+  documentsAtTarget?: number;
   sample: {
     size: number;
     wouldChange: number;
