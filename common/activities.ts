@@ -204,6 +204,12 @@ export interface Snapshot {
   changedSinceT0?: number;
   /** ISO; when the count finished (the worker's clock). */
   countedAt?: string;
+  /**
+   * A continuation of the container's all-versions-and-deletes change feed taken just before T0, from which the
+   * restore's consent counts the documents deleted since (activities/cosmos/deletes-since.ts). Absent when the account
+   * does not offer the mode (no continuous backup) or in snapshots taken before it existed.
+   */
+  deletesFeed?: string;
 }
 
 /**
@@ -575,14 +581,21 @@ export interface RestorabilityProof {
 export interface CountWritesSinceInput extends ContainerRef {
   /** ISO; usually T0. */
   since: string;
+  /** Snapshot.deletesFeed: count the documents deleted since, too (WritesSince.deleted). */
+  deletesFeed?: string;
 }
 
 export interface WritesSince {
   /**
    * Documents written (created or changed) at or after `since`: what an in-place restore to `since` discards. This
-   * includes the migration's own writes; deletions since cannot be counted.
+   * includes the migration's own writes.
    */
   documents: number;
+  /**
+   * Documents that existed at `since` and are deleted now: what an in-place restore brings back. Counted from the
+   * all-versions-and-deletes change feed when the input gave its continuation; absent otherwise (not known).
+   */
+  deleted?: number;
   /** Feed ranges counted. */
   ranges: number;
 }

@@ -70,6 +70,8 @@ export interface RollbackResult {
   approvedBy?: string;
   /** An in-place restore: documents written at or after T0 it discarded (the migration's own included). */
   discardedWrites?: number;
+  /** An in-place restore: documents deleted since T0 that it brought back (absent: not known). */
+  restoredDeletes?: number;
   /** A revert from pre-images: what it did, and the first documents it left as the application wrote them. */
   revert?: RevertCounters;
   conflicts?: RevertConflict[];

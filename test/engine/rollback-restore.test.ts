@@ -15,7 +15,10 @@ import { createRestoreActivities } from '../../activities/arm/restore';
 import { exportContainer } from '../../activities/arm/export';
 import { countByVersion } from '../../activities/cosmos/counts';
 import { restorePoint, takeSnapshot } from '../../activities/cosmos/snapshot';
-import { startEngineStack, type EngineStack } from './support';
+import { startEngineStack, withoutSystem, type EngineStack } from './support';
+
+const byId = (a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined) =>
+  String(a?.id).localeCompare(String(b?.id));
 
 const DB = 'rollback';
 const POLL = { updateIntervalInMs: 20 };
@@ -290,6 +293,40 @@ test('countWritesSince: the documents created or changed at or after T0, per fee
   });
   expect(stale.result?.documents).toBe(42);
 });
+
+test('the consent counts the documents deleted since T0 that the restore brings back, from the all-versions-and-deletes feed (deletes-since.ts)', async () => {
+  const c = await container({ docs: 8 });
+  const snapshot = await takeSnapshot(engine.deps, { ...ref(c), versionField: 'schemaVersion' });
+  expect(snapshot.deletesFeed).toEqual(expect.any(String));
+  const atT0 = (await c.items.readAll().fetchAll()).resources.map(withoutSystem).sort(byId);
+  // The application after T0: deletes two documents of T0, deletes and re-creates a third under its id, creates and
+  // deletes a new one, changes a fourth.
+  await c.item('d1', 'p1').delete();
+  await c.item('d5', 'p2').delete();
+  await c.item('d2', 'p2').delete();
+  await c.items.create({ id: 'd2', pk: 'p2', n: 'another customer' });
+  await c.items.create({ id: 'brief', pk: 'p0' });
+  await c.item('brief', 'p0').delete();
+  await c.items.upsert({ id: 'd3', pk: 'p0', n: 'changed' });
+
+  const counted = await activities.countWritesSince({
+    ...ref(c),
+    since: snapshot.t0,
+    deletesFeed: snapshot.deletesFeed,
+  });
+  expect(counted).toEqual<WritesSince>({ documents: 2, ranges: 1, deleted: 2 });
+  // Without the continuation: not known, rather than zero.
+  expect((await activities.countWritesSince({ ...ref(c), since: snapshot.t0 })).deleted).toBeUndefined();
+
+  // The restore brings those two back, and every document of T0 is as it was then.
+  const exported = (await exportContainer(engine.deps, ref(c)))!;
+  await activities.deleteContainer({ ...ref(c), restorableAt: snapshot.t0, exported });
+  const restored = await runActivity(() =>
+    activities.restoreContainer({ ...ref(c), timestamp: snapshot.t0, exported })
+  );
+  expect(restored.error).toBeUndefined();
+  expect((await c.items.readAll().fetchAll()).resources.map(withoutSystem).sort(byId)).toEqual(atT0);
+}, 60_000);
 
 test('the snapshot counts the documents written between T0 and its count', async () => {
   const c = await container({ docs: 5 });

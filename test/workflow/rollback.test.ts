@@ -51,9 +51,10 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     });
     // The in-place restore asks first, saying how many documents written since T0 it would discard.
     const asked = await waitForDecision(handle, 'approve-restore');
-    expect(asked.pendingDecision).toMatchObject({ kind: 'approve-restore', writesSinceT0: 25 });
+    // And how many deleted since it would bring back (counted from the all-versions-and-deletes feed: none here).
+    expect(asked.pendingDecision).toMatchObject({ kind: 'approve-restore', writesSinceT0: 25, deletedSinceT0: 0 });
     expect(asked.pendingDecision && 'reason' in asked.pendingDecision && asked.pendingDecision.reason).toMatch(
-      /discarding the 25 document\(s\) written since/
+      /discarding the 25 document\(s\) written since .*, and bringing back the 0 document\(s\) deleted since/
     );
     // Nothing destructive yet, and the application was not stopped before the consent.
     expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
@@ -63,7 +64,13 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     expect(report.status).toBe('rolled-back');
     expect(report.counters.migrated).toBe(25);
     expect(report.verification?.ok).toBe(false);
-    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true, problems: [], discardedWrites: 25 });
+    expect(report.rollback).toMatchObject({
+      mode: 'restore',
+      ok: true,
+      problems: [],
+      discardedWrites: 25,
+      restoredDeletes: 0,
+    });
     expect(report.markdown).toContain('25 document(s) written at or after T0');
     expect(fs.readFileSync(log, 'utf8')).toBe('stop\nstart\n');
     expect(report.reason).toContain('verification failed');

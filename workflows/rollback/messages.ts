@@ -8,6 +8,8 @@ export interface RollbackProgress {
   awaitingRestoreApproval?: boolean;
   /** Documents written at or after T0 that the in-place restore would discard (the migration's own included). */
   writesSinceT0?: number;
+  /** Documents that existed at T0 and are deleted now: the in-place restore brings them back (absent: not known). */
+  deletedSinceT0?: number;
   /** The restored container differs from the state at T0: waiting for approve (accept it) or abort. */
   awaitingRestoreAcceptance?: boolean;
   /** A container the migration created holds documents: waiting for approve (delete it with them) or abort (keep it). */

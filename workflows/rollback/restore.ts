@@ -55,17 +55,25 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
     );
   }
   await r.step(`count the documents written since T0 ${t0}`);
-  const writes = await long.countWritesSince.executeWithOptions({ summary: `count writes to ${where} since T0` }, [
-    { ...ref, since: t0 },
-  ]);
+  const writes = await long.countWritesSince.executeWithOptions(
+    { summary: `count writes to and deletes from ${where} since T0` },
+    [{ ...ref, since: t0, ...(snapshot.deletesFeed !== undefined ? { deletesFeed: snapshot.deletesFeed } : {}) }]
+  );
   result.discardedWrites = writes.documents;
+  if (writes.deleted !== undefined) result.restoredDeletes = writes.deleted;
   if (input.requireRestoreApproval) {
+    const deleted =
+      writes.deleted !== undefined
+        ? `, and bringing back the ${writes.deleted} document(s) deleted since`
+        : ' (documents deleted since, which it brings back, could not be counted: no all-versions-and-deletes change feed)';
     const detail =
       `the rollback will delete ${where} and restore it to ${t0}, discarding the ${writes.documents} document(s) ` +
-      `written since (the migration's own ${input.migratedDocuments ?? 0} included, and more while the application runs)`;
+      `written since (the migration's own ${input.migratedDocuments ?? 0} included, and more while the application runs)` +
+      deleted;
     await r.step('wait for approval to delete and restore the container', {
       awaitingRestoreApproval: true,
       writesSinceT0: writes.documents,
+      ...(writes.deleted !== undefined ? { deletedSinceT0: writes.deleted } : {}),
       detail,
     });
     result.approvedBy = await r.decide(`the in-place restore of ${where}`, ErrorType.RestoreNotApproved);

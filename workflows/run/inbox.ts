@@ -152,6 +152,7 @@ export class Inbox {
           signals: ['approve', 'abort'],
           reason: progress.detail ?? 'the rollback will delete the container and restore it to T0',
           ...(progress.writesSinceT0 !== undefined ? { writesSinceT0: progress.writesSinceT0 } : {}),
+          ...(progress.deletedSinceT0 !== undefined ? { deletedSinceT0: progress.deletedSinceT0 } : {}),
         };
       } else if (progress.awaitingRestoreAcceptance) {
         this.pending = { kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' };
