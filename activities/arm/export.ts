@@ -102,7 +102,8 @@ export async function exportContainer(
   const throughput = got.options?.throughput ?? setting?.throughput;
   const max = got.options?.autoscaleSettings?.maxThroughput ?? setting?.autoscaleMaxThroughput;
   if (options.scripts && !deps.cosmos) throw new Error('exporting scripts needs a Cosmos client');
-  const scripts = options.scripts && deps.cosmos ? await exportScripts(deps.cosmos, ref) : undefined;
+  const scripts =
+    options.scripts && deps.cosmos ? await exportScripts({ ...deps, cosmos: deps.cosmos }, ref) : undefined;
   return {
     database: ref.database,
     container: ref.container,

@@ -336,7 +336,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
       await putContainerResource(deps, exported, wanted);
     }
     if (await applyThroughput(deps, exported, exported)) changed.push('throughput');
-    if (exported.scripts) changed.push(...(await recreateScripts(cosmos, exported, exported.scripts)));
+    if (exported.scripts) changed.push(...(await recreateScripts(deps, exported, exported.scripts)));
     return { changed };
   }
 
@@ -387,7 +387,7 @@ export function createRestoreActivities(deps: RestoreDeps) {
       );
     }
     if (exported.scripts) {
-      const missing = missingScripts(exported.scripts, await exportScripts(cosmos, exported));
+      const missing = missingScripts(exported.scripts, await exportScripts(deps, exported));
       if (missing.length) problems.push(`${where} lacks the exported ${missing.join(', ')}`);
     }
     const changed = snapshot.changedSinceT0 ?? 0;
