@@ -547,7 +547,8 @@ export type RestorabilityCheckName =
   | 'parent-database'
   | 'restore-window'
   | 'dedicated-throughput'
-  | 'concurrent-restores';
+  | 'concurrent-restores'
+  | 'account-state';
 
 export interface RestorabilityCheck {
   name: RestorabilityCheckName;

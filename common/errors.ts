@@ -22,6 +22,11 @@ export const ErrorType = {
   PreflightFailed: 'PreflightFailed',
   /** Azure cannot restore what a rollback would need restored. */
   RestoreImpossible: 'RestoreImpossible',
+  /**
+   * The account has an operation in progress (ARM's `provisioningState` is not `Succeeded`: a failover, a region
+   * change, an update): nothing was deleted; roll back again once it has ended.
+   */
+  AccountOperationInProgress: 'AccountOperationInProgress',
   /** The module has no reverse transform for a rollback by `down`. */
   RollbackImpossible: 'RollbackImpossible',
   /** A stop-app / start-app hook failed (retried). */
@@ -56,6 +61,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.ContainerExists,
   ErrorType.ContainerInUse,
   ErrorType.RestoreImpossible,
+  ErrorType.AccountOperationInProgress,
   ErrorType.ContainerNotAllowed,
   ErrorType.MigrationChanged,
 ];

@@ -44,6 +44,8 @@ export interface RunbookReport {
     discardedWrites?: number;
     /** An in-place restore: documents deleted since T0 that it brought back (absent: not known). */
     restoredDeletes?: number;
+    /** The type of the failure that stopped the rollback (an ErrorType, e.g. AccountOperationInProgress). */
+    errorType?: string;
     /** A revert from pre-images: what it did, and the first documents left as the application wrote them. */
     revert?: { reverted: number; down: number; conflicts: number; unchanged: number };
     conflicts?: RevertConflict[];

@@ -108,6 +108,14 @@ export function createRestoreActivities(deps: RestoreDeps) {
       // Already gone (a retry after the delete succeeded): nothing to delete, nothing to prove.
       if (!(await getContainer(target))) return;
       const proof = await proveRestorable(deps, { ...target, t0: input.restorableAt, exported: input.exported });
+      const accountBusy = proof.checks.find((c) => c.name === 'account-state' && !c.ok);
+      if (accountBusy) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.database}/${input.container} was not deleted: ${accountBusy.detail}`,
+          ErrorType.AccountOperationInProgress,
+          proof
+        );
+      }
       if (!proof.ok) {
         throw ApplicationFailure.nonRetryable(
           `${input.database}/${input.container} was not deleted: Azure could not restore it to ${input.restorableAt} now: ` +

@@ -21,7 +21,7 @@ function ownView(state: AccountState): AccountView {
     name: state.account,
     instanceId: state.instanceId,
     createdAt: state.creationTime(),
-    provisioningState: 'Succeeded',
+    provisioningState: state.accountOperation ?? 'Succeeded',
     documentEndpoint: state.cosmos.endpoint,
     createMode: 'Default',
     priorityBasedExecution: state.cosmos.control.priorityBasedExecution(),

@@ -176,6 +176,9 @@ function createControl(state: AccountState, faults: ArmFaults, served: { method:
     setMaxConcurrentRestores: (limit) => {
       state.maxConcurrentRestores = limit;
     },
+    setAccountOperation: (provisioningState) => {
+      state.accountOperation = provisioningState;
+    },
     setRestorePermission: (granted) => {
       state.restorePermission = granted;
     },

@@ -58,6 +58,12 @@ export class AccountState {
   maxConcurrentRestores: number;
   /** Whether the caller may read restorable resources and restore (false: 403 AuthorizationFailed). */
   restorePermission = true;
+  /**
+   * An account-level operation in progress (a failover, a region added or removed) set by a test: the account's
+   * `provisioningState` (and its region's) reads this instead of `Succeeded`. An account PATCH shows `Updating` while
+   * it runs, too.
+   */
+  accountOperation: string | undefined;
   /** Restores still to fail, and how. */
   restoreFailure: (RestoreFailure & { left: number }) | undefined;
   /** Restores in progress in the account, by "database/container". */

@@ -87,6 +87,11 @@ export interface ArmControl {
    * (`Microsoft.DocumentDB/locations/restorableDatabaseAccounts/*`) and restores are refused with 403 AuthorizationFailed.
    */
   setRestorePermission(granted: boolean): void;
+  /**
+   * An account-level operation in progress as ARM reports it in `provisioningState` (e.g. `Updating` during a
+   * failover or a region change); undefined: `Succeeded`.
+   */
+  setAccountOperation(provisioningState: string | undefined): void;
   /** Restores in progress now ("database/container"). */
   restoresInProgress(): string[];
   /**

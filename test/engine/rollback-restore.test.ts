@@ -49,6 +49,7 @@ afterEach(() => {
   control.setRestorePermission(true);
   control.setRestoreFailure(undefined);
   control.setRestoreDuration(undefined);
+  control.setAccountOperation(undefined);
 });
 
 async function createDatabase(id: string, throughput?: number): Promise<void> {
@@ -135,6 +136,7 @@ describe('proveRestorable', () => {
       ['restore-window', true],
       ['dedicated-throughput', true],
       ['concurrent-restores', true],
+      ['account-state', true],
     ]);
     expect(proof).toMatchObject({
       containerExists: true,
@@ -574,6 +576,40 @@ test('deleteContainer with restorableAt deletes only what it has proved Azure ca
   expect(gone).toBe(404);
   // A retry after the delete succeeded has nothing to do.
   await activities.deleteContainer({ ...ref(c), restorableAt: at });
+});
+
+test('an account with an operation in progress (provisioningState Updating: a failover, a region change, an update) is refused before any delete, with its own error', async () => {
+  const c = await container({ docs: 2 });
+  const at = await t0();
+  engine.stack.arm.control.setAccountOperation('Updating');
+  const proof = await activities.proveRestorable({ ...ref(c), t0: at });
+  expect(proof.ok).toBe(false);
+  expect(checkOf(proof, 'account-state')).toEqual({
+    name: 'account-state',
+    ok: false,
+    detail:
+      `account ${account} is Updating, region West US is Updating: an operation is in progress on the account (a ` +
+      'failover, a region change, an update); wait until it has ended (provisioningState Succeeded) and roll back again',
+  });
+  const refused = await runActivity(() => activities.deleteContainer({ ...ref(c), restorableAt: at }));
+  expect(refused.error).toMatchObject({ type: ErrorType.AccountOperationInProgress, nonRetryable: true });
+  expect((refused.error as Error).message).toContain(`${DB}/${c.id} was not deleted: account ${account} is Updating`);
+  expect((await c.read()).resource?.id).toBe(c.id);
+
+  // An account update through ARM shows the same while it runs, and the proof holds again once it has ended.
+  engine.stack.arm.control.setAccountOperation(undefined);
+  engine.stack.arm.control.setOperationDelay(1500);
+  try {
+    const poller = await arm.databaseAccounts.beginUpdate(rg, account, { enablePriorityBasedExecution: false }, POLL);
+    const during = await activities.proveRestorable({ ...ref(c), t0: at });
+    expect(checkOf(during, 'account-state').ok).toBe(false);
+    await poller.pollUntilDone();
+  } finally {
+    engine.stack.arm.control.setOperationDelay(100);
+  }
+  const after = await activities.proveRestorable({ ...ref(c), t0: at });
+  expect(checkOf(after, 'account-state').ok).toBe(true);
+  expect(after.ok).toBe(true);
 });
 
 test('waitForRestorableTimestamp on a deleted container: restorable up to its deletion, from the restorable events', async () => {

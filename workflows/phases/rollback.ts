@@ -32,6 +32,7 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
       problems: result.problems,
       ...(result.discardedWrites !== undefined ? { discardedWrites: result.discardedWrites } : {}),
       ...(result.restoredDeletes !== undefined ? { restoredDeletes: result.restoredDeletes } : {}),
+      ...(result.errorType ? { errorType: result.errorType } : {}),
       ...(result.keptContainer ? { keptContainer: result.keptContainer } : {}),
       ...(result.revert
         ? {

@@ -42,9 +42,12 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
     { ...ref, t0, exported },
   ]);
   if (!proof.ok) {
-    throw impossible(
-      `Azure cannot restore ${where} to ${t0} now, so nothing was deleted: ${proof.problems.join('; ')}`
-    );
+    const message = `Azure cannot restore ${where} to ${t0} now, so nothing was deleted: ${proof.problems.join('; ')}`;
+    // An operation on the account (a failover, a region change) ends by itself: named apart, so "roll back again later".
+    if (proof.checks.some((c) => c.name === 'account-state' && !c.ok)) {
+      throw ApplicationFailure.nonRetryable(message, ErrorType.AccountOperationInProgress);
+    }
+    throw impossible(message);
   }
   const hooks = await quick.describeHooks.executeWithOptions({ summary: 'which hooks are configured' }, []);
   if (!hooks.stopApp && !input.allowRestoreWithoutAppStop) {
