@@ -4,6 +4,7 @@
  * definitions stay in the emulator; this is the RP's own bookkeeping.
  */
 import type { LocalCosmos } from '../cosmos/types';
+import { OPEN_NETWORK, type NetworkRules } from './network';
 import type { RestoredAccount } from './restored-accounts';
 import type { LocalArmOptions, LocalBackupPolicy, RestoredAccountHost, RestoreFailure } from './types';
 import { regionCompact, stableGuid } from './ids';
@@ -64,6 +65,8 @@ export class AccountState {
    * it runs, too.
    */
   accountOperation: string | undefined;
+  /** The account's network rules as ARM reports them (a test sets them: LocalArm.control.setNetworkRules). */
+  network: NetworkRules = OPEN_NETWORK;
   /** Restores still to fail, and how. */
   restoreFailure: (RestoreFailure & { left: number }) | undefined;
   /** Restores in progress in the account, by "database/container". */

@@ -1,4 +1,5 @@
 /** The local ARM imitation's boundary: what the launcher and the tests may rely on. */
+import type { NetworkRules } from './network';
 import type { StackCertificate } from '../tls';
 import type { LocalCosmos } from '../cosmos/types';
 
@@ -92,6 +93,8 @@ export interface ArmControl {
    * failover or a region change); undefined: `Succeeded`.
    */
   setAccountOperation(provisioningState: string | undefined): void;
+  /** The account's network rules as ARM reports them (fields absent: open to every network). */
+  setNetworkRules(rules: Partial<NetworkRules>): void;
   /** Restores in progress now ("database/container"). */
   restoresInProgress(): string[];
   /**

@@ -111,6 +111,37 @@ test('a wrong copy: a missing document, a changed field, a short count and a mis
   expect(none.mismatches).toEqual([`the copy drill/${live.id} does not exist in account drill-bad`]);
 });
 
+test("the copy gets the source's network rules, not a restore's default of open to every network", async () => {
+  const rules = {
+    publicNetworkAccess: 'Enabled',
+    ipRules: [{ ipAddressOrRange: '203.0.113.0/24' }],
+    isVirtualNetworkFilterEnabled: true,
+    virtualNetworkRules: [
+      {
+        id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/app/subnets/workers',
+        ignoreMissingVNetServiceEndpoint: false,
+      },
+    ],
+    networkAclBypass: 'AzureServices',
+  };
+  engine.stack.arm.control.setNetworkRules(rules);
+  try {
+    await copyAt('drill-net');
+    const copy = await engine.deps.arm.databaseAccounts.get(engine.deps.account.resourceGroup, 'drill-net');
+    const { publicNetworkAccess, ipRules, isVirtualNetworkFilterEnabled, virtualNetworkRules, networkAclBypass } = copy;
+    expect({
+      publicNetworkAccess,
+      ipRules,
+      isVirtualNetworkFilterEnabled,
+      virtualNetworkRules,
+      networkAclBypass,
+    }).toEqual(rules);
+  } finally {
+    engine.stack.arm.control.setNetworkRules({});
+    await act(activities.deleteDrillAccount, { account: 'drill-net', at: t }).catch(() => undefined);
+  }
+});
+
 test('deleteDrillAccount deletes the copy this drill made, once, and refuses any other account', async () => {
   await copyAt('drill-del');
   await expect(act(activities.deleteDrillAccount, { account: engine.deps.account.name, at: t })).rejects.toThrow(
