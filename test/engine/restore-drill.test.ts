@@ -9,6 +9,7 @@ import type { DrillRecord } from '../../common/activities';
 import { readHistory } from '../../activities/engine';
 import { createDrillActivities, type DrillActivities } from '../../activities/drill';
 import { connectDrillAccount } from '../../activities/arm/drill-account';
+import { Reservoir } from '../../activities/cosmos/drill';
 import { restorePoint } from '../../activities/cosmos/snapshot';
 import { findRestoreSource, getAccount } from '../../activities/arm/backup';
 import { freshContainer, seed, startEngineStack, type EngineStack } from './support';
@@ -88,6 +89,25 @@ test('a faithful copy: the count covers the documents unchanged since T, and the
       at: new Date(Date.parse(t) - 5000).toISOString(),
     })
   ).rejects.toThrow(/exists and is not this drill's restore/);
+});
+
+test('the sample is drawn from every page of a range, not its first page: each position as likely (Reservoir)', () => {
+  // 1,000 draws of 5 of 100 in order: the last 50 are kept about as often as the first 50 (the first page's only
+  // sample would keep positions 0-4 every time).
+  const kept = new Array<number>(100).fill(0);
+  let state = 42;
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let draw = 0; draw < 1000; draw++) {
+    const r = new Reservoir<number>(5, random);
+    for (let i = 0; i < 100; i++) r.offer(i);
+    expect(r.seen).toBe(100);
+    for (const i of r.items) kept[i]! += 1;
+  }
+  const firstHalf = kept.slice(0, 50).reduce((a, b) => a + b, 0);
+  const secondHalf = kept.slice(50).reduce((a, b) => a + b, 0);
+  expect(firstHalf + secondHalf).toBe(5000);
+  expect(Math.abs(firstHalf - secondHalf)).toBeLessThan(500);
+  expect(Math.max(...kept.slice(0, 5))).toBeLessThan(120); // a first-page sample would keep each 1,000 times
 });
 
 test('a wrong copy: a missing document, a changed field, a short count and a missing container are named (ids and fields only)', async () => {
