@@ -820,8 +820,23 @@ export interface RunbookActivities {
   }): Promise<{ changed: string[] }>;
   // hooks (commands and URLs come from the worker's HOOKS_CONFIG only)
   notify(event: NotifyEvent): Promise<void>;
-  runHook(input: { hook: HookName; migrationId: string; workflowId: string }): Promise<{ ran: boolean }>;
+  runHook(input: {
+    hook: HookName;
+    migrationId: string;
+    workflowId: string;
+    /**
+     * The hook's configuration as recorded when the run decided on it (HookFingerprints; null: recorded as absent).
+     * A worker whose own differs refuses with HooksConfigMismatch (retryable: a worker configured as recorded runs it).
+     */
+    expected?: string | null;
+  }): Promise<{ ran: boolean }>;
   healthCheck(input: { migrationId: string; workflowId: string }): Promise<HealthReport>;
   /** Which hooks the worker has (names only, never commands). */
-  describeHooks(): Promise<{ stopApp: boolean; startApp: boolean; healthChecks: number }>;
+  describeHooks(): Promise<{
+    stopApp: boolean;
+    startApp: boolean;
+    healthChecks: number;
+    /** A digest of each configured stop-app / start-app hook (never the command itself), recorded by the run. */
+    fingerprints?: { stopApp?: string; startApp?: string };
+  }>;
 }

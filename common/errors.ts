@@ -31,6 +31,11 @@ export const ErrorType = {
   RollbackImpossible: 'RollbackImpossible',
   /** A stop-app / start-app hook failed (retried). */
   HookFailed: 'HookFailed',
+  /**
+   * This worker's HOOKS_CONFIG has another stop-app / start-app hook than the one the run recorded when it decided on
+   * it: the worker refuses to run it (retried, so a worker configured as recorded runs it).
+   */
+  HooksConfigMismatch: 'HooksConfigMismatch',
   /** A notification could not be delivered (retried). */
   NotifyFailed: 'NotifyFailed',
   /** A feed range no longer matches one physical partition (it split): list the ranges again. */

@@ -101,7 +101,14 @@ export class RollbackRun {
     return decision.approved.by;
   }
 
+  /** The hooks as the run recorded them when it decided on them (describeHooks): runHook then insists on these. */
+  recordedHooks?: { stopApp?: string; startApp?: string };
+
   async runHook(hook: 'stop-app' | 'start-app'): Promise<{ ran: boolean }> {
-    return this.acts.long.runHook.executeWithOptions({ summary: `${hook} hook` }, [{ hook, ...this.hookArgs }]);
+    const recorded = this.recordedHooks;
+    const expected = recorded ? ((hook === 'stop-app' ? recorded.stopApp : recorded.startApp) ?? null) : undefined;
+    return this.acts.long.runHook.executeWithOptions({ summary: `${hook} hook` }, [
+      { hook, ...this.hookArgs, ...(expected !== undefined ? { expected } : {}) },
+    ]);
   }
 }

@@ -50,6 +50,8 @@ export async function rollbackByRestore(r: RollbackRun): Promise<void> {
     throw impossible(message);
   }
   const hooks = await quick.describeHooks.executeWithOptions({ summary: 'which hooks are configured' }, []);
+  // Resolved once: the stop-app and start-app hooks run are the ones this decision was made on, whichever worker runs them.
+  if (hooks.fingerprints) r.recordedHooks = hooks.fingerprints;
   if (!hooks.stopApp && !input.allowRestoreWithoutAppStop) {
     throw ApplicationFailure.nonRetryable(
       `an in-place restore deletes ${where}: it needs a stop-app hook (stopApp in HOOKS_CONFIG) so the application ` +
