@@ -30,6 +30,14 @@ export interface RollbackControls {
   /** RU/s for the whole rollback; null: no cap. */
   ruBudget?: number | null;
   concurrency?: number;
+  /** The parent's count of forwarded changes: the child answers it with rollbackControlsApplied once in force. */
+  seq?: number;
 }
 
 export const rollbackControlsSignal = defineSignal<[RollbackControls]>('rollbackControls');
+
+/**
+ * The child to its parent: the forwarded change `seq` (and every one before) is in force, i.e. no range started under
+ * the old controls is still writing; the parent's setBudget/setConcurrency answer waits for it (run/controls.ts).
+ */
+export const rollbackControlsAppliedSignal = defineSignal<[{ seq: number }]>('rollbackControlsApplied');
