@@ -142,8 +142,9 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     async recordHistory(record: HistoryRecord): Promise<void> {
       return recordHistory(deps, record);
     },
-    async exportContainer(input: ContainerRef): Promise<ContainerExport | null> {
-      return exportContainer(deps, input);
+    async exportContainer(input: ContainerRef & { scripts?: boolean }): Promise<ContainerExport | null> {
+      const { scripts, ...ref } = input;
+      return exportContainer(deps, ref, { scripts: scripts === true });
     },
     async runDeclaredQueries(input: DeclaredQueriesInput): Promise<DeclaredQueriesResult> {
       return runDeclaredQueries(deps, input);

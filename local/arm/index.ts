@@ -4,6 +4,7 @@
  * resources, in-account point-in-time restore), served over HTTPS and acting on the local emulator.
  * The wire contract it imitates is docs/architecture.md §8.
  */
+import { OPEN_NETWORK } from './network';
 import https from 'node:https';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -175,6 +176,12 @@ function createControl(state: AccountState, faults: ArmFaults, served: { method:
     },
     setMaxConcurrentRestores: (limit) => {
       state.maxConcurrentRestores = limit;
+    },
+    setNetworkRules: (rules) => {
+      state.network = { ...OPEN_NETWORK, ...rules };
+    },
+    setAccountOperation: (provisioningState) => {
+      state.accountOperation = provisioningState;
     },
     setRestorePermission: (granted) => {
       state.restorePermission = granted;

@@ -1,4 +1,5 @@
 /** The local ARM imitation's boundary: what the launcher and the tests may rely on. */
+import type { NetworkRules } from './network';
 import type { StackCertificate } from '../tls';
 import type { LocalCosmos } from '../cosmos/types';
 
@@ -87,6 +88,13 @@ export interface ArmControl {
    * (`Microsoft.DocumentDB/locations/restorableDatabaseAccounts/*`) and restores are refused with 403 AuthorizationFailed.
    */
   setRestorePermission(granted: boolean): void;
+  /**
+   * An account-level operation in progress as ARM reports it in `provisioningState` (e.g. `Updating` during a
+   * failover or a region change); undefined: `Succeeded`.
+   */
+  setAccountOperation(provisioningState: string | undefined): void;
+  /** The account's network rules as ARM reports them (fields absent: open to every network). */
+  setNetworkRules(rules: Partial<NetworkRules>): void;
   /** Restores in progress now ("database/container"). */
   restoresInProgress(): string[];
   /**

@@ -83,6 +83,7 @@ test('snapshot and plan of a container the migration has yet to create: a restor
     sampleSize: 10,
   });
   expect(plan).toMatchObject({ totalDocuments: 0, documentsToMigrate: 0, estimatedSeconds: 0 });
+  expect(plan.documentsAtTarget).toBeUndefined();
 });
 
 test('planMigration: counts, a dry-run sample, RU per read and per write measured on a probe, an estimate at the budget', async () => {
@@ -95,6 +96,8 @@ test('planMigration: counts, a dry-run sample, RU per read and per write measure
 
   expect(plan.totalDocuments).toBe(402);
   expect(plan.documentsToMigrate).toBe(401);
+  // An earlier run's document, at toVersion already: part of the state at T0 (a restore keeps it there).
+  expect(plan.documentsAtTarget).toBe(1);
   expect(plan.sample.size).toBe(50);
   expect(plan.sample.wouldChange + plan.sample.wouldSkip).toBe(50);
   expect(plan.sample.failures).toEqual([]);

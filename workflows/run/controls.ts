@@ -47,7 +47,12 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
   /** The answer to a budget or concurrency change, once no range started under the old value is in flight. */
   const inForce = (run: Run): Promise<LiveControls> => {
     const version = inbox.controlsVersion;
-    const applied = () => inbox.rangesStartedUnder === undefined || inbox.rangesStartedUnder >= version;
+    // While rolling back, the child runs the ranges: in force once it says so for this change (rollback/context.ts).
+    const forwarded = inbox.controlsForwarded;
+    const applied = () =>
+      forwarded > 0 && run.state.phase === 'rolling-back'
+        ? inbox.controlsAppliedByChild >= forwarded
+        : inbox.rangesStartedUnder === undefined || inbox.rangesStartedUnder >= version;
     return condition(applied, CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({ ...answer(run, inbox), inForce: ok }));
   };
 

@@ -9,7 +9,12 @@ import type { Phase } from '../../common/phases';
 import type { PendingDecision } from '../../common/status';
 import { abortSignal, approveSignal, cutoverSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
 import { failureMessage } from '../../common/failure-message';
-import { rollbackControlsSignal, rollbackProgressSignal, type RollbackControls } from '../rollback/messages';
+import {
+  rollbackControlsAppliedSignal,
+  rollbackControlsSignal,
+  rollbackProgressSignal,
+  type RollbackControls,
+} from '../rollback/messages';
 
 /** What the handlers need to know of the run, before and after preflight has loaded it. */
 export interface InboxContext {
@@ -144,6 +149,9 @@ export class Inbox {
       }
       this.resumeRequested = true;
     });
+    setHandler(rollbackControlsAppliedSignal, ({ seq }) => {
+      this.controlsAppliedByChild = Math.max(this.controlsAppliedByChild, seq);
+    });
     setHandler(rollbackProgressSignal, (progress) => {
       this.rollbackStep = progress.step;
       if (progress.awaitingRestoreApproval) {
@@ -152,6 +160,7 @@ export class Inbox {
           signals: ['approve', 'abort'],
           reason: progress.detail ?? 'the rollback will delete the container and restore it to T0',
           ...(progress.writesSinceT0 !== undefined ? { writesSinceT0: progress.writesSinceT0 } : {}),
+          ...(progress.deletedSinceT0 !== undefined ? { deletedSinceT0: progress.deletedSinceT0 } : {}),
         };
       } else if (progress.awaitingRestoreAcceptance) {
         this.pending = { kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' };
@@ -196,11 +205,16 @@ export class Inbox {
     return true;
   }
 
+  /** Live controls forwarded to the rollback child, and the last of them it answered as in force. */
+  controlsForwarded = 0;
+  controlsAppliedByChild = 0;
+
   /** A live control changed while a rollback child runs: it follows it too (rollback/context.ts). */
   forwardControls(controls: RollbackControls): void {
     if (this.rollbackChildId === undefined) return;
+    this.controlsForwarded += 1;
     getExternalWorkflowHandle(this.rollbackChildId)
-      .signal(rollbackControlsSignal, controls)
+      .signal(rollbackControlsSignal, { ...controls, seq: this.controlsForwarded })
       .catch((err) => log.warn('live controls to the rollback child failed', { error: failureMessage(err) }));
   }
 
