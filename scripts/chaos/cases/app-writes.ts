@@ -12,7 +12,7 @@ import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
 import { startApplication } from '../support/application';
-import { countMissing, FIELDS, sameRow, scan, seedCustomers, type Row, writeRunModules } from '../support/data';
+import { countMissing, documents, sameDocument, seedCustomers, type Row, writeRunModules } from '../support/data';
 import { figure, zero } from '../support/figures';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
@@ -46,7 +46,7 @@ export const appWrites: ChaosCase = {
       });
       const report1 = await reportOf(first);
       await app1.stop();
-      const afterFirst = await scan(container, FIELDS);
+      const afterFirst = await documents(container);
       const lost1 = lostUpdates(afterFirst, app1.expected);
       const notOnce = afterFirst.filter((d) => d.transformCount !== 1 || d.schemaVersion !== 2).length;
       log(`  run 1: ${report1.status}, ${app1.writes} application writes, ${report1.counters.conflicts} conflicts met`);
@@ -73,13 +73,13 @@ export const appWrites: ChaosCase = {
       const report2 = await reportOf(handle);
       await app2.stop();
       const duringRollback = app2.writes - writesBeforeRollback;
-      const afterSecond = await scan(container, FIELDS);
+      const afterSecond = await documents(container);
       const conflicts = report2.rollback?.revert?.conflicts ?? 0;
       const lost2 = lostUpdates(afterSecond, app2.expected);
       // Apart from appWrites, every document as run 1 left it.
       const byId = new Map(afterFirst.map((d) => [d.id, withoutApp(d)]));
       const notReverted =
-        afterSecond.filter((d) => !sameRow(withoutApp(d), byId.get(d.id))).length +
+        afterSecond.filter((d) => !sameDocument(withoutApp(d), byId.get(d.id))).length +
         countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));
       log(
         `  run 2: ${report2.status} (${report2.rollback?.mode}), ${app2.writes} application writes, ${duringRollback} after the rollback signal`

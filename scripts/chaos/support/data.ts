@@ -1,13 +1,19 @@
 /**
  * The chaos cases' data: customers seeded with bulk upserts, a migration module whose transform counts its own
- * applications in the document (`transformCount`: a document transformed twice shows 2), and a scan of every
- * document's counters (a projection, so 50 000 documents stay small).
+ * applications in the document (`transformCount`), every document read whole, and the writes the emulator
+ * acknowledged per document, read from its backup log: figures computed from the data, outside the product. A second
+ * write of the same result (invisible in `transformCount`) shows in the log.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
 import { isThrottled } from '../../../activities/cosmos/requests';
 import type { ChaosStack } from './stack';
+import { LOG_FILE, type LogEvent } from '../../../local/cosmos/backup-log';
+import { sameValue } from '../../../activities/cosmos/content';
 
 export interface Customer {
   id: string;
@@ -114,15 +120,6 @@ export function writeRunModules(
 
 export type Row = Record<string, unknown> & { id: string };
 
-/** Every document's id and the given fields, read with one cross-partition query. */
-export async function scan(container: Container, fields: string[]): Promise<Row[]> {
-  const select = ['c.id', ...fields.map((f) => `c.${f}`)].join(', ');
-  const rows: Row[] = [];
-  const iterator = container.items.query<Row>(`SELECT ${select} FROM c`, { maxItemCount: 5000 });
-  while (iterator.hasMoreResults()) rows.push(...((await iterator.fetchNext()).resources ?? []));
-  return rows;
-}
-
 /** How many of customers 0..n-1 are missing from `byId`. */
 export function countMissing(n: number, byId: Map<string, Row>): number {
   let missing = 0;
@@ -130,21 +127,49 @@ export function countMissing(n: number, byId: Map<string, Row>): number {
   return missing;
 }
 
-/** Whether a document has exactly the fields (of the projection) it had before. */
-export function sameRow(now: Row, before: Row | undefined): boolean {
-  if (!before) return false;
-  const keys = new Set([...Object.keys(now), ...Object.keys(before)]);
-  for (const k of keys) if (JSON.stringify(now[k]) !== JSON.stringify(before[k])) return false;
-  return true;
+/** Whether two documents are the same whole document (system fields aside; key order aside). */
+export function sameDocument(now: Row, before: Row | undefined): boolean {
+  return before !== undefined && sameValue(now, before);
 }
 
-/** The fields the chaos modules touch: what "the data" means when comparing before and after. */
-export const FIELDS = ['schemaVersion', 'transformCount', 'nextCount', 'first', 'last', 'name', 'appWrites'];
-
-/** Every document of the container, system fields removed, sorted by id. */
-export async function documents(container: Container): Promise<Record<string, unknown>[]> {
-  const { resources } = await container.items.readAll<Record<string, unknown>>().fetchAll();
+/** Every document of the container, whole, system fields removed, sorted by id. */
+export async function documents(container: Container): Promise<Row[]> {
+  const { resources } = await container.items.readAll<Row>().fetchAll();
   return resources
-    .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_'))))
-    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_'))) as Row)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * Per document id, the writes the emulator acknowledged in `database/container` whose resulting document matches
+ * `which`, read from the emulator's backup log (local/cosmos/backup-log.ts: every acknowledged write, as it resulted).
+ * Read it right after the run it measures: later runs and restores append to it.
+ */
+export async function loggedWrites(
+  stackDir: string,
+  target: { database: string; container: string },
+  which: (doc: Record<string, unknown>) => boolean
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const lines = readline.createInterface({ input: fs.createReadStream(path.join(stackDir, 'cosmos', LOG_FILE)) });
+  for await (const line of lines) {
+    if (!line.includes('"type":"document"')) continue;
+    const event = JSON.parse(line) as LogEvent;
+    if (event.type !== 'document' || event.op !== 'Upsert' || !event.doc) continue;
+    if (event.db !== target.database || event.coll !== target.container || !which(event.doc)) continue;
+    counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** From loggedWrites of customers 0..n-1: how many were written more than once, and how many never. */
+export function writtenOnce(n: number, writes: Map<string, number>): { twice: number; never: number } {
+  let twice = 0;
+  let never = 0;
+  for (let i = 0; i < n; i++) {
+    const count = writes.get(customer(i).id) ?? 0;
+    if (count > 1) twice += 1;
+    if (count === 0) never += 1;
+  }
+  return { twice, never };
 }
