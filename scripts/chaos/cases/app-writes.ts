@@ -1,10 +1,13 @@
 /**
  * Concurrent application writes: the application replaces random customers at a steady rate
  * (`appWrites + 1`, ETag-conditioned) all through a run that migrates and verifies, then all through a second run
- * rolled back by signal mid-migration (the surgical revert from pre-images, docs/runbook.md "Rollback"). No update may
- * be lost: each document's `appWrites` is what the application last wrote, unless the rollback reported the document
- * as a conflict (a field both changed: left as the application wrote it and listed). The migration never touches
- * `appWrites`, so the expected number of conflicts is 0 too.
+ * rolled back by signal mid-migration (the surgical revert from pre-images, docs/runbook.md "Rollback"). The second
+ * module has a `down()` the plan proves, so the revert gives a document the application changed since the migration
+ * wrote it back through `down(live)` (per document: never a pre-image over the application's write); an unchanged one
+ * gets its pre-image. No update may be lost: each document's `appWrites` is what the application last wrote, no
+ * document is left at the new version (no conflict), and apart from `appWrites` every document is as run 1 left it.
+ * Without a `down()` the changed documents are left and named, and the run waits for its operator:
+ * test/workflow/surgical.test.ts proves that path.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { migrationRunbook } from '../../../workflows';
@@ -31,7 +34,11 @@ export const appWrites: ChaosCase = {
     const pool = new WorkerPool(1, stack.workerEnv(TASK_QUEUE), stack.dir);
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, 40_000);
-      const { up, next } = writeRunModules(stack, { database: DATABASE, container: CONTAINER });
+      const { up, next } = writeRunModules(
+        stack,
+        { database: DATABASE, container: CONTAINER },
+        { secondReversible: true }
+      );
       const workersUp = pool.start();
       log(`  seeding ${n} documents`);
       await seedCustomers(container, n);
@@ -103,6 +110,12 @@ export const appWrites: ChaosCase = {
         ),
         zero('app-writes: conflicts reported by the rollback', conflicts),
         zero('app-writes: documents not reverted to run 1 (appWrites aside)', notReverted),
+        figure(
+          'app-writes: documents given back through down() (changed by the application since run 2 wrote them)',
+          report2.rollback?.revert?.down ?? 0,
+          '> 0',
+          (report2.rollback?.revert?.down ?? 0) > 0
+        ),
         figure('app-writes: seconds', seconds, 'report', true),
       ];
     } finally {

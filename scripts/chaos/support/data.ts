@@ -63,7 +63,23 @@ export function countingModule(o: {
   toVersion: number;
   countField: string;
   verifyFails?: boolean;
+  /**
+   * With a `down()` that undoes `up()` exactly (only for a module that does not split `name`, fromVersion > 1): the
+   * plan proves it, and a rollback gives documents the application changed since back through it instead of leaving
+   * them at the new version for the operator (docs/runbook.md "Rollback").
+   */
+  reversible?: boolean;
 }): string {
+  if (o.reversible && o.fromVersion === 1) throw new Error('countingModule: a reversible module may not split name');
+  const down = o.reversible
+    ? `
+  down(doc) {
+    const out = { ...doc, schemaVersion: ${o.fromVersion} };
+    if ((doc.${o.countField} || 0) > 1) out.${o.countField} = doc.${o.countField} - 1;
+    else delete out.${o.countField};
+    return out;
+  },`
+    : '';
   return `module.exports = {
   id: ${JSON.stringify(o.id)},
   description: 'chaos: counts its own applications in ${o.countField}',
@@ -80,7 +96,7 @@ export function countingModule(o: {
       delete out.name;
     }
     return out;
-  },
+  },${down}
   verify(doc) {
     ${o.verifyFails ? `return 'chaos: this run is meant to roll back';` : `return doc.${o.countField} === 1 || '${o.countField} is ' + doc.${o.countField};`}
   },
@@ -96,7 +112,7 @@ export function countingModule(o: {
 export function writeRunModules(
   stack: Pick<ChaosStack, 'writeMigration'>,
   target: { database: string; container: string },
-  options: { secondPrefix?: string; secondVerifyFails?: boolean } = {}
+  options: { secondPrefix?: string; secondVerifyFails?: boolean; secondReversible?: boolean } = {}
 ): { up: string; next: string } {
   const up = `chaos-up-${randomUUID().slice(0, 6)}`;
   const next = `${options.secondPrefix ?? 'chaos-next'}-${randomUUID().slice(0, 6)}`;
@@ -113,6 +129,7 @@ export function writeRunModules(
       toVersion: 3,
       countField: 'nextCount',
       ...(options.secondVerifyFails ? { verifyFails: true } : {}),
+      ...(options.secondReversible ? { reversible: true } : {}),
     })
   );
   return { up, next };
