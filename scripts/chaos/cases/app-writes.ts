@@ -64,7 +64,16 @@ export const appWrites: ChaosCase = {
       const handle = await stack.client.workflow.start(migrationRunbook, {
         taskQueue: TASK_QUEUE,
         workflowId: `chaos-app-${next}`,
-        args: [{ migration: next, approval: { required: false }, monitor: { duration: '1m', interval: '5s' } }],
+        args: [
+          {
+            migration: next,
+            approval: { required: false },
+            monitor: { duration: '1m', interval: '5s' },
+            // The surgical revert from pre-images, not the whole-container down() the ladder prefers when down() is
+            // proved: what this case proves is the per-document revert under application writes.
+            rollback: 'preimages',
+          },
+        ],
       });
       for (;;) {
         const status = await handle.query(statusQuery).catch(() => undefined);
