@@ -166,7 +166,8 @@ function createControl(state: AccountState, faults: ArmFaults, served: { method:
     setBackupLag: (ms) => {
       state.backupLagMs = ms;
     },
-    setFaults: (rules) => faults.set(rules),
+    setFaults: (rules, seed) => faults.set(rules, seed),
+    faultSeed: () => faults.seed,
     faultsInjected: () => faults.injected,
     setRestoreDuration: (ms) => {
       state.restoreDurationMs = ms;

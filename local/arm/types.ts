@@ -73,8 +73,13 @@ export interface ArmControl {
   setBackupPolicy(policy: LocalBackupPolicy): void;
   setOperationDelay(ms: number): void;
   setBackupLag(ms: number): void;
-  /** Replace the fault rules (empty: no faults). The first matching rule answers. */
-  setFaults(rules: ArmFaultRule[]): void;
+  /**
+   * Replace the fault rules (empty: no faults). The first matching rule answers. With a seed, the `probability` draws
+   * start again from it (replayable); without, they go on.
+   */
+  setFaults(rules: ArmFaultRule[], seed?: number): void;
+  /** The seed of the `probability` draws in force. */
+  faultSeed(): number;
   /** How many requests a fault rule answered since the start, per status. */
   faultsInjected(): Record<number, number>;
   /** Duration of in-account restores started from now on (undefined: operationDelayMs again). */

@@ -8,7 +8,8 @@ import type { Container } from '@azure/cosmos';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import { createEngineActivities, type EngineActivities } from '../../activities/engine';
 import { loadRegistry } from '../../activities/registry';
-import { seedDemoCustomers } from '../../local/demo-seed';
+import { demoCustomer, seedDemoCustomers } from '../../local/demo-seed';
+import { liveRanges, rangeOptions } from '../../activities/cosmos/counts';
 import {
   freshContainer,
   readAll,
@@ -154,6 +155,39 @@ test('verifyMigration: ok after a clean migration; a wrong document, a relations
     ),
     'relationship "no migrated customer keeps name" returned 1 row(s); it must return none.',
   ]);
+});
+
+test('verifyMigration: leftovers are counted in every range of a container of 4 physical partitions, not only the first', async () => {
+  const c = await freshContainer(engine.deps, 'demo');
+  await engine.stack.cosmos.control.setPartitionCount(c.database.id, c.id, 4);
+  await seedDemoCustomers(c, 200, 40);
+  for (const range of await c.getFeedRanges()) {
+    const { minInclusive, maxExclusive } = range as unknown as { minInclusive: string; maxExclusive: string };
+    const { result } = await runRange(engine.deps, {
+      ...input(c),
+      feedRange: JSON.stringify({ minInclusive, maxExclusive }),
+      batchSize: 100,
+      maxFailures: 0,
+      dryRun: false,
+    });
+    expect(result.counters.failed).toBe(0);
+  }
+  // One document of each live range put back at version 1, read inside that range (counts.ts rangeOptions).
+  const ranges = await liveRanges(c);
+  expect(ranges).toHaveLength(4);
+  const putBack: string[] = [];
+  for (const range of ranges) {
+    const { resources } = await c.items.query<Customer>('SELECT TOP 1 * FROM c', rangeOptions(range)).fetchAll();
+    const doc = resources[0]!;
+    await c.item(doc.id, doc.tenantId).replace(demoCustomer(Number(doc.id.slice(5)), 40));
+    putBack.push(doc.id);
+  }
+  const report = await activities.verifyMigration({ ...input(c), sampleSize: 10 });
+  expect(report.ok).toBe(false);
+  expect(report.remaining).toBe(4);
+  expect(report.countsByVersion).toEqual({ '2': 196, '(missing)': 4 });
+  expect(report.problems[0]).toMatch(/^4 document\(s\) at version 1 \(or without schemaVersion\) still need migrating/);
+  expect(new Set(putBack).size).toBe(4);
 });
 
 test('verifyMigration: documents whose transform fails are tolerated up to allowedRemaining (the failures already recorded)', async () => {
