@@ -26,6 +26,11 @@ export interface ScaleOutRun {
   /** migrateRange attempts per worker process (pid), and each one's share of them. */
   rangeActivities: Record<string, number>;
   rangeActivityShares: number[];
+  /** CPU seconds each worker used over the run (started before the run, so nothing else). */
+  workerCpuSeconds: number[];
+  /** The workers' CPU per document, and so what one worker does with a whole core to itself. */
+  workerCpuMsPerDocument: number;
+  docsPerSecondPerSaturatedWorker: number;
 }
 
 export interface ScaleOutResult {
@@ -43,12 +48,15 @@ async function oneRun(env: BenchEnv, docs: number, workers: number, nodeArgs: st
   const started: BenchWorker[] = [];
   try {
     for (let i = 0; i < workers; i++) started.push(await env.startWorker(nodeArgs));
+    const cpuBefore = started.map((w) => w.cpuSeconds());
     const run = await startRun(env, { container: name, migration: CPU_MIGRATION, concurrency: CONCURRENCY });
     const { report, seconds } = await result(run);
     const left = await remainingAtOldVersion(container);
     if (report.status !== 'completed' || left !== 0) {
       throw new Error(`scale-out run: ${report.status}, ${left} of ${docs} left at the old version`);
     }
+    const cpu = started.map((w, i) => w.cpuSeconds() - cpuBefore[i]!);
+    const cpuMsPerDocument = (cpu.reduce((a, b) => a + b, 0) / docs) * 1000;
     const byWorker = await activitiesByWorker(env, run.workflowId, 'migrateRange');
     const total = Object.values(byWorker).reduce((a, b) => a + b, 0);
     const measured: ScaleOutRun = {
@@ -62,6 +70,9 @@ async function oneRun(env: BenchEnv, docs: number, workers: number, nodeArgs: st
         const mine = Object.entries(byWorker).find(([who]) => who.startsWith(`${w.pid}@`))?.[1] ?? 0;
         return round(mine / Math.max(1, total));
       }),
+      workerCpuSeconds: cpu.map((c) => round(c, 2)),
+      workerCpuMsPerDocument: round(cpuMsPerDocument),
+      docsPerSecondPerSaturatedWorker: round(1000 / cpuMsPerDocument, 1),
     };
     env.log(`  ${JSON.stringify(measured)}`);
     return measured;
