@@ -122,7 +122,7 @@ export function application(container: Container, o: AppOptions) {
       }
     }
   };
-  const running = Array.from({ length: o.loops ?? 48 }, loop);
+  const running = Array.from({ length: o.loops ?? 96 }, loop);
 
   return {
     mark(name: string) {
