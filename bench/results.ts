@@ -89,11 +89,12 @@ export function table(figures: Figure[]): string {
 export function writeResults(
   figures: Figure[],
   raw: Record<string, unknown>,
-  meta: Record<string, unknown> & { figuresRun: string[] }
+  meta: Record<string, unknown> & { figuresRun: string[] },
+  file = RESULTS_FILE
 ): void {
   let before: Record<string, unknown> = {};
   try {
-    before = JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>;
+    before = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     // no earlier results
   }
@@ -120,9 +121,9 @@ export function writeResults(
     ...Object.fromEntries(meta.figuresRun.map((name) => [name, runMeta])),
   };
   const keptRaw = (before.raw as Record<string, unknown> | undefined) ?? {};
-  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(
-    RESULTS_FILE,
+    file,
     `${JSON.stringify({ ...meta, ...values, targets, runs, raw: { ...keptRaw, ...raw } }, null, 2)}\n`
   );
 }
