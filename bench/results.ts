@@ -85,21 +85,23 @@ export function table(figures: Figure[]): string {
 /**
  * Writes latest.json. A run of some figures only (`--only`) keeps the others' values, targets and raw numbers from
  * the file as it was, each part's under `runs` with the run it came from, so the file always holds every figure.
+ * Returns the figures kept from earlier runs (the bench prints them apart).
  */
 export function writeResults(
   figures: Figure[],
   raw: Record<string, unknown>,
   meta: Record<string, unknown> & { figuresRun: string[] },
   file = RESULTS_FILE
-): void {
+): Figure[] {
   let before: Record<string, unknown> = {};
   try {
     before = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     // no earlier results
   }
+  // Figures only: the run's own facts (cpus, benchSeconds, …) are this run's meta, never kept.
   const keptKeys = Object.keys(before).filter(
-    (k) => typeof before[k] === 'number' && !figures.some((f) => f.key === k)
+    (k) => typeof before[k] === 'number' && !(k in meta) && !figures.some((f) => f.key === k)
   );
   const values = {
     ...Object.fromEntries(keptKeys.map((k) => [k, before[k]])),
@@ -126,4 +128,5 @@ export function writeResults(
     file,
     `${JSON.stringify({ ...meta, ...values, targets, runs, raw: { ...keptRaw, ...raw } }, null, 2)}\n`
   );
+  return keptKeys.map((key) => ({ key, value: before[key] as number }));
 }

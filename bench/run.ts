@@ -256,10 +256,14 @@ async function main(): Promise<void> {
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     benchSeconds: Math.round((Date.now() - started) / 1000),
   };
-  writeResults(figures, raw, meta);
+  const kept = writeResults(figures, raw, meta);
   process.stdout.write(
     `cosmos-runbook bench (${meta.mode}): ${docs} documents, ${meta.cpus} CPUs, load ${meta.loadAverage.join(' ')}, ` +
-      `${meta.benchSeconds} s\n${table(figures)}\nresults: ${path.relative(process.cwd(), RESULTS_FILE)}\n`
+      `${meta.benchSeconds} s\n${table(figures)}\n` +
+      (kept.length > 0
+        ? `\nnot measured in this run, as latest.json keeps them from earlier runs:\n${table(kept)}\n`
+        : '') +
+      `results: ${path.relative(process.cwd(), RESULTS_FILE)}\n`
   );
   const missed = figures.filter((f) => holds(f) === false);
   if (missed.length > 0) {

@@ -33,7 +33,7 @@ test('a partial run keeps the figures it did not measure and replaces those it d
     meta(['throughput', 'scaleout'], 'first'),
     file
   );
-  writeResults(
+  const kept = writeResults(
     [
       { key: 'millionRssRatio', value: 1.1 },
       { key: 'throughputRatioVsFairPeer', value: 0.95 },
@@ -42,6 +42,7 @@ test('a partial run keeps the figures it did not measure and replaces those it d
     meta(['million', 'throughput'], 'second'),
     file
   );
+  expect(kept).toEqual([{ key: 'scaleOutRatio2to1', value: 1.8 }]);
   const written = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   expect({
     throughputRatioVsFairPeer: written.throughputRatioVsFairPeer,
