@@ -44,7 +44,7 @@ import { ensurePreimagesContainer } from './cosmos/preimages';
 import { revertFromPreimages } from './cosmos/revert';
 import { takeSnapshot } from './cosmos/snapshot';
 import { countByVersion } from './cosmos/counts';
-import { resolveTarget } from './cosmos/target';
+import { invalid, resolveTarget } from './cosmos/target';
 import { verifyMigration } from './cosmos/verify';
 import type { ActivityDeps } from './deps';
 
@@ -73,6 +73,12 @@ export type EngineActivities = Pick<
 export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput): MigrationInfo {
   const target = resolveTarget(deps.registry, input);
   const m = target.definition;
+  if (m.target !== undefined) {
+    // The in-place phases would rewrite the source, which a copy never writes: refused until a phase runs the copy.
+    throw invalid(
+      `migration ${m.id} declares target ${m.target.container} (copy mode, docs/migrations.md "Copy mode"); the migrationRunbook workflow does not run copy mode yet, so nothing was read or changed`
+    );
+  }
   const migratesDocuments = m.up !== undefined || m.down !== undefined;
   return {
     id: m.id,
@@ -136,8 +142,9 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     async recordHistory(record: HistoryRecord): Promise<void> {
       return recordHistory(deps, record);
     },
-    async exportContainer(input: ContainerRef): Promise<ContainerExport | null> {
-      return exportContainer(deps, input);
+    async exportContainer(input: ContainerRef & { scripts?: boolean }): Promise<ContainerExport | null> {
+      const { scripts, ...ref } = input;
+      return exportContainer(deps, ref, { scripts: scripts === true });
     },
     async runDeclaredQueries(input: DeclaredQueriesInput): Promise<DeclaredQueriesResult> {
       return runDeclaredQueries(deps, input);

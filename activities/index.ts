@@ -6,6 +6,7 @@ import type { RunbookActivities } from '../common/activities';
 import { guardContainers } from './allowed-containers';
 import type { ActivityDeps } from './deps';
 import { createEngineActivities } from './engine';
+import { createCopyActivities } from './copy';
 import { createBackupActivities } from './arm/backup';
 import { createRestoreActivities } from './arm/restore';
 import { createLeaseActivities } from './cosmos/lease';
@@ -25,6 +26,7 @@ function buildActivities(deps: ActivityDeps): RunbookActivities {
   const activities: RunbookActivities = {
     ...createInputActivities(),
     ...createEngineActivities(deps),
+    ...createCopyActivities(deps),
     ...createBackupActivities(deps),
     ...createRestoreActivities(deps),
     ...createLeaseActivities(deps),
@@ -38,6 +40,7 @@ function buildActivities(deps: ActivityDeps): RunbookActivities {
     ensurePreimagesContainer: (input) => keepAlive(() => activities.ensurePreimagesContainer(input)),
     applyContainerSteps: (input) => keepAlive(() => activities.applyContainerSteps(input)),
     deleteContainer: (input) => keepAlive(() => activities.deleteContainer(input)),
+    prepareCopyTarget: (input) => keepAlive(() => activities.prepareCopyTarget(input)),
     reapplyContainerProperties: (input) => keepAlive(() => activities.reapplyContainerProperties(input)),
   };
 }

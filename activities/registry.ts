@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { MIGRATION_INVALID } from '../common/activities';
+import { checkCopyTarget } from '../common/copy-target';
 import type { ContainerSteps, Migration } from '../common/migration';
 import type { LoadedMigration, MigrationRegistry } from './deps';
 
@@ -170,6 +171,10 @@ export function checkMigration(value: unknown): string[] {
     }
   }
   problems.push(...checkDeclaredQueries(m.queries));
+  if (m.target !== undefined) {
+    problems.push(...checkCopyTarget(m.target, typeof m.container === 'string' ? m.container : undefined));
+    if (typeof m.up !== 'function') problems.push('up: copy mode (target) needs up() to derive the new partition key');
+  }
   return problems;
 }
 

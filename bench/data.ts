@@ -85,8 +85,8 @@ async function bulkCreate(container: Container, docs: Doc[]): Promise<void> {
   }
 }
 
-/** Documents `from` ..< `to`, 3 bulk requests in flight. */
-export async function seed(container: Container, to: number, from = 0): Promise<void> {
+/** Documents `from` ..< `to`, `inFlight` bulk requests at once. */
+export async function seed(container: Container, to: number, from = 0, inFlight = 3): Promise<void> {
   let next = from;
   const one = async () => {
     for (;;) {
@@ -97,7 +97,7 @@ export async function seed(container: Container, to: number, from = 0): Promise<
       await bulkCreate(container, docs);
     }
   };
-  await Promise.all([one(), one(), one()]);
+  await Promise.all(Array.from({ length: inFlight }, one));
 }
 
 /** Documents still at schemaVersion 1 (an aggregate per range through the SDK's query plan). */

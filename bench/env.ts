@@ -23,6 +23,8 @@ export interface BenchWorker {
   startedAt: number;
   /** Peak resident set size so far, in MB (VmHWM), or NaN where there is no /proc. */
   peakRssMB(): number;
+  /** CPU seconds the process has used so far (user + system, all its threads; /proc/<pid>/stat), NaN without /proc. */
+  cpuSeconds(): number;
   /** SIGKILL: no shutdown, the activities in flight are lost as on a crashed machine. */
   kill(): Promise<void>;
   /** SIGTERM and wait for the graceful shutdown. */
@@ -54,6 +56,18 @@ function peakRssMB(pid: number): number {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1]);
     return kb / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** utime + stime of /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }
@@ -126,6 +140,7 @@ export async function startBenchEnv(log: (line: string) => void): Promise<BenchE
       pid,
       startedAt,
       peakRssMB: () => peakRssMB(pid),
+      cpuSeconds: () => cpuSeconds(pid),
       async kill() {
         child.kill('SIGKILL');
         await exited(child);

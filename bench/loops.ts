@@ -1,17 +1,25 @@
 /**
- * The two loops the whole run is compared with, on the same endpoint and the same kind of data:
+ * The loops the whole run is compared with, on the same endpoint and the same kind of data. They run in their own
+ * Node process (bench/hand-process.ts), as the product's worker does, never on the event loop of the emulator:
  *
- * - the hand-written bulk loop, the practical limit: pages of documents at the old version (one query, pages of 100
- *   in order), each page transformed and bulk-replaced with `ifMatch` on its _etag, 4 pages in flight;
- * - a migrate-mongo-style loop: the same pages, each document replaced one at a time, awaited.
+ * - the fair peer, a hand-written bulk loop doing what the product does and nothing more: one query per physical
+ *   partition (`x-ms-documentdb-partitionkeyrangeid`, as the SDK's own fan-out and the product's
+ *   activities/cosmos/feed-ranges.ts scope it), every range at once, pages of 100 fetched one after the other,
+ *   each page transformed and bulk-replaced with `ifMatch` on its _etag, pages in flight per range as the product
+ *   keeps them (AdaptiveConcurrency(4, 8) of activities/cosmos/ru-budget.ts, the same class). No budget, no
+ *   checkpoint, no final pass, no history: the practical limit of the endpoint;
+ * - a migrate-mongo-style loop: one query's pages, each document replaced one at a time, awaited.
  */
 import { BulkOperationType, type Container, type JSONObject, type OperationInput } from '@azure/cosmos';
 import { isConnectionBroken } from '../activities/cosmos/requests';
+import { AdaptiveConcurrency } from '../activities/cosmos/ru-budget';
 import { addTier } from './migrations/bench-add-tier';
 import { PAGE_SIZE, type Doc } from './data';
 
 const OLD_VERSION = 'SELECT * FROM c WHERE c.schemaVersion = 1';
-const IN_FLIGHT = 4;
+/** The product's pages in flight per range: 4 at first, one more after 5 successes, at most 8 (migrate-range.ts). */
+const IN_FLIGHT_START = 4;
+const IN_FLIGHT_MAX = 8;
 
 function migrated(doc: Doc): Doc {
   return { ...(addTier(doc) as Doc), schemaVersion: 2 };
@@ -41,19 +49,24 @@ async function replacePage(container: Container, docs: Doc[]): Promise<void> {
   }
 }
 
-/** The hand-written bulk loop over the whole container; returns the documents written. */
-export async function bulkLoop(container: Container): Promise<number> {
-  const pages = container.items.query<Doc>(OLD_VERSION, { maxItemCount: PAGE_SIZE });
+/** One physical partition: its own query, pages fetched in order, up to the product's pages in flight. */
+async function rangeLoop(container: Container, rangeId: string): Promise<number> {
+  const pages = container.items.query<Doc>(OLD_VERSION, {
+    maxItemCount: PAGE_SIZE,
+    initialHeaders: { 'x-ms-documentdb-partitionkeyrangeid': rangeId },
+  });
+  const concurrency = new AdaptiveConcurrency(IN_FLIGHT_START, IN_FLIGHT_MAX);
   const inFlight = new Set<Promise<void>>();
   let written = 0;
   let failure: Error | undefined;
   while (pages.hasMoreResults() && failure === undefined) {
-    while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+    while (inFlight.size >= concurrency.limit) await Promise.race(inFlight);
     const { resources } = await pages.fetchNext();
     if (!resources?.length) continue;
     const task = replacePage(container, resources).then(
       () => {
         written += resources.length;
+        concurrency.onSuccess();
       },
       (err: unknown) => {
         failure ??= err instanceof Error ? err : new Error(String(err));
@@ -65,6 +78,13 @@ export async function bulkLoop(container: Container): Promise<number> {
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;
   return written;
+}
+
+/** The fair peer over the whole container: every physical partition at once; returns the documents written. */
+export async function bulkLoop(container: Container): Promise<number> {
+  const { resources: ranges } = await container.readPartitionKeyRanges().fetchAll();
+  const written = await Promise.all(ranges.map((r) => rangeLoop(container, r.id)));
+  return written.reduce((a, b) => a + b, 0);
 }
 
 /** The one-at-a-time loop: the same pages, one awaited replace per document, until `limit` are written. */

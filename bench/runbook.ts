@@ -18,6 +18,8 @@ export interface RunInput {
   container: string;
   ruBudget?: number;
   concurrency?: number;
+  /** A migration of bench/migrations by id; bench-add-tier when absent. */
+  migration?: string;
   /** Anything else of the runbook's input (docs/runbook.md), e.g. a rollback strategy. */
   extra?: Record<string, unknown>;
 }
@@ -30,7 +32,7 @@ export interface StartedRun {
 
 export function runbookInput(input: RunInput): Record<string, unknown> {
   return {
-    migration: MIGRATION,
+    migration: input.migration ?? MIGRATION,
     database: DATABASE,
     container: input.container,
     approval: { required: false },
@@ -126,4 +128,33 @@ export async function activityRetries(env: BenchEnv, workflowId: string): Promis
     runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || undefined;
   }
   return retries;
+}
+
+/** Attempts of an activity type per worker identity (`<pid>@<host>`, the SDK's default), over the chain. */
+export async function activitiesByWorker(
+  env: BenchEnv,
+  workflowId: string,
+  type: string
+): Promise<Record<string, number>> {
+  const latest = await env.client.workflow.getHandle(workflowId).describe();
+  let runId: string | undefined = latest.raw.workflowExecutionInfo?.firstRunId || latest.runId;
+  const byWorker: Record<string, number> = {};
+  while (runId) {
+    const history: temporal.api.history.v1.IHistory = await env.client.workflow
+      .getHandle(workflowId, runId)
+      .fetchHistory();
+    const events = history.events ?? [];
+    const types = new Map<string, string>();
+    for (const e of events) {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) types.set(String(e.eventId), scheduled.activityType?.name ?? '');
+      const started = e.activityTaskStartedEventAttributes;
+      if (started && types.get(String(started.scheduledEventId)) === type) {
+        const who = started.identity ?? '?';
+        byWorker[who] = (byWorker[who] ?? 0) + 1;
+      }
+    }
+    runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId || undefined;
+  }
+  return byWorker;
 }

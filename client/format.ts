@@ -3,8 +3,10 @@ import type { MigrationPlan } from '../common/activities';
 import { priceOf } from '../common/cost';
 import type { MonitorPoint, PendingDecision, RunbookStatus } from '../common/status';
 
+/** A duration given in seconds, in words ("0.4s", "42s", "2m 05s", "3h 07m"); under 10 s with a tenth. */
 export function formatDuration(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return '?';
+  if (seconds < 9.95) return `${Math.max(0, Math.round(seconds * 10) / 10)}s`;
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -109,6 +111,12 @@ export function formatPlan(plan: MigrationPlan, price: RuPrice = DEFAULT_RU_PRIC
   const lines = [
     `documents in container   ${n(plan.totalDocuments)}`,
     `documents to migrate     ${n(plan.documentsToMigrate)}`,
+    ...(plan.documentsAtTarget
+      ? [
+          `already at the target    ${n(plan.documentsAtTarget)} (at that version at T0: a restore keeps them ` +
+            'there, and no pre-image of them is taken)',
+        ]
+      : []),
     `sample                   ${n(sample.size)} documents: ${n(sample.wouldChange)} would change, ` +
       `${n(sample.wouldSkip)} would be left, ${n(sample.failures.length)} would fail`,
     `average document size    ${formatBytes(sample.averageDocumentBytes)}`,

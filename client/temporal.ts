@@ -1,6 +1,7 @@
 /** The Temporal client the CLI talks through, connected from the configuration with a short deadline. */
 import { Client, Connection } from '@temporalio/client';
 import { temporalTlsOption } from '../worker/settings';
+import { startTracing } from '../worker/tracing';
 import type { ClientConfig } from './config';
 import { CliError } from './errors';
 
@@ -31,6 +32,20 @@ export async function connectTemporal(config: ClientConfig): Promise<TemporalSes
         : 'is the stack up? (npm run stack -- up), or set TEMPORAL_ADDRESS to your cluster'
     );
   }
-  const client = new Client({ connection, namespace });
-  return { client, connection, close: () => connection.close() };
+  // Traces (worker/tracing.ts) when OTEL_EXPORTER_OTLP_ENDPOINT is set: the client's calls (start, signal, query)
+  // are spans, and the workflow's spans are their children through the Temporal headers.
+  const tracing = startTracing('cosmos-runbook-cli');
+  const client = new Client({
+    connection,
+    namespace,
+    ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
+  });
+  return {
+    client,
+    connection,
+    async close() {
+      await connection.close();
+      await tracing?.shutdown();
+    },
+  };
 }

@@ -3,6 +3,7 @@
  * Workflows import only these types (docs/architecture.md §3); `activities/` implements `RunbookActivities`.
  * Nothing here may carry document contents: ids, partition keys, counts, tokens and properties only.
  */
+import type { CopyActivities } from './copy';
 import type { PlanCost } from './cost';
 import { ErrorType } from './errors';
 import type { ContainerSteps, DeclaredQuery, Relationship } from './migration';
@@ -79,9 +80,27 @@ export interface BackupPolicyReport {
 export interface ContainerExport extends ContainerRef {
   /** ARM `resource` fields: partitionKey, indexingPolicy, uniqueKeyPolicy, defaultTtl, conflictResolutionPolicy, ... (no `_` system fields). */
   resource: Record<string, unknown>;
-  /** Dedicated throughput, when the container has its own. */
+  /**
+   * Dedicated throughput, when the container has its own: manual RU/s, or with autoscale the RU/s it runs at when
+   * exported (ARM's `throughput` next to `autoscaleSettings`).
+   */
   throughput?: number;
+  /** Autoscale's maximum RU/s (ARM `autoscaleSettings.maxThroughput`), when the dedicated throughput is autoscale. */
+  autoscaleMaxThroughput?: number;
+  /**
+   * Stored procedures, triggers and user-defined functions, which a point-in-time restore does not bring back: read in
+   * preflight (exportContainer with `scripts: true`), re-created after an in-place restore. Their bodies are the
+   * application's code, never document values.
+   */
+  scripts?: ContainerScripts;
   exportedAt: string;
+}
+
+/** A container's server-side scripts as the data plane returns them (system fields dropped). */
+export interface ContainerScripts {
+  storedProcedures: { id: string; body: string }[];
+  triggers: { id: string; body: string; triggerType: string; triggerOperation: string }[];
+  userDefinedFunctions: { id: string; body: string }[];
 }
 
 export interface DocumentFailure {
@@ -111,6 +130,12 @@ export interface MigrationCounters {
 export interface MigrationPlan {
   totalDocuments: number;
   documentsToMigrate: number;
+  /**
+   * Documents already at the version this direction leads to (up: `toVersion`) before the run writes anything: an
+   * earlier run's (a cancelled or failed one), or the application's. They are part of the state at T0, so neither a
+   * restore nor pre-images take them back. Absent for a container the run creates, or in plans made before it was counted.
+   */
+  documentsAtTarget?: number;
   sample: {
     size: number;
     wouldChange: number;
@@ -180,6 +205,12 @@ export interface Snapshot {
   changedSinceT0?: number;
   /** ISO; when the count finished (the worker's clock). */
   countedAt?: string;
+  /**
+   * A continuation of the container's all-versions-and-deletes change feed taken just before T0, from which the
+   * restore's consent counts the documents deleted since (activities/cosmos/deletes-since.ts). Absent when the account
+   * does not offer the mode (no continuous backup) or in snapshots taken before it existed.
+   */
+  deletesFeed?: string;
 }
 
 /**
@@ -492,6 +523,12 @@ export interface RestoreVerification {
   mismatch?: { expectedMin: number; expectedMax: number; found: number };
   /** The restored container has TTL disabled (restoreWithTtlDisabled); its `defaultTtl` is not compared yet. */
   ttlDisabled?: boolean;
+  /** Documents of the restored container by version (keys as in Snapshot.countsByVersion), when a version field was given. */
+  countsByVersion?: Record<string, number>;
+  /** Versions whose count is outside what the state at T0 held (the snapshot's count ± `changedSinceT0`). */
+  versionMismatches?: { version: string; expectedMin: number; expectedMax: number; found: number }[];
+  /** The index rebuild's progress when the count ran (100), when the endpoint reports it. */
+  indexProgress?: number;
 }
 
 export interface ProveRestorableInput extends ContainerRef {
@@ -511,7 +548,8 @@ export type RestorabilityCheckName =
   | 'parent-database'
   | 'restore-window'
   | 'dedicated-throughput'
-  | 'concurrent-restores';
+  | 'concurrent-restores'
+  | 'account-state';
 
 export interface RestorabilityCheck {
   name: RestorabilityCheckName;
@@ -545,14 +583,21 @@ export interface RestorabilityProof {
 export interface CountWritesSinceInput extends ContainerRef {
   /** ISO; usually T0. */
   since: string;
+  /** Snapshot.deletesFeed: count the documents deleted since, too (WritesSince.deleted). */
+  deletesFeed?: string;
 }
 
 export interface WritesSince {
   /**
    * Documents written (created or changed) at or after `since`: what an in-place restore to `since` discards. This
-   * includes the migration's own writes; deletions since cannot be counted.
+   * includes the migration's own writes.
    */
   documents: number;
+  /**
+   * Documents that existed at `since` and are deleted now: what an in-place restore brings back. Counted from the
+   * all-versions-and-deletes change feed when the input gave its continuation; absent otherwise (not known).
+   */
+  deleted?: number;
   /** Feed ranges counted. */
   ranges: number;
 }
@@ -684,7 +729,7 @@ export interface FindDrillInput extends ContainerRef {
   within: number;
 }
 
-export type HookName = 'stop-app' | 'start-app' | 'cutover';
+export type HookName = 'stop-app' | 'start-app' | 'cutover' | 'rollback-cutover';
 
 export interface NotifyEvent {
   migrationId: string;
@@ -700,14 +745,15 @@ export interface HealthReport {
   checks: { name: string; ok: boolean; detail?: string }[];
 }
 
-/** Every activity the runbook calls. */
-export interface RunbookActivities {
+/** Every activity the runbook calls (the copy mode's: common/copy.ts). */
+export interface RunbookActivities extends CopyActivities {
   /** The workflow input validated, defaults resolved (a local activity, once per run). */
   resolveRunbookInput(input: { input: unknown }): Promise<RunbookStart>;
   loadMigration(input: LoadMigrationInput): Promise<MigrationInfo>;
   // preflight (ARM)
   checkBackupPolicy(input: { minimumTier: BackupTier }): Promise<BackupPolicyReport>;
-  exportContainer(input: ContainerRef): Promise<ContainerExport | null>;
+  /** With `scripts`, the container's stored procedures, triggers and UDFs too (ContainerExport.scripts). */
+  exportContainer(input: ContainerRef & { scripts?: boolean }): Promise<ContainerExport | null>;
   // preflight (data plane)
   planMigration(input: PlanInput): Promise<MigrationPlan>;
   listFeedRanges(input: ContainerRef): Promise<string[]>;
@@ -762,12 +808,36 @@ export interface RunbookActivities {
   countWritesSince(input: CountWritesSinceInput): Promise<WritesSince>;
   deleteContainer(input: DeleteContainerInput): Promise<void>;
   restoreContainer(input: RestoreInput): Promise<RestoreResult>;
-  verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification>;
-  reapplyContainerProperties(input: { exported: ContainerExport }): Promise<{ changed: string[] }>;
+  verifyRestore(input: {
+    snapshot: Snapshot;
+    exported: ContainerExport;
+    /** Counts by version against the snapshot's too (absent: the total only). */
+    versionField?: string;
+  }): Promise<RestoreVerification>;
+  /** With `keepTtlOff`, everything but TTL (before verification). */
+  reapplyContainerProperties(input: {
+    exported: ContainerExport;
+    keepTtlOff?: boolean;
+  }): Promise<{ changed: string[] }>;
   // hooks (commands and URLs come from the worker's HOOKS_CONFIG only)
   notify(event: NotifyEvent): Promise<void>;
-  runHook(input: { hook: HookName; migrationId: string; workflowId: string }): Promise<{ ran: boolean }>;
+  runHook(input: {
+    hook: HookName;
+    migrationId: string;
+    workflowId: string;
+    /**
+     * The hook's configuration as recorded when the run decided on it (HookFingerprints; null: recorded as absent).
+     * A worker whose own differs refuses with HooksConfigMismatch (retryable: a worker configured as recorded runs it).
+     */
+    expected?: string | null;
+  }): Promise<{ ran: boolean }>;
   healthCheck(input: { migrationId: string; workflowId: string }): Promise<HealthReport>;
   /** Which hooks the worker has (names only, never commands). */
-  describeHooks(): Promise<{ stopApp: boolean; startApp: boolean; healthChecks: number }>;
+  describeHooks(): Promise<{
+    stopApp: boolean;
+    startApp: boolean;
+    healthChecks: number;
+    /** A digest of each configured stop-app / start-app hook (never the command itself), recorded by the run. */
+    fingerprints?: { stopApp?: string; startApp?: string };
+  }>;
 }

@@ -22,10 +22,20 @@ export const ErrorType = {
   PreflightFailed: 'PreflightFailed',
   /** Azure cannot restore what a rollback would need restored. */
   RestoreImpossible: 'RestoreImpossible',
+  /**
+   * The account has an operation in progress (ARM's `provisioningState` is not `Succeeded`: a failover, a region
+   * change, an update): nothing was deleted; roll back again once it has ended.
+   */
+  AccountOperationInProgress: 'AccountOperationInProgress',
   /** The module has no reverse transform for a rollback by `down`. */
   RollbackImpossible: 'RollbackImpossible',
   /** A stop-app / start-app hook failed (retried). */
   HookFailed: 'HookFailed',
+  /**
+   * This worker's HOOKS_CONFIG has another stop-app / start-app hook than the one the run recorded when it decided on
+   * it: the worker refuses to run it (retried, so a worker configured as recorded runs it).
+   */
+  HooksConfigMismatch: 'HooksConfigMismatch',
   /** A notification could not be delivered (retried). */
   NotifyFailed: 'NotifyFailed',
   /** A feed range no longer matches one physical partition (it split): list the ranges again. */
@@ -56,6 +66,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.ContainerExists,
   ErrorType.ContainerInUse,
   ErrorType.RestoreImpossible,
+  ErrorType.AccountOperationInProgress,
   ErrorType.ContainerNotAllowed,
   ErrorType.MigrationChanged,
 ];

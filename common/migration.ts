@@ -64,6 +64,23 @@ export type Transform = (
   doc: MigrationDocument
 ) => MigrationDocument | undefined | Promise<MigrationDocument | undefined>;
 
+/**
+ * Copy mode (docs/migrations.md "Copy mode: repartitioning"): the documents are copied, through `up()`, into a new
+ * container with its own partition key; the source container is only read. The run creates this container through ARM
+ * and refuses one that exists and is not empty.
+ */
+export interface CopyTarget {
+  /** The new container, in the migration's database. */
+  container: string;
+  /** Its partition key: `up()` derives it (it must also keep the source's partition key fields, see docs). */
+  partitionKey: PartitionKeySpec;
+  indexingPolicy?: IndexingPolicy;
+  /** Unique keys of the new container, as Cosmos defines them (each a list of paths, unique per logical partition). */
+  uniqueKeys?: { paths: string[] }[];
+  /** Dedicated manual throughput in RU/s while the copy runs (lower it at the end with a later migration's step). */
+  throughput?: number;
+}
+
 export interface Migration {
   id: string;
   description: string;
@@ -84,6 +101,8 @@ export interface Migration {
   relationships?: Relationship[];
   /** Queries to measure before and after (RU, latency, index use). */
   queries?: DeclaredQuery[];
+  /** Copy mode: copy `up()` of every document into this new container instead of rewriting them in place. */
+  target?: CopyTarget;
 }
 
 /** Adds types to a migration module's default export; returns it unchanged. */

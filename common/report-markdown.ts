@@ -113,6 +113,9 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
         `- ${r.discardedWrites} document(s) written at or after T0 (the migration's own writes included) were discarded by the in-place restore`
       );
     }
+    if (r.restoredDeletes !== undefined) {
+      out.push(`- ${r.restoredDeletes} document(s) deleted since T0 were brought back by the in-place restore`);
+    }
   }
   out.push(
     '',

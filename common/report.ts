@@ -42,6 +42,10 @@ export interface RunbookReport {
     problems: string[];
     /** An in-place restore: documents written at or after T0 that it discarded (the migration's own included). */
     discardedWrites?: number;
+    /** An in-place restore: documents deleted since T0 that it brought back (absent: not known). */
+    restoredDeletes?: number;
+    /** The type of the failure that stopped the rollback (an ErrorType, e.g. AccountOperationInProgress). */
+    errorType?: string;
     /** A revert from pre-images: what it did, and the first documents left as the application wrote them. */
     revert?: { reverted: number; down: number; conflicts: number; unchanged: number };
     conflicts?: RevertConflict[];

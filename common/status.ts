@@ -13,7 +13,15 @@ import type { Phase } from './phases';
 export type PendingDecision =
   | { kind: 'approve'; signals: ['approve', 'abort']; deadline?: string; rollback?: string }
   | { kind: 'resume-or-rollback'; signals: ['resume', 'rollback']; reason: string }
-  | { kind: 'approve-restore'; signals: ['approve', 'abort']; reason: string; writesSinceT0?: number }
+  | {
+      kind: 'approve-restore';
+      signals: ['approve', 'abort'];
+      reason: string;
+      /** Documents written at or after T0 (the migration's own included): the restore discards them. */
+      writesSinceT0?: number;
+      /** Documents that existed at T0 and are deleted now: the restore brings them back (absent: not known). */
+      deletedSinceT0?: number;
+    }
   /** The restored container differs from the state at T0: approve accepts it and restarts the application. */
   | { kind: 'accept-restore'; signals: ['approve', 'abort']; reason: string }
   /** A container the migration created holds documents: approve deletes it with them, abort keeps it. */

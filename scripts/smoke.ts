@@ -29,6 +29,7 @@ import { startStack, type RunningStack } from '../local/stack';
 import { migrationRunbook, restoreDrill } from '../workflows';
 import { approveSignal, rollbackSignal, statusQuery } from '../workflows/messages';
 import { createRunbookWorker } from '../worker/create-worker';
+import { startTracing } from '../worker/tracing';
 import { createLogger } from '../worker/logger';
 import { runtimeOptions } from '../worker/telemetry';
 
@@ -167,7 +168,13 @@ async function main(): Promise<void> {
   const cosmos = createCosmosClient(settings);
   const arm = createArmClient(settings);
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' });
+  // Traced like the worker and the CLI when OTEL_EXPORTER_OTLP_ENDPOINT is set (worker/tracing.ts).
+  const tracing = startTracing('cosmos-runbook-smoke');
+  const client = new Client({
+    connection,
+    namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
+  });
   const worker = await createRunbookWorker(
     {
       temporal: { address, namespace: client.options.namespace, taskQueue },
@@ -175,7 +182,7 @@ async function main(): Promise<void> {
       migrationsDir,
       hooks: {},
     },
-    {}
+    tracing ? { tracing } : {}
   );
   const running = worker.worker.run();
   const poll = { updateIntervalInMs: settings.armPollIntervalMs ?? 2000 };
@@ -327,6 +334,7 @@ async function main(): Promise<void> {
     await running.catch(() => undefined);
     await worker.close();
     await connection.close();
+    await tracing?.shutdown();
     cosmos.dispose();
     await stack?.stop();
     fs.rmSync(dir, { recursive: true, force: true });

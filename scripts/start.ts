@@ -33,6 +33,7 @@ import {
 import { temporalServing } from '../local/temporal-server';
 import { loadWorkerConfig } from '../worker/config';
 import { createRunbookWorker, type RunbookWorker } from '../worker/create-worker';
+import { startTracing, type Tracing } from '../worker/tracing';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 const DEMO_MIGRATION = '001-split-customer-name';
@@ -98,6 +99,7 @@ async function main(options: StartOptions): Promise<number> {
   const dir = defaultStackDir();
   let stack: RunningStack | undefined;
   let runbookWorker: RunbookWorker | undefined;
+  let tracing: Tracing | undefined;
   let workerRun: Promise<void> | undefined;
   let wroteStackEnv = false;
   let stopping = false;
@@ -109,6 +111,7 @@ async function main(options: StartOptions): Promise<number> {
       await workerRun?.catch(() => undefined);
       await runbookWorker.close().catch(() => undefined);
     }
+    await tracing?.shutdown().catch(() => undefined);
     if (wroteStackEnv) fs.rmSync(stackEnvPath(dir), { force: true });
     await stack?.stop();
   };
@@ -146,7 +149,9 @@ async function main(options: StartOptions): Promise<number> {
     // Every setting is given here, from the stack this process runs or reuses: no stack.env lookup.
     const workerEnv = { ...process.env, ...env, MIGRATIONS_DIR: migrationsDir, COSMOS_RUNBOOK_STACK_ENV: 'off' };
     say('starting a worker (bundling the workflows) ...');
-    runbookWorker = await createRunbookWorker(loadWorkerConfig(workerEnv, PROJECT_ROOT));
+    // Traced when OTEL_EXPORTER_OTLP_ENDPOINT is set; the demo's client shares the provider (worker/tracing.ts).
+    tracing = startTracing('cosmos-runbook-worker', workerEnv);
+    runbookWorker = await createRunbookWorker(loadWorkerConfig(workerEnv, PROJECT_ROOT), tracing ? { tracing } : {});
     workerRun = runbookWorker.worker.run();
     workerRun.catch((err: unknown) => say(`worker stopped: ${(err as Error).message}`));
 

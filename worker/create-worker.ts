@@ -8,6 +8,7 @@ import { accountConnector, createArmClient, createCosmosClient } from '../activi
 import type { ActivityDeps } from '../activities/deps';
 import { loadRegistry } from '../activities/registry';
 import type { WorkerConfig } from './config';
+import type { Tracing } from './tracing';
 import { temporalTlsOption } from './settings';
 
 export interface RunbookWorker {
@@ -25,9 +26,9 @@ const SHUTDOWN_GRACE = '10s';
 
 export async function createRunbookWorker(
   config: WorkerConfig,
-  overrides: Partial<WorkerOptions> & { deps?: Partial<ActivityDeps> } = {}
+  overrides: Partial<WorkerOptions> & { deps?: Partial<ActivityDeps>; tracing?: Tracing } = {}
 ): Promise<RunbookWorker> {
-  const { deps: depOverrides, ...workerOverrides } = overrides;
+  const { deps: depOverrides, tracing, ...workerOverrides } = overrides;
   const registry = await loadRegistry(config.migrationsDir);
   const cosmos = createCosmosClient(config.azure);
   const deps: ActivityDeps = {
@@ -74,6 +75,9 @@ export async function createRunbookWorker(
       // a cancellation (a rollback, a live control, a pause) is delivered with the next heartbeat, so it takes effect
       // within about a page instead of up to 24 s with the 30 s heartbeat timeout. A few small RPCs per second.
       maxHeartbeatThrottleInterval: '1 second',
+      // Traces (worker/tracing.ts): its interceptors and workflow sink. With a workflowBundle, the bundle must have
+      // been built with WORKFLOW_TRACING_MODULE among its workflowInterceptorModules (the SDK ignores workflowModules).
+      ...(tracing ? tracing.workerOptions : {}),
       ...workerOverrides,
     });
     return {

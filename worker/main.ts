@@ -3,7 +3,8 @@
  * `.local/stack.env` while that stack runs; worker/settings.ts). Everything it says is one JSON line on stdout
  * (worker/logger.ts; LOG_LEVEL, LOG_FORMAT=pretty): where each setting came from (never a key's value), the SDK's own
  * lines and the workflow's phase lines. Bad configuration stops it at once with one line per problem;
- * SIGINT/SIGTERM shut it down gracefully. METRICS_BIND_ADDRESS serves Prometheus metrics (worker/telemetry.ts).
+ * SIGINT/SIGTERM shut it down gracefully. METRICS_BIND_ADDRESS serves Prometheus metrics (worker/telemetry.ts);
+ * OTEL_EXPORTER_OTLP_ENDPOINT exports traces (worker/tracing.ts).
  */
 import { Runtime } from '@temporalio/worker';
 import { loadWorkerConfig, WorkerConfigError, type WorkerConfig } from './config';
@@ -12,6 +13,7 @@ import { boundHeapGrowth } from './heap';
 import { createLogger, logSettings } from './logger';
 import { settingsRecord } from './settings';
 import { metricsBindAddress, runtimeOptions } from './telemetry';
+import { startTracing } from './tracing';
 
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const logging = logSettings(env);
@@ -44,9 +46,11 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     })
   );
   if (metrics.address) log.info(`metrics: http://${metrics.address}/metrics (Prometheus)`);
+  const tracing = startTracing('cosmos-runbook-worker', env, (message) => log.warn(message));
+  if (tracing) log.info('traces: exported over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT)');
   let runbookWorker: Awaited<ReturnType<typeof createRunbookWorker>>;
   try {
-    runbookWorker = await createRunbookWorker(config);
+    runbookWorker = await createRunbookWorker(config, tracing ? { tracing } : {});
   } catch (err) {
     // Temporal unreachable, a migration module that does not load: one line, as for a bad configuration.
     log.error(err instanceof Error ? err.message : String(err));
@@ -66,6 +70,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     await runbookWorker.worker.run();
   } finally {
     await runbookWorker.close();
+    // The spans still buffered (the last activities', the workflow's) reach the collector before the process ends.
+    await tracing?.shutdown();
   }
   log.info('worker stopped');
 }

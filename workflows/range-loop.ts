@@ -70,6 +70,8 @@ export interface RangeLoop<R extends RangeActivityResult, S extends LoopRange> {
   listRanges?: () => Promise<string[]>;
   /** A range split into these (for the timeline). */
   onSplit?: (parent: S, children: string[]) => void;
+  /** A range merged with its neighbours into `union` (for the timeline). */
+  onMerge?: (range: S, union: string) => void;
 }
 
 export interface LoopOutcome {
@@ -159,7 +161,8 @@ export async function runRanges<R extends RangeActivityResult, S extends LoopRan
       }
       if (isFeedRangeSplit(err) && loop.listRanges) {
         loop.onSplitPartial?.(range, err.cause);
-        if (replaceSplitRange(range, await loop.listRanges())) return;
+        const current = await loop.listRanges();
+        if (replaceSplitRange(range, current) || replaceMergedRange(range, current)) return;
       }
       loop.onFailure?.(range, err);
       outcome.error ??= err;
@@ -175,11 +178,34 @@ export async function runRanges<R extends RangeActivityResult, S extends LoopRan
    */
   function replaceSplitRange(parent: S, current: string[]): boolean {
     const children = childRanges(parent.feedRange, current);
-    // None inside (the ranges merged instead): the split error stands, and the run pauses with it.
+    // None inside: the ranges merged instead (replaceMergedRange).
     if (children.length === 0) return false;
     const at = loop.ranges.indexOf(parent);
     loop.ranges.splice(at, 1, ...children.map((feedRange) => loop.newRange(feedRange)));
     loop.onSplit?.(parent, children);
+    return true;
+  }
+
+  /**
+   * A range that merged lies inside one current range, its union with its neighbours
+   * (https://learn.microsoft.com/azure/cosmos-db/merge): the union replaces it, scanned from its start, and so does
+   * every other range of the loop inside the union that is not in flight (one in flight is dropped when its activity
+   * fails on the merge the same way). As after a split, what was done inside is no longer work (migrated documents
+   * are at the new version, reverted ones back at the old), so nothing is done twice or missed. No union found: the
+   * error stands and the run pauses with it.
+   */
+  function replaceMergedRange(range: S, current: string[]): boolean {
+    const union = current.find((candidate) => childRanges(candidate, [range.feedRange]).length === 1);
+    if (union === undefined) return false;
+    const inside = (r: S) => childRanges(union, [r.feedRange]).length === 1;
+    const known = loop.ranges.some((r) => r.feedRange === union);
+    const at = loop.ranges.indexOf(range);
+    loop.ranges.splice(at, 1, ...(known ? [] : [loop.newRange(union)]));
+    for (let i = loop.ranges.length - 1; i >= 0; i--) {
+      const other = loop.ranges[i]!;
+      if (other.feedRange !== union && !inFlight.has(other) && inside(other)) loop.ranges.splice(i, 1);
+    }
+    if (!known) loop.onMerge?.(range, union);
     return true;
   }
 

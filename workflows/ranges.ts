@@ -15,7 +15,15 @@ export { childRanges, isFeedRangeSplit } from './range-loop';
 
 export interface MigrateLoop extends Pick<
   RangeLoop<MigrateRangeResult, RangeState>,
-  'ranges' | 'priorityBased' | 'ruBudget' | 'concurrency' | 'shouldStop' | 'interruptWhen' | 'listRanges' | 'onSplit'
+  | 'ranges'
+  | 'priorityBased'
+  | 'ruBudget'
+  | 'concurrency'
+  | 'shouldStop'
+  | 'interruptWhen'
+  | 'listRanges'
+  | 'onSplit'
+  | 'onMerge'
 > {
   /** The range activities' stubs (a short heartbeat timeout: workflows/activities.ts). */
   range: ReturnType<typeof runbookActivities>['range'];

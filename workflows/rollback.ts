@@ -5,7 +5,7 @@
  * failed step: it returns what went wrong, and the parent decides (phase `rollback-failed`, operator decision).
  */
 import type { Duration } from '@temporalio/common';
-import { CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type {
   ContainerExport,
   ContainerStepsResult,
@@ -70,6 +70,10 @@ export interface RollbackResult {
   approvedBy?: string;
   /** An in-place restore: documents written at or after T0 it discarded (the migration's own included). */
   discardedWrites?: number;
+  /** An in-place restore: documents deleted since T0 that it brought back (absent: not known). */
+  restoredDeletes?: number;
+  /** The type of the failure that stopped the rollback (an ErrorType), when it failed with one. */
+  errorType?: string;
   /** A revert from pre-images: what it did, and the first documents it left as the application wrote them. */
   revert?: RevertCounters;
   conflicts?: RevertConflict[];
@@ -105,6 +109,8 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       result.ok = true;
     } catch (err) {
       result.problems.push(failureMessage(err));
+      // The failure's name (ErrorType), so the report tells "try again later" (AccountOperationInProgress) apart.
+      if (err instanceof ApplicationFailure && err.type) result.errorType = err.type;
     }
   });
   recordRollbackFinished(input.migration.id, input.mode, result.ok);

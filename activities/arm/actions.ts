@@ -89,6 +89,56 @@ export const ARM_ACTIONS: ArmAction[] = [
     sets: ALL,
   },
   {
+    action:
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings/migrateToAutoscale/action',
+    why: 'a restored container that had autoscale throughput gets autoscale back (the mode changes only this way)',
+    requests: [{ method: 'POST', path: path(`${CONTAINER}/throughputSettings/default/migrateToAutoscale`) }],
+    sets: ['restore'],
+  },
+  {
+    action:
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings/migrateToManualThroughput/action',
+    why: 'a restored container that had manual throughput gets manual throughput back',
+    requests: [{ method: 'POST', path: path(`${CONTAINER}/throughputSettings/default/migrateToManualThroughput`) }],
+    sets: ['restore'],
+  },
+  {
+    action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/storedProcedures/read',
+    why: 'the stored procedures exported in preflight, when the data plane refuses an Entra identity scripts',
+    requests: [{ method: 'GET', path: path(`${CONTAINER}/storedProcedures`) }],
+    sets: ALL,
+  },
+  {
+    action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/storedProcedures/write',
+    why: 're-creates the stored procedures after an in-place restore (Azure does not restore them), through ARM for Entra',
+    requests: [{ method: 'PUT', path: path(`${CONTAINER}/storedProcedures/[^/]+`) }],
+    sets: ['restore'],
+  },
+  {
+    action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/triggers/read',
+    why: 'the triggers exported in preflight, when the data plane refuses an Entra identity scripts',
+    requests: [{ method: 'GET', path: path(`${CONTAINER}/triggers`) }],
+    sets: ALL,
+  },
+  {
+    action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/triggers/write',
+    why: 're-creates the triggers after an in-place restore (Azure does not restore them), through ARM for Entra',
+    requests: [{ method: 'PUT', path: path(`${CONTAINER}/triggers/[^/]+`) }],
+    sets: ['restore'],
+  },
+  {
+    action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/userDefinedFunctions/read',
+    why: 'the user-defined functions exported in preflight, when the data plane refuses an Entra identity scripts',
+    requests: [{ method: 'GET', path: path(`${CONTAINER}/userDefinedFunctions`) }],
+    sets: ALL,
+  },
+  {
+    action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/userDefinedFunctions/write',
+    why: 're-creates the user-defined functions after an in-place restore, through ARM for Entra',
+    requests: [{ method: 'PUT', path: path(`${CONTAINER}/userDefinedFunctions/[^/]+`) }],
+    sets: ['restore'],
+  },
+  {
     action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/retrieveContinuousBackupInformation/action',
     why: "the container's latest restorable time (T0 reached before a restore)",
     requests: [{ method: 'POST', path: path(`${CONTAINER}/retrieveContinuousBackupInformation`) }],

@@ -84,6 +84,9 @@ export async function restoreDrillAccount(deps: DrillDeps, input: RestoreDrillAc
         databasesToRestore: [{ databaseName: input.database, collectionNames: [input.container] }],
       },
       ...(source.backupPolicy ? { backupPolicy: source.backupPolicy } : {}),
+      // A restore does not bring network rules back: asked for with none, the copy (production data) would be open to
+      // every network. It gets the source's, so it is never more reachable than the source.
+      ...networkRulesOf(source),
     };
     try {
       await deps.arm.databaseAccounts.beginCreateOrUpdate(deps.account.resourceGroup, input.account, parameters, {
@@ -123,6 +126,26 @@ export async function restoreDrillAccount(deps: DrillDeps, input: RestoreDrillAc
     }
     await sleep(deps.armPollIntervalMs);
   }
+}
+
+/**
+ * The source account's network rules, for its drill copy ("What is and isn't restored": firewall and virtual network
+ * rules are not, https://learn.microsoft.com/azure/cosmos-db/continuous-backup-restore-introduction). Public network
+ * access is Disabled unless the source has it: a source that reports none is treated as closed, never as open.
+ */
+export function networkRulesOf(
+  source: DatabaseAccountGetResults
+): Pick<
+  DatabaseAccountCreateUpdateParameters,
+  'publicNetworkAccess' | 'ipRules' | 'isVirtualNetworkFilterEnabled' | 'virtualNetworkRules' | 'networkAclBypass'
+> {
+  return {
+    publicNetworkAccess: source.publicNetworkAccess ?? 'Disabled',
+    ipRules: source.ipRules ?? [],
+    isVirtualNetworkFilterEnabled: source.isVirtualNetworkFilterEnabled ?? false,
+    virtualNetworkRules: source.virtualNetworkRules ?? [],
+    ...(source.networkAclBypass ? { networkAclBypass: source.networkAclBypass } : {}),
+  };
 }
 
 /** Whether `account` is a restore of the restorable account `source` at `at` (to the second): a drill's copy. */

@@ -5,7 +5,14 @@
 import type { SqlContainerResource } from '@azure/arm-cosmosdb';
 import type { ContainerRef } from '../../common/activities';
 import type { IndexingPolicy, PartitionKeySpec } from '../../common/migration';
-import { exportContainer, isNotFound, type ArmDeps } from './export';
+import {
+  exportContainer,
+  isNotFound,
+  readThroughputSetting,
+  sameThroughput,
+  type ArmDeps,
+  type ThroughputSetting,
+} from './export';
 
 function pollOptions(deps: ArmDeps) {
   return { updateIntervalInMs: deps.armPollIntervalMs };
@@ -106,6 +113,51 @@ export async function setThroughput(deps: ArmDeps, ref: ContainerRef, throughput
     { resource: { throughput } },
     pollOptions(deps)
   );
+}
+
+/**
+ * Gives the container the exported throughput in its own mode: a container at manual throughput that had autoscale
+ * is migrated to autoscale first (and the other way round), as Azure requires: a throughput PUT keeps the mode, the
+ * mode changes only by `migrateToAutoscale` / `migrateToManualThroughput`
+ * (https://learn.microsoft.com/training/modules/write-scripts-for-azure-cosmos-db-sql-api/5-migrate-standard-autoscale-throughput).
+ * Then the manual RU/s or autoscale maximum is set. Returns false when nothing needed changing.
+ */
+export async function applyThroughput(deps: ArmDeps, ref: ContainerRef, wanted: ThroughputSetting): Promise<boolean> {
+  const current = await readThroughputSetting(deps, ref);
+  if (sameThroughput(wanted, current)) return false;
+  const { resourceGroup, name } = deps.account;
+  const sql = deps.arm.sqlResources;
+  const autoscale = wanted.autoscaleMaxThroughput !== undefined;
+  const currentAutoscale = current?.autoscaleMaxThroughput !== undefined;
+  if (autoscale && !currentAutoscale) {
+    await sql.beginMigrateSqlContainerToAutoscaleAndWait(
+      resourceGroup,
+      name,
+      ref.database,
+      ref.container,
+      pollOptions(deps)
+    );
+  } else if (!autoscale && currentAutoscale) {
+    await sql.beginMigrateSqlContainerToManualThroughputAndWait(
+      resourceGroup,
+      name,
+      ref.database,
+      ref.container,
+      pollOptions(deps)
+    );
+  }
+  if (sameThroughput(wanted, await readThroughputSetting(deps, ref))) return true;
+  await sql.beginUpdateSqlContainerThroughputAndWait(
+    resourceGroup,
+    name,
+    ref.database,
+    ref.container,
+    autoscale
+      ? { resource: { autoscaleSettings: { maxThroughput: wanted.autoscaleMaxThroughput! } } }
+      : { resource: { throughput: wanted.throughput! } },
+    pollOptions(deps)
+  );
+  return true;
 }
 
 /** Deletes the container; false when it was already gone (a retry after the delete succeeded, for instance). */

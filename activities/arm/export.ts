@@ -3,6 +3,7 @@
  * container steps can be undone and a restored container can be given its properties back.
  */
 import type { ContainerExport, ContainerRef } from '../../common/activities';
+import { exportScripts } from '../cosmos/scripts';
 import type { ActivityDeps } from '../deps';
 
 /** What the ARM helpers need of the activity dependencies. */
@@ -24,8 +25,18 @@ function withoutSystemFields(resource: Record<string, unknown>): Record<string, 
   );
 }
 
-/** The container's dedicated throughput, or undefined when it has none (shared database throughput, serverless). */
-export async function readContainerThroughput(deps: ArmDeps, ref: ContainerRef): Promise<number | undefined> {
+/** Dedicated throughput as ARM reports it: manual RU/s, or autoscale's maximum (and the RU/s it runs at now). */
+export interface ThroughputSetting {
+  throughput?: number;
+  autoscaleMaxThroughput?: number;
+}
+
+/**
+ * The container's dedicated throughput settings, or undefined when it has none (shared database throughput,
+ * serverless). With autoscale ARM returns `autoscaleSettings.maxThroughput` next to `throughput`
+ * (ThroughputSettingsResource in @azure/arm-cosmosdb dist/commonjs/models/index.d.ts).
+ */
+export async function readThroughputSetting(deps: ArmDeps, ref: ContainerRef): Promise<ThroughputSetting | undefined> {
   const { resourceGroup, name } = deps.account;
   try {
     const settings = await deps.arm.sqlResources.getSqlContainerThroughput(
@@ -34,7 +45,13 @@ export async function readContainerThroughput(deps: ArmDeps, ref: ContainerRef):
       ref.database,
       ref.container
     );
-    return settings.resource?.throughput ?? undefined;
+    const resource = settings.resource;
+    if (!resource) return undefined;
+    const max = resource.autoscaleSettings?.maxThroughput;
+    return {
+      ...(resource.throughput !== undefined ? { throughput: resource.throughput } : {}),
+      ...(max !== undefined ? { autoscaleMaxThroughput: max } : {}),
+    };
   } catch (err) {
     // 404: no dedicated throughput. 400: serverless accounts have no throughput settings at all.
     const status = (err as { statusCode?: number }).statusCode;
@@ -43,7 +60,36 @@ export async function readContainerThroughput(deps: ArmDeps, ref: ContainerRef):
   }
 }
 
-export async function exportContainer(deps: ArmDeps, ref: ContainerRef): Promise<ContainerExport | null> {
+/** The container's dedicated RU/s now (with autoscale, what it runs at), or undefined when it has none. */
+export async function readContainerThroughput(deps: ArmDeps, ref: ContainerRef): Promise<number | undefined> {
+  return (await readThroughputSetting(deps, ref))?.throughput;
+}
+
+/** Throughput in words: "manual 400 RU/s", "autoscale up to 4000 RU/s", "shared". */
+export function describeThroughput(setting: ThroughputSetting | undefined): string {
+  if (setting?.autoscaleMaxThroughput !== undefined) return `autoscale up to ${setting.autoscaleMaxThroughput} RU/s`;
+  if (setting?.throughput !== undefined) return `manual ${setting.throughput} RU/s`;
+  return 'shared';
+}
+
+/** Whether the container's throughput is what the export says (same mode; manual RU/s or autoscale maximum). */
+export function sameThroughput(exported: ThroughputSetting, current: ThroughputSetting | undefined): boolean {
+  if (exported.autoscaleMaxThroughput !== undefined) {
+    return current?.autoscaleMaxThroughput === exported.autoscaleMaxThroughput;
+  }
+  if (exported.throughput === undefined) return true;
+  return current?.autoscaleMaxThroughput === undefined && current?.throughput === exported.throughput;
+}
+
+/**
+ * The container's definition and dedicated throughput (manual or autoscale); with `scripts`, also its stored
+ * procedures, triggers and UDFs (read through the data plane), which a point-in-time restore does not bring back.
+ */
+export async function exportContainer(
+  deps: ArmDeps & Partial<Pick<ActivityDeps, 'cosmos'>>,
+  ref: ContainerRef,
+  options: { scripts?: boolean } = {}
+): Promise<ContainerExport | null> {
   const { resourceGroup, name } = deps.account;
   let got;
   try {
@@ -52,12 +98,19 @@ export async function exportContainer(deps: ArmDeps, ref: ContainerRef): Promise
     if (isNotFound(err)) return null;
     throw err;
   }
-  const throughput = got.options?.throughput ?? (await readContainerThroughput(deps, ref));
+  const setting = await readThroughputSetting(deps, ref);
+  const throughput = got.options?.throughput ?? setting?.throughput;
+  const max = got.options?.autoscaleSettings?.maxThroughput ?? setting?.autoscaleMaxThroughput;
+  if (options.scripts && !deps.cosmos) throw new Error('exporting scripts needs a Cosmos client');
+  const scripts =
+    options.scripts && deps.cosmos ? await exportScripts({ ...deps, cosmos: deps.cosmos }, ref) : undefined;
   return {
     database: ref.database,
     container: ref.container,
     resource: withoutSystemFields({ ...(got.resource ?? {}) }),
     ...(throughput !== undefined ? { throughput } : {}),
+    ...(max !== undefined ? { autoscaleMaxThroughput: max } : {}),
+    ...(scripts ? { scripts } : {}),
     exportedAt: new Date().toISOString(),
   };
 }

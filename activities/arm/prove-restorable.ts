@@ -134,7 +134,37 @@ export async function proveRestorable(deps: ProveDeps, input: ProveRestorableInp
 
   // (d) Restores in progress in the account.
   await checkConcurrentRestores(deps, input, proof, check);
+  checkAccountState(account, check, ref.name);
   return finish();
+}
+
+/**
+ * No account-level operation in progress: ARM's `provisioningState` of the account and of each of its regions is
+ * `Succeeded` ('Updating' during a failover, a region added or removed, an update: DatabaseAccountGetResults and
+ * Location in @azure/arm-cosmosdb dist/commonjs/models/index.d.ts). A restore started meanwhile may be refused after
+ * the delete, so nothing is deleted then. A missing state counts as not Succeeded: ARM always returns it.
+ */
+function checkAccountState(
+  account: DatabaseAccountGetResults,
+  check: (name: RestorabilityCheckName, ok: boolean, detail: string) => void,
+  name: string
+): void {
+  const busy = [
+    ...(account.provisioningState !== 'Succeeded'
+      ? [`account ${name} is ${account.provisioningState ?? 'in no known state'}`]
+      : []),
+    ...(account.locations ?? [])
+      .filter((l) => l.provisioningState !== undefined && l.provisioningState !== 'Succeeded')
+      .map((l) => `region ${l.locationName ?? l.id ?? '?'} is ${l.provisioningState}`),
+  ];
+  check(
+    'account-state',
+    busy.length === 0,
+    busy.length === 0
+      ? `account ${name} has no operation in progress (provisioningState Succeeded)`
+      : `${busy.join(', ')}: an operation is in progress on the account (a failover, a region change, an update); ` +
+          'wait until it has ended (provisioningState Succeeded) and roll back again'
+  );
 }
 
 function checkBackupPolicy(

@@ -9,6 +9,7 @@
 import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
+import type { Container } from '@azure/cosmos';
 import type { DatabaseAccountGetResults, SqlContainerGetResults } from '@azure/arm-cosmosdb';
 import type {
   ContainerExport,
@@ -21,16 +22,21 @@ import type {
   RestoreVerification,
   Snapshot,
 } from '../../common/activities';
-import { countWhere } from '../cosmos/counts';
+import { countByVersion, countWhere } from '../cosmos/counts';
+import { PROGRESS_NOT_REPORTED, readIndexProgress } from '../cosmos/index-progress';
+import { exportScripts, missingScripts, recreateScripts } from '../cosmos/scripts';
 import { countWritesSince } from '../cosmos/writes-since';
 import { proveRestorable } from './prove-restorable';
 import type { ActivityDeps } from '../deps';
 import { findRestoreSource, getAccount } from './backup';
-import { deleteContainerIfExists, putContainerResource, setThroughput } from './ensure-container';
-import { isNotFound, readContainerThroughput } from './export';
+import { applyThroughput, deleteContainerIfExists, putContainerResource } from './ensure-container';
+import { describeThroughput, isNotFound, readThroughputSetting, sameThroughput } from './export';
 import { failureMessage } from '../../common/failure-message';
 
 type RestoreDeps = Pick<ActivityDeps, 'arm' | 'cosmos' | 'account' | 'armPollIntervalMs'>;
+
+/** How often the index rebuild after a restore is polled. */
+const INDEX_POLL_MS = 2000;
 
 /** Resource fields that are the server's bookkeeping, not the container's definition (the SDK maps `_rid` to `rid`). */
 const NOT_DEFINITION = new Set([
@@ -102,6 +108,14 @@ export function createRestoreActivities(deps: RestoreDeps) {
       // Already gone (a retry after the delete succeeded): nothing to delete, nothing to prove.
       if (!(await getContainer(target))) return;
       const proof = await proveRestorable(deps, { ...target, t0: input.restorableAt, exported: input.exported });
+      const accountBusy = proof.checks.find((c) => c.name === 'account-state' && !c.ok);
+      if (accountBusy) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.database}/${input.container} was not deleted: ${accountBusy.detail}`,
+          ErrorType.AccountOperationInProgress,
+          proof
+        );
+      }
       if (!proof.ok) {
         throw ApplicationFailure.nonRetryable(
           `${input.database}/${input.container} was not deleted: Azure could not restore it to ${input.restorableAt} now: ` +
@@ -301,37 +315,71 @@ export function createRestoreActivities(deps: RestoreDeps) {
     return undefined;
   }
 
-  async function reapplyContainerProperties(input: { exported: ContainerExport }): Promise<{ changed: string[] }> {
+  /**
+   * Gives the restored container back what the restore did not: the exported definition's mutable fields, its
+   * throughput in its own mode (autoscale stays autoscale: applyThroughput), and its stored procedures, triggers and
+   * UDFs, which Azure does not restore (https://learn.microsoft.com/azure/cosmos-db/continuous-backup-restore-introduction).
+   * With `keepTtlOff` (before verification) TTL stays off, so no document of T0 expires before it is counted; the
+   * call after verification turns it back on.
+   */
+  async function reapplyContainerProperties(input: {
+    exported: ContainerExport;
+    keepTtlOff?: boolean;
+  }): Promise<{ changed: string[] }> {
     const { exported } = input;
     const current = await getContainer(exported);
     if (!current?.resource) throw new Error(`container ${exported.database}/${exported.container} does not exist`);
     const changed = differences(exported.resource, current.resource as unknown as Record<string, unknown>).filter(
-      (key) => MUTABLE.includes(key)
+      (key) => MUTABLE.includes(key) && !(input.keepTtlOff && key === 'defaultTtl')
     );
     if (changed.length) {
-      await putContainerResource(deps, exported, definitionOf(exported.resource));
+      const definition = definitionOf(exported.resource);
+      const ttl = current.resource.defaultTtl;
+      const wanted = input.keepTtlOff
+        ? {
+            ...Object.fromEntries(Object.entries(definition).filter(([key]) => key !== 'defaultTtl')),
+            ...(ttl !== undefined ? { defaultTtl: ttl } : {}),
+          }
+        : definition;
+      await putContainerResource(deps, exported, wanted);
     }
-    if (exported.throughput !== undefined && (await readContainerThroughput(deps, exported)) !== exported.throughput) {
-      await setThroughput(deps, exported, exported.throughput);
-      changed.push('throughput');
-    }
+    if (await applyThroughput(deps, exported, exported)) changed.push('throughput');
+    if (exported.scripts) changed.push(...(await recreateScripts(deps, exported, exported.scripts)));
     return { changed };
   }
 
+  /** Waits until the restored container's index is rebuilt (Azure rebuilds it after a restore; queries miss until). */
+  async function waitForIndex(container: Container): Promise<number> {
+    for (;;) {
+      const progress = await readIndexProgress(container);
+      if (progress === PROGRESS_NOT_REPORTED || progress >= 100) return progress;
+      heartbeat({ indexProgress: progress });
+      await sleep(INDEX_POLL_MS);
+    }
+  }
+
   /**
-   * The restored container against the state at T0: its definition against the export, its throughput, and its
-   * document count against the snapshot. Azure's restore IS the state at T0; the snapshot's count was taken just
-   * after T0 while the application could still write, so the state at T0 held between `documentCount −
-   * changedSinceT0` (every document created or changed between T0 and the count may be new) and `documentCount`
-   * documents. Documents deleted in that short interval are invisible to any count; they would show as more documents
-   * than expected, a mismatch for the operator to judge, never a silent pass. A mismatch is returned, not thrown.
+   * The restored container against the state at T0, once its index is rebuilt (counts before that may miss
+   * documents): its definition against the export (TTL may still be off), its throughput in its mode, its scripts, and
+   * its documents by version and in all against the snapshot. Azure's restore IS the state at T0; the snapshot was
+   * counted just after T0 while the application could still write, so with `changedSinceT0` = k documents created
+   * or changed between T0 and the count, the state at T0 held between `documentCount − k` and `documentCount`
+   * documents, and each version between its count − k and its count + k (a changed document may have left or joined
+   * it). With k = 0 every figure must be equal. Documents deleted in that short interval are invisible to any count;
+   * they show as a mismatch for the operator to judge, never a silent pass. A mismatch is returned, not thrown.
    */
-  async function verifyRestore(input: { snapshot: Snapshot; exported: ContainerExport }): Promise<RestoreVerification> {
+  async function verifyRestore(input: {
+    snapshot: Snapshot;
+    exported: ContainerExport;
+    versionField?: string;
+  }): Promise<RestoreVerification> {
     const { snapshot, exported } = input;
     const where = `${exported.database}/${exported.container}`;
     const problems: string[] = [];
     const current = await getContainer(exported);
     if (!current?.resource) return { ok: false, problems: [`container ${where} does not exist`], documentCount: 0 };
+    const container = cosmos.database(exported.database).container(exported.container);
+    const indexProgress = await waitForIndex(container);
     // Restored with TTL disabled and not yet given its TTL back by reapplyContainerProperties.
     const ttlDisabled =
       current.resource.restoreParameters?.restoreWithTtlDisabled === true && current.resource.defaultTtl === undefined;
@@ -340,15 +388,29 @@ export function createRestoreActivities(deps: RestoreDeps) {
       if (field === 'defaultTtl' && ttlDisabled) continue;
       problems.push(`${field} of ${where} differs from the exported definition`);
     }
-    const throughput = await readContainerThroughput(deps, exported);
-    if (exported.throughput !== undefined && throughput !== exported.throughput) {
-      problems.push(`throughput of ${where} is ${throughput ?? 'shared'} RU/s; it was ${exported.throughput} RU/s`);
+    const throughput = await readThroughputSetting(deps, exported);
+    if (!sameThroughput(exported, throughput)) {
+      problems.push(
+        `throughput of ${where} is ${describeThroughput(throughput)}; it was ${describeThroughput(exported)}`
+      );
     }
-    // Per partition key range with a heartbeat after each (the SDK's cross-partition aggregate never ends when a
-    // range splits under it).
-    const { count: documentCount } = await countWhere(cosmos.database(exported.database).container(exported.container));
+    if (exported.scripts) {
+      const missing = missingScripts(exported.scripts, await exportScripts(deps, exported));
+      if (missing.length) problems.push(`${where} lacks the exported ${missing.join(', ')}`);
+    }
     const changed = snapshot.changedSinceT0 ?? 0;
     const expected = { min: Math.max(0, snapshot.documentCount - changed), max: snapshot.documentCount };
+    let documentCount: number;
+    let countsByVersion: Record<string, number> | undefined;
+    if (input.versionField !== undefined) {
+      // Per feed range, heartbeating (counts.ts perRange): a range that splits is counted again as its children.
+      const counted = await countByVersion(container, input.versionField);
+      documentCount = counted.total;
+      countsByVersion = counted.counts;
+    } else {
+      documentCount = (await countWhere(container)).count;
+    }
+    const because = changed > 0 ? ` (the snapshot counted after T0, ${changed} document(s) written between)` : '';
     let mismatch: RestoreVerification['mismatch'];
     if (documentCount < expected.min || documentCount > expected.max) {
       mismatch = { expectedMin: expected.min, expectedMax: expected.max, found: documentCount };
@@ -358,13 +420,32 @@ export function createRestoreActivities(deps: RestoreDeps) {
           (changed > 0 ? ` (the snapshot counted ${snapshot.documentCount}, ${changed} of them written after T0)` : '')
       );
     }
+    const versionMismatches: NonNullable<RestoreVerification['versionMismatches']> = [];
+    if (countsByVersion) {
+      const versions = [...new Set([...Object.keys(snapshot.countsByVersion), ...Object.keys(countsByVersion)])].sort();
+      for (const version of versions) {
+        const atT0 = snapshot.countsByVersion[version] ?? 0;
+        const found = countsByVersion[version] ?? 0;
+        const min = Math.max(0, atT0 - changed);
+        const max = atT0 + changed;
+        if (found >= min && found <= max) continue;
+        versionMismatches.push({ version, expectedMin: min, expectedMax: max, found });
+        const range = min === max ? `${max}` : `between ${min} and ${max}`;
+        problems.push(
+          `${where} holds ${found} document(s) at version ${version} after the restore; the state at T0 held ${range}${because}`
+        );
+      }
+    }
     return {
       ok: problems.length === 0,
       problems,
       documentCount,
       expected,
+      ...(countsByVersion ? { countsByVersion } : {}),
+      ...(versionMismatches.length ? { versionMismatches } : {}),
       ...(mismatch ? { mismatch } : {}),
       ...(ttlDisabled ? { ttlDisabled } : {}),
+      ...(indexProgress !== PROGRESS_NOT_REPORTED ? { indexProgress } : {}),
     };
   }
 

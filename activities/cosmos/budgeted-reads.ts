@@ -4,6 +4,7 @@
  */
 import type { Container, FeedOptions, QueryIterator, SqlQuerySpec } from '@azure/cosmos';
 import { LOW } from './bulk-writer';
+import { inRequestSpan, partitionKeyRangeOf } from './page-spans';
 import { statusOf } from './requests';
 import { ChargeEstimate, RuBudget } from './ru-budget';
 
@@ -23,14 +24,16 @@ export interface Page<T> {
 export class PageScan<T> {
   private readonly iterator: QueryIterator<T>;
   private readonly estimate = new ChargeEstimate(10);
+  private readonly partitionKeyRangeId: string | undefined;
 
   constructor(
-    container: Container,
+    private readonly container: Container,
     query: SqlQuerySpec | string,
     options: FeedOptions,
     continuation: string | undefined,
     private readonly budget: RuBudget
   ) {
+    this.partitionKeyRangeId = partitionKeyRangeOf(options);
     this.iterator = container.items.query<T>(query, {
       ...options,
       ...LOW,
@@ -43,7 +46,14 @@ export class PageScan<T> {
     await this.budget.acquire(reserved);
     let response;
     try {
-      response = await this.iterator.fetchNext();
+      // One span per page (page-spans.ts), its charge as the SDK reports it for the page.
+      response = await inRequestSpan(
+        this.container,
+        'Query',
+        { partitionKeyRangeId: this.partitionKeyRangeId },
+        () => this.iterator.fetchNext(),
+        (page) => ({ charge: page.requestCharge, statusCode: 200, count: page.resources?.length ?? 0 })
+      );
     } catch (err) {
       this.budget.settle(reserved, 0);
       throw err;
@@ -65,7 +75,13 @@ export async function readCurrent<T extends object>(
 ): Promise<T | undefined> {
   await budget.acquire(1);
   try {
-    const read = await container.item(id, partitionKey).read<T>(LOW);
+    const read = await inRequestSpan(
+      container,
+      'Read',
+      {},
+      () => container.item(id, partitionKey).read<T>(LOW),
+      (answer) => ({ charge: answer.requestCharge, statusCode: answer.statusCode, count: answer.resource ? 1 : 0 })
+    );
     budget.settle(1, read.requestCharge);
     onCharge(Number.isFinite(read.requestCharge) ? read.requestCharge : 0);
     return read.resource;

@@ -34,6 +34,7 @@ import {
   MAX_TRANSIENT_BULK_RETRIES,
   throttleDelayMs,
 } from './requests';
+import { inRequestSpan } from './page-spans';
 import { AdaptiveConcurrency, ChargeEstimate, RuBudget } from './ru-budget';
 
 /** Every request of the engine goes at Low priority (see the file comment). */
@@ -159,7 +160,18 @@ export class BulkWriter {
     try {
       responses = await this.concurrency.run(async () => {
         await this.budget.acquire(reserved);
-        return container.items.bulk(operations, { continueOnError: true }, LOW_MINIMAL);
+        // One span per bulk request (page-spans.ts): its charge is the sum of its operations' (as below).
+        return inRequestSpan(
+          container,
+          'Batch',
+          { operations: operations.length },
+          () => container.items.bulk(operations, { continueOnError: true }, LOW_MINIMAL),
+          (answers) => ({
+            charge: answers.reduce((sum, r) => sum + (r?.requestCharge ?? 0), 0),
+            statusCode: 200,
+            count: answers.length,
+          })
+        );
       });
     } catch (err) {
       this.budget.settle(reserved, 0);

@@ -10,8 +10,9 @@
  * - `liveAtT` = live documents with `_ts < floor(T)`: a LOWER bound of the count at T (documents changed or deleted
  *   since T existed at T too, but the live container no longer shows them as they were); the copy must hold at least
  *   that many. Documents written within T's own second are left out: the second alone cannot say before or after T.
- * - a sample of those documents, spread over the live container's feed ranges, is point-read in the copy: missing, or
- *   with different fields (named, never their values), is a mismatch.
+ * - a random sample of those documents, an even share from each of the live container's feed ranges (every page of
+ *   each range scanned for ids, Reservoir below), is point-read in both: a copy missing one, or whose whole document
+ *   differs (system properties aside; the differing fields named, never their values), is a mismatch.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Container } from '@azure/cosmos';
@@ -42,6 +43,28 @@ function atSeconds(at: string): number {
   const ms = Date.parse(at);
   if (Number.isNaN(ms)) throw ApplicationFailure.nonRetryable(`restore point ${at} is not an ISO time`, 'InvalidInput');
   return Math.floor(ms / 1000);
+}
+
+/**
+ * A uniform random sample of `size` items of a stream of unknown length (Algorithm R, Vitter 1985): every item seen has
+ * the same chance to be kept, whatever its position. `random` returns [0, 1).
+ */
+export class Reservoir<T> {
+  readonly items: T[] = [];
+  seen = 0;
+  constructor(
+    private readonly size: number,
+    private readonly random: () => number = Math.random
+  ) {}
+  offer(item: T): void {
+    this.seen += 1;
+    if (this.items.length < this.size) {
+      this.items.push(item);
+      return;
+    }
+    const j = Math.floor(this.random() * this.seen);
+    if (j < this.size) this.items[j] = item;
+  }
 }
 
 export async function compareDrill(deps: ActivityDeps, input: CompareDrillInput): Promise<DrillComparison> {
@@ -87,39 +110,57 @@ async function compareWith(deps: ActivityDeps, input: CompareDrillInput, copy: C
   const pkPaths = await readPartitionKeyPaths(live);
   const ranges = await listFeedRanges(live);
   const perRange = Math.max(1, Math.ceil(input.sampleSize / Math.max(1, ranges.length)));
-  let sampleChecked = 0;
-  for (const range of ranges) {
-    if (sampleChecked >= input.sampleSize) break;
-    const options = await rangeQueryOptions(live, range);
-    const page = await live.items
-      .query<Record<string, unknown>>(
-        { query: 'SELECT * FROM c WHERE c._ts < @t', parameters: [before] },
-        { ...options, maxItemCount: perRange }
-      )
-      .fetchNext();
-    for (const doc of (page.resources ?? []).slice(0, Math.min(perRange, input.sampleSize - sampleChecked))) {
-      sampleChecked += 1;
-      const values = pkPaths.map((p) =>
-        p
+  // Ids and partition keys only, every page of every range: a random sample of each range's unchanged documents
+  // (reservoir sampling), not the first page of each, which would check the oldest documents only.
+  const pkSelect = pkPaths
+    .map(
+      (p, i) =>
+        `c${p
           .split('/')
           .filter(Boolean)
-          .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), doc)
-      );
-      const key = pkPaths.length === 1 ? values[0] : values;
-      let restored: Record<string, unknown> | undefined;
+          .map((k) => `[${JSON.stringify(k)}]`)
+          .join('')} AS pk${i}`
+    )
+    .join(', ');
+  const chosen: Record<string, unknown>[] = [];
+  for (const range of ranges) {
+    const options = await rangeQueryOptions(live, range);
+    const sample = new Reservoir<Record<string, unknown>>(perRange);
+    const iterator = live.items.query<Record<string, unknown>>(
+      { query: `SELECT c.id, ${pkSelect} FROM c WHERE c._ts < @t`, parameters: [before] },
+      { ...options, maxItemCount: 1000 }
+    );
+    while (iterator.hasMoreResults()) {
+      for (const row of (await iterator.fetchNext()).resources ?? []) sample.offer(row);
+      heartbeat({ scanned: sample.seen });
+    }
+    chosen.push(...sample.items);
+  }
+  let sampleChecked = 0;
+  for (const row of chosen.slice(0, input.sampleSize)) {
+    const values = pkPaths.map((_, i) => row[`pk${i}`]);
+    const key = pkPaths.length === 1 ? values[0] : values;
+    const id = String(row.id);
+    const read = async (c: Container) => {
       try {
-        restored = (await copy.item(String(doc.id), key as never).read<Record<string, unknown>>()).resource;
+        return (await c.item(id, key as never).read<Record<string, unknown>>()).resource;
       } catch (err) {
         if (statusOf(err) !== 404) throw err;
+        return undefined;
       }
-      if (!restored) mismatches.push(`${String(doc.id)} (${JSON.stringify(key)}): missing from the copy`);
-      else {
-        const fields = differingFields(doc, restored);
-        if (fields.length > 0)
-          mismatches.push(`${String(doc.id)} (${JSON.stringify(key)}): ${fields.join(', ')} differ`);
-      }
+    };
+    const doc = await read(live);
+    // Changed or deleted by the application since the scan: no longer the state at T, nothing to compare.
+    if (!doc || typeof doc._ts !== 'number' || doc._ts >= seconds) continue;
+    sampleChecked += 1;
+    const restored = await read(copy);
+    if (!restored) mismatches.push(`${id} (${JSON.stringify(key)}): missing from the copy`);
+    else {
+      // The whole document, system properties aside.
+      const fields = differingFields(doc, restored);
+      if (fields.length > 0) mismatches.push(`${id} (${JSON.stringify(key)}): ${fields.join(', ')} differ`);
     }
-    heartbeat({ sampleChecked });
+    if (sampleChecked % 50 === 0) heartbeat({ sampleChecked });
   }
   return { count: { copy: copyCount, liveAtT }, sampleChecked, mismatches };
 }

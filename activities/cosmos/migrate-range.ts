@@ -41,6 +41,7 @@ import type { ActivityDeps } from '../deps';
 import { isPartitionGone, parseFeedRange, rangeQueryOptions } from './feed-ranges';
 import { BULK_LIMIT, BulkWriter } from './bulk-writer';
 import { PageScan, readCurrent } from './budgeted-reads';
+import { feedPageCharge, inRequestSpan } from './page-spans';
 import { activityContext } from './requests';
 import { failureMessage } from '../../common/failure-message';
 import { openPreimagesContainer, preimageOf } from './preimages';
@@ -186,12 +187,19 @@ class RangeMigration {
         await this.budget.acquire(reserved);
         let response;
         try {
-          response = await feed.readNext();
+          // A span per change-feed page too (page-spans.ts), like the scan's pages (budgeted-reads.ts).
+          response = await inRequestSpan(
+            this.container,
+            'ReadFeed',
+            {},
+            () => feed.readNext(),
+            (page) => ({ charge: feedPageCharge(page), statusCode: page.statusCode, count: page.result?.length ?? 0 })
+          );
         } catch (err) {
           this.budget.settle(reserved, 0);
           throw err;
         }
-        const charge = Number.isFinite(response.requestCharge) ? response.requestCharge : 0;
+        const charge = feedPageCharge(response);
         estimate.observe(charge);
         this.budget.settle(reserved, charge);
         const tally: PageTally = { counters: { ...zeroCounters(), ruConsumed: charge }, preimages: 0 };
@@ -615,7 +623,7 @@ export async function migrateRange(deps: ActivityDeps, input: MigrateRangeInput)
 }
 
 /** The feed range (as the SDK takes it) whose bounds are `serialized`'s; a range that split since is refused. */
-async function sdkFeedRange(container: Container, serialized: string) {
+export async function sdkFeedRange(container: Container, serialized: string) {
   const wanted = parseFeedRange(serialized);
   const found = (await container.getFeedRanges()).find(
     (r) => r.minInclusive === wanted.minInclusive && r.maxExclusive === wanted.maxExclusive

@@ -16,7 +16,7 @@ import { ensureHistoryContainer } from './history';
 import { resolveTarget, type MigrationTarget } from './target';
 import { roundTripDifferences } from './content';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
-import { candidateQuery, type VersionRule } from './versions';
+import { candidateQuery, fieldRef, type VersionRule } from './versions';
 
 /** The runbook's default verifySampleSize (common/runbook-input.ts). */
 const DEFAULT_VERIFY_SAMPLE = 200;
@@ -57,6 +57,14 @@ async function checkRoundTrip(
   return check;
 }
 
+/** Documents at the version the direction leads to: up, `toVersion`; down, `fromVersion`. */
+function targetCondition(rule: VersionRule): { where: string; parameters: { name: string; value: number | string }[] } {
+  return {
+    where: `${fieldRef(rule.field)} = @v`,
+    parameters: [{ name: '@v', value: rule.direction === 'up' ? rule.to : rule.from }],
+  };
+}
+
 async function measureWrite(deps: ActivityDeps, database: string, bytes: number): Promise<{ ru: number; ms: number }> {
   await ensureHistoryContainer(deps, database);
   const container = deps.cosmos.database(database).container(deps.control.historyContainer);
@@ -85,14 +93,16 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
   // Container steps only, or a container the migration is about to create: nothing to migrate or estimate.
   const exists = (await exportContainer(deps, { database: target.database, container: target.container })) !== null;
   // The total and the candidates are independent aggregates: asked at once.
-  const [total, toMigrate] = await Promise.all([
+  const [total, toMigrate, atTarget] = await Promise.all([
     exists ? countWhere(container) : { count: 0, ruConsumed: 0 },
     exists && target.rule && target.transform ? countCandidates(container, target.rule) : undefined,
+    exists && target.rule ? countWhere(container, targetCondition(target.rule)) : undefined,
   ]);
   if (!target.rule || !target.transform || !toMigrate) {
     return {
       totalDocuments: total.count,
       documentsToMigrate: 0,
+      ...(atTarget ? { documentsAtTarget: atTarget.count } : {}),
       sample,
       estimatedSeconds: 0,
       ...(ruBudget ? { ruBudget } : {}),
@@ -178,6 +188,7 @@ export async function planMigration(deps: ActivityDeps, input: PlanInput): Promi
   return {
     totalDocuments: total.count,
     documentsToMigrate: toMigrate.count,
+    ...(atTarget ? { documentsAtTarget: atTarget.count } : {}),
     sample,
     estimatedSeconds: Math.round(estimatedSeconds * 10) / 10,
     ...(ruBudget ? { ruBudget } : {}),

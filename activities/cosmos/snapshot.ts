@@ -12,6 +12,7 @@ import { exportContainer } from '../arm/export';
 import type { ContainerRef, Snapshot } from '../../common/activities';
 import type { ActivityDeps } from '../deps';
 import { countByVersion } from './counts';
+import { startDeletesFeed } from './deletes-since';
 
 /** The server's clock, from the date header of an account read (works before the container exists, too). */
 async function serverDate(client: CosmosClient): Promise<number> {
@@ -58,12 +59,15 @@ export async function takeSnapshot(
   deps: ActivityDeps,
   input: ContainerRef & { versionField: string }
 ): Promise<Snapshot> {
-  const t0 = await restorePoint(deps.cosmos);
   // A migration that creates its container snapshots nothing yet: the restore point is still worth having.
   if (!(await exportContainer(deps, input))) {
+    const t0 = await restorePoint(deps.cosmos);
     return { t0: t0.toISOString(), documentCount: 0, countsByVersion: {}, changedSinceT0: 0 };
   }
   const container = deps.cosmos.database(input.database).container(input.container);
+  // Before T0, so no delete at or after T0 is missed (those before T0 are told apart by their time).
+  const deletesFeed = await startDeletesFeed(container);
+  const t0 = await restorePoint(deps.cosmos);
   const { counts, total, changedSince } = await countByVersion(container, input.versionField, {
     changedSinceTs: Math.floor(t0.getTime() / 1000),
   });
@@ -73,5 +77,6 @@ export async function takeSnapshot(
     countsByVersion: counts,
     changedSinceT0: changedSince,
     countedAt: new Date().toISOString(),
+    ...(deletesFeed !== undefined ? { deletesFeed } : {}),
   };
 }

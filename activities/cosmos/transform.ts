@@ -7,6 +7,7 @@ import type { Container, PartitionKey } from '@azure/cosmos';
 import type { MigrationDocument, Transform } from '../../common/migration';
 import { failureMessage } from '../../common/failure-message';
 import { stamp, type VersionRule } from './versions';
+import { withoutDocumentValues } from './redact';
 
 /** Cosmos's document size limit. */
 export const MAX_DOCUMENT_BYTES = 2 * 1024 * 1024;
@@ -44,9 +45,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Transforms one document: `change` with the stamped result, `skip` when the transform returned undefined,
- * `fail` with a message (no document contents) when it threw or broke a rule.
+ * `fail` with a message (no document contents: withoutDocumentValues) when it threw or broke a rule.
  */
 export async function runTransform(
+  transform: Transform,
+  original: MigrationDocument,
+  rule: VersionRule,
+  partitionKeyPaths: string[]
+): Promise<TransformOutcome> {
+  const outcome = await transformOnce(transform, original, rule, partitionKeyPaths);
+  if (outcome.kind !== 'fail') return outcome;
+  // The message may quote the document (user code wrote it): only its id and partition key may stay.
+  const keep = [original.id, partitionKeyOf(original, partitionKeyPaths)];
+  return { kind: 'fail', error: withoutDocumentValues(outcome.error, original, keep) };
+}
+
+async function transformOnce(
   transform: Transform,
   original: MigrationDocument,
   rule: VersionRule,

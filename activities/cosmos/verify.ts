@@ -21,6 +21,7 @@ import { resolveTarget, type MigrationTarget } from './target';
 import { partitionKeyOf, readPartitionKeyPaths, runTransform } from './transform';
 import { failureMessage } from '../../common/failure-message';
 import { candidateQuery, fieldRef, type VersionRule } from './versions';
+import { withoutDocumentValues } from './redact';
 
 const EXAMPLES = 5;
 
@@ -197,10 +198,15 @@ export async function verifyMigration(deps: ActivityDeps, input: VerifyInput): P
           verdict = `verify() threw: ${failureMessage(err)}`;
         }
         if (verdict !== true) {
+          const partitionKey = partitionKeyOf(doc, pkPaths) ?? null;
           const failure: DocumentFailure = {
             id: doc.id,
-            partitionKey: partitionKeyOf(doc, pkPaths) ?? null,
-            error: typeof verdict === 'string' ? verdict : 'verify() returned neither true nor a message',
+            partitionKey,
+            // verify() wrote the message and may quote the document: only its id and partition key may stay.
+            error:
+              typeof verdict === 'string'
+                ? withoutDocumentValues(verdict, doc, [doc.id, partitionKey])
+                : 'verify() returned neither true nor a message',
           };
           report.sampleFailures.push(failure);
         }

@@ -5,8 +5,9 @@
  * One aggregate per feed range (`SELECT VALUE COUNT(1) FROM c WHERE c._ts >= @t`), heartbeating after each, so a
  * big container is counted range by range and a retry resumes after the ranges already counted. `_ts` has second
  * resolution: the bound is T0's second, so a write in the second of T0 but just before it is counted too (the count
- * errs towards more, never fewer). The migration's own writes are after T0 as well and are included; documents deleted
- * since T0 are gone and cannot be counted.
+ * errs towards more, never fewer). The migration's own writes are after T0 as well and are included. Documents deleted
+ * since T0 are gone from every query: with the snapshot's change-feed continuation they are counted from the
+ * all-versions-and-deletes feed (deletes-since.ts).
  */
 import { ErrorType } from '../../common/errors';
 import type { Container } from '@azure/cosmos';
@@ -15,6 +16,7 @@ import type { CountWritesSinceInput, WritesSince } from '../../common/activities
 import type { ActivityDeps } from '../deps';
 import { FEED_RANGE_SPLIT, isPartitionGone, listFeedRanges, rangeQueryOptions } from './feed-ranges';
 import { activityContext, heartbeat } from './requests';
+import { countDeletedSince } from './deletes-since';
 
 interface Progress {
   /** Feed ranges already counted, and their counts. */
@@ -72,5 +74,7 @@ export async function countWritesSince(
   }
   // A range counted by an earlier attempt that has split since is replaced by its children: count only current ones.
   const documents = ranges.reduce((sum, range) => sum + (progress.counted[range] ?? 0), 0);
-  return { documents, ranges: ranges.length };
+  if (input.deletesFeed === undefined) return { documents, ranges: ranges.length };
+  const { deleted } = await countDeletedSince(container, input.deletesFeed, sinceTs);
+  return { documents, ranges: ranges.length, deleted };
 }

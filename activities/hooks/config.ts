@@ -28,6 +28,8 @@ export interface HooksConfig {
   startApp?: CommandHook;
   /** Run at the cutover of an online migration (e.g. to flip a feature flag to the new shape's writers). */
   cutover?: CommandHook;
+  /** Run by a rollback after the cutover of a copy (docs/runbook.md "Copy mode"): point the application back at the source. */
+  rollbackCutover?: CommandHook;
   healthChecks?: HealthCheckHook[];
 }
 
@@ -44,6 +46,7 @@ export const hooksConfigSchema = z
     stopApp: commandHook.optional(),
     startApp: commandHook.optional(),
     cutover: commandHook.optional(),
+    rollbackCutover: commandHook.optional(),
     healthChecks: z
       .array(
         z

@@ -1,7 +1,7 @@
 /** The hooks activities: notify, stop-app/start-app, health checks; all configured by the worker's HOOKS_CONFIG. */
 import type { RunbookActivities } from '../../common/activities';
 import type { HooksConfig } from './config';
-import { createRunHook } from './app';
+import { createRunHook, hookFingerprint } from './app';
 import { createHealthCheck } from './health';
 import { createNotify } from './notify';
 
@@ -18,6 +18,10 @@ export function createHookActivities(hooks: HooksConfig): HookActivities {
         stopApp: hooks.stopApp !== undefined,
         startApp: hooks.startApp !== undefined,
         healthChecks: hooks.healthChecks?.length ?? 0,
+        fingerprints: {
+          ...(hooks.stopApp ? { stopApp: hookFingerprint(hooks.stopApp) } : {}),
+          ...(hooks.startApp ? { startApp: hookFingerprint(hooks.startApp) } : {}),
+        },
       }),
   };
 }

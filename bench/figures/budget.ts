@@ -1,50 +1,70 @@
 /**
- * Figure 2 (RU budget) and figure 3 (live controls), in one run with the RU model on: a container of 20 000 RU/s over
- * 2 physical partitions, the migration's budget 10 000 RU/s, and an application (High priority, the default) reading
- * and replacing documents on the same container all along. Once the migration has read 60 % of the documents, a
- * `setBudget` Update halves the budget; the seconds from sending it until the migration's rate comes down to it are
- * figure 3. The Update answers once the new budget is in force (the ranges started under the old one have stopped):
- * the 5 s windows hold the migration to the old budget until the answer and to the new one from it.
+ * Figure 2 (RU budget) and figure 3 (live controls), with the RU model on. One shape, run under each of the
+ * account's settings: a container of PROVISIONED RU/s over 2 physical partitions, the migration's budget, and an
+ * application (its own process, bench/application.ts: High priority, the SDK's default) that alone takes
+ * APP_SHARE of the provisioned RU/s, on the same container all along, so that the two contend:
+ *
+ * - priority-based execution **off** (Azure's default): the budget is spread per physical partition
+ *   (workflows/budget-share.ts), and only the product's own pacing keeps the application's share;
+ * - priority-based execution **on**: Azure throttles the migration's Low-priority requests first, the budget follows
+ *   the work; once the migration has read 60 % of the documents a `setBudget` Update halves the budget (figure 3:
+ *   the seconds from sending it until the migration's rate comes down to it). The Update answers once the new budget
+ *   is in force (the ranges started under the old one have stopped): the windows hold the migration to the old
+ *   budget until the answer and to the new one from it.
+ *
+ * The application runs APP_ALONE_MS alone first: its latencies without the migration, then with it.
+ *
+ * And the low share: 125 RU/s per range (budget 250 over 2 partitions, priority off, no application), where a page's
+ * bulk of 100 replaces is eight seconds of the share: the largest 1 s and 5 s windows.
  *
  * The emulator counts requests by priority (stats().byPriority): the migration sends everything Low, the
  * application High. Sampled every 250 ms: utilization is the migration's RU over the budget integrated over the
- * migrating phase; the window ratio the largest 5 s window's RU over the budget in it.
+ * migrating phase; a window ratio the largest window's RU over the budget in it.
  */
-import type { Container } from '@azure/cosmos';
 import { setBudgetUpdate } from '../../workflows/messages';
-import { createContainer, dropContainer, seed, type Doc } from '../data';
+import type { AppCounts } from '../application';
+import { createContainer, dropContainer, seed } from '../data';
 import type { BenchEnv } from '../env';
+import { startHand } from '../hand';
 import { result, startRun } from '../runbook';
 import { priorityStats, round, sleep } from '../timing';
 
-const PROVISIONED = 20_000; // 2 physical partitions
-const BUDGET = 10_000;
-const LOWER_BUDGET = 5_000;
+const PROVISIONED = 6_000;
+const PARTITIONS = 2;
+/** What the application alone takes of the provisioned RU/s. */
+const APP_SHARE = 0.6;
+const BUDGET = 1_500;
+const LOWER_BUDGET = 750;
+const LOW_SHARE_PER_RANGE = 125;
 const SAMPLE_MS = 250;
-const WINDOW_MS = 5_000;
+const APP_ALONE_MS = 8_000;
 
 interface Sample {
   at: number;
   lowRu: number;
   lowRequests: number;
   lowThrottled: number;
+  highRu: number;
   highRequests: number;
   highThrottled: number;
-  lowRead: number;
 }
 
-export interface BudgetResult {
+export interface BudgetRun {
+  label: string;
+  priorityBased: boolean;
   provisioned: number;
+  partitions: number;
   budget: number;
-  lowerBudget: number;
+  lowerBudget?: number;
   docs: number;
   utilization: number;
-  maxWindowRatio: number;
+  maxWindowRatio1s: number;
+  maxWindowRatio5s: number;
   migrationThrottledShare: number;
   appThrottledShare: number;
-  budgetChangeEffectSeconds: number;
+  budgetChangeEffectSeconds?: number;
   /** Seconds from sending setBudget to its answer, which comes once the new budget is in force. */
-  budgetUpdateAnswerSeconds: number;
+  budgetUpdateAnswerSeconds?: number;
   migrationRu: number;
   budgetRuIntegral: number;
   migratingSeconds: number;
@@ -52,55 +72,47 @@ export interface BudgetResult {
   migrationThrottled: number;
   appRequests: number;
   appThrottled: number;
-  appWrites: number;
+  /** The application's RU/s over the migrating phase ÷ the provisioned RU/s (the emulator's count). */
+  appShareOfProvisioned?: number;
+  /** The application's own view: alone, then beside the migration. */
+  app?: Record<string, AppCounts>;
+  appP99LatencyRatio?: number;
   ruPerSecondBefore: number;
   ruPerSecondAfter: number;
 }
 
-/** The application: 2 loops reading a random document and replacing it (ifMatch; a 412 means the migration won). */
-function application(container: Container, docs: number) {
-  let stopped = false;
-  let writes = 0;
-  const loop = async () => {
-    while (!stopped) {
-      const i = Math.floor(Math.random() * docs);
-      const id = `c-${String(i).padStart(7, '0')}`;
-      try {
-        const { resource } = await container.item(id, `t-${i % 1000}`).read<Doc>();
-        if (!resource) continue;
-        await container.item(id, resource.tenantId).replace(
-          { ...resource, visits: ((resource.visits as number) ?? 0) + 1 },
-          {
-            accessCondition: { type: 'IfMatch', condition: resource._etag },
-          }
-        );
-        writes++;
-      } catch {
-        // 412 (the migration replaced it first) or a 429 the SDK gave up on: the emulator counted it.
-      }
-      await sleep(5);
-    }
-  };
-  const loops = [loop(), loop()];
-  return {
-    get writes() {
-      return writes;
-    },
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-    },
-  };
+interface RunShape {
+  label: string;
+  docs: number;
+  budget: number;
+  lowerBudget?: number;
+  priorityBased: boolean;
+  app: boolean;
+  nodeArgs: string[];
 }
 
-export async function budgetFigure(env: BenchEnv, o: { docs: number; nodeArgs: string[] }): Promise<BudgetResult> {
+async function setPriorityBasedExecution(env: BenchEnv, enabled: boolean): Promise<void> {
+  const { resourceGroup, account } = env.settings;
+  await env.arm.databaseAccounts.beginUpdateAndWait(
+    resourceGroup,
+    account,
+    { enablePriorityBasedExecution: enabled },
+    { updateIntervalInMs: 50 }
+  );
+}
+
+async function budgetRun(env: BenchEnv, shape: RunShape): Promise<BudgetRun> {
   const { cosmos } = env.stack;
+  const name = `budget-${shape.label}`;
   cosmos.control.setRuModel(false);
-  env.log(`RU budget: seeding ${o.docs} documents into ${PROVISIONED} RU/s ...`);
-  const container = await createContainer(env, 'budget', PROVISIONED);
-  await seed(container, o.docs);
+  env.log(`RU budget (${shape.label}): seeding ${shape.docs} documents into ${PROVISIONED} RU/s ...`);
+  await createContainer(env, name, PROVISIONED);
+  // 2 physical partitions at 6 000 RU/s, as a container split by its storage has (Azure: 50 GB per partition).
+  await cosmos.control.setPartitionCount('bench', name, PARTITIONS);
+  await seed(env.cosmos.database('bench').container(name), shape.docs);
+  await setPriorityBasedExecution(env, shape.priorityBased);
   cosmos.control.setRuModel(true);
-  const worker = await env.startWorker(o.nodeArgs);
+  const worker = await env.startWorker(shape.nodeArgs);
   const samples: Sample[] = [];
   let sampling = true;
   const take = () => {
@@ -110,9 +122,9 @@ export async function budgetFigure(env: BenchEnv, o: { docs: number; nodeArgs: s
       lowRu: s.Low.requestCharge,
       lowRequests: s.Low.requests,
       lowThrottled: s.Low.throttled,
+      highRu: s.High.requestCharge,
       highRequests: s.High.requests,
       highThrottled: s.High.throttled,
-      lowRead: s.Low.documentsReturned,
     });
   };
   const sampler = (async () => {
@@ -121,39 +133,62 @@ export async function budgetFigure(env: BenchEnv, o: { docs: number; nodeArgs: s
       await sleep(SAMPLE_MS);
     }
   })();
-  const app = application(container, o.docs);
+  const app = shape.app
+    ? await startHand(env, { mode: 'app', container: name, docs: shape.docs, ruPerSecond: APP_SHARE * PROVISIONED })
+    : undefined;
   let sentAt = Number.NaN;
   let changedAt = Number.NaN;
+  let appCounts: Record<string, AppCounts> | undefined;
   try {
+    if (app) {
+      app.go();
+      await sleep(2_000);
+      app.send('mark alone');
+      await sleep(APP_ALONE_MS);
+      app.send('mark with-migration');
+    }
     const readAtStart = priorityStats(cosmos).Low.documentsReturned;
-    const run = await startRun(env, { container: 'budget', ruBudget: BUDGET });
-    const changing = (async () => {
-      while (priorityStats(cosmos).Low.documentsReturned - readAtStart < 0.6 * o.docs) await sleep(100);
-      sentAt = Date.now();
-      const answer = await run.handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: LOWER_BUDGET }] });
-      changedAt = Date.now();
-      env.log(`  setBudget ${LOWER_BUDGET} answered after ${changedAt - sentAt} ms, inForce ${answer.inForce}`);
-    })();
+    const run = await startRun(env, { container: name, ruBudget: shape.budget });
+    const lower = shape.lowerBudget;
+    const changing =
+      lower === undefined
+        ? Promise.resolve()
+        : (async () => {
+            while (priorityStats(cosmos).Low.documentsReturned - readAtStart < 0.6 * shape.docs) await sleep(100);
+            sentAt = Date.now();
+            const answer = await run.handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: lower }] });
+            changedAt = Date.now();
+            env.log(`  setBudget ${lower} answered after ${changedAt - sentAt} ms, inForce ${answer.inForce}`);
+          })();
     const { report } = await result(run);
     await changing;
+    if (app) {
+      app.send('mark after');
+      app.send('stop');
+      appCounts = await app.result<Record<string, AppCounts>>();
+    }
     if (report.status !== 'completed') throw new Error(`budget run: ${report.status} (${report.reason})`);
     const at = (phase: string) => Date.parse(report.timeline.find((t) => t.phase === phase)!.at);
-    const from = at('migrating');
-    const to = at('verifying');
     take();
-    return analyse(samples, { from, to, sentAt, changedAt, docs: o.docs, appWrites: app.writes });
+    const analysed = analyse(samples, shape, { from: at('migrating'), to: at('verifying'), sentAt, changedAt });
+    return {
+      ...analysed,
+      ...(appCounts
+        ? {
+            app: appCounts,
+            appP99LatencyRatio: round(appCounts['with-migration']!.p99Ms / appCounts.alone!.p99Ms, 2),
+          }
+        : {}),
+    };
   } finally {
     sampling = false;
     await sampler;
-    await app.stop();
+    if (app && !appCounts) app.send('stop');
     await worker.stop();
     cosmos.control.setRuModel(false);
-    await dropContainer(env, 'budget');
+    await setPriorityBasedExecution(env, true);
+    await dropContainer(env, name);
   }
-}
-
-function budgetAt(t: number, changedAt: number): number {
-  return t >= changedAt ? LOWER_BUDGET : BUDGET;
 }
 
 /** The value of a counter at time t, interpolated between samples. */
@@ -170,29 +205,32 @@ function valueAt(samples: Sample[], t: number, key: keyof Sample): number {
   return prev[key];
 }
 
-function budgetIntegral(a: number, b: number, changedAt: number): number {
-  if (!(changedAt > a)) return ((b - a) / 1000) * budgetAt(a, changedAt);
-  if (changedAt >= b) return ((b - a) / 1000) * BUDGET;
-  return ((changedAt - a) / 1000) * BUDGET + ((b - changedAt) / 1000) * LOWER_BUDGET;
-}
-
 function analyse(
   samples: Sample[],
-  r: { from: number; to: number; sentAt: number; changedAt: number; docs: number; appWrites: number }
-): BudgetResult {
+  shape: RunShape,
+  r: { from: number; to: number; sentAt: number; changedAt: number }
+): Omit<BudgetRun, 'app' | 'appP99LatencyRatio'> {
+  const lower = shape.lowerBudget ?? shape.budget;
+  const budgetIntegral = (a: number, b: number): number => {
+    if (!(r.changedAt > a)) return ((b - a) / 1000) * (r.changedAt <= a ? lower : shape.budget);
+    if (r.changedAt >= b) return ((b - a) / 1000) * shape.budget;
+    return ((r.changedAt - a) / 1000) * shape.budget + ((b - r.changedAt) / 1000) * lower;
+  };
   const delta = (key: keyof Sample, a = r.from, b = r.to) => valueAt(samples, b, key) - valueAt(samples, a, key);
   const migrationRu = delta('lowRu');
-  const budgetRuIntegral = budgetIntegral(r.from, r.to, r.changedAt);
-  let maxWindowRatio = 0;
-  for (let t = r.from; t + WINDOW_MS <= r.to; t += SAMPLE_MS) {
-    const ratio = delta('lowRu', t, t + WINDOW_MS) / budgetIntegral(t, t + WINDOW_MS, r.changedAt);
-    maxWindowRatio = Math.max(maxWindowRatio, ratio);
-  }
+  const budgetRuIntegral = budgetIntegral(r.from, r.to);
+  const maxWindow = (ms: number) => {
+    let max = 0;
+    for (let t = r.from; t + ms <= r.to; t += SAMPLE_MS / 5) {
+      max = Math.max(max, delta('lowRu', t, t + ms) / budgetIntegral(t, t + ms));
+    }
+    return max;
+  };
   // Figure 3: from sending the Update, the first trailing second whose rate is within 10 % of the new budget.
   let effect = Number.NaN;
   if (Number.isFinite(r.sentAt)) {
     for (let t = r.sentAt; t <= r.to; t += 50) {
-      if (delta('lowRu', t - 1000, t) <= 1.1 * LOWER_BUDGET) {
+      if (delta('lowRu', t - 1000, t) <= 1.1 * lower) {
         effect = (t - r.sentAt) / 1000;
         break;
       }
@@ -202,26 +240,68 @@ function analyse(
   const changed = Number.isFinite(r.changedAt) ? r.changedAt : r.to;
   const migrationRequests = delta('lowRequests');
   const appRequests = delta('highRequests');
+  const seconds = (r.to - r.from) / 1000;
   return {
+    label: shape.label,
+    priorityBased: shape.priorityBased,
     provisioned: PROVISIONED,
-    budget: BUDGET,
-    lowerBudget: LOWER_BUDGET,
-    docs: r.docs,
+    partitions: PARTITIONS,
+    budget: shape.budget,
+    ...(shape.lowerBudget !== undefined ? { lowerBudget: shape.lowerBudget } : {}),
+    docs: shape.docs,
     utilization: round(migrationRu / budgetRuIntegral),
-    maxWindowRatio: round(maxWindowRatio),
+    maxWindowRatio1s: round(maxWindow(1_000)),
+    maxWindowRatio5s: round(maxWindow(5_000)),
     migrationThrottledShare: round(delta('lowThrottled') / Math.max(1, migrationRequests), 4),
     appThrottledShare: round(delta('highThrottled') / Math.max(1, appRequests), 4),
-    budgetChangeEffectSeconds: round(effect, 2),
-    budgetUpdateAnswerSeconds: round((r.changedAt - r.sentAt) / 1000, 2),
+    ...(shape.lowerBudget !== undefined
+      ? {
+          budgetChangeEffectSeconds: round(effect, 2),
+          budgetUpdateAnswerSeconds: round((r.changedAt - r.sentAt) / 1000, 2),
+        }
+      : {}),
     migrationRu: Math.round(migrationRu),
     budgetRuIntegral: Math.round(budgetRuIntegral),
-    migratingSeconds: round((r.to - r.from) / 1000, 2),
+    migratingSeconds: round(seconds, 2),
     migrationRequests,
     migrationThrottled: delta('lowThrottled'),
     appRequests,
     appThrottled: delta('highThrottled'),
-    appWrites: r.appWrites,
+    ...(shape.app ? { appShareOfProvisioned: round(delta('highRu') / seconds / PROVISIONED) } : {}),
     ruPerSecondBefore: Math.round(rate(r.from, changed)),
     ruPerSecondAfter: Math.round(rate(changed, r.to)),
   };
+}
+
+export interface BudgetResult {
+  priorityOff: BudgetRun;
+  priorityOn: BudgetRun;
+  lowShare: BudgetRun;
+}
+
+/**
+ * The three runs. `docs`: the contended runs' documents (at 1 500 RU/s about 200 documents a second, ~6.7 RU each
+ * in the emulator); the low share's run takes a tenth of it (about 35 a second).
+ */
+export async function budgetFigure(env: BenchEnv, o: { docs: number; nodeArgs: string[] }): Promise<BudgetResult> {
+  const common = { docs: o.docs, budget: BUDGET, app: true, nodeArgs: o.nodeArgs };
+  const priorityOff = await budgetRun(env, { ...common, label: 'priority-off', priorityBased: false });
+  env.log(`  ${JSON.stringify(priorityOff)}`);
+  const priorityOn = await budgetRun(env, {
+    ...common,
+    label: 'priority-on',
+    priorityBased: true,
+    lowerBudget: LOWER_BUDGET,
+  });
+  env.log(`  ${JSON.stringify(priorityOn)}`);
+  const lowShare = await budgetRun(env, {
+    label: 'low-share',
+    docs: Math.max(500, Math.round(o.docs / 10)),
+    budget: LOW_SHARE_PER_RANGE * PARTITIONS,
+    priorityBased: false,
+    app: false,
+    nodeArgs: o.nodeArgs,
+  });
+  env.log(`  ${JSON.stringify(lowShare)}`);
+  return { priorityOff, priorityOn, lowShare };
 }

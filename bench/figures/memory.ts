@@ -13,6 +13,9 @@ export interface MemoryRun {
   peakRssMB: number;
   seconds: number;
   historyEvents: number[];
+  /** The worker's CPU per document over the run (bench-add-tier: no cost of its own), and so its docs/s on a core. */
+  workerCpuMsPerDocument: number;
+  docsPerSecondPerSaturatedWorker: number;
 }
 
 export interface MemoryResult {
@@ -28,17 +31,21 @@ async function oneRun(env: BenchEnv, docs: number, nodeArgs: string[]): Promise<
   await seed(container, docs);
   const worker = await env.startWorker(nodeArgs);
   try {
+    const cpuBefore = worker.cpuSeconds();
     const run = await startRun(env, { container: name });
     const { report, seconds } = await result(run);
     const left = await remainingAtOldVersion(container);
     if (report.status !== 'completed' || left !== 0) {
       throw new Error(`memory run: ${report.status}, ${left} of ${docs} left at the old version`);
     }
+    const cpuMsPerDocument = ((worker.cpuSeconds() - cpuBefore) / docs) * 1000;
     const measured = {
       docs,
       peakRssMB: round(worker.peakRssMB(), 1),
       seconds: round(seconds, 2),
       historyEvents: await historyEvents(env, run.workflowId),
+      workerCpuMsPerDocument: round(cpuMsPerDocument),
+      docsPerSecondPerSaturatedWorker: round(1000 / cpuMsPerDocument, 1),
     };
     env.log(`  ${JSON.stringify(measured)}`);
     return measured;

@@ -44,7 +44,8 @@ const PHASES: Record<DrillStatus['phase'], string> = {
 export function describeDrill(record: DrillRecord): string {
   return (
     `${record.documents} documents restored at ${record.at} into ${record.copyAccount} in ` +
-    `${formatDuration(record.durationMs)} (${record.docsPerSecond} docs/s); account deleted; drill recorded`
+    // durationMs is milliseconds; formatDuration takes seconds.
+    `${formatDuration(record.durationMs / 1000)} (${record.docsPerSecond} docs/s); account deleted; drill recorded`
   );
 }
 

@@ -53,7 +53,12 @@ export async function patchAccount(ctx: RequestContext): Promise<Reply> {
   }
   const key = accountKey(state.account);
   refuseWhileBusy(ctx, key, `account '${state.account}'`);
+  // While the update runs ARM reports the account `Updating` (DatabaseAccountGetResults.provisioningState in
+  // @azure/arm-cosmosdb dist/commonjs/models/index.d.ts), unless a test set another operation.
+  const updating = state.accountOperation === undefined;
+  if (updating) state.accountOperation = 'Updating';
   const operation = ctx.operations.start(key, state.operationDelayMs, async () => {
+    if (updating) state.accountOperation = undefined;
     if (pbe !== undefined) state.cosmos.control.setPriorityBasedExecution(pbe);
     return { status: 200, body: accountBody(state) };
   });

@@ -1,6 +1,7 @@
 /** The database account (Microsoft.DocumentDB REST API) and its restorable-account twin (§5.1). */
 import type { AccountState } from './state';
 import { stableGuid } from './ids';
+import type { NetworkRules } from './network';
 
 import type { RestoredAccount } from './restored-accounts';
 
@@ -14,6 +15,7 @@ interface AccountView {
   createMode: 'Default' | 'Restore';
   restoreParameters?: Record<string, unknown>;
   priorityBasedExecution: boolean;
+  network: NetworkRules;
 }
 
 function ownView(state: AccountState): AccountView {
@@ -21,10 +23,11 @@ function ownView(state: AccountState): AccountView {
     name: state.account,
     instanceId: state.instanceId,
     createdAt: state.creationTime(),
-    provisioningState: 'Succeeded',
+    provisioningState: state.accountOperation ?? 'Succeeded',
     documentEndpoint: state.cosmos.endpoint,
     createMode: 'Default',
     priorityBasedExecution: state.cosmos.control.priorityBasedExecution(),
+    network: state.network,
   };
 }
 
@@ -39,6 +42,7 @@ function restoredView(restored: RestoredAccount): AccountView {
     createMode: 'Restore',
     restoreParameters: restored.restoreParameters,
     priorityBasedExecution: restored.host?.cosmos.control.priorityBasedExecution() ?? false,
+    network: restored.network,
   };
 }
 
@@ -93,12 +97,10 @@ export function accountBody(state: AccountState, restored?: RestoredAccount): Re
       locations: [region],
       failoverPolicies: [{ id: region.id, locationName: state.location, failoverPriority: 0 }],
       capabilities: [],
-      ipRules: [],
+      ...view.network,
       cors: [],
-      virtualNetworkRules: [],
       enableAutomaticFailover: false,
       enableMultipleWriteLocations: false,
-      publicNetworkAccess: 'Enabled',
       backupPolicy: backupPolicyBody(state),
       enablePriorityBasedExecution: view.priorityBasedExecution,
       defaultPriorityLevel: 'High',

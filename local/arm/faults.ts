@@ -1,6 +1,7 @@
 /** Fault injection: answer some requests with throttling or server errors, as ARM does under load. */
 import { armError, type ArmError } from './http';
 import type { ArmFaultRule } from './types';
+import { SeededRandom, seedFromEnv } from '../seeded-random';
 
 const CODES: Record<number, string> = {
   404: 'NotFound',
@@ -13,14 +14,21 @@ const CODES: Record<number, string> = {
 export class ArmFaults {
   private rules: { rule: ArmFaultRule; left: number }[] = [];
   private readonly counts: Record<number, number> = {};
+  /** Draws for `probability`: seeded like the emulator's (local/seeded-random.ts), replayable with the same seed. */
+  private random = new SeededRandom(seedFromEnv());
+
+  get seed(): number {
+    return this.random.seed;
+  }
 
   /** Faults answered since the start, per status. */
   get injected(): Record<number, number> {
     return { ...this.counts };
   }
 
-  set(rules: ArmFaultRule[]): void {
+  set(rules: ArmFaultRule[], seed?: number): void {
     this.rules = rules.map((rule) => ({ rule, left: rule.times ?? Infinity }));
+    if (seed !== undefined) this.random = new SeededRandom(seed);
   }
 
   /** The fault for this request, if a rule matches (and still has uses left). */
@@ -28,7 +36,7 @@ export class ArmFaults {
     const entry = this.rules.find(
       ({ rule, left }) =>
         left > 0 &&
-        (rule.probability === undefined || Math.random() < rule.probability) &&
+        (rule.probability === undefined || this.random.next() < rule.probability) &&
         (!rule.method || rule.method.toUpperCase() === method) &&
         (!rule.pathContains || path.toLowerCase().includes(rule.pathContains.toLowerCase()))
     );

@@ -4,6 +4,7 @@
  * resources, in-account point-in-time restore), served over HTTPS and acting on the local emulator.
  * The wire contract it imitates is docs/architecture.md §8.
  */
+import { OPEN_NETWORK } from './network';
 import https from 'node:https';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -165,7 +166,8 @@ function createControl(state: AccountState, faults: ArmFaults, served: { method:
     setBackupLag: (ms) => {
       state.backupLagMs = ms;
     },
-    setFaults: (rules) => faults.set(rules),
+    setFaults: (rules, seed) => faults.set(rules, seed),
+    faultSeed: () => faults.seed,
     faultsInjected: () => faults.injected,
     setRestoreDuration: (ms) => {
       state.restoreDurationMs = ms;
@@ -175,6 +177,12 @@ function createControl(state: AccountState, faults: ArmFaults, served: { method:
     },
     setMaxConcurrentRestores: (limit) => {
       state.maxConcurrentRestores = limit;
+    },
+    setNetworkRules: (rules) => {
+      state.network = { ...OPEN_NETWORK, ...rules };
+    },
+    setAccountOperation: (provisioningState) => {
+      state.accountOperation = provisioningState;
     },
     setRestorePermission: (granted) => {
       state.restorePermission = granted;

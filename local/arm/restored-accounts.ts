@@ -10,6 +10,7 @@
  * The new account has only a data plane here (GET, listKeys, DELETE on the account itself; its sqlDatabases are
  * not served), and it does not survive a restart of the stack (docs: local/README.md).
  */
+import { networkRulesOf, type NetworkRules } from './network';
 import { randomUUID } from 'node:crypto';
 import { accepted, param, type RequestContext } from './context';
 import { accountBody } from './account';
@@ -27,6 +28,8 @@ export interface RestoredAccount {
   createdAt: Date;
   provisioningState: 'Creating' | 'Succeeded' | 'Deleting' | 'Failed';
   restoreParameters: Record<string, unknown>;
+  /** What the creation request asked for: a restore does not bring the source's back. */
+  network: NetworkRules;
   /** The running emulator of the account, once the restore has made it. */
   host?: RestoredAccountHost;
 }
@@ -143,6 +146,7 @@ export async function putAccount(ctx: RequestContext): Promise<Reply> {
     instanceId: randomUUID(),
     createdAt: new Date(),
     provisioningState: 'Creating',
+    network: networkRulesOf(properties),
     restoreParameters: {
       restoreMode: 'PointInTime',
       restoreSource: source,

@@ -7,7 +7,7 @@ import { deleteAccount, getAccount, listKeys, putAccount } from './restored-acco
 import { patchAccount } from './account-update';
 import { deleteDatabase, getDatabase, getDatabaseThroughput, listDatabases, putDatabase } from './databases';
 import { deleteContainer, getContainer, listContainers, putContainer } from './containers';
-import { getContainerThroughput, putContainerThroughput } from './throughput';
+import { getContainerThroughput, migrateContainerThroughput, putContainerThroughput } from './throughput';
 import { retrieveContinuousBackupInformation } from './backup-info';
 import { getOperationResult, getOperationStatus } from './operation-status';
 import {
@@ -43,6 +43,8 @@ const TABLE: [method: string, template: string, handler: Handler][] = [
   ['DELETE', CONTAINER, deleteContainer],
   ['GET', `${CONTAINER}/throughputSettings/default`, getContainerThroughput],
   ['PUT', `${CONTAINER}/throughputSettings/default`, putContainerThroughput],
+  ['POST', `${CONTAINER}/throughputSettings/default/migrateToAutoscale`, migrateContainerThroughput('autoscale')],
+  ['POST', `${CONTAINER}/throughputSettings/default/migrateToManualThroughput`, migrateContainerThroughput('manual')],
   ['POST', `${CONTAINER}/retrieveContinuousBackupInformation`, retrieveContinuousBackupInformation],
   ['GET', `${PROVIDER}/locations/{location}/operationsStatus/{operationId}`, getOperationStatus],
   ['GET', `${SUB}/{...resource}/operationResults/{operationId}`, getOperationResult],

@@ -4,6 +4,7 @@
  * definitions stay in the emulator; this is the RP's own bookkeeping.
  */
 import type { LocalCosmos } from '../cosmos/types';
+import { OPEN_NETWORK, type NetworkRules } from './network';
 import type { RestoredAccount } from './restored-accounts';
 import type { LocalArmOptions, LocalBackupPolicy, RestoredAccountHost, RestoreFailure } from './types';
 import { regionCompact, stableGuid } from './ids';
@@ -58,6 +59,14 @@ export class AccountState {
   maxConcurrentRestores: number;
   /** Whether the caller may read restorable resources and restore (false: 403 AuthorizationFailed). */
   restorePermission = true;
+  /**
+   * An account-level operation in progress (a failover, a region added or removed) set by a test: the account's
+   * `provisioningState` (and its region's) reads this instead of `Succeeded`. An account PATCH shows `Updating` while
+   * it runs, too.
+   */
+  accountOperation: string | undefined;
+  /** The account's network rules as ARM reports them (a test sets them: LocalArm.control.setNetworkRules). */
+  network: NetworkRules = OPEN_NETWORK;
   /** Restores still to fail, and how. */
   restoreFailure: (RestoreFailure & { left: number }) | undefined;
   /** Restores in progress in the account, by "database/container". */

@@ -1,4 +1,5 @@
 /** The local ARM imitation's boundary: what the launcher and the tests may rely on. */
+import type { NetworkRules } from './network';
 import type { StackCertificate } from '../tls';
 import type { LocalCosmos } from '../cosmos/types';
 
@@ -72,8 +73,13 @@ export interface ArmControl {
   setBackupPolicy(policy: LocalBackupPolicy): void;
   setOperationDelay(ms: number): void;
   setBackupLag(ms: number): void;
-  /** Replace the fault rules (empty: no faults). The first matching rule answers. */
-  setFaults(rules: ArmFaultRule[]): void;
+  /**
+   * Replace the fault rules (empty: no faults). The first matching rule answers. With a seed, the `probability` draws
+   * start again from it (replayable); without, they go on.
+   */
+  setFaults(rules: ArmFaultRule[], seed?: number): void;
+  /** The seed of the `probability` draws in force. */
+  faultSeed(): number;
   /** How many requests a fault rule answered since the start, per status. */
   faultsInjected(): Record<number, number>;
   /** Duration of in-account restores started from now on (undefined: operationDelayMs again). */
@@ -87,6 +93,13 @@ export interface ArmControl {
    * (`Microsoft.DocumentDB/locations/restorableDatabaseAccounts/*`) and restores are refused with 403 AuthorizationFailed.
    */
   setRestorePermission(granted: boolean): void;
+  /**
+   * An account-level operation in progress as ARM reports it in `provisioningState` (e.g. `Updating` during a
+   * failover or a region change); undefined: `Succeeded`.
+   */
+  setAccountOperation(provisioningState: string | undefined): void;
+  /** The account's network rules as ARM reports them (fields absent: open to every network). */
+  setNetworkRules(rules: Partial<NetworkRules>): void;
   /** Restores in progress now ("database/container"). */
   restoresInProgress(): string[];
   /**

@@ -94,12 +94,14 @@ export async function handleControl(
       return json(200, deps.ru.settings());
     }
     case 'GET /_local/faults':
-      return json(200, deps.faults.get());
+      return withSeed(json(200, deps.faults.get()), deps.faults.seed);
     case 'PUT /_local/faults': {
       const body = faultsBody.safeParse(parsed);
       if (!body.success) return invalid(body.error);
-      deps.control.setFaults(body.data);
-      return json(200, deps.faults.get());
+      const seed = faultSeed(new URL(request.url, 'https://emulator').searchParams.get('seed'));
+      if (seed instanceof Error) return json(400, { code: 'BadRequest', message: `${path}: ${seed.message}` });
+      deps.control.setFaults(body.data, seed);
+      return withSeed(json(200, deps.faults.get()), deps.faults.seed);
     }
     case 'GET /_local/stats':
       return json(200, deps.control.stats());
@@ -130,6 +132,20 @@ export async function handleControl(
         message: `${method} ${path} is not a control endpoint (GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats, GET/PUT /_local/partitions, POST /_local/partitions/split)`,
       });
   }
+}
+
+/** `?seed=N` of `PUT /_local/faults`: a non-negative integer, or absent. */
+function faultSeed(raw: string | null): number | undefined | Error {
+  if (raw === null || raw === '') return undefined;
+  const seed = Number(raw);
+  return Number.isSafeInteger(seed) && seed >= 0
+    ? seed
+    : new Error(`seed must be a non-negative integer, got "${raw}"`);
+}
+
+/** The fault answers name the seed of the draws in force, so a failing run can be replayed. */
+function withSeed(response: RawResponse, seed: number): RawResponse {
+  return { ...response, headers: { ...response.headers, 'x-local-fault-seed': String(seed) } };
 }
 
 async function partitionCall(call: () => Promise<unknown>): Promise<RawResponse> {

@@ -1,7 +1,9 @@
 /**
  * Fault injection: per operation kind, random 429s, 503s, timeouts, dropped connections (before the operation runs, or
- * after it ran with its answer lost) and added latency, switchable at run time.
+ * after it ran with its answer lost) and added latency, switchable at run time. The draws come from one seeded
+ * generator (local/seeded-random.ts): the seed is in `stats().faultSeed` and can be set again to replay them.
  */
+import { SeededRandom } from '../seeded-random';
 import type { FaultRule, OperationKind } from './types';
 
 export const DEFAULT_RETRY_AFTER_MS = 100;
@@ -26,10 +28,22 @@ const DATA_KINDS: OperationKind[] = ['read', 'write', 'query', 'batch'];
 
 export class FaultInjector {
   private rules: FaultRule[] = [];
+  private random: SeededRandom;
 
-  set(rules: FaultRule[]): void {
+  constructor(seed?: number) {
+    this.random = new SeededRandom(seed);
+  }
+
+  /** The seed of the draws since the last `set` with a seed (or since start). */
+  get seed(): number {
+    return this.random.seed;
+  }
+
+  /** Replaces the rules; with a seed, the draws start again from it (the same seed replays the same draws). */
+  set(rules: FaultRule[], seed?: number): void {
     rules.forEach(validate);
     this.rules = rules.map((r) => ({ ...r }));
+    if (seed !== undefined) this.random = new SeededRandom(seed);
   }
 
   get(): FaultRule[] {
@@ -42,15 +56,15 @@ export class FaultInjector {
       if (!(rule.kinds ?? DATA_KINDS).includes(kind)) continue;
       decision.latencyMs += rule.latencyMs ?? 0;
       if (decision.outcome) continue;
-      if (Math.random() < (rule.throttleProbability ?? 0)) {
+      if (this.random.next() < (rule.throttleProbability ?? 0)) {
         decision.outcome = { type: 'throttle', retryAfterMs: rule.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS };
-      } else if (Math.random() < (rule.unavailableProbability ?? 0)) {
+      } else if (this.random.next() < (rule.unavailableProbability ?? 0)) {
         decision.outcome = { type: 'unavailable' };
-      } else if (Math.random() < (rule.timeoutProbability ?? 0)) {
+      } else if (this.random.next() < (rule.timeoutProbability ?? 0)) {
         decision.outcome = { type: 'timeout', hangMs: rule.timeoutHangMs ?? DEFAULT_TIMEOUT_HANG_MS };
-      } else if (Math.random() < (rule.dropProbability ?? 0)) {
+      } else if (this.random.next() < (rule.dropProbability ?? 0)) {
         decision.outcome = { type: 'drop' };
-      } else if (Math.random() < (rule.dropResponseProbability ?? 0)) {
+      } else if (this.random.next() < (rule.dropResponseProbability ?? 0)) {
         decision.dropResponse = true;
       }
     }
@@ -61,7 +75,7 @@ export class FaultInjector {
   bulkOperationFault(): number | undefined {
     for (const rule of this.rules) {
       if (!(rule.kinds ?? DATA_KINDS).includes('batch')) continue;
-      if (Math.random() < (rule.bulkOperationFaultProbability ?? 0)) return rule.bulkOperationStatus ?? 503;
+      if (this.random.next() < (rule.bulkOperationFaultProbability ?? 0)) return rule.bulkOperationStatus ?? 503;
     }
     return undefined;
   }

@@ -28,7 +28,8 @@ export interface FrontDeps {
   faults: FaultInjector;
   partitions: PartitionTable;
   control: EmulatorControl;
-  stats: EmulatorStats;
+  /** The counters (the seed is read from the injector). */
+  stats: Omit<EmulatorStats, 'faultSeed'>;
   key: string;
 }
 

@@ -13,6 +13,7 @@ import { Engine } from './engine';
 import { FaultInjector } from './faults';
 import { createFrontListener } from './front';
 import { applyServerPatches } from './patches';
+import { seedFromEnv } from '../seeded-random';
 import { PartitionTable } from './partitions';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
@@ -69,8 +70,8 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     partitions.forget(event.database, event.container);
     if (event.kind === 'container-deleted') ru.forgetContainer(event.database, event.container);
   };
-  const faults = new FaultInjector();
-  const stats: EmulatorStats = {
+  const faults = new FaultInjector(options.faultSeed ?? seedFromEnv());
+  const stats: Omit<EmulatorStats, 'faultSeed'> = {
     throttled: 0,
     injected: { throttle: 0, unavailable: 0, timeout: 0, drop: 0, dropResponse: 0, bulkOperation: 0 },
     requestCharge: 0,
@@ -87,9 +88,10 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       ru.setThroughput(database, container, ruPerSecond);
       partitions.throughputChanged(database, container, ruPerSecond);
     },
-    setFaults: (rules) => faults.set(rules),
+    setFaults: (rules, seed) => faults.set(rules, seed),
     stats: () => ({
       ...stats,
+      faultSeed: faults.seed,
       injected: { ...stats.injected },
       byPriority: { High: { ...stats.byPriority.High }, Low: { ...stats.byPriority.Low } },
     }),

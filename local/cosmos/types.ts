@@ -51,8 +51,11 @@ export interface EmulatorControl {
   priorityBasedExecution(): boolean;
   /** Provisioned RU/s of one container (used by the RU model). */
   setThroughput(database: string, container: string, ruPerSecond: number): void;
-  /** Replace the fault-injection rules (empty: no faults). Takes effect at once. */
-  setFaults(rules: FaultRule[]): void;
+  /**
+   * Replace the fault-injection rules (empty: no faults). Takes effect at once. With a seed, the random draws start
+   * again from it, so a run's faults can be replayed; without, the draws go on from the current seed.
+   */
+  setFaults(rules: FaultRule[], seed?: number): void;
   /** Counters since start: 429s from the RU model, injected faults, request units charged. */
   stats(): EmulatorStats;
   /** The container's live partition key ranges (laid out from its throughput on first use). */
@@ -72,6 +75,8 @@ export interface PartitionLayout {
 }
 
 export interface EmulatorStats {
+  /** The seed of the fault draws in force (`LOCAL_FAULT_SEED` at start, or the last `setFaults` seed). */
+  faultSeed: number;
   /** 429s answered because a container's provisioned RU/s was exceeded. */
   throttled: number;
   /** Faults injected by the fault rules. */
@@ -179,6 +184,8 @@ export interface LocalCosmosOptions {
   ruModel?: RuModelOptions | false;
   /** The account's priority-based execution at start (default true). */
   priorityBasedExecution?: boolean;
+  /** Seed of the fault draws (default `LOCAL_FAULT_SEED`, else a new one; see `stats().faultSeed`). */
+  faultSeed?: number;
 }
 
 export interface LocalCosmos {

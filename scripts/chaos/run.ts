@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { newSeed, seedFromEnv } from '../../local/seeded-random';
 import type { ChaosCase, Figure } from './types';
 import { workerKills } from './cases/worker-kills';
 import { faults } from './cases/faults';
@@ -75,14 +76,19 @@ async function main(): Promise<number> {
     .name('npm run chaos --')
     .option('--quick', 'smaller runs (fewer documents, fewer kills): minutes instead of the full proof')
     .option('--only <case>', `run one case: ${CASES.map((c) => c.name).join(', ')}`)
+    .option('--seed <n>', 'replay the random draws of an earlier run (faults, application writes, kill victims)')
     .parse();
-  const options = program.opts<{ quick?: boolean; only?: string }>();
+  const options = program.opts<{ quick?: boolean; only?: string; seed?: string }>();
+  // One seed for every draw of the run, printed first so any run can be replayed (local/seeded-random.ts).
+  process.env.LOCAL_FAULT_SEED = options.seed ?? process.env.LOCAL_FAULT_SEED ?? String(newSeed());
+  const seed = seedFromEnv();
   const quick = options.quick === true;
   const cases = options.only ? CASES.filter((c) => c.name === options.only) : CASES;
   if (cases.length === 0) {
     console.error(`no chaos case named ${options.only} (cases: ${CASES.map((c) => c.name).join(', ')})`);
     return 1;
   }
+  console.log(`chaos: seed ${seed} (replay: npm run chaos -- --seed ${seed})`);
   const started = new Date();
   const figures: Figure[] = [];
   for (const c of cases) {
@@ -106,9 +112,17 @@ async function main(): Promise<number> {
     ...(quick ? ['--quick'] : []),
     ...(options.only ? ['--only', options.only] : []),
   ].join(' ');
-  writeReliabilityTable(command, table, line, started, Math.round((Date.now() - started.getTime()) / 1000));
+  const replay = `seed ${seed}: \`npm run chaos -- ${[...(quick ? ['--quick'] : []), ...(options.only ? ['--only', options.only] : []), '--seed', seed].join(' ')}\` replays its draws`;
+  writeReliabilityTable(
+    command,
+    table,
+    `${line}; ${replay}`,
+    started,
+    Math.round((Date.now() - started.getTime()) / 1000)
+  );
   console.log(`\n${table}\n`);
   console.log(line);
+  console.log(replay);
   return figures.every((f) => f.holds) ? 0 : 1;
 }
 

@@ -7,6 +7,7 @@ import { slug, timestamp } from '../../client/commands/new';
 import { runbookInputFrom } from '../../client/commands/run';
 import { CliError } from '../../client/errors';
 import { describeDecision, formatDuration } from '../../client/format';
+import { describeDrill } from '../../client/commands/drill';
 import { runbookWorkflowId } from '../../client/target';
 
 const target = { database: 'demo', container: 'customers' };
@@ -73,9 +74,29 @@ describe('names', () => {
 
   test('durations read like a human writes them', () => {
     expect(formatDuration(42)).toBe('42s');
+    expect(formatDuration(2.083)).toBe('2.1s');
+    expect(formatDuration(0.4)).toBe('0.4s');
     expect(formatDuration(125)).toBe('2m 05s');
     expect(formatDuration(3 * 3600 + 7 * 60)).toBe('3h 07m');
     expect(formatDuration(undefined)).toBe('?');
+    // migrate drill: a 2 s restore reads 2.1s, not "34m 43s" (durationMs is milliseconds).
+    const drill = {
+      database: 'db',
+      container: 'c',
+      account: 'acct',
+      at: '2026-01-01T00:00:00.000Z',
+      copyAccount: 'c-drill',
+      startedAt: '2026-01-01T00:01:00.000Z',
+      finishedAt: '2026-01-01T00:01:02.083Z',
+      durationMs: 2083,
+      documents: 40,
+      docsPerSecond: 19.2,
+      ok: true,
+      mismatches: [],
+    };
+    expect(describeDrill(drill)).toBe(
+      '40 documents restored at 2026-01-01T00:00:00.000Z into c-drill in 2.1s (19.2 docs/s); account deleted; drill recorded'
+    );
   });
 
   test('a pending decision comes with the exact commands that answer it', () => {

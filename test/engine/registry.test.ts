@@ -111,6 +111,25 @@ test('loadMigration: a missing down() is reported only when direction down is as
   );
 });
 
+test('loadMigration refuses a copy-mode module (target): the in-place phases would rewrite its source', async () => {
+  const dir = tempDir({
+    'copy.js': `module.exports = { id: 'copy', description: 'd', container: 'c', database: 'shop', fromVersion: 1, toVersion: 2, up: (d) => ({ ...d, tenant: 't' }), target: { container: 'c2', partitionKey: '/tenant' } };`,
+  });
+  const deps = { registry: await loadRegistry(dir) } as ActivityDeps;
+  const refused = (() => {
+    try {
+      describeMigration(deps, { migration: 'copy', direction: 'up' });
+    } catch (e) {
+      return e as ApplicationFailure;
+    }
+  })();
+  expect(refused?.type).toBe(MIGRATION_INVALID);
+  expect(refused?.nonRetryable).toBe(true);
+  expect(refused?.message).toBe(
+    'migration copy declares target c2 (copy mode, docs/migrations.md "Copy mode"); the migrationRunbook workflow does not run copy mode yet, so nothing was read or changed'
+  );
+});
+
 test('.ts, .mjs, .cjs and .js modules outside the repo load in a real worker process (tsx)', async () => {
   const dir = tempDir({
     'a.ts': `interface Doc { id: string; n?: number }\nexport default { id: 'from-ts', description: 'ts', container: 'c', fromVersion: 1, toVersion: 2, up: (d: Doc) => ({ ...d, n: 1 }) };`,

@@ -9,6 +9,7 @@ import type { DrillRecord } from '../../common/activities';
 import { readHistory } from '../../activities/engine';
 import { createDrillActivities, type DrillActivities } from '../../activities/drill';
 import { connectDrillAccount } from '../../activities/arm/drill-account';
+import { Reservoir } from '../../activities/cosmos/drill';
 import { restorePoint } from '../../activities/cosmos/snapshot';
 import { findRestoreSource, getAccount } from '../../activities/arm/backup';
 import { freshContainer, seed, startEngineStack, type EngineStack } from './support';
@@ -90,6 +91,25 @@ test('a faithful copy: the count covers the documents unchanged since T, and the
   ).rejects.toThrow(/exists and is not this drill's restore/);
 });
 
+test('the sample is drawn from every page of a range, not its first page: each position as likely (Reservoir)', () => {
+  // 1,000 draws of 5 of 100 in order: the last 50 are kept about as often as the first 50 (the first page's only
+  // sample would keep positions 0-4 every time).
+  const kept = new Array<number>(100).fill(0);
+  let state = 42;
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let draw = 0; draw < 1000; draw++) {
+    const r = new Reservoir<number>(5, random);
+    for (let i = 0; i < 100; i++) r.offer(i);
+    expect(r.seen).toBe(100);
+    for (const i of r.items) kept[i]! += 1;
+  }
+  const firstHalf = kept.slice(0, 50).reduce((a, b) => a + b, 0);
+  const secondHalf = kept.slice(50).reduce((a, b) => a + b, 0);
+  expect(firstHalf + secondHalf).toBe(5000);
+  expect(Math.abs(firstHalf - secondHalf)).toBeLessThan(500);
+  expect(Math.max(...kept.slice(0, 5))).toBeLessThan(120); // a first-page sample would keep each 1,000 times
+});
+
 test('a wrong copy: a missing document, a changed field, a short count and a missing container are named (ids and fields only)', async () => {
   const copy = await copyAt('drill-bad');
   await copy.item('d20', 't0').delete();
@@ -109,6 +129,37 @@ test('a wrong copy: a missing document, a changed field, a short count and a mis
   await copy.delete();
   const none = await act(activities.compareDrill, input('drill-bad'));
   expect(none.mismatches).toEqual([`the copy drill/${live.id} does not exist in account drill-bad`]);
+});
+
+test("the copy gets the source's network rules, not a restore's default of open to every network", async () => {
+  const rules = {
+    publicNetworkAccess: 'Enabled',
+    ipRules: [{ ipAddressOrRange: '203.0.113.0/24' }],
+    isVirtualNetworkFilterEnabled: true,
+    virtualNetworkRules: [
+      {
+        id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/app/subnets/workers',
+        ignoreMissingVNetServiceEndpoint: false,
+      },
+    ],
+    networkAclBypass: 'AzureServices',
+  };
+  engine.stack.arm.control.setNetworkRules(rules);
+  try {
+    await copyAt('drill-net');
+    const copy = await engine.deps.arm.databaseAccounts.get(engine.deps.account.resourceGroup, 'drill-net');
+    const { publicNetworkAccess, ipRules, isVirtualNetworkFilterEnabled, virtualNetworkRules, networkAclBypass } = copy;
+    expect({
+      publicNetworkAccess,
+      ipRules,
+      isVirtualNetworkFilterEnabled,
+      virtualNetworkRules,
+      networkAclBypass,
+    }).toEqual(rules);
+  } finally {
+    engine.stack.arm.control.setNetworkRules({});
+    await act(activities.deleteDrillAccount, { account: 'drill-net', at: t }).catch(() => undefined);
+  }
 });
 
 test('deleteDrillAccount deletes the copy this drill made, once, and refuses any other account', async () => {

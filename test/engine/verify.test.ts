@@ -8,7 +8,8 @@ import type { Container } from '@azure/cosmos';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import { createEngineActivities, type EngineActivities } from '../../activities/engine';
 import { loadRegistry } from '../../activities/registry';
-import { seedDemoCustomers } from '../../local/demo-seed';
+import { demoCustomer, seedDemoCustomers } from '../../local/demo-seed';
+import { liveRanges, rangeOptions } from '../../activities/cosmos/counts';
 import {
   freshContainer,
   readAll,
@@ -83,6 +84,7 @@ test('snapshot and plan of a container the migration has yet to create: a restor
     sampleSize: 10,
   });
   expect(plan).toMatchObject({ totalDocuments: 0, documentsToMigrate: 0, estimatedSeconds: 0 });
+  expect(plan.documentsAtTarget).toBeUndefined();
 });
 
 test('planMigration: counts, a dry-run sample, RU per read and per write measured on a probe, an estimate at the budget', async () => {
@@ -95,6 +97,8 @@ test('planMigration: counts, a dry-run sample, RU per read and per write measure
 
   expect(plan.totalDocuments).toBe(402);
   expect(plan.documentsToMigrate).toBe(401);
+  // An earlier run's document, at toVersion already: part of the state at T0 (a restore keeps it there).
+  expect(plan.documentsAtTarget).toBe(1);
   expect(plan.sample.size).toBe(50);
   expect(plan.sample.wouldChange + plan.sample.wouldSkip).toBe(50);
   expect(plan.sample.failures).toEqual([]);
@@ -151,6 +155,39 @@ test('verifyMigration: ok after a clean migration; a wrong document, a relations
     ),
     'relationship "no migrated customer keeps name" returned 1 row(s); it must return none.',
   ]);
+});
+
+test('verifyMigration: leftovers are counted in every range of a container of 4 physical partitions, not only the first', async () => {
+  const c = await freshContainer(engine.deps, 'demo');
+  await engine.stack.cosmos.control.setPartitionCount(c.database.id, c.id, 4);
+  await seedDemoCustomers(c, 200, 40);
+  for (const range of await c.getFeedRanges()) {
+    const { minInclusive, maxExclusive } = range as unknown as { minInclusive: string; maxExclusive: string };
+    const { result } = await runRange(engine.deps, {
+      ...input(c),
+      feedRange: JSON.stringify({ minInclusive, maxExclusive }),
+      batchSize: 100,
+      maxFailures: 0,
+      dryRun: false,
+    });
+    expect(result.counters.failed).toBe(0);
+  }
+  // One document of each live range put back at version 1, read inside that range (counts.ts rangeOptions).
+  const ranges = await liveRanges(c);
+  expect(ranges).toHaveLength(4);
+  const putBack: string[] = [];
+  for (const range of ranges) {
+    const { resources } = await c.items.query<Customer>('SELECT TOP 1 * FROM c', rangeOptions(range)).fetchAll();
+    const doc = resources[0]!;
+    await c.item(doc.id, doc.tenantId).replace(demoCustomer(Number(doc.id.slice(5)), 40));
+    putBack.push(doc.id);
+  }
+  const report = await activities.verifyMigration({ ...input(c), sampleSize: 10 });
+  expect(report.ok).toBe(false);
+  expect(report.remaining).toBe(4);
+  expect(report.countsByVersion).toEqual({ '2': 196, '(missing)': 4 });
+  expect(report.problems[0]).toMatch(/^4 document\(s\) at version 1 \(or without schemaVersion\) still need migrating/);
+  expect(new Set(putBack).size).toBe(4);
 });
 
 test('verifyMigration: documents whose transform fails are tolerated up to allowedRemaining (the failures already recorded)', async () => {

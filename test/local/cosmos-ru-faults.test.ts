@@ -187,6 +187,43 @@ describe('fault injection', () => {
   });
 });
 
+describe('seeded faults', () => {
+  /** Which of 40 reads are throttled, through an SDK client that does not retry. */
+  const throttledReads = async (): Promise<boolean[]> => {
+    const once = emulator.newClient({ maxRetryAttemptCount: 0 }).database('app').container('ru');
+    const outcome: boolean[] = [];
+    for (let i = 0; i < 40; i++) {
+      outcome.push(
+        await once
+          .item('s', 'T')
+          .read()
+          .then(
+            () => false,
+            (err: { code?: number }) => err.code === 429
+          )
+      );
+    }
+    return outcome;
+  };
+
+  it('replays the same draws from the same seed, and other draws from another', async () => {
+    await container.items.upsert({ id: 's', tenantId: 'T' });
+    const rules = [{ kinds: ['read' as const], throttleProbability: 0.5, retryAfterMs: 1 }];
+    emulator.cosmos.control.setFaults(rules, 1234);
+    expect(emulator.cosmos.control.stats().faultSeed).toBe(1234);
+    const first = await throttledReads();
+    emulator.cosmos.control.setFaults(rules, 1234);
+    const again = await throttledReads();
+    emulator.cosmos.control.setFaults(rules, 99);
+    const other = await throttledReads();
+    // Half are throttled (neither all nor none: a generator stuck at 0 or 1 fails), in the same order again.
+    expect(first.filter(Boolean).length).toBeGreaterThan(5);
+    expect(first.filter(Boolean).length).toBeLessThan(35);
+    expect(again).toEqual(first);
+    expect(other).not.toEqual(first);
+  });
+});
+
 describe('control endpoints over HTTPS', () => {
   const call = (method: string, path: string, body?: unknown, key: string | null = emulator.cosmos.key) =>
     new Promise<{ status: number; body: unknown }>((resolve, reject) => {
@@ -202,6 +239,26 @@ describe('control endpoints over HTTPS', () => {
       req.on('error', reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
+
+  it('set the seed of the fault draws with ?seed= and name it in the answer and in the stats', async () => {
+    const seeded = await new Promise<{ status: number; seed: string | undefined }>((resolve, reject) => {
+      const req = https.request(
+        new URL('/_local/faults?seed=42', emulator.cosmos.endpoint),
+        { method: 'PUT', ca: emulator.certificate.cert, headers: { 'x-local-key': emulator.cosmos.key } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, seed: res.headers['x-local-fault-seed'] as string }));
+        }
+      );
+      req.on('error', reject);
+      req.end('[]');
+    });
+    expect(seeded).toEqual({ status: 200, seed: '42' });
+    expect((await call('GET', '/_local/stats')).body).toMatchObject({ faultSeed: 42 });
+    const bad = await call('PUT', '/_local/faults?seed=-1', []);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('seed');
+  });
 
   it('switch the RU model and the faults, and refuse callers without the key', async () => {
     expect((await call('GET', '/_local/ru', undefined, 'wrong')).status).toBe(401);

@@ -58,3 +58,30 @@ export function decodedHistory(history: unknown): string {
   const json = typeof history === 'string' ? history : JSON.stringify(history);
   return `${json}\n${decodedPayloads(history).join('\n')}`;
 }
+
+/**
+ * Every value of the seeded documents a history must not hold: each text value and each of its words (3 characters
+ * or more), each number, at any depth; the fields in `kept` (the id and the partition key, which the docs say are
+ * recorded) and the system fields aside.
+ */
+export function documentValues(docs: Record<string, unknown>[], kept: string[] = ['id']): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') {
+      found.add(value);
+      for (const word of value.split(/[\s,;:()[\]{}"'<>]+/)) found.add(word);
+    } else if (typeof value === 'number') found.add(String(value));
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  for (const doc of docs) {
+    for (const [key, value] of Object.entries(doc)) if (!kept.includes(key) && !key.startsWith('_')) walk(value);
+  }
+  return [...found].filter((v) => v.length >= 3);
+}
+
+/** The values of `docs` (documentValues) that `history` holds, decoded: [] when none leaked. */
+export function leakedValues(history: unknown, docs: Record<string, unknown>[], kept?: string[]): string[] {
+  const text = decodedHistory(history);
+  return documentValues(docs, kept).filter((v) => text.includes(v));
+}

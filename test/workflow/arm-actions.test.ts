@@ -27,6 +27,19 @@ const NOT_EXERCISED: Record<string, string> = {
     'a module whose container steps set throughput (test/engine/container-steps.test.ts)',
   'Microsoft.DocumentDB/locations/restorableDatabaseAccounts/restore/action':
     'a linked action: checked by ARM on the restore source, no request of its own (local/arm/permission.ts)',
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings/migrateToAutoscale/action':
+    'a restored container whose throughput came back in another mode (test/engine/rollback-restore.test.ts)',
+  'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/throughputSettings/migrateToManualThroughput/action':
+    'the same, from autoscale to manual',
+  ...Object.fromEntries(
+    ['storedProcedures', 'triggers', 'userDefinedFunctions'].flatMap((kind) =>
+      ['read', 'write'].map((verb) => [
+        `Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/${kind}/${verb}`,
+        'scripts through ARM: only when the data plane refuses an Entra identity (activities/cosmos/scripts.ts); the ' +
+          'local stack uses a key and the imitation has no script routes',
+      ])
+    )
+  ),
 };
 
 const seen = new Set<string>();

@@ -14,7 +14,7 @@ import { migrationRunbook } from '../../workflows';
 import { abortSignal, resumeSignal, statusQuery } from '../../workflows/messages';
 import { DEFAULT_CONTROL } from '../../worker/create-worker';
 import { Harness, MARKER, customers, saveHistory, splitNameModule, temporalCli, waitForPhase } from './harness';
-import { decodedHistory } from '../support/payloads';
+import { decodedHistory, leakedValues } from '../support/payloads';
 
 let h: Harness;
 beforeAll(async () => {
@@ -159,7 +159,8 @@ test('too many failed documents pause the run; resume goes on from the saved con
   h.writeMigration(
     `${id}.js`,
     splitNameModule(id, database, {
-      upExtra: `if (doc.id === 'c-0013') throw new Error('cannot parse name of c-0013');`,
+      // The message quotes the document, as user code may: the run keeps its id, never its values.
+      upExtra: `if (doc.id === 'c-0013') throw new Error('cannot parse name ' + doc.name + ' of ' + doc.id + ' (' + doc.note + ')');`,
     })
   );
   const w = await h.worker();
@@ -173,7 +174,7 @@ test('too many failed documents pause the run; resume goes on from the saved con
     expect(paused.pendingDecision).toMatchObject({ kind: 'resume-or-rollback', signals: ['resume', 'rollback'] });
     expect(paused.counters.failed).toBe(1);
     expect(paused.lastError).toContain('more than maxFailures (0)');
-    expect(paused.lastError).toContain('c-0013: up() threw: cannot parse name of c-0013');
+    expect(paused.lastError).toContain('c-0013: up() threw: cannot parse name ‹value› of c-0013 (‹value›)');
 
     await handle.signal(resumeSignal);
     const report = await handle.result();
@@ -185,5 +186,7 @@ test('too many failed documents pause the run; resume goes on from the saved con
     expect(after.filter((d) => d.schemaVersion === 2)).toHaveLength(29);
     // The document that failed is left exactly as it was.
     expect(after.find((d) => d.id === 'c-0013')).toEqual(docs.find((d) => d.id === 'c-0013'));
+    // No value of any document in the history, failure messages included (test/support/payloads.ts).
+    expect(leakedValues(historyToJSON(await handle.fetchHistory()), docs, ['id', 'tenant'])).toEqual([]);
   });
 });

@@ -3,7 +3,12 @@
  * webhook and names (without its secret path) the one that fails; stop/start-app run the configured command;
  * health checks report each check.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../common/errors';
 import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHookActivities } from '../../activities/hooks';
@@ -49,6 +54,20 @@ test('notify POSTs {text, ...event} to every webhook', async () => {
   });
 });
 
+test('rollbackCutover (HOOKS_CONFIG) runs as hook rollback-cutover, in the rolling-back phase', async () => {
+  const hooks = createHookActivities({
+    cutover: { command: 'exit 7' },
+    rollbackCutover: { command: 'test "$MIGRATION_ID/$HOOK/$PHASE" = m1/rollback-cutover/rolling-back' },
+  });
+  expect(
+    await new MockActivityEnvironment().run(hooks.runHook, {
+      hook: 'rollback-cutover' as const,
+      migrationId: 'm1',
+      workflowId: 'wf1',
+    })
+  ).toEqual({ ran: true });
+});
+
 test('a failing webhook is named by host only (its path may hold a token)', async () => {
   const { notify } = createHookActivities({ notify: { webhooks: [`${base}/ok`, `${base}/fail/T000/SECRET`] } });
   const err = await new MockActivityEnvironment().run(notify, event).catch((e: Error) => e);
@@ -86,6 +105,37 @@ test('stop-app runs the configured command with the run in its environment; a fa
     .run(slow.runHook, { hook: 'stop-app' as const, migrationId: 'm1', workflowId: 'wf1' })
     .catch((e: Error) => e);
   expect((timedOut as Error).message).toBe('stop-app hook failed: timed out after 0.3s');
+});
+
+test('a hook resolved once: a worker whose HOOKS_CONFIG has another stop-app hook (or none) refuses to run it, by name, never showing the command', async () => {
+  const log = path.join(os.tmpdir(), `hooks-${process.pid}-${Date.now()}.log`);
+  const decided = createHookActivities({ stopApp: { command: `echo decided >> ${log}` } });
+  const other = createHookActivities({ stopApp: { command: `echo other >> ${log}` } });
+  const none = createHookActivities({});
+  const described = await decided.describeHooks();
+  const recorded = described.fingerprints?.stopApp;
+  expect(recorded).toMatch(/^[0-9a-f]{16}$/);
+  expect(JSON.stringify(described)).not.toContain('echo');
+  const input = { hook: 'stop-app' as const, migrationId: 'm1', workflowId: 'wf1', expected: recorded };
+  for (const worker of [other, none]) {
+    const refused = await new MockActivityEnvironment().run(worker.runHook, input).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused).toMatchObject({ type: ErrorType.HooksConfigMismatch, nonRetryable: false });
+    expect((refused as Error).message).toContain(
+      `the run decided on the stop-app hook with one (${recorded}) configured`
+    );
+    expect((refused as Error).message).not.toContain('echo');
+  }
+  // Recorded as absent: a worker that has one refuses too (the consent was given without a stop-app hook).
+  const absent = await new MockActivityEnvironment()
+    .run(decided.runHook, { ...input, expected: null })
+    .catch((e: unknown) => e);
+  expect(absent).toMatchObject({ type: ErrorType.HooksConfigMismatch });
+  expect(fs.existsSync(log)).toBe(false);
+  // The worker configured as recorded runs it.
+  expect(await new MockActivityEnvironment().run(decided.runHook, input)).toEqual({ ran: true });
+  expect(fs.readFileSync(log, 'utf8')).toBe('decided\n');
+  fs.rmSync(log);
 });
 
 test('health checks report every check, by command or URL', async () => {

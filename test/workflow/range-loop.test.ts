@@ -1,14 +1,14 @@
 /**
  * The migrating loop (workflows/ranges.ts, workflows/phases/migrate.ts) at its edges, on the fake activities
  * (test/support/fake-activities), where each edge can be scripted to the page: a range that splits mid-scan is replaced
- * by its children; a range that merges has none, so the run pauses and a rollback still undoes everything; a transient
+ * by its children; a range that merges is replaced by its union with its neighbour, from its start; a transient
  * failure is retried from the last heartbeated page; a non-retryable one pauses the run until resumed; every RU the
  * container charged is in the report; with priority-based execution the RU budget follows the range still running.
  * Each document is migrated exactly once in every case. The same splits on the emulator, with an application
  * writing: partitions.test.ts; the budget without priority-based execution, read through ARM:
  * budget-follows-work.test.ts.
  */
-import { resumeSignal, rollbackSignal } from '../../workflows/messages';
+import { resumeSignal } from '../../workflows/messages';
 import { historyToJSON } from '../support/history-json';
 import { ErrorType } from '../../common/errors';
 import { FakeRunbook } from '../support/fake-runbook';
@@ -51,18 +51,17 @@ test('a range that splits mid-scan is replaced by its children: every document m
   );
 });
 
-test('a range that merges has no children: the run pauses on it, and a rollback undoes every write', async () => {
+test('a range that merges is replaced by the merged range (its union with its neighbour), which goes on from its start: every document migrated once', async () => {
   await f.with({ documents: 60, ranges: 3, faults: { 1: [{ kind: 'merge', afterPages: 2 }] } }, async (kit) => {
-    const handle = await f.start(kit, fast);
-    const paused = await waitForPhase(handle, 'paused');
-    // The merged range, or its neighbour (gone with it) if that one's activity noticed first.
-    expect(paused.lastError).toMatch(/^migrating failed: feed range .* (merged while it was migrated|is gone)/);
+    const report = await (await f.start(kit, fast)).result();
+    expect(report.status).toBe('completed');
+    expect(report.timeline.map((t) => t.note)).toContain('feed ranges merged: the merged range goes on from its start');
     expect(kit.container.feedRanges()).toHaveLength(2);
-    await handle.signal(rollbackSignal, { reason: 'partition merged' });
-    const report = await handle.result();
-    expect(report.status).toBe('rolled-back');
-    expect(report.rollback).toMatchObject({ mode: 'down', ok: true });
-    expect(kit.container.documents.every((d) => d.version === 1 && d.ups === d.downs)).toBe(true);
+    // The merged range was migrated.
+    const ranges = new Set(kit.calls.of('migrateRange').map((c) => c.feedRange));
+    for (const range of kit.container.feedRanges()) expect(ranges).toContain(range);
+    expect(report.counters).toMatchObject({ migrated: 60, failed: 0 });
+    expect(migratedOnce(kit)).toBe(true);
   });
 });
 

@@ -10,6 +10,6 @@ test('the children of a split range are the current ranges inside its bounds, an
   expect(childRanges(r('', 'FF'), current)).toEqual(current);
 });
 
-test('a range that merged instead of splitting has no children (the split error stands)', () => {
+test('a range that merged instead of splitting has no children (the loop replaces it by its union: range-loop.ts)', () => {
   expect(childRanges(r('3F', '7F'), [r('', 'FF')])).toEqual([]);
 });

@@ -6,6 +6,7 @@
  * is test/engine/rollback-restore.test.ts; a restore end to end with the data compared is rollback.test.ts.
  */
 import { WorkflowFailedError } from '@temporalio/client';
+import { ErrorType } from '../../common/errors';
 import { resumeSignal } from '../../workflows/messages';
 import { FakeRunbook } from '../support/fake-runbook';
 import { waitForPhase } from './harness';
@@ -35,6 +36,30 @@ test('a container on shared database throughput with rollback "restore" is refus
     expect(message).toMatch(/^rollback by restore is not possible, so nothing was changed: .*shared/);
     expect(kit.calls.count('migrateRange')).toBe(0);
     expect(kit.container.documents.every((d) => d.version === 1 && d.ups === 0)).toBe(true);
+  });
+});
+
+test('an account with an operation in progress when the rollback comes is refused before any delete (AccountOperationInProgress), the data kept', async () => {
+  const busy = 'account acct is Updating: an operation is in progress on the account';
+  const script = {
+    ...failing,
+    documents: 6,
+    hooks: { stopApp: true, startApp: true },
+    // Preflight's proof passes; the account is mid-failover when verification fails and the rollback proves again.
+    restorableCalls: 1,
+    unrestorable: { 'account-state': busy },
+  };
+  await f.with(script, async (kit) => {
+    const handle = await f.start(kit, { ...fast, rollback: 'restore' });
+    const failed = await waitForPhase(handle, 'rollback-failed');
+    expect(failed.lastError).toContain(`so nothing was deleted: ${busy}`);
+    expect(kit.calls.count('deleteContainer')).toBe(0);
+    expect(kit.deleted()).toBe(false);
+    expect(kit.container.documents.every((d) => d.version === 2 && d.ups === 1)).toBe(true);
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('rollback-failed');
+    expect(report.rollback).toMatchObject({ ok: false, errorType: ErrorType.AccountOperationInProgress });
   });
 });
 

@@ -51,9 +51,10 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     });
     // The in-place restore asks first, saying how many documents written since T0 it would discard.
     const asked = await waitForDecision(handle, 'approve-restore');
-    expect(asked.pendingDecision).toMatchObject({ kind: 'approve-restore', writesSinceT0: 25 });
+    // And how many deleted since it would bring back (counted from the all-versions-and-deletes feed: none here).
+    expect(asked.pendingDecision).toMatchObject({ kind: 'approve-restore', writesSinceT0: 25, deletedSinceT0: 0 });
     expect(asked.pendingDecision && 'reason' in asked.pendingDecision && asked.pendingDecision.reason).toMatch(
-      /discarding the 25 document\(s\) written since/
+      /discarding the 25 document\(s\) written since .*, and bringing back the 0 document\(s\) deleted since/
     );
     // Nothing destructive yet, and the application was not stopped before the consent.
     expect((await h.documents(database, container)).every((d) => d.schemaVersion === 2)).toBe(true);
@@ -63,7 +64,13 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     expect(report.status).toBe('rolled-back');
     expect(report.counters.migrated).toBe(25);
     expect(report.verification?.ok).toBe(false);
-    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true, problems: [], discardedWrites: 25 });
+    expect(report.rollback).toMatchObject({
+      mode: 'restore',
+      ok: true,
+      problems: [],
+      discardedWrites: 25,
+      restoredDeletes: 0,
+    });
     expect(report.markdown).toContain('25 document(s) written at or after T0');
     expect(fs.readFileSync(log, 'utf8')).toBe('stop\nstart\n');
     expect(report.reason).toContain('verification failed');
@@ -81,6 +88,49 @@ test('a failed verification rolls back by restore to T0: the data is exactly the
     expect(child).toContain('restore');
   });
 });
+
+test('the restore consent counts what the application deleted since T0, and the restore brings those documents back', async () => {
+  const docs = customers(25);
+  const { database, container } = await h.seed(docs);
+  const before = await h.documents(database, container);
+  const id = `split-del-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(
+    `${id}.js`,
+    splitNameModule(id, database, { down: false, verify: `if (doc.id === 'c-0007') return 'first name looks wrong';` })
+  );
+  const w = await h.worker({ stopApp: { command: 'true' }, startApp: { command: 'true' } });
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `restore-del-${randomUUID()}`,
+      args: [
+        {
+          migration: id,
+          approval: { required: false },
+          monitor: { duration: '2s', interval: '1s' },
+          preimages: false,
+          // Slow enough that the application's deletes land while the run migrates (after T0).
+          ruBudget: 100,
+          batchSize: 5,
+        },
+      ],
+    });
+    await waitForPhase(handle, 'migrating', 120_000);
+    const live = h.cosmos.database(database).container(container);
+    await live.item('c-0003', 't0').delete();
+    await live.item('c-0011', 't2').delete();
+    const asked = await waitForDecision(handle, 'approve-restore', 120_000);
+    // 25 documents of T0, 2 deleted since: 23 written since (the migration's), 2 the restore brings back.
+    expect(asked.pendingDecision).toMatchObject({ kind: 'approve-restore', writesSinceT0: 23, deletedSinceT0: 2 });
+    await handle.signal(approveSignal, { by: 'dba' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'restore', ok: true, discardedWrites: 23, restoredDeletes: 2 });
+    expect(report.markdown).toContain('2 document(s) deleted since T0 were brought back by the in-place restore');
+    // Exactly the data of T0, the two deleted documents included.
+    expect(await h.documents(database, container)).toEqual(before);
+  });
+}, 180_000);
 
 test('a rollback signal during monitoring rolls back by down', async () => {
   const docs = customers(20);

@@ -228,7 +228,10 @@ test('the rollback follows the live budget: a setBudget sent while it rolls back
       await sleep(100);
     }
     const answer = await handle.executeUpdate(setBudgetUpdate, { args: [{ ruPerSecond: 4000 }] });
-    expect(answer).toMatchObject({ ruBudget: 4000, phase: 'rolling-back' });
+    // "In force" only once the child says so: by the answer, it has restarted its ranges with the new budget.
+    expect(answer).toMatchObject({ ruBudget: 4000, phase: 'rolling-back', inForce: true });
+    const atAnswer = scheduledInputs<{ ruBudget?: number }>(await child.fetchHistory(), 'revertFromPreimages');
+    expect(atAnswer.some((s) => (s.input.ruBudget ?? 0) > 150)).toBe(true);
     const report = await handle.result();
     expect(report.status).toBe('rolled-back');
     expect(report.rollback?.revert?.reverted).toBe(docs.length);

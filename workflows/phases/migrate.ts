@@ -85,6 +85,10 @@ export async function migrate(run: Run): Promise<Transition> {
         run.note(`a feed range split into ${children.length}: they go on from their start`);
         run.refreshDetails();
       },
+      onMerge: () => {
+        run.note('feed ranges merged: the merged range goes on from its start');
+        run.refreshDetails();
+      },
     });
     // No range is in flight any more: whatever the controls say now is in force.
     run.inbox.rangesStopped();

@@ -179,8 +179,9 @@ export async function preflight(run: Run): Promise<Transition> {
   state.backup = backup;
   // The backup matters only if the rollback chosen after the plan is a restore (checked there).
   const ref = { database: migration.database, container: migration.container };
+  // With its stored procedures, triggers and UDFs: a point-in-time restore does not bring them back.
   state.exported = await quick.exportContainer.executeWithOptions({ summary: `export the definition of ${where}` }, [
-    ref,
+    { ...ref, scripts: true },
   ]);
   if (state.exported && migration.migratesDocuments) {
     state.plan = await run.acts.scan.planMigration.executeWithOptions(

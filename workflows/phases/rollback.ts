@@ -30,6 +30,8 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
       ok: result.ok,
       problems: result.problems,
       ...(result.discardedWrites !== undefined ? { discardedWrites: result.discardedWrites } : {}),
+      ...(result.restoredDeletes !== undefined ? { restoredDeletes: result.restoredDeletes } : {}),
+      ...(result.errorType ? { errorType: result.errorType } : {}),
       ...(result.keptContainer ? { keptContainer: result.keptContainer } : {}),
       ...(result.revert
         ? {

@@ -9,6 +9,7 @@ import { runbookActivities } from '../activities';
 import { abortSignal, approveSignal, type ApproveArgs } from '../messages';
 import type { RollbackInput, RollbackResult } from '../rollback';
 import {
+  rollbackControlsAppliedSignal,
   rollbackControlsSignal,
   rollbackProgressSignal,
   type RollbackControls,
@@ -30,6 +31,11 @@ export class RollbackRun {
   private controls: RollbackControls = {};
   /** Bumped by each forwarded change: the range loop restarts its ranges with it. */
   controlsVersion = 0;
+  /** The parent's last forwarded change, and the last one answered as in force. */
+  private controlsSeq = 0;
+  private controlsAnswered = 0;
+  /** A range loop is running: a forwarded change is in force only once it restarts its ranges (rangesStart). */
+  private rangesRunning = false;
 
   constructor(readonly input: RollbackInput) {
     const { migration } = input;
@@ -47,9 +53,34 @@ export class RollbackRun {
       if (this.waiting) this.decision ??= { aborted: args?.reason ?? 'aborted' };
     });
     setHandler(rollbackControlsSignal, (controls) => {
-      this.controls = { ...this.controls, ...controls };
+      const { seq, ...values } = controls;
+      this.controls = { ...this.controls, ...values };
       this.controlsVersion += 1;
+      if (seq !== undefined) this.controlsSeq = Math.max(this.controlsSeq, seq);
+      // No range in flight (a restore, a gate, between steps): nothing runs under the old values, in force now.
+      if (!this.rangesRunning) this.controlsInForce();
     });
+  }
+
+  /**
+   * A range loop starts (or restarts) its ranges with the controls as they are now: every change forwarded so far is
+   * in force from here. Call right before the loop starts its ranges; `rangesStop` after it returns.
+   */
+  rangesStart(): void {
+    this.rangesRunning = true;
+    this.controlsInForce();
+  }
+
+  rangesStop(): void {
+    this.rangesRunning = false;
+    this.controlsInForce();
+  }
+
+  /** Tells the parent the forwarded changes are in force (once per change; best effort, like step()). */
+  private controlsInForce(): void {
+    if (this.controlsSeq <= this.controlsAnswered) return;
+    this.controlsAnswered = this.controlsSeq;
+    this.parent.signal(rollbackControlsAppliedSignal, { seq: this.controlsSeq }).catch(() => undefined);
   }
 
   /** The rollback's total RU/s now (a live control may change it), shared by its ranges (budget-share.ts). */
@@ -101,7 +132,14 @@ export class RollbackRun {
     return decision.approved.by;
   }
 
+  /** The hooks as the run recorded them when it decided on them (describeHooks): runHook then insists on these. */
+  recordedHooks?: { stopApp?: string; startApp?: string };
+
   async runHook(hook: 'stop-app' | 'start-app'): Promise<{ ran: boolean }> {
-    return this.acts.long.runHook.executeWithOptions({ summary: `${hook} hook` }, [{ hook, ...this.hookArgs }]);
+    const recorded = this.recordedHooks;
+    const expected = recorded ? ((hook === 'stop-app' ? recorded.stopApp : recorded.startApp) ?? null) : undefined;
+    return this.acts.long.runHook.executeWithOptions({ summary: `${hook} hook` }, [
+      { hook, ...this.hookArgs, ...(expected !== undefined ? { expected } : {}) },
+    ]);
   }
 }

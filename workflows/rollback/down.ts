@@ -76,6 +76,7 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
     for (;;) {
       const seen = r.controlsVersion;
       const changed = () => (r.controlsVersion !== seen ? 'controls' : undefined);
+      r.rangesStart();
       const outcome = await migrateAllRanges({
         range,
         ranges,
@@ -97,6 +98,7 @@ export async function rollbackByDown(r: RollbackRun): Promise<void> {
         interruptWhen: () => changed() !== undefined,
         listRanges,
       });
+      r.rangesStop();
       if (outcome.error)
         throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
       if (outcome.finished) break;

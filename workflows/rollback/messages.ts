@@ -8,6 +8,8 @@ export interface RollbackProgress {
   awaitingRestoreApproval?: boolean;
   /** Documents written at or after T0 that the in-place restore would discard (the migration's own included). */
   writesSinceT0?: number;
+  /** Documents that existed at T0 and are deleted now: the in-place restore brings them back (absent: not known). */
+  deletedSinceT0?: number;
   /** The restored container differs from the state at T0: waiting for approve (accept it) or abort. */
   awaitingRestoreAcceptance?: boolean;
   /** A container the migration created holds documents: waiting for approve (delete it with them) or abort (keep it). */
@@ -28,6 +30,14 @@ export interface RollbackControls {
   /** RU/s for the whole rollback; null: no cap. */
   ruBudget?: number | null;
   concurrency?: number;
+  /** The parent's count of forwarded changes: the child answers it with rollbackControlsApplied once in force. */
+  seq?: number;
 }
 
 export const rollbackControlsSignal = defineSignal<[RollbackControls]>('rollbackControls');
+
+/**
+ * The child to its parent: the forwarded change `seq` (and every one before) is in force, i.e. no range started under
+ * the old controls is still writing; the parent's setBudget/setConcurrency answer waits for it (run/controls.ts).
+ */
+export const rollbackControlsAppliedSignal = defineSignal<[{ seq: number }]>('rollbackControlsApplied');

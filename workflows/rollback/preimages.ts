@@ -42,6 +42,7 @@ export async function revertFrom(r: RollbackRun, source: RevertSource): Promise<
   for (;;) {
     const seen = r.controlsVersion;
     const changed = () => (r.controlsVersion !== seen ? 'controls' : undefined);
+    r.rangesStart();
     const outcome = await runRanges<RevertResult, LoopRange>({
       ranges,
       newRange: (feedRange) => ({ feedRange, done: false }),
@@ -75,6 +76,7 @@ export async function revertFrom(r: RollbackRun, source: RevertSource): Promise<
       interruptWhen: () => changed() !== undefined,
       listRanges,
     });
+    r.rangesStop();
     if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
     if (outcome.finished) break;
   }

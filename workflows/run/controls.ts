@@ -47,10 +47,13 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
   /** The answer to a budget or concurrency change, once no range started under the old value is in flight. */
   const inForce = (run: Run): Promise<LiveControls> => {
     const version = inbox.controlsVersion;
-    return condition(() => inbox.controlsInForce(version), CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({
-      ...answer(run, inbox),
-      inForce: ok,
-    }));
+    // While rolling back, the child runs the ranges: in force once it says so for this change (rollback/context.ts).
+    const forwarded = inbox.controlsSentToRollback;
+    const applied = () =>
+      forwarded > 0 && run.state.phase === 'rolling-back'
+        ? inbox.rollbackControlsInForce(forwarded)
+        : inbox.controlsInForce(version);
+    return condition(applied, CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({ ...answer(run, inbox), inForce: ok }));
   };
 
   setHandler(

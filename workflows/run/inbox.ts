@@ -9,7 +9,12 @@ import type { Phase } from '../../common/phases';
 import type { PendingDecision } from '../../common/status';
 import { abortSignal, approveSignal, cutoverSignal, resumeSignal, rollbackSignal, type ApproveArgs } from '../messages';
 import { failureMessage } from '../../common/failure-message';
-import { rollbackControlsSignal, rollbackProgressSignal, type RollbackControls } from '../rollback/messages';
+import {
+  rollbackControlsAppliedSignal,
+  rollbackControlsSignal,
+  rollbackProgressSignal,
+  type RollbackControls,
+} from '../rollback/messages';
 
 /** What the handlers need to know of the run, before and after preflight has loaded it. */
 export interface InboxContext {
@@ -59,6 +64,9 @@ export class Inbox {
   private step?: string;
   private controls = 0;
   private rangesUnder?: number;
+  /** Live controls forwarded to the rollback child, and the last of them it answered as in force. */
+  private controlsForwarded = 0;
+  private controlsAppliedByChild = 0;
   private pauseAsked?: string;
   private cutoverAskedBy?: string;
 
@@ -179,6 +187,18 @@ export class Inbox {
   controlsInForce(version: number): boolean {
     return this.rangesUnder === undefined || this.rangesUnder >= version;
   }
+  /** How many live controls went to the rollback child so far (0: none); the answer waits for the child's. */
+  get controlsSentToRollback(): number {
+    return this.controlsForwarded;
+  }
+  /** The rollback child answered the `seq`th forwarded control as in force (rollback/context.ts). */
+  rollbackAppliedControls(seq: number): void {
+    this.controlsAppliedByChild = Math.max(this.controlsAppliedByChild, seq);
+  }
+  /** The rollback child has the `seq`th forwarded control in force. */
+  rollbackControlsInForce(seq: number): boolean {
+    return this.controlsAppliedByChild >= seq;
+  }
 
   /** A rollback child runs: its restore gates take approve/abort, and live controls follow it. */
   rollbackStarted(childId: string): void {
@@ -264,6 +284,9 @@ export class Inbox {
       }
       this.requestResume();
     });
+    setHandler(rollbackControlsAppliedSignal, ({ seq }) => {
+      this.rollbackAppliedControls(seq);
+    });
     setHandler(rollbackProgressSignal, (progress) => {
       this.step = progress.step;
       if (progress.awaitingRestoreApproval) {
@@ -272,6 +295,7 @@ export class Inbox {
           signals: ['approve', 'abort'],
           reason: progress.detail ?? 'the rollback will delete the container and restore it to T0',
           ...(progress.writesSinceT0 !== undefined ? { writesSinceT0: progress.writesSinceT0 } : {}),
+          ...(progress.deletedSinceT0 !== undefined ? { deletedSinceT0: progress.deletedSinceT0 } : {}),
         });
       } else if (progress.awaitingRestoreAcceptance) {
         this.ask({ kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' });
@@ -319,8 +343,9 @@ export class Inbox {
   /** A live control changed while a rollback child runs: it follows it too (rollback/context.ts). */
   forwardControls(controls: RollbackControls): void {
     if (this.rollbackChildId === undefined) return;
+    this.controlsForwarded += 1;
     getExternalWorkflowHandle(this.rollbackChildId)
-      .signal(rollbackControlsSignal, controls)
+      .signal(rollbackControlsSignal, { ...controls, seq: this.controlsForwarded })
       .catch((err) => log.warn('live controls to the rollback child failed', { error: failureMessage(err) }));
   }
 }

@@ -1,10 +1,13 @@
 /**
  * Concurrent application writes: the application replaces random customers at a steady rate
  * (`appWrites + 1`, ETag-conditioned) all through a run that migrates and verifies, then all through a second run
- * rolled back by signal mid-migration (the surgical revert from pre-images, docs/runbook.md "Rollback"). No update may
- * be lost: each document's `appWrites` is what the application last wrote, unless the rollback reported the document
- * as a conflict (a field both changed: left as the application wrote it and listed). The migration never touches
- * `appWrites`, so the expected number of conflicts is 0 too.
+ * rolled back by signal mid-migration (the surgical revert from pre-images, docs/runbook.md "Rollback"). The second
+ * module has a `down()` the plan proves, so the revert gives a document the application changed since the migration
+ * wrote it back through `down(live)` (per document: never a pre-image over the application's write); an unchanged one
+ * gets its pre-image. No update may be lost: each document's `appWrites` is what the application last wrote, no
+ * document is left at the new version (no conflict), and apart from `appWrites` every document is as run 1 left it.
+ * Without a `down()` the changed documents are left and named, and the run waits for its operator:
+ * test/workflow/surgical.test.ts proves that path.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { migrationRunbook } from '../../../workflows';
@@ -12,7 +15,7 @@ import { rollbackSignal, statusQuery } from '../../../workflows/messages';
 import type { ChaosCase } from '../types';
 import { reportOf } from '../support/outcome';
 import { startApplication } from '../support/application';
-import { countMissing, FIELDS, sameRow, scan, seedCustomers, type Row, writeRunModules } from '../support/data';
+import { countMissing, documents, sameDocument, seedCustomers, type Row, writeRunModules } from '../support/data';
 import { figure, zero } from '../support/figures';
 import { startChaosStack } from '../support/stack';
 import { WorkerPool } from '../support/workers';
@@ -31,7 +34,11 @@ export const appWrites: ChaosCase = {
     const pool = new WorkerPool(1, stack.workerEnv(TASK_QUEUE), stack.dir);
     try {
       const container = await stack.createContainer(DATABASE, CONTAINER, 40_000);
-      const { up, next } = writeRunModules(stack, { database: DATABASE, container: CONTAINER });
+      const { up, next } = writeRunModules(
+        stack,
+        { database: DATABASE, container: CONTAINER },
+        { secondReversible: true }
+      );
       const workersUp = pool.start();
       log(`  seeding ${n} documents`);
       await seedCustomers(container, n);
@@ -46,7 +53,7 @@ export const appWrites: ChaosCase = {
       });
       const report1 = await reportOf(first);
       await app1.stop();
-      const afterFirst = await scan(container, FIELDS);
+      const afterFirst = await documents(container);
       const lost1 = lostUpdates(afterFirst, app1.expected);
       const notOnce = afterFirst.filter((d) => d.transformCount !== 1 || d.schemaVersion !== 2).length;
       log(`  run 1: ${report1.status}, ${app1.writes} application writes, ${report1.counters.conflicts} conflicts met`);
@@ -57,7 +64,16 @@ export const appWrites: ChaosCase = {
       const handle = await stack.client.workflow.start(migrationRunbook, {
         taskQueue: TASK_QUEUE,
         workflowId: `chaos-app-${next}`,
-        args: [{ migration: next, approval: { required: false }, monitor: { duration: '1m', interval: '5s' } }],
+        args: [
+          {
+            migration: next,
+            approval: { required: false },
+            monitor: { duration: '1m', interval: '5s' },
+            // The surgical revert from pre-images, not the whole-container down() the ladder prefers when down() is
+            // proved: what this case proves is the per-document revert under application writes.
+            rollback: 'preimages',
+          },
+        ],
       });
       for (;;) {
         const status = await handle.query(statusQuery).catch(() => undefined);
@@ -73,13 +89,13 @@ export const appWrites: ChaosCase = {
       const report2 = await reportOf(handle);
       await app2.stop();
       const duringRollback = app2.writes - writesBeforeRollback;
-      const afterSecond = await scan(container, FIELDS);
+      const afterSecond = await documents(container);
       const conflicts = report2.rollback?.revert?.conflicts ?? 0;
       const lost2 = lostUpdates(afterSecond, app2.expected);
       // Apart from appWrites, every document as run 1 left it.
       const byId = new Map(afterFirst.map((d) => [d.id, withoutApp(d)]));
       const notReverted =
-        afterSecond.filter((d) => !sameRow(withoutApp(d), byId.get(d.id))).length +
+        afterSecond.filter((d) => !sameDocument(withoutApp(d), byId.get(d.id))).length +
         countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));
       log(
         `  run 2: ${report2.status} (${report2.rollback?.mode}), ${app2.writes} application writes, ${duringRollback} after the rollback signal`
@@ -103,6 +119,12 @@ export const appWrites: ChaosCase = {
         ),
         zero('app-writes: conflicts reported by the rollback', conflicts),
         zero('app-writes: documents not reverted to run 1 (appWrites aside)', notReverted),
+        figure(
+          'app-writes: documents given back through down() (changed by the application since run 2 wrote them)',
+          report2.rollback?.revert?.down ?? 0,
+          '> 0',
+          (report2.rollback?.revert?.down ?? 0) > 0
+        ),
         figure('app-writes: seconds', seconds, 'report', true),
       ];
     } finally {

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Container } from '@azure/cosmos';
 import { statusOf } from '../../../activities/cosmos/requests';
 import { customer } from './data';
+import { chaosRandom } from './random';
 
 type Doc = { id: string; tenant: string; appWrites?: number; _etag: string };
 
@@ -53,7 +54,7 @@ export function startApplication(container: Container, n: number, writesPerSecon
   async function writer(): Promise<void> {
     while (!stopped) {
       const started = Date.now();
-      await writeOnce(Math.floor(Math.random() * n));
+      await writeOnce(chaosRandom().below(n));
       await sleep(Math.max(0, pauseMs - (Date.now() - started)));
     }
   }

@@ -1,13 +1,19 @@
 /**
  * The chaos cases' data: customers seeded with bulk upserts, a migration module whose transform counts its own
- * applications in the document (`transformCount`: a document transformed twice shows 2), and a scan of every
- * document's counters (a projection, so 50 000 documents stay small).
+ * applications in the document (`transformCount`), every document read whole, and the writes the emulator
+ * acknowledged per document, read from its backup log: figures computed from the data, outside the product. A second
+ * write of the same result (invisible in `transformCount`) shows in the log.
  */
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
 import { isThrottled } from '../../../activities/cosmos/requests';
 import type { ChaosStack } from './stack';
+import { LOG_FILE, type LogEvent } from '../../../local/cosmos/backup-log';
+import { sameValue } from '../../../activities/cosmos/content';
 
 export interface Customer {
   id: string;
@@ -57,7 +63,23 @@ export function countingModule(o: {
   toVersion: number;
   countField: string;
   verifyFails?: boolean;
+  /**
+   * With a `down()` that undoes `up()` exactly (only for a module that does not split `name`, fromVersion > 1): the
+   * plan proves it, and a rollback gives documents the application changed since back through it instead of leaving
+   * them at the new version for the operator (docs/runbook.md "Rollback").
+   */
+  reversible?: boolean;
 }): string {
+  if (o.reversible && o.fromVersion === 1) throw new Error('countingModule: a reversible module may not split name');
+  const down = o.reversible
+    ? `
+  down(doc) {
+    const out = { ...doc, schemaVersion: ${o.fromVersion} };
+    if ((doc.${o.countField} || 0) > 1) out.${o.countField} = doc.${o.countField} - 1;
+    else delete out.${o.countField};
+    return out;
+  },`
+    : '';
   return `module.exports = {
   id: ${JSON.stringify(o.id)},
   description: 'chaos: counts its own applications in ${o.countField}',
@@ -74,7 +96,7 @@ export function countingModule(o: {
       delete out.name;
     }
     return out;
-  },
+  },${down}
   verify(doc) {
     ${o.verifyFails ? `return 'chaos: this run is meant to roll back';` : `return doc.${o.countField} === 1 || '${o.countField} is ' + doc.${o.countField};`}
   },
@@ -90,7 +112,7 @@ export function countingModule(o: {
 export function writeRunModules(
   stack: Pick<ChaosStack, 'writeMigration'>,
   target: { database: string; container: string },
-  options: { secondPrefix?: string; secondVerifyFails?: boolean } = {}
+  options: { secondPrefix?: string; secondVerifyFails?: boolean; secondReversible?: boolean } = {}
 ): { up: string; next: string } {
   const up = `chaos-up-${randomUUID().slice(0, 6)}`;
   const next = `${options.secondPrefix ?? 'chaos-next'}-${randomUUID().slice(0, 6)}`;
@@ -107,21 +129,13 @@ export function writeRunModules(
       toVersion: 3,
       countField: 'nextCount',
       ...(options.secondVerifyFails ? { verifyFails: true } : {}),
+      ...(options.secondReversible ? { reversible: true } : {}),
     })
   );
   return { up, next };
 }
 
 export type Row = Record<string, unknown> & { id: string };
-
-/** Every document's id and the given fields, read with one cross-partition query. */
-export async function scan(container: Container, fields: string[]): Promise<Row[]> {
-  const select = ['c.id', ...fields.map((f) => `c.${f}`)].join(', ');
-  const rows: Row[] = [];
-  const iterator = container.items.query<Row>(`SELECT ${select} FROM c`, { maxItemCount: 5000 });
-  while (iterator.hasMoreResults()) rows.push(...((await iterator.fetchNext()).resources ?? []));
-  return rows;
-}
 
 /** How many of customers 0..n-1 are missing from `byId`. */
 export function countMissing(n: number, byId: Map<string, Row>): number {
@@ -130,21 +144,49 @@ export function countMissing(n: number, byId: Map<string, Row>): number {
   return missing;
 }
 
-/** Whether a document has exactly the fields (of the projection) it had before. */
-export function sameRow(now: Row, before: Row | undefined): boolean {
-  if (!before) return false;
-  const keys = new Set([...Object.keys(now), ...Object.keys(before)]);
-  for (const k of keys) if (JSON.stringify(now[k]) !== JSON.stringify(before[k])) return false;
-  return true;
+/** Whether two documents are the same whole document (system fields aside; key order aside). */
+export function sameDocument(now: Row, before: Row | undefined): boolean {
+  return before !== undefined && sameValue(now, before);
 }
 
-/** The fields the chaos modules touch: what "the data" means when comparing before and after. */
-export const FIELDS = ['schemaVersion', 'transformCount', 'nextCount', 'first', 'last', 'name', 'appWrites'];
-
-/** Every document of the container, system fields removed, sorted by id. */
-export async function documents(container: Container): Promise<Record<string, unknown>[]> {
-  const { resources } = await container.items.readAll<Record<string, unknown>>().fetchAll();
+/** Every document of the container, whole, system fields removed, sorted by id. */
+export async function documents(container: Container): Promise<Row[]> {
+  const { resources } = await container.items.readAll<Row>().fetchAll();
   return resources
-    .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_'))))
-    .sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_'))) as Row)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * Per document id, the writes the emulator acknowledged in `database/container` whose resulting document matches
+ * `which`, read from the emulator's backup log (local/cosmos/backup-log.ts: every acknowledged write, as it resulted).
+ * Read it right after the run it measures: later runs and restores append to it.
+ */
+export async function loggedWrites(
+  stackDir: string,
+  target: { database: string; container: string },
+  which: (doc: Record<string, unknown>) => boolean
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const lines = readline.createInterface({ input: fs.createReadStream(path.join(stackDir, 'cosmos', LOG_FILE)) });
+  for await (const line of lines) {
+    if (!line.includes('"type":"document"')) continue;
+    const event = JSON.parse(line) as LogEvent;
+    if (event.type !== 'document' || event.op !== 'Upsert' || !event.doc) continue;
+    if (event.db !== target.database || event.coll !== target.container || !which(event.doc)) continue;
+    counts.set(event.id, (counts.get(event.id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** From loggedWrites of customers 0..n-1: how many were written more than once, and how many never. */
+export function writtenOnce(n: number, writes: Map<string, number>): { twice: number; never: number } {
+  let twice = 0;
+  let never = 0;
+  for (let i = 0; i < n; i++) {
+    const count = writes.get(customer(i).id) ?? 0;
+    if (count > 1) twice += 1;
+    if (count === 0) never += 1;
+  }
+  return { twice, never };
 }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { onInterrupt } from './cleanup';
+import { chaosRandom } from './random';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 const START_TIMEOUT_MS = 180_000;
@@ -99,7 +100,7 @@ export class WorkerPool {
    */
   async killOneAndRestart(): Promise<string | undefined> {
     const up = this.workers.filter((w) => w.listening);
-    const victim = up[Math.floor(Math.random() * up.length)];
+    const victim = up[chaosRandom().below(up.length)];
     if (!victim) return undefined;
     await victim.kill();
     await victim.start();

@@ -8,6 +8,7 @@ import type { RunbookActivities } from '../../../common/activities';
 import { createInputActivities } from '../../../activities/input';
 import { createArmActivities } from './arm';
 import { CallLog, logged } from './calls';
+import { createCopyActivities } from './copy';
 import { FakeContainer } from './container';
 import { createEngineActivities, migrationOf } from './engine';
 import { createHookActivities, type HookRecords } from './hooks';
@@ -58,6 +59,7 @@ export function createFakeActivities(script: FakeScript = {}): FakeKit {
     ...arm,
     ...createRecordActivities(script, records),
     ...createHookActivities(script, records),
+    ...createCopyActivities(),
   };
   return { activities: logged(activities, calls), container, calls, ranges: gate, ru, records, migration, deleted };
 }

@@ -47,6 +47,8 @@ export interface FakeScript {
   backup?: Partial<BackupPolicyReport>;
   /** Failed checks proveRestorable answers, each with its detail (all others pass). @default {} */
   unrestorable?: Partial<Record<RestorabilityCheck['name'], string>>;
+  /** proveRestorable calls answered with every check passing before `unrestorable` applies (preflight's). @default 0 */
+  restorableCalls?: number;
   /** How the restore goes: `fails` makes restoreContainer fail non-retryably with that message. */
   restore?: { fails?: string; verification?: Partial<RestoreVerification> };
   /** Problems verifyMigration reports (on top of documents still not at the target version). */

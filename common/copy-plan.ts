@@ -1,0 +1,64 @@
+/**
+ * What the plan and the approval request say of a copy (docs/migrations.md "Copy mode"): what is created, the RU of
+ * the source's reads and the target's writes, how deletes are found, and whether a rollback after the cutover is
+ * possible. Pure (workflow code may call it): it works from the measured plan (planMigration), the account's backup
+ * policy (preflight's BackupPolicyReport) and the module's `target`.
+ */
+import type { BackupPolicyReport, MigrationPlan } from './activities';
+import type { CopyFeedMode } from './copy';
+import type { CopyTarget } from './migration';
+
+export interface CopyPlan {
+  creates: {
+    container: string;
+    partitionKey: string[];
+    uniqueKeys: string[][];
+    /** Dedicated RU/s while the copy runs (absent: the database's shared throughput, or serverless). */
+    throughput?: number;
+    indexingPolicy: 'declared' | 'Azure default (every path indexed)';
+  };
+  documents: number;
+  /** RU to read every source document once, and to create every copy (the sample's measured charges). */
+  readRu: number;
+  writeRu: number;
+  deletes: { mode: CopyFeedMode; how: string };
+  /** down() was proved on the sample (down(up(doc)) equals the document): the reverse sync can run after cutover. */
+  reverseSync: boolean;
+  /** In words, for the plan and the approval request. */
+  rollbackAfterCutover: string;
+}
+
+function paths(spec: CopyTarget['partitionKey']): string[] {
+  return typeof spec === 'string' ? [spec] : spec.paths;
+}
+
+export function planCopy(target: CopyTarget, plan: MigrationPlan, backup: BackupPolicyReport | undefined): CopyPlan {
+  const continuous = backup?.type === 'Continuous';
+  const proved = plan.roundTrip !== undefined && plan.roundTrip.checked > 0 && plan.roundTrip.mismatched === 0;
+  const round = (ru: number) => Math.ceil(ru);
+  return {
+    creates: {
+      container: target.container,
+      partitionKey: paths(target.partitionKey),
+      uniqueKeys: (target.uniqueKeys ?? []).map((k) => k.paths),
+      ...(target.throughput !== undefined ? { throughput: target.throughput } : {}),
+      indexingPolicy: target.indexingPolicy ? 'declared' : 'Azure default (every path indexed)',
+    },
+    documents: plan.totalDocuments,
+    readRu: round(plan.totalDocuments * plan.sample.ruPerRead),
+    writeRu: round(plan.totalDocuments * plan.sample.ruPerWrite),
+    deletes: continuous
+      ? {
+          mode: 'all-versions-and-deletes',
+          how: "the source's change feed in all-versions-and-deletes mode (the account has continuous backup): each delete is replayed into the target as it comes",
+        }
+      : {
+          mode: 'latest-version',
+          how: 'the account has no continuous backup, so the change feed carries no deletes: at the cutover point each target range is compared with the source and the copies of deleted documents are deleted (findDeletedCopies)',
+        },
+    reverseSync: proved,
+    rollbackAfterCutover: proved
+      ? "after the cutover the target's changes are written back to the source through down() until monitoring ends: a rollback loses none of the application's writes"
+      : `a rollback after the cutover is not possible: ${plan.roundTrip ? 'down(up(doc)) differs from the document on the sample' : 'the module has no down()'}, so the application's writes to the target cannot be written back to the source (a rollback before the cutover deletes the target and leaves the source as it is)`,
+  };
+}
