@@ -30,7 +30,7 @@ import { catchUp } from './phases/catch-up';
 import { migrate } from './phases/migrate';
 import { monitor } from './phases/monitor';
 import { preflight, startRun } from './phases/preflight';
-import { rollBack } from './phases/rollback';
+import { rollBack } from './rollback/phase';
 import { snapshot } from './phases/snapshot';
 import { verify } from './phases/verify';
 import { failureMessage } from '../common/failure-message';

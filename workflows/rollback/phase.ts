@@ -1,5 +1,5 @@
 /**
- * Rolling back (the manual runbook's rollback procedures): the rollbackRunbook child (workflows/rollback.ts) does the work in
+ * Rolling back (the manual runbook's rollback procedures): the rollbackRunbook child (workflows/rollback/runbook.ts) does the work in
  * its own history; this phase starts it, follows it, and when it fails waits for the operator: `rollback` tries
  * again, `resume` ends the run as rollback-failed (the operator took over).
  */
@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { zeroCounters } from '../../common/counters';
 import { failureMessage } from '../../common/failure-message';
-import { rollbackRunbook, type RollbackInput, type RollbackResult } from '../rollback';
+import { rollbackRunbook, type RollbackInput, type RollbackResult } from './runbook';
 import type { Run } from '../run/run';
 import type { RunEnd } from '../run/transition';
 import { budgetOf, concurrencyOf } from '../state';
