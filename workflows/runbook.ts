@@ -30,7 +30,7 @@ import { catchUp } from './phases/catch-up';
 import { migrate } from './phases/migrate';
 import { monitor } from './phases/monitor';
 import { preflight, startRun } from './phases/preflight';
-import { rollBack } from './phases/rollback';
+import { rollBack } from './rollback/phase';
 import { snapshot } from './phases/snapshot';
 import { verify } from './phases/verify';
 import { failureMessage } from '../common/failure-message';
@@ -158,7 +158,7 @@ function resumeRun(carried: CarriedState, inbox: Inbox, acts: ReturnType<typeof 
 /** Where a run continued as new goes on: the gates it was waiting at, a pause, or migrating. */
 function resumeAt(state: CarriedState): Transition {
   if (state.phase === 'preflight' || state.phase === 'awaiting-approval') return { to: 'awaiting-approval' };
-  if (state.phase === 'paused' && state.pausedIn === 'verifying') return { to: 'verifying' };
+  if (state.phase === 'paused' && state.migrating.pausedIn === 'verifying') return { to: 'verifying' };
   if (state.phase === 'monitoring') return { to: 'monitoring' };
   if (state.phase === 'catching-up') return { to: 'catching-up' };
   return { to: 'migrating' };
@@ -168,7 +168,7 @@ async function continueAsNewWithState(run: Run): Promise<never> {
   const { state } = run;
   state.generation += 1;
   // A cutover the operator already sent is not lost with the inbox.
-  state.cutoverRequestedBy ??= run.inbox.cutoverBy;
+  state.gates.cutoverRequestedBy ??= run.inbox.cutoverBy;
   run.note(`continued as new (generation ${state.generation})`);
   run.lease.stopRenewing();
   await condition(allHandlersFinished);

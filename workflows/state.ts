@@ -59,33 +59,20 @@ export interface CatchUpState {
   cutoverBy?: string;
 }
 
-export interface RunState {
-  options: RunbookOptions;
-  tuning: RunbookTuning;
-  /** The first run's start (ISO). */
-  startedAt: string;
-  migration: MigrationInfo;
-  leaseKey: string;
-  rollbackMode: RollbackMode;
-  /** What the chosen rollback keeps and loses, in words (the plan and the approval request say it). */
-  rollbackPlan?: string;
-  /** Pre-images are kept while migrating (decided in preflight), and the container they go to once it exists. */
-  preimages?: boolean;
-  preimagesContainer?: string;
-  /** Catch-up passes run after verification found old-shape documents written since the backfill (phases/verify.ts). */
-  catchUps?: number;
+/** The gates: the approvals taken, the approval's deadline, the window and cutover decisions. */
+export interface GatesState {
+  approvedBy?: string;
+  approvals: { by?: string; comment?: string; at: string; for: 'migration' | 'restore' }[];
+  /** When the approval gate times out (ISO): fixed at the first wait, kept across continue-as-new. */
+  approvalDeadline?: string;
+  /** The operator resumed after the maintenance window closed: its end no longer stops the run. */
+  windowOverridden?: boolean;
   /** Who sent `cutover` before this run continued as new (the inbox does not cross it). */
   cutoverRequestedBy?: string;
-  /** The catch-up from the change feed (phases/catch-up.ts): its ranges' continuations, carried across continue-as-new. */
-  catchUp?: CatchUpState;
-  /** The monitoring window under way (phases/monitor.ts): carried across continue-as-new. */
-  monitoring?: { until: string; failuresInARow: number };
-  backup?: BackupPolicyReport;
-  /** The container before anything changed (null: it did not exist). */
-  exported?: ContainerExport | null;
-  plan?: MigrationPlan;
-  snapshot?: Snapshot;
-  steps?: ContainerStepsResult;
+}
+
+/** Migrating the documents: the ranges, what they did, what failed, and the pauses on the way. */
+export interface MigratingState {
   /** The feed ranges and where each stopped; absent until listed. */
   ranges?: RangeState[];
   counters: MigrationCounters;
@@ -94,34 +81,68 @@ export interface RunState {
   /** Failed documents tolerated in total before the run pauses (grows by maxFailures at each resume). */
   failureAllowance: number;
   /** When the migrating phase started (ISO), for rates and ETA. */
-  migratingSince?: string;
-  timeline: TimelineEntry[];
-  approvedBy?: string;
-  approvals: { by?: string; comment?: string; at: string; for: 'migration' | 'restore' }[];
+  since?: string;
+  /** While paused: where the run goes on from when resumed, and what paused it (`window`, `lease`, an error, ...). */
+  pausedIn?: 'migrating' | 'verifying';
+  pausedBecause?: string;
+  /** Live controls set while the run goes on (absent: the input's ruBudget and concurrency). */
+  controls?: { ruBudget?: number | null; concurrency?: number };
+}
+
+/** Knowing that it worked: the declared queries before and after, the probe's sample and baseline, monitoring. */
+export interface KnowingState {
+  queriesBefore?: QueryMeasurement[];
+  queriesAfter?: QueryMeasurement[];
+  probeSample?: DocumentKey[];
+  probeBaseline?: ProbeResult;
+  /** The monitoring window under way (phases/monitor.ts): carried across continue-as-new. */
+  monitoring?: { until: string; failuresInARow: number };
+  /** The monitoring window, interval by interval (the last MAX_MONITOR_SERIES). */
+  monitorSeries?: MonitorPoint[];
+}
+
+/** The rollback: the one chosen, what it keeps, the pre-images it needs, its attempts and their outcome. */
+export interface RollbackState {
+  mode: RollbackMode;
+  /** What the chosen rollback keeps and loses, in words (the plan and the approval request say it). */
+  plan?: string;
+  /** Pre-images are kept while migrating (decided in preflight), and the container they go to once it exists. */
+  preimages?: boolean;
+  preimagesContainer?: string;
+  /** Rollback children started (each has its own workflow id). */
+  attempts: number;
+  /** The last attempt's outcome, as the report gives it. */
+  outcome?: RunbookReport['rollback'];
+}
+
+export interface RunState {
+  options: RunbookOptions;
+  tuning: RunbookTuning;
+  /** The first run's start (ISO). */
+  startedAt: string;
+  migration: MigrationInfo;
+  leaseKey: string;
   /** Continue-as-new generation: 0 for the first run. */
   generation: number;
   phase: Phase;
   phaseSince: string;
   lastError?: string;
+  timeline: TimelineEntry[];
+  /** Preflight's findings: the backup policy, the container before anything changed (null: it did not exist), the plan. */
+  backup?: BackupPolicyReport;
+  exported?: ContainerExport | null;
+  plan?: MigrationPlan;
+  snapshot?: Snapshot;
+  steps?: ContainerStepsResult;
+  gates: GatesState;
+  migrating: MigratingState;
+  /** Catch-up passes run after verification found old-shape documents written since the backfill (phases/verify.ts). */
+  catchUps?: number;
+  /** The catch-up from the change feed (phases/catch-up.ts): its ranges' continuations, carried across continue-as-new. */
+  catchUp?: CatchUpState;
   verification?: VerificationReport;
-  rollbacks: number;
-  /** When the approval gate times out (ISO): fixed at the first wait, kept across continue-as-new. */
-  approvalDeadline?: string;
-  /** While paused: where the run goes on from when resumed, and what paused it (`window`, `lease`, an error, ...). */
-  pausedIn?: 'migrating' | 'verifying';
-  pausedBecause?: string;
-  /** Knowing that it worked: the declared queries before and after, the probe's sample and baseline. */
-  queriesBefore?: QueryMeasurement[];
-  queriesAfter?: QueryMeasurement[];
-  probeSample?: DocumentKey[];
-  probeBaseline?: ProbeResult;
-  /** The monitoring window, interval by interval (the last MAX_MONITOR_SERIES). */
-  monitorSeries?: MonitorPoint[];
-  /** Live controls set while the run goes on (absent: the input's ruBudget and concurrency). */
-  controls?: { ruBudget?: number | null; concurrency?: number };
-  /** The operator resumed after the maintenance window closed: its end no longer stops the run. */
-  windowOverridden?: boolean;
-  rollback?: RunbookReport['rollback'];
+  knowing: KnowingState;
+  rollback: RollbackState;
 }
 
 /** The state continue-as-new hands to the next run (the name recorded histories and callers know). */
@@ -129,13 +150,13 @@ export type CarriedState = RunState;
 
 /** The RU budget in force: the live control's, else the input's. */
 export function budgetOf(state: RunState): number | undefined {
-  const live = state.controls?.ruBudget;
+  const live = state.migrating.controls?.ruBudget;
   return live === null ? undefined : (live ?? state.options.ruBudget);
 }
 
 /** The concurrency in force: the live control's, else the input's. */
 export function concurrencyOf(state: RunState): number {
-  return state.controls?.concurrency ?? state.options.concurrency;
+  return state.migrating.controls?.concurrency ?? state.options.concurrency;
 }
 
 export const MAX_MONITOR_SERIES = 240;

@@ -7,7 +7,7 @@ import { ensureContainer } from '../arm/ensure-container';
 import type { ActivityDeps } from '../deps';
 import { statusOf } from './requests';
 
-/** The partition of restore-drill records (activities/cosmos/drill.ts); never a migration id. */
+/** The partition of restore-drill records (activities/drill/cosmos.ts); never a migration id. */
 export const DRILL_PARTITION = '(restore-drill)';
 
 export type StoredHistoryRecord = HistoryRecord & { id: string };

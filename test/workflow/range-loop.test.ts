@@ -15,6 +15,8 @@ import { FakeRunbook } from '../support/fake-runbook';
 import type { FakeKit } from '../support/fake-activities';
 import { saveHistory, scheduledInputs, waitForPhase } from './harness';
 
+/** Each case has its own worker, task queue and fake activities: they run side by side (jest's test.concurrent). */
+const test = it.concurrent;
 let f: FakeRunbook;
 beforeAll(async () => {
   f = await FakeRunbook.start();

@@ -10,6 +10,8 @@ import { approveSignal, resumeSignal, rollbackSignal } from '../../workflows/mes
 import { FakeRunbook } from '../support/fake-runbook';
 import { saveHistory, waitForDecision, waitForPhase } from './harness';
 
+/** Each case has its own worker, task queue and fake activities: they run side by side (jest's test.concurrent). */
+const test = it.concurrent;
 let f: FakeRunbook;
 beforeAll(async () => {
   f = await FakeRunbook.start();

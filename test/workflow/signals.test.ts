@@ -8,6 +8,8 @@ import { abortSignal, approveSignal, resumeSignal, rollbackSignal } from '../../
 import { FakeRunbook } from '../support/fake-runbook';
 import { waitForPhase } from './harness';
 
+/** Each case has its own worker, task queue and fake activities: they run side by side (jest's test.concurrent). */
+const test = it.concurrent;
 let f: FakeRunbook;
 beforeAll(async () => {
   f = await FakeRunbook.start();

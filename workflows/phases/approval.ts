@@ -10,41 +10,43 @@ import { aborted, type Transition } from '../run/transition';
 
 export async function awaitApproval(run: Run): Promise<Transition> {
   const { state, inbox, options } = run;
-  if (options.approval.required && state.approvedBy === undefined) {
+  if (options.approval.required && state.gates.approvedBy === undefined) {
     const timeout = options.approval.timeout as Duration;
-    const deadline = (state.approvalDeadline ??= new Date(Date.now() + durationMs(timeout)).toISOString());
-    inbox.pending = {
+    const deadline = (state.gates.approvalDeadline ??= new Date(Date.now() + durationMs(timeout)).toISOString());
+    inbox.ask({
       kind: 'approve',
       signals: ['approve', 'abort'],
       deadline,
-      ...(state.rollbackPlan ? { rollback: state.rollbackPlan } : {}),
-    };
+      ...(state.rollback.plan ? { rollback: state.rollback.plan } : {}),
+    });
     if (state.phase === 'awaiting-approval') run.refreshDetails();
     else await run.enterPhase('awaiting-approval', `waiting for approve or abort until ${deadline}`);
     const decided = () => inbox.approval !== undefined || inbox.abortReason !== undefined;
     const summary = `approval (times out after ${options.approval.timeout})`;
     const outcome = await run.waitFor(decided, Date.parse(deadline) - Date.now(), summary);
     if (outcome === 'continue-as-new') return { to: 'continue-as-new' };
-    inbox.pending = undefined;
+    inbox.stopAsking();
     if (inbox.abortReason !== undefined) return aborted(`aborted before any change: ${inbox.abortReason}`);
     if (outcome === 'timeout') return aborted(`approval timed out after ${options.approval.timeout}`);
     const approval = inbox.approval;
-    state.approvedBy = approval?.by ?? 'unknown';
-    state.approvals.push({ ...approval, at: run.now(), for: 'migration' });
-    run.note(`approved by ${state.approvedBy}${approval?.comment ? `: ${approval.comment}` : ''}`, 'awaiting-approval');
+    state.gates.approvedBy = approval?.by ?? 'unknown';
+    state.gates.approvals.push({ ...approval, at: run.now(), for: 'migration' });
+    run.note(
+      `approved by ${state.gates.approvedBy}${approval?.comment ? `: ${approval.comment}` : ''}`,
+      'awaiting-approval'
+    );
   }
   const window = options.maintenanceWindow;
   if (window && Date.now() < Date.parse(window.start)) {
-    inbox.pending = undefined;
     if (!inbox.waitingFor) run.note(`sleeping until the maintenance window opens at ${window.start}`);
-    inbox.waitingFor = `the maintenance window to open at ${window.start}`;
+    inbox.waitUntil(`the maintenance window to open at ${window.start}`);
     run.refreshDetails();
     const abortedSignal = () => inbox.abortReason !== undefined;
     const summary = `maintenance window opens at ${window.start}`;
     const remaining = Date.parse(window.start) - Date.now();
     const outcome = await run.waitFor(abortedSignal, remaining, summary);
     if (outcome === 'continue-as-new') return { to: 'continue-as-new' };
-    inbox.waitingFor = undefined;
+    inbox.stopWaiting();
     if (outcome === 'done') return aborted(`aborted before any change: ${inbox.abortReason}`);
   }
   // An abort that came after the approval, before the first write, still stops the run.

@@ -43,11 +43,11 @@ export async function catchUp(run: Run): Promise<Transition> {
   if (options.cutover === 'signal' && state.catchUp.cutoverBy === undefined) {
     // (Re)opened each time the phase starts: the inbox is new in a run continued as new.
     // What the run waits for, from the start of the phase (and again in a run continued as new).
-    inbox.pending = {
+    inbox.ask({
       kind: 'cutover',
       signals: ['cutover', 'rollback'],
       reason: 'send cutover once the old writers are gone; the feed is then drained to its head and verified',
-    };
+    });
   }
   // Continued as new while catching up: the same catch-up goes on. Back from a later pass (verification's catch-up of
   // leftovers, a resume): the feeds go on from their continuations.
@@ -63,7 +63,7 @@ export async function catchUp(run: Run): Promise<Transition> {
   const ref = { database: migration.database, container: migration.container };
   const quietForMs = durationMs((options.quietFor ?? '1m') as Duration);
   /** The cutover the operator asked for: in this run's inbox, or carried across continue-as-new. */
-  const cutoverAsked = () => inbox.cutoverBy ?? state.cutoverRequestedBy;
+  const cutoverAsked = () => inbox.cutoverBy ?? state.gates.cutoverRequestedBy;
   let completionsThisRun = 0;
   for (;;) {
     for (const range of cu.ranges) range.done = false;
@@ -71,13 +71,13 @@ export async function catchUp(run: Run): Promise<Transition> {
     // The same reasons to stop as migrating: rollback, pause, live controls, the lease lost, the window closed, and
     // continue-as-new (a round that never reaches the head, the old writers outpacing the budget, still checkpoints).
     const stop = () => stopReason(run, completionsThisRun, seen);
-    inbox.rangesStartedUnder = seen;
+    inbox.rangesStarted(seen);
     let behind = 0;
     let thresholdExceeded = false;
     const count = (result: CatchUpResult) => {
-      state.counters = addCounters(state.counters, result.counters);
-      const room = MAX_FAILURES_KEPT - state.failures.length;
-      if (room > 0) state.failures.push(...result.failures.slice(0, room));
+      state.migrating.counters = addCounters(state.migrating.counters, result.counters);
+      const room = MAX_FAILURES_KEPT - state.migrating.failures.length;
+      if (room > 0) state.migrating.failures.push(...result.failures.slice(0, room));
       cu.caughtUp += result.counters.migrated;
       cu.oldShapeSeen += result.oldShapeSeen;
       if (result.lastOldShapeAt && (!cu.lastOldShapeAt || result.lastOldShapeAt > cu.lastOldShapeAt)) {
@@ -104,8 +104,8 @@ export async function catchUp(run: Run): Promise<Transition> {
               continuation: range.continuation,
               startTime: cu.startTime,
               batchSize: options.batchSize,
-              maxFailures: Math.max(state.failureAllowance - state.counters.failed, 0),
-              ...(state.preimages ? { preimages: true } : {}),
+              maxFailures: Math.max(state.migrating.failureAllowance - state.migrating.counters.failed, 0),
+              ...(state.rollback.preimages ? { preimages: true } : {}),
               ...part,
             },
           ]
@@ -136,10 +136,10 @@ export async function catchUp(run: Run): Promise<Transition> {
       listRanges: () => listFeedRanges(run),
       onSplit: (_parent, children) => run.note(`a feed range split into ${children.length} while catching up`),
     });
-    inbox.rangesStartedUnder = undefined;
+    inbox.rangesStopped();
     cu.secondsBehind = behind;
     const leaving = (t: Transition): Transition => {
-      if (inbox.pending?.kind === 'cutover') inbox.pending = undefined;
+      inbox.stopAsking('cutover');
       return t;
     };
     if (outcome.error && !thresholdExceeded) {
@@ -186,7 +186,7 @@ export async function catchUp(run: Run): Promise<Transition> {
     }
     const waited = await run.waitFor(
       () =>
-        inbox.rollbackReason !== undefined ||
+        inbox.rollbackRequested ||
         inbox.pauseRequested !== undefined ||
         (options.cutover === 'signal' && cutoverAsked() !== undefined),
       CATCH_UP_ROUND_MS,

@@ -7,7 +7,7 @@ import { endLevel, type RunEnd } from '../run/transition';
 
 export async function finish(run: Run, end: RunEnd): Promise<RunbookReport> {
   await run.enterPhase(end.phase, end.reason, endLevel(end));
-  run.inbox.pending = undefined;
+  run.inbox.stopAsking();
   const ids = { workflowId: run.workflowId, runId: workflowInfo().firstExecutionRunId };
   await run.acts.quick.recordHistory.executeWithOptions({ summary: `record ${end.status} in the migrations history` }, [
     historyRecord(run.state, end, ids, run.now()),

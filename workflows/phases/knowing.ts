@@ -34,38 +34,41 @@ export async function takeBaselines(run: Run): Promise<void> {
       { summary: `baseline of ${state.migration.queries.length} declared queries` },
       [ref]
     );
-    state.queriesBefore = measured.queries;
+    state.knowing.queriesBefore = measured.queries;
   }
-  state.probeSample = await quick.sampleDocumentIds.executeWithOptions({ summary: 'sample documents to probe' }, [
-    { database: ref.database, container: ref.container, count: PROBE_SAMPLE },
-  ]);
-  state.probeBaseline = await probe.probeContainer.executeWithOptions({ summary: 'probe baseline' }, [
-    { ...ref, sampleIds: state.probeSample },
+  state.knowing.probeSample = await quick.sampleDocumentIds.executeWithOptions(
+    { summary: 'sample documents to probe' },
+    [{ database: ref.database, container: ref.container, count: PROBE_SAMPLE }]
+  );
+  state.knowing.probeBaseline = await probe.probeContainer.executeWithOptions({ summary: 'probe baseline' }, [
+    { ...ref, sampleIds: state.knowing.probeSample },
   ]);
 }
 
 /** Verification: the declared queries again; each that lost an index or grew past its RU limit is a problem. */
 export async function checkDeclaredQueries(run: Run): Promise<string[]> {
   const { state } = run;
-  if (!state.queriesBefore?.length) return [];
+  if (!state.knowing.queriesBefore?.length) return [];
   const measured = await run.acts.quick.runDeclaredQueries.executeWithOptions(
     { summary: 'declared queries after the migration' },
     [moduleRef(run)]
   );
-  state.queriesAfter = measured.queries;
-  return compareQueryBaselines(state.queriesBefore, measured.queries).map((p) => `query ${p.name}: ${p.message}`);
+  state.knowing.queriesAfter = measured.queries;
+  return compareQueryBaselines(state.knowing.queriesBefore, measured.queries).map(
+    (p) => `query ${p.name}: ${p.message}`
+  );
 }
 
 /** Monitoring: one probe against the preflight baseline; the interval's point in the series. */
 export async function probeInterval(run: Run): Promise<MonitorPoint | undefined> {
   const { state } = run;
-  if (!state.probeBaseline) return undefined;
+  if (!state.knowing.probeBaseline) return undefined;
   let point: MonitorPoint;
   try {
     const probe = await run.acts.probe.probeContainer.executeWithOptions({ summary: 'probe the container' }, [
-      { ...moduleRef(run), sampleIds: state.probeSample },
+      { ...moduleRef(run), sampleIds: state.knowing.probeSample },
     ]);
-    const verdict = regressed(probe, state.probeBaseline);
+    const verdict = regressed(probe, state.knowing.probeBaseline);
     const latencies = [...probe.queries.map((q) => q.latencyMs), probe.pointReads.avgLatencyMs];
     point = {
       at: probe.at,
@@ -79,9 +82,9 @@ export async function probeInterval(run: Run): Promise<MonitorPoint | undefined>
   } catch (err) {
     point = { at: run.now(), bad: true, reason: `the probe failed: ${(err as Error).message}` };
   }
-  state.monitorSeries ??= [];
-  state.monitorSeries.push(point);
-  if (state.monitorSeries.length > MAX_MONITOR_SERIES) state.monitorSeries.shift();
+  state.knowing.monitorSeries ??= [];
+  state.knowing.monitorSeries.push(point);
+  if (state.knowing.monitorSeries.length > MAX_MONITOR_SERIES) state.knowing.monitorSeries.shift();
   return point;
 }
 

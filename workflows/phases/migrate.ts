@@ -18,21 +18,21 @@ export async function migrate(run: Run): Promise<Transition> {
   if (!state.steps && migration.containerSteps && !options.dryRun) await applyContainerSteps(run);
   if (!migration.migratesDocuments) return migrated(run);
   const ref = { database: migration.database, container: migration.container };
-  if (state.preimages && state.preimagesContainer === undefined) {
+  if (state.rollback.preimages && state.rollback.preimagesContainer === undefined) {
     const made = await run.acts.arm.ensurePreimagesContainer.executeWithOptions(
       { summary: `pre-images container for ${run.where}` },
       [{ ...ref, throughput: options.preimagesThroughput }]
     );
-    state.preimagesContainer = made.name;
+    state.rollback.preimagesContainer = made.name;
     run.note(`pre-images go to ${migration.database}/${made.name}${made.created ? ' (created)' : ''}`);
   }
-  if (!state.ranges) {
+  if (!state.migrating.ranges) {
     const ranges = await listFeedRanges(run);
-    state.ranges = ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() }));
+    state.migrating.ranges = ranges.map((feedRange) => ({ feedRange, done: false, counters: zeroCounters() }));
   }
   // A run continued as new while paused waits on where the last one stopped.
   if (state.phase === 'paused') {
-    const next = await pauseThenResume(run, state.lastError ?? 'paused', state.pausedBecause);
+    const next = await pauseThenResume(run, state.lastError ?? 'paused', state.migrating.pausedBecause);
     if (next) return next;
   }
   let completionsThisRun = 0;
@@ -41,10 +41,10 @@ export async function migrate(run: Run): Promise<Transition> {
     // Live controls: a budget or concurrency change, or a pause, interrupts the ranges in flight after their page.
     const seen = run.inbox.controlsVersion;
     const shareAtStart = shareNow(state, priorityBased);
-    run.inbox.rangesStartedUnder = seen;
+    run.inbox.rangesStarted(seen);
     const outcome = await migrateAllRanges({
       range: run.acts.range,
-      ranges: state.ranges,
+      ranges: state.migrating.ranges,
       base: {
         ...ref,
         migration: migration.id,
@@ -53,17 +53,17 @@ export async function migrate(run: Run): Promise<Transition> {
         batchSize: options.batchSize,
         dryRun: options.dryRun,
         maxPages: state.tuning.maxPagesPerActivity,
-        ...(state.preimages ? { preimages: true } : {}),
+        ...(state.rollback.preimages ? { preimages: true } : {}),
       },
       ruBudget: () => budgetOf(state),
       concurrency: () => concurrencyOf(state),
       priorityBased,
-      failureAllowance: () => state.failureAllowance - state.counters.failed,
+      failureAllowance: () => state.migrating.failureAllowance - state.migrating.counters.failed,
       onResult: (counters, failures, result) => {
         completionsThisRun++;
-        state.counters = addCounters(state.counters, counters);
-        const room = MAX_FAILURES_KEPT - state.failures.length;
-        if (room > 0) state.failures.push(...failures.slice(0, room));
+        state.migrating.counters = addCounters(state.migrating.counters, counters);
+        const room = MAX_FAILURES_KEPT - state.migrating.failures.length;
+        if (room > 0) state.migrating.failures.push(...failures.slice(0, room));
         // With priority-based execution a finished range's part of the RU budget goes to the ranges still running:
         // they restart with it, as on a budget change, once it has grown enough to be worth the pages in flight.
         if (
@@ -71,17 +71,15 @@ export async function migrate(run: Run): Promise<Transition> {
           shareGrew(shareAtStart, shareNow(state, priorityBased)) &&
           stopReason(run, completionsThisRun, seen) === undefined
         ) {
-          run.inbox.controlsVersion += 1;
-          const left = (state.ranges ?? []).filter((r) => !r.done).length;
+          run.inbox.controlsChanged();
+          const left = (state.migrating.ranges ?? []).filter((r) => !r.done).length;
           run.note(`a feed range is done: the RU budget goes to the ${left} range(s) left`);
         }
         run.refreshDetails();
       },
       shouldStop: () => stopReason(run, completionsThisRun, seen),
       interruptWhen: () =>
-        run.inbox.rollbackReason !== undefined ||
-        run.inbox.pauseRequested !== undefined ||
-        run.inbox.controlsVersion !== seen,
+        run.inbox.rollbackRequested || run.inbox.pauseRequested !== undefined || run.inbox.controlsVersion !== seen,
       listRanges: () => listFeedRanges(run),
       onSplit: (_parent, children) => {
         run.note(`a feed range split into ${children.length}: they go on from their start`);
@@ -93,7 +91,7 @@ export async function migrate(run: Run): Promise<Transition> {
       },
     });
     // No range is in flight any more: whatever the controls say now is in force.
-    run.inbox.rangesStartedUnder = undefined;
+    run.inbox.rangesStopped();
     if (outcome.finished) return migrated(run);
     // A failure pauses the run whatever else stopped it.
     if (!outcome.error && outcome.stoppedBecause === 'rollback') return rollingBack(run, 'rollback requested');
@@ -101,7 +99,7 @@ export async function migrate(run: Run): Promise<Transition> {
     if (!outcome.error && outcome.stoppedBecause === 'controls') continue;
     if (!outcome.error && outcome.stoppedBecause === 'continue-as-new') {
       // A rollback asked for while the ranges drained is not lost in the next run.
-      if (run.inbox.rollbackReason !== undefined) {
+      if (run.inbox.rollbackRequested) {
         return rollingBack(run, 'rollback requested');
       }
       // Nor a pause: the inbox does not cross continue-as-new, so the run pauses here (and a long pause continues as
@@ -129,7 +127,7 @@ export async function pauseThenResume(
   if (decision === 'rollback') return rollingBack(run, 'rollback requested');
   if (decision === 'continue-as-new') return { to: 'continue-as-new' };
   // Resuming after the window closed is the operator's decision to go on outside it.
-  if (because === 'window') run.state.windowOverridden = true;
+  if (because === 'window') run.state.gates.windowOverridden = true;
   await run.enterPhase(phase, 'resumed');
   return undefined;
 }
@@ -161,7 +159,7 @@ async function applyContainerSteps(run: Run): Promise<void> {
 
 /** The part of the budget a range started now would get (budget-share.ts). */
 function shareNow(state: Run['state'], priorityBased: boolean): number | undefined {
-  const ranges = state.ranges ?? [];
+  const ranges = state.migrating.ranges ?? [];
   return rangeShare(budgetOf(state), {
     ranges: ranges.length,
     unfinished: ranges.filter((r) => !r.done).length,
@@ -177,7 +175,7 @@ function migrated(run: Run): Transition {
   return end({
     phase: 'completed',
     status: 'dry-run',
-    reason: `dry run: ${run.state.counters.migrated} document(s) would change`,
+    reason: `dry run: ${run.state.migrating.counters.migrated} document(s) would change`,
   });
 }
 
@@ -187,12 +185,12 @@ export function rollingBack(run: Run, reason: string): Transition {
 
 /** A reason to stop starting new work: rollback asked, lease lost, window closed, continue-as-new due. */
 export function stopReason(run: Run, completionsThisRun: number, controlsSeen: number): string | undefined {
-  if (run.inbox.rollbackReason !== undefined) return 'rollback';
+  if (run.inbox.rollbackRequested) return 'rollback';
   if (run.inbox.pauseRequested !== undefined) return 'pause';
   if (run.inbox.controlsVersion !== controlsSeen) return 'controls';
   if (run.lease.lost) return 'lease';
   const window = run.options.maintenanceWindow;
-  if (window && !run.state.windowOverridden && Date.now() > Date.parse(window.end)) return 'window';
+  if (window && !run.state.gates.windowOverridden && Date.now() > Date.parse(window.end)) return 'window';
   const { continueAsNewSuggested } = workflowInfo();
   if (continueAsNewSuggested || completionsThisRun >= run.state.tuning.continueAsNewAfterActivities) {
     return 'continue-as-new';
@@ -209,9 +207,7 @@ export function pauseReason(run: Run, outcome: MigrateOutcome): string {
   }
   if (outcome.stoppedBecause === 'lease') return run.lease.lost!;
   if (outcome.stoppedBecause === 'pause') {
-    const reason = run.inbox.pauseRequested ?? 'paused by the operator';
-    run.inbox.pauseRequested = undefined;
-    return reason;
+    return run.inbox.takePause() ?? 'paused by the operator';
   }
   if (outcome.stoppedBecause === 'window') {
     return `the maintenance window closed at ${run.options.maintenanceWindow!.end}: no new work is started; resume to go on anyway`;

@@ -19,10 +19,10 @@ export async function monitor(run: Run): Promise<Transition> {
   const interval = durationMs(options.monitor.interval as Duration);
   // Absent in runs whose options were resolved before the field existed: they rolled back at the first failure.
   const failuresBeforeRollback = options.monitor.failuresBeforeRollback ?? 1;
-  if (state.monitoring && state.phase === 'monitoring') {
+  if (state.knowing.monitoring && state.phase === 'monitoring') {
     run.refreshDetails(); // continued as new mid-window: the same window goes on
   } else {
-    state.monitoring = {
+    state.knowing.monitoring = {
       until: new Date(Date.now() + durationMs(options.monitor.duration as Duration)).toISOString(),
       failuresInARow: 0,
     };
@@ -31,11 +31,11 @@ export async function monitor(run: Run): Promise<Transition> {
       `health checks every ${options.monitor.interval} for ${options.monitor.duration}`
     );
   }
-  const window = state.monitoring;
+  const window = state.knowing.monitoring;
   const until = Date.parse(window.until);
   while (Date.now() < until) {
     const wait = Math.min(interval, until - Date.now());
-    const waited = await run.waitFor(() => inbox.rollbackReason !== undefined, wait, 'next health check');
+    const waited = await run.waitFor(() => inbox.rollbackRequested, wait, 'next health check');
     if (waited === 'done') return rollingBack(run, 'rollback requested');
     if (waited === 'continue-as-new') return { to: 'continue-as-new' };
     const health = await run.acts.quick.healthCheck.executeWithOptions({ summary: 'health checks' }, [
@@ -60,6 +60,6 @@ export async function monitor(run: Run): Promise<Transition> {
     const times = inARow > 1 ? ` (${inARow} checks in a row)` : '';
     return rollingBack(run, `health check failed${times}: ${failed.join(', ')}`);
   }
-  if (inbox.rollbackReason !== undefined) return rollingBack(run, 'rollback requested');
+  if (inbox.rollbackRequested) return rollingBack(run, 'rollback requested');
   return end({ phase: 'completed', status: 'completed' });
 }

@@ -131,16 +131,14 @@ export async function startRun(start: RunbookStart, inbox: Inbox, acts: Activiti
     startedAt,
     migration,
     leaseKey: `${migration.database}/${migration.container}`,
-    rollbackMode: rollbackModeOf(start, migration),
-    counters: zeroCounters(),
-    failures: [],
-    failureAllowance: options.maxFailures,
-    timeline: [],
-    approvals: [],
     generation: 0,
     phase: 'preflight',
     phaseSince: startedAt,
-    rollbacks: 0,
+    timeline: [],
+    gates: { approvals: [] },
+    migrating: { counters: zeroCounters(), failures: [], failureAllowance: options.maxFailures },
+    knowing: {},
+    rollback: { mode: rollbackModeOf(start, migration), attempts: 0 },
   };
   const lease = new Lease(acts.quick, tuning, workflowId, state.leaseKey);
   const taken = await lease.acquire();
@@ -160,7 +158,7 @@ export async function preflight(run: Run): Promise<Transition> {
   const { quick } = run.acts;
   await run.enterPhase(
     'preflight',
-    `${migration.id} ${options.direction} on ${where}; rollback by ${state.rollbackMode}`
+    `${migration.id} ${options.direction} on ${where}; rollback by ${state.rollback.mode}`
   );
   const refused = (reason: string): Transition => {
     state.lastError = reason;
@@ -206,10 +204,10 @@ export async function preflight(run: Run): Promise<Transition> {
   const problem = chooseRollback(run, state.plan);
   if (problem) return refused(problem);
   if (!backup.meetsMinimum) {
-    if (state.rollbackMode === 'restore' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
-    run.note(`backup: ${backup.reason} (the rollback is by ${state.rollbackMode}, not a restore)`, 'preflight');
+    if (state.rollback.mode === 'restore' && !options.dryRun) return refused(`backup check failed: ${backup.reason}`);
+    run.note(`backup: ${backup.reason} (the rollback is by ${state.rollback.mode}, not a restore)`, 'preflight');
   }
-  if (state.exported && state.rollbackMode === 'restore' && migration.migratesDocuments && !options.dryRun) {
+  if (state.exported && state.rollback.mode === 'restore' && migration.migratesDocuments && !options.dryRun) {
     const unprovable = await proveRestorableNow(run, state.exported);
     if (unprovable && options.rollback !== 'manual') return refused(unprovable);
     if (unprovable) run.note(`${unprovable} (rollback is manual: a rollback would fail before deleting)`, 'preflight');

@@ -13,7 +13,7 @@ export async function snapshot(run: Run): Promise<Transition> {
       [{ database: migration.database, container: migration.container, versionField: migration.versionField }]
     );
   }
-  state.migratingSince = run.now();
+  state.migrating.since = run.now();
   await run.enterPhase('migrating', options.dryRun ? 'dry run: nothing is written' : undefined);
   return { to: 'migrating' };
 }

@@ -43,17 +43,17 @@ export function keepsPreimages(
   return options.rollback === 'preimages' || (options.preimages ?? !migration.hasDown);
 }
 
-/** Decides state.preimages and state.rollbackMode; returns a refusal when the strategy asked for cannot work. */
+/** Decides state.rollback.preimages and state.rollback.mode; returns a refusal when the strategy asked for cannot work. */
 export function chooseRollback(run: Run, plan: MigrationPlan | undefined): string | undefined {
   const { state, options } = run;
   const { migration } = state;
   if (!migration.migratesDocuments) {
-    state.rollbackPlan = 'rollback by undoing the container steps';
+    state.rollback.plan = 'rollback by undoing the container steps';
     return undefined;
   }
   const up = options.direction === 'up';
   const hasReverse = up ? migration.hasDown : migration.hasUp;
-  state.preimages = up && !options.dryRun && (options.preimages ?? !migration.hasDown);
+  state.rollback.preimages = up && !options.dryRun && (options.preimages ?? !migration.hasDown);
   const roundTrip = roundTripProblem(plan?.roundTrip);
   if (roundTrip) run.note(`plan: ${roundTrip}`, 'preflight');
   const downProved = hasReverse && roundTrip === undefined;
@@ -62,16 +62,16 @@ export function chooseRollback(run: Run, plan: MigrationPlan | undefined): strin
   if (options.rollback === 'preimages') {
     if (!up) return 'rollback "preimages" reverts an up migration only';
     if (options.preimages === false) return 'rollback "preimages" was asked for with preimages: false';
-    state.preimages = !options.dryRun;
+    state.rollback.preimages = !options.dryRun;
     mode = 'preimages';
   } else if (options.rollback === 'down' || options.rollback === 'restore') {
     if (options.rollback === 'down' && roundTrip) return `rollback "down" was asked for, but ${roundTrip}`;
     mode = options.rollback;
   } else {
-    mode = state.preimages ? 'preimages' : downProved ? 'down' : 'restore';
+    mode = state.rollback.preimages ? 'preimages' : downProved ? 'down' : 'restore';
   }
-  state.rollbackMode = mode;
-  state.rollbackPlan = KEEPS_AND_LOSES[mode];
-  run.note(`rollback plan: ${state.rollbackPlan}`, 'preflight');
+  state.rollback.mode = mode;
+  state.rollback.plan = KEEPS_AND_LOSES[mode];
+  run.note(`rollback plan: ${state.rollback.plan}`, 'preflight');
   return undefined;
 }

@@ -31,7 +31,7 @@ export async function verify(run: Run): Promise<Transition> {
       checksum: migration.checksum,
       direction: options.direction,
       sampleSize: options.verifySampleSize,
-      allowedRemaining: state.counters.failed,
+      allowedRemaining: state.migrating.counters.failed,
     },
   ]);
   // The declared queries again (runs with a baseline only): an index lost or RU grown past the limit fails it.
@@ -44,7 +44,7 @@ export async function verify(run: Run): Promise<Transition> {
   const onlyLate = late > 0 && verification.problems.length === 1 && queryProblems.length === 0;
   if (onlyLate && !options.dryRun && (state.catchUps ?? 0) < MAX_CATCH_UPS) {
     state.catchUps = (state.catchUps ?? 0) + 1;
-    for (const range of state.ranges ?? []) {
+    for (const range of state.migrating.ranges ?? []) {
       range.done = false;
       range.continuation = undefined;
     }

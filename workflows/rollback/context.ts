@@ -7,7 +7,7 @@ import type { ContainerRef } from '../../common/activities';
 import { zeroCounters } from '../../common/counters';
 import { runbookActivities } from '../activities';
 import { abortSignal, approveSignal, type ApproveArgs } from '../messages';
-import type { RollbackInput, RollbackResult } from '../rollback';
+import type { RollbackInput, RollbackResult } from './runbook';
 import {
   rollbackControlsAppliedSignal,
   rollbackControlsSignal,

@@ -40,7 +40,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     return run;
   };
   const changed = (run: Run, note: string) => {
-    inbox.controlsVersion += 1;
+    inbox.controlsChanged();
     run.note(note);
     run.refreshDetails();
   };
@@ -48,11 +48,11 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
   const inForce = (run: Run): Promise<LiveControls> => {
     const version = inbox.controlsVersion;
     // While rolling back, the child runs the ranges: in force once it says so for this change (rollback/context.ts).
-    const forwarded = inbox.controlsForwarded;
+    const forwarded = inbox.controlsSentToRollback;
     const applied = () =>
       forwarded > 0 && run.state.phase === 'rolling-back'
-        ? inbox.controlsAppliedByChild >= forwarded
-        : inbox.rangesStartedUnder === undefined || inbox.rangesStartedUnder >= version;
+        ? inbox.rollbackControlsInForce(forwarded)
+        : inbox.controlsInForce(version);
     return condition(applied, CONTROLS_IN_FORCE_TIMEOUT).then((ok) => ({ ...answer(run, inbox), inForce: ok }));
   };
 
@@ -60,7 +60,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     setBudgetUpdate,
     (args) => {
       const run = live();
-      run.state.controls = { ...run.state.controls, ruBudget: args.ruPerSecond };
+      run.state.migrating.controls = { ...run.state.migrating.controls, ruBudget: args.ruPerSecond };
       if (run.state.phase === 'rolling-back') inbox.forwardControls({ ruBudget: args.ruPerSecond });
       recordBudget(run.state.migration.id, budgetOf(run.state));
       changed(run, `RU budget set to ${args.ruPerSecond === null ? 'none' : `${args.ruPerSecond} RU/s`}`);
@@ -80,7 +80,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     setConcurrencyUpdate,
     (args) => {
       const run = live();
-      run.state.controls = { ...run.state.controls, concurrency: args.concurrency };
+      run.state.migrating.controls = { ...run.state.migrating.controls, concurrency: args.concurrency };
       if (run.state.phase === 'rolling-back') inbox.forwardControls({ concurrency: args.concurrency });
       changed(run, `concurrency set to ${args.concurrency}`);
       return inForce(run);
@@ -99,7 +99,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     pauseUpdate,
     (args?: { reason?: string }) => {
       const run = live();
-      inbox.pauseRequested = `paused by the operator${args?.reason ? `: ${args.reason}` : ''}`;
+      inbox.requestPause(`paused by the operator${args?.reason ? `: ${args.reason}` : ''}`);
       run.note(`pause asked: ${inbox.pauseRequested}`);
       run.refreshDetails();
       return answer(run, inbox);
@@ -116,7 +116,7 @@ export function registerControls(current: () => Run | undefined, inbox: Inbox): 
     resumeUpdate,
     () => {
       const run = live();
-      inbox.resumeRequested = true;
+      inbox.requestResume();
       return { ...answer(run, inbox), paused: false };
     },
     {

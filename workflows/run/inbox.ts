@@ -48,30 +48,167 @@ export function payloadProblem(args: unknown, fields: string[]): string | undefi
   return undefined;
 }
 
+/**
+ * The operators' messages and the run's questions to them, behind intents (the style of temporalio/samples-typescript
+ * message-passing: the signal handlers and the phases change this state only through the named methods below; they
+ * read it through getters). Not carried across continue-as-new: what must outlive a run goes to RunState.
+ */
 export class Inbox {
-  approval?: ApproveArgs;
-  abortReason?: string;
-  rollbackReason?: string;
-  resumeRequested = false;
+  private approvalArgs?: ApproveArgs;
+  private abortAsked?: string;
+  private rollbackAsked?: string;
+  private resumeAsked = false;
+  private decision?: PendingDecision;
+  private waiting?: string;
+  private rollbackChildId?: string;
+  private step?: string;
+  private controls = 0;
+  private rangesUnder?: number;
+  /** Live controls forwarded to the rollback child, and the last of them it answered as in force. */
+  private controlsForwarded = 0;
+  private controlsAppliedByChild = 0;
+  private pauseAsked?: string;
+  private cutoverAskedBy?: string;
+
   /** The decision the run waits for, shown by the status query and the UI. */
-  pending?: PendingDecision;
+  get pending(): PendingDecision | undefined {
+    return this.decision;
+  }
   /** A wait with no decision to take (the maintenance window), shown in the UI's details. */
-  waitingFor?: string;
-  /** The rollback child's current step, and its id while it runs (its restore gate takes approve/abort). */
-  rollbackStep?: string;
-  rollbackChildId?: string;
+  get waitingFor(): string | undefined {
+    return this.waiting;
+  }
+  /** The approve taken for the migration's approval gate (at most one: a second is refused). */
+  get approval(): ApproveArgs | undefined {
+    return this.approvalArgs;
+  }
+  get abortReason(): string | undefined {
+    return this.abortAsked;
+  }
+  /** A rollback was asked for and not yet taken (takeRollback). */
+  get rollbackRequested(): boolean {
+    return this.rollbackAsked !== undefined;
+  }
+  /** A pause asked for by the `pause` update, with its reason, until the run takes it (takePause). */
+  get pauseRequested(): string | undefined {
+    return this.pauseAsked;
+  }
+  /** `resume` (signal or update) answered the question the run asks (ask), not yet taken (takeResume). */
+  get resumeRequested(): boolean {
+    return this.resumeAsked;
+  }
   /** Live controls: bumped at each budget or concurrency change (the ranges in flight restart on it). */
-  controlsVersion = 0;
-  /**
-   * The controls version the ranges in flight were started under; undefined while no range is migrating (the loop
-   * is not running: container steps, the index wait, a pause, any other phase). setBudget and setConcurrency answer
-   * once it reaches theirs, or at once when it is undefined.
-   */
-  rangesStartedUnder?: number;
-  /** A pause asked for by the `pause` update, with its reason. */
-  pauseRequested?: string;
+  get controlsVersion(): number {
+    return this.controls;
+  }
   /** Who sent `cutover` (the old writers are gone), once they did. */
-  cutoverBy?: string;
+  get cutoverBy(): string | undefined {
+    return this.cutoverAskedBy;
+  }
+  /** The rollback child's current step, while it runs. */
+  get rollbackStep(): string | undefined {
+    return this.step;
+  }
+
+  /** The run asks the operator `decision`; a resume sent before the question is not an answer to it. */
+  ask(decision: PendingDecision): void {
+    this.decision = decision;
+    if ((decision.signals as readonly string[]).includes('resume')) this.resumeAsked = false;
+  }
+  /** The question is settled (or, with `kind`, that question if it is the one open). */
+  stopAsking(kind?: PendingDecision['kind']): void {
+    if (kind === undefined || this.decision?.kind === kind) this.decision = undefined;
+  }
+  /** The run sleeps until `what` (no decision to take: any question is closed). */
+  waitUntil(what: string): void {
+    this.decision = undefined;
+    this.waiting = what;
+  }
+  stopWaiting(): void {
+    this.waiting = undefined;
+  }
+
+  /** `approve` for the migration's approval gate: open (or to come, in preflight), and not approved already. */
+  approve(args: ApproveArgs, gateOpen: boolean): boolean {
+    if (!gateOpen || this.approvalArgs !== undefined) return false;
+    this.approvalArgs = args;
+    return true;
+  }
+  /** An abort before any write (the first reason stands). */
+  abort(reason: string): void {
+    this.abortAsked ??= reason;
+  }
+  /** A rollback (the first reason stands until the run takes it). */
+  requestRollback(reason: string): void {
+    this.rollbackAsked ??= reason;
+  }
+  /** The rollback asked for, if any, taken (a later signal asks again). */
+  takeRollback(): string | undefined {
+    const reason = this.rollbackAsked;
+    this.rollbackAsked = undefined;
+    return reason;
+  }
+  requestPause(reason: string): void {
+    this.pauseAsked = reason;
+  }
+  /** The pause asked for, if any, taken. */
+  takePause(): string | undefined {
+    const reason = this.pauseAsked;
+    this.pauseAsked = undefined;
+    return reason;
+  }
+  requestResume(): void {
+    this.resumeAsked = true;
+  }
+  /** The resume, if any, taken. */
+  takeResume(): boolean {
+    const asked = this.resumeAsked;
+    this.resumeAsked = false;
+    return asked;
+  }
+  /** The old writers are gone (the first sender stands). */
+  requestCutover(by: string): void {
+    this.cutoverAskedBy ??= by;
+  }
+
+  /** A budget or concurrency change (or a finished range's share given to the others): the new version. */
+  controlsChanged(): number {
+    return ++this.controls;
+  }
+  /** Ranges were started under controls `version` (the range loop runs). */
+  rangesStarted(version: number): void {
+    this.rangesUnder = version;
+  }
+  /** No range is in flight any more: whatever the controls say now is in force. */
+  rangesStopped(): void {
+    this.rangesUnder = undefined;
+  }
+  /** No range started under controls older than `version` is in flight. */
+  controlsInForce(version: number): boolean {
+    return this.rangesUnder === undefined || this.rangesUnder >= version;
+  }
+  /** How many live controls went to the rollback child so far (0: none); the answer waits for the child's. */
+  get controlsSentToRollback(): number {
+    return this.controlsForwarded;
+  }
+  /** The rollback child answered the `seq`th forwarded control as in force (rollback/context.ts). */
+  rollbackAppliedControls(seq: number): void {
+    this.controlsAppliedByChild = Math.max(this.controlsAppliedByChild, seq);
+  }
+  /** The rollback child has the `seq`th forwarded control in force. */
+  rollbackControlsInForce(seq: number): boolean {
+    return this.controlsAppliedByChild >= seq;
+  }
+
+  /** A rollback child runs: its restore gates take approve/abort, and live controls follow it. */
+  rollbackStarted(childId: string): void {
+    this.rollbackChildId = childId;
+  }
+  /** The rollback child ended: its step and its gate's question are gone. */
+  rollbackEnded(): void {
+    this.step = undefined;
+    this.decision = undefined;
+  }
 
   /** Registers every signal handler. */
   register(run: InboxContext): void {
@@ -89,12 +226,10 @@ export class Inbox {
       // Bound to the gate open when it arrives: an approve with none open (sent twice, retried by a CLI, or after the
       // gate passed) is refused in the timeline, never kept for a later gate it was not meant for. In preflight the
       // only gate to come is the migration's own approval, so an approve sent with the start is kept for it.
-      const forApproval = this.pending?.kind === 'approve' || run.phase() === 'preflight';
-      if (!forApproval || this.approval !== undefined) {
+      const gateOpen = this.decision?.kind === 'approve' || run.phase() === 'preflight';
+      if (!this.approve(args ?? {}, gateOpen)) {
         run.note(`approve ignored in phase ${run.phase()}: nothing is waiting for an approval`);
-        return;
       }
-      this.approval = args ?? {};
     });
     setHandler(abortSignal, (args) => {
       if (refused('abort', args, ['reason'])) return;
@@ -105,7 +240,7 @@ export class Inbox {
         run.note(`abort (${reason}) refused in phase ${run.phase()}: writes have begun; send rollback to undo them`);
         return;
       }
-      this.abortReason ??= reason;
+      this.abort(reason);
     });
     setHandler(rollbackSignal, (args) => {
       if (refused('rollback', args, ['reason'])) return;
@@ -118,14 +253,14 @@ export class Inbox {
       if (BEFORE_WRITES.includes(phase)) {
         // Nothing was written: there is nothing to undo, and a rollback must not stop the application for nothing.
         run.note(`rollback (${reason}) before any write: the run ends aborted`);
-        this.abortReason ??= `rollback requested before any write: ${reason}`;
+        this.abort(`rollback requested before any write: ${reason}`);
         return;
       }
       if (phase === 'rolling-back') {
         run.note(`rollback (${reason}) ignored: a rollback is already running`);
         return;
       }
-      this.rollbackReason ??= reason;
+      this.requestRollback(reason);
     });
     setHandler(cutoverSignal, (args) => {
       if (refused('cutover', args, ['by'])) return;
@@ -139,7 +274,7 @@ export class Inbox {
         run.note('cutover ignored: this run cuts over by itself once the change feed is quiet (cutover "auto")');
         return;
       }
-      this.cutoverBy ??= args?.by ?? 'unknown';
+      this.requestCutover(args?.by ?? 'unknown');
     });
     setHandler(resumeSignal, () => {
       const phase = run.phase();
@@ -147,39 +282,39 @@ export class Inbox {
         run.note(`resume ignored in phase ${phase}: the run is not paused`);
         return;
       }
-      this.resumeRequested = true;
+      this.requestResume();
     });
     setHandler(rollbackControlsAppliedSignal, ({ seq }) => {
-      this.controlsAppliedByChild = Math.max(this.controlsAppliedByChild, seq);
+      this.rollbackAppliedControls(seq);
     });
     setHandler(rollbackProgressSignal, (progress) => {
-      this.rollbackStep = progress.step;
+      this.step = progress.step;
       if (progress.awaitingRestoreApproval) {
-        this.pending = {
+        this.ask({
           kind: 'approve-restore',
           signals: ['approve', 'abort'],
           reason: progress.detail ?? 'the rollback will delete the container and restore it to T0',
           ...(progress.writesSinceT0 !== undefined ? { writesSinceT0: progress.writesSinceT0 } : {}),
           ...(progress.deletedSinceT0 !== undefined ? { deletedSinceT0: progress.deletedSinceT0 } : {}),
-        };
+        });
       } else if (progress.awaitingRestoreAcceptance) {
-        this.pending = { kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' };
+        this.ask({ kind: 'accept-restore', signals: ['approve', 'abort'], reason: progress.detail ?? '' });
       } else if (progress.awaitingContainerDelete) {
-        this.pending = {
+        this.ask({
           kind: 'approve-delete-container',
           signals: ['approve', 'abort'],
           reason: progress.detail ?? '',
           ...progress.awaitingContainerDelete,
-        };
+        });
       } else if (progress.awaitingConflictAcceptance) {
-        this.pending = {
+        this.ask({
           kind: 'accept-conflicts',
           signals: ['approve', 'abort'],
           reason: progress.detail ?? '',
           ...progress.awaitingConflictAcceptance,
-        };
+        });
       } else if (this.atRollbackGate()) {
-        this.pending = undefined;
+        this.stopAsking();
       }
       run.changed();
     });
@@ -187,7 +322,7 @@ export class Inbox {
 
   /** The rollback child waits at one of its gates (restore consent, restore acceptance, conflicts). */
   private atRollbackGate(): boolean {
-    const kind = this.pending?.kind;
+    const kind = this.decision?.kind;
     return (
       kind === 'approve-restore' ||
       kind === 'accept-restore' ||
@@ -205,10 +340,6 @@ export class Inbox {
     return true;
   }
 
-  /** Live controls forwarded to the rollback child, and the last of them it answered as in force. */
-  controlsForwarded = 0;
-  controlsAppliedByChild = 0;
-
   /** A live control changed while a rollback child runs: it follows it too (rollback/context.ts). */
   forwardControls(controls: RollbackControls): void {
     if (this.rollbackChildId === undefined) return;
@@ -216,12 +347,5 @@ export class Inbox {
     getExternalWorkflowHandle(this.rollbackChildId)
       .signal(rollbackControlsSignal, { ...controls, seq: this.controlsForwarded })
       .catch((err) => log.warn('live controls to the rollback child failed', { error: failureMessage(err) }));
-  }
-
-  /** The rollback asked for, if any, taken (a later signal asks again). */
-  takeRollback(): string | undefined {
-    const reason = this.rollbackReason;
-    this.rollbackReason = undefined;
-    return reason;
   }
 }

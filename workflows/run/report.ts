@@ -21,7 +21,7 @@ export function historyRecord(state: RunState, end: RunEnd, ids: RunIds, finishe
     status: end.status,
     startedAt: state.startedAt,
     finishedAt,
-    counters: state.counters,
+    counters: state.migrating.counters,
     workflowId: ids.workflowId,
     runId: ids.runId,
     ...(state.snapshot ? { t0: state.snapshot.t0 } : {}),
@@ -43,15 +43,17 @@ export function buildReport(state: RunState, end: RunEnd, workflowId: string, fi
     workflowId,
     startedAt: state.startedAt,
     finishedAt,
-    ...(state.approvedBy ? { approvedBy: state.approvedBy } : {}),
-    counters: state.counters,
+    ...(state.gates.approvedBy ? { approvedBy: state.gates.approvedBy } : {}),
+    counters: state.migrating.counters,
     ...(state.plan ? { plan: state.plan } : {}),
     ...(state.snapshot ? { snapshot: state.snapshot } : {}),
     ...(state.verification ? { verification: state.verification } : {}),
-    ...(state.queriesBefore ? { queries: { before: state.queriesBefore, after: state.queriesAfter } } : {}),
-    ...(state.monitorSeries ? { monitoring: state.monitorSeries } : {}),
-    ...(state.rollbackPlan ? { rollbackPlan: state.rollbackPlan } : {}),
-    ...(state.rollback ? { rollback: state.rollback } : {}),
+    ...(state.knowing.queriesBefore
+      ? { queries: { before: state.knowing.queriesBefore, after: state.knowing.queriesAfter } }
+      : {}),
+    ...(state.knowing.monitorSeries ? { monitoring: state.knowing.monitorSeries } : {}),
+    ...(state.rollback.plan ? { rollbackPlan: state.rollback.plan } : {}),
+    ...(state.rollback.outcome ? { rollback: state.rollback.outcome } : {}),
     timeline: state.timeline,
   };
   return { ...body, markdown: renderReportMarkdown(body) };

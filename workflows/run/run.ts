@@ -114,24 +114,23 @@ export class Run {
   ): Promise<'resume' | 'rollback' | 'continue-as-new'> {
     const { state, inbox } = this;
     state.lastError = reason;
-    inbox.pending = { kind: 'resume-or-rollback', signals: ['resume', 'rollback'], reason };
-    inbox.resumeRequested = false;
+    inbox.ask({ kind: 'resume-or-rollback', signals: ['resume', 'rollback'], reason });
     // A run continued as new while paused is already in the phase: no second notification.
     if (state.phase === 'paused') this.refreshDetails();
     else await this.enterPhase('paused', reason, 'warning');
-    const decided = () => inbox.resumeRequested || inbox.rollbackReason !== undefined;
-    state.pausedIn = pausedIn;
-    state.pausedBecause = because;
+    const decided = () => inbox.resumeRequested || inbox.rollbackRequested;
+    state.migrating.pausedIn = pausedIn;
+    state.migrating.pausedBecause = because;
     if ((await this.waitFor(decided, undefined, 'resume or rollback')) === 'continue-as-new') {
       return 'continue-as-new';
     }
-    state.pausedIn = undefined;
-    state.pausedBecause = undefined;
-    inbox.pending = undefined;
-    if (inbox.rollbackReason !== undefined) return 'rollback';
-    inbox.resumeRequested = false;
+    state.migrating.pausedIn = undefined;
+    state.migrating.pausedBecause = undefined;
+    inbox.stopAsking();
+    if (inbox.rollbackRequested) return 'rollback';
+    inbox.takeResume();
     // The operator accepted what failed so far: maxFailures more are tolerated.
-    state.failureAllowance = state.counters.failed + this.options.maxFailures;
+    state.migrating.failureAllowance = state.migrating.counters.failed + this.options.maxFailures;
     state.lastError = undefined;
     if (this.lease.lost) {
       const lease = await this.lease.reacquire();

@@ -13,12 +13,12 @@ export function rates(
   state: RunState,
   now: number
 ): { ruPerSecond: number; docsPerSecond: number; etaSeconds?: number } {
-  if (!state.migratingSince) return { ruPerSecond: 0, docsPerSecond: 0 };
-  const seconds = Math.max((now - Date.parse(state.migratingSince)) / 1000, 0.001);
-  const ruPerSecond = Math.round((state.counters.ruConsumed / seconds) * 10) / 10;
-  const docsPerSecond = Math.round((state.counters.scanned / seconds) * 10) / 10;
+  if (!state.migrating.since) return { ruPerSecond: 0, docsPerSecond: 0 };
+  const seconds = Math.max((now - Date.parse(state.migrating.since)) / 1000, 0.001);
+  const ruPerSecond = Math.round((state.migrating.counters.ruConsumed / seconds) * 10) / 10;
+  const docsPerSecond = Math.round((state.migrating.counters.scanned / seconds) * 10) / 10;
   const total = state.plan?.totalDocuments;
-  const left = total !== undefined ? Math.max(total - state.counters.scanned, 0) : undefined;
+  const left = total !== undefined ? Math.max(total - state.migrating.counters.scanned, 0) : undefined;
   const etaSeconds =
     left !== undefined && docsPerSecond > 0 && state.phase === 'migrating'
       ? Math.ceil(left / docsPerSecond)
@@ -73,12 +73,15 @@ export function runStatus(state: RunState, inbox: Inbox, now: number): RunbookSt
     phaseSince: state.phaseSince,
     startedAt: state.startedAt,
     dryRun: state.options.dryRun,
-    counters: state.counters,
+    counters: state.migrating.counters,
     documentsToMigrate: state.plan?.documentsToMigrate,
     ruPerSecond,
     docsPerSecond,
     etaSeconds,
-    ranges: { total: state.ranges?.length ?? 0, done: state.ranges?.filter((r) => r.done).length ?? 0 },
+    ranges: {
+      total: state.migrating.ranges?.length ?? 0,
+      done: state.migrating.ranges?.filter((r) => r.done).length ?? 0,
+    },
     pendingDecision: inbox.pending,
     lastError:
       state.lastError ??
@@ -98,7 +101,7 @@ export function runStatus(state: RunState, inbox: Inbox, now: number): RunbookSt
           },
         }
       : {}),
-    ...(state.monitorSeries ? { monitoring: state.monitorSeries } : {}),
+    ...(state.knowing.monitorSeries ? { monitoring: state.knowing.monitorSeries } : {}),
     generation: state.generation,
     timeline: state.timeline,
   };
@@ -111,17 +114,18 @@ export function currentDetails(
   now: number,
   waitingFor?: string
 ): string {
-  const { migration, counters } = state;
+  const { migration } = state;
+  const { counters } = state.migrating;
   const lines = [
     `**${migration.id}** (${state.options.direction}${state.options.dryRun ? ', dry run' : ''}) on \`${migration.database}/${migration.container}\``,
     `**Phase:** ${state.phase} since ${state.phaseSince}`,
   ];
-  if (state.ranges) {
+  if (state.migrating.ranges) {
     const { ruPerSecond, docsPerSecond, etaSeconds } = rates(state, now);
     lines.push(
       `**Documents:** ${counters.scanned} scanned, ${counters.migrated} migrated, ${counters.skipped} skipped, ${counters.failed} failed` +
         (state.plan ? ` of ${state.plan.totalDocuments}` : ''),
-      `**Ranges:** ${state.ranges.filter((r) => r.done).length}/${state.ranges.length} done · ${docsPerSecond} docs/s · ${ruPerSecond} RU/s` +
+      `**Ranges:** ${state.migrating.ranges.filter((r) => r.done).length}/${state.migrating.ranges.length} done · ${docsPerSecond} docs/s · ${ruPerSecond} RU/s` +
         (etaSeconds !== undefined ? ` · ETA ${etaSeconds}s` : '')
     );
   }

@@ -1,5 +1,5 @@
 /**
- * Rolling back (the manual runbook's rollback procedures): the rollbackRunbook child (workflows/rollback.ts) does the work in
+ * Rolling back (the manual runbook's rollback procedures): the rollbackRunbook child (workflows/rollback/runbook.ts) does the work in
  * its own history; this phase starts it, follows it, and when it fails waits for the operator: `rollback` tries
  * again, `resume` ends the run as rollback-failed (the operator took over).
  */
@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { zeroCounters } from '../../common/counters';
 import { failureMessage } from '../../common/failure-message';
-import { rollbackRunbook, type RollbackInput, type RollbackResult } from '../rollback';
+import { rollbackRunbook, type RollbackInput, type RollbackResult } from './runbook';
 import type { Run } from '../run/run';
 import type { RunEnd } from '../run/transition';
 import { budgetOf, concurrencyOf } from '../state';
@@ -23,9 +23,8 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
   let reason = firstReason;
   for (;;) {
     const result = await runRollbackChild(run, reason);
-    inbox.rollbackStep = undefined;
-    inbox.pending = undefined;
-    state.rollback = {
+    inbox.rollbackEnded();
+    state.rollback.outcome = {
       mode: result.mode,
       reason,
       ok: result.ok,
@@ -47,15 +46,14 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
           }
         : {}),
     };
-    if (result.approvedBy) state.approvals.push({ by: result.approvedBy, at: run.now(), for: 'restore' });
+    if (result.approvedBy) state.gates.approvals.push({ by: result.approvedBy, at: run.now(), for: 'restore' });
     if (result.ok) return { phase: 'rolled-back', status: 'rolled-back', reason };
     const failure = `rollback by ${result.mode} failed: ${result.problems.join('; ')}`;
     state.lastError = failure;
-    inbox.pending = { kind: 'operator', signals: ['rollback', 'resume'], reason: failure };
-    inbox.resumeRequested = false;
+    inbox.ask({ kind: 'operator', signals: ['rollback', 'resume'], reason: failure });
     await run.enterPhase('rollback-failed', failure, 'error');
-    await condition(() => inbox.resumeRequested || inbox.rollbackReason !== undefined);
-    inbox.pending = undefined;
+    await condition(() => inbox.resumeRequested || inbox.rollbackRequested);
+    inbox.stopAsking();
     const again = inbox.takeRollback();
     if (again === undefined) {
       // The operator took over: the run ends, and says it did not succeed.
@@ -72,15 +70,15 @@ export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
 /** One attempt: the child runs to its end whatever happens to this scope; its failure is a result, not a throw. */
 async function runRollbackChild(run: Run, reason: string): Promise<RollbackResult> {
   const { state, options, inbox } = run;
-  state.rollbacks += 1;
-  const childId = `${run.workflowId}/rollback-${state.rollbacks}`;
-  inbox.rollbackChildId = childId;
-  await run.enterPhase('rolling-back', `${reason} (by ${state.rollbackMode})`, 'warning');
+  state.rollback.attempts += 1;
+  const childId = `${run.workflowId}/rollback-${state.rollback.attempts}`;
+  inbox.rollbackStarted(childId);
+  await run.enterPhase('rolling-back', `${reason} (by ${state.rollback.mode})`, 'warning');
   const input: RollbackInput = {
     parentWorkflowId: run.workflowId,
     migration: state.migration,
     direction: options.direction,
-    mode: state.rollbackMode,
+    mode: state.rollback.mode,
     reason,
     snapshot: state.snapshot,
     exported: state.exported,
@@ -95,8 +93,8 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     requireRestoreApproval: options.approval.requiredForRestore,
     approvalTimeout: options.approval.timeout as Duration,
     allowRestoreWithoutAppStop: options.allowRestoreWithoutAppStop,
-    migratedDocuments: state.counters.migrated,
-    ...(state.preimagesContainer ? { preimagesContainer: state.preimagesContainer } : {}),
+    migratedDocuments: state.migrating.counters.migrated,
+    ...(state.rollback.preimagesContainer ? { preimagesContainer: state.rollback.preimagesContainer } : {}),
     tuning: state.tuning,
   };
   try {
@@ -104,7 +102,7 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
       executeChild(rollbackRunbook, {
         workflowId: childId,
         args: [input],
-        staticSummary: `rollback of ${state.migration.id} by ${state.rollbackMode}`,
+        staticSummary: `rollback of ${state.migration.id} by ${state.rollback.mode}`,
         // A started rollback runs to its end even when this run is terminated (by an operator, a run timeout, the
         // history limit): Temporal's default, TERMINATE, would kill it between the delete and the restore.
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -112,6 +110,6 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     );
   } catch (err) {
     const message = err instanceof ChildWorkflowFailure ? failureMessage(err) : String(err);
-    return { mode: state.rollbackMode, ok: false, problems: [message], steps: [], counters: zeroCounters() };
+    return { mode: state.rollback.mode, ok: false, problems: [message], steps: [], counters: zeroCounters() };
   }
 }

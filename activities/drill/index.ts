@@ -1,8 +1,8 @@
 /** The restore drill's activities: restore into a new account, compare, delete the account, record, find. */
-import type { RunbookActivities } from '../common/activities';
-import type { ActivityDeps } from './deps';
-import { deleteDrillAccount, restoreDrillAccount } from './arm/drill-account';
-import { compareDrill, findRecentDrill, recordDrill } from './cosmos/drill';
+import type { RunbookActivities } from '../../common/activities';
+import type { ActivityDeps } from '../deps';
+import { deleteDrillAccount, restoreDrillAccount } from './arm';
+import { compareDrill, findRecentDrill, recordDrill } from './cosmos';
 
 export type DrillActivities = Pick<
   RunbookActivities,

@@ -14,8 +14,8 @@ import type { DatabaseAccountCreateUpdateParameters, DatabaseAccountGetResults }
 import type { DrillAccount, RestoreDrillAccountInput } from '../../common/activities';
 import { ErrorType } from '../../common/errors';
 import type { ActivityDeps } from '../deps';
-import { findRestoreSource, getAccount, writeLocation } from './backup';
-import { isNotFound } from './export';
+import { findRestoreSource, getAccount, writeLocation } from '../arm/backup';
+import { isNotFound } from '../arm/export';
 import { failureMessage } from '../../common/failure-message';
 
 type DrillDeps = Pick<ActivityDeps, 'arm' | 'account' | 'armPollIntervalMs' | 'connectAccount'>;

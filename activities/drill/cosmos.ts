@@ -1,5 +1,5 @@
 /**
- * The restore drill: a copy of the container restored at T into a new account (activities/arm/drill-account.ts:
+ * The restore drill: a copy of the container restored at T into a new account (activities/drill/arm.ts:
  * Azure restores a live container only into a new account) is compared with what the live container says about T,
  * and the drill is recorded (duration, docs/s) in the migrations history so that a run can ask for a recent
  * successful drill (`requireRestoreDrill`). The `restoreDrill` workflow (workflows/drill.ts) orders the steps.
@@ -23,12 +23,12 @@ import type {
   DrillRecordInput,
   FindDrillInput,
 } from '../../common/activities';
-import { connectDrillAccount } from '../arm/drill-account';
+import { connectDrillAccount } from './arm';
 import type { ActivityDeps } from '../deps';
-import { listFeedRanges, rangeQueryOptions } from './feed-ranges';
-import { DRILL_PARTITION, ensureHistoryContainer } from './history';
-import { heartbeat, statusOf } from './requests';
-import { readPartitionKeyPaths } from './transform';
+import { listFeedRanges, rangeQueryOptions } from '../cosmos/feed-ranges';
+import { DRILL_PARTITION, ensureHistoryContainer } from '../cosmos/history';
+import { heartbeat, statusOf } from '../cosmos/requests';
+import { readPartitionKeyPaths } from '../cosmos/transform';
 
 export { DRILL_PARTITION };
 

@@ -15,17 +15,17 @@ import type {
   RevertConflict,
   RevertCounters,
   Snapshot,
-} from '../common/activities';
-import type { RunbookTuning } from '../common/tuning';
-import { failureMessage } from '../common/failure-message';
-import { recordRollbackFinished, recordRollbackStarted } from './metrics';
-import { RollbackRun } from './rollback/context';
-import { rollbackByDown } from './rollback/down';
-import { rollbackByPreimages } from './rollback/preimages';
-import { rollbackByRestore } from './rollback/restore';
-import type { RollbackMode } from './state';
+} from '../../common/activities';
+import type { RunbookTuning } from '../../common/tuning';
+import { failureMessage } from '../../common/failure-message';
+import { recordRollbackFinished, recordRollbackStarted } from '../metrics';
+import { RollbackRun } from './context';
+import { rollbackByDown } from './down';
+import { rollbackByPreimages } from './preimages';
+import { rollbackByRestore } from './restore';
+import type { RollbackMode } from '../state';
 
-export { rollbackProgressSignal, type RollbackProgress } from './rollback/messages';
+export { rollbackProgressSignal, type RollbackProgress } from './messages';
 
 export interface RollbackInput {
   parentWorkflowId: string;
