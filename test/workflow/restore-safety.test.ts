@@ -63,6 +63,31 @@ test('an account with an operation in progress when the rollback comes is refuse
   });
 });
 
+test('the account turning busy at the delete itself: nothing deleted, the report names AccountOperationInProgress', async () => {
+  const busy = 'account acct is Updating: an operation is in progress on the account';
+  const script = {
+    ...failing,
+    documents: 6,
+    hooks: { stopApp: true, startApp: true },
+    deleteRefused: { type: ErrorType.AccountOperationInProgress, message: busy },
+  };
+  await f.with(script, async (kit) => {
+    const handle = await f.start(kit, {
+      ...fast,
+      rollback: 'restore',
+      approval: { required: false, requiredForRestore: false },
+    });
+    await waitForPhase(handle, 'rollback-failed');
+    expect(kit.deleted()).toBe(false);
+    expect(kit.container.documents.every((d) => d.version === 2 && d.ups === 1)).toBe(true);
+    await handle.signal(resumeSignal);
+    const report = await handle.result();
+    expect(report.status).toBe('rollback-failed');
+    // The activity's ApplicationFailure arrives as the cause of an ActivityFailure: its type is still named.
+    expect(report.rollback).toMatchObject({ ok: false, errorType: ErrorType.AccountOperationInProgress });
+  });
+});
+
 test('without a stop-app hook an in-place restore refuses before deleting: the container and its data stay', async () => {
   await f.with({ ...failing, documents: 8 }, async (kit) => {
     const handle = await f.start(kit, fast);

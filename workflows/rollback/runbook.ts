@@ -5,7 +5,7 @@
  * failed step: it returns what went wrong, and the parent decides (phase `rollback-failed`, operator decision).
  */
 import type { Duration } from '@temporalio/common';
-import { ApplicationFailure, CancellationScope } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope } from '@temporalio/workflow';
 import type {
   ContainerExport,
   ContainerStepsResult,
@@ -109,8 +109,10 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       result.ok = true;
     } catch (err) {
       result.problems.push(failureMessage(err));
-      // The failure's name (ErrorType), so the report tells "try again later" (AccountOperationInProgress) apart.
-      if (err instanceof ApplicationFailure && err.type) result.errorType = err.type;
+      // The failure's name (ErrorType), so the report tells "try again later" (AccountOperationInProgress) apart. An
+      // activity's ApplicationFailure arrives as the cause of an ActivityFailure (@temporalio/common failure.ts).
+      const named = err instanceof ActivityFailure ? err.cause : err;
+      if (named instanceof ApplicationFailure && named.type) result.errorType = named.type;
     }
   });
   recordRollbackFinished(input.migration.id, input.mode, result.ok);

@@ -89,6 +89,9 @@ export function createArmActivities(
       return { documents: container.documents.filter((d) => d.ups > 0).length, ranges: container.feedRanges().length };
     },
     async deleteContainer() {
+      if (script.deleteRefused) {
+        throw ApplicationFailure.nonRetryable(script.deleteRefused.message, script.deleteRefused.type);
+      }
       exists = false;
     },
     async restoreContainer({ timestamp }) {

@@ -51,6 +51,8 @@ export interface FakeScript {
   restorableCalls?: number;
   /** How the restore goes: `fails` makes restoreContainer fail non-retryably with that message. */
   restore?: { fails?: string; verification?: Partial<RestoreVerification> };
+  /** deleteContainer refuses (nothing deleted) with this ApplicationFailure, as activities/arm/restore.ts does. */
+  deleteRefused?: { type: string; message: string };
   /** Problems verifyMigration reports (on top of documents still not at the target version). */
   verificationProblems?: string[];
   /** The first N verifyMigration calls fail non-retryably (a step failing for good after the first write). */
