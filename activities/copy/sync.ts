@@ -48,7 +48,7 @@ import type { MigrationDocument } from '../../common/migration';
 import { failureMessage } from '../../common/failure-message';
 import type { ActivityDeps } from '../deps';
 import { BulkWriter } from '../cosmos/bulk-writer';
-import { PageScan } from '../cosmos/budgeted-reads';
+import { PageScan, readFeedPage } from '../cosmos/budgeted-reads';
 import { isPartitionGone } from '../cosmos/feed-ranges';
 import { debtOf, sdkFeedRange } from '../cosmos/migrate-range';
 import { activityContext } from '../cosmos/requests';
@@ -258,18 +258,7 @@ class Sync {
     feed: ChangeFeedPullModelIterator<Record<string, unknown>>,
     tally: CopyCounters
   ): Promise<{ items: Record<string, unknown>[]; continuation?: string }> {
-    const reserved = this.feedCharge.get();
-    await this.budget.acquire(reserved);
-    let response;
-    try {
-      response = await feed.readNext();
-    } catch (err) {
-      this.budget.settle(reserved, 0);
-      throw err;
-    }
-    const charge = Number.isFinite(response.requestCharge) ? response.requestCharge : 0;
-    this.feedCharge.observe(charge);
-    this.budget.settle(reserved, charge);
+    const { response, charge } = await readFeedPage(this.flow.from, feed, this.budget, this.feedCharge);
     tally.ruConsumed += charge;
     const items = response.statusCode === 304 ? [] : (response.result ?? []);
     return { items, continuation: response.continuationToken };

@@ -2,9 +2,16 @@
  * The engine's reads, within the range's RU budget and at Low priority like its writes (bulk-writer.ts): the pages of
  * a scan, and the point read of one document after a 412.
  */
-import type { Container, FeedOptions, QueryIterator, SqlQuerySpec } from '@azure/cosmos';
+import type {
+  ChangeFeedIteratorResponse,
+  ChangeFeedPullModelIterator,
+  Container,
+  FeedOptions,
+  QueryIterator,
+  SqlQuerySpec,
+} from '@azure/cosmos';
 import { LOW } from './bulk-writer';
-import { inRequestSpan, partitionKeyRangeOf } from './page-spans';
+import { feedPageCharge, inRequestSpan, partitionKeyRangeOf } from './page-spans';
 import { statusOf } from './requests';
 import { ChargeEstimate, RuBudget } from './ru-budget';
 
@@ -90,4 +97,36 @@ export async function readCurrent<T extends object>(
     if (statusOf(err) === 404) return undefined;
     throw err;
   }
+}
+
+/**
+ * One change-feed page within the budget: reserved at the estimate, settled at its charge read from the
+ * `x-ms-request-charge` header (page-spans.ts feedPageCharge: the SDK's `requestCharge` drops the fraction), in a span.
+ * The catch-up (migrate-range.ts) and the copy's syncs (activities/copy/sync.ts) read their feeds through it.
+ */
+export async function readFeedPage<T>(
+  container: Container,
+  feed: ChangeFeedPullModelIterator<T>,
+  budget: RuBudget,
+  estimate: ChargeEstimate
+): Promise<{ response: ChangeFeedIteratorResponse<Array<T>>; charge: number }> {
+  const reserved = estimate.get();
+  await budget.acquire(reserved);
+  let response: ChangeFeedIteratorResponse<Array<T>>;
+  try {
+    response = await inRequestSpan(
+      container,
+      'ReadFeed',
+      {},
+      () => feed.readNext(),
+      (page) => ({ charge: feedPageCharge(page), statusCode: page.statusCode, count: page.result?.length ?? 0 })
+    );
+  } catch (err) {
+    budget.settle(reserved, 0);
+    throw err;
+  }
+  const charge = feedPageCharge(response);
+  estimate.observe(charge);
+  budget.settle(reserved, charge);
+  return { response, charge };
 }

@@ -40,8 +40,7 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { isPartitionGone, parseFeedRange, rangeQueryOptions } from './feed-ranges';
 import { BULK_LIMIT, BulkWriter } from './bulk-writer';
-import { PageScan, readCurrent } from './budgeted-reads';
-import { feedPageCharge, inRequestSpan } from './page-spans';
+import { PageScan, readCurrent, readFeedPage } from './budgeted-reads';
 import { activityContext } from './requests';
 import { failureMessage } from '../../common/failure-message';
 import { openPreimagesContainer, preimageOf } from './preimages';
@@ -183,25 +182,7 @@ class RangeMigration {
     try {
       while (!follow.done && Date.now() < deadline) {
         if (this.cancelled) throw new CancelledFailure(failureMessage(this.cancelError), [result()]);
-        const reserved = estimate.get();
-        await this.budget.acquire(reserved);
-        let response;
-        try {
-          // A span per change-feed page too (page-spans.ts), like the scan's pages (budgeted-reads.ts).
-          response = await inRequestSpan(
-            this.container,
-            'ReadFeed',
-            {},
-            () => feed.readNext(),
-            (page) => ({ charge: feedPageCharge(page), statusCode: page.statusCode, count: page.result?.length ?? 0 })
-          );
-        } catch (err) {
-          this.budget.settle(reserved, 0);
-          throw err;
-        }
-        const charge = feedPageCharge(response);
-        estimate.observe(charge);
-        this.budget.settle(reserved, charge);
+        const { response, charge } = await readFeedPage(this.container, feed, this.budget, estimate);
         const tally: PageTally = { counters: { ...zeroCounters(), ruConsumed: charge }, preimages: 0 };
         const docs = response.result ?? [];
         if (response.statusCode === 304 || docs.length === 0) {
