@@ -244,7 +244,7 @@ test(`${DOCS} accounts by /accountNo copied into a container by /tenant while th
       feedRange: range,
       batchSize: 100,
       maxFailures: 0,
-      maxSeconds: 0.3,
+      maxSeconds: 0, // one page per attempt (backfill.ts): every attempt after the first resumes from a continuation
     });
     expect(backfill.length).toBeGreaterThan(1); // resumed from its continuation at least once
     const copied = backfill.reduce((n, r) => n + r.counters.written, 0);
