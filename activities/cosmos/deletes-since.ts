@@ -16,7 +16,7 @@
  */
 import { ChangeFeedMode, ChangeFeedStartFrom, StatusCodes, type Container } from '@azure/cosmos';
 import { readPartitionKeyPaths } from './transform';
-import { heartbeat } from './requests';
+import { LOW } from './bulk-writer';
 
 interface FeedChange {
   current?: Record<string, unknown>;
@@ -27,6 +27,9 @@ function feedOf(container: Container, from: ReturnType<typeof ChangeFeedStartFro
   return container.items.getChangeFeedIterator<FeedChange>({
     changeFeedStartFrom: from,
     changeFeedMode: ChangeFeedMode.AllVersionsAndDeletes,
+    // Beside the application, which is still up when its consent is asked: Azure throttles Low first
+    // (ChangeFeedIteratorOptions.priorityLevel, client/ChangeFeed/ChangeFeedIteratorOptions.d.ts).
+    priorityLevel: LOW.priorityLevel,
   });
 }
 
@@ -70,33 +73,42 @@ function keyOf(change: FeedChange, pkPaths: string[]): string | undefined {
 
 /**
  * Documents that existed at `sinceTs` (seconds) and are deleted now, from the continuation `startDeletesFeed` took
- * before it. Read to the end of the feed, heartbeating per page; a retry reads again from the continuation. Keeps one
- * entry per document changed since, never a document's contents.
+ * before it. Read to the end of the feed, reporting each page to `onPage`; a retry reads again from the continuation.
+ * Replaces are passed over (they neither make nor unmake a document that existed at T0, and the migration's own
+ * rewrites are all replaces), so the memory is one key per document created or deleted since, never its contents.
  */
 export async function countDeletedSince(
   container: Container,
   continuation: string,
-  sinceTs: number
-): Promise<{ deleted: number; changed: number }> {
+  sinceTs: number,
+  onPage: (progress: { pages: number; deleted: number }) => void = () => undefined
+): Promise<{ deleted: number }> {
   const pkPaths = await readPartitionKeyPaths(container);
   const feed = feedOf(container, ChangeFeedStartFrom.Continuation(continuation));
-  /** Per document changed since: did it exist then (its first change was not a create), is it deleted now. */
-  const seen = new Map<string, { existed: boolean; deleted: boolean }>();
+  /** Created since T0 (whatever happens to them after, the restore does not bring them back). */
+  const bornAfter = new Set<string>();
+  /** Existed at T0 and deleted by their last create-or-delete: what the restore brings back. */
+  const deleted = new Set<string>();
+  let pages = 0;
   for (;;) {
     const page = await feed.readNext();
     if (page.statusCode === StatusCodes.NotModified) break;
     for (const change of page.result ?? []) {
       const operation = change.metadata?.operationType;
+      if (operation !== 'create' && operation !== 'delete') continue;
       if ((change.metadata?.crts ?? 0) < sinceTs) continue;
       const key = keyOf(change, pkPaths);
       if (key === undefined) continue;
-      const entry = seen.get(key) ?? { existed: operation !== 'create', deleted: false };
-      entry.deleted = operation === 'delete';
-      seen.set(key, entry);
+      if (operation === 'delete') {
+        if (!bornAfter.has(key)) deleted.add(key);
+      } else if (deleted.has(key)) {
+        deleted.delete(key); // existed at T0, deleted, created again: among the writes the restore discards
+      } else {
+        bornAfter.add(key);
+      }
     }
-    heartbeat({ changed: seen.size });
+    pages += 1;
+    onPage({ pages, deleted: deleted.size });
   }
-  let deleted = 0;
-  for (const entry of seen.values()) if (entry.existed && entry.deleted) deleted += 1;
-  return { deleted, changed: seen.size };
+  return { deleted: deleted.size };
 }

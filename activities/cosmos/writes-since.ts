@@ -75,6 +75,9 @@ export async function countWritesSince(
   // A range counted by an earlier attempt that has split since is replaced by its children: count only current ones.
   const documents = ranges.reduce((sum, range) => sum + (progress.counted[range] ?? 0), 0);
   if (input.deletesFeed === undefined) return { documents, ranges: ranges.length };
-  const { deleted } = await countDeletedSince(container, input.deletesFeed, sinceTs);
+  // Its progress beats with the counts', so a retry still skips the ranges already counted.
+  const { deleted } = await countDeletedSince(container, input.deletesFeed, sinceTs, (deletes) =>
+    heartbeat({ counted: { ...progress.counted }, deletes })
+  );
   return { documents, ranges: ranges.length, deleted };
 }
