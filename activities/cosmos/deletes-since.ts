@@ -17,10 +17,22 @@
 import { ChangeFeedMode, ChangeFeedStartFrom, StatusCodes, type Container } from '@azure/cosmos';
 import { readPartitionKeyPaths } from './transform';
 import { LOW } from './bulk-writer';
+import { feedPageCharge, inRequestSpan } from './page-spans';
 
 interface FeedChange {
   current?: Record<string, unknown>;
   metadata?: { operationType?: string; crts?: number; id?: string; partitionKey?: Record<string, unknown> };
+}
+
+/** The next page of the feed, in a span with its charge (page-spans.ts), like every Low-priority request of the engine. */
+function nextPage(container: Container, feed: ReturnType<typeof feedOf>) {
+  return inRequestSpan(
+    container,
+    'ReadFeed',
+    {},
+    () => feed.readNext(),
+    (page) => ({ charge: feedPageCharge(page), statusCode: page.statusCode, count: page.result?.length ?? 0 })
+  );
 }
 
 function feedOf(container: Container, from: ReturnType<typeof ChangeFeedStartFrom.Now>) {
@@ -42,7 +54,7 @@ export async function startDeletesFeed(container: Container): Promise<string | u
   const feed = feedOf(container, ChangeFeedStartFrom.Now());
   try {
     for (;;) {
-      const page = await feed.readNext();
+      const page = await nextPage(container, feed);
       if (page.statusCode === StatusCodes.NotModified) return page.continuationToken;
     }
   } catch (err) {
@@ -91,7 +103,7 @@ export async function countDeletedSince(
   const deleted = new Set<string>();
   let pages = 0;
   for (;;) {
-    const page = await feed.readNext();
+    const page = await nextPage(container, feed);
     if (page.statusCode === StatusCodes.NotModified) break;
     for (const change of page.result ?? []) {
       const operation = change.metadata?.operationType;
