@@ -86,7 +86,10 @@ const QUERY_RU_PER_DOCUMENT = 1;
  * than `budget.maxRequestRu()` pays for (at least 1), as the bulk writer sends smaller bulks; with a larger share the
  * page size is the caller's.
  */
-function pageSizeWithin(maxItemCount: number | undefined, budget: RuBudget): { maxItemCount?: number } {
+export function pageSizeWithin(
+  maxItemCount: number | undefined,
+  budget: Pick<RuBudget, 'maxRequestRu'>
+): { maxItemCount?: number } {
   const fit = Math.max(1, Math.floor(budget.maxRequestRu() / QUERY_RU_PER_DOCUMENT));
   if (maxItemCount === undefined || maxItemCount <= 0) return Number.isFinite(fit) ? { maxItemCount: fit } : {};
   return { maxItemCount: Math.min(maxItemCount, fit) };

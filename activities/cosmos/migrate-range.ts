@@ -40,7 +40,7 @@ import type { MigrationDocument, Transform } from '../../common/migration';
 import type { ActivityDeps } from '../deps';
 import { isPartitionGone, parseFeedRange, rangeQueryOptions } from './feed-ranges';
 import { BULK_LIMIT, BulkWriter } from './bulk-writer';
-import { PageScan, readCurrent, readFeedPage } from './budgeted-reads';
+import { pageSizeWithin, PageScan, readCurrent, readFeedPage } from './budgeted-reads';
 import { activityContext } from './requests';
 import { failureMessage } from '../../common/failure-message';
 import { openPreimagesContainer, preimageOf } from './preimages';
@@ -636,7 +636,8 @@ export async function catchUpRange(deps: ActivityDeps, input: CatchUpInput): Pro
   const preimages = input.preimages ? await openPreimagesContainer(container, pkPaths) : undefined;
   // Low priority like every request of the engine; latest-version mode, the SDK's default (ChangeFeedMode).
   const feed = container.items.getChangeFeedIterator<MigrationDocument>({
-    maxItemCount: input.batchSize,
+    // Pages no larger than the share pays for at once, like the scan's (budgeted-reads.ts pageSizeWithin).
+    maxItemCount: pageSizeWithin(input.batchSize, new RuBudget(input.ruBudget)).maxItemCount ?? input.batchSize,
     priorityLevel: PriorityLevel.Low,
     changeFeedStartFrom: state.continuation
       ? ChangeFeedStartFrom.Continuation(state.continuation)
