@@ -689,7 +689,8 @@ export interface DrillAccount {
 }
 
 export interface DrillComparison {
-  count: { copy: number; liveAtT: number };
+  /** `newerThanAt`: documents of the copy written after T's second (a restore at T holds none). */
+  count: { copy: number; liveAtT: number; newerThanAt: number };
   sampleChecked: number;
   /** One line per difference (ids and field names, never values). */
   mismatches: string[];

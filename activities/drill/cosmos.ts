@@ -13,6 +13,9 @@
  * - a random sample of those documents, an even share from each of the live container's feed ranges (every page of
  *   each range scanned for ids, Reservoir below), is point-read in both: a copy missing one, or whose whole document
  *   differs (system properties aside; the differing fields named, never their values), is a mismatch.
+ * - `newerThanAt` = documents of the copy whose `_ts` is after T's second: a restore at T holds none (a restore keeps
+ *   each document as it was stored, its `_ts` included: the local imitation replays the backup log's stored bodies,
+ *   local/cosmos/backup-log.ts), so any is a copy of a later state, a mismatch.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Container } from '@azure/cosmos';
@@ -94,7 +97,7 @@ async function compareWith(deps: ActivityDeps, input: CompareDrillInput, copy: C
   } catch (err) {
     if (statusOf(err) === 404) {
       return {
-        count: { copy: 0, liveAtT },
+        count: { copy: 0, liveAtT, newerThanAt: 0 },
         sampleChecked: 0,
         mismatches: [`the copy ${input.database}/${input.container} does not exist in account ${input.copyAccount}`],
       };
@@ -102,6 +105,18 @@ async function compareWith(deps: ActivityDeps, input: CompareDrillInput, copy: C
     throw err;
   }
   const mismatches: string[] = [];
+  const newerThanAt = sum(
+    (
+      await copy.items
+        .query<number>({ query: 'SELECT VALUE COUNT(1) FROM c WHERE c._ts > @t', parameters: [before] })
+        .fetchAll()
+    ).resources
+  );
+  if (newerThanAt > 0) {
+    mismatches.push(
+      `the copy holds ${newerThanAt} documents written after ${input.at}: it is not the state at that time`
+    );
+  }
   if (copyCount < liveAtT) {
     mismatches.push(
       `the copy holds ${copyCount} documents; the live container has ${liveAtT} unchanged since before ${input.at}, all of which existed then`
@@ -162,7 +177,7 @@ async function compareWith(deps: ActivityDeps, input: CompareDrillInput, copy: C
     }
     if (sampleChecked % 50 === 0) heartbeat({ sampleChecked });
   }
-  return { count: { copy: copyCount, liveAtT }, sampleChecked, mismatches };
+  return { count: { copy: copyCount, liveAtT, newerThanAt }, sampleChecked, mismatches };
 }
 
 type StoredDrill = DrillRecord & { id: string; migrationId: string; kind: 'restore-drill' };

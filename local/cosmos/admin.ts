@@ -2,13 +2,14 @@
  * Management operations for the ARM imitation: in-process, through the engine (so fixes apply and the backup log
  * records them), but around the RU model and fault injection, which only the HTTPS front door applies.
  */
+import { keepingTimestamps } from './restored-timestamps';
 import type { RawResponse } from './dispatch';
 import type { Engine } from './engine';
 import type { BackupLogFile } from './backup-log';
 import { classify } from './routes';
 import type { ContainerState, EmulatorAdmin } from './types';
 
-/** System properties the emulator assigns on every write; a rebuild cannot and need not keep them. */
+/** System properties the emulator assigns on every write; a rebuild sends none (`_ts` comes back through restored-timestamps.ts). */
 const DOCUMENT_SYSTEM_PROPERTIES = ['_rid', '_etag', '_ts', '_self'];
 
 const dbUrl = (db: string) => `/dbs/${encodeURIComponent(db)}`;
@@ -93,7 +94,10 @@ export class Admin implements EmulatorAdmin {
     const definition = containerDefinition(state.definition);
     if (options.withTtlDisabled) delete definition.defaultTtl;
     await this.createContainer(database, definition);
-    await writeDocuments(this.engine, database, String(definition.id), state.documents, { log: true });
+    // As Azure restores them: each document with the `_ts` it had (restored-timestamps.ts).
+    await keepingTimestamps(definition, state.documents, () =>
+      writeDocuments(this.engine, database, String(definition.id), state.documents, { log: true })
+    );
     return { documentCount: state.documents.length };
   }
 

@@ -7,6 +7,7 @@ import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
 import { Admin, containerDefinition, writeDocuments } from './admin';
+import { keepingTimestamps } from './restored-timestamps';
 import { BackupLogFile } from './backup-log';
 import { createDispatch, type RequestListener } from './dispatch';
 import { Engine } from './engine';
@@ -173,6 +174,7 @@ async function replay(engine: Engine, backup: BackupLogFile): Promise<void> {
       `container "${db}/${id}"`
     );
     const docs = [...documents.values()].map((e) => e.doc ?? {});
-    await writeDocuments(engine, db, id, docs, { log: false });
+    // A restart changes nothing a client can see: each document keeps its `_ts` (restored-timestamps.ts).
+    await keepingTimestamps(definition, docs, () => writeDocuments(engine, db, id, docs, { log: false }));
   }
 }

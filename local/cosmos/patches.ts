@@ -13,6 +13,7 @@ import { patchDocumentScans } from './scan';
 import { patchChangeFeed } from './change-feed';
 import { patchBatchPatchOperations } from './batch-patch';
 import { patchQueryExtensions } from './query-extensions';
+import { patchRestoredTimestamps } from './restored-timestamps';
 
 export { fixEnabled, type Fix } from './fix-flags';
 
@@ -35,6 +36,7 @@ export function applyServerPatches(): void {
   patchChangeFeed();
   patchBatchPatchOperations();
   patchQueryExtensions();
+  patchRestoredTimestamps(); // after patchDocumentScans: it wraps the create that one defines
 }
 
 /**

@@ -72,7 +72,7 @@ const input = (copyAccount: string, sampleSize = 20) => ({
 test('a faithful copy: the count covers the documents unchanged since T, and the sample matches', async () => {
   await copyAt('drill-ok');
   const result = await act(activities.compareDrill, input('drill-ok'));
-  expect(result).toEqual({ count: { copy: 50, liveAtT: 42 }, sampleChecked: 20, mismatches: [] });
+  expect(result).toEqual({ count: { copy: 50, liveAtT: 42, newerThanAt: 0 }, sampleChecked: 20, mismatches: [] });
   // Asked again for the same account and time: the same account, ready, not a second restore.
   const again = await act(activities.restoreDrillAccount, {
     database: 'drill',
@@ -116,19 +116,42 @@ test('a wrong copy: a missing document, a changed field, a short count and a mis
   await copy.items.upsert({ id: 'd21', tenantId: 't1', n: 999 });
   const result = await act(activities.compareDrill, input('drill-bad', 45));
   expect(result.sampleChecked).toBe(42);
-  expect(result.mismatches.sort()).toEqual(['d20 ("t0"): missing from the copy', 'd21 ("t1"): n differ']);
+  expect(result.mismatches.sort()).toEqual([
+    'd20 ("t0"): missing from the copy',
+    'd21 ("t1"): n differ',
+    // d21 was written into the copy now: a document newer than T is what a copy of a later state holds.
+    `the copy holds 1 documents written after ${t}: it is not the state at that time`,
+  ]);
   expect(JSON.stringify(result)).not.toContain('999');
 
   const { resources } = await copy.items.readAll<{ id: string; tenantId: string }>().fetchAll();
   for (const doc of resources) await copy.item(doc.id, doc.tenantId).delete();
   const empty = await act(activities.compareDrill, input('drill-bad', 3));
-  expect(empty.count).toEqual({ copy: 0, liveAtT: 42 });
+  expect(empty.count).toEqual({ copy: 0, liveAtT: 42, newerThanAt: 0 });
   expect(empty.mismatches[0]).toMatch(/^the copy holds 0 documents; the live container has 42 unchanged since before /);
   expect(empty.mismatches).toHaveLength(4);
 
   await copy.delete();
   const none = await act(activities.compareDrill, input('drill-bad'));
   expect(none.mismatches).toEqual([`the copy drill/${live.id} does not exist in account drill-bad`]);
+});
+
+test('a copy of a later state (restored after T) is named: its documents written after T are counted', async () => {
+  const later = (await restorePoint(engine.deps.cosmos)).toISOString();
+  await act(activities.restoreDrillAccount, {
+    database: 'drill',
+    container: live.id,
+    account: 'drill-late',
+    at: later,
+  });
+  const client = await connectDrillAccount(engine.deps, 'drill-late');
+  clients.push(client);
+  const result = await act(activities.compareDrill, input('drill-late', 45));
+  // After T: 5 documents changed and 5 created (3 deleted): 10 in the copy with a _ts after T's second.
+  expect(result.count).toEqual({ copy: 52, liveAtT: 42, newerThanAt: 10 });
+  expect(result.mismatches).toEqual([
+    `the copy holds 10 documents written after ${t}: it is not the state at that time`,
+  ]);
 });
 
 test("the copy gets the source's network rules, not a restore's default of open to every network", async () => {

@@ -73,7 +73,7 @@ export function createRecordActivities(script: FakeScript, records: Records): Re
       return { deleted: true };
     },
     async compareDrill() {
-      return { count: { copy: 0, liveAtT: 0 }, sampleChecked: 0, mismatches: [] };
+      return { count: { copy: 0, liveAtT: 0, newerThanAt: 0 }, sampleChecked: 0, mismatches: [] };
     },
   };
 }
