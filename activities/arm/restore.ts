@@ -9,7 +9,6 @@
 import { ErrorType } from '../../common/errors';
 import { ApplicationFailure } from '@temporalio/common';
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
-import type { Container } from '@azure/cosmos';
 import type { DatabaseAccountGetResults, SqlContainerGetResults } from '@azure/arm-cosmosdb';
 import type {
   ContainerExport,
@@ -23,7 +22,7 @@ import type {
   Snapshot,
 } from '../../common/activities';
 import { countByVersion, countWhere } from '../cosmos/counts';
-import { PROGRESS_NOT_REPORTED, readIndexProgress } from '../cosmos/index-progress';
+import { PROGRESS_NOT_REPORTED, waitForIndexRebuild } from '../cosmos/index-progress';
 import { exportScripts, missingScripts, recreateScripts } from '../cosmos/scripts';
 import { countWritesSince } from '../cosmos/writes-since';
 import { proveRestorable } from './prove-restorable';
@@ -348,16 +347,6 @@ export function createRestoreActivities(deps: RestoreDeps) {
     return { changed };
   }
 
-  /** Waits until the restored container's index is rebuilt (Azure rebuilds it after a restore; queries miss until). */
-  async function waitForIndex(container: Container): Promise<number> {
-    for (;;) {
-      const progress = await readIndexProgress(container);
-      if (progress === PROGRESS_NOT_REPORTED || progress >= 100) return progress;
-      heartbeat({ indexProgress: progress });
-      await sleep(INDEX_POLL_MS);
-    }
-  }
-
   /**
    * The restored container against the state at T0, once its index is rebuilt (counts before that may miss
    * documents): its definition against the export (TTL may still be off), its throughput in its mode, its scripts, and
@@ -379,7 +368,8 @@ export function createRestoreActivities(deps: RestoreDeps) {
     const current = await getContainer(exported);
     if (!current?.resource) return { ok: false, problems: [`container ${where} does not exist`], documentCount: 0 };
     const container = cosmos.database(exported.database).container(exported.container);
-    const indexProgress = await waitForIndex(container);
+    // Azure rebuilds a restored container's index; counts before it ends may miss documents.
+    const indexProgress = await waitForIndexRebuild(container, where, INDEX_POLL_MS);
     // Restored with TTL disabled and not yet given its TTL back by reapplyContainerProperties.
     const ttlDisabled =
       current.resource.restoreParameters?.restoreWithTtlDisabled === true && current.resource.defaultTtl === undefined;

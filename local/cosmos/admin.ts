@@ -98,6 +98,8 @@ export class Admin implements EmulatorAdmin {
     await keepingTimestamps(definition, state.documents, () =>
       writeDocuments(this.engine, database, String(definition.id), state.documents, { log: true })
     );
+    // Azure rebuilds a restored container's index before queries see all of it (index-transformation.ts).
+    this.engine.indexing.start(database, String(definition.id), state.documents.length);
     return { documentCount: state.documents.length };
   }
 

@@ -13,6 +13,7 @@ import { withNormalisedPolicy } from './indexing-policy';
 import { writeWithTriggers } from './scripts';
 import { markPatches, unsupportedOperationType } from './batch-patch';
 import { documentScope } from './scan';
+import { IndexTransformations } from './index-transformation';
 
 export interface Outcome {
   response: RawResponse;
@@ -27,6 +28,8 @@ export type LifecycleEvent =
 
 export class Engine {
   onLifecycle?: (event: LifecycleEvent) => void;
+  /** Index rebuilds after a policy change or a restore, reported on container reads (index-transformation.ts). */
+  readonly indexing = new IndexTransformations();
 
   constructor(
     readonly dispatch: Dispatch,
@@ -36,6 +39,7 @@ export class Engine {
   async execute(request: RawRequest, route: Route, options: { log: boolean }): Promise<Outcome> {
     const refused = refuseRequest(request, route);
     if (refused) return { response: refused };
+    const policyBefore = await this.indexingPolicyBeforeReplace(route);
     let outcome: Outcome;
     const feed = route.resource === 'documents' ? documentScope.getStore()?.changeFeed : undefined;
     if (route.action === 'batch' && route.resource === 'documents') {
@@ -58,11 +62,53 @@ export class Engine {
     }
     if (options.log) this.backup.append(this.eventsOf(request, route, outcome));
     this.lifecycle(route, outcome.response);
+    await this.indexingAfter(route, request, outcome.response, policyBefore);
     return outcome;
+  }
+
+  /** The indexing policy a container replace is about to change (undefined for any other request). */
+  private async indexingPolicyBeforeReplace(route: Route): Promise<string | undefined> {
+    if (route.resource !== 'container' || route.action !== 'replace' || !route.database || !route.container) return;
+    const url = `/dbs/${encodeURIComponent(route.database)}/colls/${encodeURIComponent(route.container)}`;
+    const res = await this.dispatch({ method: 'GET', url, headers: {}, body: '' });
+    if (res.status !== 200) return;
+    return JSON.stringify((JSON.parse(res.body) as { indexingPolicy?: unknown }).indexingPolicy ?? null);
+  }
+
+  /** A changed policy starts a rebuild sized by the documents; a container read reports its progress. */
+  private async indexingAfter(
+    route: Route,
+    request: RawRequest,
+    response: RawResponse,
+    policyBefore: string | undefined
+  ): Promise<void> {
+    if (route.resource !== 'container' || !route.database || !route.container || response.status !== 200) return;
+    if (route.action === 'read') {
+      Object.assign(response.headers, this.indexing.headersFor(route.database, route.container, request.headers));
+      return;
+    }
+    if (route.action !== 'replace' || policyBefore === undefined) return;
+    const after = JSON.stringify((JSON.parse(response.body) as { indexingPolicy?: unknown }).indexingPolicy ?? null);
+    if (after !== policyBefore) {
+      this.indexing.start(route.database, route.container, await this.documentCount(route.database, route.container));
+    }
+  }
+
+  /** The container's documents (the stock server lists them all: once per policy change or restore). */
+  async documentCount(database: string, container: string): Promise<number> {
+    const url = `/dbs/${encodeURIComponent(database)}/colls/${encodeURIComponent(container)}/docs`;
+    const res = await this.dispatch({ method: 'GET', url, headers: {}, body: '' });
+    if (res.status !== 200) return 0;
+    const body = JSON.parse(res.body) as { _count?: unknown; Documents?: unknown[] };
+    return typeof body._count === 'number' ? body._count : (body.Documents?.length ?? 0);
   }
 
   private lifecycle(route: Route, response: RawResponse): void {
     const db = route.database;
+    if (db && response.status === 204 && route.action === 'delete') {
+      if (route.resource === 'database') this.indexing.forget(db);
+      if (route.resource === 'container' && route.container) this.indexing.forget(db, route.container);
+    }
     if (!this.onLifecycle || !db) return;
     if (route.resource === 'database' && route.action === 'delete' && response.status === 204) {
       this.onLifecycle({ kind: 'database-deleted', database: db });

@@ -386,6 +386,8 @@ describe('restore, verify, reapply', () => {
       ok: true,
       problems: [],
       documentCount: 10,
+      // The rebuild of the restored container's index was waited for (the emulator reports its progress).
+      indexProgress: 100,
       expected: { min: 10, max: 10 },
       ttlDisabled: true,
     });
@@ -510,6 +512,8 @@ describe('restore, verify, reapply', () => {
       ok: true,
       problems: [],
       documentCount: 7,
+      // The rebuild of the restored container's index was waited for (the emulator reports its progress).
+      indexProgress: 100,
       expected: { min: 7, max: 7 },
       countsByVersion: { '(missing)': 4, '2': 3 },
     });
