@@ -21,13 +21,13 @@ import { readHistory } from '../cosmos/history';
 import { resolveTarget } from '../cosmos/target';
 import type { ActivityDeps } from '../deps';
 import {
+  applyThroughput,
   createContainer,
   deleteContainerIfExists,
   partitionKeyDefinition,
   replaceIndexingPolicy,
-  setThroughput,
 } from './ensure-container';
-import { exportContainer } from './export';
+import { describeThroughput, exportContainer, sameThroughput } from './export';
 
 /** Cosmos adds this excluded path to every policy by itself; it says nothing about the migration's intent. */
 const SYSTEM_EXCLUDED_PATH = '/"_etag"/?';
@@ -73,10 +73,16 @@ export function differencesFromSteps(steps: ContainerSteps, current: ContainerEx
     found.push("the indexing policy differs from the migration's");
   }
   const wantedThroughput = steps.throughput ?? steps.create?.throughput;
-  if (wantedThroughput !== undefined && current.throughput !== wantedThroughput) {
-    found.push(`throughput is ${current.throughput ?? 'not dedicated'}, the migration sets ${wantedThroughput} RU/s`);
+  if (wantedThroughput !== undefined && !sameThroughput({ throughput: wantedThroughput }, current)) {
+    found.push(`throughput is ${describeThroughput(current)}, the migration sets manual ${wantedThroughput} RU/s`);
   }
   return found;
+}
+
+/** A throughput in a step's message: "400" (manual; `unit` adds " RU/s"), "autoscale up to 4000 RU/s", "shared". */
+function throughputWords(setting: ContainerExport, unit = false): string {
+  if (setting.autoscaleMaxThroughput !== undefined) return describeThroughput(setting);
+  return setting.throughput !== undefined ? `${setting.throughput}${unit ? ' RU/s' : ''}` : 'shared';
 }
 
 async function applyUp(
@@ -119,10 +125,11 @@ async function applyUp(
     await replaceIndexingPolicy(deps, ref, previous.resource, policy);
     applied.push('indexing policy replaced');
   }
+  // A step's throughput is manual RU/s: an autoscale container is migrated to manual first (applyThroughput), and
+  // `previous` keeps its autoscale setting for the undo.
   const throughput = steps.throughput ?? steps.create?.throughput;
-  if (throughput !== undefined && previous.throughput !== throughput) {
-    await setThroughput(deps, ref, throughput);
-    applied.push(`throughput ${previous.throughput ?? 'shared'} → ${throughput} RU/s`);
+  if (throughput !== undefined && (await applyThroughput(deps, ref, { throughput }))) {
+    applied.push(`throughput ${throughputWords(previous)} → ${throughput} RU/s`);
   }
   return { applied, previous };
 }
@@ -172,9 +179,12 @@ async function applyDown(deps: ActivityDeps, ref: ContainerRef, id: string): Pro
     await replaceIndexingPolicy(deps, ref, current.resource, beforePolicy);
     applied.push('indexing policy restored');
   }
-  if (before.throughput !== undefined && current.throughput !== before.throughput) {
-    await setThroughput(deps, ref, before.throughput);
-    applied.push(`throughput ${current.throughput ?? 'shared'} → ${before.throughput} RU/s (restored)`);
+  // In its own mode: autoscale comes back as autoscale with its maximum, manual as manual.
+  if (
+    (before.throughput !== undefined || before.autoscaleMaxThroughput !== undefined) &&
+    (await applyThroughput(deps, ref, before))
+  ) {
+    applied.push(`throughput ${throughputWords(current)} → ${throughputWords(before, true)} (restored)`);
   }
   return { applied, previous: current };
 }

@@ -103,18 +103,6 @@ export async function replaceIndexingPolicy(
   await putContainerResource(deps, ref, { ...current, indexingPolicy });
 }
 
-export async function setThroughput(deps: ArmDeps, ref: ContainerRef, throughput: number): Promise<void> {
-  const { resourceGroup, name } = deps.account;
-  await deps.arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
-    resourceGroup,
-    name,
-    ref.database,
-    ref.container,
-    { resource: { throughput } },
-    pollOptions(deps)
-  );
-}
-
 /**
  * Gives the container the exported throughput in its own mode: a container at manual throughput that had autoscale
  * is migrated to autoscale first (and the other way round), as Azure requires: a throughput PUT keeps the mode, the
