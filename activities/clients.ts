@@ -46,16 +46,6 @@ function extraCa(settings: AzureSettings): string | undefined {
 /** How long one Cosmos request may take before the client gives up on it. */
 export const REQUEST_TIMEOUT_MS = 20_000;
 
-/**
- * Endpoint discovery (the SDK reading the account's regions and failing over between them) stays on for every real
- * account, whatever CA is trusted: a corporate image with NODE_EXTRA_CA_CERTS keeps multi-region failover. Only a
- * loopback endpoint (the local stack's emulator, a single region that advertises no other address) goes without.
- */
-export function endpointDiscovery(cosmosEndpoint: string): boolean {
-  const host = new URL(cosmosEndpoint).hostname.replace(/^\[|\]$/g, '');
-  return !(host === 'localhost' || host === '::1' || /^127\./.test(host));
-}
-
 /** The scope of ARM tokens: `<audience>/.default` (AzureSettings.armAudience). */
 export function armTokenScope(settings: Pick<AzureSettings, 'armEndpoint' | 'armAudience'>): string {
   const audience = settings.armAudience ?? (settings.armEndpoint ? new URL(settings.armEndpoint).origin : PUBLIC_ARM);
@@ -81,7 +71,10 @@ export function cosmosClientOptions(settings: AzureSettings): CosmosClientOption
       ...(ca ? { secureContext: tls.createSecureContext({ ca: [...defaultCas(), ca] }) } : {}),
     }),
     connectionPolicy: {
-      enableEndpointDiscovery: endpointDiscovery(settings.cosmosEndpoint),
+      // Endpoint discovery (the SDK reads the account's regions and fails over between them) for every endpoint,
+      // whatever CA is trusted: the local emulator answers the account read with its own address as its one region
+      // (local/cosmos), so the tests run the SDK's discovery path as production does.
+      enableEndpointDiscovery: true,
       ...(settings.preferredRegions?.length ? { preferredLocations: settings.preferredRegions } : {}),
       // Below the migration's 30 s heartbeat timeout (the SDK's default is 60 s): a request that hangs is given up
       // and sent again while the activity still counts as alive. Cosmos bounds a query page to about 5 s.

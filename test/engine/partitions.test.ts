@@ -144,7 +144,7 @@ function spyingDeps(): { deps: ActivityDeps; requests: PipelineRequest[]; close(
     endpoint: settings.cosmosEndpoint,
     key: settings.cosmosKey!,
     agent: new https.Agent({ keepAlive: true, ca: fs.readFileSync(settings.caCertPath!, 'utf8') }),
-    connectionPolicy: { enableEndpointDiscovery: false },
+    connectionPolicy: { enableEndpointDiscovery: true },
     httpClient: {
       sendRequest(request) {
         requests.push(request);

@@ -39,7 +39,7 @@ export async function startTestEmulator(options: Partial<LocalCosmosOptions> = {
       key: cosmos.key,
       agent: new https.Agent({ keepAlive: true, ca: certificate.cert }),
       connectionPolicy: {
-        enableEndpointDiscovery: false,
+        enableEndpointDiscovery: true,
         ...(retryOptions ? { retryOptions: { fixedRetryIntervalInMilliseconds: 0, ...retryOptions } } : {}),
       },
     });
