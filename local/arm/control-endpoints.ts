@@ -13,6 +13,7 @@ export const ARM_CONTROL_PREFIX = '/_local/';
 const restoresBody = z
   .object({
     durationMs: z.number().int().min(0).nullable().optional(),
+    msPerDocument: z.number().min(0).optional(),
     maxConcurrent: z.number().int().min(1).optional(),
     permission: z.boolean().optional(),
     failure: z
@@ -32,6 +33,7 @@ function settings(state: AccountState) {
   return {
     durationMs: state.restoreDurationMs ?? null,
     effectiveDurationMs: state.restoreDuration(),
+    msPerDocument: state.restoreMsPerDocument,
     maxConcurrent: state.maxConcurrentRestores,
     permission: state.restorePermission,
     failure: failure
@@ -64,8 +66,9 @@ export function handleArmControl(
   if (method !== 'PUT') throw armError(405, 'MethodNotAllowed', `${method} ${where}: use GET or PUT`);
   const parsed = restoresBody.safeParse(body);
   if (!parsed.success) throw armError(400, 'BadRequest', `${where}: ${z.prettifyError(parsed.error)}`);
-  const { durationMs, maxConcurrent, permission, failure } = parsed.data;
+  const { durationMs, msPerDocument, maxConcurrent, permission, failure } = parsed.data;
   if (durationMs !== undefined) control.setRestoreDuration(durationMs ?? undefined);
+  if (msPerDocument !== undefined) control.setRestoreMsPerDocument(msPerDocument);
   if (maxConcurrent !== undefined) control.setMaxConcurrentRestores(maxConcurrent);
   if (permission !== undefined) control.setRestorePermission(permission);
   if (failure !== undefined) control.setRestoreFailure(failure ?? undefined);

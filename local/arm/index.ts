@@ -172,6 +172,9 @@ function createControl(state: AccountState, faults: ArmFaults, served: { method:
     setRestoreDuration: (ms) => {
       state.restoreDurationMs = ms;
     },
+    setRestoreMsPerDocument: (ms) => {
+      state.restoreMsPerDocument = ms;
+    },
     setRestoreFailure: (failure) => {
       state.restoreFailure = failure ? { ...failure, left: failure.times ?? 1 } : undefined;
     },

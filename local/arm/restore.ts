@@ -113,13 +113,19 @@ export async function startContainerRestore(
     ...(withTtlDisabled !== undefined ? { restoreWithTtlDisabled: withTtlDisabled } : {}),
     startTime: new Date(),
   });
-  const operation = ctx.operations.start(containerKey(database, container), state.restoreDuration(), async () => {
-    try {
-      return await runRestore();
-    } finally {
-      state.restoring.delete(restoreKey);
+  // As long as a restore of that many documents takes (AccountState.restoreDuration).
+  const documents = state.cosmos.backup.containerAt(database, container, at).documents.length;
+  const operation = ctx.operations.start(
+    containerKey(database, container),
+    state.restoreDuration(documents),
+    async () => {
+      try {
+        return await runRestore();
+      } finally {
+        state.restoring.delete(restoreKey);
+      }
     }
-  });
+  );
   return accepted(ctx, operation, containerId(state, database, container));
 
   async function runRestore(): Promise<Reply> {

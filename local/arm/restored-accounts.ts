@@ -156,7 +156,13 @@ export async function putAccount(ctx: RequestContext): Promise<Reply> {
     },
   };
   state.restoredAccounts.set(name.toLowerCase(), restored);
-  const operation = ctx.operations.start(accountKey(name), state.restoreDuration(), async () => {
+  // As long as a restore of that many documents takes (AccountState.restoreDuration).
+  const documents = selection.reduce(
+    (n, [database, containers]) =>
+      n + containers.reduce((m, c) => m + state.cosmos.backup.containerAt(database, c, at).documents.length, 0),
+    0
+  );
+  const operation = ctx.operations.start(accountKey(name), state.restoreDuration(documents), async () => {
     try {
       const failure = state.takeRestoreFailure();
       if (failure) {

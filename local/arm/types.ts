@@ -27,6 +27,8 @@ export interface LocalArmOptions {
   backupLagMs?: number;
   /** How long an in-account restore runs before it ends (real ones take minutes to hours). @default operationDelayMs */
   restoreDurationMs?: number;
+  /** What each restored document adds to a restore's duration. @default LOCAL_RESTORE_MS_PER_DOCUMENT, else 0.004 */
+  restoreMsPerDocument?: number;
   /** In-account restores that may run at once in the account; one more is refused (Azure allows 3). @default 3 */
   maxConcurrentRestores?: number;
   /**
@@ -84,6 +86,8 @@ export interface ArmControl {
   faultsInjected(): Record<number, number>;
   /** Duration of in-account restores started from now on (undefined: operationDelayMs again). */
   setRestoreDuration(ms: number | undefined): void;
+  /** What each restored document adds to the duration of restores started from now on. */
+  setRestoreMsPerDocument(ms: number): void;
   /** The next restores fail when they run, as a restore can fail after the container was deleted (undefined: none). */
   setRestoreFailure(failure: RestoreFailure | undefined): void;
   /** The account's limit of restores in progress at once. */

@@ -34,6 +34,7 @@ afterAll(async () => {
 
 afterEach(() => {
   stack.arm.control.setRestoreDuration(undefined);
+  stack.arm.control.setRestoreMsPerDocument(0.004);
   stack.arm.control.setRestoreFailure(undefined);
   stack.arm.control.setRestorePermission(true);
 });
@@ -179,6 +180,27 @@ test('a restore can fail after the container was deleted, and a later restore st
   expect(resources.map((doc) => doc.id)).toEqual(['d1']);
 });
 
+test('a restore takes longer the more documents it brings back (msPerDocument, also over HTTPS)', async () => {
+  await createDatabase('sized');
+  await createContainer('sized', 'big', 10000);
+  const items = stack.cosmosClient().database('sized').container('big').items;
+  const operations = Array.from({ length: 300 }, (_, i) => ({
+    operationType: 'Create' as const,
+    resourceBody: { id: `d${i}`, pk: `p${i % 7}` },
+  }));
+  for (let i = 0; i < operations.length; i += 100) await items.bulk(operations.slice(i, i + 100));
+  const existed = await afterServerClock();
+  await arm.sqlResources.beginDeleteSqlContainerAndWait(rg, account, 'sized', 'big', POLL);
+
+  // 300 documents at 5 ms each: 1.5 s on top of the 100 ms of every operation here.
+  expect((await control('PUT', { msPerDocument: 5 })).body).toMatchObject({ msPerDocument: 5 });
+  const started = Date.now();
+  await (await restore('sized', 'big', existed)).pollUntilDone();
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1600);
+  const { resources } = await stack.cosmosClient().database('sized').container('big').items.readAll().fetchAll();
+  expect(resources).toHaveLength(300);
+});
+
 test('without the restore permission, restorable reads and restores are refused with 403', async () => {
   await createDatabase('locked');
   const existed = await deletedContainer('locked', 'orders');
@@ -237,6 +259,7 @@ test('the restore switches over HTTPS: /_local/restores, behind the bearer token
     body: {
       durationMs: null,
       effectiveDurationMs: 100,
+      msPerDocument: 0.004,
       maxConcurrent: 3,
       permission: true,
       failure: null,
