@@ -105,7 +105,11 @@ export const ARM_ACTIONS: ArmAction[] = [
   {
     action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/storedProcedures/read',
     why: 'the stored procedures exported in preflight, when the data plane refuses an Entra identity scripts',
-    requests: [{ method: 'GET', path: path(`${CONTAINER}/storedProcedures`) }],
+    requests: [
+      { method: 'GET', path: path(`${CONTAINER}/storedProcedures`) },
+      // The SDK reads the script back once its PUT's long-running operation ends (core-lro's final GET).
+      { method: 'GET', path: path(`${CONTAINER}/storedProcedures/[^/]+`) },
+    ],
     sets: ALL,
   },
   {
@@ -117,7 +121,11 @@ export const ARM_ACTIONS: ArmAction[] = [
   {
     action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/triggers/read',
     why: 'the triggers exported in preflight, when the data plane refuses an Entra identity scripts',
-    requests: [{ method: 'GET', path: path(`${CONTAINER}/triggers`) }],
+    requests: [
+      { method: 'GET', path: path(`${CONTAINER}/triggers`) },
+      // The SDK reads the script back once its PUT's long-running operation ends (core-lro's final GET).
+      { method: 'GET', path: path(`${CONTAINER}/triggers/[^/]+`) },
+    ],
     sets: ALL,
   },
   {
@@ -129,7 +137,11 @@ export const ARM_ACTIONS: ArmAction[] = [
   {
     action: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/userDefinedFunctions/read',
     why: 'the user-defined functions exported in preflight, when the data plane refuses an Entra identity scripts',
-    requests: [{ method: 'GET', path: path(`${CONTAINER}/userDefinedFunctions`) }],
+    requests: [
+      { method: 'GET', path: path(`${CONTAINER}/userDefinedFunctions`) },
+      // The SDK reads the script back once its PUT's long-running operation ends (core-lro's final GET).
+      { method: 'GET', path: path(`${CONTAINER}/userDefinedFunctions/[^/]+`) },
+    ],
     sets: ALL,
   },
   {

@@ -6,8 +6,8 @@
  * @azure/cosmos dist/commonjs/client/Script/Scripts.js) with a key; a Microsoft Entra identity may not read or write
  * scripts there (data-plane RBAC "does not cover ... Create/Replace/Delete/Read Stored Procedures, Triggers, User
  * Defined Functions", https://learn.microsoft.com/azure/cosmos-db/how-to-setup-rbac), so a 403 falls back to ARM's
- * sqlStoredProcedures / sqlTriggers / sqlUserDefinedFunctions (actions in production.md). The local ARM imitation
- * has no script routes: that fallback is not exercised by the local stack.
+ * sqlStoredProcedures / sqlTriggers / sqlUserDefinedFunctions (actions in production.md). The local stack refuses an
+ * Entra token scripts as Azure does and serves them through its ARM imitation: test/engine/scripts-entra.test.ts.
  */
 import type { Container, TriggerDefinition } from '@azure/cosmos';
 import type { ContainerRef, ContainerScripts } from '../../common/activities';

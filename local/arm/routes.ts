@@ -9,6 +9,7 @@ import { deleteDatabase, getDatabase, getDatabaseThroughput, listDatabases, putD
 import { deleteContainer, getContainer, listContainers, putContainer } from './containers';
 import { getContainerThroughput, migrateContainerThroughput, putContainerThroughput } from './throughput';
 import { retrieveContinuousBackupInformation } from './backup-info';
+import { scriptRoutes } from './scripts';
 import { getOperationResult, getOperationStatus } from './operation-status';
 import {
   getRestorableAccount,
@@ -46,6 +47,7 @@ const TABLE: [method: string, template: string, handler: Handler][] = [
   ['POST', `${CONTAINER}/throughputSettings/default/migrateToAutoscale`, migrateContainerThroughput('autoscale')],
   ['POST', `${CONTAINER}/throughputSettings/default/migrateToManualThroughput`, migrateContainerThroughput('manual')],
   ['POST', `${CONTAINER}/retrieveContinuousBackupInformation`, retrieveContinuousBackupInformation],
+  ...scriptRoutes(CONTAINER),
   ['GET', `${PROVIDER}/locations/{location}/operationsStatus/{operationId}`, getOperationStatus],
   ['GET', `${SUB}/{...resource}/operationResults/{operationId}`, getOperationResult],
   ['GET', `${PROVIDER}/restorableDatabaseAccounts`, listRestorableAccounts],

@@ -7,7 +7,8 @@ import type { RawResponse } from './dispatch';
 import type { Engine } from './engine';
 import type { BackupLogFile } from './backup-log';
 import { classify } from './routes';
-import type { ContainerState, EmulatorAdmin } from './types';
+import type { ContainerState, EmulatorAdmin, ScriptKind } from './types';
+import { handleScripts, isScriptRequest } from './scripts';
 
 /** System properties the emulator assigns on every write; a rebuild sends none (`_ts` comes back through restored-timestamps.ts). */
 const DOCUMENT_SYSTEM_PROPERTIES = ['_rid', '_etag', '_ts', '_self'];
@@ -103,6 +104,37 @@ export class Admin implements EmulatorAdmin {
     return { documentCount: state.documents.length };
   }
 
+  async listScripts(database: string, container: string, kind: ScriptKind): Promise<Json[]> {
+    const res = await this.scriptCall('GET', scriptsUrl(database, container, kind));
+    const feed = expect(res, 200, `listing the ${kind} of "${database}/${container}"`);
+    const list = feed[SCRIPT_FEEDS[kind]];
+    return Array.isArray(list) ? (list as Json[]) : [];
+  }
+
+  async putScript(database: string, container: string, kind: ScriptKind, definition: Json): Promise<Json> {
+    const id = String(definition.id);
+    const what = `writing ${kind}/${id} of "${database}/${container}"`;
+    const created = await this.scriptCall('POST', scriptsUrl(database, container, kind), definition);
+    if (created.status !== 409) return expect(created, 201, what);
+    const url = `${scriptsUrl(database, container, kind)}/${encodeURIComponent(id)}`;
+    return expect(await this.scriptCall('PUT', url, definition), 200, what);
+  }
+
+  async deleteScript(database: string, container: string, kind: ScriptKind, id: string): Promise<boolean> {
+    const url = `${scriptsUrl(database, container, kind)}/${encodeURIComponent(id)}`;
+    const res = await this.scriptCall('DELETE', url);
+    if (res.status === 404) return false;
+    expect(res, 204, `deleting ${kind}/${id} of "${database}/${container}"`);
+    return true;
+  }
+
+  /** Stored procedures and triggers are served by scripts.ts (the stock server has no route), UDFs by the server. */
+  private async scriptCall(method: string, url: string, body?: Json): Promise<RawResponse> {
+    if (!isScriptRequest(url)) return this.call(method, url, body);
+    const request = { method, url, headers: {}, body: body === undefined ? '' : JSON.stringify(body) };
+    return handleScripts(request, this.engine);
+  }
+
   private async call(method: string, url: string, body?: Json): Promise<RawResponse> {
     const headers = {};
     const { response } = await this.engine.execute(
@@ -132,6 +164,14 @@ function expect(res: RawResponse, status: number, what: string): Json {
 export function containerDefinition(definition: Json): Json {
   return Object.fromEntries(Object.entries(definition).filter(([k]) => !k.startsWith('_')));
 }
+
+const SCRIPT_FEEDS: Record<ScriptKind, string> = {
+  sprocs: 'StoredProcedures',
+  triggers: 'Triggers',
+  udfs: 'UserDefinedFunctions',
+};
+
+const scriptsUrl = (db: string, coll: string, kind: ScriptKind) => `${collUrl(db, coll)}/${kind}`;
 
 const BULK_SIZE = 100;
 

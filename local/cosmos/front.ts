@@ -20,6 +20,7 @@ import { encodeUtilization, indexUse, SCAN_RU_PER_DOCUMENT, type IndexUse } from
 import { minimalResults, wantsMinimalResponse } from './return-minimal';
 import { handleOffers, isOfferRequest, quotaHeaders } from './offers';
 import { handleScripts, isScriptRequest } from './scripts';
+import { refuseScriptsToEntra } from './entra-scripts';
 import { fixEnabled } from './fix-flags';
 
 export interface FrontDeps {
@@ -173,6 +174,11 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     };
     if (request.url.replace(/^\/+/, '/').startsWith(CONTROL_PREFIX)) {
       send(res, await handleControl(request, deps.key, deps));
+      return;
+    }
+    const forbidden = refuseScriptsToEntra(request);
+    if (forbidden) {
+      send(res, forbidden);
       return;
     }
     if (isScriptRequest(request.url)) {

@@ -147,6 +147,9 @@ export interface BackupLog {
  * Management operations done in-process, bypassing the RU model and fault injection, for the ARM imitation.
  * They are logged in the backup log like any other write.
  */
+/** The data plane's script feeds. */
+export type ScriptKind = 'sprocs' | 'triggers' | 'udfs';
+
 export interface EmulatorAdmin {
   readDatabase(database: string): Promise<Record<string, unknown> | null>;
   createDatabase(database: string): Promise<Record<string, unknown>>;
@@ -163,6 +166,17 @@ export interface EmulatorAdmin {
    * or did not exist at `at`.
    */
   rebuildContainer(database: string, container: string, at: Date): Promise<{ documentCount: number }>;
+  /** A container's scripts of one kind (the ARM imitation's sqlStoredProcedures, sqlTriggers, sqlUserDefinedFunctions). */
+  listScripts(database: string, container: string, kind: ScriptKind): Promise<Record<string, unknown>[]>;
+  /** Creates the script, or replaces the one with its id. */
+  putScript(
+    database: string,
+    container: string,
+    kind: ScriptKind,
+    definition: Record<string, unknown>
+  ): Promise<Record<string, unknown>>;
+  /** false when there was none of that id. */
+  deleteScript(database: string, container: string, kind: ScriptKind, id: string): Promise<boolean>;
   /**
    * Creates a container from a state read elsewhere (another emulator's backup log: a restore into a new account)
    * and writes its documents. With `withTtlDisabled`, the definition's defaultTtl is left out.
