@@ -5,7 +5,7 @@
  * the target through the one bulk writer (bulk-writer.ts): a Create, never an Upsert, so that two source documents
  * whose id meets in one new logical partition are found (409) instead of one silently overwriting the other. A 409 is
  * read back: the copy of this very source document (an attempt retried after its page was written) is upserted
- * again; any other is an id collision, a named problem. The source is only read. The scan's continuation is
+ * again, over the version read back only (`ifMatch`); any other is an id collision, a named problem. The source is only read. The scan's continuation is
  * heartbeated after every page written, so a retried attempt goes on after it.
  *
  * Changes the application makes while the range is scanned need no care here: the catch-up (sync.ts) replays the
@@ -48,6 +48,8 @@ const KEEP_ALIVE_MS = 1000;
 const BACKFILL_SECONDS = 60;
 
 type Copy = { id: string; sourcePk: unknown; doc: MigrationDocument; partitionKey: unknown; source: string };
+/** A copy found already in the target (a retried attempt): written again only over the version read back. */
+type Rewrite = Copy & { etag?: string };
 
 export async function copyRange(deps: ActivityDeps, input: CopyRangeInput): Promise<CopyRangeResult> {
   const open = await openCopy(deps, input);
@@ -181,7 +183,7 @@ class Backfill {
       }),
       { estimate: this.createCharge, onCharge: charged }
     );
-    const again: Copy[] = [];
+    const again: Rewrite[] = [];
     for (const { item, status } of created) {
       if (status >= 200 && status < 300) {
         tally.written += 1;
@@ -194,8 +196,9 @@ class Backfill {
           charged
         );
         const owner = existing ? sourceKeyOf(existing, shape.sourcePaths) : undefined;
-        if (owner === undefined || owner === item.source) again.push(item);
-        else recordProblem(this.state, tally, item.id, item.sourcePk, collision(owner));
+        if (owner === undefined || owner === item.source) {
+          again.push({ ...item, ...(typeof existing?._etag === 'string' ? { etag: existing._etag } : {}) });
+        } else recordProblem(this.state, tally, item.id, item.sourcePk, collision(owner));
       } else {
         recordProblem(this.state, tally, item.id, item.sourcePk, `create in the target failed with status ${status}`);
       }
@@ -208,11 +211,16 @@ class Backfill {
         operationType: BulkOperationType.Upsert,
         partitionKey: c.partitionKey as never,
         resourceBody: c.doc as unknown as JSONObject,
+        // ETag-conditioned like every write over a document read: a copy changed since the read is not overwritten.
+        ...(c.etag ? { ifMatch: c.etag } : {}),
       }),
       { estimate: this.createCharge, onCharge: charged }
     );
     for (const { item, status } of upserted) {
       if (status >= 200 && status < 300) tally.written += 1;
+      // Written by another writer between the read and the upsert (the catch-up, which carries the latest change of
+      // the source document): its version stands, nothing is lost.
+      else if (status === 412) continue;
       else
         recordProblem(this.state, tally, item.id, item.sourcePk, `upsert in the target failed with status ${status}`);
     }
