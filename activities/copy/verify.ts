@@ -3,8 +3,10 @@
  * application is pointed at the target (docs/migrations.md "Copy mode"):
  * - documents by version: the source's counts as up() moves them (fromVersion and missing become toVersion, other
  *   versions stay) must equal the target's, and the totals must be equal;
- * - a sample of every source feed range, each document compared whole with its copy (derive.ts: up() of it, read
- *   in the target at the new partition key); a copy that differs or is missing is named by source id and key only.
+ * - a random sample of every source feed range, drawn from all its pages (ids and keys scanned, Reservoir; not the
+ *   first page, which holds the oldest documents only), each document read and compared whole with its copy
+ *   (derive.ts: up() of it, read in the target at the new partition key); a copy that differs or is missing is named
+ *   by source id and key only.
  */
 import type { DocumentFailure } from '../../common/activities';
 import type { VerifyCopyInput, VerifyCopyResult } from '../../common/copy';
@@ -16,8 +18,10 @@ import { countByVersion } from '../cosmos/counts';
 import { listFeedRanges, rangeQueryOptions } from '../cosmos/feed-ranges';
 import { RuBudget } from '../cosmos/ru-budget';
 import { partitionKeyOf } from '../cosmos/transform';
+import { Reservoir } from '../cosmos/reservoir';
 import { MISSING_VERSION_KEY } from '../cosmos/versions';
 import { openCopy } from './context';
+import { heartbeat } from '../cosmos/requests';
 import { derive, withoutSystemProperties } from './derive';
 
 export async function verifyCopy(deps: ActivityDeps, input: VerifyCopyInput): Promise<VerifyCopyResult> {
@@ -37,17 +41,40 @@ export async function verifyCopy(deps: ActivityDeps, input: VerifyCopyInput): Pr
   const charged = (ru: number) => (ruConsumed += ru);
   const mismatches: DocumentFailure[] = [];
   let sampled = 0;
+  // Ids and source keys only: `c["a"]["b"] AS k0` for each partition key path.
+  const keys = sourcePaths
+    .map(
+      (p, i) =>
+        `c${p
+          .split('/')
+          .filter(Boolean)
+          .map((k) => `[${JSON.stringify(k)}]`)
+          .join('')} AS k${i}`
+    )
+    .join(', ');
   for (const feedRange of await listFeedRanges(open.source)) {
     const options = await rangeQueryOptions(open.source, feedRange);
-    const page = await new PageScan<MigrationDocument>(
+    const scan = new PageScan<Record<string, unknown>>(
       open.source,
-      'SELECT * FROM c',
-      { ...options, maxItemCount: input.samplePerRange ?? 20 },
+      `SELECT c.id, ${keys} FROM c`,
+      { ...options, maxItemCount: 1000 },
       undefined,
       budget
-    ).next();
-    charged(page.charge);
-    for (const doc of page.docs) {
+    );
+    const sample = new Reservoir<Record<string, unknown>>(input.samplePerRange ?? 20);
+    for (;;) {
+      const page = await scan.next();
+      charged(page.charge);
+      for (const row of page.docs) sample.offer(row);
+      heartbeat({ sampling: feedRange, scanned: sample.seen });
+      if (!page.continuation) break;
+    }
+    for (const row of sample.items) {
+      const values = sourcePaths.map((_, i) => row[`k${i}`]);
+      const sourceKey = (sourcePaths.length === 1 ? values[0] : values) as Parameters<typeof readCurrent>[2];
+      const doc = await readCurrent<MigrationDocument>(open.source, String(row.id), sourceKey, budget, charged);
+      // Deleted since the scan: nothing to compare (at the cutover point the source is no longer written).
+      if (!doc) continue;
       sampled += 1;
       const name = { id: doc.id, partitionKey: partitionKeyOf(doc, sourcePaths) ?? null };
       const wanted = await derive(open.shape, doc);

@@ -32,6 +32,9 @@ import { listFeedRanges, rangeQueryOptions } from '../cosmos/feed-ranges';
 import { DRILL_PARTITION, ensureHistoryContainer } from '../cosmos/history';
 import { heartbeat, statusOf } from '../cosmos/requests';
 import { readPartitionKeyPaths } from '../cosmos/transform';
+import { Reservoir } from '../cosmos/reservoir';
+
+export { Reservoir };
 
 export { DRILL_PARTITION };
 
@@ -46,28 +49,6 @@ function atSeconds(at: string): number {
   const ms = Date.parse(at);
   if (Number.isNaN(ms)) throw ApplicationFailure.nonRetryable(`restore point ${at} is not an ISO time`, 'InvalidInput');
   return Math.floor(ms / 1000);
-}
-
-/**
- * A uniform random sample of `size` items of a stream of unknown length (Algorithm R, Vitter 1985): every item seen has
- * the same chance to be kept, whatever its position. `random` returns [0, 1).
- */
-export class Reservoir<T> {
-  readonly items: T[] = [];
-  seen = 0;
-  constructor(
-    private readonly size: number,
-    private readonly random: () => number = Math.random
-  ) {}
-  offer(item: T): void {
-    this.seen += 1;
-    if (this.items.length < this.size) {
-      this.items.push(item);
-      return;
-    }
-    const j = Math.floor(this.random() * this.seen);
-    if (j < this.size) this.items[j] = item;
-  }
 }
 
 export async function compareDrill(deps: ActivityDeps, input: CompareDrillInput): Promise<DrillComparison> {

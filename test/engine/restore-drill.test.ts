@@ -44,6 +44,10 @@ beforeAll(async () => {
     Array.from({ length: 50 }, (_, i) => ({ id: `d${i}`, tenantId: `t${i % 5}`, n: i }))
   );
   t = (await restorePoint(engine.deps.cosmos)).toISOString();
+  // The writes after T in a later second than T's (`_ts` is whole seconds): a copy of a later state is then told by
+  // its `_ts` for certain (compareDrill counts `_ts` after T's second only).
+  const nextSecond = (Math.floor(Date.parse(t) / 1000) + 1) * 1000;
+  while (Date.now() < nextSecond) await new Promise((resolve) => setTimeout(resolve, nextSecond - Date.now()));
   // after T: 5 changed, 5 created, 3 deleted
   await seed(
     live,
