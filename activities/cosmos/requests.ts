@@ -19,11 +19,25 @@ export function statusOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** How long a 429 asks us to wait (x-ms-retry-after-ms), with a floor so a missing header still backs off. */
+/**
+ * How long a 429 asks us to wait, with a floor so a missing value still backs off: an error's
+ * `x-ms-retry-after-ms` (or the SDK's `retryAfterInMs`), or one bulk operation's `retryAfterMilliseconds` (the field
+ * of the service's per-operation answer, which `items.bulk` returns as it came and @azure/cosmos 4.9 reads in
+ * bulk/BulkResponse.js `populateFromResponse`).
+ */
 export function retryAfterMs(err: unknown, fallback = 100): number {
-  const e = err as { retryAfterInMs?: number; retryAfterInMilliseconds?: number; headers?: Record<string, unknown> };
-  const header = e.headers?.['x-ms-retry-after-ms'];
-  const value = e.retryAfterInMs ?? e.retryAfterInMilliseconds ?? (header !== undefined ? Number(header) : undefined);
+  const e = err as {
+    retryAfterInMs?: number;
+    retryAfterInMilliseconds?: number;
+    retryAfterMilliseconds?: number;
+    headers?: Record<string, unknown>;
+  };
+  const header = e?.headers?.['x-ms-retry-after-ms'];
+  const value =
+    e?.retryAfterInMs ??
+    e?.retryAfterInMilliseconds ??
+    e?.retryAfterMilliseconds ??
+    (header !== undefined ? Number(header) : undefined);
   return value !== undefined && Number.isFinite(value) && value >= 0 ? Math.max(value, 1) : fallback;
 }
 

@@ -19,6 +19,7 @@ const ruBody = z
     throughput: z
       .record(z.string().regex(/^[^/]+\/[^/]+$/, 'keys are "database/container"'), z.number().positive())
       .optional(),
+    partialBulkThrottling: z.boolean().optional(),
   })
   .strict();
 
@@ -85,8 +86,9 @@ export async function handleControl(
     case 'PUT /_local/ru': {
       const body = ruBody.safeParse(parsed);
       if (!body.success) return invalid(body.error);
-      const { enabled, defaultThroughput, throughput } = body.data;
+      const { enabled, defaultThroughput, throughput, partialBulkThrottling } = body.data;
       deps.control.setRuModel(enabled, defaultThroughput === undefined ? {} : { defaultThroughput });
+      if (partialBulkThrottling !== undefined) deps.control.setPartialBulkThrottling(partialBulkThrottling);
       for (const [name, ruPerSecond] of Object.entries(throughput ?? {})) {
         const [database, container] = name.split('/') as [string, string];
         deps.control.setThroughput(database, container, ruPerSecond);

@@ -14,6 +14,7 @@ import { FaultInjector } from './faults';
 import { createFrontListener } from './front';
 import { applyServerPatches } from './patches';
 import { seedFromEnv } from '../seeded-random';
+import { envFlag, PARTIAL_BULK_THROTTLING_ENV } from './fidelity';
 import { PartitionTable } from './partitions';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
@@ -52,6 +53,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
   );
   const ru = new RuModel(options.ruModel);
   ru.priorityBased = options.priorityBasedExecution ?? true;
+  ru.partialBulkThrottling = options.partialBulkThrottling ?? envFlag(PARTIAL_BULK_THROTTLING_ENV, true);
   const partitions = new PartitionTable({
     readDefinition: async (database, container) => {
       const url = `/dbs/${encodeURIComponent(database)}/colls/${encodeURIComponent(container)}`;
@@ -73,6 +75,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
   const faults = new FaultInjector(options.faultSeed ?? seedFromEnv());
   const stats: Omit<EmulatorStats, 'faultSeed'> = {
     throttled: 0,
+    throttledOperations: 0,
     injected: { throttle: 0, unavailable: 0, timeout: 0, drop: 0, dropResponse: 0, bulkOperation: 0 },
     requestCharge: 0,
     partitionKeyRangeGone: 0,
@@ -84,6 +87,10 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       ru.priorityBased = enabled;
     },
     priorityBasedExecution: () => ru.priorityBased,
+    setPartialBulkThrottling: (enabled) => {
+      ru.partialBulkThrottling = enabled;
+    },
+    partialBulkThrottling: () => ru.partialBulkThrottling,
     setThroughput: (database, container, ruPerSecond) => {
       ru.setThroughput(database, container, ruPerSecond);
       partitions.throughputChanged(database, container, ruPerSecond);

@@ -85,15 +85,15 @@ export function estimateCharge(route: Route, requestBody: string, ops: BatchOper
     case 'query':
       return 2.5;
     case 'batch':
-      return round(
-        (ops ?? []).reduce(
-          (sum, op) => sum + (op.operationType === 'Read' ? 1 : writeCharge(byteLength(op.resourceBody))),
-          0
-        )
-      );
+      return round((ops ?? []).reduce((sum, op) => sum + estimateOperation(op), 0));
     default:
       return 1;
   }
+}
+
+/** What one operation of a batch or bulk will cost at least: 1 RU for a read, a write by its body's size. */
+export function estimateOperation(op: BatchOperation): number {
+  return op.operationType === 'Read' ? 1 : writeCharge(byteLength(op.resourceBody));
 }
 
 /** The cost of a finished single (non-batch) request. */
@@ -131,9 +131,21 @@ export interface RuSettings {
   defaultThroughput: number;
   /** Per container, keyed "database/container". */
   throughput: Record<string, number>;
+  /** Whether a bulk over budget is answered in part (RuModel.admitPrefix) rather than refused whole. */
+  partialBulkThrottling: boolean;
 }
 
 export type Admission = { admitted: true; reserved: number } | { admitted: false; retryAfterMs: number };
+
+/**
+ * A bulk over budget, admitted in part: its first `count` operations (in order) are paid for (`reserved`), the others
+ * are answered 429 with `retryAfterMs`, the time until the partition could pay for the next one.
+ */
+export interface PartialAdmission {
+  count: number;
+  reserved: number;
+  retryAfterMs: number;
+}
 
 /** x-ms-cosmos-priority-level (the SDK's `priorityLevel` request option, request/request.js); absent: High. */
 export type Priority = 'High' | 'Low';
@@ -160,6 +172,8 @@ export class RuModel {
   private readonly buckets = new Map<string, Bucket>();
   /** The account's enablePriorityBasedExecution. */
   priorityBased = true;
+  /** A bulk over budget is answered in part (207, the rest 429 per operation) as on Azure; off: refused whole. */
+  partialBulkThrottling = true;
 
   constructor(options: RuModelOptions | false | undefined) {
     this.enabled = options !== false;
@@ -213,6 +227,7 @@ export class RuModel {
       enabled: this.enabled,
       defaultThroughput: this.defaultThroughput,
       throughput: Object.fromEntries(this.throughput),
+      partialBulkThrottling: this.partialBulkThrottling,
     };
   }
 
@@ -239,6 +254,53 @@ export class RuModel {
     if (waitMs > 0) return { admitted: false, retryAfterMs: Math.max(1, Math.ceil(waitMs)) };
     for (const bucket of buckets) bucket.tokens -= share;
     return { admitted: true, reserved: estimate };
+  }
+
+  /**
+   * A bulk (non-atomic) request that `admit` refused: Azure runs a bulk's operations in order until the partition's
+   * RU run out and answers the rest 429 with a retry-after each, in a 207 (the SDK hands them back per operation:
+   * node_modules/@azure/cosmos/dist/commonjs/client/Item/Items.js `executeBatchOperations`, and
+   * bulk/BulkResponse.js reads each operation's `retryAfterMilliseconds`). Reserves the longest prefix of `estimates`
+   * that every bucket can pay for now, the same way `admit` decides (a Low request keeps the High reserve when
+   * priority-based execution is on; a full bucket pays for at least one operation). `count` 0: nothing fits, the
+   * whole request is refused as before.
+   */
+  admitPrefix(
+    container: string,
+    ranges: string[],
+    partitionCount: number,
+    estimates: number[],
+    priority: Priority
+  ): PartialAdmission {
+    const capacity = this.capacity(container) / partitionCount;
+    const now = performance.now();
+    const buckets = ranges.map((range) => this.refill(`${container}\u0000${range}`, capacity, now));
+    const lowYields = this.priorityBased && priority === 'Low';
+    // What each bucket can pay now: its tokens, less the reserve a Low request leaves to recent High traffic.
+    const room = Math.min(
+      ...buckets.map((bucket) => {
+        if (priority === 'High') bucket.lastHighAt = now;
+        const reserve =
+          lowYields && now - bucket.lastHighAt < HIGH_TRAFFIC_WINDOW_MS && bucket.tokens < capacity
+            ? capacity * LOW_PRIORITY_FLOOR
+            : 0;
+        return bucket.tokens - reserve;
+      })
+    );
+    const full = buckets.every((bucket) => bucket.tokens >= capacity);
+    let count = 0;
+    let paid = 0;
+    for (const estimate of estimates) {
+      const share = estimate / ranges.length;
+      if (paid + share > room && !(count === 0 && full)) break;
+      paid += share;
+      count += 1;
+    }
+    const next = count < estimates.length ? estimates[count]! / ranges.length : 0;
+    const retryAfterMs = Math.max(1, Math.ceil(((Math.min(next, capacity) - (room - paid)) * 1000) / capacity));
+    if (count === 0) return { count, reserved: 0, retryAfterMs };
+    for (const bucket of buckets) bucket.tokens -= paid;
+    return { count, reserved: paid * ranges.length, retryAfterMs };
   }
 
   /** Settles the difference between the reservation and the actual charge. */

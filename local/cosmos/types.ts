@@ -49,6 +49,13 @@ export interface EmulatorControl {
    */
   setPriorityBasedExecution(enabled: boolean): void;
   priorityBasedExecution(): boolean;
+  /**
+   * A bulk request over its partition's budget: on (Azure's behaviour, the default), the operations that the partition
+   * can pay for run in order and the others are answered 429 with `retryAfterMilliseconds` each, in a 207; off, the
+   * whole request is refused with 429 and nothing runs.
+   */
+  setPartialBulkThrottling(enabled: boolean): void;
+  partialBulkThrottling(): boolean;
   /** Provisioned RU/s of one container (used by the RU model). */
   setThroughput(database: string, container: string, ruPerSecond: number): void;
   /**
@@ -79,6 +86,8 @@ export interface EmulatorStats {
   faultSeed: number;
   /** 429s answered because a container's provisioned RU/s was exceeded. */
   throttled: number;
+  /** Operations of bulk requests answered 429 (the others of the request ran) because the partition's RU ran out. */
+  throttledOperations: number;
   /** Faults injected by the fault rules. */
   injected: {
     throttle: number;
@@ -184,6 +193,11 @@ export interface LocalCosmosOptions {
   ruModel?: RuModelOptions | false;
   /** The account's priority-based execution at start (default true). */
   priorityBasedExecution?: boolean;
+  /**
+   * A bulk over budget answered in part, as Azure does (see `EmulatorControl.setPartialBulkThrottling`).
+   * @default `LOCAL_COSMOS_PARTIAL_BULK_THROTTLING`, else true
+   */
+  partialBulkThrottling?: boolean;
   /** Seed of the fault draws (default `LOCAL_FAULT_SEED`, else a new one; see `stats().faultSeed`). */
   faultSeed?: number;
 }
