@@ -18,7 +18,7 @@ import {
   type RuModel,
 } from './ru-model';
 import { DEFAULT_RETRY_AFTER_MS } from './faults';
-import { refuseRequest } from './limits';
+import { withinBatchLimits } from './limits';
 import { classify, type Route } from './routes';
 import { CONTROL_PREFIX, handleControl } from './control-endpoints';
 import type { EmulatorControl, EmulatorStats, PriorityStats } from './types';
@@ -265,7 +265,7 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
         }
         send(res, tooManyRequests(retryAfterMs));
       };
-      if (bulkOps && deps.ru.partialBulkThrottling && !refuseRequest(request, route)) {
+      if (bulkOps && deps.ru.partialBulkThrottling && withinBatchLimits(request.body, bulkOps)) {
         // Azure runs a bulk's operations until the partition's RU run out; the rest are throttled one by one.
         const estimates = bulkOps.map(estimateOperation);
         const partial = deps.ru.admitPrefix(bucket, routing.ranges, routing.partitionCount, estimates, priority);
