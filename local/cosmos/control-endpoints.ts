@@ -36,6 +36,7 @@ const faultsBody = z.array(
       dropResponseProbability: probability,
       bulkOperationFaultProbability: probability,
       bulkOperationStatus: z.number().int().min(400).max(599).optional(),
+      shortPageProbability: probability,
       latencyMs: ms,
       retryAfterMs: ms,
       timeoutHangMs: ms,

@@ -317,6 +317,13 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
     } else {
       notRun = undefined;
     }
+    if (routing.scope && route.kind === 'query' && !routing.scope.changeFeed) {
+      const share = deps.faults.shortPage();
+      if (share !== undefined) {
+        routing.scope.shortPage = share;
+        deps.stats.injected.shortPage++;
+      }
+    }
     const run = () => deps.engine.execute(request, route, { log: true });
     const { response, batch } = routing.scope ? await documentScope.run(routing.scope, run) : await run();
     provisionFromCreate(deps.control, route, request, response);

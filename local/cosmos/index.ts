@@ -76,7 +76,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
   const stats: Omit<EmulatorStats, 'faultSeed'> = {
     throttled: 0,
     throttledOperations: 0,
-    injected: { throttle: 0, unavailable: 0, timeout: 0, drop: 0, dropResponse: 0, bulkOperation: 0 },
+    injected: { throttle: 0, unavailable: 0, timeout: 0, drop: 0, dropResponse: 0, bulkOperation: 0, shortPage: 0 },
     requestCharge: 0,
     partitionKeyRangeGone: 0,
     byPriority: { High: zeroPriorityStats(), Low: zeroPriorityStats() },

@@ -36,6 +36,11 @@ export interface DocumentScope {
   ttlExpired?: boolean;
   /** A change-feed read (change-feed.ts), set by the engine. */
   changeFeed?: ChangeFeedRequest;
+  /**
+   * A short page (fault rule `shortPageProbability`): a page paged by the cursor examines only this share (0 ≤ share
+   * < 1) of what it would, so it comes back short or empty, with a continuation while documents remain.
+   */
+  shortPage?: number;
   /** Filled by the query: documents examined (index-metrics.ts charges a scan per document) and the container definition. */
   examined?: { documents: number; definition?: Doc };
 }
@@ -221,11 +226,14 @@ function streamPage(
   run: (docs: Doc[]) => unknown[],
   maxItemCount: number | null | undefined,
   continuation: Cursor | null,
-  counted?: { documents: number }
+  counted?: { documents: number },
+  shortPage?: number
 ): QueryResult {
   const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
-  const budget = limit === Infinity ? Infinity : MAX_EXAMINED_PER_PAGE;
   let i = continuation ? firstAfter(o.seqs, continuation.cursor) : 0;
+  let budget = limit === Infinity ? Infinity : MAX_EXAMINED_PER_PAGE;
+  // A short page examines a share of what it could: of its page size, or of what is left when it has none.
+  if (shortPage !== undefined) budget = Math.floor(shortPage * Math.min(limit, o.rids.length - i));
   let examined = 0;
   let lastSeq = continuation?.cursor ?? 0;
   const result: unknown[] = [];
@@ -319,7 +327,8 @@ export function patchDocumentScans(): void {
           (docs) => q.exec(docs, options).result,
           page.maxItemCount,
           continuation,
-          counted
+          counted,
+          scope.shortPage
         );
       }
       return q.exec(all(), { ...options, maxItemCount: page.maxItemCount, continuation: page.continuation });

@@ -32,6 +32,12 @@ export interface FaultRule {
   bulkOperationFaultProbability?: number;
   /** The status of an operation failed by `bulkOperationFaultProbability`. @default 503 */
   bulkOperationStatus?: number;
+  /**
+   * Queries and read feeds paged by the cursor (local/README.md "Paging by cursor"): the probability (0..1) that a
+   * page examines only a random share of what it would, down to none, and so comes back short or empty with a
+   * continuation, as Azure may answer any page (a client must follow the continuation, never stop at a short page).
+   */
+  shortPageProbability?: number;
   /** Added latency in ms before the operation runs. */
   latencyMs?: number;
   /** retry-after for injected 429s. @default 100 */
@@ -97,6 +103,8 @@ export interface EmulatorStats {
     dropResponse: number;
     /** Operations of bulk requests answered with a fault status. */
     bulkOperation: number;
+    /** Query and read-feed pages cut short (`shortPageProbability`; a page that was not paged by the cursor is not cut). */
+    shortPage: number;
   };
   /** Sum of x-ms-request-charge answered. */
   requestCharge: number;
