@@ -49,6 +49,15 @@ export const documentScope = new AsyncLocalStorage<DocumentScope>();
 
 /** A page examines at most this many documents; a sparse filter returns a short page with a continuation. */
 export const MAX_EXAMINED_PER_PAGE = 10_000;
+/**
+ * Azure's maximum response size: a query page holds at most 4 MB of results, then ends with a continuation
+ * (https://learn.microsoft.com/azure/cosmos-db/concepts-limits, "Per-request limits"). `LOCAL_COSMOS_UNFIXED=limits`
+ * lifts it with the other limits.
+ */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+
+const bytesOf = (rows: unknown[]) =>
+  rows.reduce<number>((sum, row) => sum + Buffer.byteLength(JSON.stringify(row) ?? ''), 0);
 
 type Doc = Record<string, unknown>;
 
@@ -237,7 +246,11 @@ function streamPage(
   let examined = 0;
   let lastSeq = continuation?.cursor ?? 0;
   const result: unknown[] = [];
-  while (i < o.rids.length && result.length < limit && examined < budget) {
+  const maxBytes = fixEnabled('limits') ? MAX_PAGE_BYTES : Infinity;
+  let bytes = 0;
+  let full = false;
+  while (i < o.rids.length && result.length < limit && examined < budget && !full) {
+    const before = { i, lastSeq, examined, counted: counted?.documents ?? 0 };
     const chunk: Doc[] = [];
     const want = limit - result.length;
     while (i < o.rids.length && chunk.length < want && examined < budget) {
@@ -249,7 +262,33 @@ function streamPage(
       chunk.push(item.read());
       if (counted) counted.documents++;
     }
-    if (chunk.length > 0) result.push(...run(chunk));
+    if (chunk.length === 0) continue;
+    const rows = run(chunk);
+    const size = bytesOf(rows);
+    if (bytes + size <= maxBytes) {
+      result.push(...rows);
+      bytes += size;
+      continue;
+    }
+    // The chunk would take the page over 4 MB: through it again one document at a time, up to the last whose rows
+    // fit, so the continuation points right after it (a page holds at least one row, as on Azure).
+    ({ i, lastSeq, examined } = before);
+    if (counted) counted.documents = before.counted;
+    while (i < o.rids.length && result.length < limit && examined < budget) {
+      const item = store._data.get(o.rids[i]!);
+      const one = item ? run([item.read()]) : [];
+      const oneSize = bytesOf(one);
+      if (result.length > 0 && bytes + oneSize > maxBytes) {
+        full = true;
+        break;
+      }
+      lastSeq = o.seqs[i]!;
+      i++;
+      examined++;
+      if (item && counted) counted.documents++;
+      result.push(...one);
+      bytes += oneSize;
+    }
   }
   return { result, continuation: i < o.rids.length ? { cursor: lastSeq } : null };
 }

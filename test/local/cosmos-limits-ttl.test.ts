@@ -159,3 +159,28 @@ test('a batch or bulk of 101 operations, or of none, is refused with 400 and not
     container.items.bulk(ops(101, 'sdk').map((o) => ({ ...o, partitionKey: 'a' })) as never)
   ).rejects.toThrow(/more than 100 operations/);
 });
+
+test('a query page holds at most 4 MB of results, then ends with a continuation; following it returns every document once', async () => {
+  const { container } = await database.containers.create({ id: 'pages', partitionKey: '/pk' });
+  const blob = 'x'.repeat(900 * 1024); // ~0.9 MB each: four fit in 4 MB, five do not
+  for (let i = 0; i < 10; i++) await container.items.create({ id: `big${i}`, pk: 'a', blob });
+  const pageSizes = async (query: string, maxItemCount?: number) => {
+    const iterator = container.items.query<Doc>(query, maxItemCount ? { maxItemCount } : {});
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    while (iterator.hasMoreResults()) {
+      const page = await iterator.fetchNext();
+      expect(Buffer.byteLength(JSON.stringify(page.resources))).toBeLessThanOrEqual(4 * 1024 * 1024);
+      sizes.push(page.resources.length);
+      ids.push(...page.resources.map((d) => d.id));
+    }
+    return { sizes, ids: ids.sort() };
+  };
+  const allIds = Array.from({ length: 10 }, (_, i) => `big${i}`).sort();
+  expect(await pageSizes('SELECT * FROM c', 100)).toEqual({ sizes: [4, 4, 2], ids: allIds });
+  expect(await pageSizes('SELECT * FROM c')).toEqual({ sizes: [4, 4, 2], ids: allIds });
+  // Small rows: the same documents projected fit in one page.
+  expect(await pageSizes('SELECT c.id FROM c', 100)).toEqual({ sizes: [10], ids: allIds });
+  const read = await container.items.readAll<Doc>().fetchAll();
+  expect(read.resources.map((d) => d.id).sort()).toEqual(allIds);
+});
