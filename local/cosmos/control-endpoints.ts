@@ -20,6 +20,7 @@ const ruBody = z
       .record(z.string().regex(/^[^/]+\/[^/]+$/, 'keys are "database/container"'), z.number().positive())
       .optional(),
     partialBulkThrottling: z.boolean().optional(),
+    priorityModel: z.enum(['azure', 'reserve']).optional(),
   })
   .strict();
 
@@ -87,7 +88,8 @@ export async function handleControl(
     case 'PUT /_local/ru': {
       const body = ruBody.safeParse(parsed);
       if (!body.success) return invalid(body.error);
-      const { enabled, defaultThroughput, throughput, partialBulkThrottling } = body.data;
+      const { enabled, defaultThroughput, throughput, partialBulkThrottling, priorityModel } = body.data;
+      if (priorityModel !== undefined) deps.control.setPriorityModel(priorityModel);
       deps.control.setRuModel(enabled, defaultThroughput === undefined ? {} : { defaultThroughput });
       if (partialBulkThrottling !== undefined) deps.control.setPartialBulkThrottling(partialBulkThrottling);
       for (const [name, ruPerSecond] of Object.entries(throughput ?? {})) {

@@ -18,3 +18,16 @@ export function envFlag(name: string, fallback: boolean, env: NodeJS.ProcessEnv 
 
 /** `LOCAL_COSMOS_PARTIAL_BULK_THROTTLING`: a bulk over budget answered in part (207 + per-operation 429), default on. */
 export const PARTIAL_BULK_THROTTLING_ENV = 'LOCAL_COSMOS_PARTIAL_BULK_THROTTLING';
+
+/** `LOCAL_COSMOS_PRIORITY_BASED_EXECUTION`: the account's priority-based execution at start, default off (Azure's). */
+export const PRIORITY_BASED_EXECUTION_ENV = 'LOCAL_COSMOS_PRIORITY_BASED_EXECUTION';
+
+/** `LOCAL_COSMOS_PRIORITY_MODEL`: `azure` (the default) or `reserve` (the earlier model; ru-model.ts PriorityModel). */
+export const PRIORITY_MODEL_ENV = 'LOCAL_COSMOS_PRIORITY_MODEL';
+
+export function envPriorityModel(env: NodeJS.ProcessEnv = process.env): 'azure' | 'reserve' {
+  const raw = (env[PRIORITY_MODEL_ENV] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'azure') return 'azure';
+  if (raw === 'reserve') return 'reserve';
+  throw new Error(`${PRIORITY_MODEL_ENV} must be azure or reserve, got "${env[PRIORITY_MODEL_ENV]}"`);
+}

@@ -14,7 +14,7 @@ import { FaultInjector } from './faults';
 import { createFrontListener } from './front';
 import { applyServerPatches } from './patches';
 import { seedFromEnv } from '../seeded-random';
-import { envFlag, PARTIAL_BULK_THROTTLING_ENV } from './fidelity';
+import { envFlag, envPriorityModel, PARTIAL_BULK_THROTTLING_ENV, PRIORITY_BASED_EXECUTION_ENV } from './fidelity';
 import { PartitionTable } from './partitions';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
@@ -52,7 +52,8 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     backup
   );
   const ru = new RuModel(options.ruModel);
-  ru.priorityBased = options.priorityBasedExecution ?? true;
+  ru.priorityBased = options.priorityBasedExecution ?? envFlag(PRIORITY_BASED_EXECUTION_ENV, false);
+  ru.priorityModel = options.priorityModel ?? envPriorityModel();
   ru.partialBulkThrottling = options.partialBulkThrottling ?? envFlag(PARTIAL_BULK_THROTTLING_ENV, true);
   const partitions = new PartitionTable({
     readDefinition: async (database, container) => {
@@ -87,6 +88,10 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       ru.priorityBased = enabled;
     },
     priorityBasedExecution: () => ru.priorityBased,
+    setPriorityModel: (model) => {
+      ru.priorityModel = model;
+    },
+    priorityModel: () => ru.priorityModel,
     setPartialBulkThrottling: (enabled) => {
       ru.partialBulkThrottling = enabled;
     },

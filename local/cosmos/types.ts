@@ -51,10 +51,17 @@ export interface EmulatorControl {
   setRuModel(enabled: boolean, options?: RuModelOptions): void;
   /**
    * The account's priority-based execution (ARM `enablePriorityBasedExecution`): on, the RU model throttles
-   * Low-priority requests first; off, priorities are ignored. On at start unless the options say otherwise.
+   * Low-priority requests first; off, priorities are ignored. Off at start (as on Azure) unless the options say otherwise.
    */
   setPriorityBasedExecution(enabled: boolean): void;
   priorityBasedExecution(): boolean;
+  /**
+   * How priorities act while priority-based execution is on: 'azure' (the default: no reservation, Low throttled
+   * first only when High finds the partition over capacity) or 'reserve' (the earlier model: half of a partition kept
+   * for High while High traffic is recent). See local/cosmos/ru-model.ts.
+   */
+  setPriorityModel(model: 'azure' | 'reserve'): void;
+  priorityModel(): 'azure' | 'reserve';
   /**
    * A bulk request over its partition's budget: on (Azure's behaviour, the default), the operations that the partition
    * can pay for run in order and the others are answered 429 with `retryAfterMilliseconds` each, in a 207; off, the
@@ -199,8 +206,13 @@ export interface LocalCosmosOptions {
   /** Folder for the backup log (created if missing). On start, existing logs are replayed so data survives a restart. */
   dataDir: string;
   ruModel?: RuModelOptions | false;
-  /** The account's priority-based execution at start (default true). */
+  /**
+   * The account's priority-based execution at start.
+   * @default `LOCAL_COSMOS_PRIORITY_BASED_EXECUTION`, else false (Azure's default)
+   */
   priorityBasedExecution?: boolean;
+  /** @default `LOCAL_COSMOS_PRIORITY_MODEL`, else 'azure' (see `EmulatorControl.setPriorityModel`) */
+  priorityModel?: 'azure' | 'reserve';
   /**
    * A bulk over budget answered in part, as Azure does (see `EmulatorControl.setPartialBulkThrottling`).
    * @default `LOCAL_COSMOS_PARTIAL_BULK_THROTTLING`, else true

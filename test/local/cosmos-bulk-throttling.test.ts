@@ -23,6 +23,8 @@ beforeAll(async () => {
 
 afterEach(() => {
   emulator.cosmos.control.setPartialBulkThrottling(true);
+  emulator.cosmos.control.setPriorityBasedExecution(false);
+  emulator.cosmos.control.setPriorityModel('azure');
 });
 
 afterAll(async () => {
@@ -123,7 +125,9 @@ test('executeBulkOperations retries the throttled operations itself (bulk/BulkRe
   expect(emulator.cosmos.control.stats().throttledOperations).toBeGreaterThan(before);
 });
 
-test('a Low-priority bulk leaves the High reserve when High traffic is recent (priority-based execution on)', async () => {
+test("a Low-priority bulk leaves the High reserve when High traffic is recent (priority-based execution on, 'reserve' model)", async () => {
+  emulator.cosmos.control.setPriorityBasedExecution(true);
+  emulator.cosmos.control.setPriorityModel('reserve');
   const container = await provisioned(100);
   const started = performance.now();
   // High (the default), 10 KB: 50 RU, the bucket holds 50 after it, and High traffic is recent.
