@@ -126,6 +126,16 @@ export function isTransientRequestError(err: unknown): boolean {
   const message = err instanceof Error ? err.message : '';
   return (
     message.startsWith('Bulk request errored with:') &&
-    /unavailable|socket hang up|ECONNRESET|EPIPE|Timeout|timed out|\b(408|449|503)\b/i.test(message)
+    (/unavailable|socket hang up|ECONNRESET|EPIPE|Timeout|timed out|\b(408|449|503)\b/i.test(message) ||
+      EMPTY_SUB_BATCH.test(message))
   );
 }
+
+/**
+ * After a split, @azure/cosmos 4.9 regroups a bulk's operations over the children of the gone range and sends one
+ * request per child, an empty one too (client/Item/Items.js `createNewBatches` keeps every child, and
+ * `executeBatchOperations` does not drop the empty ones as `bulk` does on the first pass); the service refuses an
+ * empty batch with 400 "Batch request has no operations." and items.bulk rethrows it for the whole call. Sent again,
+ * the call is grouped on the fresh routing map, without an empty request.
+ */
+const EMPTY_SUB_BATCH = /Batch request has no operations/;
