@@ -33,6 +33,12 @@ export type * from './types';
 export const EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nIAA2jDzIAEhXCyeCuKrMKzcCdKl7kK8pPNhjmHhQ==';
 
 export async function startLocalCosmos(options: LocalCosmosOptions): Promise<LocalCosmos> {
+  // Read (and checked) before anything is opened: a bad variable leaves nothing behind.
+  const fidelity = {
+    priorityBased: options.priorityBasedExecution ?? envFlag(PRIORITY_BASED_EXECUTION_ENV, false),
+    priorityModel: options.priorityModel ?? envPriorityModel(),
+    partialBulkThrottling: options.partialBulkThrottling ?? envFlag(PARTIAL_BULK_THROTTLING_ENV, true),
+  };
   applyServerPatches();
   const backup = new BackupLogFile(options.dataDir);
   const server: Server = createHttpsServer({
@@ -52,9 +58,9 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     backup
   );
   const ru = new RuModel(options.ruModel);
-  ru.priorityBased = options.priorityBasedExecution ?? envFlag(PRIORITY_BASED_EXECUTION_ENV, false);
-  ru.priorityModel = options.priorityModel ?? envPriorityModel();
-  ru.partialBulkThrottling = options.partialBulkThrottling ?? envFlag(PARTIAL_BULK_THROTTLING_ENV, true);
+  ru.priorityBased = fidelity.priorityBased;
+  ru.priorityModel = fidelity.priorityModel;
+  ru.partialBulkThrottling = fidelity.partialBulkThrottling;
   const partitions = new PartitionTable({
     readDefinition: async (database, container) => {
       const url = `/dbs/${encodeURIComponent(database)}/colls/${encodeURIComponent(container)}`;

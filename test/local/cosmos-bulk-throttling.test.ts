@@ -11,7 +11,11 @@ import https from 'node:https';
 import { BulkOperationType, type Container, type OperationInput } from '@azure/cosmos';
 import { startTestEmulator, type TestEmulator } from './cosmos-support';
 import { startLocalCosmos } from '../../local/cosmos';
-import { PARTIAL_BULK_THROTTLING_ENV } from '../../local/cosmos/fidelity';
+import {
+  PARTIAL_BULK_THROTTLING_ENV,
+  PRIORITY_BASED_EXECUTION_ENV,
+  PRIORITY_MODEL_ENV,
+} from '../../local/cosmos/fidelity';
 
 let emulator: TestEmulator;
 let seq = 0;
@@ -203,5 +207,31 @@ test('the switch: PUT /_local/ru {partialBulkThrottling} and LOCAL_COSMOS_PARTIA
   } finally {
     if (saved === undefined) delete process.env[PARTIAL_BULK_THROTTLING_ENV];
     else process.env[PARTIAL_BULK_THROTTLING_ENV] = saved;
+  }
+});
+
+test('the account starts with priority-based execution off (Azure), model azure; LOCAL_COSMOS_PRIORITY_* change that at start', async () => {
+  expect([emulator.cosmos.control.priorityBasedExecution(), emulator.cosmos.control.priorityModel()]).toEqual([
+    false,
+    'azure',
+  ]);
+  const names = [PRIORITY_BASED_EXECUTION_ENV, PRIORITY_MODEL_ENV];
+  const saved = names.map((n) => process.env[n]);
+  const start = () =>
+    startLocalCosmos({ port: 0, certificate: emulator.certificate, dataDir: `${emulator.dataDir}-priority` });
+  try {
+    process.env[PRIORITY_BASED_EXECUTION_ENV] = '1';
+    process.env[PRIORITY_MODEL_ENV] = 'reserve';
+    const other = await start();
+    const seen = [other.control.priorityBasedExecution(), other.control.priorityModel()];
+    await other.close();
+    expect(seen).toEqual([true, 'reserve']);
+    process.env[PRIORITY_MODEL_ENV] = 'kind';
+    await expect(start()).rejects.toThrow(/LOCAL_COSMOS_PRIORITY_MODEL must be azure or reserve, got "kind"/);
+  } finally {
+    names.forEach((n, i) => {
+      if (saved[i] === undefined) delete process.env[n];
+      else process.env[n] = saved[i];
+    });
   }
 });
