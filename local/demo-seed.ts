@@ -60,14 +60,20 @@ export async function seedDemoCustomers(container: Container, n: number, tenants
       });
     }
     let throttled = 0;
+    let todo = operations;
     for (;;) {
       try {
-        const results = await container.items.bulk(operations);
-        const failed = results.filter((r) => r.statusCode >= 300);
+        const results = await container.items.bulk(todo);
+        const failed = results.filter((r) => r.statusCode >= 300 && r.statusCode !== 429);
         if (failed.length > 0)
           throw new Error(`seeding demo customers: ${failed.length} upserts failed (status ${failed[0]!.statusCode})`);
-        written += results.length;
-        break;
+        // Operations throttled inside the request (the partition's RU ran out part way, as on Azure): send them again.
+        const again = todo.filter((_, k) => results[k]!.statusCode === 429);
+        written += todo.length - again.length;
+        todo = again;
+        if (todo.length === 0) break;
+        throttled += 1;
+        await sleep(Math.min(2000, 100 * 2 ** throttled));
       } catch (err) {
         // A whole bulk request throttled (the RU model): items.bulk rethrows it as a plain Error, so the message
         // is the only sign. Back off and send it again.

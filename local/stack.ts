@@ -61,7 +61,10 @@ export interface StackOptions {
   /** The bearer token ARM accepts. @default random, new for every stack */
   armToken?: string;
   /** More emulator options (RU model, ...). */
-  cosmosOptions?: Pick<LocalCosmosOptions, 'ruModel'>;
+  cosmosOptions?: Pick<
+    LocalCosmosOptions,
+    'ruModel' | 'priorityBasedExecution' | 'priorityModel' | 'partialBulkThrottling'
+  >;
   /** More ARM options (backup policy, operation delay, ...). */
   armOptions?: Omit<
     LocalArmOptions,

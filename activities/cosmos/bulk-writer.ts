@@ -14,8 +14,14 @@
  *   exactly as it was. That is safe only because every replace carries the `ifMatch` it was built with (an applied one
  *   answers 412 the second time, never a blind overwrite of a write the application made meanwhile): `send` refuses a
  *   Replace without one;
- * - an operation answered with a transient status (requests.ts TRANSIENT_BULK_STATUSES) is sent again; a 412 goes to
- *   the caller's `onPreconditionFailed` (re-read, decide again) when it has one; every other status is the
+ * - a request only partly paid for: Azure runs a bulk's operations until the partition's RU run out and answers the
+ *   others 429 with `retryAfterMilliseconds` each, in a 207; `items.bulk` hands those back per operation without
+ *   retrying them (node_modules/@azure/cosmos/dist/commonjs/client/Item/Items.js `executeBatchOperations` copies
+ *   `response.result` as it came). Exactly those operations are sent again, after the longest of their retry-afters;
+ *   like a whole request throttled, this is back-pressure, not a fault, so it does not count against
+ *   MAX_TRANSIENT_PER_OPERATION, and the charge learned per operation leaves them out (they cost nothing);
+ * - an operation answered with another transient status (requests.ts TRANSIENT_BULK_STATUSES) is sent again; a 412
+ *   goes to the caller's `onPreconditionFailed` (re-read, decide again) when it has one; every other status is the
  *   operation's outcome.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +38,7 @@ import {
   isTransientBulkStatus,
   isTransientRequestError,
   MAX_TRANSIENT_BULK_RETRIES,
+  retryAfterMs,
   throttleDelayMs,
 } from './requests';
 import { inRequestSpan } from './page-spans';
@@ -50,6 +57,8 @@ export const BULK_LIMIT = 100;
  * keep-alive heartbeats hiding the stall.
  */
 export const MAX_TRANSIENT_PER_OPERATION = 20;
+/** The longest wait honoured from one operation's retry-after (a service asking for more is asked again sooner). */
+const MAX_OPERATION_RETRY_AFTER_MS = 5_000;
 /** The smallest bulk request the writer shrinks to under whole-request throttling (unless the budget asks smaller). */
 const MIN_BULK_OPERATIONS = 10;
 
@@ -125,11 +134,16 @@ export class BulkWriter {
       }
       const again: T[] = [];
       let throttled = false;
+      let throttledWaitMs = 0;
       for (let i = 0; i < slice.length; i += 1) {
         const item = slice[i]!;
         const response = responses[i];
         const status = response?.statusCode ?? 0;
-        if (isTransientBulkStatus(status)) {
+        if (status === 429) {
+          throttled = true;
+          throttledWaitMs = Math.max(throttledWaitMs, retryAfterMs(response));
+          again.push(item);
+        } else if (isTransientBulkStatus(status)) {
           throttled = true;
           const answers = (transientAnswers.get(item) ?? 0) + 1;
           transientAnswers.set(item, answers);
@@ -144,7 +158,7 @@ export class BulkWriter {
       }
       if (throttled) {
         this.concurrency.onThrottled();
-        await sleep(100);
+        await sleep(Math.min(MAX_OPERATION_RETRY_AFTER_MS, Math.max(100, throttledWaitMs)));
       } else {
         this.concurrency.onSuccess();
       }
@@ -179,7 +193,10 @@ export class BulkWriter {
     }
     const charge = responses.reduce((sum, r) => sum + (r?.requestCharge ?? 0), 0);
     const answered = responses.filter((r) => r && r.statusCode >= 200 && r.statusCode < 300).length;
-    if (answered > 0) options.estimate.observe(charge / responses.length);
+    // Operations throttled inside the request did not run and cost nothing: learning from them would halve the
+    // estimate under partial throttling, and the next request would reserve too little and be throttled more.
+    const ran = responses.filter((r) => r && r.statusCode !== 429).length;
+    if (answered > 0) options.estimate.observe(charge / ran);
     this.budget.settle(reserved, charge);
     options.onCharge(Number.isFinite(charge) ? charge : 0);
     return responses;

@@ -251,7 +251,7 @@ export async function probeContainer(deps: ActivityDeps, input: ProbeInput): Pro
 
 /**
  * `count` document keys spread over the container: the count is shared evenly among the feed ranges and each range
- * gives its first documents (ids and partition keys only: the query projects nothing else). A 404 item read later
+ * gives its first documents (following the continuation past short or empty pages) (ids and partition keys only: the query projects nothing else). A 404 item read later
  * (the document was deleted) is the probe's to see; ids are not contents.
  */
 export async function sampleDocumentIds(deps: ActivityDeps, input: SampleIdsInput): Promise<DocumentKey[]> {
@@ -270,12 +270,16 @@ export async function sampleDocumentIds(deps: ActivityDeps, input: SampleIdsInpu
   const keys: DocumentKey[] = [];
   for (const range of ranges) {
     const options = await rangeQueryOptions(container, range);
-    const page = await container.items
-      .query<Record<string, unknown>>(sql, { ...options, maxItemCount: perRange })
-      .fetchNext();
-    for (const doc of (page.resources ?? []).slice(0, perRange)) {
-      const values = pkPaths.map((_, i) => doc[`pk${i}`] ?? null);
-      keys.push({ id: String(doc.id), partitionKey: pkPaths.length === 1 ? values[0] : values });
+    // Pages until the range's share: Azure may answer any page short or empty with a continuation.
+    const iterator = container.items.query<Record<string, unknown>>(sql, { ...options, maxItemCount: perRange });
+    let taken = 0;
+    while (taken < perRange && iterator.hasMoreResults()) {
+      const page = await iterator.fetchNext();
+      for (const doc of (page.resources ?? []).slice(0, perRange - taken)) {
+        const values = pkPaths.map((_, i) => doc[`pk${i}`] ?? null);
+        keys.push({ id: String(doc.id), partitionKey: pkPaths.length === 1 ? values[0] : values });
+        taken += 1;
+      }
     }
   }
   return keys.slice(0, input.count);

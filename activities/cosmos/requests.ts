@@ -19,11 +19,25 @@ export function statusOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** How long a 429 asks us to wait (x-ms-retry-after-ms), with a floor so a missing header still backs off. */
+/**
+ * How long a 429 asks us to wait, with a floor so a missing value still backs off: an error's
+ * `x-ms-retry-after-ms` (or the SDK's `retryAfterInMs`), or one bulk operation's `retryAfterMilliseconds` (the field
+ * of the service's per-operation answer, which `items.bulk` returns as it came and @azure/cosmos 4.9 reads in
+ * bulk/BulkResponse.js `populateFromResponse`).
+ */
 export function retryAfterMs(err: unknown, fallback = 100): number {
-  const e = err as { retryAfterInMs?: number; retryAfterInMilliseconds?: number; headers?: Record<string, unknown> };
-  const header = e.headers?.['x-ms-retry-after-ms'];
-  const value = e.retryAfterInMs ?? e.retryAfterInMilliseconds ?? (header !== undefined ? Number(header) : undefined);
+  const e = err as {
+    retryAfterInMs?: number;
+    retryAfterInMilliseconds?: number;
+    retryAfterMilliseconds?: number;
+    headers?: Record<string, unknown>;
+  };
+  const header = e?.headers?.['x-ms-retry-after-ms'];
+  const value =
+    e?.retryAfterInMs ??
+    e?.retryAfterInMilliseconds ??
+    e?.retryAfterMilliseconds ??
+    (header !== undefined ? Number(header) : undefined);
   return value !== undefined && Number.isFinite(value) && value >= 0 ? Math.max(value, 1) : fallback;
 }
 
@@ -112,6 +126,16 @@ export function isTransientRequestError(err: unknown): boolean {
   const message = err instanceof Error ? err.message : '';
   return (
     message.startsWith('Bulk request errored with:') &&
-    /unavailable|socket hang up|ECONNRESET|EPIPE|Timeout|timed out|\b(408|449|503)\b/i.test(message)
+    (/unavailable|socket hang up|ECONNRESET|EPIPE|Timeout|timed out|\b(408|449|503)\b/i.test(message) ||
+      EMPTY_SUB_BATCH.test(message))
   );
 }
+
+/**
+ * After a split, @azure/cosmos 4.9 regroups a bulk's operations over the children of the gone range and sends one
+ * request per child, an empty one too (client/Item/Items.js `createNewBatches` keeps every child, and
+ * `executeBatchOperations` does not drop the empty ones as `bulk` does on the first pass); the service refuses an
+ * empty batch with 400 "Batch request has no operations." and items.bulk rethrows it for the whole call. Sent again,
+ * the call is grouped on the fresh routing map, without an empty request.
+ */
+const EMPTY_SUB_BATCH = /Batch request has no operations/;

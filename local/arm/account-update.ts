@@ -3,7 +3,8 @@
  * long-running operation like every Cosmos RP write. The imitation models one account property that matters to a
  * migration, `enablePriorityBasedExecution` (the emulator's RU model throttles Low-priority requests first only while
  * it is on); a body naming anything else is refused with a 400 that says so, rather than half-applied. The switch
- * lives in the running emulator: a restarted stack starts with it on again.
+ * lives in the running emulator: a restarted stack starts with it off again (Azure's default), unless
+ * `LOCAL_COSMOS_PRIORITY_BASED_EXECUTION` says otherwise.
  */
 import { accountBody } from './account';
 import { accepted, param, type RequestContext } from './context';

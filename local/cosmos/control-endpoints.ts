@@ -19,6 +19,8 @@ const ruBody = z
     throughput: z
       .record(z.string().regex(/^[^/]+\/[^/]+$/, 'keys are "database/container"'), z.number().positive())
       .optional(),
+    partialBulkThrottling: z.boolean().optional(),
+    priorityModel: z.enum(['azure', 'reserve']).optional(),
   })
   .strict();
 
@@ -35,6 +37,7 @@ const faultsBody = z.array(
       dropResponseProbability: probability,
       bulkOperationFaultProbability: probability,
       bulkOperationStatus: z.number().int().min(400).max(599).optional(),
+      shortPageProbability: probability,
       latencyMs: ms,
       retryAfterMs: ms,
       timeoutHangMs: ms,
@@ -85,8 +88,10 @@ export async function handleControl(
     case 'PUT /_local/ru': {
       const body = ruBody.safeParse(parsed);
       if (!body.success) return invalid(body.error);
-      const { enabled, defaultThroughput, throughput } = body.data;
+      const { enabled, defaultThroughput, throughput, partialBulkThrottling, priorityModel } = body.data;
+      if (priorityModel !== undefined) deps.control.setPriorityModel(priorityModel);
       deps.control.setRuModel(enabled, defaultThroughput === undefined ? {} : { defaultThroughput });
+      if (partialBulkThrottling !== undefined) deps.control.setPartialBulkThrottling(partialBulkThrottling);
       for (const [name, ruPerSecond] of Object.entries(throughput ?? {})) {
         const [database, container] = name.split('/') as [string, string];
         deps.control.setThroughput(database, container, ruPerSecond);

@@ -71,6 +71,23 @@ export class FaultInjector {
     return decision;
   }
 
+  /**
+   * For one query or read-feed page: the share (0 ≤ share < 1) of its usual examination it gets, if a rule cuts it
+   * (0, an empty page, for a quarter of them).
+   * Drawn only when a rule asks for short pages, so rules without them replay the same draws as before.
+   */
+  shortPage(): number | undefined {
+    for (const rule of this.rules) {
+      if (!(rule.kinds ?? DATA_KINDS).includes('query') || !(rule.shortPageProbability! > 0)) continue;
+      if (this.random.next() < rule.shortPageProbability!) {
+        // A quarter of the cut pages are empty (a continuation and nothing else), the others a random share.
+        const share = this.random.next();
+        return share < 0.25 ? 0 : share;
+      }
+    }
+    return undefined;
+  }
+
   /** For one operation of a bulk request: the status to answer it with instead of running it, if any. */
   bulkOperationFault(): number | undefined {
     for (const rule of this.rules) {
@@ -97,6 +114,7 @@ function validate(rule: FaultRule, index: number): void {
     'dropProbability',
     'dropResponseProbability',
     'bulkOperationFaultProbability',
+    'shortPageProbability',
   ] as const) {
     const p = rule[field];
     if (p !== undefined && !(p >= 0 && p <= 1)) fail(`${field} must be between 0 and 1, got ${String(p)}`);

@@ -8,7 +8,17 @@ import { randomUUID } from 'node:crypto';
 import type { RawRequest, RawResponse } from './dispatch';
 import type { Engine } from './engine';
 import type { FaultInjector } from './faults';
-import { chargeBatch, chargeFor, estimateCharge, type BatchOperation, type Priority, type RuModel } from './ru-model';
+import {
+  chargeBatch,
+  chargeFor,
+  estimateCharge,
+  estimateOperation,
+  type BatchOperation,
+  type Priority,
+  type RuModel,
+} from './ru-model';
+import { DEFAULT_RETRY_AFTER_MS } from './faults';
+import { withinBatchLimits } from './limits';
 import { classify, type Route } from './routes';
 import { CONTROL_PREFIX, handleControl } from './control-endpoints';
 import type { EmulatorControl, EmulatorStats, PriorityStats } from './types';
@@ -248,44 +258,77 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
         ops = undefined;
       }
     }
+    const bulkOps = route.kind === 'batch' && !route.atomic && Array.isArray(ops) ? ops : undefined;
     let reserved = 0;
+    // Operations of a bulk that do not run, answered with a status of their own in a 207 while the others run.
+    let notRun: (NotRun | undefined)[] | undefined;
     if (metered) {
-      const admission = deps.ru.admit(
-        bucket,
-        routing.ranges,
-        routing.partitionCount,
-        estimateCharge(route, request.body, Array.isArray(ops) ? ops : undefined),
-        priority
-      );
-      if (!admission.admitted) {
+      const throttle = (retryAfterMs: number) => {
         deps.stats.throttled++;
         if (counted) {
           counted.requests++;
           counted.throttled++;
         }
-        send(res, tooManyRequests(admission.retryAfterMs));
-        return;
+        send(res, tooManyRequests(retryAfterMs));
+      };
+      if (bulkOps && deps.ru.partialBulkThrottling && withinBatchLimits(request.body, bulkOps)) {
+        // Azure runs a bulk's operations until the partition's RU run out; the rest are throttled one by one.
+        const estimates = bulkOps.map(estimateOperation);
+        const partial = deps.ru.admitPrefix(bucket, routing.ranges, routing.partitionCount, estimates, priority);
+        if (partial.count === 0 && bulkOps.length > 0) {
+          throttle(partial.retryAfterMs);
+          return;
+        }
+        reserved = partial.reserved;
+        if (partial.count < bulkOps.length) {
+          const retryAfterMs = partial.retryAfterMs;
+          notRun = bulkOps.map((_, i) =>
+            i < partial.count ? undefined : { status: 429, retryAfterMs, throttled: true }
+          );
+          deps.stats.throttledOperations += bulkOps.length - partial.count;
+        }
+      } else {
+        const estimate = estimateCharge(route, request.body, Array.isArray(ops) ? ops : undefined);
+        const admission = deps.ru.admit(bucket, routing.ranges, routing.partitionCount, estimate, priority);
+        if (!admission.admitted) {
+          throttle(admission.retryAfterMs);
+          return;
+        }
+        reserved = admission.reserved;
       }
-      reserved = admission.reserved;
     }
 
-    // Operations of a bulk answered with a fault status: they do not run, the others do.
-    const operationFaults =
-      route.kind === 'batch' && !route.atomic && Array.isArray(ops)
-        ? ops.map(() => deps.faults.bulkOperationFault())
-        : undefined;
-    if (operationFaults?.some((f) => f !== undefined)) {
-      deps.stats.injected.bulkOperation += operationFaults.filter((f) => f !== undefined).length;
-      if (operationFaults.every((f) => f !== undefined)) {
+    // Operations of a bulk answered with a fault status: they do not run, the others do. Drawn for every operation,
+    // so the draws do not depend on the RU model.
+    if (bulkOps) {
+      const drawn = bulkOps.map(() => deps.faults.bulkOperationFault());
+      notRun = bulkOps.map((_, i) => {
+        const status = drawn[i];
+        if (notRun?.[i] || status === undefined) return notRun?.[i];
+        deps.stats.injected.bulkOperation++;
+        return { status, retryAfterMs: DEFAULT_RETRY_AFTER_MS, throttled: false };
+      });
+    }
+    if (notRun?.some((n) => n !== undefined)) {
+      if (notRun.every((n) => n !== undefined)) {
         if (metered) deps.ru.settle(bucket, routing.ranges, routing.partitionCount, reserved, 0);
         send(res, {
           status: 207,
           headers: { 'content-type': 'application/json', 'x-ms-request-charge': '0' },
-          body: JSON.stringify(mergeOperationFaults([], operationFaults)),
+          body: JSON.stringify(mergeNotRun([], notRun)),
         });
         return;
       }
-      request.body = JSON.stringify(ops!.filter((_, i) => operationFaults[i] === undefined));
+      request.body = JSON.stringify(bulkOps!.filter((_, i) => notRun![i] === undefined));
+    } else {
+      notRun = undefined;
+    }
+    if (routing.scope && route.kind === 'query' && !routing.scope.changeFeed) {
+      const share = deps.faults.shortPage();
+      if (share !== undefined) {
+        routing.scope.shortPage = share;
+        deps.stats.injected.shortPage++;
+      }
     }
     const run = () => deps.engine.execute(request, route, { log: true });
     const { response, batch } = routing.scope ? await documentScope.run(routing.scope, run) : await run();
@@ -313,9 +356,9 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
       const results = wantsMinimalResponse(headers) ? minimalResults(batch.ops, batch.results) : batch.results;
       response.body = JSON.stringify(results);
     }
-    if (operationFaults?.some((f) => f !== undefined)) {
+    if (notRun && response.status < 300) {
       response.status = 207;
-      response.body = JSON.stringify(mergeOperationFaults(JSON.parse(response.body) as unknown[], operationFaults));
+      response.body = JSON.stringify(mergeNotRun(JSON.parse(response.body) as unknown[], notRun));
     }
     if (counted) countAnswer(counted, route, response);
     if (fault.dropResponse) {
@@ -340,12 +383,29 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
   };
 }
 
-/** The results of the operations that ran, with the injected statuses put back at their places. */
-function mergeOperationFaults(ran: unknown[], faults: (number | undefined)[]): unknown[] {
+/** An operation of a bulk that did not run: throttled (the partition's RU ran out) or an injected fault. */
+interface NotRun {
+  status: number;
+  retryAfterMs: number;
+  throttled: boolean;
+}
+
+/**
+ * The results of the operations that ran, with those that did not put back at their places. A throttled operation
+ * is answered as Azure answers one: 429, substatus 3200, no charge, `retryAfterMilliseconds` (the field
+ * @azure/cosmos 4.9 reads per operation, bulk/BulkResponse.js `populateFromResponse`).
+ */
+function mergeNotRun(ran: unknown[], notRun: (NotRun | undefined)[]): unknown[] {
   let next = 0;
-  return faults.map((status) =>
-    status === undefined
-      ? ran[next++]
-      : { statusCode: status, requestCharge: 0, ...(status === 429 ? { retryAfterMilliseconds: 100 } : {}) }
-  );
+  return notRun.map((n) => {
+    if (n === undefined) return ran[next++];
+    if (n.throttled) {
+      return { statusCode: 429, subStatusCode: 3200, requestCharge: 0, retryAfterMilliseconds: n.retryAfterMs };
+    }
+    return {
+      statusCode: n.status,
+      requestCharge: 0,
+      ...(n.status === 429 ? { retryAfterMilliseconds: n.retryAfterMs } : {}),
+    };
+  });
 }

@@ -15,6 +15,7 @@ import { FaultInjector } from './faults';
 import { createFrontListener } from './front';
 import { applyServerPatches } from './patches';
 import { seedFromEnv } from '../seeded-random';
+import { envFlag, envPriorityModel, PARTIAL_BULK_THROTTLING_ENV, PRIORITY_BASED_EXECUTION_ENV } from './fidelity';
 import { PartitionTable } from './partitions';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
@@ -33,6 +34,12 @@ export type * from './types';
 export const EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nIAA2jDzIAEhXCyeCuKrMKzcCdKl7kK8pPNhjmHhQ==';
 
 export async function startLocalCosmos(options: LocalCosmosOptions): Promise<LocalCosmos> {
+  // Read (and checked) before anything is opened: a bad variable leaves nothing behind.
+  const fidelity = {
+    priorityBased: options.priorityBasedExecution ?? envFlag(PRIORITY_BASED_EXECUTION_ENV, false),
+    priorityModel: options.priorityModel ?? envPriorityModel(),
+    partialBulkThrottling: options.partialBulkThrottling ?? envFlag(PARTIAL_BULK_THROTTLING_ENV, true),
+  };
   applyServerPatches();
   const backup = new BackupLogFile(options.dataDir);
   const server: Server = createHttpsServer({
@@ -52,7 +59,9 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     backup
   );
   const ru = new RuModel(options.ruModel);
-  ru.priorityBased = options.priorityBasedExecution ?? true;
+  ru.priorityBased = fidelity.priorityBased;
+  ru.priorityModel = fidelity.priorityModel;
+  ru.partialBulkThrottling = fidelity.partialBulkThrottling;
   const partitions = new PartitionTable({
     readDefinition: async (database, container) => {
       const url = `/dbs/${encodeURIComponent(database)}/colls/${encodeURIComponent(container)}`;
@@ -74,7 +83,8 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
   const faults = new FaultInjector(options.faultSeed ?? seedFromEnv());
   const stats: Omit<EmulatorStats, 'faultSeed'> = {
     throttled: 0,
-    injected: { throttle: 0, unavailable: 0, timeout: 0, drop: 0, dropResponse: 0, bulkOperation: 0 },
+    throttledOperations: 0,
+    injected: { throttle: 0, unavailable: 0, timeout: 0, drop: 0, dropResponse: 0, bulkOperation: 0, shortPage: 0 },
     requestCharge: 0,
     partitionKeyRangeGone: 0,
     byPriority: { High: zeroPriorityStats(), Low: zeroPriorityStats() },
@@ -85,6 +95,14 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       ru.priorityBased = enabled;
     },
     priorityBasedExecution: () => ru.priorityBased,
+    setPriorityModel: (model) => {
+      ru.priorityModel = model;
+    },
+    priorityModel: () => ru.priorityModel,
+    setPartialBulkThrottling: (enabled) => {
+      ru.partialBulkThrottling = enabled;
+    },
+    partialBulkThrottling: () => ru.partialBulkThrottling,
     setThroughput: (database, container, ruPerSecond) => {
       ru.setThroughput(database, container, ruPerSecond);
       partitions.throughputChanged(database, container, ruPerSecond);

@@ -85,15 +85,15 @@ export function estimateCharge(route: Route, requestBody: string, ops: BatchOper
     case 'query':
       return 2.5;
     case 'batch':
-      return round(
-        (ops ?? []).reduce(
-          (sum, op) => sum + (op.operationType === 'Read' ? 1 : writeCharge(byteLength(op.resourceBody))),
-          0
-        )
-      );
+      return round((ops ?? []).reduce((sum, op) => sum + estimateOperation(op), 0));
     default:
       return 1;
   }
+}
+
+/** What one operation of a batch or bulk will cost at least: 1 RU for a read, a write by its body's size. */
+export function estimateOperation(op: BatchOperation): number {
+  return op.operationType === 'Read' ? 1 : writeCharge(byteLength(op.resourceBody));
 }
 
 /** The cost of a finished single (non-batch) request. */
@@ -124,6 +124,20 @@ interface Bucket {
   at: number;
   /** When a High-priority request last came to this partition (performance.now()); -Infinity if never. */
   lastHighAt: number;
+  /** 'azure' model: RU Low requests took lately (decays at the partition's rate), which High may take over. */
+  lowCredit: number;
+  /** 'azure' model: when a High request last found the partition over capacity; Low yields for a window after. */
+  highPressedAt: number;
+}
+
+/** What one request may draw from one bucket now. */
+interface Room {
+  /** RU it may take (High may take over what Low took lately: more than the tokens). */
+  room: number;
+  /** A full bucket pays for one request however expensive. */
+  full: boolean;
+  /** Low yields to High for this long whatever the tokens (0: it does not). */
+  yieldMs: number;
 }
 
 export interface RuSettings {
@@ -131,22 +145,46 @@ export interface RuSettings {
   defaultThroughput: number;
   /** Per container, keyed "database/container". */
   throughput: Record<string, number>;
+  /** Whether a bulk over budget is answered in part (RuModel.admitPrefix) rather than refused whole. */
+  partialBulkThrottling: boolean;
+  /** The account's enablePriorityBasedExecution (switched through ARM, or `control.setPriorityBasedExecution`). */
+  priorityBasedExecution: boolean;
+  priorityModel: PriorityModel;
 }
 
 export type Admission = { admitted: true; reserved: number } | { admitted: false; retryAfterMs: number };
+
+/**
+ * A bulk over budget, admitted in part: its first `count` operations (in order) are paid for (`reserved`), the others
+ * are answered 429 with `retryAfterMs`, the time until the partition could pay for the next one.
+ */
+export interface PartialAdmission {
+  count: number;
+  reserved: number;
+  retryAfterMs: number;
+}
 
 /** x-ms-cosmos-priority-level (the SDK's `priorityLevel` request option, request/request.js); absent: High. */
 export type Priority = 'High' | 'Low';
 
 /**
- * Priority-based execution, simplified: while High-priority traffic reached a partition in the last
- * HIGH_TRAFFIC_WINDOW_MS, a Low-priority request is admitted only if the partition's bucket still holds
- * LOW_PRIORITY_FLOOR of its capacity after it. Low traffic is throttled first; alone, it may use the whole budget.
- * It is an account setting (`enablePriorityBasedExecution`, off by default on Azure; the local account starts with it
- * on, as docs/production.md recommends for migrations): with it off, the priority header changes nothing.
+ * Priority-based execution: an account setting (`enablePriorityBasedExecution`), off by default as on Azure; with it
+ * off the priority header changes nothing. With it on, two models:
+ *
+ * - 'azure' (the default), as Microsoft documents it (https://learn.microsoft.com/azure/cosmos-db/priority-based-execution
+ *   and its FAQ: "no reservation of RU/s"; the .NET `PriorityLevel` reference: "Each priority level can consume the
+ *   complete provisioned throughput in absence of the other. If both priorities are present and the user goes above
+ *   the configured RU/s, low priority requests start getting throttled first"): no RU is kept for High; when a High
+ *   request finds its partition over capacity it takes over what Low requests took there lately (as if they had been
+ *   throttled instead, up to the last second's worth), and Low requests yield for PRESSURE_WINDOW_MS after;
+ * - 'reserve' (the emulator's earlier model, kept for the tests and figures written against it): while High traffic
+ *   reached a partition in the last HIGH_TRAFFIC_WINDOW_MS, a Low request is admitted only if the bucket still holds
+ *   LOW_PRIORITY_FLOOR of its capacity after it.
  */
+export type PriorityModel = 'azure' | 'reserve';
 export const LOW_PRIORITY_FLOOR = 0.5;
 export const HIGH_TRAFFIC_WINDOW_MS = 1000;
+export const PRESSURE_WINDOW_MS = 1000;
 
 /**
  * Token buckets per physical partition: a container's provisioned RU/s is divided evenly among its partition key
@@ -158,8 +196,12 @@ export class RuModel {
   private defaultThroughput: number;
   private readonly throughput = new Map<string, number>();
   private readonly buckets = new Map<string, Bucket>();
-  /** The account's enablePriorityBasedExecution. */
-  priorityBased = true;
+  /** The account's enablePriorityBasedExecution (off by default, as on Azure). */
+  priorityBased = false;
+  /** How priorities act when priorityBased is on. */
+  priorityModel: PriorityModel = 'azure';
+  /** A bulk over budget is answered in part (207, the rest 429 per operation) as on Azure; off: refused whole. */
+  partialBulkThrottling = true;
 
   constructor(options: RuModelOptions | false | undefined) {
     this.enabled = options !== false;
@@ -213,6 +255,9 @@ export class RuModel {
       enabled: this.enabled,
       defaultThroughput: this.defaultThroughput,
       throughput: Object.fromEntries(this.throughput),
+      partialBulkThrottling: this.partialBulkThrottling,
+      priorityBasedExecution: this.priorityBased,
+      priorityModel: this.priorityModel,
     };
   }
 
@@ -225,20 +270,95 @@ export class RuModel {
     const share = estimate / ranges.length;
     const now = performance.now();
     const buckets = ranges.map((range) => this.refill(`${container}\u0000${range}`, capacity, now));
+    const needed = Math.min(share, capacity);
     let waitMs = 0;
     for (const bucket of buckets) {
-      if (priority === 'High') bucket.lastHighAt = now;
-      const needed = Math.min(share, capacity);
-      let target = bucket.tokens >= capacity ? -Infinity : needed;
-      const lowYields = this.priorityBased && priority === 'Low';
-      if (lowYields && now - bucket.lastHighAt < HIGH_TRAFFIC_WINDOW_MS && bucket.tokens < capacity) {
-        target = Math.max(target, capacity * LOW_PRIORITY_FLOOR + share);
-      }
-      if (bucket.tokens < target) waitMs = Math.max(waitMs, ((target - bucket.tokens) * 1000) / capacity);
+      const { room, full, yieldMs } = this.roomFor(bucket, capacity, priority, now);
+      if (yieldMs > 0) waitMs = Math.max(waitMs, yieldMs);
+      else if (!full && room < needed) waitMs = Math.max(waitMs, ((needed - room) * 1000) / capacity);
     }
-    if (waitMs > 0) return { admitted: false, retryAfterMs: Math.max(1, Math.ceil(waitMs)) };
-    for (const bucket of buckets) bucket.tokens -= share;
+    if (waitMs > 0) {
+      // A High request over capacity: Low yields from now on (the 'azure' model).
+      if (priority === 'High') for (const bucket of buckets) bucket.highPressedAt = now;
+      return { admitted: false, retryAfterMs: Math.max(1, Math.ceil(waitMs)) };
+    }
+    for (const bucket of buckets) this.take(bucket, share, priority, now);
     return { admitted: true, reserved: estimate };
+  }
+
+  /** What a request of `priority` may draw from `bucket` now, under the account's priority setting. */
+  private roomFor(bucket: Bucket, capacity: number, priority: Priority, now: number): Room {
+    if (priority === 'High') bucket.lastHighAt = now;
+    const full = bucket.tokens >= capacity;
+    if (!this.priorityBased) return { room: bucket.tokens, full, yieldMs: 0 };
+    if (this.priorityModel === 'reserve') {
+      const reserve =
+        priority === 'Low' && now - bucket.lastHighAt < HIGH_TRAFFIC_WINDOW_MS && !full
+          ? capacity * LOW_PRIORITY_FLOOR
+          : 0;
+      return { room: bucket.tokens - reserve, full: full && reserve === 0, yieldMs: 0 };
+    }
+    if (priority === 'Low') {
+      const pressed = now - bucket.highPressedAt;
+      return pressed < PRESSURE_WINDOW_MS
+        ? { room: -Infinity, full: false, yieldMs: PRESSURE_WINDOW_MS - pressed }
+        : { room: bucket.tokens, full, yieldMs: 0 };
+    }
+    return { room: bucket.tokens + bucket.lowCredit, full, yieldMs: 0 };
+  }
+
+  /** Draws `ru` from the bucket: a High request beyond the tokens takes over Low's recent RU, and Low yields. */
+  private take(bucket: Bucket, ru: number, priority: Priority, now: number): void {
+    if (this.priorityBased && this.priorityModel === 'azure') {
+      if (priority === 'Low') bucket.lowCredit += ru;
+      else if (ru > bucket.tokens) {
+        bucket.lowCredit = Math.max(0, bucket.lowCredit - (ru - Math.max(bucket.tokens, 0)));
+        bucket.highPressedAt = now;
+      }
+    }
+    bucket.tokens -= ru;
+  }
+
+  /**
+   * A bulk (non-atomic) request that `admit` refused: Azure runs a bulk's operations in order until the partition's
+   * RU run out and answers the rest 429 with a retry-after each, in a 207 (the SDK hands them back per operation:
+   * node_modules/@azure/cosmos/dist/commonjs/client/Item/Items.js `executeBatchOperations`, and
+   * bulk/BulkResponse.js reads each operation's `retryAfterMilliseconds`). Reserves the longest prefix of `estimates`
+   * that every bucket can pay for now, the same way `admit` decides (priorities as the account's setting and model
+   * say; a full bucket pays for at least one operation). `count` 0: nothing fits, the whole request is refused.
+   */
+  admitPrefix(
+    container: string,
+    ranges: string[],
+    partitionCount: number,
+    estimates: number[],
+    priority: Priority
+  ): PartialAdmission {
+    const capacity = this.capacity(container) / partitionCount;
+    const now = performance.now();
+    const buckets = ranges.map((range) => this.refill(`${container}\u0000${range}`, capacity, now));
+    const rooms = buckets.map((bucket) => this.roomFor(bucket, capacity, priority, now));
+    const yieldMs = Math.max(0, ...rooms.map((r) => r.yieldMs));
+    if (yieldMs > 0) return { count: 0, reserved: 0, retryAfterMs: Math.max(1, Math.ceil(yieldMs)) };
+    const room = Math.min(...rooms.map((r) => r.room));
+    const full = rooms.every((r) => r.full);
+    let count = 0;
+    let paid = 0;
+    for (const estimate of estimates) {
+      const share = estimate / ranges.length;
+      if (paid + share > room && !(count === 0 && full)) break;
+      paid += share;
+      count += 1;
+    }
+    const next = count < estimates.length ? estimates[count]! / ranges.length : 0;
+    const retryAfterMs = Math.max(1, Math.ceil(((Math.min(next, capacity) - (room - paid)) * 1000) / capacity));
+    if (count === 0) {
+      if (priority === 'High') for (const bucket of buckets) bucket.highPressedAt = now;
+      return { count, reserved: 0, retryAfterMs };
+    }
+    if (count < estimates.length && priority === 'High') for (const bucket of buckets) bucket.highPressedAt = now;
+    for (const bucket of buckets) this.take(bucket, paid, priority, now);
+    return { count, reserved: paid * ranges.length, retryAfterMs };
   }
 
   /** Settles the difference between the reservation and the actual charge. */
@@ -257,10 +377,13 @@ export class RuModel {
   private refill(key: string, capacity: number, now: number): Bucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = { tokens: capacity, at: now, lastHighAt: -Infinity };
+      bucket = { tokens: capacity, at: now, lastHighAt: -Infinity, lowCredit: 0, highPressedAt: -Infinity };
       this.buckets.set(key, bucket);
     }
-    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.at) * capacity) / 1000);
+    const refilled = ((now - bucket.at) * capacity) / 1000;
+    bucket.tokens = Math.min(capacity, bucket.tokens + refilled);
+    // What Low took lately fades as the partition's second passes (at most a second's worth is kept).
+    bucket.lowCredit = Math.min(capacity, Math.max(0, bucket.lowCredit - refilled));
     bucket.at = now;
     return bucket;
   }

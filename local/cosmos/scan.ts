@@ -36,6 +36,11 @@ export interface DocumentScope {
   ttlExpired?: boolean;
   /** A change-feed read (change-feed.ts), set by the engine. */
   changeFeed?: ChangeFeedRequest;
+  /**
+   * A short page (fault rule `shortPageProbability`): a page paged by the cursor examines only this share (0 ≤ share
+   * < 1) of what it would, so it comes back short or empty, with a continuation while documents remain.
+   */
+  shortPage?: number;
   /** Filled by the query: documents examined (index-metrics.ts charges a scan per document) and the container definition. */
   examined?: { documents: number; definition?: Doc };
 }
@@ -44,6 +49,15 @@ export const documentScope = new AsyncLocalStorage<DocumentScope>();
 
 /** A page examines at most this many documents; a sparse filter returns a short page with a continuation. */
 export const MAX_EXAMINED_PER_PAGE = 10_000;
+/**
+ * Azure's maximum response size: a query page holds at most 4 MB of results, then ends with a continuation
+ * (https://learn.microsoft.com/azure/cosmos-db/concepts-limits, "Per-request limits"). `LOCAL_COSMOS_UNFIXED=limits`
+ * lifts it with the other limits.
+ */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+
+const bytesOf = (rows: unknown[]) =>
+  rows.reduce<number>((sum, row) => sum + Buffer.byteLength(JSON.stringify(row) ?? ''), 0);
 
 type Doc = Record<string, unknown>;
 
@@ -221,15 +235,22 @@ function streamPage(
   run: (docs: Doc[]) => unknown[],
   maxItemCount: number | null | undefined,
   continuation: Cursor | null,
-  counted?: { documents: number }
+  counted?: { documents: number },
+  shortPage?: number
 ): QueryResult {
   const limit = maxItemCount && maxItemCount > 0 ? maxItemCount : Infinity;
-  const budget = limit === Infinity ? Infinity : MAX_EXAMINED_PER_PAGE;
   let i = continuation ? firstAfter(o.seqs, continuation.cursor) : 0;
+  let budget = limit === Infinity ? Infinity : MAX_EXAMINED_PER_PAGE;
+  // A short page examines a share of what it could: of its page size, or of what is left when it has none.
+  if (shortPage !== undefined) budget = Math.floor(shortPage * Math.min(limit, o.rids.length - i));
   let examined = 0;
   let lastSeq = continuation?.cursor ?? 0;
   const result: unknown[] = [];
-  while (i < o.rids.length && result.length < limit && examined < budget) {
+  const maxBytes = fixEnabled('limits') ? MAX_PAGE_BYTES : Infinity;
+  let bytes = 0;
+  let full = false;
+  while (i < o.rids.length && result.length < limit && examined < budget && !full) {
+    const before = { i, lastSeq, examined, counted: counted?.documents ?? 0 };
     const chunk: Doc[] = [];
     const want = limit - result.length;
     while (i < o.rids.length && chunk.length < want && examined < budget) {
@@ -241,7 +262,33 @@ function streamPage(
       chunk.push(item.read());
       if (counted) counted.documents++;
     }
-    if (chunk.length > 0) result.push(...run(chunk));
+    if (chunk.length === 0) continue;
+    const rows = run(chunk);
+    const size = bytesOf(rows);
+    if (bytes + size <= maxBytes) {
+      result.push(...rows);
+      bytes += size;
+      continue;
+    }
+    // The chunk would take the page over 4 MB: through it again one document at a time, up to the last whose rows
+    // fit, so the continuation points right after it (a page holds at least one row, as on Azure).
+    ({ i, lastSeq, examined } = before);
+    if (counted) counted.documents = before.counted;
+    while (i < o.rids.length && result.length < limit && examined < budget) {
+      const item = store._data.get(o.rids[i]!);
+      const one = item ? run([item.read()]) : [];
+      const oneSize = bytesOf(one);
+      if (result.length > 0 && bytes + oneSize > maxBytes) {
+        full = true;
+        break;
+      }
+      lastSeq = o.seqs[i]!;
+      i++;
+      examined++;
+      if (item && counted) counted.documents++;
+      result.push(...one);
+      bytes += oneSize;
+    }
   }
   return { result, continuation: i < o.rids.length ? { cursor: lastSeq } : null };
 }
@@ -319,7 +366,8 @@ export function patchDocumentScans(): void {
           (docs) => q.exec(docs, options).result,
           page.maxItemCount,
           continuation,
-          counted
+          counted,
+          scope.shortPage
         );
       }
       return q.exec(all(), { ...options, maxItemCount: page.maxItemCount, continuation: page.continuation });

@@ -32,6 +32,12 @@ export interface FaultRule {
   bulkOperationFaultProbability?: number;
   /** The status of an operation failed by `bulkOperationFaultProbability`. @default 503 */
   bulkOperationStatus?: number;
+  /**
+   * Queries and read feeds paged by the cursor (local/README.md "Paging by cursor"): the probability (0..1) that a
+   * page examines only a random share of what it would, down to none, and so comes back short or empty with a
+   * continuation, as Azure may answer any page (a client must follow the continuation, never stop at a short page).
+   */
+  shortPageProbability?: number;
   /** Added latency in ms before the operation runs. */
   latencyMs?: number;
   /** retry-after for injected 429s. @default 100 */
@@ -45,10 +51,24 @@ export interface EmulatorControl {
   setRuModel(enabled: boolean, options?: RuModelOptions): void;
   /**
    * The account's priority-based execution (ARM `enablePriorityBasedExecution`): on, the RU model throttles
-   * Low-priority requests first; off, priorities are ignored. On at start unless the options say otherwise.
+   * Low-priority requests first; off, priorities are ignored. Off at start (as on Azure) unless the options say otherwise.
    */
   setPriorityBasedExecution(enabled: boolean): void;
   priorityBasedExecution(): boolean;
+  /**
+   * How priorities act while priority-based execution is on: 'azure' (the default: no reservation, Low throttled
+   * first only when High finds the partition over capacity) or 'reserve' (the earlier model: half of a partition kept
+   * for High while High traffic is recent). See local/cosmos/ru-model.ts.
+   */
+  setPriorityModel(model: 'azure' | 'reserve'): void;
+  priorityModel(): 'azure' | 'reserve';
+  /**
+   * A bulk request over its partition's budget: on (Azure's behaviour, the default), the operations that the partition
+   * can pay for run in order and the others are answered 429 with `retryAfterMilliseconds` each, in a 207; off, the
+   * whole request is refused with 429 and nothing runs.
+   */
+  setPartialBulkThrottling(enabled: boolean): void;
+  partialBulkThrottling(): boolean;
   /** Provisioned RU/s of one container (used by the RU model). */
   setThroughput(database: string, container: string, ruPerSecond: number): void;
   /**
@@ -79,6 +99,8 @@ export interface EmulatorStats {
   faultSeed: number;
   /** 429s answered because a container's provisioned RU/s was exceeded. */
   throttled: number;
+  /** Operations of bulk requests answered 429 (the others of the request ran) because the partition's RU ran out. */
+  throttledOperations: number;
   /** Faults injected by the fault rules. */
   injected: {
     throttle: number;
@@ -88,6 +110,8 @@ export interface EmulatorStats {
     dropResponse: number;
     /** Operations of bulk requests answered with a fault status. */
     bulkOperation: number;
+    /** Query and read-feed pages cut short (`shortPageProbability`; a page that was not paged by the cursor is not cut). */
+    shortPage: number;
   };
   /** Sum of x-ms-request-charge answered. */
   requestCharge: number;
@@ -196,8 +220,18 @@ export interface LocalCosmosOptions {
   /** Folder for the backup log (created if missing). On start, existing logs are replayed so data survives a restart. */
   dataDir: string;
   ruModel?: RuModelOptions | false;
-  /** The account's priority-based execution at start (default true). */
+  /**
+   * The account's priority-based execution at start.
+   * @default `LOCAL_COSMOS_PRIORITY_BASED_EXECUTION`, else false (Azure's default)
+   */
   priorityBasedExecution?: boolean;
+  /** @default `LOCAL_COSMOS_PRIORITY_MODEL`, else 'azure' (see `EmulatorControl.setPriorityModel`) */
+  priorityModel?: 'azure' | 'reserve';
+  /**
+   * A bulk over budget answered in part, as Azure does (see `EmulatorControl.setPartialBulkThrottling`).
+   * @default `LOCAL_COSMOS_PARTIAL_BULK_THROTTLING`, else true
+   */
+  partialBulkThrottling?: boolean;
   /** Seed of the fault draws (default `LOCAL_FAULT_SEED`, else a new one; see `stats().faultSeed`). */
   faultSeed?: number;
 }

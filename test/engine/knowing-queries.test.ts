@@ -150,6 +150,14 @@ test('sampleDocumentIds: ids and partition keys only, spread over the ranges', a
   for (const k of keys) expect(Object.keys(k).sort()).toEqual(['id', 'partitionKey']);
   expect(keys.every((k) => /^t\d$/.test(String(k.partitionKey)))).toBe(true);
   expect(new Set(keys.map((k) => k.partitionKey)).size).toBeGreaterThan(2);
+  // Pages short or empty with a continuation, as Azure may answer: the same keys, the continuation followed.
+  engine.stack.cosmos.control.setFaults([{ kinds: ['query'], shortPageProbability: 1 }], 3);
+  try {
+    const again = await activities.sampleDocumentIds({ database: 'knowing', container: container.id, count: 9 });
+    expect(again).toEqual(keys);
+  } finally {
+    engine.stack.cosmos.control.setFaults([]);
+  }
 });
 
 test('probeContainer counts 429 and 5xx instead of throwing; regressed() says why an interval is bad', async () => {

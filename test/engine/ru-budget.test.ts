@@ -95,3 +95,29 @@ test('injected 429s on bulk writes and queries: completes, every document migrat
   expect(rate).toBeLessThanOrEqual(budget * 1.2);
   await expectAllMigratedOnce(container, 500, transforms);
 });
+
+test('partial bulk throttling (207: some operations written, the rest 429 with a retry-after): exactly the throttled ones sent again, every document migrated once, the RU booked = the RU the emulator charged', async () => {
+  const { container, range, transforms } = await countedRange(engine, 400, sized);
+  const control = engine.stack.cosmos.control;
+  expect(control.partialBulkThrottling()).toBe(true); // Azure's behaviour, the emulator's default
+  // 300 RU/s for a 600 RU/s budget: bulks of ~100 writes of ~2.5 KB-equivalents are paid only in part.
+  control.setThroughput(container.database.id, container.id, 300);
+  const before = control.stats();
+
+  const { result } = await runRange(engine.deps, rangeInput(container, 'touch', range, { ruBudget: 600 }));
+
+  const after = control.stats();
+  const charged = after.byPriority.Low.requestCharge - before.byPriority.Low.requestCharge;
+  const throttledOperations = after.throttledOperations - before.throttledOperations;
+  console.log(
+    `partial bulk throttling at 300 RU/s: ${throttledOperations} operations throttled, ` +
+      `${after.throttled - before.throttled} requests refused whole; RU booked ${result.counters.ruConsumed.toFixed(1)}, ` +
+      `charged at the emulator ${charged.toFixed(1)}`
+  );
+  expect(throttledOperations).toBeGreaterThan(0);
+  expect(result.counters).toMatchObject({ migrated: 400, failed: 0 });
+  await expectAllMigratedOnce(container, 400, transforms);
+  // Every request of the migration is sent at Low priority: what the emulator charged at Low is what it booked.
+  expect(charged).toBeGreaterThan(400 * 5);
+  expect(result.counters.ruConsumed).toBeCloseTo(charged, 0);
+});

@@ -41,13 +41,16 @@ describe('database account', () => {
     expect(second.instanceId).toBe(first.instanceId);
   });
 
-  test('priority-based execution: on for the local account, switched by PATCH (an LRO), which the emulator follows', async () => {
+  test('priority-based execution: off by default as on Azure, switched by PATCH (an LRO), which the emulator follows', async () => {
     const arm = stack.armClient();
     const { resourceGroup, account } = stack.settings;
     expect(await arm.databaseAccounts.get(resourceGroup, account)).toMatchObject({
-      enablePriorityBasedExecution: true,
+      enablePriorityBasedExecution: false,
       defaultPriorityLevel: 'High',
     });
+    await arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, { enablePriorityBasedExecution: true });
+    expect((await arm.databaseAccounts.get(resourceGroup, account)).enablePriorityBasedExecution).toBe(true);
+    expect(stack.cosmos.control.priorityBasedExecution()).toBe(true);
     try {
       const updated = await arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, {
         enablePriorityBasedExecution: false,
@@ -72,9 +75,9 @@ describe('database account', () => {
       );
       expect(unknown.statusCode).toBe(404);
     } finally {
-      await arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, { enablePriorityBasedExecution: true });
+      await arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, { enablePriorityBasedExecution: false });
     }
-    expect(stack.cosmos.control.priorityBasedExecution()).toBe(true);
+    expect(stack.cosmos.control.priorityBasedExecution()).toBe(false);
   });
 
   test('reads each backup policy variant', async () => {

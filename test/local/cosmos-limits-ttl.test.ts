@@ -1,9 +1,11 @@
 /**
- * Azure's per-item limits and time to live, through @azure/cosmos 4.9: a document or request over 2 MB answers 413;
+ * Azure's per-item limits and time to live, through @azure/cosmos 4.9: a document or request over 2 MB answers 413, a
+ * batch or bulk of more than 100 operations (or none) 400;
  * invalid `defaultTtl`/`ttl` values answer 400; items expire after their (or their container's) TTL, and the expiry
  * is a delete in the continuous-backup log. `LOCAL_COSMOS_UNFIXED=limits,ttl` makes these tests fail.
  */
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Container, Database, ItemDefinition } from '@azure/cosmos';
@@ -102,3 +104,83 @@ test('items expire after their ttl or the container default; -1 never; without a
     .sort();
   expect(deletes).toEqual(['default', 'own']);
 }, 30_000);
+
+/**
+ * A batch or bulk request of more than 100 operations, or of none: 400 with the texts Azure answers (asserted against
+ * a live account by Azure/azure-sdk-for-python sdk/cosmos/azure-cosmos/tests/test_transactional_batch.py). @azure/cosmos
+ * 4.9 never sends one (client/Item/Items.js `bulk` and `batch` throw "Cannot run ... more than 100 operations per
+ * partition" first), so this is sent as another client would, over the same HTTPS endpoint.
+ */
+test('a batch or bulk of 101 operations, or of none, is refused with 400 and nothing is written; 100 pass', async () => {
+  const { container } = await database.containers.create({ id: 'ops', partitionKey: '/pk' });
+  const ops = (n: number, prefix: string) =>
+    Array.from({ length: n }, (_, i) => ({
+      operationType: 'Create',
+      partitionKey: '["a"]',
+      resourceBody: { id: `${prefix}${i}`, pk: 'a' },
+    }));
+  const post = (body: unknown, atomic: boolean) =>
+    new Promise<{ status: number; body: { code?: string; message?: string } | unknown[] }>((resolve, reject) => {
+      const req = https.request(
+        new URL(`/dbs/limits/colls/ops/docs`, emulator.cosmos.endpoint),
+        {
+          method: 'POST',
+          ca: emulator.certificate.cert,
+          headers: {
+            'content-type': 'application/json',
+            'x-ms-cosmos-is-batch-request': 'true',
+            'x-ms-cosmos-batch-atomic': String(atomic),
+            ...(atomic ? { 'x-ms-documentdb-partitionkey': '["a"]' } : { 'x-ms-documentdb-partitionkeyrangeid': '0' }),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as never }));
+        }
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  const tooMany = { code: 'BadRequest', message: 'Batch request has more operations than what is supported.' };
+  expect(await post(ops(101, 'bulk'), false)).toEqual({ status: 400, body: tooMany });
+  expect(await post(ops(101, 'batch'), true)).toEqual({ status: 400, body: tooMany });
+  expect(await post([], false)).toEqual({
+    status: 400,
+    body: { code: 'BadRequest', message: 'Batch request has no operations.' },
+  });
+  const { resources } = await container.items.query('SELECT VALUE COUNT(1) FROM c').fetchAll();
+  expect(resources).toEqual([0]);
+  const hundred = await post(ops(100, 'ok'), false);
+  expect(hundred.status).toBe(200);
+  expect((hundred.body as { statusCode: number }[]).map((r) => r.statusCode)).toEqual(Array(100).fill(201));
+  // What the product's client does with more: refuses before sending (Items.js).
+  await expect(
+    container.items.bulk(ops(101, 'sdk').map((o) => ({ ...o, partitionKey: 'a' })) as never)
+  ).rejects.toThrow(/more than 100 operations/);
+});
+
+test('a query page holds at most 4 MB of results, then ends with a continuation; following it returns every document once', async () => {
+  const { container } = await database.containers.create({ id: 'pages', partitionKey: '/pk' });
+  const blob = 'x'.repeat(900 * 1024); // ~0.9 MB each: four fit in 4 MB, five do not
+  for (let i = 0; i < 10; i++) await container.items.create({ id: `big${i}`, pk: 'a', blob });
+  const pageSizes = async (query: string, maxItemCount?: number) => {
+    const iterator = container.items.query<Doc>(query, maxItemCount ? { maxItemCount } : {});
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    while (iterator.hasMoreResults()) {
+      const page = await iterator.fetchNext();
+      expect(Buffer.byteLength(JSON.stringify(page.resources))).toBeLessThanOrEqual(4 * 1024 * 1024);
+      sizes.push(page.resources.length);
+      ids.push(...page.resources.map((d) => d.id));
+    }
+    return { sizes, ids: ids.sort() };
+  };
+  const allIds = Array.from({ length: 10 }, (_, i) => `big${i}`).sort();
+  expect(await pageSizes('SELECT * FROM c', 100)).toEqual({ sizes: [4, 4, 2], ids: allIds });
+  expect(await pageSizes('SELECT * FROM c')).toEqual({ sizes: [4, 4, 2], ids: allIds });
+  // Small rows: the same documents projected fit in one page.
+  expect(await pageSizes('SELECT c.id FROM c', 100)).toEqual({ sizes: [10], ids: allIds });
+  const read = await container.items.readAll<Doc>().fetchAll();
+  expect(read.resources.map((d) => d.id).sort()).toEqual(allIds);
+});

@@ -416,7 +416,9 @@ describe('request units per physical partition', () => {
     expect(await status(strict.items.create({ id: 'b1', pk: b }))).toBe(200);
   });
 
-  it('throttles Low-priority requests first while High-priority traffic uses the partition', async () => {
+  it("the 'reserve' model (the emulator's earlier one): Low may not take the half of a partition High uses", async () => {
+    emulator.cosmos.control.setPriorityBasedExecution(true);
+    emulator.cosmos.control.setPriorityModel('reserve');
     const strictClient = emulator.newClient({ maxRetryAttemptCount: 0 });
     // 10 RU/s: two 5-RU writes fill a second; refill is slow enough for these few requests.
     for (const id of ['prio-mixed', 'prio-low']) {
@@ -435,22 +437,55 @@ describe('request units per physical partition', () => {
     expect(await status(alone.items.create({ id: 'l1', pk: 'p' }, low))).toBe(200);
     expect(await status(alone.items.create({ id: 'l2', pk: 'p' }, low))).toBe(200);
     expect(await status(alone.items.create({ id: 'l3', pk: 'p' }, low))).toBe(429);
+    emulator.cosmos.control.setPriorityBasedExecution(false);
+    emulator.cosmos.control.setPriorityModel('azure');
   });
 
-  it('ignores priorities while the account has priority-based execution off', async () => {
+  it('ignores priorities while the account has priority-based execution off, its default as on Azure', async () => {
+    expect(emulator.cosmos.control.priorityBasedExecution()).toBe(false);
     const strictClient = emulator.newClient({ maxRetryAttemptCount: 0 });
     await database.containers.create({ id: 'prio-off', partitionKey: { paths: ['/pk'] } });
     emulator.cosmos.control.setThroughput(DB, 'prio-off', 10);
     emulator.cosmos.control.setRuModel(true);
-    emulator.cosmos.control.setPriorityBasedExecution(false);
+    const mixed = strictClient.database(DB).container('prio-off');
+    const low = { priorityLevel: PriorityLevel.Low };
+    expect(await status(mixed.items.create({ id: 'h1', pk: 'p' }))).toBe(200); // 10 -> 5 RU left
+    expect(await status(mixed.items.create({ id: 'l1', pk: 'p' }, low))).toBe(200); // first come, first served
+    expect(await status(mixed.items.create({ id: 'h2', pk: 'p' }))).toBe(429);
+  });
+
+  // https://learn.microsoft.com/azure/cosmos-db/priority-based-execution (and its FAQ: "no reservation of RU/s"):
+  // each priority may use the whole throughput alone; over capacity with both present, Low is throttled first.
+  it("Azure's model: no reservation for High; over capacity, High takes over what Low used and Low is throttled", async () => {
+    emulator.cosmos.control.setPriorityBasedExecution(true);
     try {
-      const mixed = strictClient.database(DB).container('prio-off');
+      const strictClient = emulator.newClient({ maxRetryAttemptCount: 0 });
+      for (const id of ['azure-mixed', 'azure-high']) {
+        await database.containers.create({ id, partitionKey: { paths: ['/pk'] } });
+        emulator.cosmos.control.setThroughput(DB, id, 10); // 10 RU/s: two 5-RU writes fill a second
+      }
+      emulator.cosmos.control.setRuModel(true);
+      const mixed = strictClient.database(DB).container('azure-mixed');
       const low = { priorityLevel: PriorityLevel.Low };
-      expect(await status(mixed.items.create({ id: 'h1', pk: 'p' }))).toBe(200); // 10 -> 5 RU left
-      expect(await status(mixed.items.create({ id: 'l1', pk: 'p' }, low))).toBe(200); // first come, first served
-      expect(await status(mixed.items.create({ id: 'h2', pk: 'p' }))).toBe(429);
+      expect(await status(mixed.items.create({ id: 'h1', pk: 'p' }))).toBe(200); // High: 10 -> 5 RU left
+      expect(await status(mixed.items.create({ id: 'l1', pk: 'p' }, low))).toBe(200); // no reservation: 5 -> 0
+      // Over capacity: the High request is served with what Low just used (Low is throttled first)...
+      expect(await status(mixed.items.create({ id: 'h2', pk: 'p' }))).toBe(200);
+      // ...and Low yields while High presses, though a plain bucket would soon pay for it.
+      const yielded = await mixed.items
+        .create({ id: 'l2', pk: 'p' }, low)
+        .catch((err: { code?: number; retryAfterInMs?: number }) => err);
+      expect((yielded as { code?: number }).code).toBe(429);
+      // Without Low to take over from, High over capacity is throttled like anyone.
+      expect(await status(mixed.items.create({ id: 'h3', pk: 'p' }))).toBe(429);
+
+      // Alone, High (like Low, in the reserve test above) uses the whole budget and no more.
+      const high = strictClient.database(DB).container('azure-high');
+      expect(await status(high.items.create({ id: 'h1', pk: 'p' }))).toBe(200);
+      expect(await status(high.items.create({ id: 'h2', pk: 'p' }))).toBe(200);
+      expect(await status(high.items.create({ id: 'h3', pk: 'p' }))).toBe(429);
     } finally {
-      emulator.cosmos.control.setPriorityBasedExecution(true);
+      emulator.cosmos.control.setPriorityBasedExecution(false);
     }
   });
 });

@@ -48,6 +48,14 @@ export async function startChaosStack(
     armPort: 0,
     temporal: { mode: 'child', port: 0, uiPort: false },
     ...options,
+    // The account as docs/production.md recommends it for migrations: priority-based execution on, acting as Azure
+    // documents it (the emulator's 'azure' model, no reservation for High); a bulk over budget throttled in part.
+    cosmosOptions: {
+      priorityBasedExecution: true,
+      priorityModel: 'azure',
+      partialBulkThrottling: true,
+      ...options.cosmosOptions,
+    },
   });
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: 'default' });
