@@ -163,6 +163,10 @@ export async function runPartitionScenario(h: Harness, o: ScenarioOptions): Prom
   const database = `db${o.id.replace(/[^a-z0-9]/gi, '').slice(-10)}`;
   const { resourceGroup, account } = h.stack.settings;
   const poll = { updateIntervalInMs: 50 };
+  // The account as docs/production.md recommends it for a migration: priority-based execution on (the emulator starts
+  // with Azure's default, off). The scenario was written with it on: its budget follows the work, so ranges are still
+  // in flight when the split lands (with it off, a run here saw no range replaced by its children).
+  await h.arm.databaseAccounts.beginUpdateAndWait(resourceGroup, account, { enablePriorityBasedExecution: true }, poll);
   await h.arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(
     resourceGroup,
     account,
