@@ -62,3 +62,23 @@ export function planCopy(target: CopyTarget, plan: MigrationPlan, backup: Backup
       : `a rollback after the cutover is not possible: ${plan.roundTrip ? 'down(up(doc)) differs from the document on the sample' : 'the module has no down()'}, so the application's writes to the target cannot be written back to the source (a rollback before the cutover deletes the target and leaves the source as it is)`,
   };
 }
+
+/**
+ * The copy's plan in words, for the approval request and the report (state.rollback.plan): what is created, the RU,
+ * how deletes are found, and what a rollback does before and after the cutover.
+ */
+export function describeCopyPlan(p: CopyPlan): string {
+  const c = p.creates;
+  const created =
+    `copy into a new container ${c.container} (partition key ${c.partitionKey.join(', ')}` +
+    (c.uniqueKeys.length ? `, unique keys ${c.uniqueKeys.map((k) => k.join('+')).join('; ')}` : '') +
+    `, indexing policy ${c.indexingPolicy}` +
+    (c.throughput !== undefined ? `, ${c.throughput} RU/s dedicated while the copy runs` : '') +
+    ')';
+  return [
+    `${created}: ${p.documents} document(s), about ${p.readRu} RU to read the source and ${p.writeRu} RU to write the copies; the source is never written before the cutover and never deleted by the run`,
+    `deletes: ${p.deletes.how}`,
+    'rollback before the cutover: the target is deleted (it holds only copies) and the source is left as it is',
+    `rollback after the cutover: ${p.rollbackAfterCutover}`,
+  ].join('; ');
+}

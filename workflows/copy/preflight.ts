@@ -1,0 +1,78 @@
+/**
+ * Preflight of a copy (docs/migrations.md "Copy mode"): the account's backup policy (it decides how deletes are found:
+ * all-versions-and-deletes needs continuous backup), the source's definition, the plan from a sample (its RU per read
+ * and per write, and whether down() gives every sampled document back), the target checked, and the copy's plan in
+ * words for the approval request. Nothing is written: the target is created after the approval
+ * (workflows/copy/backfill.ts).
+ */
+import { zeroCopyCounters } from '../../common/copy';
+import { describeCopyPlan, planCopy } from '../../common/copy-plan';
+import type { Run } from '../run/run';
+import { end, type Transition } from '../run/transition';
+import { copyRef } from './ranges';
+
+export async function copyPreflight(run: Run): Promise<Transition> {
+  const { state, options, where } = run;
+  const { migration } = state;
+  const declared = migration.target!;
+  const { quick } = run.acts;
+  const ref = copyRef(run);
+  state.rollback.mode = 'copy';
+  await run.enterPhase('preflight', `${migration.id}: copy ${where} into ${ref.database}/${declared.container}`);
+  const refused = (reason: string): Transition => {
+    state.lastError = reason;
+    return end({ phase: 'failed', status: 'failed', reason });
+  };
+  // The copy is undone by its own rollback: pre-images and a restore would act on the source, which it never writes.
+  if (options.rollback === 'preimages' || options.rollback === 'restore') {
+    return refused(
+      `rollback "${options.rollback}" does not apply to a copy (target ${declared.container}): the source is never written; a copy's rollback deletes the target before the cutover and drains the reverse sync after it`
+    );
+  }
+  state.backup = await quick.checkBackupPolicy.executeWithOptions({ summary: 'check the account backup policy' }, [
+    { minimumTier: options.minimumBackupTier },
+  ]);
+  state.exported = await quick.exportContainer.executeWithOptions({ summary: `export the definition of ${where}` }, [
+    { database: ref.database, container: ref.container },
+  ]);
+  const existing = await quick.exportContainer.executeWithOptions(
+    { summary: `check the target ${ref.database}/${declared.container}` },
+    [ref.target]
+  );
+  if (existing) {
+    run.note(
+      `the target ${declared.container} exists: it is used only if it is empty with the declared partition key and unique keys (checked again before the first write)`,
+      'preflight'
+    );
+  }
+  state.plan = await run.acts.scan.planMigration.executeWithOptions(
+    { summary: `plan: sample ${options.planSampleSize} documents` },
+    [
+      {
+        database: ref.database,
+        container: ref.container,
+        migration: migration.id,
+        checksum: migration.checksum,
+        direction: 'up',
+        sampleSize: options.planSampleSize,
+        ruBudget: options.ruBudget,
+        verifySampleSize: options.verifySampleSize,
+      },
+    ]
+  );
+  const plan = planCopy(declared, state.plan, state.backup);
+  state.copy = {
+    plan,
+    outcome: { target: ref.target, mode: plan.deletes.mode, copied: zeroCopyCounters() },
+  };
+  state.rollback.plan = describeCopyPlan(plan);
+  run.note(`copy plan: ${state.rollback.plan}`, 'preflight');
+  if (options.dryRun) {
+    return end({
+      phase: 'completed',
+      status: 'dry-run',
+      reason: `dry run: ${plan.documents} document(s) would be copied into ${declared.container}; nothing was created or written`,
+    });
+  }
+  return { to: 'awaiting-approval' };
+}
