@@ -113,7 +113,7 @@ test('loadMigration: a missing down() is reported only when direction down is as
 
 test('loadMigration gives a copy-mode module its target (the workflow runs the copy phases) and refuses it down: a copy is undone by its rollback', async () => {
   const dir = tempDir({
-    'copy.js': `module.exports = { id: 'copy', description: 'd', container: 'c', database: 'shop', fromVersion: 1, toVersion: 2, up: (d) => ({ ...d, tenant: 't' }), target: { container: 'c2', partitionKey: '/tenant', throughput: 400 } };`,
+    'copy.js': `module.exports = { id: 'copy', description: 'd', container: 'c', database: 'shop', fromVersion: 1, toVersion: 2, up: (d) => ({ ...d, tenant: 't' }), down: (d) => d, target: { container: 'c2', partitionKey: '/tenant', throughput: 400 } };`,
   });
   const deps = { registry: await loadRegistry(dir) } as ActivityDeps;
   expect(describeMigration(deps, { migration: 'copy', direction: 'up' }).target).toEqual({

@@ -107,6 +107,18 @@ function sourceApplication(source: Container, model: Map<string, Account>) {
   };
 }
 
+/** A burst of updates to `n` accounts, the application's last writes before the cutover. */
+async function lastWrites(source: Container, model: Map<string, Account>, n: number): Promise<void> {
+  const picked = [...model.values()].slice(0, n);
+  await Promise.all(
+    picked.map(async (pick) => {
+      const doc = { ...pick, balance: pick.balance + 1 };
+      await source.item(pick.id, pick.accountNo).replace(doc);
+      model.set(doc.id, doc);
+    })
+  );
+}
+
 /** The application after the cutover, on the target: creates, updates, moves (delete + create) and deletes. */
 function targetApplication(target: Container, model: Map<string, Placed>) {
   let stopped = false;
@@ -194,6 +206,8 @@ test(`${DOCS} accounts by /accountNo copied by the workflow into a container by 
       await until('the application to write while catching up', () => app.ops() >= opsAtCatchUp + 60);
       await app.stop();
       expect(app.ops()).toBeGreaterThan(100);
+      // The application's last writes land right before the signal: only the drain after it can copy them.
+      await lastWrites(sourceC, model, 40);
       await handle.signal(cutoverSignal, { by: 'alice' });
       const monitoring = await waitForPhase(handle, 'monitoring', 300_000);
       expect(monitoring.copy?.cutover).toMatchObject({ by: 'alice', hookRan: true });
