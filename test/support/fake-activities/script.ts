@@ -68,7 +68,12 @@ export interface FakeScript {
    */
   probes?: ('fast' | 'slow')[];
   /** The worker's hooks. @default none */
-  hooks?: { stopApp?: boolean; startApp?: boolean };
+  hooks?: { stopApp?: boolean; startApp?: boolean; cutover?: boolean; rollbackCutover?: boolean };
+  /**
+   * Copy mode (with `migration.target`): ids copyRange names as problems, verifyCopy calls that fail first, the
+   * application's writes the first reverseSyncRange brings back, each call's wall time (@default 10 ms).
+   */
+  copy?: { problems?: string[]; failVerifications?: number; reverseWrites?: number; pageMs?: number };
   /** checkStagingRun finds a completed staging run. @default false */
   stagingRun?: boolean;
 }
