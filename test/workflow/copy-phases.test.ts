@@ -182,3 +182,16 @@ test('without a proved down() the plan and the approval request say a rollback a
     expect(kit.records.ran).toEqual([]);
   });
 });
+
+test('preflight refuses a rollback that cannot undo a copy: "preimages" (it acts on the source) and "down" without a proved down(); nothing is created', async () => {
+  await f.with(copyScript({ roundTripMismatches: ['d-0001'] }), async (kit) => {
+    const preimages = await f.expectFailure(kit, { ...input(), rollback: 'preimages' });
+    expect(preimages.message).toContain('rollback "preimages" does not apply to a copy');
+    const down = await f.expectFailure(kit, { ...input(), rollback: 'down' });
+    expect(down.message).toContain(
+      'rollback "down" was asked for, but a rollback after the cutover is not possible: down(up(doc)) differs from the document on the sample'
+    );
+    expect(kit.calls.count('prepareCopyTarget')).toBe(0);
+    expect(kit.calls.count('copyRange')).toBe(0);
+  });
+});

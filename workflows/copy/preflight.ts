@@ -65,6 +65,9 @@ export async function copyPreflight(run: Run): Promise<Transition> {
     plan,
     outcome: { target: ref.target, mode: plan.deletes.mode, copied: zeroCopyCounters() },
   };
+  if (options.rollback === 'down' && !plan.reverseSync) {
+    return refused(`rollback "down" was asked for, but ${plan.rollbackAfterCutover}`);
+  }
   state.rollback.plan = describeCopyPlan(plan);
   run.note(`copy plan: ${state.rollback.plan}`, 'preflight');
   if (options.dryRun) {
