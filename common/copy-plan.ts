@@ -15,6 +15,8 @@ export interface CopyPlan {
     uniqueKeys: string[][];
     /** Dedicated RU/s while the copy runs (absent: the database's shared throughput, or serverless). */
     throughput?: number;
+    /** Dedicated RU/s from the cutover point on (target.throughputAfterCopy). */
+    throughputAfterCopy?: number;
     indexingPolicy: 'declared' | 'Azure default (every path indexed)';
   };
   documents: number;
@@ -42,6 +44,7 @@ export function planCopy(target: CopyTarget, plan: MigrationPlan, backup: Backup
       partitionKey: paths(target.partitionKey),
       uniqueKeys: (target.uniqueKeys ?? []).map((k) => k.paths),
       ...(target.throughput !== undefined ? { throughput: target.throughput } : {}),
+      ...(target.throughputAfterCopy !== undefined ? { throughputAfterCopy: target.throughputAfterCopy } : {}),
       indexingPolicy: target.indexingPolicy ? 'declared' : 'Azure default (every path indexed)',
     },
     documents: plan.totalDocuments,
@@ -74,6 +77,7 @@ export function describeCopyPlan(p: CopyPlan): string {
     (c.uniqueKeys.length ? `, unique keys ${c.uniqueKeys.map((k) => k.join('+')).join('; ')}` : '') +
     `, indexing policy ${c.indexingPolicy}` +
     (c.throughput !== undefined ? `, ${c.throughput} RU/s dedicated while the copy runs` : '') +
+    (c.throughputAfterCopy !== undefined ? `, lowered to ${c.throughputAfterCopy} RU/s at the cutover point` : '') +
     ')';
   return [
     `${created}: ${p.documents} document(s), about ${p.readRu} RU to read the source and ${p.writeRu} RU to write the copies; the source is never written before the cutover and never deleted by the run`,

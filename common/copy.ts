@@ -154,6 +154,8 @@ export interface CopyActivities {
   findDeletedCopies(input: CopyRangeInput): Promise<CopyRangeResult>;
   /** At the cutover point: counts by version as up() moves them, and a sample of every range compared whole. */
   verifyCopy(input: VerifyCopyInput): Promise<VerifyCopyResult>;
+  /** At the cutover point: the target's dedicated throughput set to `throughput` (target.throughputAfterCopy). */
+  setCopyTargetThroughput(input: CopyRef & { throughput: number }): Promise<{ changed: boolean }>;
 }
 
 /**
@@ -167,6 +169,8 @@ export interface CopyOutcome {
   mode: CopyFeedMode;
   /** Backfill and catch-up together: source documents and changes read, copies written and deleted, problems. */
   copied: CopyCounters;
+  /** The target's dedicated throughput was set to this at the cutover point (target.throughputAfterCopy). */
+  throughputAfterCopy?: number;
   /** Latest-version mode: copies of deleted source documents found and deleted at the cutover point. */
   deletedAtCutover?: number;
   /** The cutover point: the source drained to its head, verified, and the target's change feed marked. */

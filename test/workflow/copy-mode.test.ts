@@ -39,7 +39,7 @@ function repartitionModule(id: string, database: string, source: string, target:
   container: ${JSON.stringify(source)},
   fromVersion: 1,
   toVersion: 2,
-  target: { container: ${JSON.stringify(target)}, partitionKey: '/tenant', throughput: 1000 },
+  target: { container: ${JSON.stringify(target)}, partitionKey: '/tenant', throughput: 1000, throughputAfterCopy: 400 },
   up(doc) { return { ...doc, tenant: 'tenant-' + doc.org }; },
   down(doc) { const back = { ...doc }; delete back.tenant; return back; },
 };
@@ -176,6 +176,13 @@ function startCopy(taskQueue: string, migration: string): Promise<WorkflowHandle
   });
 }
 
+/** The target's dedicated throughput, read through ARM (@azure/arm-cosmosdb) as an operator would. */
+async function targetThroughput(database: string, container: string): Promise<number | undefined> {
+  const { resourceGroup, account } = h.stack.settings;
+  const got = await h.arm.sqlResources.getSqlContainerThroughput(resourceGroup, account, database, container);
+  return got.resource?.throughput;
+}
+
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -202,6 +209,8 @@ test(`${DOCS} accounts by /accountNo copied by the workflow into a container by 
       expect(catching.pendingDecision).toMatchObject({ kind: 'cutover' });
       expect(catching.catchUp).toMatchObject({ cutover: 'signal' });
       expect(catching.plan?.totalDocuments).toBeGreaterThanOrEqual(DOCS);
+      // The target was created through ARM with the throughput declared for the copy.
+      expect(await targetThroughput(database, target)).toBe(1000);
       const opsAtCatchUp = app.ops();
       await until('the application to write while catching up', () => app.ops() >= opsAtCatchUp + 60);
       await app.stop();
@@ -213,6 +222,9 @@ test(`${DOCS} accounts by /accountNo copied by the workflow into a container by 
       expect(monitoring.copy?.cutover).toMatchObject({ by: 'alice', hookRan: true });
       expect(monitoring.copy?.verification).toMatchObject({ passed: true, mismatches: [] });
       expect(monitoring.copy?.mode).toBe('all-versions-and-deletes');
+      // Lowered at the cutover point, once the copy's own writes were done (target.throughputAfterCopy).
+      expect(monitoring.copy?.throughputAfterCopy).toBe(400);
+      expect(await targetThroughput(database, target)).toBe(400);
 
       // The source is exactly what the application wrote: the run never wrote it.
       const sourceNow = await h.documents(database, source);

@@ -48,6 +48,15 @@ export async function copyCutover(run: Run): Promise<Transition> {
       if (decision === 'continue-as-new') return { to: 'continue-as-new' };
       run.note(`the operator accepted the copy as it is: ${reason}`);
     }
+    const lowered = state.migration.target!.throughputAfterCopy;
+    if (lowered !== undefined && outcome.throughputAfterCopy === undefined) {
+      await run.acts.arm.setCopyTargetThroughput.executeWithOptions(
+        { summary: `lower the throughput of ${targetWhere} to ${lowered} RU/s` },
+        [{ ...ref, throughput: lowered }]
+      );
+      outcome.throughputAfterCopy = lowered;
+      run.note(`throughput of ${targetWhere} lowered to ${lowered} RU/s: the copy's own writes are done`);
+    }
     // The target's feed marked before the application is pointed at it: the reverse sync misses none of its writes.
     const ranges = await listRangesOf(run, 'target');
     const points = await Promise.all(

@@ -94,6 +94,9 @@ export function createCopyActivities(
         ruConsumed: 1,
       };
     },
+    async setCopyTargetThroughput() {
+      return { changed: true };
+    },
     async findDeletedCopies() {
       return { done: true, counters: zeroCopyCounters(), failures: [] };
     },
