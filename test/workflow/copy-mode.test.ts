@@ -64,8 +64,15 @@ function account(i: number, org = `o${i % 17}`): Account {
 
 const byId = (docs: Doc[]) => [...docs].sort((a, b) => a.id.localeCompare(b.id));
 
-async function seedSource(n: number): Promise<{ database: string; source: string; docs: Account[] }> {
-  const { database, container: source } = await h.seed([], { container: 'accounts', partitionKey: '/accountNo' });
+async function seedSource(
+  n: number,
+  throughput?: number
+): Promise<{ database: string; source: string; docs: Account[] }> {
+  const { database, container: source } = await h.seed([], {
+    container: 'accounts',
+    partitionKey: '/accountNo',
+    ...(throughput !== undefined ? { throughput } : {}),
+  });
   const docs = Array.from({ length: n }, (_, i) => account(i));
   const c = h.cosmos.database(database).container(source);
   for (let i = 0; i < docs.length; i += 50) await Promise.all(docs.slice(i, i + 50).map((d) => c.items.create(d)));
@@ -160,7 +167,11 @@ function targetApplication(target: Container, model: Map<string, Placed>) {
   };
 }
 
-function startCopy(taskQueue: string, migration: string): Promise<WorkflowHandle<typeof migrationRunbook>> {
+function startCopy(
+  taskQueue: string,
+  migration: string,
+  extra: Record<string, unknown> = {}
+): Promise<WorkflowHandle<typeof migrationRunbook>> {
   return h.client.workflow.start(migrationRunbook, {
     taskQueue,
     workflowId: `copy-${randomUUID()}`,
@@ -171,6 +182,7 @@ function startCopy(taskQueue: string, migration: string): Promise<WorkflowHandle
         batchSize: 50,
         // Long enough for the application to write to the target after the cutover; a rollback ends it.
         monitor: { duration: '10m', interval: '1s' },
+        ...extra,
       },
     ],
   });
@@ -301,3 +313,48 @@ test('a rollback before the cutover deletes the target (it holds only copies, no
   expect(gone).toBe(404);
   expect(await h.documents(database, source)).toEqual(before);
 }, 600_000);
+
+test('the source splits under the copy (an ARM throughput raise from 4 to 8 ranges while the backfill runs), the application writing: after the cutover the target is exactly up() of the source, the source what the application wrote', async () => {
+  const { database, source, docs } = await seedSource(1500, 40_000);
+  const target = `${source}-by-tenant`;
+  const id = `repartition-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, repartitionModule(id, database, source, target));
+  const sourceC = h.cosmos.database(database).container(source);
+  const rangesOf = async () => (await sourceC.readPartitionKeyRanges().fetchAll()).resources.length;
+  expect(await rangesOf()).toBe(4);
+  const model = new Map(docs.map((d) => [d.id, d]));
+  const w = await h.worker();
+  const app = sourceApplication(sourceC, model);
+  try {
+    await w.worker.runUntil(async () => {
+      // A budget that keeps the backfill going for seconds, so the split lands while ranges are copied.
+      const handle = await startCopy(w.taskQueue, id, { ruBudget: 4000, monitor: { duration: '1s', interval: '1s' } });
+      await waitForPhase(handle, 'migrating', 300_000);
+      const { resourceGroup, account } = h.stack.settings;
+      await h.arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
+        resourceGroup,
+        account,
+        database,
+        source,
+        { resource: { throughput: 80_000 } },
+        { updateIntervalInMs: 50 }
+      );
+      await until('the source to split', async () => (await rangesOf()) === 8, 60_000);
+      await waitForPhase(handle, 'catching-up', 300_000);
+      const opsAtCatchUp = app.ops();
+      await until('the application to write while catching up', () => app.ops() >= opsAtCatchUp + 40);
+      await app.stop();
+      await lastWrites(sourceC, model, 40);
+      await handle.signal(cutoverSignal, { by: 'ops' });
+      const report = await handle.result();
+      expect(report.status).toBe('completed');
+      expect(report.copy?.verification).toMatchObject({ passed: true, mismatches: [] });
+      expect(report.timeline.some((t) => /split/.test(t.note ?? ''))).toBe(true);
+    });
+  } finally {
+    await app.stop();
+  }
+  const sourceNow = await h.documents(database, source);
+  expect(sourceNow).toEqual(byId([...model.values()]));
+  expect(await h.documents(database, target)).toEqual(byId(sourceNow.map(expectedCopy)));
+}, 900_000);
