@@ -195,3 +195,35 @@ test('preflight refuses a rollback that cannot undo a copy: "preimages" (it acts
     expect(kit.calls.count('copyRange')).toBe(0);
   });
 });
+
+test('the declared queries are measured on the source in preflight and on the target at the cutover point: one that loses its index pauses before the cutover hook, and a rollback then deletes the target', async () => {
+  const query = {
+    name: 'by-tenant',
+    query: 'SELECT * FROM c WHERE c.tenant = @t',
+    parameters: [{ name: '@t', value: 'x' }],
+    maxRuGrowth: 2,
+  };
+  const script = copyScript({
+    migration: { target: { container: TARGET, partitionKey: '/tenant' }, queries: [query] },
+    declaredQueries: ['by-tenant'],
+    hooks: { cutover: true },
+    copy: { targetLosesIndex: true },
+  });
+  await f.with(script, async (kit) => {
+    const handle = await f.start(kit, input());
+    await waitForDecision(handle, 'cutover');
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    const paused = await waitForPhase(handle, 'paused');
+    expect(paused.lastError).toBe(
+      'query by-tenant on the target: by-tenant: index /tenant was used, now only a potential index (a scan); RU 4 → 40; ' +
+        'query by-tenant on the target: by-tenant: RU 4 → 40 (10×, limit 2×)'
+    );
+    expect(kit.calls.of('runDeclaredQueries').map((q) => q.container)).toEqual(['customers', TARGET]);
+    expect(kit.records.ran).toEqual([]);
+    await handle.signal(rollbackSignal, { reason: 'index missing on the target' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.queries?.after?.[0]?.indexes.utilizedSingle).toEqual([]);
+    expect(kit.calls.of('deleteContainer').map((d) => d.container)).toEqual([TARGET]);
+  });
+});

@@ -8,6 +8,7 @@
  * that fails pauses for the operator: `resume` accepts it, `rollback` deletes the target.
  */
 import { failureMessage } from '../../common/failure-message';
+import { compareQueryBaselines } from '../../common/query-baselines';
 import { zeroCopyCounters, type CopyRangeResult } from '../../common/copy';
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
@@ -38,11 +39,19 @@ export async function copyCutover(run: Run): Promise<Transition> {
     );
     const { ruConsumed: _ru, ...kept } = verified;
     outcome.verification = kept;
-    if (!verified.passed) {
+    const queryProblems = await declaredQueriesOnTarget(run);
+    if (!verified.passed || queryProblems.length) {
       const named = verified.mismatches.slice(0, 5).map((m) => `${m.id}: ${m.error}`);
-      const reason =
-        `the copy differs from the source at the cutover point: source ${verified.sourceTotal}, target ${verified.targetTotal} document(s)` +
-        (named.length ? `; ${named.join('; ')}` : '');
+      const problems = [
+        ...(verified.passed
+          ? []
+          : [
+              `the copy differs from the source at the cutover point: source ${verified.sourceTotal}, target ${verified.targetTotal} document(s)` +
+                (named.length ? `; ${named.join('; ')}` : ''),
+            ]),
+        ...queryProblems,
+      ];
+      const reason = problems.join('; ');
       const decision = await run.pause(reason, 'verifying', 'verification');
       if (decision === 'rollback') return rollingBack(run, reason);
       if (decision === 'continue-as-new') return { to: 'continue-as-new' };
@@ -88,6 +97,24 @@ export async function copyCutover(run: Run): Promise<Transition> {
     );
   }
   return { to: 'monitoring' };
+}
+
+/**
+ * The module's declared queries on the target, against their baseline on the source (preflight): an index the source
+ * used and the target does not, or RU grown past the query's maxRuGrowth, is a problem (common/query-baselines.ts).
+ */
+async function declaredQueriesOnTarget(run: Run): Promise<string[]> {
+  const { state } = run;
+  if (!state.knowing.queriesBefore?.length) return [];
+  const ref = copyRef(run);
+  const measured = await run.acts.quick.runDeclaredQueries.executeWithOptions(
+    { summary: `declared queries on ${ref.database}/${ref.target.container}` },
+    [{ database: ref.database, container: ref.target.container, migration: ref.migration, checksum: ref.checksum }]
+  );
+  state.knowing.queriesAfter = measured.queries;
+  return compareQueryBaselines(state.knowing.queriesBefore, measured.queries).map(
+    (p) => `query ${p.name} on the target: ${p.message}`
+  );
 }
 
 /** Latest-version mode: every target range compared with the source once; returns the copies deleted. */

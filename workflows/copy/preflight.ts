@@ -60,6 +60,14 @@ export async function copyPreflight(run: Run): Promise<Transition> {
       },
     ]
   );
+  if (migration.queries?.length) {
+    // The declared queries' baseline on the source: the cutover point measures them on the target.
+    const measured = await quick.runDeclaredQueries.executeWithOptions(
+      { summary: `baseline of ${migration.queries.length} declared queries on ${where}` },
+      [{ database: ref.database, container: ref.container, migration: migration.id, checksum: migration.checksum }]
+    );
+    state.knowing.queriesBefore = measured.queries;
+  }
   const plan = planCopy(declared, state.plan, state.backup);
   state.copy = {
     plan,

@@ -73,7 +73,16 @@ export interface FakeScript {
    * Copy mode (with `migration.target`): ids copyRange names as problems, verifyCopy calls that fail first, the
    * application's writes the first reverseSyncRange brings back, each call's wall time (@default 10 ms).
    */
-  copy?: { problems?: string[]; failVerifications?: number; reverseWrites?: number; pageMs?: number };
+  copy?: {
+    problems?: string[];
+    failVerifications?: number;
+    reverseWrites?: number;
+    pageMs?: number;
+    /** The declared queries measured on the target no longer use the source's index. */
+    targetLosesIndex?: boolean;
+  };
+  /** Names of the declared queries runDeclaredQueries measures (with `migration.queries`). @default none */
+  declaredQueries?: string[];
   /** checkStagingRun finds a completed staging run. @default false */
   stagingRun?: boolean;
 }
