@@ -138,6 +138,11 @@ test('a verification that fails at the cutover point pauses before the cutover h
     const report = await handle.result();
     expect(report.status).toBe('completed');
     expect(kit.records.ran).toEqual(['cutover']);
+    // Accepted once: verified once, the phase entered again (not left "paused" while the cutover goes on).
+    expect(kit.calls.count('verifyCopy')).toBe(1);
+    expect(report.timeline).toContainEqual(
+      expect.objectContaining({ phase: 'verifying', note: 'resumed: the copy accepted as it is' })
+    );
   });
 });
 

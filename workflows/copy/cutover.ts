@@ -21,7 +21,15 @@ export async function copyCutover(run: Run): Promise<Transition> {
   const { outcome } = copy;
   const ref = copyRef(run);
   const targetWhere = `${ref.database}/${ref.target.container}`;
-  if (state.phase !== 'paused') await run.enterPhase('verifying', `the copy at the cutover point, in ${targetWhere}`);
+  if (state.phase === 'paused' && state.migrating.pausedIn === 'verifying') {
+    // Continued as new while paused here: the same decision is waited for, not asked again.
+    const because = state.migrating.pausedBecause;
+    const decision = await run.pause(state.lastError ?? 'paused', 'verifying', because);
+    if (decision === 'rollback') return rollingBack(run, 'rollback requested');
+    if (decision === 'continue-as-new') return { to: 'continue-as-new' };
+    if (because === 'verification') copy.verificationAcceptedBy = 'resume';
+  }
+  await run.enterPhase('verifying', `the copy at the cutover point, in ${targetWhere}`);
   if (outcome.mode === 'latest-version' && outcome.deletedAtCutover === undefined) {
     const deleted = await findDeletedCopies(run);
     if (deleted === 'rollback') return rollingBack(run, 'rollback requested');
@@ -40,7 +48,7 @@ export async function copyCutover(run: Run): Promise<Transition> {
     const { ruConsumed: _ru, ...kept } = verified;
     outcome.verification = kept;
     const queryProblems = await declaredQueriesOnTarget(run);
-    if (!verified.passed || queryProblems.length) {
+    if ((!verified.passed || queryProblems.length) && copy.verificationAcceptedBy === undefined) {
       const named = verified.mismatches.slice(0, 5).map((m) => `${m.id}: ${m.error}`);
       const problems = [
         ...(verified.passed
@@ -55,7 +63,9 @@ export async function copyCutover(run: Run): Promise<Transition> {
       const decision = await run.pause(reason, 'verifying', 'verification');
       if (decision === 'rollback') return rollingBack(run, reason);
       if (decision === 'continue-as-new') return { to: 'continue-as-new' };
-      run.note(`the operator accepted the copy as it is: ${reason}`);
+      copy.verificationAcceptedBy = 'resume';
+      run.note(`the operator accepted the copy as it is (resume): ${reason}`);
+      await run.enterPhase('verifying', 'resumed: the copy accepted as it is');
     }
     const lowered = state.migration.target!.throughputAfterCopy;
     if (lowered !== undefined && outcome.throughputAfterCopy === undefined) {

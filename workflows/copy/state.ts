@@ -15,6 +15,8 @@ export interface CopyState {
   outcome: CopyOutcome;
   /** The target's feed ranges and their continuations from the cutover point: the reverse sync's. */
   reverseRanges?: LoopRange[];
+  /** The operator resumed after the verification at the cutover point failed: the copy is accepted as it is. */
+  verificationAcceptedBy?: 'resume';
 }
 
 /** What the rollback child needs of the copy (workflows/rollback/copy.ts). */
