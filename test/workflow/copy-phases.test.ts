@@ -232,3 +232,18 @@ test('the declared queries are measured on the source in preflight and on the ta
     expect(kit.calls.of('deleteContainer').map((d) => d.container)).toEqual([TARGET]);
   });
 });
+
+test('a target that exists with documents is refused before any write (ContainerExists): the run pauses, and a rollback deletes nothing', async () => {
+  await f.with(copyScript({ copy: { targetTaken: true } }), async (kit) => {
+    const handle = await f.start(kit, input());
+    const paused = await waitForPhase(handle, 'paused');
+    expect(paused.lastError).toContain(`the copy's target db/${TARGET} exists already (12 document(s)`);
+    await handle.signal(rollbackSignal, { reason: 'pick another name' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'copy', ok: true });
+    expect(kit.calls.count('deleteContainer')).toBe(0);
+    expect(kit.calls.count('markCopyStart')).toBe(0);
+    expect(kit.calls.count('copyRange')).toBe(0);
+  });
+});

@@ -24,6 +24,7 @@ export function copyRollbackInput(copy: CopyState): CopyRollbackInput {
   return {
     target: copy.outcome.target,
     mode: copy.outcome.mode,
+    targetPrepared: copy.outcome.targetCreated !== undefined,
     ...(copy.outcome.cutover ? { cutoverAt: copy.outcome.cutover.at } : {}),
     reverseSync: copy.plan.reverseSync,
     reverseRanges: copy.reverseRanges ?? [],

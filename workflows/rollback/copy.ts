@@ -18,6 +18,11 @@ import type { RollbackRun } from './context';
 export interface CopyRollbackInput {
   target: ContainerRef;
   mode: CopyFeedMode;
+  /**
+   * The run prepared the target (created it, or found it empty with the declared key): only then is it the run's to
+   * delete. A target refused by prepareCopyTarget (it held documents) is never touched.
+   */
+  targetPrepared: boolean;
   /** The cutover point (ISO), once recorded: from then on the application may write to the target. */
   cutoverAt?: string;
   /** The plan proved down(): the target's changes can be written back to the source. */
@@ -32,6 +37,12 @@ const ONLY_COPIES = Number.MAX_SAFE_INTEGER;
 export async function rollbackCopy(r: RollbackRun): Promise<void> {
   const copy = r.input.copy!;
   const targetWhere = `${copy.target.database}/${copy.target.container}`;
+  if (copy.cutoverAt === undefined && !copy.targetPrepared) {
+    await r.step(
+      `nothing to undo: the target ${targetWhere} was never prepared by the run, and the source never written`
+    );
+    return;
+  }
   if (copy.cutoverAt === undefined) {
     await r.step(`delete the target ${targetWhere}: it holds only the run's copies (no cutover yet)`);
     await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${targetWhere}` }, [

@@ -29,7 +29,13 @@ export function createCopyActivities(
   const pause = () => new Promise((resolve) => setTimeout(resolve, script.copy?.pageMs ?? 10));
   return {
     copyTarget: { copies, exists: () => exists },
-    async prepareCopyTarget() {
+    async prepareCopyTarget({ target }) {
+      if (script.copy?.targetTaken) {
+        throw ApplicationFailure.nonRetryable(
+          `the copy's target ${target.database}/${target.container} exists already (12 document(s), partition key /other) and was not created by this run: choose a new target container, or delete it yourself`,
+          'ContainerExists'
+        );
+      }
       const created = !exists;
       exists = true;
       return { created, partitionKeyPaths: ['/tenant'] };

@@ -78,6 +78,8 @@ export interface FakeScript {
     failVerifications?: number;
     reverseWrites?: number;
     pageMs?: number;
+    /** The target exists with documents: prepareCopyTarget refuses it (ContainerExists), as the real one does. */
+    targetTaken?: boolean;
     /** The declared queries measured on the target no longer use the source's index. */
     targetLosesIndex?: boolean;
   };
