@@ -15,7 +15,7 @@ import { migrationRunbook } from '../../workflows';
 import { cutoverSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
 import { historyToJSON } from '../support/history-json';
 import { decodedHistory } from '../support/payloads';
-import { Harness, MARKER, saveHistory, waitForPhase, type Doc } from './harness';
+import { Harness, MARKER, saveHistory, temporalCli, waitForPhase, type Doc } from './harness';
 
 const DOCS = Number(process.env.COPY_DOCS ?? 2000);
 
@@ -283,7 +283,7 @@ test(`${DOCS} accounts by /accountNo copied by the workflow into a container by 
   }
 }, 900_000);
 
-test('a rollback before the cutover deletes the target (it holds only copies, no consent asked) and leaves the source untouched', async () => {
+test('started with `temporal workflow start` like any module, a rollback before the cutover deletes the target (it holds only copies, no consent asked) and leaves the source untouched', async () => {
   const { database, source, docs } = await seedSource(300);
   const target = `${source}-by-tenant`;
   const id = `repartition-${randomUUID().slice(0, 6)}`;
@@ -292,7 +292,21 @@ test('a rollback before the cutover deletes the target (it holds only copies, no
   expect(before).toHaveLength(docs.length);
   const w = await h.worker();
   await w.worker.runUntil(async () => {
-    const handle = await startCopy(w.taskQueue, id);
+    const workflowId = `copy-cli-${randomUUID()}`;
+    const input = { migration: id, approval: { required: false }, batchSize: 50 };
+    await temporalCli([
+      'workflow',
+      'start',
+      '--type',
+      'migrationRunbook',
+      '--task-queue',
+      w.taskQueue,
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify(input),
+    ]);
+    const handle = h.client.workflow.getHandle<typeof migrationRunbook>(workflowId);
     await waitForPhase(handle, 'catching-up', 300_000);
     // The target exists and holds the copies.
     expect(await h.documents(database, target)).toHaveLength(docs.length);
