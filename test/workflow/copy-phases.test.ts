@@ -247,3 +247,12 @@ test('a target that exists with documents is refused before any write (Container
     expect(kit.calls.count('copyRange')).toBe(0);
   });
 });
+
+test('the operator’s gates hold for a copy: requireStagingRun without a completed staging run refuses it in preflight, before anything is created', async () => {
+  await f.with(copyScript(), async (kit) => {
+    const failure = await f.expectFailure(kit, { ...input(), requireStagingRun: { database: 'staging' } });
+    expect(failure.message).toContain('requireStagingRun: migration fake-migration');
+    expect(failure.message).toContain('has not completed up in database staging');
+    expect(kit.calls.count('prepareCopyTarget')).toBe(0);
+  });
+});

@@ -9,6 +9,8 @@ import { zeroCopyCounters } from '../../common/copy';
 import { describeCopyPlan, planCopy } from '../../common/copy-plan';
 import type { Run } from '../run/run';
 import { end, type Transition } from '../run/transition';
+import { restoreDrillGate } from '../phases/knowing';
+import { stagingGate } from '../phases/preflight';
 import { copyRef } from './ranges';
 
 export async function copyPreflight(run: Run): Promise<Transition> {
@@ -78,6 +80,11 @@ export async function copyPreflight(run: Run): Promise<Transition> {
   }
   state.rollback.plan = describeCopyPlan(plan);
   run.note(`copy plan: ${state.rollback.plan}`, 'preflight');
+  // The operator's gates hold for a copy as for any run.
+  const noDrill = await restoreDrillGate(run);
+  if (noDrill) return refused(noDrill);
+  const unstaged = await stagingGate(run);
+  if (unstaged) return refused(unstaged);
   if (options.dryRun) {
     return end({
       phase: 'completed',
