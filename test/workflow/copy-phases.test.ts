@@ -256,3 +256,20 @@ test('the operator’s gates hold for a copy: requireStagingRun without a comple
     expect(kit.calls.count('prepareCopyTarget')).toBe(0);
   });
 });
+
+test('latest-version mode (an account without continuous backup): the plan says deletes are found at the cutover point, and findDeletedCopies runs over every target range after the drain, before verifyCopy', async () => {
+  await f.with(copyScript({ backup: { type: 'Periodic', meetsMinimum: false } }), async (kit) => {
+    const handle = await f.start(kit, input());
+    await waitForDecision(handle, 'cutover');
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    expect(report.copy).toMatchObject({ mode: 'latest-version', deletedAtCutover: 0 });
+    expect(report.rollbackPlan).toContain('the change feed carries no deletes');
+    expect(kit.calls.of('syncCopyRange').every((s) => s.mode === 'latest-version')).toBe(true);
+    const names = kit.calls.all.map((c) => c.name);
+    expect(kit.calls.count('findDeletedCopies')).toBe(2);
+    expect(names.lastIndexOf('syncCopyRange')).toBeLessThan(names.indexOf('findDeletedCopies'));
+    expect(names.lastIndexOf('findDeletedCopies')).toBeLessThan(names.indexOf('verifyCopy'));
+  });
+});

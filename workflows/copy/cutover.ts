@@ -141,8 +141,10 @@ async function findDeletedCopies(run: Run): Promise<number | 'rollback'> {
       stopsFor: 'rollback',
       listRanges: () => listRangesOf(run, 'target'),
       newRange: (feedRange) => ({ feedRange, done: false }),
+      // On `long` (heartbeat timeout of the run's tuning): it heartbeats once per page, and a page under a small
+      // budget share may take longer than the range activities' 5 s (activities/copy/reconcile.ts).
       start: (range, index, part) =>
-        run.acts.range.findDeletedCopies.executeWithOptions(
+        run.acts.long.findDeletedCopies.executeWithOptions(
           { summary: `find copies of deleted documents in target range ${index + 1}/${ranges.length}` },
           [
             {
