@@ -61,6 +61,12 @@ export async function rollbackCopy(r: RollbackRun): Promise<void> {
   await r.runHook('stop-app');
   await r.step(`drain the reverse sync: ${targetWhere}'s changes since the cutover written back to ${r.where}`);
   await drainReverseSync(r, copy);
+  if (copy.mode === 'latest-version') {
+    // The plan and the approval request said so (common/copy-plan.ts).
+    await r.step(
+      `latest-version mode: documents the application deleted in ${targetWhere} since the cutover are still in ${r.where} (the target's feed carries no deletes)`
+    );
+  }
   await r.step('run the rollbackCutover hook: point the application back at the source');
   await r.acts.long.runHook.executeWithOptions({ summary: 'rollbackCutover hook' }, [
     { hook: 'rollback-cutover', ...r.hookArgs },
