@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
 import { cutoverSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
 import { historyToJSON } from '../support/history-json';
@@ -203,6 +204,30 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
+/**
+ * The run's report once it ends; a run that pauses instead (a failed verification, a failed step) fails the test at
+ * once with the pause's reason, rather than waiting for the test's timeout.
+ */
+async function endOf(handle: WorkflowHandle<typeof migrationRunbook>) {
+  await until('the run to end', async () => {
+    const status = await handle.query(statusQuery);
+    if (status.phase === 'paused') throw new Error(`the run paused: ${status.lastError ?? ''}`);
+    return ['completed', 'rolled-back', 'rollback-failed', 'aborted', 'failed'].includes(status.phase);
+  });
+  return handle.result();
+}
+
+/** Like waitForPhase, but a pause fails at once with its reason. */
+async function reach(handle: WorkflowHandle<typeof migrationRunbook>, phase: RunbookStatus['phase']) {
+  let last: RunbookStatus | undefined;
+  await until(`phase ${phase}`, async () => {
+    last = await handle.query(statusQuery).catch(() => undefined);
+    if (last?.phase === 'paused') throw new Error(`the run paused: ${last.lastError ?? ''}`);
+    return last?.phase === phase;
+  });
+  return last!;
+}
+
 test(`${DOCS} accounts by /accountNo copied by the workflow into a container by /tenant while the application writes; after cutover the target is exactly up() of the source and the source is unchanged by the run; a rollback after the application wrote to the target brings those writes back to the source`, async () => {
   const { database, source, docs } = await seedSource(DOCS);
   const target = `${source}-by-tenant`;
@@ -230,7 +255,7 @@ test(`${DOCS} accounts by /accountNo copied by the workflow into a container by 
       // The application's last writes land right before the signal: only the drain after it can copy them.
       await lastWrites(sourceC, model, 40);
       await handle.signal(cutoverSignal, { by: 'alice' });
-      const monitoring = await waitForPhase(handle, 'monitoring', 300_000);
+      const monitoring = await reach(handle, 'monitoring');
       expect(monitoring.copy?.cutover).toMatchObject({ by: 'alice', hookRan: true });
       expect(monitoring.copy?.verification).toMatchObject({ passed: true, mismatches: [] });
       expect(monitoring.copy?.mode).toBe('all-versions-and-deletes');
@@ -257,7 +282,7 @@ test(`${DOCS} accounts by /accountNo copied by the workflow into a container by 
       await until('the application to write to the target', () => after.ops() >= 80);
       await after.stop();
       await handle.signal(rollbackSignal, { reason: 'back to the source' });
-      const report = await handle.result();
+      const report = await endOf(handle);
       expect(report.status).toBe('rolled-back');
       expect(report.rollback).toMatchObject({ mode: 'copy', ok: true });
       expect(report.copy?.cutover?.by).toBe('alice');
@@ -311,7 +336,7 @@ test('started with `temporal workflow start` like any module, a rollback before 
     // The target exists and holds the copies.
     expect(await h.documents(database, target)).toHaveLength(docs.length);
     await handle.signal(rollbackSignal, { reason: 'changed our mind' });
-    const report = await handle.result();
+    const report = await endOf(handle);
     expect(report.status).toBe('rolled-back');
     expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
     expect(report.copy?.cutover).toBeUndefined();
@@ -360,7 +385,7 @@ test('the source splits under the copy (an ARM throughput raise from 4 to 8 rang
       await app.stop();
       await lastWrites(sourceC, model, 40);
       await handle.signal(cutoverSignal, { by: 'ops' });
-      const report = await handle.result();
+      const report = await endOf(handle);
       expect(report.status).toBe('completed');
       expect(report.copy?.verification).toMatchObject({ passed: true, mismatches: [] });
       expect(report.timeline.some((t) => /split/.test(t.note ?? ''))).toBe(true);
@@ -371,4 +396,41 @@ test('the source splits under the copy (an ARM throughput raise from 4 to 8 rang
   const sourceNow = await h.documents(database, source);
   expect(sourceNow).toEqual(byId([...model.values()]));
   expect(await h.documents(database, target)).toEqual(byId(sourceNow.map(expectedCopy)));
+}, 900_000);
+
+test('latest-version mode (the account has periodic backup): the catch-up copies creates and updates, and at the cutover point findDeletedCopies removes the copies of the documents the application deleted: the target is exactly up() of the source', async () => {
+  h.stack.arm.control.setBackupPolicy({ type: 'Periodic' });
+  try {
+    const { database, source, docs } = await seedSource(600);
+    const target = `${source}-by-tenant`;
+    const id = `repartition-${randomUUID().slice(0, 6)}`;
+    h.writeMigration(`${id}.js`, repartitionModule(id, database, source, target));
+    const sourceC = h.cosmos.database(database).container(source);
+    const model = new Map(docs.map((d) => [d.id, d]));
+    const w = await h.worker();
+    const app = sourceApplication(sourceC, model);
+    try {
+      await w.worker.runUntil(async () => {
+        const handle = await startCopy(w.taskQueue, id, { monitor: { duration: '1s', interval: '1s' } });
+        await waitForPhase(handle, 'catching-up', 300_000);
+        const opsAtCatchUp = app.ops();
+        await until('the application to write while catching up', () => app.ops() >= opsAtCatchUp + 60);
+        await app.stop();
+        await handle.signal(cutoverSignal, { by: 'ops' });
+        const report = await endOf(handle);
+        expect(report.status).toBe('completed');
+        expect(report.copy?.mode).toBe('latest-version');
+        // The application deleted a fifth of its operations' documents: their copies were found at the cutover point.
+        expect(report.copy?.deletedAtCutover).toBeGreaterThan(0);
+        expect(report.rollbackPlan).toContain('the change feed carries no deletes');
+      });
+    } finally {
+      await app.stop();
+    }
+    const sourceNow = await h.documents(database, source);
+    expect(sourceNow).toEqual(byId([...model.values()]));
+    expect(await h.documents(database, target)).toEqual(byId(sourceNow.map(expectedCopy)));
+  } finally {
+    h.stack.arm.control.setBackupPolicy({ type: 'Continuous' });
+  }
 }, 900_000);
