@@ -87,6 +87,12 @@ test('the copy in order: target created and every source range marked before any
     expect(report.counters.migrated).toBe(40);
     expect([...kit.copyTarget.copies]).toHaveLength(40);
     expect(report.rollbackPlan).toContain('rollback after the cutover: after the cutover');
+    expect(report.markdown).toContain(
+      `## Copy\n\nTarget \`db/${TARGET}\` (created by the run); change feed in all-versions-and-deletes mode.\n` +
+        '- 40 read, 40 copies written, 0 deleted, 0 named problem(s), 0 RU\n' +
+        '- verified at the cutover point: passed (source 40, target 40, 20 sampled, 0 mismatch(es))\n'
+    );
+    expect(report.markdown).toMatch(/- cutover point \S+, by ops; cutover hook ran\n- reverse sync: 0 written back/);
   });
 });
 
