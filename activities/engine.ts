@@ -31,7 +31,7 @@ import type {
   VerificationReport,
   VerifyInput,
 } from '../common/activities';
-import type { DeclaredQuery } from '../common/migration';
+import type { CopyTarget, DeclaredQuery } from '../common/migration';
 import { applyContainerSteps } from './arm/container-steps';
 import { exportContainer } from './arm/export';
 import { probeContainer, runDeclaredQueries, sampleDocumentIds } from './cosmos/declared-queries';
@@ -73,10 +73,10 @@ export type EngineActivities = Pick<
 export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput): MigrationInfo {
   const target = resolveTarget(deps.registry, input);
   const m = target.definition;
-  if (m.target !== undefined) {
-    // The in-place phases would rewrite the source, which a copy never writes: refused until a phase runs the copy.
+  if (m.target !== undefined && input.direction !== 'up') {
+    // A copy is undone by its rollback (the target deleted, or the reverse sync), never by a down run over the source.
     throw invalid(
-      `migration ${m.id} declares target ${m.target.container} (copy mode, docs/migrations.md "Copy mode"); the migrationRunbook workflow does not run copy mode yet, so nothing was read or changed`
+      `migration ${m.id} declares target ${m.target.container} (copy mode, docs/migrations.md "Copy mode"): it runs up only; a copy is undone by its rollback`
     );
   }
   const migratesDocuments = m.up !== undefined || m.down !== undefined;
@@ -96,6 +96,8 @@ export function describeMigration(deps: ActivityDeps, input: LoadMigrationInput)
     relationships: (m.relationships ?? []).map((r) => ({ name: r.name, query: r.query })),
     queries: (m.queries ?? []).map((q) => JSON.parse(JSON.stringify(q)) as DeclaredQuery),
     ...(target.steps ? { containerSteps: JSON.parse(JSON.stringify(target.steps)) as typeof target.steps } : {}),
+    // Copy mode: the workflow runs the copy's phases (workflows/copy/) instead of the in-place ones.
+    ...(m.target ? { target: JSON.parse(JSON.stringify(m.target)) as CopyTarget } : {}),
   };
 }
 

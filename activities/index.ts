@@ -41,6 +41,7 @@ function buildActivities(deps: ActivityDeps): RunbookActivities {
     applyContainerSteps: (input) => keepAlive(() => activities.applyContainerSteps(input)),
     deleteContainer: (input) => keepAlive(() => activities.deleteContainer(input)),
     prepareCopyTarget: (input) => keepAlive(() => activities.prepareCopyTarget(input)),
+    setCopyTargetThroughput: (input) => keepAlive(() => activities.setCopyTargetThroughput(input)),
     reapplyContainerProperties: (input) => keepAlive(() => activities.reapplyContainerProperties(input)),
   };
 }

@@ -6,7 +6,7 @@
 import type { CopyActivities } from './copy';
 import type { PlanCost } from './cost';
 import { ErrorType } from './errors';
-import type { ContainerSteps, DeclaredQuery, Relationship } from './migration';
+import type { ContainerSteps, CopyTarget, DeclaredQuery, Relationship } from './migration';
 import type { RunbookStart } from './runbook-input';
 
 export type Direction = 'up' | 'down';
@@ -36,6 +36,8 @@ export interface MigrationInfo extends ContainerRef {
   queries?: DeclaredQuery[];
   /** Container steps, as plain JSON; absent when the module has none. */
   containerSteps?: ContainerSteps;
+  /** Copy mode (docs/migrations.md "Copy mode"): the module's `target`, as plain JSON; absent in place. */
+  target?: CopyTarget;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface CopyPlan {
     uniqueKeys: string[][];
     /** Dedicated RU/s while the copy runs (absent: the database's shared throughput, or serverless). */
     throughput?: number;
+    /** Dedicated RU/s from the cutover point on (target.throughputAfterCopy). */
+    throughputAfterCopy?: number;
     indexingPolicy: 'declared' | 'Azure default (every path indexed)';
   };
   documents: number;
@@ -42,6 +44,7 @@ export function planCopy(target: CopyTarget, plan: MigrationPlan, backup: Backup
       partitionKey: paths(target.partitionKey),
       uniqueKeys: (target.uniqueKeys ?? []).map((k) => k.paths),
       ...(target.throughput !== undefined ? { throughput: target.throughput } : {}),
+      ...(target.throughputAfterCopy !== undefined ? { throughputAfterCopy: target.throughputAfterCopy } : {}),
       indexingPolicy: target.indexingPolicy ? 'declared' : 'Azure default (every path indexed)',
     },
     documents: plan.totalDocuments,
@@ -58,7 +61,30 @@ export function planCopy(target: CopyTarget, plan: MigrationPlan, backup: Backup
         },
     reverseSync: proved,
     rollbackAfterCutover: proved
-      ? "after the cutover the target's changes are written back to the source through down() until monitoring ends: a rollback loses none of the application's writes"
+      ? continuous
+        ? "after the cutover the target's changes are written back to the source through down() until monitoring ends: a rollback loses none of the application's writes"
+        : "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a document the application deletes in the target after the cutover stays in the source after a rollback (delete it there yourself)"
       : `a rollback after the cutover is not possible: ${plan.roundTrip ? 'down(up(doc)) differs from the document on the sample' : 'the module has no down()'}, so the application's writes to the target cannot be written back to the source (a rollback before the cutover deletes the target and leaves the source as it is)`,
   };
+}
+
+/**
+ * The copy's plan in words, for the approval request and the report (state.rollback.plan): what is created, the RU,
+ * how deletes are found, and what a rollback does before and after the cutover.
+ */
+export function describeCopyPlan(p: CopyPlan): string {
+  const c = p.creates;
+  const created =
+    `copy into a new container ${c.container} (partition key ${c.partitionKey.join(', ')}` +
+    (c.uniqueKeys.length ? `, unique keys ${c.uniqueKeys.map((k) => k.join('+')).join('; ')}` : '') +
+    `, indexing policy ${c.indexingPolicy}` +
+    (c.throughput !== undefined ? `, ${c.throughput} RU/s dedicated while the copy runs` : '') +
+    (c.throughputAfterCopy !== undefined ? `, lowered to ${c.throughputAfterCopy} RU/s at the cutover point` : '') +
+    ')';
+  return [
+    `${created}: ${p.documents} document(s), about ${p.readRu} RU to read the source and ${p.writeRu} RU to write the copies; the source is never written before the cutover and never deleted by the run`,
+    `deletes: ${p.deletes.how}`,
+    'rollback before the cutover: the target is deleted (it holds only copies) and the source is left as it is',
+    `rollback after the cutover: ${p.rollbackAfterCutover}`,
+  ].join('; ');
 }

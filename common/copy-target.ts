@@ -34,6 +34,8 @@ export const copyTargetSchema = z
       .max(10)
       .optional(),
     throughput: z.number().int().min(400).optional(),
+    /** Dedicated RU/s set at the cutover point, once the copy's own writes are done (needs `throughput`). */
+    throughputAfterCopy: z.number().int().min(400).optional(),
   })
   .strict();
 
@@ -43,6 +45,9 @@ export function checkCopyTarget(value: unknown, sourceContainer?: string): strin
   const problems = parsed.success ? [] : fieldProblems(parsed.error).map((p) => `target.${p}`);
   if (parsed.success && sourceContainer !== undefined && parsed.data.container === sourceContainer) {
     problems.push('target.container: must differ from the source container (the source is never written)');
+  }
+  if (parsed.success && parsed.data.throughputAfterCopy !== undefined && parsed.data.throughput === undefined) {
+    problems.push('target.throughputAfterCopy: needs target.throughput (only dedicated throughput can be lowered)');
   }
   return problems.map((p) => p.replace(/^target\.input:/, 'target:'));
 }

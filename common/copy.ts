@@ -154,4 +154,34 @@ export interface CopyActivities {
   findDeletedCopies(input: CopyRangeInput): Promise<CopyRangeResult>;
   /** At the cutover point: counts by version as up() moves them, and a sample of every range compared whole. */
   verifyCopy(input: VerifyCopyInput): Promise<VerifyCopyResult>;
+  /** At the cutover point: the target's dedicated throughput set to `throughput` (target.throughputAfterCopy). */
+  setCopyTargetThroughput(input: CopyRef & { throughput: number }): Promise<{ changed: boolean }>;
+}
+
+/**
+ * What a copy-mode run did (workflows/copy/; the status and the report give it): the target, how deletes were found,
+ * the cutover point and what was verified there, and the reverse sync after it. Ids, counts and tokens only.
+ */
+export interface CopyOutcome {
+  target: ContainerRef;
+  /** The run created the target (false: it found it empty with the declared key). Absent: not prepared yet. */
+  targetCreated?: boolean;
+  mode: CopyFeedMode;
+  /** Backfill and catch-up together: source documents and changes read, copies written and deleted, problems. */
+  copied: CopyCounters;
+  /** The target's dedicated throughput was set to this at the cutover point (target.throughputAfterCopy). */
+  throughputAfterCopy?: number;
+  /** Latest-version mode: copies of deleted source documents found and deleted at the cutover point. */
+  deletedAtCutover?: number;
+  /** The cutover point: the source drained to its head, verified, and the target's change feed marked. */
+  cutover?: {
+    /** ISO: when the target's feed was marked (the application's writes to the target count from here). */
+    at: string;
+    by: string;
+    /** The cutover hook ran (it points the application at the target). */
+    hookRan: boolean;
+  };
+  verification?: Omit<VerifyCopyResult, 'ruConsumed'>;
+  /** After the cutover: the target's changes written back to the source through down(). */
+  reverseSync?: { enabled: boolean; counters: CopyCounters; secondsBehind: number };
 }

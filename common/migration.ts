@@ -77,8 +77,13 @@ export interface CopyTarget {
   indexingPolicy?: IndexingPolicy;
   /** Unique keys of the new container, as Cosmos defines them (each a list of paths, unique per logical partition). */
   uniqueKeys?: { paths: string[] }[];
-  /** Dedicated manual throughput in RU/s while the copy runs (lower it at the end with a later migration's step). */
+  /** Dedicated manual throughput in RU/s while the copy runs. */
   throughput?: number;
+  /**
+   * Dedicated manual throughput in RU/s set at the cutover point, once the copy's own writes are done (the backfill's
+   * RU/s are no longer needed): the step that lowers it. Needs `throughput`.
+   */
+  throughputAfterCopy?: number;
 }
 
 export interface Migration {

@@ -1,6 +1,7 @@
 /** The run's report in markdown: a pure function of the report, for a ticket, a chat message or the CLI. */
 import { renderQueryBaselinesMarkdown } from './query-baselines';
 import type { RevertConflict } from './activities';
+import type { CopyOutcome } from './copy';
 import type { RunbookReport } from './report';
 
 const STATUS_WORDS: Record<RunbookReport['status'], string> = {
@@ -86,6 +87,7 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
     out.push(`- ${v.sampled} documents sampled, ${v.remaining} not at the target version`);
     for (const r of v.relationships) out.push(`- relationship \`${r.name}\`: ${r.rows} rows`);
   }
+  if (report.copy) out.push('', ...copyMarkdown(report.copy));
   if (report.rollbackPlan) out.push('', `**Rollback plan:** ${report.rollbackPlan}`);
   if (report.rollback) {
     const r = report.rollback;
@@ -124,4 +126,45 @@ export function renderReportMarkdown(report: Omit<RunbookReport, 'markdown'>): s
     ...report.timeline.map((t) => `- ${t.at} **${t.phase}**${t.note ? `: ${t.note}` : ''}`)
   );
   return out.join('\n') + '\n';
+}
+
+/** A copy (copy mode): the target, the cutover point and its verification, the reverse sync. */
+function copyMarkdown(copy: CopyOutcome): string[] {
+  const c = copy.copied;
+  const lines = [
+    '## Copy',
+    '',
+    `Target \`${copy.target.database}/${copy.target.container}\`` +
+      (copy.targetCreated === undefined
+        ? ' (not created)'
+        : copy.targetCreated
+          ? ' (created by the run)'
+          : ' (found empty)') +
+      `; change feed in ${copy.mode} mode.`,
+    `- ${c.read} read, ${c.written} copies written, ${c.deleted} deleted, ${c.failed} named problem(s), ${Math.round(c.ruConsumed)} RU`,
+  ];
+  if (copy.deletedAtCutover !== undefined)
+    lines.push(`- ${copy.deletedAtCutover} copies of deleted documents removed at the cutover point`);
+  if (copy.verification) {
+    const v = copy.verification;
+    lines.push(
+      `- verified at the cutover point: ${v.passed ? 'passed' : 'FAILED'} (source ${v.sourceTotal}, target ${v.targetTotal}, ${v.sampled} sampled, ${v.mismatches.length} mismatch(es))`
+    );
+  }
+  if (copy.throughputAfterCopy !== undefined)
+    lines.push(`- target throughput set to ${copy.throughputAfterCopy} RU/s after the copy`);
+  lines.push(
+    copy.cutover
+      ? `- cutover point ${copy.cutover.at}, by ${copy.cutover.by}; cutover hook ${copy.cutover.hookRan ? 'ran' : 'not run'}`
+      : '- no cutover: the application was never pointed at the target'
+  );
+  if (copy.reverseSync) {
+    const r = copy.reverseSync.counters;
+    lines.push(
+      copy.reverseSync.enabled
+        ? `- reverse sync: ${r.written} written back, ${r.deleted} deleted in the source`
+        : '- no reverse sync (down() not proved): a rollback after the cutover is not possible'
+    );
+  }
+  return lines;
 }

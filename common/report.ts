@@ -1,5 +1,6 @@
 /** The run's report: the workflow result, and the record the manual runbook's "Document" step asks for. */
 import type { MonitorPoint } from './status';
+import type { CopyOutcome } from './copy';
 import type {
   Direction,
   MigrationCounters,
@@ -36,7 +37,7 @@ export interface RunbookReport {
   /** What the chosen rollback would keep and lose, decided in preflight. */
   rollbackPlan?: string;
   rollback?: {
-    mode: 'preimages' | 'down' | 'restore';
+    mode: 'preimages' | 'down' | 'restore' | 'copy';
     reason: string;
     ok: boolean;
     problems: string[];
@@ -54,6 +55,8 @@ export interface RunbookReport {
     /** A container the migration created was kept: it held documents and deleting them was not approved. */
     keptContainer?: { documents: number; reason: string };
   };
+  /** Copy mode: the target, the cutover point, its verification and the reverse sync (common/copy.ts). */
+  copy?: CopyOutcome;
   /** Phase transitions in order. */
   timeline: { phase: string; at: string; note?: string }[];
   /** The same report in markdown, for a ticket or a chat message. */

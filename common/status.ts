@@ -1,4 +1,5 @@
 /** The answer of the `status` query: everything an operator needs to decide, without reading history. */
+import type { CopyOutcome } from './copy';
 import type {
   Direction,
   MigrationCounters,
@@ -96,6 +97,8 @@ export interface RunbookStatus {
   verification?: VerificationReport;
   /** The catch-up from the change feed, once the backfill is done. */
   catchUp?: CatchUpStatus;
+  /** Copy mode: the target, the cutover point, its verification and the reverse sync (common/copy.ts). */
+  copy?: CopyOutcome;
   /** The monitoring window so far, interval by interval (probe figures and verdicts). */
   monitoring?: MonitorPoint[];
   /** Continue-as-new generation: 0 for the first run. */

@@ -27,6 +27,11 @@ import { statusQuery } from './messages';
 import { awaitApproval } from './phases/approval';
 import { finish } from './phases/finish';
 import { catchUp } from './phases/catch-up';
+import { copyBackfill, startCopy } from './copy/backfill';
+import { copyCatchUp } from './copy/catch-up';
+import { copyCutover } from './copy/cutover';
+import { copyMonitor } from './copy/monitor';
+import { copyPreflight } from './copy/preflight';
 import { migrate } from './phases/migrate';
 import { monitor } from './phases/monitor';
 import { preflight, startRun } from './phases/preflight';
@@ -54,7 +59,8 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
   inbox.register({
     phase: () => run?.state.phase ?? 'preflight',
     dryRun: () => (start?.options ?? previewOptions(input)).dryRun,
-    cutover: () => (start?.options ?? previewOptions(input)).cutover ?? 'auto',
+    // A copy always cuts over on the signal (workflows/copy/catch-up.ts).
+    cutover: () => (run?.state.copy ? 'signal' : ((start?.options ?? previewOptions(input)).cutover ?? 'auto')),
     note: (text) => {
       log.info('runbook signal', { note: text });
       run?.note(text);
@@ -79,7 +85,7 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
       next = resumeAt(carried);
     } else {
       run = await startRun(start, inbox, acts);
-      next = await preflight(run);
+      next = run.state.migration.target ? await copyPreflight(run) : await preflight(run);
     }
     ended = await runPhases(run, next);
     report = await finish(run, ended);
@@ -97,6 +103,8 @@ export async function migrationRunbook(input: unknown, carried?: CarriedState): 
 /** Moves from phase to phase until the run ends (or continues as new, which does not return). */
 async function runPhases(run: Run, first: Transition): Promise<RunEnd> {
   let next = first;
+  // Copy mode (a module with `target`) has phases of its own under the same names: workflows/copy/.
+  const copy = run.state.migration.target !== undefined;
   for (;;) {
     switch (next.to) {
       case 'end':
@@ -105,19 +113,19 @@ async function runPhases(run: Run, first: Transition): Promise<RunEnd> {
         next = await awaitApproval(run);
         break;
       case 'snapshot':
-        next = await snapshot(run);
+        next = copy ? await startCopy(run) : await snapshot(run);
         break;
       case 'migrating':
-        next = await pausingOnFailure(run, 'migrating', () => migrate(run));
+        next = await pausingOnFailure(run, 'migrating', () => (copy ? copyBackfill(run) : migrate(run)));
         break;
       case 'catching-up':
-        next = await pausingOnFailure(run, 'catching-up', () => catchUp(run));
+        next = await pausingOnFailure(run, 'catching-up', () => (copy ? copyCatchUp(run) : catchUp(run)));
         break;
       case 'verifying':
-        next = await pausingOnFailure(run, 'verifying', () => verify(run));
+        next = await pausingOnFailure(run, 'verifying', () => (copy ? copyCutover(run) : verify(run)));
         break;
       case 'monitoring':
-        next = await pausingOnFailure(run, 'monitoring', () => monitor(run));
+        next = await pausingOnFailure(run, 'monitoring', () => (copy ? copyMonitor(run) : monitor(run)));
         break;
       case 'rolling-back':
         return rollBack(run, next.reason);

@@ -24,11 +24,15 @@ import type { RunbookOptions } from '../common/runbook-input';
 import type { MonitorPoint } from '../common/status';
 import type { RunbookTuning } from '../common/tuning';
 import type { LoopRange } from './range-loop';
+import type { CopyState } from './copy/state';
 
 export type { MonitorPoint } from '../common/status';
 
-/** Least destructive first: pre-images (a per-document revert), the module's down(), an in-place restore. */
-export type RollbackMode = 'preimages' | 'down' | 'restore';
+/**
+ * Least destructive first: pre-images (a per-document revert), the module's down(), an in-place restore; a copy's own
+ * (workflows/rollback/copy.ts: the target deleted before the cutover, the reverse sync drained after it).
+ */
+export type RollbackMode = 'preimages' | 'down' | 'restore' | 'copy';
 
 export interface RangeState extends LoopRange {
   counters: MigrationCounters;
@@ -141,6 +145,8 @@ export interface RunState {
   /** The catch-up from the change feed (phases/catch-up.ts): its ranges' continuations, carried across continue-as-new. */
   catchUp?: CatchUpState;
   verification?: VerificationReport;
+  /** Copy mode (workflows/copy/): the plan, the target, the cutover point, the reverse sync. */
+  copy?: CopyState;
   knowing: KnowingState;
   rollback: RollbackState;
 }

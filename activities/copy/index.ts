@@ -9,6 +9,7 @@ import { prepareCopyTarget } from './prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from './sync';
 import { verifyCopy } from './verify';
 import { findDeletedCopies } from './reconcile';
+import { setCopyTargetThroughput } from './throughput';
 
 export function createCopyActivities(deps: ActivityDeps): CopyActivities {
   return {
@@ -19,5 +20,6 @@ export function createCopyActivities(deps: ActivityDeps): CopyActivities {
     reverseSyncRange: (input) => reverseSyncRange(deps, input),
     verifyCopy: (input) => verifyCopy(deps, input),
     findDeletedCopies: (input) => findDeletedCopies(deps, input),
+    setCopyTargetThroughput: (input) => setCopyTargetThroughput(deps, input),
   };
 }

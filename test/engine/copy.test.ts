@@ -215,6 +215,15 @@ test('the module target is validated where modules are loaded, field by field', 
   expect(checkMigration({ ...good, target: { container: 'a', partitionKey: '/tenant' } })).toEqual([
     'target.container: must differ from the source container (the source is never written)',
   ]);
+  expect(
+    checkMigration({ ...good, target: { container: 'b', partitionKey: '/tenant', throughputAfterCopy: 400 } })
+  ).toEqual(['target.throughputAfterCopy: needs target.throughput (only dedicated throughput can be lowered)']);
+  expect(
+    checkMigration({
+      ...good,
+      target: { container: 'b', partitionKey: '/tenant', throughput: 4000, throughputAfterCopy: 400 },
+    })
+  ).toEqual([]);
 });
 
 test(`${DOCS} accounts by /accountNo copied into a container by /tenant while the application creates, updates and deletes: the target is exactly up() of the source; after the cutover the application's writes to the target come back to the source through down()`, async () => {

@@ -111,14 +111,19 @@ test('loadMigration: a missing down() is reported only when direction down is as
   );
 });
 
-test('loadMigration refuses a copy-mode module (target): the in-place phases would rewrite its source', async () => {
+test('loadMigration gives a copy-mode module its target (the workflow runs the copy phases) and refuses it down: a copy is undone by its rollback', async () => {
   const dir = tempDir({
-    'copy.js': `module.exports = { id: 'copy', description: 'd', container: 'c', database: 'shop', fromVersion: 1, toVersion: 2, up: (d) => ({ ...d, tenant: 't' }), target: { container: 'c2', partitionKey: '/tenant' } };`,
+    'copy.js': `module.exports = { id: 'copy', description: 'd', container: 'c', database: 'shop', fromVersion: 1, toVersion: 2, up: (d) => ({ ...d, tenant: 't' }), down: (d) => d, target: { container: 'c2', partitionKey: '/tenant', throughput: 400 } };`,
   });
   const deps = { registry: await loadRegistry(dir) } as ActivityDeps;
+  expect(describeMigration(deps, { migration: 'copy', direction: 'up' }).target).toEqual({
+    container: 'c2',
+    partitionKey: '/tenant',
+    throughput: 400,
+  });
   const refused = (() => {
     try {
-      describeMigration(deps, { migration: 'copy', direction: 'up' });
+      describeMigration(deps, { migration: 'copy', direction: 'down' });
     } catch (e) {
       return e as ApplicationFailure;
     }
@@ -126,7 +131,7 @@ test('loadMigration refuses a copy-mode module (target): the in-place phases wou
   expect(refused?.type).toBe(MIGRATION_INVALID);
   expect(refused?.nonRetryable).toBe(true);
   expect(refused?.message).toBe(
-    'migration copy declares target c2 (copy mode, docs/migrations.md "Copy mode"); the migrationRunbook workflow does not run copy mode yet, so nothing was read or changed'
+    'migration copy declares target c2 (copy mode, docs/migrations.md "Copy mode"): it runs up only; a copy is undone by its rollback'
   );
 });
 

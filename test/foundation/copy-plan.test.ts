@@ -3,7 +3,7 @@
  * backup policy and the module's target.
  */
 import type { BackupPolicyReport, MigrationPlan } from '../../common/activities';
-import { planCopy } from '../../common/copy-plan';
+import { describeCopyPlan, planCopy } from '../../common/copy-plan';
 
 const measured: MigrationPlan = {
   totalDocuments: 20_000,
@@ -67,5 +67,23 @@ test('without continuous backup deletes are found by comparing at the cutover; w
   expect(badDown.reverseSync).toBe(false);
   expect(badDown.rollbackAfterCutover).toMatch(
     /^a rollback after the cutover is not possible: down\(up\(doc\)\) differs/
+  );
+});
+
+test('without continuous backup and with a proved down(): the reverse sync runs, and the plan says the application’s deletes in the target after the cutover do not come back (that feed carries none)', () => {
+  const plan = planCopy(target, measured, periodic);
+  expect(plan.reverseSync).toBe(true);
+  expect(plan.rollbackAfterCutover).toBe(
+    "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a document the application deletes in the target after the cutover stays in the source after a rollback (delete it there yourself)"
+  );
+});
+
+test('describeCopyPlan: the approval text names what is created, the RU, how deletes are found and both rollbacks', () => {
+  expect(describeCopyPlan(planCopy({ ...target, throughputAfterCopy: 1000 }, measured, continuous))).toBe(
+    'copy into a new container accounts-by-tenant (partition key /tenant, unique keys /email, indexing policy Azure default (every path indexed), 4000 RU/s dedicated while the copy runs, lowered to 1000 RU/s at the cutover point): ' +
+      '20000 document(s), about 24000 RU to read the source and 190000 RU to write the copies; the source is never written before the cutover and never deleted by the run; ' +
+      "deletes: the source's change feed in all-versions-and-deletes mode (the account has continuous backup): each delete is replayed into the target as it comes; " +
+      'rollback before the cutover: the target is deleted (it holds only copies) and the source is left as it is; ' +
+      "rollback after the cutover: after the cutover the target's changes are written back to the source through down() until monitoring ends: a rollback loses none of the application's writes"
   );
 });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   bundle = await runbookWorkflowBundle();
 }, 120_000);
 
-test('the recorded histories cover the happy path, each rollback strategy (parent and child), an interrupted migration, a restore drill, live controls, a budget following the work and a catch-up until cutover', () => {
+test('the recorded histories cover the happy path, each rollback strategy (parent and child), an interrupted migration, a restore drill, live controls, a budget following the work, a catch-up until cutover, and a copy (repartition) cut over then rolled back (parent and child)', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'happy-path-phases.json',
@@ -43,6 +43,8 @@ test('the recorded histories cover the happy path, each rollback strategy (paren
       'live-controls.json',
       'budget-follows-work.json',
       'catch-up-cutover.json',
+      'copy-mode-cutover-rollback.json',
+      'copy-mode-rollback-child.json',
     ])
   );
 });

@@ -13,7 +13,11 @@ import { end, type Transition } from '../run/transition';
 import { probeInterval } from './knowing';
 import { rollingBack } from './migrate';
 
-export async function monitor(run: Run): Promise<Transition> {
+/**
+ * `eachInterval` (copy mode: a round of the reverse sync, workflows/copy/monitor.ts) runs before each health check;
+ * it returns true when a rollback was asked for meanwhile.
+ */
+export async function monitor(run: Run, eachInterval?: () => Promise<boolean>): Promise<Transition> {
   const { options, inbox } = run;
   const { state } = run;
   const interval = durationMs(options.monitor.interval as Duration);
@@ -38,6 +42,7 @@ export async function monitor(run: Run): Promise<Transition> {
     const waited = await run.waitFor(() => inbox.rollbackRequested, wait, 'next health check');
     if (waited === 'done') return rollingBack(run, 'rollback requested');
     if (waited === 'continue-as-new') return { to: 'continue-as-new' };
+    if (eachInterval && (await eachInterval())) return rollingBack(run, 'rollback requested');
     const health = await run.acts.quick.healthCheck.executeWithOptions({ summary: 'health checks' }, [
       { migrationId: run.state.migration.id, workflowId: run.workflowId },
     ]);

@@ -69,6 +69,26 @@ async function stagingParity(
 }
 
 /**
+ * `requireStagingRun`: the same module (by checksum) completed in the staging database, whose container's definition
+ * matches production's (or the differences are accepted). Returns the refusal, or undefined.
+ */
+export async function stagingGate(run: Run): Promise<string | undefined> {
+  const { state, options } = run;
+  const { migration } = state;
+  if (!options.requireStagingRun) return undefined;
+  const staging = options.requireStagingRun.database;
+  const found = await run.acts.quick.checkStagingRun.executeWithOptions(
+    { summary: `look for a completed run in ${staging}` },
+    [{ database: staging, migrationId: migration.id, checksum: migration.checksum, direction: options.direction }]
+  );
+  if (!found.found) {
+    return `requireStagingRun: migration ${migration.id} (checksum ${migration.checksum.slice(0, 12)}) has not completed ${options.direction} in database ${staging}`;
+  }
+  if (state.exported) return stagingParity(run, state.exported, options.requireStagingRun);
+  return undefined;
+}
+
+/**
  * A module that cannot be loaded, or a target the worker's allow-list refuses, fails the run with the activity's own
  * failure (type and message) rather than "Activity task failed" around it: that is what `temporal workflow describe`
  * and the web UI show first. Only the failure's content changes, not the commands: recorded histories replay.
@@ -215,21 +235,7 @@ export async function preflight(run: Run): Promise<Transition> {
   const noDrill = await restoreDrillGate(run);
   if (noDrill) return refused(noDrill);
   if (state.exported && migration.migratesDocuments) await takeBaselines(run);
-  if (options.requireStagingRun) {
-    const staging = options.requireStagingRun.database;
-    const found = await quick.checkStagingRun.executeWithOptions(
-      { summary: `look for a completed run in ${staging}` },
-      [{ database: staging, migrationId: migration.id, checksum: migration.checksum, direction: options.direction }]
-    );
-    if (!found.found) {
-      return refused(
-        `requireStagingRun: migration ${migration.id} (checksum ${migration.checksum.slice(0, 12)}) has not completed ${options.direction} in database ${staging}`
-      );
-    }
-    if (state.exported) {
-      const problem = await stagingParity(run, state.exported, options.requireStagingRun);
-      if (problem) return refused(problem);
-    }
-  }
+  const unstaged = await stagingGate(run);
+  if (unstaged) return refused(unstaged);
   return { to: 'awaiting-approval' };
 }

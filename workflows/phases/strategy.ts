@@ -21,6 +21,8 @@ const KEEPS_AND_LOSES: Record<RollbackMode, string> = {
   restore:
     'rollback by an in-place point-in-time restore to T0: the container is deleted and restored, and every write made ' +
     'after T0 is lost (counted and shown before the approval the restore asks for); needs a stop-app hook',
+  // A copy's plan says it in full (common/copy-plan.ts describeCopyPlan); chooseRollback never picks it.
+  copy: 'rollback of a copy: the target deleted before the cutover, the reverse sync drained after it',
 };
 
 function roundTripProblem(check: RoundTripCheck | undefined): string | undefined {

@@ -17,6 +17,7 @@ import { rollbackRunbook, type RollbackInput, type RollbackResult } from './runb
 import type { Run } from '../run/run';
 import type { RunEnd } from '../run/transition';
 import { budgetOf, concurrencyOf } from '../state';
+import { copyRollbackInput } from '../copy/state';
 
 export async function rollBack(run: Run, firstReason: string): Promise<RunEnd> {
   const { state, inbox } = run;
@@ -95,6 +96,7 @@ async function runRollbackChild(run: Run, reason: string): Promise<RollbackResul
     allowRestoreWithoutAppStop: options.allowRestoreWithoutAppStop,
     migratedDocuments: state.migrating.counters.migrated,
     ...(state.rollback.preimagesContainer ? { preimagesContainer: state.rollback.preimagesContainer } : {}),
+    ...(state.copy ? { copy: copyRollbackInput(state.copy) } : {}),
     tuning: state.tuning,
   };
   try {

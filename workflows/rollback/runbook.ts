@@ -20,6 +20,7 @@ import type { RunbookTuning } from '../../common/tuning';
 import { failureMessage } from '../../common/failure-message';
 import { recordRollbackFinished, recordRollbackStarted } from '../metrics';
 import { RollbackRun } from './context';
+import { rollbackCopy, type CopyRollbackInput } from './copy';
 import { rollbackByDown } from './down';
 import { rollbackByPreimages } from './preimages';
 import { rollbackByRestore } from './restore';
@@ -57,6 +58,8 @@ export interface RollbackInput {
   preimagesContainer?: string;
   /** Documents the run migrated (for the restore's consent: they count among the writes since T0). */
   migratedDocuments?: number;
+  /** Copy mode (mode "copy"): the target, the cutover point and the reverse sync (workflows/rollback/copy.ts). */
+  copy?: CopyRollbackInput;
   tuning: RunbookTuning;
 }
 
@@ -93,6 +96,10 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
       if (input.mode === 'preimages') {
         // Surgical: the application keeps running; its writes since are kept.
         await rollbackByPreimages(r);
+      } else if (input.mode === 'copy') {
+        // The source was never written: the target goes, or the reverse sync is drained (it stops and starts the
+        // application itself, around the rollbackCutover hook).
+        await rollbackCopy(r);
       } else if (input.mode === 'restore') {
         // The restore stops the application itself, once it has proof and consent.
         await rollbackByRestore(r);
@@ -102,7 +109,7 @@ export async function rollbackRunbook(input: RollbackInput): Promise<RollbackRes
         await rollbackByDown(r);
       }
       if (result.problems.length) return; // leave the application stopped: the data is not verified
-      if (input.mode !== 'preimages') {
+      if (input.mode !== 'preimages' && input.mode !== 'copy') {
         await r.step('start the application');
         await r.runHook('start-app');
       }

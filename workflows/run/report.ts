@@ -54,6 +54,7 @@ export function buildReport(state: RunState, end: RunEnd, workflowId: string, fi
     ...(state.knowing.monitorSeries ? { monitoring: state.knowing.monitorSeries } : {}),
     ...(state.rollback.plan ? { rollbackPlan: state.rollback.plan } : {}),
     ...(state.rollback.outcome ? { rollback: state.rollback.outcome } : {}),
+    ...(state.copy ? { copy: state.copy.outcome } : {}),
     timeline: state.timeline,
   };
   return { ...body, markdown: renderReportMarkdown(body) };

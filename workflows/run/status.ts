@@ -92,7 +92,7 @@ export function runStatus(state: RunState, inbox: Inbox, now: number): RunbookSt
     ...(state.catchUp
       ? {
           catchUp: {
-            cutover: state.options.cutover ?? 'auto',
+            cutover: state.copy ? 'signal' : (state.options.cutover ?? 'auto'),
             caughtUp: state.catchUp.caughtUp,
             oldShapeSeen: state.catchUp.oldShapeSeen,
             ...(state.catchUp.lastOldShapeAt ? { lastOldShapeAt: state.catchUp.lastOldShapeAt } : {}),
@@ -101,6 +101,7 @@ export function runStatus(state: RunState, inbox: Inbox, now: number): RunbookSt
           },
         }
       : {}),
+    ...(state.copy ? { copy: state.copy.outcome } : {}),
     ...(state.knowing.monitorSeries ? { monitoring: state.knowing.monitorSeries } : {}),
     generation: state.generation,
     timeline: state.timeline,

@@ -117,8 +117,25 @@ export function createEngineActivities(
         relationships: [],
       };
     },
-    async runDeclaredQueries() {
-      return { queries: [] };
+    async runDeclaredQueries({ container: measured }) {
+      // Copy mode: the baseline on the source, then the target's measure (worse when the script says so).
+      const lost = script.copy?.targetLosesIndex === true && measured !== migration.container;
+      return {
+        queries: (script.declaredQueries ?? []).map((name) => ({
+          name,
+          ruCharge: lost ? 40 : 4,
+          latencyMs: 1,
+          rows: 1,
+          indexes: {
+            utilizedSingle: lost ? [] : ['/tenant'],
+            utilizedComposite: [],
+            potentialSingle: lost ? ['/tenant'] : [],
+            potentialComposite: [],
+          },
+          filteredPaths: ['/tenant'],
+          maxRuGrowth: 2,
+        })),
+      };
     },
     async probeContainer() {
       const speed = baselineTaken ? ((probes.length > 1 ? probes.shift() : probes[0]) ?? 'fast') : 'fast';

@@ -15,7 +15,12 @@ export interface HookRecords {
 export function createHookActivities(script: FakeScript, records: HookRecords): HookActivities {
   const health = [...(script.health ?? [true])];
   const configured = (hook: HookName) =>
-    (hook === 'stop-app' ? script.hooks?.stopApp : script.hooks?.startApp) === true;
+    ({
+      'stop-app': script.hooks?.stopApp,
+      'start-app': script.hooks?.startApp,
+      cutover: script.hooks?.cutover,
+      'rollback-cutover': script.hooks?.rollbackCutover,
+    })[hook] === true;
   return {
     async notify(event) {
       records.notified.push(event);

@@ -8,7 +8,7 @@ import type { RunbookActivities } from '../../../common/activities';
 import { createInputActivities } from '../../../activities/input';
 import { createArmActivities } from './arm';
 import { CallLog, logged } from './calls';
-import { createCopyActivities } from './copy';
+import { createCopyActivities, type FakeCopyTarget } from './copy';
 import { FakeContainer } from './container';
 import { createEngineActivities, migrationOf } from './engine';
 import { createHookActivities, type HookRecords } from './hooks';
@@ -33,6 +33,8 @@ export interface FakeKit {
   migration: ReturnType<typeof migrationOf>;
   /** The container was deleted (a rollback by restore) and not restored since. */
   deleted(): boolean;
+  /** Copy mode: the target's copies, and whether it exists. */
+  copyTarget: FakeCopyTarget;
 }
 
 /** `documents` spread evenly over `ranges` (ids in hash order: d-0000 is in the first range), or as scripted. */
@@ -52,6 +54,7 @@ export function createFakeActivities(script: FakeScript = {}): FakeKit {
   const ru: RuMeter = { charged: 0 };
   const records: Records & HookRecords = { leases: new Map(), history: [], notified: [], ran: [] };
   const { deleted, ...arm } = createArmActivities(container, script, migration.fromVersion);
+  const { copyTarget, ...copy } = createCopyActivities(container, script);
   const activities: RunbookActivities = {
     ...createInputActivities(),
     ...createEngineActivities(container, script, migration),
@@ -59,7 +62,17 @@ export function createFakeActivities(script: FakeScript = {}): FakeKit {
     ...arm,
     ...createRecordActivities(script, records),
     ...createHookActivities(script, records),
-    ...createCopyActivities(),
+    ...copy,
   };
-  return { activities: logged(activities, calls), container, calls, ranges: gate, ru, records, migration, deleted };
+  return {
+    activities: logged(activities, calls),
+    container,
+    calls,
+    ranges: gate,
+    ru,
+    records,
+    migration,
+    deleted,
+    copyTarget,
+  };
 }

@@ -68,7 +68,23 @@ export interface FakeScript {
    */
   probes?: ('fast' | 'slow')[];
   /** The worker's hooks. @default none */
-  hooks?: { stopApp?: boolean; startApp?: boolean };
+  hooks?: { stopApp?: boolean; startApp?: boolean; cutover?: boolean; rollbackCutover?: boolean };
+  /**
+   * Copy mode (with `migration.target`): ids copyRange names as problems, verifyCopy calls that fail first, the
+   * application's writes the first reverseSyncRange brings back, each call's wall time (@default 10 ms).
+   */
+  copy?: {
+    problems?: string[];
+    failVerifications?: number;
+    reverseWrites?: number;
+    pageMs?: number;
+    /** The target exists with documents: prepareCopyTarget refuses it (ContainerExists), as the real one does. */
+    targetTaken?: boolean;
+    /** The declared queries measured on the target no longer use the source's index. */
+    targetLosesIndex?: boolean;
+  };
+  /** Names of the declared queries runDeclaredQueries measures (with `migration.queries`). @default none */
+  declaredQueries?: string[];
   /** checkStagingRun finds a completed staging run. @default false */
   stagingRun?: boolean;
 }

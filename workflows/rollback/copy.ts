@@ -1,0 +1,141 @@
+/**
+ * The rollback of a copy (docs/runbook.md "Copy mode"): the source was never written by the run, so
+ * - before the cutover the target is deleted: it holds only the run's copies (the application was never pointed at
+ *   it), so no consent is asked; the source is left as it is;
+ * - after the cutover the application writes to the target: it is stopped (stop-app hook), the reverse sync is
+ *   drained (every target range's change feed from where monitoring left it, written back into the source through
+ *   down(), deletes included), the `rollbackCutover` hook points the application back at the source, and it is
+ *   started again (start-app). The target is kept: it holds the application's writes too. Without a proved down()
+ *   (the plan said so, and the approval request) this rollback is not possible and says so.
+ */
+import type { ContainerRef } from '../../common/activities';
+import type { CopyFeedMode, SyncCopyResult } from '../../common/copy';
+import { failureMessage } from '../../common/failure-message';
+import { runRanges, type LoopRange } from '../range-loop';
+import type { RollbackRun } from './context';
+
+/** What the rollback child needs of a copy (the parent's state.copy at the rollback). */
+export interface CopyRollbackInput {
+  target: ContainerRef;
+  mode: CopyFeedMode;
+  /**
+   * The run prepared the target (created it, or found it empty with the declared key): only then is it the run's to
+   * delete. A target refused by prepareCopyTarget (it held documents) is never touched.
+   */
+  targetPrepared: boolean;
+  /** The cutover point (ISO), once recorded: from then on the application may write to the target. */
+  cutoverAt?: string;
+  /** The plan proved down(): the target's changes can be written back to the source. */
+  reverseSync: boolean;
+  /** The target's ranges and their reverse-sync continuations, as monitoring left them. */
+  reverseRanges: LoopRange[];
+}
+
+/** Every target document is one of the run's copies: the application never wrote to it before the cutover. */
+const ONLY_COPIES = Number.MAX_SAFE_INTEGER;
+
+export async function rollbackCopy(r: RollbackRun): Promise<void> {
+  const copy = r.input.copy!;
+  const targetWhere = `${copy.target.database}/${copy.target.container}`;
+  if (copy.cutoverAt === undefined && !copy.targetPrepared) {
+    await r.step(
+      `nothing to undo: the target ${targetWhere} was never prepared by the run, and the source never written`
+    );
+    return;
+  }
+  if (copy.cutoverAt === undefined) {
+    await r.step(`delete the target ${targetWhere}: it holds only the run's copies (no cutover yet)`);
+    await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${targetWhere}` }, [
+      { ...copy.target, documentsApproved: ONLY_COPIES },
+    ]);
+    await r.step(`${r.where} left as it is: the run never wrote it`);
+    return;
+  }
+  if (!copy.reverseSync) {
+    r.result.problems.push(
+      `a rollback after the cutover (${copy.cutoverAt}) is not possible: down() was not proved on the plan's sample, so the application's writes to ${targetWhere} cannot be written back to ${r.where}; the plan and the approval request said so`
+    );
+    return;
+  }
+  await r.step('stop the application');
+  await r.runHook('stop-app');
+  await r.step(`drain the reverse sync: ${targetWhere}'s changes since the cutover written back to ${r.where}`);
+  await drainReverseSync(r, copy);
+  if (copy.mode === 'latest-version') {
+    // The plan and the approval request said so (common/copy-plan.ts).
+    await r.step(
+      `latest-version mode: documents the application deleted in ${targetWhere} since the cutover are still in ${r.where} (the target's feed carries no deletes)`
+    );
+  }
+  await r.step('run the rollbackCutover hook: point the application back at the source');
+  await r.acts.long.runHook.executeWithOptions({ summary: 'rollbackCutover hook' }, [
+    { hook: 'rollback-cutover', ...r.hookArgs },
+  ]);
+  await r.step('start the application');
+  await r.runHook('start-app');
+  await r.step(`the target ${targetWhere} is kept (it holds the application's writes since the cutover)`);
+}
+
+async function drainReverseSync(r: RollbackRun, copy: CopyRollbackInput): Promise<void> {
+  const { input, result } = r;
+  const ranges = copy.reverseRanges.map((range) => ({ ...range, done: false }));
+  const listRanges = () =>
+    r.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${copy.target.container}` }, [
+      copy.target,
+    ]);
+  const ref = {
+    database: input.migration.database,
+    container: input.migration.container,
+    migration: input.migration.id,
+    checksum: input.migration.checksum,
+    target: copy.target,
+  };
+  // The live budget and concurrency (forwarded by the parent): a change restarts the ranges in flight with it.
+  for (;;) {
+    const seen = r.controlsVersion;
+    const changed = () => (r.controlsVersion !== seen ? 'controls' : undefined);
+    r.rangesStart();
+    const outcome = await runRanges<SyncCopyResult, LoopRange>({
+      ranges,
+      newRange: (feedRange) => ({ feedRange, done: false }),
+      priorityBased: input.priorityBased,
+      ruBudget: () => r.ruBudget(),
+      concurrency: () => r.concurrency(),
+      start: async (range, index, part) => {
+        // A split's children have no start point of their own: each takes the target's feed from now.
+        range.continuation ??= (
+          await r.acts.quick.markCopyStart.executeWithOptions(
+            { summary: 'mark the change feed of a split target range' },
+            [{ ...ref, feedRange: range.feedRange, mode: copy.mode, of: 'target' }]
+          )
+        ).continuation;
+        return r.acts.range.reverseSyncRange.executeWithOptions(
+          { summary: `reverse sync of target range ${index + 1}/${ranges.length}` },
+          [
+            {
+              ...ref,
+              feedRange: range.feedRange,
+              continuation: range.continuation,
+              mode: copy.mode,
+              batchSize: input.batchSize,
+              maxFailures: input.maxFailures,
+              ...part,
+            },
+          ]
+        );
+      },
+      onResult: (_range, res) => {
+        result.counters.scanned += res.counters.read;
+        result.counters.migrated += res.counters.written + res.counters.deleted;
+        result.counters.failed += res.counters.failed;
+        result.counters.ruConsumed += res.counters.ruConsumed;
+      },
+      shouldStop: changed,
+      interruptWhen: () => changed() !== undefined,
+      listRanges,
+    });
+    r.rangesStop();
+    if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
+    if (outcome.finished) return;
+  }
+}
