@@ -95,7 +95,10 @@ test(`at ${SHARE} RU/s for the range, over several activities carrying their deb
   // Long enough for the windows to mean something, and the budget is used, not wasted.
   expect(activities).toBeGreaterThan(20);
   expect(total).toBeGreaterThan(SHARE * 12);
-  expect(total / seconds).toBeGreaterThan(SHARE * 0.7);
+  // The rate's floor is loose: on a 2-core machine at load average 20 a worker gets a tenth of a core and the same
+  // run measured 0.55–0.68 × the share (0.9 × when quiet); the ceilings below are what this test is about, and the
+  // amount above already rules out a budget that sends nothing.
+  expect(total / seconds).toBeGreaterThan(SHARE * 0.4);
   expect(max1s).toBeLessThanOrEqual(1.2 * SHARE);
   expect(max5s).toBeLessThanOrEqual(1.05 * 5 * SHARE);
   // And the work is done: every document migrated once.
