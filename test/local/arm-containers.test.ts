@@ -22,6 +22,9 @@ beforeAll(async () => {
   await arm.sqlResources.beginCreateUpdateSqlDatabaseAndWait(rg, account, DB, { resource: { id: DB } }, POLL);
 });
 
+// A test that failed while it had lengthened the operations leaves the next ones at the file's delay.
+afterEach(() => stack.arm.control.setOperationDelay(300));
+
 afterAll(async () => {
   await stack?.close();
 });
@@ -54,6 +57,8 @@ async function emulatorContainerExists(id: string): Promise<boolean> {
 
 describe('long-running container operations', () => {
   test('create is accepted at once and creates the container only when the operation succeeds', async () => {
+    // Long enough that the SDK's first poll (inside begin*) cannot outrun it on a loaded machine: at 300 ms it did once.
+    stack.arm.control.setOperationDelay(3000);
     const poller = await arm.sqlResources.beginCreateUpdateSqlContainer(
       rg,
       account,
@@ -72,6 +77,7 @@ describe('long-running container operations', () => {
     // Accepted, not done: the emulator does not have the container until the operation succeeds.
     expect(poller.isDone()).toBe(false);
     expect(await emulatorContainerExists('orders')).toBe(false);
+    stack.arm.control.setOperationDelay(300);
 
     const result = await poller.pollUntilDone();
     expect(result.resource?.id).toBe('orders');
@@ -241,8 +247,10 @@ describe('long-running container operations', () => {
     );
     expect(await emulatorContainerExists('doomed')).toBe(true);
 
+    stack.arm.control.setOperationDelay(3000); // as for create: the first poll must not outrun the operation
     const poller = await arm.sqlResources.beginDeleteSqlContainer(rg, account, DB, 'doomed', POLL);
     expect(await emulatorContainerExists('doomed')).toBe(true);
+    stack.arm.control.setOperationDelay(300);
     await poller.pollUntilDone();
     expect(await emulatorContainerExists('doomed')).toBe(false);
 
