@@ -1,0 +1,52 @@
+// @ts-check
+/**
+ * `npm run test:mutation`: Stryker seeds small defects (mutants) in the modules that write, delete, verify and budget
+ * data, one at a time, and runs the tests that cover each one (jest.mutation.config.js); a mutant no test notices
+ * "survives". The scores and every survivor are in docs/reliability.md ("Mutation testing").
+ *
+ * Stryker 9.x, not 10: 10 needs Node 22 and the suite and CI run on Node 20 (package.json engines).
+ * Workflow modules are mutated only where their functions run outside Temporal's sandbox: the sandbox is a separate
+ * V8 context without `process`, so Stryker's instrumented code there never sees the active mutant
+ * (node_modules/@stryker-mutator/instrumenter/dist/src/util/syntax-helpers.js reads `globalThis.__stryker__` and
+ * `process.env.__STRYKER_ACTIVE_MUTANT__`, neither of which reaches the workflow's context).
+ *
+ * One file or a few: `npm run test:mutation -- --mutate activities/cosmos/counts.ts`.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: { projectType: 'custom', configFile: 'jest.mutation.config.js', enableFindRelatedTests: true },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'activities/cosmos/migrate-range.ts',
+    'activities/cosmos/bulk-writer.ts',
+    'activities/cosmos/revert.ts',
+    // The three-way revert of activities/cosmos/three-way.ts lives here now.
+    'activities/cosmos/preimages.ts',
+    'activities/cosmos/verify.ts',
+    'activities/cosmos/counts.ts',
+    'activities/cosmos/ru-budget.ts',
+    'workflows/budget-share.ts',
+    // isFeedRangeSplit and childRanges: the range loop's parts that run outside the sandbox.
+    'workflows/range-loop.ts:85-113',
+  ],
+  // Module-level constants need every test re-run with a fresh module registry: minutes per mutant here.
+  ignoreStatic: true,
+  // Two test runners (under `nice -n 10`): the machine's 2 cores are shared with other runs, and each engine test
+  // file starts its own emulator.
+  concurrency: 2,
+  // The emulator's tests wait for conditions; on a loaded machine they are slow, never stuck.
+  timeoutMS: 60_000,
+  timeoutFactor: 2,
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  ignorePatterns: ['dist', '.local', 'coverage', 'bench/results', 'reports'],
+  thresholds: { high: 90, low: 80, break: null },
+  cleanTempDir: true,
+};
