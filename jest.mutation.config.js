@@ -24,6 +24,7 @@ module.exports = {
     '<rootDir>/test/engine/transient-faults.test.ts',
     '<rootDir>/test/engine/bulk-writer.test.ts',
     '<rootDir>/test/engine/ru-budget.test.ts',
+    '<rootDir>/test/engine/ru-budget-books.test.ts',
     '<rootDir>/test/engine/budget-windows.test.ts',
     '<rootDir>/test/engine/rollback-restore.test.ts',
     '<rootDir>/test/workflow/ranges.test.ts',
