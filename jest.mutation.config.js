@@ -23,6 +23,7 @@ module.exports = {
     '<rootDir>/test/engine/catch-up.test.ts',
     '<rootDir>/test/engine/transient-faults.test.ts',
     '<rootDir>/test/engine/bulk-writer.test.ts',
+    '<rootDir>/test/engine/bulk-writer-rounds.test.ts',
     '<rootDir>/test/engine/ru-budget.test.ts',
     '<rootDir>/test/engine/ru-budget-books.test.ts',
     '<rootDir>/test/engine/budget-windows.test.ts',

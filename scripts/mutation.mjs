@@ -38,7 +38,7 @@ export const GROUPS = {
   preimages: { mutate: ['activities/cosmos/preimages.ts:52-137'], tests: ['test/engine/preimages.test.ts'] },
   'bulk-writer': {
     mutate: ['activities/cosmos/bulk-writer.ts'],
-    tests: ['test/engine/bulk-writer.test.ts', 'test/engine/transient-faults.test.ts'],
+    tests: ['test/engine/bulk-writer.test.ts', 'test/engine/bulk-writer-rounds.test.ts'],
   },
   // The migration's writes: a page's work, its pre-images and replaces, a 412's re-read.
   'migrate-range': {
