@@ -35,6 +35,9 @@ test('a carried debt that is nothing, not a number, or without a time owes nothi
     { ru: Number.NaN, at: T },
     { ru: Number.POSITIVE_INFINITY, at: T },
     { ru: 50, at: Number.NaN },
+    // Stamped ahead of this worker's clock (another worker's): nothing owed is still nothing to wait for.
+    { ru: 0, at: T + 1000 },
+    { ru: -5, at: T + 1000 },
   ]) {
     expect(new RuBudget(100, carried).debt()).toBeUndefined();
   }
