@@ -16,6 +16,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: [
     '<rootDir>/test/engine/verify.test.ts',
+    '<rootDir>/test/engine/counts.test.ts',
     '<rootDir>/test/engine/revert.test.ts',
     '<rootDir>/test/engine/preimages.test.ts',
     '<rootDir>/test/engine/migrate-range.test.ts',

@@ -30,7 +30,10 @@ export const GROUPS = {
       'test/workflow/ranges.test.ts',
     ],
   },
-  counts: { mutate: ['activities/cosmos/counts.ts'], tests: ['test/engine/verify.test.ts'] },
+  counts: {
+    mutate: ['activities/cosmos/counts.ts'],
+    tests: ['test/engine/counts.test.ts', 'test/engine/verify.test.ts', 'test/engine/partitions.test.ts'],
+  },
   verify: { mutate: ['activities/cosmos/verify.ts'], tests: ['test/engine/verify.test.ts'] },
   // The decisions and writes of the revert (processPage to copySource); its setup and resume are the range loop's.
   revert: { mutate: ['activities/cosmos/revert.ts:223-364'], tests: ['test/engine/revert.test.ts'] },
