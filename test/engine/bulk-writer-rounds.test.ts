@@ -226,3 +226,11 @@ test('charges: settled on the budget and learned by the estimate only from answe
   expect(estimate.get()).toBeCloseTo(13, 10);
   expect(budget.spent).toBe(28);
 });
+
+test('the concurrency grows by one after 5 requests answered without a transient status', async () => {
+  const { container, sent } = scripted((ops) => ops.map(() => ok()));
+  const concurrency = new AdaptiveConcurrency(4, 8);
+  await new BulkWriter(new RuBudget(undefined), concurrency).send(container, ids(5 * BULK_LIMIT), replace, options());
+  expect(sent).toHaveLength(5);
+  expect(concurrency.limit).toBe(5);
+});
