@@ -470,3 +470,24 @@ test('a base that cannot be read (every pre-image read answered 500) stops the r
   const after = await readAll<Doc>(container);
   for (const [id, doc] of migratedDocs) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
 });
+
+test('a document the application moves to another version while the revert decides it is left as it wrote it, counted unchanged', async () => {
+  const hooks: Hooks = {};
+  const { container, before } = await migrated(customers(10), hooks);
+  let moved: Doc | undefined;
+  hooks.onUp = async (doc) => {
+    if (doc.id !== 'cust-3' || moved) return;
+    const item = container.item('cust-3', 't3');
+    const live = (await item.read<Doc>()).resource!;
+    moved = { ...(withoutSystem(live) as Doc), schemaVersion: 3 };
+    await item.replace(moved);
+  };
+
+  // With a proved down(): a document no longer at the new version must not get down(live) either.
+  const result = await runRevert(await revertInput(container, { down: true }));
+
+  expect(result.counters).toMatchObject({ scanned: 10, reverted: 9, down: 0, unchanged: 1, conflicts: 0, failed: 0 });
+  const after = await readAll<Doc>(container);
+  expect(withoutSystem(after.get('cust-3'))).toEqual(moved);
+  for (const [id, doc] of before) if (id !== 'cust-3') expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
