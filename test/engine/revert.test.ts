@@ -491,3 +491,26 @@ test('a document the application moves to another version while the revert decid
   expect(withoutSystem(after.get('cust-3'))).toEqual(moved);
   for (const [id, doc] of before) if (id !== 'cust-3') expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
 });
+
+test('a replace refused for good (500) is a named failure, never counted as reverted or unchanged, and the document is left as it was', async () => {
+  const hooks: Hooks = {};
+  const { container } = await migrated(customers(4), hooks);
+  const migratedDocs = await readAll<Doc>(container);
+  // The bases are read by then; from here every bulk operation (the replaces) answers 500.
+  hooks.onUp = async () =>
+    engine.stack.cosmos.control.setFaults([
+      { kinds: ['batch'], bulkOperationFaultProbability: 1, bulkOperationStatus: 500 },
+    ]);
+  let result: RevertResult;
+  try {
+    result = await runRevert(await revertInput(container));
+  } finally {
+    engine.stack.cosmos.control.setFaults([]);
+  }
+  expect(result.counters).toMatchObject({ scanned: 4, reverted: 0, unchanged: 0, failed: 4 });
+  expect([...result.failures].sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+    [0, 1, 2, 3].map((i) => ({ id: `cust-${i}`, partitionKey: `t${i}`, error: 'replace failed with status 500' }))
+  );
+  const after = await readAll<Doc>(container);
+  for (const [id, doc] of migratedDocs) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
