@@ -26,7 +26,7 @@ export default {
     'activities/cosmos/migrate-range.ts',
     'activities/cosmos/bulk-writer.ts',
     'activities/cosmos/revert.ts',
-    // The three-way revert of activities/cosmos/three-way.ts lives here now.
+    // With revert.ts, the successor of activities/cosmos/three-way.ts (a pre-image is the revert's base).
     'activities/cosmos/preimages.ts',
     'activities/cosmos/verify.ts',
     'activities/cosmos/counts.ts',

@@ -39,7 +39,7 @@ export const GROUPS = {
   verify: { mutate: ['activities/cosmos/verify.ts'], tests: ['test/engine/verify.test.ts'] },
   // The decisions and writes of the revert (processPage to copySource); its setup and resume are the range loop's.
   revert: { mutate: ['activities/cosmos/revert.ts:223-364'], tests: ['test/engine/revert.test.ts'] },
-  // What a pre-image is (id, image, partition key): the successor of three-way.ts's base.
+  // What a pre-image is (id, image, partition key): the revert's base (three-way.ts's successor, with revert.ts).
   preimages: { mutate: ['activities/cosmos/preimages.ts:52-137'], tests: ['test/engine/preimages.test.ts'] },
   'bulk-writer': {
     mutate: ['activities/cosmos/bulk-writer.ts'],
