@@ -8,7 +8,7 @@ import { Items, type Container, type OperationInput } from '@azure/cosmos';
 import type { RevertInput, RevertResult } from '../../common/activities';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import type { RangeCheckpoint } from '../../activities/cosmos/migrate-range';
-import { preimageId, preimagesContainerName, type StoredPreimage } from '../../activities/cosmos/preimages';
+import { preimageId, preimageOf, preimagesContainerName, type StoredPreimage } from '../../activities/cosmos/preimages';
 import { revertFromPreimages } from '../../activities/cosmos/revert';
 import { createEngineActivities } from '../../activities/engine';
 import {
@@ -157,6 +157,42 @@ test('pre-image ids: characters Cosmos forbids are escaped, migration ids cannot
   const long = preimageId('m', 'x'.repeat(1100));
   expect(long).toMatch(/^m:%sha256-[0-9a-f]{64}$/);
   expect(long).not.toBe(preimageId('m', 'y'.repeat(1100)));
+  // A hashed id keeps its migration id escaped, so two migrations' hashed ids cannot collide either.
+  expect(preimageId('a:b', 'x'.repeat(1100))).toMatch(/^a%3Ab:%sha256-[0-9a-f]{64}$/);
+});
+
+test('a pre-image, whole: its own id, the document without system fields, the _etag and _rid before, the partition key at its path (never the id)', () => {
+  const original = {
+    id: 'cust-1',
+    tenant: { region: 'eu' },
+    name: 'Ada Lovelace',
+    _rid: 'rid-1',
+    _etag: '"etag-1"',
+    _ts: 5,
+    _self: 'self',
+    _attachments: 'att',
+  } as unknown as MigrationDocument;
+  const image = { id: 'cust-1', tenant: { region: 'eu' }, name: 'Ada Lovelace' };
+  expect(preimageOf('split-name', original, ['/tenant/region'], 'T')).toEqual({
+    id: 'split-name:cust-1',
+    migrationId: 'split-name',
+    docId: 'cust-1',
+    image,
+    etagBefore: '"etag-1"',
+    ridBefore: 'rid-1',
+    at: 'T',
+    tenant: { region: 'eu' },
+  });
+  // Partitioned by /id: the pre-image keeps its own id (a partition of its own), never the document's.
+  expect(preimageOf('split-name', original, ['/id'], 'T')).toEqual({
+    id: 'split-name:cust-1',
+    migrationId: 'split-name',
+    docId: 'cust-1',
+    image,
+    etagBefore: '"etag-1"',
+    ridBefore: 'rid-1',
+    at: 'T',
+  });
 });
 
 test('without ensurePreimagesContainer, or for down, pre-images are refused with a message saying what to do', async () => {

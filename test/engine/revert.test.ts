@@ -404,3 +404,113 @@ test('an application writing all along (during the migration, after it, during t
   }
   expect(visits.size).toBeGreaterThan(50);
 }, 120_000);
+
+test('an application that rewrites a document each time the revert decides it: given up after 10 re-reads, named as failed, left as the application wrote it', async () => {
+  const hooks: Hooks = {};
+  const { container, before } = await migrated(customers(10), hooks);
+  const migratedDocs = await readAll<Doc>(container);
+  // cust-4 is rewritten unchanged (a new _etag, the same content) every time up() is recomputed for it: each replace
+  // the revert sends answers 412, and each re-read finds it unchanged again.
+  let ups = 0;
+  hooks.onUp = async (doc) => {
+    if (doc.id !== 'cust-4') return;
+    ups += 1;
+    const item = container.item('cust-4', 't4');
+    await item.replace(withoutSystem((await item.read<Doc>()).resource) as Doc);
+  };
+
+  const result = await runRevert(await revertInput(container));
+
+  // The first decision and 10 after a 412 each: the 11th 412 gives up (MAX_412_PER_DOCUMENT in revert.ts).
+  expect(ups).toBe(11);
+  expect(result.failures).toEqual([
+    {
+      id: 'cust-4',
+      partitionKey: 't4',
+      error: 'changed by another writer 10 times while reverting; left as it is',
+    },
+  ]);
+  expect(result.counters).toMatchObject({ scanned: 10, reverted: 9, failed: 1, conflicts: 0 });
+  const after = await readAll<Doc>(container);
+  expect(withoutSystem(after.get('cust-4'))).toEqual(withoutSystem(migratedDocs.get('cust-4')));
+  for (const [id, doc] of before) if (id !== 'cust-4') expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
+
+test('a document the application deletes while the revert decides it stays deleted, counted unchanged, never reverted', async () => {
+  const hooks: Hooks = {};
+  const { container, before } = await migrated(customers(10), hooks);
+  hooks.onUp = async (doc) => {
+    if (doc.id === 'cust-5') await container.item('cust-5', 't5').delete();
+  };
+
+  const result = await runRevert(await revertInput(container));
+
+  expect(result.counters).toMatchObject({ scanned: 10, reverted: 9, unchanged: 1, failed: 0, conflicts: 0 });
+  expect(result.failures).toEqual([]);
+  const after = await readAll<Doc>(container);
+  expect(after.has('cust-5')).toBe(false);
+  expect(after.size).toBe(9);
+  for (const [id, doc] of before) if (id !== 'cust-5') expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
+
+test('a base that cannot be read (every pre-image read answered 500) stops the revert: nothing is written, no document is taken for the application’s', async () => {
+  const { container } = await migrated(customers(10), {});
+  const migratedDocs = await readAll<Doc>(container);
+  engine.stack.cosmos.control.setFaults([
+    { kinds: ['batch'], bulkOperationFaultProbability: 1, bulkOperationStatus: 500 },
+  ]);
+  try {
+    // With a proved down(), a base taken for missing would be a down(live) written over the migrated document.
+    await expect(runRevert(await revertInput(container, { down: true }))).rejects.toThrow(
+      /reading the base of cust-\d+ failed with status 500/
+    );
+  } finally {
+    engine.stack.cosmos.control.setFaults([]);
+  }
+  const after = await readAll<Doc>(container);
+  for (const [id, doc] of migratedDocs) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
+
+test('a document the application moves to another version while the revert decides it is left as it wrote it, counted unchanged', async () => {
+  const hooks: Hooks = {};
+  const { container, before } = await migrated(customers(10), hooks);
+  let moved: Doc | undefined;
+  hooks.onUp = async (doc) => {
+    if (doc.id !== 'cust-3' || moved) return;
+    const item = container.item('cust-3', 't3');
+    const live = (await item.read<Doc>()).resource!;
+    moved = { ...(withoutSystem(live) as Doc), schemaVersion: 3 };
+    await item.replace(moved);
+  };
+
+  // With a proved down(): a document no longer at the new version must not get down(live) either.
+  const result = await runRevert(await revertInput(container, { down: true }));
+
+  expect(result.counters).toMatchObject({ scanned: 10, reverted: 9, down: 0, unchanged: 1, conflicts: 0, failed: 0 });
+  const after = await readAll<Doc>(container);
+  expect(withoutSystem(after.get('cust-3'))).toEqual(moved);
+  for (const [id, doc] of before) if (id !== 'cust-3') expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
+
+test('a replace refused for good (500) is a named failure, never counted as reverted or unchanged, and the document is left as it was', async () => {
+  const hooks: Hooks = {};
+  const { container } = await migrated(customers(4), hooks);
+  const migratedDocs = await readAll<Doc>(container);
+  // The bases are read by then; from here every bulk operation (the replaces) answers 500.
+  hooks.onUp = async () =>
+    engine.stack.cosmos.control.setFaults([
+      { kinds: ['batch'], bulkOperationFaultProbability: 1, bulkOperationStatus: 500 },
+    ]);
+  let result: RevertResult;
+  try {
+    result = await runRevert(await revertInput(container));
+  } finally {
+    engine.stack.cosmos.control.setFaults([]);
+  }
+  expect(result.counters).toMatchObject({ scanned: 4, reverted: 0, unchanged: 0, failed: 4 });
+  expect([...result.failures].sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+    [0, 1, 2, 3].map((i) => ({ id: `cust-${i}`, partitionKey: `t${i}`, error: 'replace failed with status 500' }))
+  );
+  const after = await readAll<Doc>(container);
+  for (const [id, doc] of migratedDocs) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});

@@ -46,4 +46,7 @@ test('the ranges in flight restart with a larger part only when it has grown eno
   const flat = (unfinished: number) => rangeShare(10_000, of({ unfinished }));
   expect(shareGrew(flat(2), flat(1))).toBe(false);
   expect(shareGrew(undefined, undefined)).toBe(false);
+  // Exactly RESHARE_GROWTH times the part is enough (the mutation run's survivor: `>` for `>=`).
+  expect(shareGrew(1_000, 1_250)).toBe(true);
+  expect(shareGrew(1_000, 1_249)).toBe(false);
 });

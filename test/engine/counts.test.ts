@@ -1,0 +1,124 @@
+/**
+ * Counting by version (activities/cosmos/counts.ts) over 4 physical partitions, every figure compared: the counts per
+ * version, "(missing)" and "(other)" (more distinct versions in a range than it counts one by one), the documents
+ * changed since a time, the RU it reports against the RU the emulator charged (`stats().requestCharge`), and the
+ * progress it heartbeats per range. The mutation run showed verification's tests alone let wrong RU sums, a lost
+ * "(missing)" and an unbounded version loop pass (docs/reliability.md, "Mutation testing").
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Container } from '@azure/cosmos';
+import { countByVersion, countWhere, liveRanges } from '../../activities/cosmos/counts';
+import { freshContainer, seed, startEngineStack, type EngineStack } from './support';
+
+let engine: EngineStack;
+
+beforeAll(async () => {
+  engine = await startEngineStack();
+}, 120_000);
+
+afterAll(async () => {
+  await engine?.close();
+});
+
+const spread = (prefix: string, n: number, v?: unknown) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    tenantId: `t${i % 8}`,
+    ...(v === undefined ? {} : { v }),
+  }));
+
+/** 4 physical partitions, every range with at most 3 versions: 40 at 1, 12 at "two", 6 without, 3 objects. */
+/** What listing the partition key ranges costs at the emulator (counted by the emulator, not by the counts). */
+async function rangesCharge(container: Container): Promise<number> {
+  const before = engine.stack.cosmos.control.stats().requestCharge;
+  await liveRanges(container);
+  return engine.stack.cosmos.control.stats().requestCharge - before;
+}
+
+async function fourRanges(): Promise<Container> {
+  const container = await freshContainer(engine.deps);
+  await engine.stack.cosmos.control.setPartitionCount(container.database.id, container.id, 4);
+  await seed(container, [
+    ...spread('one', 40, 1),
+    ...spread('two', 12, 'two'),
+    ...spread('none', 6),
+    ...spread('obj', 3, { major: 1 }),
+  ]);
+  return container;
+}
+
+function collectBeats(env: MockActivityEnvironment): unknown[] {
+  const beats: unknown[] = [];
+  env.on('heartbeat', (d: unknown) => beats.push(d));
+  return beats;
+}
+
+test('by version over 4 partitions: every version, "(missing)", changed since, the RU the emulator charged, progress per range', async () => {
+  const container = await fourRanges();
+  const control = engine.stack.cosmos.control;
+  const before = control.stats().requestCharge;
+  const env = new MockActivityEnvironment();
+  const beats = collectBeats(env);
+  const counted: Awaited<ReturnType<typeof countByVersion>> = await env.run(() =>
+    countByVersion(container, 'v', { changedSinceTs: 0 })
+  );
+  const charged = control.stats().requestCharge - before;
+
+  // Objects are counted under their JSON (common/counters.ts versionKey); "(other)" is only past 20 versions.
+  expect(counted.counts).toEqual({ '1': 40, two: 12, '(missing)': 6, '{"major":1}': 3 });
+  expect(counted.total).toBe(61);
+  expect(counted.changedSince).toBe(61);
+  expect(charged).toBeGreaterThan(0);
+  expect(counted.ruConsumed).toBeCloseTo(charged - (await rangesCharge(container)), 6);
+
+  // Progress per range: each of the 4 ranges counted, the last heartbeat says none is left; a beat per page too.
+  const perRange = beats.filter((b) => (b as { what?: string }).what === 'countByVersion');
+  expect(perRange).toHaveLength(4);
+  expect(perRange.at(-1)).toEqual({ what: 'countByVersion', ranges: 4, left: 0 });
+  const pages = beats.filter((b) => typeof (b as { counting?: number }).counting === 'number');
+  expect(pages.length).toBeGreaterThanOrEqual(4 * 3);
+  expect(pages.every((b) => (b as { counting: number }).counting >= 1)).toBe(true);
+});
+
+test('past 20 distinct versions in one range, the rest of the range is "(other)"', async () => {
+  const container = await freshContainer(engine.deps);
+  await seed(container, [
+    ...Array.from({ length: 25 }, (_, i) => ({ id: `many-${i}`, tenantId: 't0', v: 100 + i })),
+    ...spread('obj', 3, { major: 1 }).map((d) => ({ ...d, tenantId: 't0' })),
+  ]);
+  const counted = await countByVersion(container, 'v');
+  const versions = Object.entries(counted.counts).filter(([k]) => /^1\d\d$/.test(k));
+  expect(versions).toHaveLength(20);
+  expect(versions.every(([, n]) => n === 1)).toBe(true);
+  expect(counted.counts['(other)']).toBe(5 + 3);
+  expect(Object.keys(counted.counts)).toHaveLength(21);
+  expect(counted.total).toBe(28);
+  expect(counted.changedSince).toBe(0);
+});
+
+test('changed since a time counts only the documents written at or after it', async () => {
+  const container = await fourRanges();
+  const { resources } = await container.items.readAll<{ _ts: number }>().fetchAll();
+  const seeded = Math.max(...resources.map((d) => d._ts));
+  // The emulator stamps _ts in whole seconds from this machine's clock: wait for the next second.
+  while (Date.now() / 1000 < seeded + 1) await sleep(50);
+  await container.items.upsert({ id: 'late-1', tenantId: 't2', v: 1 });
+  await container.items.upsert({ id: 'late-2', tenantId: 't3', v: 1 });
+  const counted = await countByVersion(container, 'v', { changedSinceTs: seeded + 1 });
+  expect(counted.total).toBe(63);
+  expect(counted.changedSince).toBe(2);
+  expect(counted.counts['1']).toBe(42);
+});
+
+test('a count with a condition adds every range’s aggregate, and reports the RU the emulator charged', async () => {
+  const container = await fourRanges();
+  const stats = engine.stack.cosmos.control;
+  const before = stats.stats().requestCharge;
+  const counted = await countWhere(container, { where: 'c.v = @v', parameters: [{ name: '@v', value: 1 }] });
+  const charged = stats.stats().requestCharge - before;
+  expect(counted.count).toBe(40);
+  expect(charged).toBeGreaterThan(0);
+  expect(counted.ruConsumed).toBeCloseTo(charged - (await rangesCharge(container)), 6);
+  expect((await countWhere(container)).count).toBe(61);
+});
