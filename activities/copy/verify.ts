@@ -18,7 +18,7 @@ import { countByVersion } from '../cosmos/counts';
 import { listFeedRanges, rangeQueryOptions } from '../cosmos/feed-ranges';
 import { RuBudget } from '../cosmos/ru-budget';
 import { partitionKeyOf } from '../cosmos/transform';
-import { Reservoir } from '../cosmos/reservoir';
+import { Reservoir, sampledKey, sampleKeysSelect } from '../cosmos/reservoir';
 import { MISSING_VERSION_KEY } from '../cosmos/versions';
 import { openCopy } from './context';
 import { heartbeat } from '../cosmos/requests';
@@ -41,22 +41,11 @@ export async function verifyCopy(deps: ActivityDeps, input: VerifyCopyInput): Pr
   const charged = (ru: number) => (ruConsumed += ru);
   const mismatches: DocumentFailure[] = [];
   let sampled = 0;
-  // Ids and source keys only: `c["a"]["b"] AS k0` for each partition key path.
-  const keys = sourcePaths
-    .map(
-      (p, i) =>
-        `c${p
-          .split('/')
-          .filter(Boolean)
-          .map((k) => `[${JSON.stringify(k)}]`)
-          .join('')} AS k${i}`
-    )
-    .join(', ');
   for (const feedRange of await listFeedRanges(open.source)) {
     const options = await rangeQueryOptions(open.source, feedRange);
     const scan = new PageScan<Record<string, unknown>>(
       open.source,
-      `SELECT c.id, ${keys} FROM c`,
+      sampleKeysSelect(sourcePaths), // ids and source keys only
       { ...options, maxItemCount: 1000 },
       undefined,
       budget
@@ -70,8 +59,7 @@ export async function verifyCopy(deps: ActivityDeps, input: VerifyCopyInput): Pr
       if (!page.continuation) break;
     }
     for (const row of sample.items) {
-      const values = sourcePaths.map((_, i) => row[`k${i}`]);
-      const sourceKey = (sourcePaths.length === 1 ? values[0] : values) as Parameters<typeof readCurrent>[2];
+      const sourceKey = sampledKey(row, sourcePaths) as Parameters<typeof readCurrent>[2];
       const doc = await readCurrent<MigrationDocument>(open.source, String(row.id), sourceKey, budget, charged);
       // Deleted since the scan: nothing to compare (at the cutover point the source is no longer written).
       if (!doc) continue;

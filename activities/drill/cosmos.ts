@@ -32,7 +32,7 @@ import { listFeedRanges, rangeQueryOptions } from '../cosmos/feed-ranges';
 import { DRILL_PARTITION, ensureHistoryContainer } from '../cosmos/history';
 import { heartbeat, statusOf } from '../cosmos/requests';
 import { readPartitionKeyPaths } from '../cosmos/transform';
-import { Reservoir } from '../cosmos/reservoir';
+import { Reservoir, sampledKey, sampleKeysSelect } from '../cosmos/reservoir';
 
 export { Reservoir };
 
@@ -108,22 +108,12 @@ async function compareWith(deps: ActivityDeps, input: CompareDrillInput, copy: C
   const perRange = Math.max(1, Math.ceil(input.sampleSize / Math.max(1, ranges.length)));
   // Ids and partition keys only, every page of every range: a random sample of each range's unchanged documents
   // (reservoir sampling), not the first page of each, which would check the oldest documents only.
-  const pkSelect = pkPaths
-    .map(
-      (p, i) =>
-        `c${p
-          .split('/')
-          .filter(Boolean)
-          .map((k) => `[${JSON.stringify(k)}]`)
-          .join('')} AS pk${i}`
-    )
-    .join(', ');
   const chosen: Record<string, unknown>[] = [];
   for (const range of ranges) {
     const options = await rangeQueryOptions(live, range);
     const sample = new Reservoir<Record<string, unknown>>(perRange);
     const iterator = live.items.query<Record<string, unknown>>(
-      { query: `SELECT c.id, ${pkSelect} FROM c WHERE c._ts < @t`, parameters: [before] },
+      { query: sampleKeysSelect(pkPaths, 'c._ts < @t'), parameters: [before] },
       { ...options, maxItemCount: 1000 }
     );
     while (iterator.hasMoreResults()) {
@@ -134,8 +124,7 @@ async function compareWith(deps: ActivityDeps, input: CompareDrillInput, copy: C
   }
   let sampleChecked = 0;
   for (const row of chosen.slice(0, input.sampleSize)) {
-    const values = pkPaths.map((_, i) => row[`pk${i}`]);
-    const key = pkPaths.length === 1 ? values[0] : values;
+    const key = sampledKey(row, pkPaths);
     const id = String(row.id);
     const read = async (c: Container) => {
       try {
