@@ -21,6 +21,12 @@ export interface ScenarioOptions {
   ruBudget?: number;
   concurrency?: number;
   batchSize?: number;
+  /**
+   * Milliseconds each of the application's two writers rests after a write. Unpaced (0), the writers take most of the
+   * test process's one CPU (the emulator, the worker and the application share it) and the run's time is the
+   * application's; a few milliseconds keep hundreds of writes a second racing the migration.
+   */
+  appPauseMs?: number;
 }
 
 export interface ScenarioResult {
@@ -109,7 +115,7 @@ async function seed(container: Container, n: number): Promise<void> {
  * documents at the old version after the final pass leaves them to verification, which fails the run: that is
  * test/engine/partitions.test.ts's bounded final pass, not this scenario.)
  */
-function startApplication(container: Container, n: number) {
+function startApplication(container: Container, n: number, pauseMs: number) {
   const expected = new Map<string, number>();
   let stopped = false;
   let writes = 0;
@@ -131,6 +137,7 @@ function startApplication(container: Container, n: number) {
               );
             expected.set(id, next);
             writes += 1;
+            if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
             break;
           } catch (err) {
             if (!retryable(err)) throw err;
@@ -221,7 +228,7 @@ export async function runPartitionScenario(h: Harness, o: ScenarioOptions): Prom
       JSON.stringify(input),
     ]);
     const handle = h.client.workflow.getHandle(workflowId);
-    app = startApplication(container, o.docs);
+    app = startApplication(container, o.docs, o.appPauseMs ?? 0);
     // Raise the throughput once the migration has begun: the ranges split (500 ms after the ARM operation ends)
     // while the workflow migrates them, or before it starts some of them.
     for (;;) {

@@ -29,6 +29,7 @@ test(`${DOCS} documents over 4 ranges, split to 8 by an ARM throughput raise mid
     id: `count-${randomUUID().slice(0, 6)}`,
     // About 6 RU per document: a few seconds of migrating, so the split lands while ranges are in flight.
     ruBudget: 6000,
+    appPauseMs: 5,
   });
   console.log(`partition scenario: ${JSON.stringify(result.summary)}`);
   expect(result.rangesBefore).toBe(4);
