@@ -574,8 +574,6 @@ export interface RestorabilityProof {
   restoreSource?: string;
   /** Whether the container exists now (per the restorable event feed): false on a retry after the delete. */
   containerExists: boolean;
-  /** Restores in progress in the account, as ARM lists them. */
-  restoresInProgress?: string[];
   /** Azure's limit of restores in progress at once per account. */
   restoreLimit: number;
   /** ISO; the proof holds for this moment: the window moves, check again before deleting. */

@@ -32,31 +32,14 @@ export async function listContainers(ctx: RequestContext): Promise<Reply> {
   const database = param(ctx, 'db');
   await readDatabaseOrThrow(ctx, database);
   const records = await ctx.state.cosmos.admin.listContainers(database);
-  // A container being restored is listed already, as the restore that creates it (`createMode: "Restore"`, no `_rid`
-  // yet); its own GET answers 404 until the restore succeeds. This is how the RP's restores in progress are visible.
-  const restoring = [...ctx.state.restoring.values()]
-    .filter((restore) => restore.database === database)
-    .map((restore) => ({
-      id: containerId(ctx.state, database, restore.container),
-      name: restore.container,
-      type: 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
-      properties: {
-        resource: {
-          id: restore.container,
-          createMode: 'Restore',
-          restoreParameters: {
-            restoreSource: restore.restoreSource,
-            restoreTimestampInUtc: restore.restoreTimestampInUtc,
-            ...(restore.restoreWithTtlDisabled !== undefined
-              ? { restoreWithTtlDisabled: restore.restoreWithTtlDisabled }
-              : {}),
-          },
-        },
-      },
-    }));
+  // A container being restored is not listed until its restore succeeds, and no listing echoes `createMode`: real
+  // responses do not (the REST API specification's example, https://github.com/Azure/azure-rest-api-specs/blob/main/
+  // specification/cosmos-db/resource-manager/Microsoft.DocumentDB/stable/2024-11-15/examples/CosmosDBSqlContainerList.json,
+  // and recorded responses). ARM offers no list of restores in progress: a restore refused because others run is a 409
+  // on its own PUT (restore.ts).
   return {
     status: 200,
-    body: { value: [...records.map((record) => containerBody(ctx.state, database, record)), ...restoring] },
+    body: { value: records.map((record) => containerBody(ctx.state, database, record)) },
   };
 }
 

@@ -136,7 +136,7 @@ test('shared database throughput: read through ARM, and its containers are not r
   expect(restored.options?.throughput).toBe(500);
 });
 
-test('at most three restores run at once; those in progress are listed; the fourth is refused', async () => {
+test('at most three restores run at once; those in progress are not listed (as on Azure); the fourth is refused', async () => {
   await createDatabase('busy');
   const times: Date[] = [];
   for (const id of ['r1', 'r2', 'r3', 'r4']) times.push(await deletedContainer('busy', id));
@@ -153,11 +153,11 @@ test('at most three restores run at once; those in progress are listed; the four
   expect(body.message).toContain('already has 3 restore operations in progress');
   expect(body.message).toContain('at most 3 can run at once');
 
-  // The list shows the restores in progress; the containers themselves do not exist yet.
+  // Neither the list nor a GET shows the restores in progress (Azure lists none and never echoes createMode: the REST
+  // specification's CosmosDBSqlContainerList.json): the containers do not exist until their restore succeeds.
   const listed = [];
   for await (const container of arm.sqlResources.listSqlContainers(rg, account, 'busy')) listed.push(container);
-  const inProgress = listed.filter((c) => c.resource?.createMode === 'Restore').map((c) => c.name);
-  expect(inProgress.sort()).toEqual(['r1', 'r2', 'r3']);
+  expect(listed.map((c) => c.name)).toEqual([]);
   expect(await exists('busy', 'r1')).toBe(false);
 
   await Promise.all(pollers.map((p) => p.pollUntilDone()));
