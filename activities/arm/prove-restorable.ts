@@ -14,8 +14,8 @@
  *   per account at once, but ARM lists no restores in progress: a container listing never echoes `createMode`
  *   (https://github.com/Azure/azure-rest-api-specs/blob/main/specification/cosmos-db/resource-manager/Microsoft.DocumentDB/stable/2024-11-15/examples/CosmosDBSqlContainerList.json)
  *   and a container being restored is not listed. A restore refused for that reason is a 409 on its PUT, which
- *   restoreContainer retries (RestoreBusy) until Azure accepts it: the deleted container stays restorable to T0
- *   for the account's retention window meanwhile, and the run's status names the wait.
+ *   restoreContainer turns into a retryable RestoreBusy (workflows/activities.ts: 20 attempts, about an hour, then
+ *   rollback-failed, where `rollback` tries again): the deleted container stays restorable to T0 meanwhile.
  *
  * It works from the names and T0 alone when the container is gone (a retried rollback after a failed restore): whether
  * it exists is read from the restorable event feed, and nothing of the live container is read unless the feed says it
@@ -348,6 +348,6 @@ function checkConcurrentRestores(check: (name: RestorabilityCheckName, ok: boole
     'concurrent-restores',
     true,
     `Azure runs at most ${CONCURRENT_RESTORE_LIMIT} restores per account at once and lists none in progress: a restore ` +
-      'refused because others run is retried until Azure accepts it (the deleted container stays restorable meanwhile)'
+      'refused because others run is retried for about an hour, then the rollback stops for the operator (the deleted container stays restorable)'
   );
 }
