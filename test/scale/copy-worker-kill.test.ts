@@ -25,11 +25,11 @@ afterAll(async () => {
 
 const startWorkerProcess = (taskQueue: string) => startWorker(h, taskQueue);
 
-test('a worker killed during a copy’s backfill: another worker goes on from the range’s last page; after the cutover the target is exactly up() of the source, the source untouched', async () => {
-  const total = 300;
-  const docs = Array.from({ length: total }, (_, i) => ({
+/** `n` accounts over `keys` account numbers, and a module copying them into a container by /tenant (with down()). */
+async function seedCopy(n: number, keys: number) {
+  const docs = Array.from({ length: n }, (_, i) => ({
     id: `acct-${i}`,
-    accountNo: `A-${i % 40}`,
+    accountNo: `A-${i % keys}`,
     org: `o${i % 7}`,
     balance: i,
     schemaVersion: 1,
@@ -47,6 +47,12 @@ test('a worker killed during a copy’s backfill: another worker goes on from th
 };
 `
   );
+  return { id, database, container, target };
+}
+
+test('a worker killed during a copy’s backfill: another worker goes on from the range’s last page; after the cutover the target is exactly up() of the source, the source untouched', async () => {
+  const total = 300;
+  const { id, database, container, target } = await seedCopy(total, 40);
   const before = await h.documents(database, container);
   const taskQueue = uniqueTaskQueue('kill-copy');
   child = await startWorkerProcess(taskQueue);
@@ -101,26 +107,7 @@ test('a worker killed during a copy’s backfill: another worker goes on from th
 }, 240_000);
 
 test('a worker killed during a copy’s catch-up: another worker goes on from the feed’s last continuation; after the cutover the target is exactly up() of the source', async () => {
-  const docs = Array.from({ length: 100 }, (_, i) => ({
-    id: `acct-${i}`,
-    accountNo: `A-${i % 20}`,
-    org: `o${i % 7}`,
-    balance: i,
-    schemaVersion: 1,
-  }));
-  const { database, container } = await h.seed(docs, { container: 'accounts', partitionKey: '/accountNo' });
-  const target = 'accounts-by-tenant';
-  const id = `copy-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(
-    `${id}.js`,
-    `module.exports = {
-  id: ${JSON.stringify(id)}, description: 'by tenant', database: ${JSON.stringify(database)}, container: 'accounts',
-  fromVersion: 1, toVersion: 2, target: { container: '${target}', partitionKey: '/tenant' },
-  up(doc) { return { ...doc, tenant: 'tenant-' + doc.org }; },
-  down(doc) { const back = { ...doc }; delete back.tenant; return back; },
-};
-`
-  );
+  const { id, database, container, target } = await seedCopy(100, 20);
   const taskQueue = uniqueTaskQueue('kill-copy-sync');
   child = await startWorkerProcess(taskQueue);
   const handle = await h.client.workflow.start(migrationRunbook, {
