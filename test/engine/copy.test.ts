@@ -18,6 +18,7 @@ import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities
 import { verifyCopy } from '../../activities/copy/verify';
 import { findDeletedCopies } from '../../activities/copy/reconcile';
 import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
+import { continuationWithin } from '../../workflows/copy/feed-continuation';
 import { checkMigration } from '../../activities/registry';
 import { seed, startEngineStack, wholeRange, type EngineStack } from './support';
 
@@ -602,6 +603,89 @@ test('a source range that splits during the backfill: FeedRangeSplit with what w
   const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
   expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
 }, 300_000);
+
+test("a source range that splits during the catch-up, the application writing before and after the split: each child goes on from the parent's continuation clipped to it (continuationWithin), so the changes between the parent's last page and the split are copied; the target is exactly up() of the source", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  await engine.stack.cosmos.control.setPartitionCount(DATABASE, sourceName, 2);
+  const docs = Array.from({ length: 300 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  const model = new Map(docs.map((d) => [d.id, d]));
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const mode = 'all-versions-and-deletes' as const;
+  const ranges = await listFeedRanges(source);
+  expect(ranges).toHaveLength(2);
+  const starts = await Promise.all(
+    ranges.map((feedRange) => run(markCopyStart, { ...ref, target, feedRange, mode }).result)
+  );
+  for (const feedRange of ranges) {
+    await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 100,
+      maxFailures: 0,
+    });
+  }
+  const [parent, other] = ranges as [string, string];
+  const { minInclusive } = JSON.parse(parent) as { minInclusive: string };
+  const layout = await engine.stack.cosmos.control.partitions(DATABASE, sourceName);
+  const parentId = layout.ranges.find((r) => r.minInclusive === minInclusive)!.id;
+  const sync = (feedRange: string, continuation: string) =>
+    untilDone<SyncCopyInput, SyncCopyResult>(syncCopyRange, {
+      ...ref,
+      target,
+      feedRange,
+      continuation,
+      mode,
+      batchSize: 50,
+      maxFailures: 0,
+    });
+  const wait = (ops: number) =>
+    (async () => {
+      while (app.ops() < ops) await new Promise((resolve) => setTimeout(resolve, 10));
+    })();
+  const app = application(source, model);
+  let parentPoint: string;
+  let otherPoint: string;
+  try {
+    await wait(40);
+    // A first catch-up round over both ranges: the parent's point in the feed as the workflow checkpoints it.
+    parentPoint = (await sync(parent, starts[0]!.continuation)).at(-1)!.continuation!;
+    otherPoint = (await sync(other, starts[1]!.continuation)).at(-1)!.continuation!;
+    // Changes after the parent's last page and before the split: a child that started "from now" would miss them.
+    await wait(app.ops() + 60);
+    await engine.stack.cosmos.control.splitPartition(DATABASE, sourceName, parentId);
+    await wait(app.ops() + 60);
+  } finally {
+    await app.stop();
+  }
+  const children = (await listFeedRanges(source)).filter((r) => r !== other);
+  expect(children).toHaveLength(2);
+  const parentToken = JSON.parse(parentPoint) as { rid: string; Continuation: { continuationToken: string }[] };
+  for (const child of children) {
+    const continuation = continuationWithin([parentPoint], child)!;
+    const bounds = JSON.parse(child) as { minInclusive: string; maxExclusive: string };
+    // The parent's etag, on the child's EPK range only (@azure/cosmos CompositeContinuationToken).
+    expect(JSON.parse(continuation)).toEqual({
+      rid: parentToken.rid,
+      Continuation: [{ ...bounds, continuationToken: parentToken.Continuation[0]!.continuationToken }],
+    });
+    const results = await sync(child, continuation);
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+    // Each child read only its own range: its continuation names no other.
+    const last = JSON.parse(results.at(-1)!.continuation) as { Continuation: { minInclusive: string }[] };
+    expect(last.Continuation.map((e) => e.minInclusive)).toEqual([bounds.minInclusive]);
+  }
+  await sync(other, otherPoint);
+  const sourceNow = await all(source);
+  expect(sourceNow).toEqual(new Map([...model.values()].map((d) => [JSON.stringify([d.accountNo, d.id]), d])));
+  const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
+  expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
+}, 120_000);
 
 test('latest-version mode (no continuous backup): the feed brings no deletes; findDeletedCopies, comparing the target with the source at the cutover point, deletes exactly the copies left behind', async () => {
   const { source: sourceName, target: targetName } = names();

@@ -279,3 +279,25 @@ test('latest-version mode (an account without continuous backup): the plan says 
     expect(names.lastIndexOf('findDeletedCopies')).toBeLessThan(names.indexOf('verifyCopy'));
   });
 });
+
+test("a source range that splits during the catch-up: its children go on from the parent's point in the change feed (the split activity's continuation), never marked from now", async () => {
+  await f.with(copyScript({ copy: { splitSync: 3 } }), async (kit) => {
+    const handle = await f.start(kit, input());
+    await waitForDecision(handle, 'cutover');
+    await until('the split and a round over the children', () => kit.calls.count('syncCopyRange') >= 7);
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    const syncs = kit.calls.of('syncCopyRange');
+    const split = syncs[2]!;
+    const children = syncs.slice(3).filter((s) => s.feedRange !== syncs[1]!.feedRange);
+    // Two children, each started once from where the parent's feed had got to when it split.
+    const firsts = new Map<string, string | undefined>();
+    for (const c of children) if (!firsts.has(c.feedRange)) firsts.set(c.feedRange, c.continuation);
+    expect([...firsts.values()]).toEqual([`${split.continuation}!`, `${split.continuation}!`]);
+    expect(kit.calls.of('markCopyStart').filter((m) => m.of === undefined)).toHaveLength(2);
+    expect(report.timeline.map((t) => t.note)).toContain(
+      "a feed range split into 2: each goes on from the parent's point in the change feed"
+    );
+  });
+});

@@ -12,6 +12,7 @@ import type { ContainerRef } from '../../common/activities';
 import type { CopyFeedMode, SyncCopyResult } from '../../common/copy';
 import { failureMessage } from '../../common/failure-message';
 import { runRanges, type LoopRange } from '../range-loop';
+import { continuationWithin } from '../copy/feed-continuation';
 import type { RollbackRun } from './context';
 
 /** What the rollback child needs of a copy (the parent's state.copy at the rollback). */
@@ -97,12 +98,22 @@ async function drainReverseSync(r: RollbackRun, copy: CopyRollbackInput): Promis
     r.rangesStart();
     const outcome = await runRanges<SyncCopyResult, LoopRange>({
       ranges,
-      newRange: (feedRange) => ({ feedRange, done: false }),
+      // A split's children (a merge's union) go on from where the target ranges they replace had got to: none of
+      // the application's writes made before the split is missed (feed-continuation.ts).
+      newRange: (feedRange, replaced) => ({
+        feedRange,
+        done: false,
+        continuation: continuationWithin(
+          replaced.map((r) => r.continuation),
+          feedRange
+        ),
+      }),
       priorityBased: input.priorityBased,
       ruBudget: () => r.ruBudget(),
       concurrency: () => r.concurrency(),
       start: async (range, index, part) => {
-        // A split's children have no start point of their own: each takes the target's feed from now.
+        // Only a range that never had a start point (none in practice: every target range is marked at the cutover
+        // point, and a split's children inherit their parent's).
         range.continuation ??= (
           await r.acts.quick.markCopyStart.executeWithOptions(
             { summary: 'mark the change feed of a split target range' },
