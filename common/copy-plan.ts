@@ -84,7 +84,7 @@ export function describeCopyPlan(p: CopyPlan): string {
   return [
     `${created}: ${p.documents} document(s), about ${p.readRu} RU to read the source and ${p.writeRu} RU to write the copies; the source is never written before the cutover and never deleted by the run`,
     `deletes: ${p.deletes.how}`,
-    'rollback before the cutover: the target is deleted (it holds only copies) and the source is left as it is',
+    "rollback before the cutover: every target document is compared with up() of its source document; the target is deleted without asking when all are the run's copies, otherwise the operator is asked first with their count and ids (approve deletes it, abort keeps it); the source is left as it is",
     `rollback after the cutover: ${p.rollbackAfterCutover}`,
   ].join('; ');
 }

@@ -156,6 +156,29 @@ export interface CopyActivities {
   verifyCopy(input: VerifyCopyInput): Promise<VerifyCopyResult>;
   /** At the cutover point: the target's dedicated throughput set to `throughput` (target.throughputAfterCopy). */
   setCopyTargetThroughput(input: CopyRef & { throughput: number }): Promise<{ changed: boolean }>;
+  /**
+   * A rollback before the cutover, before it deletes the target: every target document compared with up() of its
+   * source document; those that are not the run's copies counted (possibly the application's).
+   */
+  checkTargetCopies(input: CheckTargetCopiesInput): Promise<TargetCopiesCheck>;
+}
+
+export interface CheckTargetCopiesInput extends CopyRef {
+  /** RU/s for the check (the rollback's budget). */
+  ruBudget?: number;
+  /** Target documents per page. @default 100 */
+  batchSize?: number;
+}
+
+/** What checkTargetCopies found: ids and counts only, never contents. */
+export interface TargetCopiesCheck {
+  /** Documents in the target. */
+  documents: number;
+  /** Target documents that are not up() of a source document (no source document, or one that differs). */
+  notCopies: number;
+  /** The first 100 of those, by id. */
+  ids: string[];
+  ruConsumed: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import { markCopyStart, reverseSyncRange, syncCopyRange } from './sync';
 import { verifyCopy } from './verify';
 import { findDeletedCopies } from './reconcile';
 import { setCopyTargetThroughput } from './throughput';
+import { checkTargetCopies } from './target-copies';
 
 export function createCopyActivities(deps: ActivityDeps): CopyActivities {
   return {
@@ -21,5 +22,6 @@ export function createCopyActivities(deps: ActivityDeps): CopyActivities {
     verifyCopy: (input) => verifyCopy(deps, input),
     findDeletedCopies: (input) => findDeletedCopies(deps, input),
     setCopyTargetThroughput: (input) => setCopyTargetThroughput(deps, input),
+    checkTargetCopies: (input) => checkTargetCopies(deps, input),
   };
 }

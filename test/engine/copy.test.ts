@@ -17,6 +17,7 @@ import { prepareCopyTarget } from '../../activities/copy/prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities/copy/sync';
 import { verifyCopy } from '../../activities/copy/verify';
 import { findDeletedCopies } from '../../activities/copy/reconcile';
+import { checkTargetCopies } from '../../activities/copy/target-copies';
 import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
 import { continuationWithin } from '../../workflows/copy/feed-continuation';
 import { checkMigration } from '../../activities/registry';
@@ -685,6 +686,46 @@ test("a source range that splits during the catch-up, the application writing be
   expect(sourceNow).toEqual(new Map([...model.values()].map((d) => [JSON.stringify([d.accountNo, d.id]), d])));
   const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
   expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
+}, 120_000);
+
+test("checkTargetCopies, before a rollback deletes a target that never cut over: every target document compared whole with up() of its source document; one the application wrote and a copy that differs are counted and named by id, the run's copies are not", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = Array.from({ length: 250 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const feedRange = await wholeRange(source);
+  await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+    ...ref,
+    target,
+    feedRange,
+    batchSize: 100,
+    maxFailures: 0,
+  });
+  const check = (batchSize = 40) => run(checkTargetCopies, { ...ref, target, batchSize }).result;
+  // Only the run's copies: nothing to ask.
+  const clean = await check();
+  expect(clean).toMatchObject({ documents: 250, notCopies: 0, ids: [] });
+  expect(clean.ruConsumed).toBeGreaterThan(0);
+  const copies = engine.deps.cosmos.database(DATABASE).container(targetName);
+  // The application writes one document of its own, and changes one field of a copy.
+  await copies.items.create({ ...expectedCopy(account(9000)), id: 'app-written' });
+  const changed = expectedCopy(docs[17]!);
+  await copies.item(changed.id as string, changed.tenant as string).replace({ ...changed, balance: -1 });
+  const found = await check();
+  expect(found).toMatchObject({ documents: 251, notCopies: 2 });
+  expect([...found.ids].sort()).toEqual(['acct-17', 'app-written']);
+  // Resumed from a heartbeat after its first page, it counts the rest once.
+  const first = run(checkTargetCopies, { ...ref, target, batchSize: 40 });
+  await first.result;
+  const resumed = await run(checkTargetCopies, { ...ref, target, batchSize: 40 }, first.beats[0]).result;
+  expect({ ...resumed, ruConsumed: 0 }).toEqual({ ...found, ruConsumed: 0 });
+  // A target already deleted (a retried rollback): nothing in it.
+  await engine.deps.cosmos.database(DATABASE).container(targetName).delete();
+  expect(await check()).toEqual({ documents: 0, notCopies: 0, ids: [], ruConsumed: 0 });
 }, 120_000);
 
 test('latest-version mode (no continuous backup): the feed brings no deletes; findDeletedCopies, comparing the target with the source at the cutover point, deletes exactly the copies left behind', async () => {

@@ -1,14 +1,17 @@
 /**
  * The rollback of a copy (docs/runbook.md "Copy mode"): the source was never written by the run, so
- * - before the cutover the target is deleted: it holds only the run's copies (the application was never pointed at
- *   it), so no consent is asked; the source is left as it is;
+ * - before the cutover the target is deleted once it is proved to hold only the run's copies (the application was
+ *   never pointed at it), so no consent is asked; a target document that is not up() of its source document opens a
+ *   gate (deleteTarget below); the source is left as it is;
  * - after the cutover the application writes to the target: it is stopped (stop-app hook), the reverse sync is
  *   drained (every target range's change feed from where monitoring left it, written back into the source through
  *   down(), deletes included), the `rollbackCutover` hook points the application back at the source, and it is
  *   started again (start-app). The target is kept: it holds the application's writes too. Without a proved down()
  *   (the plan said so, and the approval request) this rollback is not possible and says so.
  */
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { ContainerRef } from '../../common/activities';
+import { ErrorType } from '../../common/errors';
 import type { CopyFeedMode, SyncCopyResult } from '../../common/copy';
 import { failureMessage } from '../../common/failure-message';
 import { runRanges, type LoopRange } from '../range-loop';
@@ -32,8 +35,61 @@ export interface CopyRollbackInput {
   reverseRanges: LoopRange[];
 }
 
-/** Every target document is one of the run's copies: the application never wrote to it before the cutover. */
-const ONLY_COPIES = Number.MAX_SAFE_INTEGER;
+/**
+ * Before the cutover the target should hold only the run's copies, but nothing stopped the application from writing
+ * to it: the delete is proved first (checkTargetCopies: every target document compared with up() of its source
+ * document). None other than copies: deleted without asking. Otherwise the operator is asked at the gate a created
+ * container's delete uses (down.ts), with the target's document count, how many are not the run's copies and up to
+ * 100 of their ids: approve deletes it with them, abort (or no answer) keeps it, and the report says so. The delete
+ * itself refuses if more documents came since the check (documentsApproved).
+ */
+async function deleteTarget(r: RollbackRun, copy: CopyRollbackInput): Promise<void> {
+  const where = `${copy.target.database}/${copy.target.container}`;
+  const { input, result } = r;
+  const ref = {
+    database: input.migration.database,
+    container: input.migration.container,
+    migration: input.migration.id,
+    checksum: input.migration.checksum,
+    target: copy.target,
+  };
+  await r.step(`compare every document of the target ${where} with up() of its source document`);
+  const budget = r.ruBudget();
+  const check = await r.acts.scan.checkTargetCopies.executeWithOptions(
+    { summary: `check that ${where} holds only the run's copies` },
+    [{ ...ref, batchSize: input.batchSize, ...(budget !== undefined ? { ruBudget: budget } : {}) }]
+  );
+  result.counters.scanned += check.documents;
+  result.counters.ruConsumed += check.ruConsumed;
+  const { documents, notCopies, ids } = check;
+  if (notCopies === 0) {
+    await r.step(`delete the target ${where}: its ${documents} document(s) are all the run's copies (no cutover yet)`);
+  } else {
+    const named = ids.length < notCopies ? `${ids.join(', ')} and ${notCopies - ids.length} more` : ids.join(', ');
+    const detail =
+      `the copy's target ${where} holds ${documents} document(s), ${notCopies} of them not up() of a source document ` +
+      `(possibly the application's: ${named}); approve deletes it with them, abort keeps it`;
+    await r.step(`waiting for the operator: ${detail}`, {
+      awaitingContainerDelete: { documents, notCopies, ids },
+      detail,
+    });
+    try {
+      const by = await r.decide(
+        `delete ${where} with its ${documents} document(s)`,
+        ErrorType.ContainerDeleteNotApproved
+      );
+      await r.step(`deleting the target ${where} with its ${documents} document(s) approved by ${by ?? 'unknown'}`);
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.type !== ErrorType.ContainerDeleteNotApproved) throw err;
+      result.keptContainer = { documents, reason: err.message };
+      await r.step(`kept the target ${where} with its ${documents} document(s): ${err.message}`);
+      return;
+    }
+  }
+  await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${where}` }, [
+    { ...copy.target, documentsApproved: documents },
+  ]);
+}
 
 export async function rollbackCopy(r: RollbackRun): Promise<void> {
   const copy = r.input.copy!;
@@ -45,10 +101,7 @@ export async function rollbackCopy(r: RollbackRun): Promise<void> {
     return;
   }
   if (copy.cutoverAt === undefined) {
-    await r.step(`delete the target ${targetWhere}: it holds only the run's copies (no cutover yet)`);
-    await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${targetWhere}` }, [
-      { ...copy.target, documentsApproved: ONLY_COPIES },
-    ]);
+    await deleteTarget(r, copy);
     await r.step(`${r.where} left as it is: the run never wrote it`);
     return;
   }

@@ -123,6 +123,15 @@ export function createCopyActivities(
     async setCopyTargetThroughput() {
       return { changed: true };
     },
+    async checkTargetCopies() {
+      const foreign = exists ? (script.copy?.targetWrites ?? []) : [];
+      return {
+        documents: exists ? copies.size + foreign.length : 0,
+        notCopies: foreign.length,
+        ids: foreign.slice(0, 100),
+        ruConsumed: 1,
+      };
+    },
     async findDeletedCopies() {
       return { done: true, counters: zeroCopyCounters(), failures: [] };
     },

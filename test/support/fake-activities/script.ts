@@ -87,6 +87,8 @@ export interface FakeScript {
      * (its continuation), as the real one does on a 410 it cannot follow.
      */
     splitSync?: number;
+    /** Ids of documents the application wrote into the target before the cutover: not the run's copies. */
+    targetWrites?: string[];
   };
   /** Names of the declared queries runDeclaredQueries measures (with `migration.queries`). @default none */
   declaredQueries?: string[];
