@@ -152,6 +152,12 @@ export interface CopyActivities {
    * source documents deleted (that feed has no deletes).
    */
   findDeletedCopies(input: CopyRangeInput): Promise<CopyRangeResult>;
+  /**
+   * Latest-version mode, a rollback after the cutover, once the reverse sync is drained: one SOURCE feed range compared
+   * with the target; a source document whose copy the application deleted from the target is deleted from the source
+   * (ETag-conditioned on the version compared).
+   */
+  findDeletedSources(input: CopyRangeInput): Promise<CopyRangeResult>;
   /** At the cutover point: counts by version as up() moves them, and a sample of every range compared whole. */
   verifyCopy(input: VerifyCopyInput): Promise<VerifyCopyResult>;
   /** At the cutover point: the target's dedicated throughput set to `throughput` (target.throughputAfterCopy). */

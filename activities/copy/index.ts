@@ -8,7 +8,7 @@ import { copyRange } from './backfill';
 import { prepareCopyTarget } from './prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from './sync';
 import { verifyCopy } from './verify';
-import { findDeletedCopies } from './reconcile';
+import { findDeletedCopies, findDeletedSources } from './reconcile';
 import { setCopyTargetThroughput } from './throughput';
 import { checkTargetCopies } from './target-copies';
 
@@ -21,6 +21,7 @@ export function createCopyActivities(deps: ActivityDeps): CopyActivities {
     reverseSyncRange: (input) => reverseSyncRange(deps, input),
     verifyCopy: (input) => verifyCopy(deps, input),
     findDeletedCopies: (input) => findDeletedCopies(deps, input),
+    findDeletedSources: (input) => findDeletedSources(deps, input),
     setCopyTargetThroughput: (input) => setCopyTargetThroughput(deps, input),
     checkTargetCopies: (input) => checkTargetCopies(deps, input),
   };

@@ -16,7 +16,7 @@ import { copyRange } from '../../activities/copy/backfill';
 import { prepareCopyTarget } from '../../activities/copy/prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities/copy/sync';
 import { verifyCopy } from '../../activities/copy/verify';
-import { findDeletedCopies } from '../../activities/copy/reconcile';
+import { findDeletedCopies, findDeletedSources } from '../../activities/copy/reconcile';
 import { checkTargetCopies } from '../../activities/copy/target-copies';
 import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
 import { continuationWithin } from '../../workflows/copy/feed-continuation';
@@ -783,6 +783,76 @@ test('latest-version mode (no continuous backup): the feed brings no deletes; fi
   }
   expect(deleted).toBe(leftBehind.length);
   expect(await all(copies)).toEqual(expected);
+}, 120_000);
+
+test("latest-version mode, a rollback after the cutover: the reverse sync brings the application's creates and updates back, and findDeletedSources deletes from the source what the application deleted in the target (that feed has none); a document up() could not place stays", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = [...Array.from({ length: 200 }, (_, i) => account(i)), account(200, 'no-tenant')];
+  await seed(source, docs, 'accountNo');
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const mode = 'latest-version' as const;
+  const sourceRanges = await listFeedRanges(source);
+  for (const feedRange of sourceRanges) {
+    await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 50,
+      maxFailures: 1,
+    });
+  }
+  // The cutover point: the target's feed marked, then the application writes to the target (deletes included).
+  const targetContainer = engine.deps.cosmos.database(DATABASE).container(targetName);
+  const targetRanges = await listFeedRanges(targetContainer);
+  const points = await Promise.all(
+    targetRanges.map((feedRange) => run(markCopyStart, { ...ref, target, feedRange, mode, of: 'target' }).result)
+  );
+  const targetModel = new Map(
+    [...(await all(targetContainer)).values()].map((d) => [
+      d.id as string,
+      d as unknown as Account & { tenant: string },
+    ])
+  );
+  const after = targetApplication(targetContainer, targetModel);
+  while (after.ops() < 80) await new Promise((resolve) => setTimeout(resolve, 20));
+  await after.stop();
+  for (const [i, feedRange] of targetRanges.entries()) {
+    const results = await untilDone<SyncCopyInput, SyncCopyResult>(reverseSyncRange, {
+      ...ref,
+      target,
+      feedRange,
+      continuation: points[i]!.continuation,
+      mode,
+      batchSize: 100,
+      maxFailures: 0,
+    });
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+  }
+  const targetNow = await all(targetContainer);
+  const unplaced = JSON.stringify([docs[200]!.accountNo, docs[200]!.id]);
+  const wanted = new Map([...[...targetNow].map(([k, d]) => [k, expectedBack(d)] as const), [unplaced, docs[200]!]]);
+  // The feed carried no deletes: the documents the application deleted in the target are still in the source.
+  const leftBehind = [...(await all(source)).keys()].filter((k) => !wanted.has(k));
+  expect(leftBehind.length).toBeGreaterThan(0);
+  let deleted = 0;
+  for (const feedRange of sourceRanges) {
+    const results = await untilDone<CopyRangeInput, CopyRangeResult>(findDeletedSources, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 30,
+      maxFailures: 0,
+    });
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+    deleted += results.reduce((n, r) => n + r.counters.deleted, 0);
+  }
+  expect(deleted).toBe(leftBehind.length);
+  // The source is down() of the target exactly, and the document up() could not place is left as it was.
+  expect(await all(source)).toEqual(wanted);
 }, 120_000);
 
 test("the source's reads and the target's writes share one RU budget: a backfill at ruBudget spends at most that per second", async () => {

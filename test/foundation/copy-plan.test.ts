@@ -70,11 +70,11 @@ test('without continuous backup deletes are found by comparing at the cutover; w
   );
 });
 
-test('without continuous backup and with a proved down(): the reverse sync runs, and the plan says the application’s deletes in the target after the cutover do not come back (that feed carries none)', () => {
+test('without continuous backup and with a proved down(): the reverse sync runs, and the plan says the application’s deletes in the target after the cutover are found by comparing at the rollback (that feed carries none)', () => {
   const plan = planCopy(target, measured, periodic);
   expect(plan.reverseSync).toBe(true);
   expect(plan.rollbackAfterCutover).toBe(
-    "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a document the application deletes in the target after the cutover stays in the source after a rollback (delete it there yourself)"
+    "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a rollback, once the reverse sync is drained, compares the source with the target and deletes from the source the documents whose copy the application deleted (findDeletedSources): a rollback loses none of the application's writes"
   );
 });
 

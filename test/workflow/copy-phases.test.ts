@@ -353,3 +353,32 @@ test('a rollback before the cutover with a document in the target that is not a 
     expect(report.markdown).toContain('was KEPT with its 42 document(s)');
   });
 });
+
+test('latest-version mode, a rollback after the cutover: once the reverse sync is drained, findDeletedSources runs over every source range (the target feed has no deletes), before the rollbackCutover hook', async () => {
+  const hooks = { stopApp: true, startApp: true, cutover: true, rollbackCutover: true };
+  const script = copyScript({
+    hooks,
+    backup: { type: 'Periodic', meetsMinimum: false },
+    copy: { reverseWrites: 3, targetDeletes: 2 },
+  });
+  await f.with(script, async (kit) => {
+    const handle = await f.start(kit, input('1m'));
+    await waitForDecision(handle, 'cutover');
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'back' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
+    expect(kit.records.ran).toEqual(['cutover', 'stop-app', 'rollback-cutover', 'start-app']);
+    const sources = kit.calls.of('findDeletedSources');
+    expect(sources.map((s) => s.feedRange).sort()).toEqual([...kit.container.feedRanges()].sort());
+    expect(sources.every((s) => s.container === 'customers' && s.target.container === TARGET)).toBe(true);
+    const names = kit.calls.all.map((c) => c.name);
+    const rollbackCutover = kit.calls.all.findIndex(
+      (c) => c.name === 'runHook' && (c.input as { hook: string }).hook === 'rollback-cutover'
+    );
+    expect(names.lastIndexOf('reverseSyncRange')).toBeLessThan(names.indexOf('findDeletedSources'));
+    expect(names.lastIndexOf('findDeletedSources')).toBeLessThan(rollbackCutover);
+  });
+});

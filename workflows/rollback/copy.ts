@@ -12,7 +12,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { ContainerRef } from '../../common/activities';
 import { ErrorType } from '../../common/errors';
-import type { CopyFeedMode, SyncCopyResult } from '../../common/copy';
+import type { CopyFeedMode, CopyRangeResult, SyncCopyResult } from '../../common/copy';
 import { failureMessage } from '../../common/failure-message';
 import { runRanges, type LoopRange } from '../range-loop';
 import { continuationWithin } from '../copy/feed-continuation';
@@ -115,12 +115,7 @@ export async function rollbackCopy(r: RollbackRun): Promise<void> {
   await r.runHook('stop-app');
   await r.step(`drain the reverse sync: ${targetWhere}'s changes since the cutover written back to ${r.where}`);
   await drainReverseSync(r, copy);
-  if (copy.mode === 'latest-version') {
-    // The plan and the approval request said so (common/copy-plan.ts).
-    await r.step(
-      `latest-version mode: documents the application deleted in ${targetWhere} since the cutover are still in ${r.where} (the target's feed carries no deletes)`
-    );
-  }
+  if (copy.mode === 'latest-version') await deleteWhatTheTargetLost(r, copy);
   await r.step('run the rollbackCutover hook: point the application back at the source');
   await r.acts.long.runHook.executeWithOptions({ summary: 'rollbackCutover hook' }, [
     { hook: 'rollback-cutover', ...r.hookArgs },
@@ -202,4 +197,67 @@ async function drainReverseSync(r: RollbackRun, copy: CopyRollbackInput): Promis
     if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
     if (outcome.finished) return;
   }
+}
+
+/**
+ * Latest-version mode: the target's feed carries no deletes, so once the reverse sync is drained (the application
+ * stopped) every source range is compared with the target (findDeletedSources): a source document whose copy is gone
+ * was deleted by the application after the cutover (the cutover verified every copy existed) and is deleted from the
+ * source, ETag-conditioned on the version compared.
+ */
+async function deleteWhatTheTargetLost(r: RollbackRun, copy: CopyRollbackInput): Promise<void> {
+  const { input, result } = r;
+  const targetWhere = `${copy.target.database}/${copy.target.container}`;
+  await r.step(
+    `latest-version mode: compare ${r.where} with ${targetWhere} and delete from it what the application deleted in the target since the cutover`
+  );
+  const ref = {
+    database: input.migration.database,
+    container: input.migration.container,
+    migration: input.migration.id,
+    checksum: input.migration.checksum,
+    target: copy.target,
+  };
+  const ranges: LoopRange[] = (
+    await r.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${r.where}` }, [r.ref])
+  ).map((feedRange) => ({ feedRange, done: false }));
+  let deleted = 0;
+  r.rangesStart();
+  const outcome = await runRanges<CopyRangeResult, LoopRange>({
+    ranges,
+    // A scan: a split's children (a merge's union) are compared from their start.
+    newRange: (feedRange) => ({ feedRange, done: false }),
+    priorityBased: input.priorityBased,
+    ruBudget: () => r.ruBudget(),
+    concurrency: () => r.concurrency(),
+    start: (range, index, part) =>
+      r.acts.long.findDeletedSources.executeWithOptions(
+        { summary: `find what the application deleted in the target: source range ${index + 1}/${ranges.length}` },
+        [
+          {
+            ...ref,
+            feedRange: range.feedRange,
+            continuation: range.continuation,
+            batchSize: input.batchSize,
+            maxFailures: input.maxFailures,
+            ...part,
+          },
+        ]
+      ),
+    onResult: (_range, res) => {
+      deleted += res.counters.deleted;
+      result.counters.scanned += res.counters.read;
+      result.counters.migrated += res.counters.deleted;
+      result.counters.failed += res.counters.failed;
+      result.counters.ruConsumed += res.counters.ruConsumed;
+      for (const f of res.failures) result.problems.push(`${f.id}: ${f.error}`);
+    },
+    listRanges: () =>
+      r.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${r.where}` }, [r.ref]),
+  });
+  r.rangesStop();
+  if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
+  await r.step(
+    `${deleted} document(s) the application deleted in ${targetWhere} since the cutover deleted from ${r.where}`
+  );
 }

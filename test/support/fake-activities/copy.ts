@@ -135,5 +135,9 @@ export function createCopyActivities(
     async findDeletedCopies() {
       return { done: true, counters: zeroCopyCounters(), failures: [] };
     },
+    async findDeletedSources() {
+      const deleted = script.copy?.targetDeletes ?? 0;
+      return { done: true, counters: { ...zeroCopyCounters(), deleted }, failures: [] };
+    },
   };
 }

@@ -89,6 +89,8 @@ export interface FakeScript {
     splitSync?: number;
     /** Ids of documents the application wrote into the target before the cutover: not the run's copies. */
     targetWrites?: string[];
+    /** Documents the application deleted in the target after the cutover: each findDeletedSources call finds these. */
+    targetDeletes?: number;
   };
   /** Names of the declared queries runDeclaredQueries measures (with `migration.queries`). @default none */
   declaredQueries?: string[];
