@@ -1,21 +1,23 @@
 /**
- * Copy mode on the local stack: the source splits during the catch-up (issue 21, "a split of the source during the
- * copy"), the application writing before, during and after the split. Its own file and a small container, so the
- * default suite stays fast (the long copy cases are test/workflow/copy-mode.test.ts).
+ * Copy mode on the local stack: the limits issue 21 left, closed (the long copy cases are
+ * test/workflow/copy-mode.test.ts). Small containers in one file, so the default suite stays fast.
  *
- * The change feed of a feed range follows the split inside @azure/cosmos 4.9 (client/ChangeFeed/ChangeFeedForEpkRange.js
- * `shouldRetryOnFailure` → `handleSplitOrMerge`: the children are read from the parent's etag) and the emulator keeps
- * one log sequence per container, so a parent's etag is valid on its children (local/cosmos/change-feed.ts), as on
- * Azure; when an activity does fail with FeedRangeSplit, the workflow's children go on from the parent's continuation
- * (workflows/copy/feed-continuation.ts, test/workflow/copy-phases.test.ts). Either way nothing written between the
- * parent's last page and the split is missed: after the cutover the target is exactly up() of the source.
+ * - The source splits during the catch-up, the application writing before, during and after the split. The change feed
+ *   of a feed range follows the split inside @azure/cosmos 4.9 (client/ChangeFeed/ChangeFeedForEpkRange.js
+ *   `shouldRetryOnFailure` → `handleSplitOrMerge`: the children are read from the parent's etag) and the emulator
+ *   keeps one log sequence per container, so a parent's etag is valid on its children (local/cosmos/change-feed.ts),
+ *   as on Azure; when an activity does fail with FeedRangeSplit, the workflow's children go on from the parent's
+ *   continuation (workflows/copy/feed-continuation.ts, test/workflow/copy-phases.test.ts). Either way nothing written
+ *   between the parent's last page and the split is missed: after the cutover the target is exactly up() of the source.
+ * - A rollback before the cutover, after the application wrote a document into the target: the run asks before it
+ *   deletes the target (checkTargetCopies), and approve deletes it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
-import { cutoverSignal, statusQuery } from '../../workflows/messages';
-import { Harness, MARKER, waitForPhase, type Doc } from './harness';
+import { approveSignal, cutoverSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
+import { Harness, MARKER, waitForDecision, waitForPhase, type Doc } from './harness';
 
 type Account = Doc & { accountNo: string; org: string; balance: number; schemaVersion: number; note: string };
 
@@ -37,6 +39,22 @@ const account = (i: number, org = `o${i % 17}`): Account => ({
 });
 const expectedCopy = (doc: Doc): Doc => ({ ...doc, tenant: `tenant-${String(doc.org)}`, schemaVersion: 2 });
 const byId = (docs: Doc[]) => [...docs].sort((a, b) => a.id.localeCompare(b.id));
+
+/** The module under test: `tenant` derived from `org`; `accountNo`, the source's partition key, kept. */
+function repartitionModule(id: string, database: string, source: string, target: string): string {
+  return `module.exports = {
+  id: ${JSON.stringify(id)},
+  description: 'accounts by tenant',
+  database: ${JSON.stringify(database)},
+  container: ${JSON.stringify(source)},
+  fromVersion: 1,
+  toVersion: 2,
+  target: { container: ${JSON.stringify(target)}, partitionKey: '/tenant' },
+  up(doc) { return { ...doc, tenant: 'tenant-' + doc.org }; },
+  down(doc) { const back = { ...doc }; delete back.tenant; return back; },
+};
+`;
+}
 
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -93,21 +111,8 @@ test('the source splits during the catch-up (an ARM throughput raise from 1 to 2
     await Promise.all(docs.slice(i, i + 50).map((d) => sourceC.items.create(d)));
   const target = `${source}-by-tenant`;
   const id = `repartition-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(
-    `${id}.js`,
-    `module.exports = {
-  id: ${JSON.stringify(id)},
-  description: 'accounts by tenant',
-  database: ${JSON.stringify(database)},
-  container: ${JSON.stringify(source)},
-  fromVersion: 1,
-  toVersion: 2,
-  target: { container: ${JSON.stringify(target)}, partitionKey: '/tenant' },
-  up(doc) { return { ...doc, tenant: 'tenant-' + doc.org }; },
-  down(doc) { const back = { ...doc }; delete back.tenant; return back; },
-};
-`
-  );
+  h.writeMigration(`${id}.js`, repartitionModule(id, database, source, target));
+
   const rangesOf = async () => (await sourceC.readPartitionKeyRanges().fetchAll()).resources.length;
   expect(await rangesOf()).toBe(1);
   const model = new Map(docs.map((d) => [d.id, d]));
@@ -160,4 +165,47 @@ test('the source splits during the catch-up (an ARM throughput raise from 1 to 2
   const sourceNow = await h.documents(database, source);
   expect(sourceNow).toEqual(byId([...model.values()]));
   expect(await h.documents(database, target)).toEqual(byId(sourceNow.map(expectedCopy)));
+}, 300_000);
+
+test("a rollback before the cutover, after the application wrote a document into the target: the run asks before deleting the target (its count, the document's id), approve deletes it, the source untouched", async () => {
+  const { database, container: source } = await h.seed([], { container: 'accounts', partitionKey: '/accountNo' });
+  const sourceC = h.cosmos.database(database).container(source);
+  const docs = Array.from({ length: 100 }, (_, i) => account(i));
+  await Promise.all(docs.map((d) => sourceC.items.create(d)));
+  const before = await h.documents(database, source);
+  const target = `${source}-by-tenant`;
+  const id = `repartition-${randomUUID().slice(0, 6)}`;
+  h.writeMigration(`${id}.js`, repartitionModule(id, database, source, target));
+  const w = await h.worker();
+  await w.worker.runUntil(async () => {
+    const handle = await h.client.workflow.start(migrationRunbook, {
+      taskQueue: w.taskQueue,
+      workflowId: `copy-rollback-${randomUUID()}`,
+      args: [{ migration: id, approval: { required: false, timeout: '5m' }, batchSize: 50 }],
+    });
+    await waitForPhase(handle, 'catching-up', 120_000);
+    const targetC = h.cosmos.database(database).container(target);
+    await targetC.items.create({ ...expectedCopy(account(5000)), id: 'written-by-the-app' });
+    await handle.signal(rollbackSignal, { reason: 'changed our mind' });
+    const asked = await waitForDecision(handle, 'approve-delete-container', 120_000);
+    expect(asked.pendingDecision).toMatchObject({ documents: 101, notCopies: 1, ids: ['written-by-the-app'] });
+    // Ids and counts only: never a document's content.
+    expect(JSON.stringify(asked.pendingDecision)).not.toContain(MARKER);
+    expect(await h.documents(database, target)).toHaveLength(101);
+    await handle.signal(approveSignal, { by: 'alice' });
+    await until('the run to end', async () => (await handle.query(statusQuery)).phase === 'rolled-back');
+    const report = await handle.result();
+    expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
+    expect(report.rollback?.keptContainer).toBeUndefined();
+  });
+  const gone = await h.cosmos
+    .database(database)
+    .container(target)
+    .read()
+    .then(
+      () => 200,
+      (err: { code?: number }) => err.code
+    );
+  expect(gone).toBe(404);
+  expect(await h.documents(database, source)).toEqual(before);
 }, 300_000);
