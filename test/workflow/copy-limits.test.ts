@@ -17,7 +17,9 @@ import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
 import { approveSignal, cutoverSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
-import { Harness, MARKER, waitForDecision, waitForPhase, type Doc } from './harness';
+import { historyToJSON } from '../support/history-json';
+import { decodedHistory } from '../support/payloads';
+import { Harness, MARKER, saveHistory, waitForDecision, waitForPhase, type Doc } from './harness';
 
 type Account = Doc & { accountNo: string; org: string; balance: number; schemaVersion: number; note: string };
 
@@ -197,6 +199,10 @@ test("a rollback before the cutover, after the application wrote a document into
     const report = await handle.result();
     expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
     expect(report.rollback?.keptContainer).toBeUndefined();
+    // The rollback child's new shape (the check, the gate, the delete), for the replay test; no document content.
+    const child = historyToJSON(await h.client.workflow.getHandle(`${handle.workflowId}/rollback-1`).fetchHistory());
+    expect(decodedHistory(child)).not.toContain(MARKER);
+    saveHistory('copy-rollback-target-gate-child.json', child);
   });
   const gone = await h.cosmos
     .database(database)
