@@ -11,6 +11,8 @@
  *   between the parent's last page and the split is missed: after the cutover the target is exactly up() of the source.
  * - A rollback before the cutover, after the application wrote a document into the target: the run asks before it
  *   deletes the target (checkTargetCopies), and approve deletes it.
+ * - Latest-version mode, a rollback after the cutover: the application's deletes in the target (not in that feed)
+ *   are found by findDeletedSources and deleted from the source; its moves are not collisions.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
@@ -214,4 +216,63 @@ test("a rollback before the cutover, after the application wrote a document into
     );
   expect(gone).toBe(404);
   expect(await h.documents(database, source)).toEqual(before);
+}, 300_000);
+
+test("latest-version mode (periodic backup), a rollback after the cutover: the application's creates, updates, moves and deletes in the target all come back to the source (the deletes found by findDeletedSources)", async () => {
+  h.stack.arm.control.setBackupPolicy({ type: 'Periodic' });
+  try {
+    const { database, container: source } = await h.seed([], { container: 'accounts', partitionKey: '/accountNo' });
+    const sourceC = h.cosmos.database(database).container(source);
+    await Promise.all(Array.from({ length: 120 }, (_, i) => sourceC.items.create(account(i))));
+    const target = `${source}-by-tenant`;
+    const id = `repartition-${randomUUID().slice(0, 6)}`;
+    h.writeMigration(`${id}.js`, repartitionModule(id, database, source, target));
+    const w = await h.worker({ cutover: { command: 'true' }, rollbackCutover: { command: 'true' } });
+    await w.worker.runUntil(async () => {
+      const handle = await h.client.workflow.start(migrationRunbook, {
+        taskQueue: w.taskQueue,
+        workflowId: `copy-latest-${randomUUID()}`,
+        args: [
+          { migration: id, approval: { required: false }, batchSize: 50, monitor: { duration: '10m', interval: '1s' } },
+        ],
+      });
+      await waitForPhase(handle, 'catching-up', 120_000);
+      await handle.signal(cutoverSignal, { by: 'ops' });
+      const monitoring = await waitForPhase(handle, 'monitoring', 120_000);
+      expect(monitoring.copy?.mode).toBe('latest-version');
+      // The application, pointed at the target: updates, deletes, moves (a delete and a create under another tenant)
+      // and creates.
+      const targetC = h.cosmos.database(database).container(target);
+      const copies = (await h.documents(database, target)) as (Account & { tenant: string })[];
+      const at = (i: number) => copies.find((d) => d.id === `acct-${i}`)!;
+      for (const i of [1, 2, 3, 4, 5]) await targetC.item(`acct-${i}`, at(i).tenant).replace({ ...at(i), balance: -i });
+      for (const i of [10, 11, 12, 13, 14]) await targetC.item(`acct-${i}`, at(i).tenant).delete();
+      for (const i of [20, 21, 22]) {
+        await targetC.item(`acct-${i}`, at(i).tenant).delete();
+        await targetC.items.create({ ...at(i), org: `moved-${i}`, tenant: `tenant-moved-${i}` });
+      }
+      for (const i of [500, 501, 502]) await targetC.items.create({ ...expectedCopy(account(i)) });
+      await handle.signal(rollbackSignal, { reason: 'back to the source' });
+      await until('the rollback', async () => {
+        const phase = (await handle.query(statusQuery)).phase;
+        if (phase === 'rollback-failed' || phase === 'paused') throw new Error(`the run ended ${phase}`);
+        return phase === 'rolled-back';
+      });
+      const report = await handle.result();
+      expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
+      const child = historyToJSON(await h.client.workflow.getHandle(`${handle.workflowId}/rollback-1`).fetchHistory());
+      expect(decodedHistory(child)).not.toContain(MARKER);
+      saveHistory('copy-latest-version-rollback-child.json', child);
+    });
+    const targetNow = await h.documents(database, target);
+    expect(targetNow).toHaveLength(120 - 5 + 3);
+    const back = (doc: Doc): Doc => {
+      const { tenant: _tenant, ...rest } = doc;
+      return { ...rest, schemaVersion: 1 };
+    };
+    // Every write the application made to the target, deletes included, is in the source as down() makes it.
+    expect(await h.documents(database, source)).toEqual(byId(targetNow.map(back)));
+  } finally {
+    h.stack.arm.control.setBackupPolicy({ type: 'Continuous' });
+  }
 }, 300_000);
