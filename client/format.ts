@@ -50,7 +50,9 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
       ];
     case 'approve-delete-container':
       return [
-        `the rollback would delete a container the migration created, which holds ${decision.documents} document(s): ${decision.reason}`,
+        decision.notCopies !== undefined
+          ? `the rollback would delete the copy's target, which holds ${decision.documents} document(s), ${decision.notCopies} of them not the run's copies: ${decision.reason}`
+          : `the rollback would delete a container the migration created, which holds ${decision.documents} document(s): ${decision.reason}`,
         `  delete it with them: ${cmd('approve')}   keep it: ${cmd('abort')}`,
       ];
     case 'accept-conflicts':

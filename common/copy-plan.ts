@@ -63,7 +63,7 @@ export function planCopy(target: CopyTarget, plan: MigrationPlan, backup: Backup
     rollbackAfterCutover: proved
       ? continuous
         ? "after the cutover the target's changes are written back to the source through down() until monitoring ends: a rollback loses none of the application's writes"
-        : "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a document the application deletes in the target after the cutover stays in the source after a rollback (delete it there yourself)"
+        : "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a rollback, once the reverse sync is drained, compares the source with the target and deletes from the source the documents whose copy the application deleted (findDeletedSources): a rollback loses none of the application's writes"
       : `a rollback after the cutover is not possible: ${plan.roundTrip ? 'down(up(doc)) differs from the document on the sample' : 'the module has no down()'}, so the application's writes to the target cannot be written back to the source (a rollback before the cutover deletes the target and leaves the source as it is)`,
   };
 }
@@ -84,7 +84,7 @@ export function describeCopyPlan(p: CopyPlan): string {
   return [
     `${created}: ${p.documents} document(s), about ${p.readRu} RU to read the source and ${p.writeRu} RU to write the copies; the source is never written before the cutover and never deleted by the run`,
     `deletes: ${p.deletes.how}`,
-    'rollback before the cutover: the target is deleted (it holds only copies) and the source is left as it is',
+    "rollback before the cutover: every target document is compared with up() of its source document; the target is deleted without asking when all are the run's copies, otherwise the operator is asked first with their count and ids (approve deletes it, abort keeps it); the source is left as it is",
     `rollback after the cutover: ${p.rollbackAfterCutover}`,
   ].join('; ');
 }

@@ -152,10 +152,39 @@ export interface CopyActivities {
    * source documents deleted (that feed has no deletes).
    */
   findDeletedCopies(input: CopyRangeInput): Promise<CopyRangeResult>;
+  /**
+   * Latest-version mode, a rollback after the cutover, once the reverse sync is drained: one SOURCE feed range compared
+   * with the target; a source document whose copy the application deleted from the target is deleted from the source
+   * (ETag-conditioned on the version compared).
+   */
+  findDeletedSources(input: CopyRangeInput): Promise<CopyRangeResult>;
   /** At the cutover point: counts by version as up() moves them, and a sample of every range compared whole. */
   verifyCopy(input: VerifyCopyInput): Promise<VerifyCopyResult>;
   /** At the cutover point: the target's dedicated throughput set to `throughput` (target.throughputAfterCopy). */
   setCopyTargetThroughput(input: CopyRef & { throughput: number }): Promise<{ changed: boolean }>;
+  /**
+   * A rollback before the cutover, before it deletes the target: every target document compared with up() of its
+   * source document; those that are not the run's copies counted (possibly the application's).
+   */
+  checkTargetCopies(input: CheckTargetCopiesInput): Promise<TargetCopiesCheck>;
+}
+
+export interface CheckTargetCopiesInput extends CopyRef {
+  /** RU/s for the check (the rollback's budget). */
+  ruBudget?: number;
+  /** Target documents per page. @default 100 */
+  batchSize?: number;
+}
+
+/** What checkTargetCopies found: ids and counts only, never contents. */
+export interface TargetCopiesCheck {
+  /** Documents in the target. */
+  documents: number;
+  /** Target documents that are not up() of a source document (no source document, or one that differs). */
+  notCopies: number;
+  /** The first 100 of those, by id. */
+  ids: string[];
+  ruConsumed: number;
 }
 
 /**

@@ -26,7 +26,15 @@ export type PendingDecision =
   /** The restored container differs from the state at T0: approve accepts it and restarts the application. */
   | { kind: 'accept-restore'; signals: ['approve', 'abort']; reason: string }
   /** A container the migration created holds documents: approve deletes it with them, abort keeps it. */
-  | { kind: 'approve-delete-container'; signals: ['approve', 'abort']; reason: string; documents: number }
+  | {
+      kind: 'approve-delete-container';
+      signals: ['approve', 'abort'];
+      reason: string;
+      documents: number;
+      /** A copy's target: documents that are not up() of a source document, and up to 100 of their ids. */
+      notCopies?: number;
+      ids?: string[];
+    }
   /**
    * The rollback left documents at the new version (the application wrote them since; no proved down()): approve
    * accepts them as they are and the run ends rolled-back with them in its report; abort leaves the decision open

@@ -43,8 +43,11 @@ export interface RangePart {
 export interface RangeLoop<R extends RangeActivityResult, S extends LoopRange> {
   /** Updated in place: continuation, done, RU debt; split ranges replaced by their children. */
   ranges: S[];
-  /** A new range for a split's child (scanned from its start). */
-  newRange: (feedRange: string) => S;
+  /**
+   * A new range for a split's child or a merge's union (a scan takes it from its start), given the ranges it replaces
+   * (their continuations as checkpointed: a change feed goes on from there, workflows/copy/feed-continuation.ts).
+   */
+  newRange: (feedRange: string, replaced: S[]) => S;
   /** Runs the range's next activity. */
   start: (range: S, index: number, part: RangePart) => Promise<R>;
   /** An activity's result, or what a cancelled or split activity had done: count it (the loop moves the range). */
@@ -181,7 +184,7 @@ export async function runRanges<R extends RangeActivityResult, S extends LoopRan
     // None inside: the ranges merged instead (replaceMergedRange).
     if (children.length === 0) return false;
     const at = loop.ranges.indexOf(parent);
-    loop.ranges.splice(at, 1, ...children.map((feedRange) => loop.newRange(feedRange)));
+    loop.ranges.splice(at, 1, ...children.map((feedRange) => loop.newRange(feedRange, [parent])));
     loop.onSplit?.(parent, children);
     return true;
   }
@@ -199,8 +202,9 @@ export async function runRanges<R extends RangeActivityResult, S extends LoopRan
     if (union === undefined) return false;
     const inside = (r: S) => childRanges(union, [r.feedRange]).length === 1;
     const known = loop.ranges.some((r) => r.feedRange === union);
+    const replaced = loop.ranges.filter((r) => r.feedRange !== union && inside(r));
     const at = loop.ranges.indexOf(range);
-    loop.ranges.splice(at, 1, ...(known ? [] : [loop.newRange(union)]));
+    loop.ranges.splice(at, 1, ...(known ? [] : [loop.newRange(union, replaced)]));
     for (let i = loop.ranges.length - 1; i >= 0; i--) {
       const other = loop.ranges[i]!;
       if (other.feedRange !== union && !inFlight.has(other) && inside(other)) loop.ranges.splice(i, 1);

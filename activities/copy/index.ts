@@ -8,8 +8,9 @@ import { copyRange } from './backfill';
 import { prepareCopyTarget } from './prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from './sync';
 import { verifyCopy } from './verify';
-import { findDeletedCopies } from './reconcile';
+import { findDeletedCopies, findDeletedSources } from './reconcile';
 import { setCopyTargetThroughput } from './throughput';
+import { checkTargetCopies } from './target-copies';
 
 export function createCopyActivities(deps: ActivityDeps): CopyActivities {
   return {
@@ -20,6 +21,8 @@ export function createCopyActivities(deps: ActivityDeps): CopyActivities {
     reverseSyncRange: (input) => reverseSyncRange(deps, input),
     verifyCopy: (input) => verifyCopy(deps, input),
     findDeletedCopies: (input) => findDeletedCopies(deps, input),
+    findDeletedSources: (input) => findDeletedSources(deps, input),
     setCopyTargetThroughput: (input) => setCopyTargetThroughput(deps, input),
+    checkTargetCopies: (input) => checkTargetCopies(deps, input),
   };
 }

@@ -1,13 +1,21 @@
 /**
- * findDeletedCopies: in latest-version mode the source's change feed carries no deletes
- * (https://learn.microsoft.com/azure/cosmos-db/nosql/change-feed-modes#latest-version-change-feed-mode), so the copies
- * of documents deleted from the source since the start point are found by comparing: one target feed range is scanned
- * in pages (the one reader), the source is asked once per page, cross-partition, for the page's ids, and a copy whose
- * source document (its source partition key fields and id, derive.ts) is gone is deleted through the one bulk writer.
- * Run at the cutover point, once the source is no longer written and the catch-up is drained; a page's continuation is
+ * Deletes that latest-version mode's change feed does not carry
+ * (https://learn.microsoft.com/azure/cosmos-db/nosql/change-feed-modes#latest-version-change-feed-mode), found by
+ * comparing the two containers, each way:
+ *
+ * - findDeletedCopies, at the cutover point (the source no longer written, the catch-up drained): one TARGET feed
+ *   range scanned, the source asked once per page, cross-partition, for the page's ids; a copy whose source document
+ *   (its source partition key fields and id, derive.ts) is gone is deleted from the target.
+ * - findDeletedSources, in a rollback after the cutover (the application stopped, the reverse sync drained): one
+ *   SOURCE feed range scanned, the target asked for the page's ids; a source document whose copy (up() of it: its new
+ *   partition key and id) is gone from the target was deleted by the application after the cutover (the cutover
+ *   verified every copy existed), and is deleted from the source, ETag-conditioned on the version compared (a 412:
+ *   it changed since, left as it is and named). A source document up() cannot place was never copied: left as it is.
+ *
+ * Both scan in pages through the one reader and delete through the one bulk writer; a page's continuation is
  * heartbeated, so a retried attempt goes on after it.
  */
-import { BulkOperationType } from '@azure/cosmos';
+import { BulkOperationType, type Container } from '@azure/cosmos';
 import type { DocumentFailure, RuDebt } from '../../common/activities';
 import {
   addCopyCounters,
@@ -26,7 +34,7 @@ import { activityContext } from '../cosmos/requests';
 import { ChargeEstimate, RuBudget } from '../cosmos/ru-budget';
 import { partitionKeyOf } from '../cosmos/transform';
 import { openCopy } from './context';
-import { sourceKeyOf } from './derive';
+import { derive, sourceKeyOf } from './derive';
 import { recordProblem } from './problems';
 
 interface ReconcileCheckpoint {
@@ -37,10 +45,65 @@ interface ReconcileCheckpoint {
   ruDebt?: RuDebt;
 }
 
+/** How one direction finds what to delete: the container scanned and the one its documents must have a match in. */
+interface Side {
+  scanned: Container;
+  other: Container;
+  /** The key a scanned document's match has in `other` (undefined: it never had one, leave it). */
+  matchKey(doc: MigrationDocument): Promise<string | undefined>;
+  /** The key of a document of `other`, in the same form. */
+  keyInOther(doc: MigrationDocument): string;
+  /** The partition key of a scanned document, to delete it. */
+  partitionKey(doc: MigrationDocument): unknown;
+  /** Delete only the version compared (ifMatch its _etag). */
+  conditional: boolean;
+  /** A delete that failed with `status`, as a named problem. */
+  failed(status: number): string;
+}
+
 /** `feedRange` is one of the TARGET's feed ranges. */
 export async function findDeletedCopies(deps: ActivityDeps, input: CopyRangeInput): Promise<CopyRangeResult> {
-  const open = await openCopy(deps, input);
-  const { shape } = open;
+  const { source, target, shape } = await openCopy(deps, input);
+  return reconcile(
+    input,
+    {
+      scanned: target,
+      other: source,
+      matchKey: (doc) => Promise.resolve(sourceKeyOf(doc, shape.sourcePaths)),
+      keyInOther: (doc) => sourceKeyOf(doc, shape.sourcePaths),
+      partitionKey: (doc) => partitionKeyOf(doc, shape.targetPaths),
+      conditional: false,
+      failed: (status) => `delete of a copy whose source is gone failed with ${status}`,
+    },
+    shape.sourcePaths
+  );
+}
+
+/** `feedRange` is one of the SOURCE's feed ranges. */
+export async function findDeletedSources(deps: ActivityDeps, input: CopyRangeInput): Promise<CopyRangeResult> {
+  const { source, target, shape } = await openCopy(deps, input);
+  return reconcile(
+    input,
+    {
+      scanned: source,
+      other: target,
+      matchKey: async (doc) => {
+        const copy = await derive(shape, doc);
+        return copy.kind === 'copy' ? JSON.stringify([copy.partitionKey ?? null, doc.id]) : undefined;
+      },
+      keyInOther: (doc) => JSON.stringify([partitionKeyOf(doc, shape.targetPaths) ?? null, doc.id]),
+      partitionKey: (doc) => partitionKeyOf(doc, shape.sourcePaths),
+      conditional: true,
+      failed: (status) =>
+        status === 412
+          ? 'changed since it was compared with the target: not deleted'
+          : `delete of a document the application deleted in the target failed with ${status}`,
+    },
+    shape.sourcePaths
+  );
+}
+
+async function reconcile(input: CopyRangeInput, side: Side, sourcePaths: string[]): Promise<CopyRangeResult> {
   const resumed = activityContext()?.info.heartbeatDetails as ReconcileCheckpoint | undefined;
   const state: ReconcileCheckpoint = resumed
     ? { ...resumed, counters: { ...resumed.counters }, failures: [...resumed.failures] }
@@ -56,9 +119,9 @@ export async function findDeletedCopies(deps: ActivityDeps, input: CopyRangeInpu
     ...debtOf(budget),
   });
   if (state.done) return result();
-  const options = await rangeQueryOptions(open.target, input.feedRange);
+  const options = await rangeQueryOptions(side.scanned, input.feedRange);
   const pages = new PageScan<MigrationDocument>(
-    open.target,
+    side.scanned,
     'SELECT * FROM c',
     { ...options, maxItemCount: input.batchSize },
     state.continuation,
@@ -71,35 +134,39 @@ export async function findDeletedCopies(deps: ActivityDeps, input: CopyRangeInpu
     if (page.docs.length > 0) {
       const ids = [...new Set(page.docs.map((d) => d.id))];
       const living = new Set<string>();
-      const sources = new PageScan<MigrationDocument>(
-        open.source,
+      const matches = new PageScan<MigrationDocument>(
+        side.other,
         { query: 'SELECT * FROM c WHERE ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids }] },
         { maxItemCount: 1000 },
         undefined,
         budget
       );
       for (;;) {
-        const found = await sources.next();
+        const found = await matches.next();
         tally.ruConsumed += found.charge;
-        for (const doc of found.docs) living.add(sourceKeyOf(doc, shape.sourcePaths));
+        for (const doc of found.docs) living.add(side.keyInOther(doc));
         if (!found.continuation) break;
       }
-      const orphans = page.docs.filter((d) => !living.has(sourceKeyOf(d, shape.sourcePaths)));
+      const orphans: MigrationDocument[] = [];
+      for (const doc of page.docs) {
+        const key = await side.matchKey(doc);
+        if (key !== undefined && !living.has(key)) orphans.push(doc);
+      }
       const outcomes = await writer.send(
-        open.target,
+        side.scanned,
         orphans,
         (d) => ({
           operationType: BulkOperationType.Delete,
           id: d.id,
-          partitionKey: partitionKeyOf(d, shape.targetPaths) as never,
+          partitionKey: side.partitionKey(d) as never,
+          ...(side.conditional && typeof d._etag === 'string' ? { ifMatch: d._etag } : {}),
         }),
         { estimate: deleteCharge, onCharge: (ru) => (tally.ruConsumed += ru) }
       );
       for (const { item, status } of outcomes) {
         if (status >= 200 && status < 300) tally.deleted += 1;
         else if (status !== 404) {
-          const sourcePk = partitionKeyOf(item, shape.sourcePaths);
-          recordProblem(state, tally, item.id, sourcePk, `delete of a copy whose source is gone failed with ${status}`);
+          recordProblem(state, tally, item.id, partitionKeyOf(item, sourcePaths), side.failed(status));
         }
       }
     }

@@ -91,6 +91,6 @@ export async function verifyCopy(deps: ActivityDeps, input: VerifyCopyInput): Pr
 }
 
 /** A document as Cosmos stores it (JSON: undefined fields dropped), for a whole-document comparison. */
-function asStored(doc: MigrationDocument): MigrationDocument {
+export function asStored(doc: MigrationDocument): MigrationDocument {
   return JSON.parse(JSON.stringify(doc)) as MigrationDocument;
 }

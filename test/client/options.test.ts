@@ -111,4 +111,22 @@ describe('names', () => {
       '  resume: `npm run migrate -- resume 001-x --container c2`   roll back: `npm run migrate -- rollback 001-x --container c2`',
     ]);
   });
+
+  test("a copy's rollback before the cutover asks before deleting a target that holds documents not the run's copies", () => {
+    const decision = {
+      kind: 'approve-delete-container' as const,
+      signals: ['approve', 'abort'] as ['approve', 'abort'],
+      reason: 'possibly the application’s: app-1',
+      documents: 101,
+      notCopies: 1,
+      ids: ['app-1'],
+    };
+    expect(describeDecision(decision, '010-x')[0]).toBe(
+      "the rollback would delete the copy's target, which holds 101 document(s), 1 of them not the run's copies: possibly the application’s: app-1"
+    );
+    const { notCopies: _n, ids: _i, ...created } = decision;
+    expect(describeDecision(created, '010-x')[0]).toBe(
+      'the rollback would delete a container the migration created, which holds 101 document(s): possibly the application’s: app-1'
+    );
+  });
 });

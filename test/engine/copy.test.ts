@@ -16,8 +16,10 @@ import { copyRange } from '../../activities/copy/backfill';
 import { prepareCopyTarget } from '../../activities/copy/prepare-target';
 import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities/copy/sync';
 import { verifyCopy } from '../../activities/copy/verify';
-import { findDeletedCopies } from '../../activities/copy/reconcile';
+import { findDeletedCopies, findDeletedSources } from '../../activities/copy/reconcile';
+import { checkTargetCopies } from '../../activities/copy/target-copies';
 import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
+import { continuationWithin } from '../../workflows/copy/feed-continuation';
 import { checkMigration } from '../../activities/registry';
 import { seed, startEngineStack, wholeRange, type EngineStack } from './support';
 
@@ -603,6 +605,129 @@ test('a source range that splits during the backfill: FeedRangeSplit with what w
   expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
 }, 300_000);
 
+test("a source range that splits during the catch-up, the application writing before and after the split: each child goes on from the parent's continuation clipped to it (continuationWithin), so the changes between the parent's last page and the split are copied; the target is exactly up() of the source", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  await engine.stack.cosmos.control.setPartitionCount(DATABASE, sourceName, 2);
+  const docs = Array.from({ length: 300 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  const model = new Map(docs.map((d) => [d.id, d]));
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const mode = 'all-versions-and-deletes' as const;
+  const ranges = await listFeedRanges(source);
+  expect(ranges).toHaveLength(2);
+  const starts = await Promise.all(
+    ranges.map((feedRange) => run(markCopyStart, { ...ref, target, feedRange, mode }).result)
+  );
+  for (const feedRange of ranges) {
+    await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 100,
+      maxFailures: 0,
+    });
+  }
+  const [parent, other] = ranges as [string, string];
+  const { minInclusive } = JSON.parse(parent) as { minInclusive: string };
+  const layout = await engine.stack.cosmos.control.partitions(DATABASE, sourceName);
+  const parentId = layout.ranges.find((r) => r.minInclusive === minInclusive)!.id;
+  const sync = (feedRange: string, continuation: string) =>
+    untilDone<SyncCopyInput, SyncCopyResult>(syncCopyRange, {
+      ...ref,
+      target,
+      feedRange,
+      continuation,
+      mode,
+      batchSize: 50,
+      maxFailures: 0,
+    });
+  const wait = (ops: number) =>
+    (async () => {
+      while (app.ops() < ops) await new Promise((resolve) => setTimeout(resolve, 10));
+    })();
+  const app = application(source, model);
+  let parentPoint: string;
+  let otherPoint: string;
+  try {
+    await wait(40);
+    // A first catch-up round over both ranges: the parent's point in the feed as the workflow checkpoints it.
+    parentPoint = (await sync(parent, starts[0]!.continuation)).at(-1)!.continuation!;
+    otherPoint = (await sync(other, starts[1]!.continuation)).at(-1)!.continuation!;
+    // Changes after the parent's last page and before the split: a child that started "from now" would miss them.
+    await wait(app.ops() + 60);
+    await engine.stack.cosmos.control.splitPartition(DATABASE, sourceName, parentId);
+    await wait(app.ops() + 60);
+  } finally {
+    await app.stop();
+  }
+  const children = (await listFeedRanges(source)).filter((r) => r !== other);
+  expect(children).toHaveLength(2);
+  const parentToken = JSON.parse(parentPoint) as { rid: string; Continuation: { continuationToken: string }[] };
+  for (const child of children) {
+    const continuation = continuationWithin([parentPoint], child)!;
+    const bounds = JSON.parse(child) as { minInclusive: string; maxExclusive: string };
+    // The parent's etag, on the child's EPK range only (@azure/cosmos CompositeContinuationToken).
+    expect(JSON.parse(continuation)).toEqual({
+      rid: parentToken.rid,
+      Continuation: [{ ...bounds, continuationToken: parentToken.Continuation[0]!.continuationToken }],
+    });
+    const results = await sync(child, continuation);
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+    // Each child read only its own range: its continuation names no other.
+    const last = JSON.parse(results.at(-1)!.continuation) as { Continuation: { minInclusive: string }[] };
+    expect(last.Continuation.map((e) => e.minInclusive)).toEqual([bounds.minInclusive]);
+  }
+  await sync(other, otherPoint);
+  const sourceNow = await all(source);
+  expect(sourceNow).toEqual(new Map([...model.values()].map((d) => [JSON.stringify([d.accountNo, d.id]), d])));
+  const copies = await all(engine.deps.cosmos.database(DATABASE).container(targetName));
+  expect(copies).toEqual(new Map([...sourceNow].map(([k, d]) => [k, expectedCopy(d)])));
+}, 120_000);
+
+test("checkTargetCopies, before a rollback deletes a target that never cut over: every target document compared whole with up() of its source document; one the application wrote and a copy that differs are counted and named by id, the run's copies are not", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = Array.from({ length: 250 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const feedRange = await wholeRange(source);
+  await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+    ...ref,
+    target,
+    feedRange,
+    batchSize: 100,
+    maxFailures: 0,
+  });
+  const check = (batchSize = 40) => run(checkTargetCopies, { ...ref, target, batchSize }).result;
+  // Only the run's copies: nothing to ask.
+  const clean = await check();
+  expect(clean).toMatchObject({ documents: 250, notCopies: 0, ids: [] });
+  expect(clean.ruConsumed).toBeGreaterThan(0);
+  const copies = engine.deps.cosmos.database(DATABASE).container(targetName);
+  // The application writes one document of its own, and changes one field of a copy.
+  await copies.items.create({ ...expectedCopy(account(9000)), id: 'app-written' });
+  const changed = expectedCopy(docs[17]!);
+  await copies.item(changed.id as string, changed.tenant as string).replace({ ...changed, balance: -1 });
+  const found = await check();
+  expect(found).toMatchObject({ documents: 251, notCopies: 2 });
+  expect([...found.ids].sort()).toEqual(['acct-17', 'app-written']);
+  // Resumed from a heartbeat after its first page, it counts the rest once.
+  const first = run(checkTargetCopies, { ...ref, target, batchSize: 40 });
+  await first.result;
+  const resumed = await run(checkTargetCopies, { ...ref, target, batchSize: 40 }, first.beats[0]).result;
+  expect({ ...resumed, ruConsumed: 0 }).toEqual({ ...found, ruConsumed: 0 });
+  // A target already deleted (a retried rollback): nothing in it.
+  await engine.deps.cosmos.database(DATABASE).container(targetName).delete();
+  expect(await check()).toEqual({ documents: 0, notCopies: 0, ids: [], ruConsumed: 0 });
+}, 120_000);
+
 test('latest-version mode (no continuous backup): the feed brings no deletes; findDeletedCopies, comparing the target with the source at the cutover point, deletes exactly the copies left behind', async () => {
   const { source: sourceName, target: targetName } = names();
   const source = await sourceContainer(sourceName);
@@ -658,6 +783,76 @@ test('latest-version mode (no continuous backup): the feed brings no deletes; fi
   }
   expect(deleted).toBe(leftBehind.length);
   expect(await all(copies)).toEqual(expected);
+}, 120_000);
+
+test("latest-version mode, a rollback after the cutover: the reverse sync brings the application's creates and updates back, and findDeletedSources deletes from the source what the application deleted in the target (that feed has none); a document up() could not place stays", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = [...Array.from({ length: 200 }, (_, i) => account(i)), account(200, 'no-tenant')];
+  await seed(source, docs, 'accountNo');
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const mode = 'latest-version' as const;
+  const sourceRanges = await listFeedRanges(source);
+  for (const feedRange of sourceRanges) {
+    await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 50,
+      maxFailures: 1,
+    });
+  }
+  // The cutover point: the target's feed marked, then the application writes to the target (deletes included).
+  const targetContainer = engine.deps.cosmos.database(DATABASE).container(targetName);
+  const targetRanges = await listFeedRanges(targetContainer);
+  const points = await Promise.all(
+    targetRanges.map((feedRange) => run(markCopyStart, { ...ref, target, feedRange, mode, of: 'target' }).result)
+  );
+  const targetModel = new Map(
+    [...(await all(targetContainer)).values()].map((d) => [
+      d.id as string,
+      d as unknown as Account & { tenant: string },
+    ])
+  );
+  const after = targetApplication(targetContainer, targetModel);
+  while (after.ops() < 80) await new Promise((resolve) => setTimeout(resolve, 20));
+  await after.stop();
+  for (const [i, feedRange] of targetRanges.entries()) {
+    const results = await untilDone<SyncCopyInput, SyncCopyResult>(reverseSyncRange, {
+      ...ref,
+      target,
+      feedRange,
+      continuation: points[i]!.continuation,
+      mode,
+      batchSize: 100,
+      maxFailures: 0,
+    });
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+  }
+  const targetNow = await all(targetContainer);
+  const unplaced = JSON.stringify([docs[200]!.accountNo, docs[200]!.id]);
+  const wanted = new Map([...[...targetNow].map(([k, d]) => [k, expectedBack(d)] as const), [unplaced, docs[200]!]]);
+  // The feed carried no deletes: the documents the application deleted in the target are still in the source.
+  const leftBehind = [...(await all(source)).keys()].filter((k) => !wanted.has(k));
+  expect(leftBehind.length).toBeGreaterThan(0);
+  let deleted = 0;
+  for (const feedRange of sourceRanges) {
+    const results = await untilDone<CopyRangeInput, CopyRangeResult>(findDeletedSources, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 30,
+      maxFailures: 0,
+    });
+    expect(results.flatMap((r) => r.failures)).toEqual([]);
+    deleted += results.reduce((n, r) => n + r.counters.deleted, 0);
+  }
+  expect(deleted).toBe(leftBehind.length);
+  // The source is down() of the target exactly, and the document up() could not place is left as it was.
+  expect(await all(source)).toEqual(wanted);
 }, 120_000);
 
 test("the source's reads and the target's writes share one RU budget: a backfill at ruBudget spends at most that per second", async () => {

@@ -70,11 +70,11 @@ test('without continuous backup deletes are found by comparing at the cutover; w
   );
 });
 
-test('without continuous backup and with a proved down(): the reverse sync runs, and the plan says the application’s deletes in the target after the cutover do not come back (that feed carries none)', () => {
+test('without continuous backup and with a proved down(): the reverse sync runs, and the plan says the application’s deletes in the target after the cutover are found by comparing at the rollback (that feed carries none)', () => {
   const plan = planCopy(target, measured, periodic);
   expect(plan.reverseSync).toBe(true);
   expect(plan.rollbackAfterCutover).toBe(
-    "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a document the application deletes in the target after the cutover stays in the source after a rollback (delete it there yourself)"
+    "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a rollback, once the reverse sync is drained, compares the source with the target and deletes from the source the documents whose copy the application deleted (findDeletedSources): a rollback loses none of the application's writes"
   );
 });
 
@@ -83,7 +83,7 @@ test('describeCopyPlan: the approval text names what is created, the RU, how del
     'copy into a new container accounts-by-tenant (partition key /tenant, unique keys /email, indexing policy Azure default (every path indexed), 4000 RU/s dedicated while the copy runs, lowered to 1000 RU/s at the cutover point): ' +
       '20000 document(s), about 24000 RU to read the source and 190000 RU to write the copies; the source is never written before the cutover and never deleted by the run; ' +
       "deletes: the source's change feed in all-versions-and-deletes mode (the account has continuous backup): each delete is replayed into the target as it comes; " +
-      'rollback before the cutover: the target is deleted (it holds only copies) and the source is left as it is; ' +
+      "rollback before the cutover: every target document is compared with up() of its source document; the target is deleted without asking when all are the run's copies, otherwise the operator is asked first with their count and ids (approve deletes it, abort keeps it); the source is left as it is; " +
       "rollback after the cutover: after the cutover the target's changes are written back to the source through down() until monitoring ends: a rollback loses none of the application's writes"
   );
 });

@@ -7,7 +7,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CopyStartInput } from '../../common/copy';
 import type { ActivityName } from '../support/fake-activities/calls';
-import { approveSignal, cutoverSignal, resumeSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
+import {
+  abortSignal,
+  approveSignal,
+  cutoverSignal,
+  resumeSignal,
+  rollbackSignal,
+  statusQuery,
+} from '../../workflows/messages';
 import { FakeRunbook } from '../support/fake-runbook';
 import type { FakeScript } from '../support/fake-activities';
 import { waitForDecision, waitForPhase } from './harness';
@@ -124,8 +131,10 @@ test('named problems over maxFailures pause the copy for the operator (ids only)
     expect(report.status).toBe('rolled-back');
     expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
     expect(kit.calls.of('deleteContainer')).toEqual([
-      { database: 'db', container: TARGET, documentsApproved: Number.MAX_SAFE_INTEGER },
+      // Checked first: its 39 documents are all the run's copies (d-0003 was a named problem), so none asked.
+      { database: 'db', container: TARGET, documentsApproved: 39 },
     ]);
+    expect(kit.calls.count('checkTargetCopies')).toBe(1);
     expect(kit.calls.count('syncCopyRange')).toBe(0);
     expect(kit.calls.count('reverseSyncRange')).toBe(0);
     expect(kit.records.ran).toEqual([]);
@@ -277,5 +286,99 @@ test('latest-version mode (an account without continuous backup): the plan says 
     expect(kit.calls.count('findDeletedCopies')).toBe(2);
     expect(names.lastIndexOf('syncCopyRange')).toBeLessThan(names.indexOf('findDeletedCopies'));
     expect(names.lastIndexOf('findDeletedCopies')).toBeLessThan(names.indexOf('verifyCopy'));
+  });
+});
+
+test("a source range that splits during the catch-up: its children go on from the parent's point in the change feed (the split activity's continuation), never marked from now", async () => {
+  await f.with(copyScript({ copy: { splitSync: 3 } }), async (kit) => {
+    const handle = await f.start(kit, input());
+    await waitForDecision(handle, 'cutover');
+    await until('the split and a round over the children', () => kit.calls.count('syncCopyRange') >= 7);
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    const report = await handle.result();
+    expect(report.status).toBe('completed');
+    const syncs = kit.calls.of('syncCopyRange');
+    const split = syncs[2]!;
+    const before = new Set(syncs.slice(0, 2).map((s) => s.feedRange));
+    expect(before.has(split.feedRange)).toBe(true);
+    const children = syncs.slice(3).filter((s) => !before.has(s.feedRange));
+    // Two children, each started once from where the parent's feed had got to when it split.
+    const firsts = new Map<string, string | undefined>();
+    for (const c of children) if (!firsts.has(c.feedRange)) firsts.set(c.feedRange, c.continuation);
+    expect([...firsts.values()]).toEqual([`${split.continuation}!`, `${split.continuation}!`]);
+    expect(kit.calls.of('markCopyStart').filter((m) => m.of === undefined)).toHaveLength(2);
+    expect(report.timeline.map((t) => t.note)).toContain(
+      "a feed range split into 2: each goes on from the parent's point in the change feed"
+    );
+  });
+});
+
+test("a rollback before the cutover finds a document in the target that is not up() of a source document (the application's?): it asks with the count and the id, and approve deletes the target", async () => {
+  await f.with(copyScript({ copy: { targetWrites: ['app-0001'] } }), async (kit) => {
+    const handle = await f.start(kit, input());
+    await waitForDecision(handle, 'cutover');
+    await handle.signal(rollbackSignal, { reason: 'changed our mind' });
+    const asked = await waitForDecision(handle, 'approve-delete-container');
+    expect(asked.pendingDecision).toMatchObject({
+      kind: 'approve-delete-container',
+      documents: 41,
+      notCopies: 1,
+      ids: ['app-0001'],
+    });
+    expect(kit.calls.count('deleteContainer')).toBe(0);
+    await handle.signal(approveSignal, { by: 'alice' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
+    expect(report.rollback?.keptContainer).toBeUndefined();
+    expect(kit.calls.of('deleteContainer')).toEqual([{ database: 'db', container: TARGET, documentsApproved: 41 }]);
+  });
+});
+
+test('a rollback before the cutover with a document in the target that is not a copy: abort keeps the target, and the report says so', async () => {
+  await f.with(copyScript({ copy: { targetWrites: ['app-0001', 'app-0002'] } }), async (kit) => {
+    const handle = await f.start(kit, input());
+    await waitForDecision(handle, 'cutover');
+    await handle.signal(rollbackSignal, { reason: 'changed our mind' });
+    await waitForDecision(handle, 'approve-delete-container');
+    await handle.signal(abortSignal, { reason: 'the application wrote there' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(kit.calls.count('deleteContainer')).toBe(0);
+    expect(kit.copyTarget.exists()).toBe(true);
+    expect(report.rollback?.keptContainer).toEqual({
+      documents: 42,
+      reason: `delete db/${TARGET} with its 42 document(s): refused (the application wrote there)`,
+    });
+    expect(report.markdown).toContain('was KEPT with its 42 document(s)');
+  });
+});
+
+test('latest-version mode, a rollback after the cutover: once the reverse sync is drained, findDeletedSources runs over every source range (the target feed has no deletes), before the rollbackCutover hook', async () => {
+  const hooks = { stopApp: true, startApp: true, cutover: true, rollbackCutover: true };
+  const script = copyScript({
+    hooks,
+    backup: { type: 'Periodic', meetsMinimum: false },
+    copy: { reverseWrites: 3, targetDeletes: 2 },
+  });
+  await f.with(script, async (kit) => {
+    const handle = await f.start(kit, input('1m'));
+    await waitForDecision(handle, 'cutover');
+    await handle.signal(cutoverSignal, { by: 'ops' });
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'back' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'copy', ok: true, problems: [] });
+    expect(kit.records.ran).toEqual(['cutover', 'stop-app', 'rollback-cutover', 'start-app']);
+    const sources = kit.calls.of('findDeletedSources');
+    expect(sources.map((s) => s.feedRange).sort()).toEqual([...kit.container.feedRanges()].sort());
+    expect(sources.every((s) => s.container === 'customers' && s.target.container === TARGET)).toBe(true);
+    const names = kit.calls.all.map((c) => c.name);
+    const rollbackCutover = kit.calls.all.findIndex(
+      (c) => c.name === 'runHook' && (c.input as { hook: string }).hook === 'rollback-cutover'
+    );
+    expect(names.lastIndexOf('reverseSyncRange')).toBeLessThan(names.indexOf('findDeletedSources'));
+    expect(names.lastIndexOf('findDeletedSources')).toBeLessThan(rollbackCutover);
   });
 });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   bundle = await runbookWorkflowBundle();
 }, 120_000);
 
-test('the recorded histories cover the happy path, each rollback strategy (parent and child), an interrupted migration, a restore drill, live controls, a budget following the work, a catch-up until cutover, and a copy (repartition) cut over then rolled back (parent and child)', () => {
+test('the recorded histories cover the happy path, each rollback strategy (parent and child), an interrupted migration, a restore drill, live controls, a budget following the work, a catch-up until cutover, a copy (repartition) cut over then rolled back (parent and child), and a copy’s rollback before the cutover asking before it deletes a target the application wrote to (child), and a latest-version copy’s rollback after the cutover finding the application’s deletes (child)', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'happy-path-phases.json',
@@ -45,6 +45,8 @@ test('the recorded histories cover the happy path, each rollback strategy (paren
       'catch-up-cutover.json',
       'copy-mode-cutover-rollback.json',
       'copy-mode-rollback-child.json',
+      'copy-rollback-target-gate-child.json',
+      'copy-latest-version-rollback-child.json',
     ])
   );
 });

@@ -11,6 +11,7 @@ import type { SyncCopyResult } from '../../common/copy';
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
 import { CATCH_UP_ROUND_MS } from '../phases/catch-up';
+import { continuationWithin } from './feed-continuation';
 import { afterRound, copyRef, copyRound, failuresLeft, listRangesOf } from './ranges';
 
 export async function copyCatchUp(run: Run): Promise<Transition> {
@@ -44,9 +45,21 @@ export async function copyCatchUp(run: Run): Promise<Transition> {
         ranges: cu.ranges,
         stopsFor: 'all',
         listRanges: () => listRangesOf(run, 'source'),
-        // A split's children have no start point of their own: each takes its feed from now (see start below).
-        newRange: (feedRange) => ({ feedRange, done: false }),
+        // A split's children (a merge's union) go on from where the ranges they replace had got to: no change made
+        // between their last page and the split is missed (feed-continuation.ts).
+        newRange: (feedRange, replaced) => ({
+          feedRange,
+          done: false,
+          continuation: continuationWithin(
+            replaced.map((r) => r.continuation),
+            feedRange
+          ),
+        }),
+        afterSplit: "each goes on from the parent's point in the change feed",
+        afterMerge: "the merged range goes on from its parts' points in the change feed",
         start: async (range, index, part) => {
+          // Only a range that never had a start point (none in practice: every source range is marked before the
+          // backfill, and a split's children inherit their parent's).
           range.continuation ??= (
             await run.acts.quick.markCopyStart.executeWithOptions(
               { summary: `mark the change feed of a split source range` },

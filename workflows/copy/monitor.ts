@@ -12,6 +12,7 @@ import { monitor } from '../phases/monitor';
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
 import { copyRef, copyRound, listRangesOf } from './ranges';
+import { continuationWithin } from './feed-continuation';
 
 export async function copyMonitor(run: Run): Promise<Transition> {
   const copy = run.state.copy!;
@@ -42,10 +43,22 @@ export async function reverseRound(run: Run): Promise<boolean> {
       ranges,
       stopsFor: 'rollback',
       countInRun: false,
+      afterSplit: "each goes on from the parent's point in the target's change feed",
+      afterMerge: "the merged range goes on from its parts' points in the target's change feed",
       listRanges: () => listRangesOf(run, 'target'),
-      newRange: (feedRange) => ({ feedRange, done: false }),
+      // A split's children (a merge's union) go on from where the target ranges they replace had got to: none of
+      // the application's writes made before the split is missed (feed-continuation.ts).
+      newRange: (feedRange, replaced) => ({
+        feedRange,
+        done: false,
+        continuation: continuationWithin(
+          replaced.map((r) => r.continuation),
+          feedRange
+        ),
+      }),
       start: async (range, index, part) => {
-        // A split's children have no start point of their own: each takes the target's feed from now.
+        // Only a range that never had a start point (none in practice: every target range is marked at the cutover
+        // point, and a split's children inherit their parent's).
         range.continuation ??= (
           await run.acts.quick.markCopyStart.executeWithOptions(
             { summary: 'mark the change feed of a split target range' },

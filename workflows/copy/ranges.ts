@@ -52,7 +52,8 @@ export interface CopyRound<R extends CopyRangeResult> {
   ranges: LoopRange[];
   /** The ranges of the container read now (a split or a merge replaces a range). */
   listRanges: () => Promise<string[]>;
-  newRange: (feedRange: string) => LoopRange;
+  /** A split's child or a merge's union, given the ranges it replaces (range-loop.ts). */
+  newRange: (feedRange: string, replaced: LoopRange[]) => LoopRange;
   start: (range: LoopRange, index: number, part: RangePart) => Promise<R>;
   /** Each result (already counted by countCopy): e.g. the lag. */
   onResult?: (result: R) => void;
@@ -60,6 +61,9 @@ export interface CopyRound<R extends CopyRangeResult> {
   stopsFor: 'rollback' | 'all';
   /** Count results in the run's and the copy's counters (countCopy); false: onResult counts them (the reverse sync). */
   countInRun?: boolean;
+  /** What the timeline says a split's children and a merge's union do (default: they go on from their start). */
+  afterSplit?: string;
+  afterMerge?: string;
 }
 
 export interface CopyRoundOutcome extends LoopOutcome {
@@ -90,9 +94,12 @@ export async function copyRound<R extends CopyRangeResult>(
       if (round.countInRun !== false) countCopy(run, result);
       round.onResult?.(result);
     },
-    onSplitPartial: (_range, failure) => {
+    onSplitPartial: (range, failure) => {
       const [partial] = (failure.details ?? []) as [R?];
-      if (partial && round.countInRun !== false) countCopy(run, partial);
+      if (!partial) return;
+      if (round.countInRun !== false) countCopy(run, partial);
+      // Where the split range's feed had got to: its children go on from there (catch-up.ts).
+      range.continuation = partial.continuation ?? range.continuation;
     },
     // Over maxFailures: what the attempt did counts and the range goes on after the pages it committed.
     onFailure: (range, err) => {
@@ -109,8 +116,9 @@ export async function copyRound<R extends CopyRangeResult>(
       return why !== undefined && why !== 'continue-as-new';
     },
     listRanges: round.listRanges,
-    onSplit: (_parent, children) => run.note(`a feed range split into ${children.length}: they go on from their start`),
-    onMerge: () => run.note('feed ranges merged: the merged range goes on from its start'),
+    onSplit: (_parent, children) =>
+      run.note(`a feed range split into ${children.length}: ${round.afterSplit ?? 'they go on from their start'}`),
+    onMerge: () => run.note(`feed ranges merged: ${round.afterMerge ?? 'the merged range goes on from its start'}`),
   });
   inbox.rangesStopped();
   return { ...outcome, thresholdExceeded };

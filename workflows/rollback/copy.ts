@@ -1,17 +1,21 @@
 /**
  * The rollback of a copy (docs/runbook.md "Copy mode"): the source was never written by the run, so
- * - before the cutover the target is deleted: it holds only the run's copies (the application was never pointed at
- *   it), so no consent is asked; the source is left as it is;
+ * - before the cutover the target is deleted once it is proved to hold only the run's copies (the application was
+ *   never pointed at it), so no consent is asked; a target document that is not up() of its source document opens a
+ *   gate (deleteTarget below); the source is left as it is;
  * - after the cutover the application writes to the target: it is stopped (stop-app hook), the reverse sync is
  *   drained (every target range's change feed from where monitoring left it, written back into the source through
  *   down(), deletes included), the `rollbackCutover` hook points the application back at the source, and it is
  *   started again (start-app). The target is kept: it holds the application's writes too. Without a proved down()
  *   (the plan said so, and the approval request) this rollback is not possible and says so.
  */
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { ContainerRef } from '../../common/activities';
-import type { CopyFeedMode, SyncCopyResult } from '../../common/copy';
+import { ErrorType } from '../../common/errors';
+import type { CopyFeedMode, CopyRangeResult, SyncCopyResult } from '../../common/copy';
 import { failureMessage } from '../../common/failure-message';
 import { runRanges, type LoopRange } from '../range-loop';
+import { continuationWithin } from '../copy/feed-continuation';
 import type { RollbackRun } from './context';
 
 /** What the rollback child needs of a copy (the parent's state.copy at the rollback). */
@@ -31,8 +35,61 @@ export interface CopyRollbackInput {
   reverseRanges: LoopRange[];
 }
 
-/** Every target document is one of the run's copies: the application never wrote to it before the cutover. */
-const ONLY_COPIES = Number.MAX_SAFE_INTEGER;
+/**
+ * Before the cutover the target should hold only the run's copies, but nothing stopped the application from writing
+ * to it: the delete is proved first (checkTargetCopies: every target document compared with up() of its source
+ * document). None other than copies: deleted without asking. Otherwise the operator is asked at the gate a created
+ * container's delete uses (down.ts), with the target's document count, how many are not the run's copies and up to
+ * 100 of their ids: approve deletes it with them, abort (or no answer) keeps it, and the report says so. The delete
+ * itself refuses if more documents came since the check (documentsApproved).
+ */
+async function deleteTarget(r: RollbackRun, copy: CopyRollbackInput): Promise<void> {
+  const where = `${copy.target.database}/${copy.target.container}`;
+  const { input, result } = r;
+  const ref = {
+    database: input.migration.database,
+    container: input.migration.container,
+    migration: input.migration.id,
+    checksum: input.migration.checksum,
+    target: copy.target,
+  };
+  await r.step(`compare every document of the target ${where} with up() of its source document`);
+  const budget = r.ruBudget();
+  const check = await r.acts.scan.checkTargetCopies.executeWithOptions(
+    { summary: `check that ${where} holds only the run's copies` },
+    [{ ...ref, batchSize: input.batchSize, ...(budget !== undefined ? { ruBudget: budget } : {}) }]
+  );
+  result.counters.scanned += check.documents;
+  result.counters.ruConsumed += check.ruConsumed;
+  const { documents, notCopies, ids } = check;
+  if (notCopies === 0) {
+    await r.step(`delete the target ${where}: its ${documents} document(s) are all the run's copies (no cutover yet)`);
+  } else {
+    const named = ids.length < notCopies ? `${ids.join(', ')} and ${notCopies - ids.length} more` : ids.join(', ');
+    const detail =
+      `the copy's target ${where} holds ${documents} document(s), ${notCopies} of them not up() of a source document ` +
+      `(possibly the application's: ${named}); approve deletes it with them, abort keeps it`;
+    await r.step(`waiting for the operator: ${detail}`, {
+      awaitingContainerDelete: { documents, notCopies, ids },
+      detail,
+    });
+    try {
+      const by = await r.decide(
+        `delete ${where} with its ${documents} document(s)`,
+        ErrorType.ContainerDeleteNotApproved
+      );
+      await r.step(`deleting the target ${where} with its ${documents} document(s) approved by ${by ?? 'unknown'}`);
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || err.type !== ErrorType.ContainerDeleteNotApproved) throw err;
+      result.keptContainer = { documents, reason: err.message };
+      await r.step(`kept the target ${where} with its ${documents} document(s): ${err.message}`);
+      return;
+    }
+  }
+  await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${where}` }, [
+    { ...copy.target, documentsApproved: documents },
+  ]);
+}
 
 export async function rollbackCopy(r: RollbackRun): Promise<void> {
   const copy = r.input.copy!;
@@ -44,10 +101,7 @@ export async function rollbackCopy(r: RollbackRun): Promise<void> {
     return;
   }
   if (copy.cutoverAt === undefined) {
-    await r.step(`delete the target ${targetWhere}: it holds only the run's copies (no cutover yet)`);
-    await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${targetWhere}` }, [
-      { ...copy.target, documentsApproved: ONLY_COPIES },
-    ]);
+    await deleteTarget(r, copy);
     await r.step(`${r.where} left as it is: the run never wrote it`);
     return;
   }
@@ -61,12 +115,7 @@ export async function rollbackCopy(r: RollbackRun): Promise<void> {
   await r.runHook('stop-app');
   await r.step(`drain the reverse sync: ${targetWhere}'s changes since the cutover written back to ${r.where}`);
   await drainReverseSync(r, copy);
-  if (copy.mode === 'latest-version') {
-    // The plan and the approval request said so (common/copy-plan.ts).
-    await r.step(
-      `latest-version mode: documents the application deleted in ${targetWhere} since the cutover are still in ${r.where} (the target's feed carries no deletes)`
-    );
-  }
+  if (copy.mode === 'latest-version') await deleteWhatTheTargetLost(r, copy);
   await r.step('run the rollbackCutover hook: point the application back at the source');
   await r.acts.long.runHook.executeWithOptions({ summary: 'rollbackCutover hook' }, [
     { hook: 'rollback-cutover', ...r.hookArgs },
@@ -97,12 +146,22 @@ async function drainReverseSync(r: RollbackRun, copy: CopyRollbackInput): Promis
     r.rangesStart();
     const outcome = await runRanges<SyncCopyResult, LoopRange>({
       ranges,
-      newRange: (feedRange) => ({ feedRange, done: false }),
+      // A split's children (a merge's union) go on from where the target ranges they replace had got to: none of
+      // the application's writes made before the split is missed (feed-continuation.ts).
+      newRange: (feedRange, replaced) => ({
+        feedRange,
+        done: false,
+        continuation: continuationWithin(
+          replaced.map((r) => r.continuation),
+          feedRange
+        ),
+      }),
       priorityBased: input.priorityBased,
       ruBudget: () => r.ruBudget(),
       concurrency: () => r.concurrency(),
       start: async (range, index, part) => {
-        // A split's children have no start point of their own: each takes the target's feed from now.
+        // Only a range that never had a start point (none in practice: every target range is marked at the cutover
+        // point, and a split's children inherit their parent's).
         range.continuation ??= (
           await r.acts.quick.markCopyStart.executeWithOptions(
             { summary: 'mark the change feed of a split target range' },
@@ -138,4 +197,67 @@ async function drainReverseSync(r: RollbackRun, copy: CopyRollbackInput): Promis
     if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
     if (outcome.finished) return;
   }
+}
+
+/**
+ * Latest-version mode: the target's feed carries no deletes, so once the reverse sync is drained (the application
+ * stopped) every source range is compared with the target (findDeletedSources): a source document whose copy is gone
+ * was deleted by the application after the cutover (the cutover verified every copy existed) and is deleted from the
+ * source, ETag-conditioned on the version compared.
+ */
+async function deleteWhatTheTargetLost(r: RollbackRun, copy: CopyRollbackInput): Promise<void> {
+  const { input, result } = r;
+  const targetWhere = `${copy.target.database}/${copy.target.container}`;
+  await r.step(
+    `latest-version mode: compare ${r.where} with ${targetWhere} and delete from it what the application deleted in the target since the cutover`
+  );
+  const ref = {
+    database: input.migration.database,
+    container: input.migration.container,
+    migration: input.migration.id,
+    checksum: input.migration.checksum,
+    target: copy.target,
+  };
+  const ranges: LoopRange[] = (
+    await r.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${r.where}` }, [r.ref])
+  ).map((feedRange) => ({ feedRange, done: false }));
+  let deleted = 0;
+  r.rangesStart();
+  const outcome = await runRanges<CopyRangeResult, LoopRange>({
+    ranges,
+    // A scan: a split's children (a merge's union) are compared from their start.
+    newRange: (feedRange) => ({ feedRange, done: false }),
+    priorityBased: input.priorityBased,
+    ruBudget: () => r.ruBudget(),
+    concurrency: () => r.concurrency(),
+    start: (range, index, part) =>
+      r.acts.long.findDeletedSources.executeWithOptions(
+        { summary: `find what the application deleted in the target: source range ${index + 1}/${ranges.length}` },
+        [
+          {
+            ...ref,
+            feedRange: range.feedRange,
+            continuation: range.continuation,
+            batchSize: input.batchSize,
+            maxFailures: input.maxFailures,
+            ...part,
+          },
+        ]
+      ),
+    onResult: (_range, res) => {
+      deleted += res.counters.deleted;
+      result.counters.scanned += res.counters.read;
+      result.counters.migrated += res.counters.deleted;
+      result.counters.failed += res.counters.failed;
+      result.counters.ruConsumed += res.counters.ruConsumed;
+      for (const f of res.failures) result.problems.push(`${f.id}: ${f.error}`);
+    },
+    listRanges: () =>
+      r.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${r.where}` }, [r.ref]),
+  });
+  r.rangesStop();
+  if (outcome.error) throw outcome.error instanceof Error ? outcome.error : new Error(failureMessage(outcome.error));
+  await r.step(
+    `${deleted} document(s) the application deleted in ${targetWhere} since the cutover deleted from ${r.where}`
+  );
 }

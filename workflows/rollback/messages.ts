@@ -12,8 +12,12 @@ export interface RollbackProgress {
   deletedSinceT0?: number;
   /** The restored container differs from the state at T0: waiting for approve (accept it) or abort. */
   awaitingRestoreAcceptance?: boolean;
-  /** A container the migration created holds documents: waiting for approve (delete it with them) or abort (keep it). */
-  awaitingContainerDelete?: { documents: number };
+  /**
+   * A container the migration created holds documents: waiting for approve (delete it with them) or abort (keep it).
+   * For a copy's target: `notCopies` of them are not up() of a source document (possibly the application's), and the
+   * first 100 of those by id.
+   */
+  awaitingContainerDelete?: { documents: number; notCopies?: number; ids?: string[] };
   /** Documents left at the new version after a revert: waiting for approve (accept them) or abort. */
   awaitingConflictAcceptance?: { left: number; conflicts: RevertConflict[] };
   /** The reason shown with the decision asked for. */

@@ -5,7 +5,7 @@
  * with named problems, a failed verification, the cutover and the rollbacks.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { FAILURE_THRESHOLD_EXCEEDED } from '../../../common/activities';
+import { FAILURE_THRESHOLD_EXCEEDED, FEED_RANGE_SPLIT } from '../../../common/activities';
 import { zeroCopyCounters, type CopyActivities, type CopyRangeResult } from '../../../common/copy';
 import type { FakeContainer } from './container';
 import type { FakeScript } from './script';
@@ -23,6 +23,7 @@ export function createCopyActivities(
   const copies = new Set<string>();
   let exists = false;
   let marks = 0;
+  let syncs = 0;
   let verificationsToFail = script.copy?.failVerifications ?? 0;
   let reverseWrites = script.copy?.reverseWrites ?? 0;
   const problems = new Set(script.copy?.problems ?? []);
@@ -69,8 +70,27 @@ export function createCopyActivities(
       }
       return result;
     },
-    async syncCopyRange({ continuation }) {
+    async syncCopyRange({ feedRange, continuation }) {
       await pause();
+      syncs += 1;
+      const gone = !container.isCurrent(feedRange);
+      if (gone || syncs === script.copy?.splitSync) {
+        if (!gone) container.split(feedRange, 2);
+        throw ApplicationFailure.create({
+          message: `feed range ${feedRange} split while its change feed was copied`,
+          type: FEED_RANGE_SPLIT,
+          nonRetryable: true,
+          details: [
+            {
+              done: false,
+              continuation: `${continuation}!`,
+              counters: zeroCopyCounters(),
+              failures: [],
+              secondsBehind: 0,
+            },
+          ],
+        });
+      }
       return {
         done: true,
         continuation: `${continuation}.`,
@@ -103,8 +123,21 @@ export function createCopyActivities(
     async setCopyTargetThroughput() {
       return { changed: true };
     },
+    async checkTargetCopies() {
+      const foreign = exists ? (script.copy?.targetWrites ?? []) : [];
+      return {
+        documents: exists ? copies.size + foreign.length : 0,
+        notCopies: foreign.length,
+        ids: foreign.slice(0, 100),
+        ruConsumed: 1,
+      };
+    },
     async findDeletedCopies() {
       return { done: true, counters: zeroCopyCounters(), failures: [] };
+    },
+    async findDeletedSources() {
+      const deleted = script.copy?.targetDeletes ?? 0;
+      return { done: true, counters: { ...zeroCopyCounters(), deleted }, failures: [] };
     },
   };
 }

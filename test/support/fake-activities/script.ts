@@ -82,6 +82,15 @@ export interface FakeScript {
     targetTaken?: boolean;
     /** The declared queries measured on the target no longer use the source's index. */
     targetLosesIndex?: boolean;
+    /**
+     * The n-th syncCopyRange call (1-based) splits its source range in two and fails FeedRangeSplit with what it read
+     * (its continuation), as the real one does on a 410 it cannot follow.
+     */
+    splitSync?: number;
+    /** Ids of documents the application wrote into the target before the cutover: not the run's copies. */
+    targetWrites?: string[];
+    /** Documents the application deleted in the target after the cutover: each findDeletedSources call finds these. */
+    targetDeletes?: number;
   };
   /** Names of the declared queries runDeclaredQueries measures (with `migration.queries`). @default none */
   declaredQueries?: string[];
