@@ -14,7 +14,6 @@
  * - Latest-version mode, a rollback after the cutover: the application's deletes in the target (not in that feed)
  *   are found by findDeletedSources and deleted from the source; its moves are not collisions.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { migrationRunbook } from '../../workflows';
@@ -22,8 +21,15 @@ import { approveSignal, cutoverSignal, rollbackSignal, statusQuery } from '../..
 import { historyToJSON } from '../support/history-json';
 import { decodedHistory } from '../support/payloads';
 import { Harness, MARKER, saveHistory, waitForDecision, waitForPhase, type Doc } from './harness';
-
-type Account = Doc & { accountNo: string; org: string; balance: number; schemaVersion: number; note: string };
+import {
+  account,
+  byId,
+  expectedCopy,
+  repartitionModule,
+  sourceApplication as application,
+  until,
+  type Account,
+} from './copy-support';
 
 let h: Harness;
 beforeAll(async () => {
@@ -33,75 +39,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const account = (i: number, org = `o${i % 17}`): Account => ({
-  id: `acct-${i}`,
-  accountNo: `A-${i % 400}`,
-  org,
-  balance: i,
-  schemaVersion: 1,
-  note: MARKER,
-});
-const expectedCopy = (doc: Doc): Doc => ({ ...doc, tenant: `tenant-${String(doc.org)}`, schemaVersion: 2 });
-const byId = (docs: Doc[]) => [...docs].sort((a, b) => a.id.localeCompare(b.id));
-
-/** The module under test: `tenant` derived from `org`; `accountNo`, the source's partition key, kept. */
-function repartitionModule(id: string, database: string, source: string, target: string): string {
-  return `module.exports = {
-  id: ${JSON.stringify(id)},
-  description: 'accounts by tenant',
-  database: ${JSON.stringify(database)},
-  container: ${JSON.stringify(source)},
-  fromVersion: 1,
-  toVersion: 2,
-  target: { container: ${JSON.stringify(target)}, partitionKey: '/tenant' },
-  up(doc) { return { ...doc, tenant: 'tenant-' + doc.org }; },
-  down(doc) { const back = { ...doc }; delete back.tenant; return back; },
-};
-`;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** The application on the source: creates, updates (some move the account to another org) and deletes. */
-function sourceApplication(source: Container, model: Map<string, Account>) {
-  let stopped = false;
-  let ops = 0;
-  let next = 100_000;
-  const loop = (async () => {
-    while (!stopped) {
-      const keys = [...model.keys()];
-      const pick = model.get(keys[(ops * 7919) % keys.length]!)!;
-      const kind = ops % 5;
-      if (kind <= 1) {
-        const doc = account(next++);
-        await source.items.create(doc);
-        model.set(doc.id, doc);
-      } else if (kind <= 3) {
-        const doc = { ...pick, balance: pick.balance + 1000, ...(ops % 4 === 2 ? { org: `moved-${ops}` } : {}) };
-        await source.item(pick.id, pick.accountNo).replace(doc);
-        model.set(doc.id, doc);
-      } else {
-        await source.item(pick.id, pick.accountNo).delete();
-        model.delete(pick.id);
-      }
-      ops += 1;
-      await sleep(5);
-    }
-  })();
-  return {
-    ops: () => ops,
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
-}
+const sourceApplication = (source: Container, model: Map<string, Account>) => application(source, model, 100_000);
 
 test('the source splits during the catch-up (an ARM throughput raise from 1 to 2 ranges), the application writing before, during and after: after the cutover the target is exactly up() of the source, the source what the application wrote', async () => {
   const { database, container: source } = await h.seed([], {

@@ -5,23 +5,42 @@
  * /tenant (the module derives it) while an application creates, updates and deletes in the source; after the
  * `cutover` signal the target holds exactly up() of the source, the source is exactly what the application wrote;
  * then the application writes to the target, and `rollback` brings those writes back to the source through down().
- * A second case rolls back before the cutover: the target is deleted, the source untouched.
+ * A second case rolls back before the cutover: the target is deleted, the source untouched; a third runs in
+ * latest-version mode. The source splitting under the backfill is `npm run test:scale`
+ * (test/scale/copy-split-backfill.test.ts); a split during the catch-up is test/workflow/copy-limits.test.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { RunbookStatus } from '../../common/status';
 import { migrationRunbook } from '../../workflows';
 import { cutoverSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
 import { historyToJSON } from '../support/history-json';
 import { decodedHistory } from '../support/payloads';
-import { Harness, MARKER, saveHistory, temporalCli, waitForPhase, type Doc } from './harness';
+import { Harness, MARKER, saveHistory, temporalCli, waitForPhase } from './harness';
+import {
+  account,
+  byId,
+  endOf,
+  expectedBack,
+  expectedCopy,
+  lastWrites,
+  reach,
+  repartitionModule as copyModule,
+  seedSource as seed,
+  sourceApplication as application,
+  startCopy as start,
+  until,
+  type Account,
+  type Placed,
+} from './copy-support';
 
 const DOCS = Number(process.env.COPY_DOCS ?? 2000);
 
-type Account = Doc & { accountNo: string; org: string; balance: number; schemaVersion: number; note: string };
-type Placed = Account & { tenant: string };
+const repartitionModule = (id: string, database: string, source: string, target: string) =>
+  copyModule(id, database, source, target, 'throughput: 1000, throughputAfterCopy: 400');
+const seedSource = (n: number, throughput?: number) => seed(h, n, throughput);
+const sourceApplication = (source: Container, model: Map<string, Account>) => application(source, model, 10 * DOCS);
+const startCopy = (taskQueue: string, migration: string, extra: Record<string, unknown> = {}) =>
+  start(h, taskQueue, migration, extra);
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,102 +49,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-/** The module under test: `tenant` derived from `org`; `accountNo`, the source's partition key, kept. */
-function repartitionModule(id: string, database: string, source: string, target: string): string {
-  return `module.exports = {
-  id: ${JSON.stringify(id)},
-  description: 'accounts by tenant',
-  database: ${JSON.stringify(database)},
-  container: ${JSON.stringify(source)},
-  fromVersion: 1,
-  toVersion: 2,
-  target: { container: ${JSON.stringify(target)}, partitionKey: '/tenant', throughput: 1000, throughputAfterCopy: 400 },
-  up(doc) { return { ...doc, tenant: 'tenant-' + doc.org }; },
-  down(doc) { const back = { ...doc }; delete back.tenant; return back; },
-};
-`;
-}
-
-/** What the target must hold for a source document, computed here independently of the engine. */
-function expectedCopy(doc: Doc): Doc {
-  return { ...doc, tenant: `tenant-${String(doc.org)}`, schemaVersion: 2 };
-}
-
-/** What the source must hold again for a target document after the reverse sync: down() of it, at fromVersion. */
-function expectedBack(doc: Doc): Doc {
-  const back: Doc = { ...doc, schemaVersion: 1 };
-  delete back.tenant;
-  return back;
-}
-
-function account(i: number, org = `o${i % 17}`): Account {
-  return { id: `acct-${i}`, accountNo: `A-${i % 400}`, org, balance: i, schemaVersion: 1, note: MARKER };
-}
-
-const byId = (docs: Doc[]) => [...docs].sort((a, b) => a.id.localeCompare(b.id));
-
-async function seedSource(
-  n: number,
-  throughput?: number
-): Promise<{ database: string; source: string; docs: Account[] }> {
-  const { database, container: source } = await h.seed([], {
-    container: 'accounts',
-    partitionKey: '/accountNo',
-    ...(throughput !== undefined ? { throughput } : {}),
-  });
-  const docs = Array.from({ length: n }, (_, i) => account(i));
-  const c = h.cosmos.database(database).container(source);
-  for (let i = 0; i < docs.length; i += 50) await Promise.all(docs.slice(i, i + 50).map((d) => c.items.create(d)));
-  return { database, source, docs };
-}
-
-/** The application on the source: creates, updates (some move the account to another org) and deletes. */
-function sourceApplication(source: Container, model: Map<string, Account>) {
-  let stopped = false;
-  let ops = 0;
-  let next = 10 * DOCS;
-  const loop = (async () => {
-    while (!stopped) {
-      const keys = [...model.keys()];
-      const pick = model.get(keys[(ops * 7919) % keys.length]!)!;
-      const kind = ops % 5;
-      if (kind <= 1) {
-        const doc = account(next++);
-        await source.items.create(doc);
-        model.set(doc.id, doc);
-      } else if (kind <= 3) {
-        const doc = { ...pick, balance: pick.balance + 1000, ...(ops % 4 === 2 ? { org: `moved-${ops}` } : {}) };
-        await source.item(pick.id, pick.accountNo).replace(doc);
-        model.set(doc.id, doc);
-      } else {
-        await source.item(pick.id, pick.accountNo).delete();
-        model.delete(pick.id);
-      }
-      ops += 1;
-      await sleep(5);
-    }
-  })();
-  return {
-    ops: () => ops,
-    async stop() {
-      stopped = true;
-      await loop;
-    },
-  };
-}
-
-/** A burst of updates to `n` accounts, the application's last writes before the cutover. */
-async function lastWrites(source: Container, model: Map<string, Account>, n: number): Promise<void> {
-  const picked = [...model.values()].slice(0, n);
-  await Promise.all(
-    picked.map(async (pick) => {
-      const doc = { ...pick, balance: pick.balance + 1 };
-      await source.item(pick.id, pick.accountNo).replace(doc);
-      model.set(doc.id, doc);
-    })
-  );
-}
 
 /** The application after the cutover, on the target: creates, updates, moves (delete + create) and deletes. */
 function targetApplication(target: Container, model: Map<string, Placed>) {
@@ -168,64 +91,11 @@ function targetApplication(target: Container, model: Map<string, Placed>) {
   };
 }
 
-function startCopy(
-  taskQueue: string,
-  migration: string,
-  extra: Record<string, unknown> = {}
-): Promise<WorkflowHandle<typeof migrationRunbook>> {
-  return h.client.workflow.start(migrationRunbook, {
-    taskQueue,
-    workflowId: `copy-${randomUUID()}`,
-    args: [
-      {
-        migration,
-        approval: { required: false },
-        batchSize: 50,
-        // Long enough for the application to write to the target after the cutover; a rollback ends it.
-        monitor: { duration: '10m', interval: '1s' },
-        ...extra,
-      },
-    ],
-  });
-}
-
 /** The target's dedicated throughput, read through ARM (@azure/arm-cosmosdb) as an operator would. */
 async function targetThroughput(database: string, container: string): Promise<number | undefined> {
   const { resourceGroup, account } = h.stack.settings;
   const got = await h.arm.sqlResources.getSqlContainerThroughput(resourceGroup, account, database, container);
   return got.resource?.throughput;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-/**
- * The run's report once it ends; a run that pauses instead (a failed verification, a failed step) fails the test at
- * once with the pause's reason, rather than waiting for the test's timeout.
- */
-async function endOf(handle: WorkflowHandle<typeof migrationRunbook>) {
-  await until('the run to end', async () => {
-    const status = await handle.query(statusQuery);
-    if (status.phase === 'paused') throw new Error(`the run paused: ${status.lastError ?? ''}`);
-    return ['completed', 'rolled-back', 'rollback-failed', 'aborted', 'failed'].includes(status.phase);
-  });
-  return handle.result();
-}
-
-/** Like waitForPhase, but a pause fails at once with its reason. */
-async function reach(handle: WorkflowHandle<typeof migrationRunbook>, phase: RunbookStatus['phase']) {
-  let last: RunbookStatus | undefined;
-  await until(`phase ${phase}`, async () => {
-    last = await handle.query(statusQuery).catch(() => undefined);
-    if (last?.phase === 'paused') throw new Error(`the run paused: ${last.lastError ?? ''}`);
-    return last?.phase === phase;
-  });
-  return last!;
 }
 
 test(`${DOCS} accounts by /accountNo copied by the workflow into a container by /tenant while the application writes; after cutover the target is exactly up() of the source and the source is unchanged by the run; a rollback after the application wrote to the target brings those writes back to the source`, async () => {
@@ -352,51 +222,6 @@ test('started with `temporal workflow start` like any module, a rollback before 
   expect(gone).toBe(404);
   expect(await h.documents(database, source)).toEqual(before);
 }, 600_000);
-
-test('the source splits under the copy (an ARM throughput raise from 4 to 8 ranges while the backfill runs), the application writing: after the cutover the target is exactly up() of the source, the source what the application wrote', async () => {
-  const { database, source, docs } = await seedSource(1500, 40_000);
-  const target = `${source}-by-tenant`;
-  const id = `repartition-${randomUUID().slice(0, 6)}`;
-  h.writeMigration(`${id}.js`, repartitionModule(id, database, source, target));
-  const sourceC = h.cosmos.database(database).container(source);
-  const rangesOf = async () => (await sourceC.readPartitionKeyRanges().fetchAll()).resources.length;
-  expect(await rangesOf()).toBe(4);
-  const model = new Map(docs.map((d) => [d.id, d]));
-  const w = await h.worker();
-  const app = sourceApplication(sourceC, model);
-  try {
-    await w.worker.runUntil(async () => {
-      // A budget that keeps the backfill going for seconds, so the split lands while ranges are copied.
-      const handle = await startCopy(w.taskQueue, id, { ruBudget: 4000, monitor: { duration: '1s', interval: '1s' } });
-      await waitForPhase(handle, 'migrating', 300_000);
-      const { resourceGroup, account } = h.stack.settings;
-      await h.arm.sqlResources.beginUpdateSqlContainerThroughputAndWait(
-        resourceGroup,
-        account,
-        database,
-        source,
-        { resource: { throughput: 80_000 } },
-        { updateIntervalInMs: 50 }
-      );
-      await until('the source to split', async () => (await rangesOf()) === 8, 60_000);
-      await waitForPhase(handle, 'catching-up', 300_000);
-      const opsAtCatchUp = app.ops();
-      await until('the application to write while catching up', () => app.ops() >= opsAtCatchUp + 40);
-      await app.stop();
-      await lastWrites(sourceC, model, 40);
-      await handle.signal(cutoverSignal, { by: 'ops' });
-      const report = await endOf(handle);
-      expect(report.status).toBe('completed');
-      expect(report.copy?.verification).toMatchObject({ passed: true, mismatches: [] });
-      expect(report.timeline.some((t) => /split/.test(t.note ?? ''))).toBe(true);
-    });
-  } finally {
-    await app.stop();
-  }
-  const sourceNow = await h.documents(database, source);
-  expect(sourceNow).toEqual(byId([...model.values()]));
-  expect(await h.documents(database, target)).toEqual(byId(sourceNow.map(expectedCopy)));
-}, 900_000);
 
 test('latest-version mode (the account has periodic backup): the catch-up copies creates and updates, and at the cutover point findDeletedCopies removes the copies of the documents the application deleted: the target is exactly up() of the source', async () => {
   h.stack.arm.control.setBackupPolicy({ type: 'Periodic' });
