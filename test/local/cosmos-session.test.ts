@@ -10,6 +10,7 @@ import { CosmosClient, type Container, type ItemDefinition } from '@azure/cosmos
 import { startTestEmulator, type TestEmulator } from './cosmos-support';
 import { SESSION_LAG_ENV } from '../../local/cosmos/session-consistency';
 import { startLocalCosmos } from '../../local/cosmos';
+import { createAccountCosmosClient, createCosmosClient, type AzureSettings } from '../../activities/clients';
 
 let emulator: TestEmulator;
 const clients: CosmosClient[] = [];
@@ -109,6 +110,33 @@ test('a client left at the SDK default (no consistencyLevel) never sends its tok
   const { headers } = await plain.item('kept', 't1').replace(doc('kept', 2));
   expect(headers['x-ms-session-token']).toMatch(/^\d+:-1#\d+$/);
   expect(await pointRead(plain, 'kept')).toEqual(kept);
+});
+
+test('a worker client (activities/clients.ts createAccountCosmosClient) asks for Session on a Session account and reads its own writes', async () => {
+  const { container: seededContainer, kept } = await seeded();
+  emulator.cosmos.control.setSessionLag(600_000);
+  const settings: AzureSettings = {
+    cosmosEndpoint: emulator.cosmos.endpoint,
+    cosmosKey: emulator.cosmos.key,
+    caCertPath: emulator.certificate.certPath,
+    subscriptionId: 'sub',
+    resourceGroup: 'rg',
+    account: 'local',
+  };
+  const worker = await createAccountCosmosClient(settings);
+  const plain = createCosmosClient(settings);
+  clients.push(worker, plain);
+  const mine = worker.database('app').container(seededContainer.id);
+  const replaced = (await mine.item('kept', 't1').replace(doc('kept', 2))).resource!;
+  const created = (await mine.items.create(doc('new', 1))).resource!;
+  expect(await pointRead(mine, 'kept')).toEqual(replaced);
+  expect(await seen(mine)).toEqual({ kept: replaced, gone: (await pointRead(mine, 'gone'))!, new: created });
+  expect(await count(mine)).toBe(3);
+  // The same options without Session (the product's client before): its own write is not visible to it.
+  const before = plain.database('app').container(seededContainer.id);
+  await before.item('gone', 't1').replace(doc('gone', 2));
+  expect((await pointRead(before, 'gone'))?.v).toBe(1);
+  expect(kept.v).toBe(1);
 });
 
 test('writes go to the primary: a stale ETag is refused with 412 and a create of a hidden document with 409', async () => {
