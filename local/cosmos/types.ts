@@ -185,6 +185,8 @@ export interface EmulatorAdmin {
   createDatabase(database: string): Promise<Record<string, unknown>>;
   deleteDatabase(database: string): Promise<void>;
   listContainers(database: string): Promise<Record<string, unknown>[]>;
+  /** Every document of a container as the primary holds it now, whatever the replica lag. */
+  listDocuments(database: string, container: string): Promise<Record<string, unknown>[]>;
   readContainer(database: string, container: string): Promise<Record<string, unknown> | null>;
   createContainer(database: string, definition: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Replaces the definition; the documents stay. */
