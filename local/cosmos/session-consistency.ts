@@ -97,7 +97,8 @@ function recordWrite(store: Store, rid: string, before: Doc | undefined): void {
     if (forRid) forRid.push(change);
     else h.byRid.set(rid, [change]);
   }
-  prune(h, now - lagMs);
+  // A write outside a client request (admin, TTL sweep, replay) keeps the window as the last client request left it.
+  if (request) prune(h, now - lagMs);
 }
 
 /** Forget changes no replica can lag behind any more (applied before `horizon`). */
