@@ -169,6 +169,30 @@ test('a session token is a consistent prefix: a read with the token of a write s
   expect(kept._etag).not.toBe(first.resource!._etag);
 });
 
+test('over 4 physical partitions: the query of each range and the count fanned out over them see the same lagging prefix', async () => {
+  const writer = newClient();
+  const container = await newContainer(writer);
+  await emulator.cosmos.control.setPartitionCount('app', container.id, 4);
+  const seededDocs = [];
+  for (let i = 0; i < 16; i++) {
+    seededDocs.push((await container.items.create({ id: `d${i}`, tenantId: `t${i}`, v: 1 })).resource!);
+  }
+  emulator.cosmos.control.setSessionLag(600_000);
+  for (let i = 0; i < 16; i += 2) await container.item(`d${i}`, `t${i}`).delete();
+  for (let i = 16; i < 24; i++) await container.items.create({ id: `d${i}`, tenantId: `t${i}`, v: 1 });
+  const other = newClient().database('app').container(container.id);
+  const byId = (docs: ItemDefinition[]) => Object.fromEntries(docs.map((d) => [String(d.id), d]));
+  expect(await seen(other)).toEqual(byId(seededDocs));
+  expect(await count(other)).toBe(16);
+  expect(Object.keys(await seen(container)).sort()).toEqual(
+    [
+      ...Array.from({ length: 8 }, (_, k) => `d${2 * k + 1}`),
+      ...Array.from({ length: 8 }, (_, k) => `d${16 + k}`),
+    ].sort()
+  );
+  expect(await count(container)).toBe(16);
+});
+
 test('after the lag the replica has caught up: a client without the token reads current data', async () => {
   const { container } = await seeded();
   emulator.cosmos.control.setSessionLag(300);
