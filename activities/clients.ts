@@ -55,10 +55,17 @@ export function armTokenScope(settings: Pick<AzureSettings, 'armEndpoint' | 'arm
 const PUBLIC_ARM = 'https://management.azure.com';
 
 /** The options createCosmosClient gives @azure/cosmos (exported for the tests of what they say). */
-export function cosmosClientOptions(settings: AzureSettings): CosmosClientOptions & { plugins: PluginConfig[] } {
+export function cosmosClientOptions(
+  settings: AzureSettings,
+  consistency: ClientConsistency = {}
+): CosmosClientOptions & { plugins: PluginConfig[] } {
   const ca = extraCa(settings);
   return {
     endpoint: settings.cosmosEndpoint,
+    // The client keeps the session token of every answer, but @azure/cosmos 4.9 sends it only when the client asks
+    // for Session consistency (ClientContext.js `applySessionToken`): without it, a worker's reads may be served by
+    // a replica that has not applied its own writes (https://learn.microsoft.com/azure/cosmos-db/consistency-levels).
+    ...(consistency.sessionTokens ? { consistencyLevel: 'Session' as const } : {}),
     ...(settings.cosmosKey ? { key: settings.cosmosKey } : { aadCredentials: new DefaultAzureCredential() }),
     // Keep-alive matters: a new TLS handshake per request costs more than the request (docs/architecture.md §6).
     // The extra CA goes in one secure context made once, not as the agent's `ca` option: node:https Agent.getName
@@ -86,14 +93,39 @@ export function cosmosClientOptions(settings: AzureSettings): CosmosClientOption
   };
 }
 
-export function createCosmosClient(settings: AzureSettings): CosmosClient {
-  return new CosmosClient(cosmosClientOptions(settings));
+/** `sessionTokens`: ask for Session consistency, so the client sends the tokens it keeps and reads its own writes. */
+export interface ClientConsistency {
+  sessionTokens?: boolean;
+}
+
+export function createCosmosClient(settings: AzureSettings, consistency: ClientConsistency = {}): CosmosClient {
+  return new CosmosClient(cosmosClientOptions(settings, consistency));
+}
+
+/**
+ * A client that reads its own writes when the account's default consistency is Session (Azure's default): the
+ * account is read once, because a request may only ask for the account's level or a weaker one ("The requested
+ * ConsistencyLevel must match or be weaker than that provisioned for the database account", @azure/cosmos
+ * ConsistencyLevel): Session on an Eventual or Consistent Prefix account is refused, and on a Strong or Bounded
+ * Staleness account it would weaken every read. When the account cannot be read, Azure's default is assumed.
+ */
+export async function createAccountCosmosClient(settings: AzureSettings): Promise<CosmosClient> {
+  const probe = createCosmosClient(settings);
+  let level: string | undefined;
+  try {
+    level = (await probe.getDatabaseAccount()).resource?.consistencyPolicy;
+  } catch {
+    level = undefined;
+  }
+  if (level !== undefined && level !== 'Session') return probe;
+  probe.dispose();
+  return createCosmosClient(settings, { sessionTokens: true });
 }
 
 /** Clients of other accounts (a restore drill's), authenticated like the worker's own: a key from ARM, or Entra ID. */
 export function accountConnector(settings: AzureSettings): AccountConnector {
   return async ({ documentEndpoint, listKeys }) =>
-    createCosmosClient({
+    createAccountCosmosClient({
       ...settings,
       cosmosEndpoint: documentEndpoint,
       cosmosKey: settings.cosmosKey ? await listKeys() : undefined,

@@ -44,6 +44,7 @@ import { ensurePreimagesContainer } from './cosmos/preimages';
 import { revertFromPreimages } from './cosmos/revert';
 import { takeSnapshot } from './cosmos/snapshot';
 import { countByVersion } from './cosmos/counts';
+import { settledCount } from './cosmos/settled-count';
 import { invalid, resolveTarget } from './cosmos/target';
 import { verifyMigration } from './cosmos/verify';
 import type { ActivityDeps } from './deps';
@@ -115,10 +116,17 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     async takeSnapshot(input: ContainerRef & { versionField: string }): Promise<Snapshot> {
       return takeSnapshot(deps, input);
     },
-    async countVersions(input: ContainerRef & { versionField: string }): Promise<VersionCounts> {
+    async countVersions(input: ContainerRef & { versionField: string; settled?: boolean }): Promise<VersionCounts> {
       const container = deps.cosmos.database(input.database).container(input.container);
-      const { counts, total } = await countByVersion(container, input.versionField);
-      return { countsByVersion: counts, total };
+      let highest: Awaited<ReturnType<typeof countByVersion>> | undefined;
+      const once = async () => {
+        const counted = await countByVersion(container, input.versionField);
+        if (!highest || counted.total > highest.total) highest = counted;
+        return counted.total;
+      };
+      if (input.settled) await settledCount(once);
+      else await once();
+      return { countsByVersion: highest!.counts, total: highest!.total };
     },
     async migrateRange(input: MigrateRangeInput): Promise<MigrateRangeResult> {
       return migrateRange(deps, input);

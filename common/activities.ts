@@ -760,8 +760,11 @@ export interface RunbookActivities extends CopyActivities {
   listFeedRanges(input: ContainerRef): Promise<string[]>;
   // snapshot
   takeSnapshot(input: ContainerRef & { versionField: string }): Promise<Snapshot>;
-  /** Documents by version now (every strategy's rollback ends verified by these). */
-  countVersions(input: ContainerRef & { versionField: string }): Promise<VersionCounts>;
+  /**
+   * Documents by version now (every strategy's rollback ends verified by these). `settled`: counted again until two
+   * counts agree, the highest kept, for a step that deletes on it (activities/cosmos/settled-count.ts).
+   */
+  countVersions(input: ContainerRef & { versionField: string; settled?: boolean }): Promise<VersionCounts>;
   // migrate
   applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult>;
   waitForIndexTransformation(input: ContainerRef): Promise<{ progress: number }>;

@@ -63,7 +63,7 @@ export interface StackOptions {
   /** More emulator options (RU model, ...). */
   cosmosOptions?: Pick<
     LocalCosmosOptions,
-    'ruModel' | 'priorityBasedExecution' | 'priorityModel' | 'partialBulkThrottling'
+    'ruModel' | 'priorityBasedExecution' | 'priorityModel' | 'partialBulkThrottling' | 'sessionLagMs'
   >;
   /** More ARM options (backup policy, operation delay, ...). */
   armOptions?: Omit<

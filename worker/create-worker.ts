@@ -3,8 +3,9 @@
  * so all of them run the same worker.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { CosmosClient } from '@azure/cosmos';
 import { createActivities } from '../activities';
-import { accountConnector, createArmClient, createCosmosClient } from '../activities/clients';
+import { accountConnector, createAccountCosmosClient, createArmClient } from '../activities/clients';
 import type { ActivityDeps } from '../activities/deps';
 import { loadRegistry } from '../activities/registry';
 import type { WorkerConfig } from './config';
@@ -30,7 +31,9 @@ export async function createRunbookWorker(
 ): Promise<RunbookWorker> {
   const { deps: depOverrides, tracing, ...workerOverrides } = overrides;
   const registry = await loadRegistry(config.migrationsDir);
-  const cosmos = createCosmosClient(config.azure);
+  // The worker's own client (disposed with it), unless the caller gives one.
+  let ownCosmos: CosmosClient | undefined;
+  const cosmos = depOverrides?.cosmos ?? (ownCosmos = await createAccountCosmosClient(config.azure));
   const deps: ActivityDeps = {
     cosmos,
     arm: createArmClient(config.azure),
@@ -58,7 +61,7 @@ export async function createRunbookWorker(
     ...(tlsOption !== undefined ? { tls: tlsOption } : {}),
     ...(apiKey ? { apiKey } : {}),
   }).catch((err: unknown) => {
-    cosmos.dispose();
+    ownCosmos?.dispose();
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new Error(`cannot reach Temporal at ${config.temporal.address}: ${why}`, { cause: err });
   });
@@ -87,12 +90,12 @@ export async function createRunbookWorker(
       async close() {
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await connection.close();
-        cosmos.dispose();
+        ownCosmos?.dispose();
       },
     };
   } catch (err) {
     await connection.close();
-    cosmos.dispose();
+    ownCosmos?.dispose();
     throw err;
   }
 }

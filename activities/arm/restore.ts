@@ -22,6 +22,7 @@ import type {
   Snapshot,
 } from '../../common/activities';
 import { countByVersion, countWhere } from '../cosmos/counts';
+import { settledCount } from '../cosmos/settled-count';
 import { PROGRESS_NOT_REPORTED, waitForIndexRebuild } from '../cosmos/index-progress';
 import { exportScripts, missingScripts, recreateScripts } from '../cosmos/scripts';
 import { countWritesSince } from '../cosmos/writes-since';
@@ -126,7 +127,10 @@ export function createRestoreActivities(deps: RestoreDeps) {
     } else {
       // A container the migration created holds what the application wrote into it: never deleted unseen.
       const container = deps.cosmos.database(input.database).container(input.container);
-      const holds = (await getContainer(target)) ? (await countWhere(container)).count : 0;
+      // Settled, as the workflow's count: a replica that lags must not make it look empty (settled-count.ts).
+      const holds = (await getContainer(target))
+        ? await settledCount(async () => (await countWhere(container)).count)
+        : 0;
       const approved = input.documentsApproved ?? 0;
       if (holds > approved) {
         throw ApplicationFailure.nonRetryable(

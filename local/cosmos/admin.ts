@@ -42,6 +42,12 @@ export class Admin implements EmulatorAdmin {
     return (expect(res, 200, `listing containers of database "${database}"`).DocumentCollections as Json[]) ?? [];
   }
 
+  /** Every document as the primary holds it now (no replica lag: session-consistency.ts applies to clients only). */
+  async listDocuments(database: string, container: string): Promise<Json[]> {
+    const res = await this.call('GET', `${collUrl(database, container)}/docs`);
+    return (expect(res, 200, `listing documents of "${database}/${container}"`).Documents as Json[]) ?? [];
+  }
+
   async readContainer(database: string, container: string): Promise<Json | null> {
     const res = await this.call('GET', collUrl(database, container));
     return res.status === 404 ? null : expect(res, 200, `reading container "${database}/${container}"`);

@@ -1,7 +1,7 @@
 /**
  * The emulator's switches over HTTPS, for use from outside the process (the stack runs as a daemon):
  * GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats, GET/PUT /_local/partitions,
- * POST /_local/partitions/split. They require the account key in `x-local-key`.
+ * POST /_local/partitions/split, GET/PUT /_local/session. They require the account key in `x-local-key`.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -44,6 +44,8 @@ const faultsBody = z.array(
     })
     .strict()
 );
+
+const sessionBody = z.object({ lagMs: z.number().min(0) }).strict();
 
 const containerName = { database: z.string().min(1), container: z.string().min(1) };
 const partitionsBody = z.object({ ...containerName, count: z.number().int().min(1).max(1024) }).strict();
@@ -108,6 +110,14 @@ export async function handleControl(
       deps.control.setFaults(body.data, seed);
       return withSeed(json(200, deps.faults.get()), deps.faults.seed);
     }
+    case 'GET /_local/session':
+      return json(200, { lagMs: deps.control.sessionLag() });
+    case 'PUT /_local/session': {
+      const body = sessionBody.safeParse(parsed);
+      if (!body.success) return invalid(body.error);
+      deps.control.setSessionLag(body.data.lagMs);
+      return json(200, { lagMs: deps.control.sessionLag() });
+    }
     case 'GET /_local/stats':
       return json(200, deps.control.stats());
     case 'GET /_local/partitions': {
@@ -134,7 +144,7 @@ export async function handleControl(
     default:
       return json(404, {
         code: 'NotFound',
-        message: `${method} ${path} is not a control endpoint (GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats, GET/PUT /_local/partitions, POST /_local/partitions/split)`,
+        message: `${method} ${path} is not a control endpoint (GET/PUT /_local/ru, GET/PUT /_local/faults, GET /_local/stats, GET/PUT /_local/partitions, POST /_local/partitions/split, GET/PUT /_local/session)`,
       });
   }
 }

@@ -32,12 +32,21 @@ import { handleOffers, isOfferRequest, quotaHeaders } from './offers';
 import { handleScripts, isScriptRequest } from './scripts';
 import { refuseScriptsToEntra } from './entra-scripts';
 import { fixEnabled } from './fix-flags';
+import {
+  runSessionRequest,
+  sessionHeaders,
+  tokenLsn,
+  type SessionReplicas,
+  type SessionRequest,
+} from './session-consistency';
 
 export interface FrontDeps {
   engine: Engine;
   ru: RuModel;
   faults: FaultInjector;
   partitions: PartitionTable;
+  /** The replica lag of Session consistency (session-consistency.ts). */
+  replicas: SessionReplicas;
   control: EmulatorControl;
   /** The counters (the seed is read from the injector). */
   stats: Omit<EmulatorStats, 'faultSeed'>;
@@ -330,8 +339,19 @@ export function createFrontListener(deps: FrontDeps): (req: IncomingMessage, res
         deps.stats.injected.shortPage++;
       }
     }
+    // Reads and queries may be served by a lagging replica unless the session token asks for more; writes go to the
+    // primary. Document answers carry the session token.
+    const session: SessionRequest = {
+      replicas: deps.replicas,
+      ...(route.kind === 'read' || route.kind === 'query'
+        ? { read: { tokenLsn: tokenLsn(headers['x-ms-session-token']), now: Date.now() } }
+        : {}),
+    };
     const run = () => deps.engine.execute(request, route, { log: true });
-    const { response, batch } = routing.scope ? await documentScope.run(routing.scope, run) : await run();
+    const { response, batch } = await runSessionRequest(session, () =>
+      routing.scope ? documentScope.run(routing.scope, run) : run()
+    );
+    if (route.kind !== 'metadata') Object.assign(response.headers, sessionHeaders(session, routing.ranges));
     provisionFromCreate(deps.control, route, request, response);
     if (route.resource === 'container' && route.container && route.action === 'read' && response.status === 200) {
       if (fixEnabled('offers')) Object.assign(response.headers, quotaHeaders());

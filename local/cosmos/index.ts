@@ -17,6 +17,7 @@ import { applyServerPatches } from './patches';
 import { seedFromEnv } from '../seeded-random';
 import { envFlag, envPriorityModel, PARTIAL_BULK_THROTTLING_ENV, PRIORITY_BASED_EXECUTION_ENV } from './fidelity';
 import { PartitionTable } from './partitions';
+import { envSessionLag, SessionReplicas } from './session-consistency';
 import { classify } from './routes';
 import { RuModel } from './ru-model';
 import { TtlSweeper } from './ttl';
@@ -39,6 +40,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     priorityBased: options.priorityBasedExecution ?? envFlag(PRIORITY_BASED_EXECUTION_ENV, false),
     priorityModel: options.priorityModel ?? envPriorityModel(),
     partialBulkThrottling: options.partialBulkThrottling ?? envFlag(PARTIAL_BULK_THROTTLING_ENV, true),
+    sessionLagMs: options.sessionLagMs ?? envSessionLag(),
   };
   applyServerPatches();
   const backup = new BackupLogFile(options.dataDir);
@@ -80,6 +82,7 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     partitions.forget(event.database, event.container);
     if (event.kind === 'container-deleted') ru.forgetContainer(event.database, event.container);
   };
+  const replicas = new SessionReplicas(fidelity.sessionLagMs);
   const faults = new FaultInjector(options.faultSeed ?? seedFromEnv());
   const stats: Omit<EmulatorStats, 'faultSeed'> = {
     throttled: 0,
@@ -108,6 +111,11 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
       partitions.throughputChanged(database, container, ruPerSecond);
     },
     setFaults: (rules, seed) => faults.set(rules, seed),
+    setSessionLag: (lagMs) => {
+      if (!Number.isFinite(lagMs) || lagMs < 0) throw new Error(`session lag must be ≥ 0 ms, got ${lagMs}`);
+      replicas.lagMs = lagMs;
+    },
+    sessionLag: () => replicas.lagMs,
     stats: () => ({
       ...stats,
       faultSeed: faults.seed,
@@ -118,7 +126,10 @@ export async function startLocalCosmos(options: LocalCosmosOptions): Promise<Loc
     setPartitionCount: (database, container, count) => partitions.setCount(database, container, count),
     splitPartition: (database, container, rangeId) => partitions.split(database, container, rangeId),
   };
-  server.on('request', createFrontListener({ engine, ru, faults, partitions, control, stats, key: EMULATOR_KEY }));
+  server.on(
+    'request',
+    createFrontListener({ engine, ru, faults, partitions, replicas, control, stats, key: EMULATOR_KEY })
+  );
 
   try {
     await new Promise<void>((resolve, reject) => {

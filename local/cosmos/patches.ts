@@ -14,6 +14,7 @@ import { patchChangeFeed } from './change-feed';
 import { patchBatchPatchOperations } from './batch-patch';
 import { patchQueryExtensions } from './query-extensions';
 import { patchRestoredTimestamps } from './restored-timestamps';
+import { patchSessionConsistency } from './session-consistency';
 
 export { fixEnabled, type Fix } from './fix-flags';
 
@@ -37,6 +38,7 @@ export function applyServerPatches(): void {
   patchBatchPatchOperations();
   patchQueryExtensions();
   patchRestoredTimestamps(); // after patchDocumentScans: it wraps the create that one defines
+  patchSessionConsistency(); // last: it records the writes of the stores as the others leave them
 }
 
 /**

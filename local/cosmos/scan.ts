@@ -20,6 +20,7 @@ import { fixEnabled } from './fix-flags';
 import { partialAggregateDocument, queryShape, type AggregateKind } from './query-plan';
 import { withoutRidOrder } from './rid-order';
 import { serverRequire } from './server-require';
+import { knownDocument, retainedForReplicas, sessionView } from './session-consistency';
 
 export interface DocumentScope {
   /** The partition key range, as EPK strings ("" and "FF" for the whole container). */
@@ -151,7 +152,8 @@ function compact(store: DocumentStore): void {
   const rids: string[] = [];
   const seqs: number[] = [];
   o.rids.forEach((rid, i) => {
-    if (store._data.has(rid)) {
+    // A document deleted within the replica lag stays in order: a lagging read still sees it (session-consistency.ts).
+    if (store._data.has(rid) || retainedForReplicas(store, rid)) {
       rids.push(rid);
       seqs.push(o.seqs[i]!);
     }
@@ -198,9 +200,10 @@ function scopeOrder(store: DocumentStore, scope: DocumentScope, accept: (doc: Do
   const last = o.seqs.length > 0 ? o.seqs[o.seqs.length - 1]! : 0;
   if (last > s.syncedSeq) {
     for (let i = firstAfter(o.seqs, s.syncedSeq); i < o.rids.length; i++) {
-      const item = store._data.get(o.rids[i]!);
-      // A document deleted before it was ever seen here is not in scope; a replace keeps its rid and partition key.
-      if (item && accept(item.read())) {
+      // A document deleted before it was ever seen here is not in scope (unless a lagging replica may still see
+      // it); a replace keeps its rid and partition key.
+      const doc = knownDocument(store, o.rids[i]!);
+      if (doc && accept(doc)) {
         s.rids.push(o.rids[i]!);
         s.seqs.push(o.seqs[i]!);
       }
@@ -230,7 +233,7 @@ const isCursor = (c: unknown): c is Cursor => !!c && typeof c === 'object' && ty
 
 /** One page from a cursor: documents in creation order, `run` applied to chunks of at most the missing count. */
 function streamPage(
-  store: DocumentStore,
+  view: (rid: string) => Doc | undefined,
   o: { rids: string[]; seqs: number[] },
   run: (docs: Doc[]) => unknown[],
   maxItemCount: number | null | undefined,
@@ -254,12 +257,12 @@ function streamPage(
     const chunk: Doc[] = [];
     const want = limit - result.length;
     while (i < o.rids.length && chunk.length < want && examined < budget) {
-      const item = store._data.get(o.rids[i]!);
+      const item = view(o.rids[i]!);
       lastSeq = o.seqs[i]!;
       i++;
       examined++;
       if (!item) continue;
-      chunk.push(item.read());
+      chunk.push(item);
       if (counted) counted.documents++;
     }
     if (chunk.length === 0) continue;
@@ -275,8 +278,8 @@ function streamPage(
     ({ i, lastSeq, examined } = before);
     if (counted) counted.documents = before.counted;
     while (i < o.rids.length && result.length < limit && examined < budget) {
-      const item = store._data.get(o.rids[i]!);
-      const one = item ? run([item.read()]) : [];
+      const item = view(o.rids[i]!);
+      const one = item ? run([item]) : [];
       const oneSize = bytesOf(one);
       if (result.length > 0 && bytes + oneSize > maxBytes) {
         full = true;
@@ -336,11 +339,13 @@ export function patchDocumentScans(): void {
     const q = this._getQuery(params.query);
     const counted = { documents: 0, definition };
     scope.examined = counted;
+    // What this client may see: current data, or a lagging replica's (session-consistency.ts).
+    const view = sessionView(this);
     const all = () => {
       const docs: Doc[] = [];
       for (const rid of inScope.rids) {
-        const item = this._data.get(rid);
-        if (item) docs.push(item.read());
+        const doc = view(rid);
+        if (doc) docs.push(doc);
       }
       counted.documents += docs.length;
       return docs;
@@ -361,7 +366,7 @@ export function patchDocumentScans(): void {
       const continuation = page.continuation ?? null;
       if (shape?.streamable && (continuation === null || isCursor(continuation)) && fixEnabled('cursor')) {
         return streamPage(
-          this,
+          view,
           inScope,
           (docs) => q.exec(docs, options).result,
           page.maxItemCount,

@@ -76,6 +76,12 @@ export interface EmulatorControl {
    * again from it, so a run's faults can be replayed; without, the draws go on from the current seed.
    */
   setFaults(rules: FaultRule[], seed?: number): void;
+  /**
+   * Session consistency (Azure's default): how far (ms) a replica that serves a read or query without a sufficient
+   * session token lags behind the writes; 0: every read sees current data. See local/cosmos/session-consistency.ts.
+   */
+  setSessionLag(lagMs: number): void;
+  sessionLag(): number;
   /** Counters since start: 429s from the RU model, injected faults, request units charged. */
   stats(): EmulatorStats;
   /** The container's live partition key ranges (laid out from its throughput on first use). */
@@ -179,6 +185,8 @@ export interface EmulatorAdmin {
   createDatabase(database: string): Promise<Record<string, unknown>>;
   deleteDatabase(database: string): Promise<void>;
   listContainers(database: string): Promise<Record<string, unknown>[]>;
+  /** Every document of a container as the primary holds it now, whatever the replica lag. */
+  listDocuments(database: string, container: string): Promise<Record<string, unknown>[]>;
   readContainer(database: string, container: string): Promise<Record<string, unknown> | null>;
   createContainer(database: string, definition: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Replaces the definition; the documents stay. */
@@ -232,6 +240,11 @@ export interface LocalCosmosOptions {
    * @default `LOCAL_COSMOS_PARTIAL_BULK_THROTTLING`, else true
    */
   partialBulkThrottling?: boolean;
+  /**
+   * Replica lag of Session consistency (see `EmulatorControl.setSessionLag`).
+   * @default `LOCAL_COSMOS_SESSION_LAG_MS`, else 0
+   */
+  sessionLagMs?: number;
   /** Seed of the fault draws (default `LOCAL_FAULT_SEED`, else a new one; see `stats().faultSeed`). */
   faultSeed?: number;
 }

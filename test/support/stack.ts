@@ -66,7 +66,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     env: stack.env,
     dir,
     cosmosClient() {
-      const client = createCosmosClient(settings);
+      // As a worker's (createAccountCosmosClient): the local account's default consistency is Session.
+      const client = createCosmosClient(settings, { sessionTokens: true });
       cosmosClients.push(client);
       return client;
     },

@@ -130,9 +130,13 @@ export class Harness {
     return { database, container };
   }
 
-  /** Every document, system fields removed, sorted by id: what "the data" means in a comparison. */
+  /**
+   * Every document, system fields removed, sorted by id: what "the data" means in a comparison. Read as the primary
+   * holds it (the emulator's admin): a client without the worker's session token may see a lagging replica
+   * (LOCAL_COSMOS_SESSION_LAG_MS, local/cosmos/session-consistency.ts).
+   */
   async documents(database: string, container: string): Promise<Doc[]> {
-    const { resources } = await this.cosmos.database(database).container(container).items.readAll<Doc>().fetchAll();
+    const resources = (await this.stack.cosmos.admin.listDocuments(database, container)) as Doc[];
     return resources
       .map((doc) => Object.fromEntries(Object.entries(doc).filter(([k]) => !k.startsWith('_'))) as Doc)
       .sort((a, b) => a.id.localeCompare(b.id));

@@ -31,7 +31,8 @@ export async function undoContainerSteps(r: RollbackRun): Promise<void> {
 async function deleteCreatedContainer(r: RollbackRun): Promise<void> {
   const { ref, where, result } = r;
   const { total } = await r.acts.scan.countVersions.executeWithOptions({ summary: `count the documents in ${where}` }, [
-    { ...ref, versionField: r.input.migration.versionField },
+    // Settled: a lagging replica may not show what the application wrote a moment ago (settled-count.ts).
+    { ...ref, versionField: r.input.migration.versionField, settled: true },
   ]);
   if (total > 0) {
     const detail =

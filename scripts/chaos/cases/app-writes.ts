@@ -53,7 +53,7 @@ export const appWrites: ChaosCase = {
       });
       const report1 = await reportOf(first);
       await app1.stop();
-      const afterFirst = await documents(container);
+      const afterFirst = await documents(container, stack.stack.cosmos.admin);
       const lost1 = lostUpdates(afterFirst, app1.expected);
       const notOnce = afterFirst.filter((d) => d.transformCount !== 1 || d.schemaVersion !== 2).length;
       log(`  run 1: ${report1.status}, ${app1.writes} application writes, ${report1.counters.conflicts} conflicts met`);
@@ -89,7 +89,7 @@ export const appWrites: ChaosCase = {
       const report2 = await reportOf(handle);
       await app2.stop();
       const duringRollback = app2.writes - writesBeforeRollback;
-      const afterSecond = await documents(container);
+      const afterSecond = await documents(container, stack.stack.cosmos.admin);
       const conflicts = report2.rollback?.revert?.conflicts ?? 0;
       const lost2 = lostUpdates(afterSecond, app2.expected);
       // Apart from appWrites, every document as run 1 left it.

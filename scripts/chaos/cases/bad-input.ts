@@ -426,7 +426,7 @@ export async function runBadInputCases(log: (line: string) => void, quick: boole
         const containers = await cs.cosmos.database(db.id).containers.readAll().fetchAll();
         names.push(...containers.resources.map((c) => `${db.id}/${c.id}`), db.id);
       }
-      return JSON.stringify({ documents: await documents(container), names: names.sort() });
+      return JSON.stringify({ documents: await documents(container, cs.stack.cosmos.admin), names: names.sort() });
     };
     const id = `bad-input-${randomUUID().slice(0, 6)}`;
     cs.writeMigration(`${id}.js`, moduleSource(id));

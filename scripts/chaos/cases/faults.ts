@@ -80,7 +80,7 @@ export const faults: ChaosCase = {
       });
       const report1 = await reportOf(first);
       log(`  run 1: ${report1.status} (${report1.counters.migrated} migrated, ${report1.counters.failed} failed)`);
-      const afterFirst = await documents(container);
+      const afterFirst = await documents(container, stack.stack.cosmos.admin);
       const byId = new Map(afterFirst.map((d) => [d.id, d]));
       const lost = countMissing(n, byId);
       const twice = afterFirst.filter((d) => (d.transformCount as number) > 1).length;
@@ -112,7 +112,7 @@ export const faults: ChaosCase = {
       log(`  run 2: ${report2.status} (rollback ${report2.rollback?.mode ?? 'none'}, ok ${report2.rollback?.ok})`);
       cosmos.control.setFaults([]);
       arm.control.setFaults([]);
-      const afterSecond = await documents(container);
+      const afterSecond = await documents(container, stack.stack.cosmos.admin);
       const notRestored =
         afterSecond.filter((d) => !sameDocument(d, byId.get(d.id))).length +
         countMissing(n, new Map(afterSecond.map((d) => [d.id, d])));

@@ -94,7 +94,7 @@ export const security: ChaosCase = {
         await customers.items.create(doc);
         await payments.items.create({ ...doc, amount: index });
       }
-      const paymentsBefore = await documents(payments);
+      const paymentsBefore = await documents(payments, cs.stack.cosmos.admin);
       const id = `security-${randomUUID().slice(0, 6)}`;
       cs.writeMigration(`${id}.js`, splitModule(id));
       await cs.startWorker(TASK_QUEUE, {
@@ -149,7 +149,8 @@ export const security: ChaosCase = {
           },
         ],
       });
-      const paymentsUnchanged = JSON.stringify(await documents(payments)) === JSON.stringify(paymentsBefore);
+      const paymentsUnchanged =
+        JSON.stringify(await documents(payments, cs.stack.cosmos.admin)) === JSON.stringify(paymentsBefore);
       const refusedOverride = override.type === ErrorType.ContainerNotAllowed;
       const refusedRollback =
         !rollback.ok && rollback.problems.some((p) => p.includes('is not allowed on this worker'));

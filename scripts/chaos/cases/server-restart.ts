@@ -95,7 +95,8 @@ export const serverRestart: ChaosCase = {
         // Production heartbeat and retry settings: no `tuning`.
         args: [{ migration: id, approval: { required: false }, batchSize: 20, monitor: { duration: '1h' } }],
       });
-      const migrated = async () => (await documents(container)).filter((d) => d.schemaVersion === 2).length;
+      const migrated = async () =>
+        (await documents(container, cs.stack.cosmos.admin)).filter((d) => d.schemaVersion === 2).length;
 
       // Mid-migration: a fifth of the documents done.
       const atKill = await waitFor('a fifth of the documents migrated', async () => {
@@ -112,12 +113,14 @@ export const serverRestart: ChaosCase = {
         300_000,
         async () => JSON.stringify((await status(handle))?.timeline.slice(-3))
       );
-      const afterMigration = await documents(container);
+      const afterMigration = await documents(container, cs.stack.cosmos.admin);
       await handle.signal(rollbackSignal, { reason: 'chaos: server restart mid-rollback' });
       const revertedAtKill = await waitFor(
         'a fifth of the documents rolled back',
         async () => {
-          const reverted = (await documents(container)).filter((d) => d.schemaVersion === undefined).length;
+          const reverted = (await documents(container, cs.stack.cosmos.admin)).filter(
+            (d) => d.schemaVersion === undefined
+          ).length;
           return reverted >= n / 5 ? reverted : undefined;
         },
         120_000,
@@ -127,7 +130,7 @@ export const serverRestart: ChaosCase = {
       cs.stack.cosmos.control.setFaults([]);
 
       const report: RunbookReport = await handle.result();
-      const after = await documents(container);
+      const after = await documents(container, cs.stack.cosmos.admin);
       const migratedOnce = afterMigration.filter((d) => d.upCount === 1 && d.schemaVersion === 2).length;
       const exact = after.filter((doc, i) => JSON.stringify(doc) === JSON.stringify(original[i])).length;
       const restarts = cs.stack.temporal!.state().restarts;

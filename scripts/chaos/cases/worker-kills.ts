@@ -94,7 +94,7 @@ export const workerKills: ChaosCase = {
         log
       );
       const report1 = await reportOf(first);
-      const afterFirst = await documents(container);
+      const afterFirst = await documents(container, stack.stack.cosmos.admin);
       const byId = new Map(afterFirst.map((d) => [d.id, d]));
       const lost = countMissing(n, byId);
       const twice = afterFirst.filter((d) => (d.transformCount as number) > 1).length;
@@ -143,7 +143,7 @@ export const workerKills: ChaosCase = {
       );
       await signalled;
       const report2 = await reportOf(handle);
-      const afterSecond = await documents(container);
+      const afterSecond = await documents(container, stack.stack.cosmos.admin);
       const notRestored =
         afterSecond.filter((d) => !sameDocument(d, byId.get(d.id))).length +
         (afterSecond.length - new Set(afterSecond.map((d) => d.id)).size) +

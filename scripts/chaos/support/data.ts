@@ -14,6 +14,7 @@ import { isThrottled } from '../../../activities/cosmos/requests';
 import type { ChaosStack } from './stack';
 import { LOG_FILE, type LogEvent } from '../../../local/cosmos/backup-log';
 import { sameValue } from '../../../activities/cosmos/content';
+import type { EmulatorAdmin } from '../../../local/cosmos/types';
 
 export interface Customer {
   id: string;
@@ -149,9 +150,13 @@ export function sameDocument(now: Row, before: Row | undefined): boolean {
   return before !== undefined && sameValue(now, before);
 }
 
-/** Every document of the container, whole, system fields removed, sorted by id. */
-export async function documents(container: Container): Promise<Row[]> {
-  const { resources } = await container.items.readAll<Row>().fetchAll();
+/**
+ * Every document of the container, whole, system fields removed, sorted by id: as the primary holds it (the
+ * emulator's admin), since the chaos account's replicas lag (Session consistency, 200 ms) and this process has no
+ * session token for the workers' writes.
+ */
+export async function documents(container: Container, primary: EmulatorAdmin): Promise<Row[]> {
+  const resources = (await primary.listDocuments(container.database.id, container.id)) as Row[];
   return resources
     .map((doc) => Object.fromEntries(Object.entries(doc).filter(([key]) => !key.startsWith('_'))) as Row)
     .sort((a, b) => a.id.localeCompare(b.id));

@@ -37,6 +37,9 @@ export interface ChaosStack {
   close(): Promise<void>;
 }
 
+/** The chaos account's replica lag: a realistic small lag, below the product's settle window (settled-count.ts). */
+export const CHAOS_SESSION_LAG_MS = 200;
+
 export async function startChaosStack(
   name: string,
   options: Pick<StackOptions, 'cosmosOptions' | 'armOptions' | 'supervision' | 'log'> = {}
@@ -49,11 +52,13 @@ export async function startChaosStack(
     temporal: { mode: 'child', port: 0, uiPort: false },
     ...options,
     // The account as docs/production.md recommends it for migrations: priority-based execution on, acting as Azure
-    // documents it (the emulator's 'azure' model, no reservation for High); a bulk over budget throttled in part.
+    // documents it (the emulator's 'azure' model, no reservation for High); a bulk over budget throttled in part;
+    // Session consistency with replicas that lag 200 ms behind the writes (local/cosmos/session-consistency.ts).
     cosmosOptions: {
       priorityBasedExecution: true,
       priorityModel: 'azure',
       partialBulkThrottling: true,
+      sessionLagMs: CHAOS_SESSION_LAG_MS,
       ...options.cosmosOptions,
     },
   });
