@@ -116,13 +116,18 @@ export function createEngineActivities(deps: ActivityDeps): EngineActivities {
     async takeSnapshot(input: ContainerRef & { versionField: string }): Promise<Snapshot> {
       return takeSnapshot(deps, input);
     },
-    async countVersions(input: ContainerRef & { versionField: string; settled?: boolean }): Promise<VersionCounts> {
+    async countVersions(
+      input: ContainerRef & { versionField: string; settled?: boolean; settledOn?: string }
+    ): Promise<VersionCounts> {
       const container = deps.cosmos.database(input.database).container(input.container);
-      let highest: Awaited<ReturnType<typeof countByVersion>> | undefined;
+      type Counted = Awaited<ReturnType<typeof countByVersion>>;
+      // What must not be missed: the total (a delete on it), or one version's count (the revert's documents left).
+      const measure = (c: Counted) => (input.settledOn !== undefined ? (c.counts[input.settledOn] ?? 0) : c.total);
+      let highest: Counted | undefined;
       const once = async () => {
         const counted = await countByVersion(container, input.versionField);
-        if (!highest || counted.total > highest.total) highest = counted;
-        return counted.total;
+        if (!highest || measure(counted) > measure(highest)) highest = counted;
+        return measure(counted);
       };
       if (input.settled) await settledCount(once);
       else await once();

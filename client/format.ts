@@ -58,6 +58,7 @@ export function describeDecision(decision: PendingDecision, migrationId: string,
     case 'accept-conflicts':
       return [
         `the rollback left ${decision.left} document(s) at the new version as the application wrote them: ${decision.reason}`,
+        ...(decision.unnamed ? [`  ${decision.unnamed} of them not named below: the revert did not see them`] : []),
         ...decision.conflicts.slice(0, 10).map((c) => `  ${c.id} (${JSON.stringify(c.partitionKey)}): ${c.reason}`),
         ...(decision.conflicts.length > 10
           ? [`  … and ${decision.left - 10} more (migrate status --json lists 100)`]

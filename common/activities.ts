@@ -762,9 +762,12 @@ export interface RunbookActivities extends CopyActivities {
   takeSnapshot(input: ContainerRef & { versionField: string }): Promise<Snapshot>;
   /**
    * Documents by version now (every strategy's rollback ends verified by these). `settled`: counted again until two
-   * counts agree, the highest kept, for a step that deletes on it (activities/cosmos/settled-count.ts).
+   * counts agree, the highest kept, for a step that deletes or concludes on it (activities/cosmos/settled-count.ts);
+   * `settledOn` (a versionKey): the counts compared and kept highest are that version's, not the total.
    */
-  countVersions(input: ContainerRef & { versionField: string; settled?: boolean }): Promise<VersionCounts>;
+  countVersions(
+    input: ContainerRef & { versionField: string; settled?: boolean; settledOn?: string }
+  ): Promise<VersionCounts>;
   // migrate
   applyContainerSteps(input: ContainerStepsInput): Promise<ContainerStepsResult>;
   waitForIndexTransformation(input: ContainerRef): Promise<{ progress: number }>;

@@ -48,6 +48,8 @@ export type PendingDecision =
       left: number;
       /** The first 100 named by the revert (ids and partition keys, never contents). */
       conflicts: RevertConflict[];
+      /** Of `left`, those the revert never saw in its passes (not among `conflicts`): rollback again to take them. */
+      unnamed?: number;
     }
   | { kind: 'operator'; signals: ['rollback', 'resume']; reason: string }
   /** A run with `cutover: "signal"` catching up: `cutover` once the old writers are gone (or `rollback`). */

@@ -19,7 +19,8 @@ export interface RollbackProgress {
    */
   awaitingContainerDelete?: { documents: number; notCopies?: number; ids?: string[] };
   /** Documents left at the new version after a revert: waiting for approve (accept them) or abort. */
-  awaitingConflictAcceptance?: { left: number; conflicts: RevertConflict[] };
+  /** `unnamed`: how many of them no pass of the revert saw (workflows/rollback/preimages.ts). */
+  awaitingConflictAcceptance?: { left: number; conflicts: RevertConflict[]; unnamed?: number };
   /** The reason shown with the decision asked for. */
   detail?: string;
 }

@@ -57,6 +57,9 @@ export function createRangeActivities(
     )
   );
   const pagesWritten = new Map<string, number>();
+  /** Scans of the revert each document is still hidden from (script.revertMisses), and what each range's scan hides. */
+  const unseen = new Map((script.revertMisses?.ids ?? []).map((id) => [id, script.revertMisses?.scans ?? 1]));
+  const hiddenInScan = new Map<string, Set<string>>();
   /** What the change feed last delivered of each document; the documents there at the start are before T0. */
   const feedKey = (d: FakeDocument) => `${String(d.version)}|${d.ups}|${d.downs}`;
   const delivered = new Map(container.documents.map((d) => [d.id, feedKey(d)]));
@@ -257,10 +260,24 @@ export function createRangeActivities(
      * an application): reverting puts each back at fromVersion.
      */
     async revertFromPreimages(input: RevertInput): Promise<RevertResult> {
+      // A scan of the range starts here (not a continuation, not a retried attempt): what a lagging replica hides from
+      // it is decided now, for the whole scan (script.revertMisses).
+      const fresh = input.continuation === undefined && Context.current().info.heartbeatDetails === undefined;
+      if (fresh && container.isCurrent(input.feedRange)) {
+        const hidden = new Set<string>();
+        for (const d of container.documentsIn(input.feedRange)) {
+          const left = unseen.get(d.id) ?? 0;
+          if (left <= 0) continue;
+          hidden.add(d.id);
+          unseen.set(d.id, left - 1);
+        }
+        hiddenInScan.set(input.feedRange, hidden);
+      }
+      const hidden = hiddenInScan.get(input.feedRange) ?? new Set<string>();
       const { done, checkpoint } = await scan(
         input.feedRange,
         input,
-        (d) => d.version === to && d.ups > d.downs,
+        (d) => d.version === to && d.ups > d.downs && !hidden.has(d.id),
         (d, counters) => {
           d.version = from;
           d.downs += 1;
