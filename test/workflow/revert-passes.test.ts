@@ -2,7 +2,7 @@
  * The revert from pre-images ends only when the documents counted at the new version are those it named: a pass over
  * the ranges that did not see some (a replica lagging behind the application's writes, Session consistency) is
  * followed by another, and when passes never see them the run waits for the operator and says how many no pass saw.
- * Phase-machine cases on the fake activities (test/support/fake-activities, `revertMisses`); the same on the stack
+ * Phase-machine cases on the fake activities (test/support/fake-activities, `lagging`); the same on the stack
  * with a lagging emulator is test/workflow/surgical.test.ts under LOCAL_COSMOS_SESSION_LAG_MS=500.
  */
 import { approveSignal, rollbackSignal, statusQuery } from '../../workflows/messages';
@@ -35,7 +35,7 @@ const atVersion = (kit: Kit, version: number) =>
     .sort();
 
 test('documents the first pass did not see are taken back by a second pass: rolled back, nothing left at the new version, no gate', async () => {
-  await f.with({ documents: 10, ranges: 2, revertMisses: { ids: ['d-0001', 'd-0006'] } }, async (kit) => {
+  await f.with({ documents: 10, ranges: 2, lagging: { ids: ['d-0001', 'd-0006'] } }, async (kit) => {
     const handle = await f.start(kit, input);
     await waitForPhase(handle, 'monitoring');
     await handle.signal(rollbackSignal, { reason: 'the release is bad' });
@@ -68,32 +68,65 @@ test('documents the first pass did not see are taken back by a second pass: roll
 });
 
 test('documents no pass sees: after the last pass the run waits for the operator, who is told how many were not named; approve accepts them', async () => {
-  await f.with(
-    { documents: 10, ranges: 2, revertMisses: { ids: ['d-0001', 'd-0006'], scans: Infinity } },
-    async (kit) => {
-      const handle = await f.start(kit, input);
-      await waitForPhase(handle, 'monitoring');
-      await handle.signal(rollbackSignal, { reason: 'the release is bad' });
-      const waiting = await waitForDecision(handle, 'accept-conflicts', 30_000);
-      expect(waiting.phase).toBe('rolling-back');
-      expect(waiting.pendingDecision).toEqual({
-        kind: 'accept-conflicts',
-        signals: ['approve', 'abort'],
-        left: 2,
-        unnamed: 2,
-        conflicts: [],
-        reason:
-          `2 document(s) of db/customers are still at version 2, 2 of them not named: ${MAX_REVERT_PASSES} passes of ` +
-          'the revert did not see them (the application keeps writing at the new version, or a replica lags; rollback ' +
-          'again to take them back); approve accepts them as the application wrote them',
-      });
-      expect(kit.calls.count('revertFromPreimages')).toBe(2 * MAX_REVERT_PASSES);
-      expect(kit.calls.count('countVersions')).toBe(MAX_REVERT_PASSES);
-      await handle.signal(approveSignal, { by: 'alice' });
-      const report = await handle.result();
-      expect(report.status).toBe('rolled-back');
-      expect(report.rollback).toMatchObject({ ok: true, conflictsAcceptedBy: 'alice', revert: { reverted: 8 } });
-      expect(atVersion(kit, 2)).toEqual(['d-0001', 'd-0006']);
-    }
-  );
+  await f.with({ documents: 10, ranges: 2, lagging: { ids: ['d-0001', 'd-0006'], scans: Infinity } }, async (kit) => {
+    const handle = await f.start(kit, input);
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'the release is bad' });
+    const waiting = await waitForDecision(handle, 'accept-conflicts', 30_000);
+    expect(waiting.phase).toBe('rolling-back');
+    expect(waiting.pendingDecision).toEqual({
+      kind: 'accept-conflicts',
+      signals: ['approve', 'abort'],
+      left: 2,
+      unnamed: 2,
+      conflicts: [],
+      reason:
+        `2 document(s) of db/customers are still at version 2, 2 of them not named: ${MAX_REVERT_PASSES} passes of ` +
+        'the revert did not see them (the application keeps writing at the new version, or a replica lags; rollback ' +
+        'again to take them back); approve accepts them as the application wrote them',
+    });
+    expect(kit.calls.count('revertFromPreimages')).toBe(2 * MAX_REVERT_PASSES);
+    expect(kit.calls.count('countVersions')).toBe(MAX_REVERT_PASSES);
+    await handle.signal(approveSignal, { by: 'alice' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ ok: true, conflictsAcceptedBy: 'alice', revert: { reverted: 8 } });
+    expect(atVersion(kit, 2)).toEqual(['d-0001', 'd-0006']);
+  });
+});
+
+const down = { ...input, preimages: false, rollback: 'down' };
+
+test('a rollback by down() concludes on a settled count: documents its pass and its verification did not see get a second pass', async () => {
+  await f.with({ documents: 10, ranges: 2, lagging: { ids: ['d-0001', 'd-0006'], scans: 2 } }, async (kit) => {
+    const handle = await f.start(kit, down);
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'the release is bad' });
+    const report = await handle.result();
+    expect(report.status).toBe('rolled-back');
+    expect(report.rollback).toMatchObject({ mode: 'down', ok: true, problems: [] });
+    expect(atVersion(kit, 2)).toEqual([]);
+    expect(kit.container.documents.every((d) => d.version === 1 && d.ups === 1 && d.downs === 1)).toBe(true);
+    expect(kit.calls.of('migrateRange').filter((c) => c.direction === 'down')).toHaveLength(4);
+    expect(kit.calls.count('verifyMigration')).toBe(3); // the run's own, then one per pass
+    expect(kit.calls.of('countVersions')).toEqual([
+      expect.objectContaining({ settled: true, settledOn: '2' }),
+      expect.objectContaining({ settled: true, settledOn: '2' }),
+    ]);
+  });
+});
+
+test('a rollback by down() whose passes never see some documents fails and says how many, never rolled-back', async () => {
+  await f.with({ documents: 10, ranges: 2, lagging: { ids: ['d-0001'], scans: Infinity } }, async (kit) => {
+    const handle = await f.start(kit, down);
+    await waitForPhase(handle, 'monitoring');
+    await handle.signal(rollbackSignal, { reason: 'the release is bad' });
+    const failed = await waitForPhase(handle, 'rollback-failed', 30_000);
+    expect(failed.lastError).toBe(
+      'rollback by down failed: 1 document(s) of db/customers at version 2 were not seen by 3 passes of down() and ' +
+        'its verification (written since, or a replica lags); rollback again to take them back'
+    );
+    expect(atVersion(kit, 2)).toEqual(['d-0001']);
+    expect(kit.calls.count('countVersions')).toBe(3);
+  });
 });

@@ -79,9 +79,10 @@ export class FakeContainer {
     this.bounds.splice(first, 2, { min: a.min, max: b.max });
   }
 
-  countsByVersion(): Record<string, number> {
+  /** By version, of every document (or of `documents`, those a lagging replica shows). */
+  countsByVersion(documents: FakeDocument[] = this.documents): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const d of this.documents) counts[String(d.version)] = (counts[String(d.version)] ?? 0) + 1;
+    for (const d of documents) counts[String(d.version)] = (counts[String(d.version)] ?? 0) + 1;
     return counts;
   }
 }

@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { MigrationInfo, RunbookActivities } from '../../../common/activities';
 import type { FakeContainer } from './container';
+import type { Lag } from './lag';
 import type { FakeScript } from './script';
 
 export type EngineActivities = Pick<
@@ -43,7 +44,8 @@ export function migrationOf(script: FakeScript): MigrationInfo {
 export function createEngineActivities(
   container: FakeContainer,
   script: FakeScript,
-  migration: MigrationInfo
+  migration: MigrationInfo,
+  lag: Lag
 ): EngineActivities {
   const ruPerWrite = script.ruPerWrite ?? 5;
   const probes = [...(script.probes ?? ['fast'])];
@@ -104,13 +106,16 @@ export function createEngineActivities(
         throw ApplicationFailure.nonRetryable('scripted: the verification query failed', 'ScriptedFailure');
       }
       const target = input.direction === 'up' ? migration.toVersion : migration.fromVersion;
-      const remaining = container.documents.filter((d) => d.version !== target).length;
+      // A rollback's verification reads what a lagging replica shows (the forward one is not scripted to lag).
+      const hidden = input.direction === 'down' ? lag.hiddenInContainer(container) : new Set<string>();
+      const seen = container.documents.filter((d) => !hidden.has(d.id));
+      const remaining = seen.filter((d) => d.version !== target).length;
       const problems = [...(script.verificationProblems ?? [])];
       if (remaining > (input.allowedRemaining ?? 0)) problems.push(`${remaining} document(s) not at version ${target}`);
       return {
         ok: problems.length === 0,
         problems,
-        countsByVersion: container.countsByVersion(),
+        countsByVersion: container.countsByVersion(seen),
         remaining,
         sampled: Math.min(input.sampleSize, container.documents.length),
         sampleFailures: [],

@@ -13,6 +13,7 @@ import { FakeContainer } from './container';
 import { createEngineActivities, migrationOf } from './engine';
 import { createHookActivities, type HookRecords } from './hooks';
 import { RangeGate } from './gate';
+import { Lag } from './lag';
 import { createRangeActivities, type RuMeter } from './ranges';
 import { createRecordActivities, type Records } from './records';
 import type { FakeScript } from './script';
@@ -52,13 +53,14 @@ export function createFakeActivities(script: FakeScript = {}): FakeKit {
   const calls = new CallLog();
   const gate = new RangeGate();
   const ru: RuMeter = { charged: 0 };
+  const lag = new Lag(script);
   const records: Records & HookRecords = { leases: new Map(), history: [], notified: [], ran: [] };
   const { deleted, ...arm } = createArmActivities(container, script, migration.fromVersion);
   const { copyTarget, ...copy } = createCopyActivities(container, script);
   const activities: RunbookActivities = {
     ...createInputActivities(),
-    ...createEngineActivities(container, script, migration),
-    ...createRangeActivities(container, script, gate, ru, migration.fromVersion, migration.toVersion),
+    ...createEngineActivities(container, script, migration, lag),
+    ...createRangeActivities(container, script, gate, ru, lag, migration.fromVersion, migration.toVersion),
     ...arm,
     ...createRecordActivities(script, records),
     ...createHookActivities(script, records),

@@ -23,6 +23,7 @@ import {
 import { zeroCounters } from '../../../common/counters';
 import type { FakeContainer, FakeDocument } from './container';
 import type { RangeGate } from './gate';
+import type { Lag } from './lag';
 import type { FakeScript, RangeFault } from './script';
 
 interface Checkpoint {
@@ -42,6 +43,7 @@ export function createRangeActivities(
   script: FakeScript,
   gate: RangeGate,
   meter: RuMeter,
+  lag: Lag,
   from: number | string | undefined,
   to: number | string | undefined
 ): Pick<RunbookActivities, 'listFeedRanges' | 'migrateRange' | 'catchUpRange' | 'revertFromPreimages'> {
@@ -57,9 +59,9 @@ export function createRangeActivities(
     )
   );
   const pagesWritten = new Map<string, number>();
-  /** Scans of the revert each document is still hidden from (script.revertMisses), and what each range's scan hides. */
-  const unseen = new Map((script.revertMisses?.ids ?? []).map((id) => [id, script.revertMisses?.scans ?? 1]));
-  const hiddenInScan = new Map<string, Set<string>>();
+  /** A scan of a range starts (not a continuation, not a retried attempt): what a lagging replica hides is decided. */
+  const freshScan = (input: { continuation?: string }) =>
+    input.continuation === undefined && Context.current().info.heartbeatDetails === undefined;
   /** What the change feed last delivered of each document; the documents there at the start are before T0. */
   const feedKey = (d: FakeDocument) => `${String(d.version)}|${d.ups}|${d.downs}`;
   const delivered = new Map(container.documents.map((d) => [d.id, feedKey(d)]));
@@ -195,10 +197,13 @@ export function createRangeActivities(
 
     async migrateRange(input: MigrateRangeInput) {
       const [source, target] = input.direction === 'up' ? [from, to] : [to, from];
+      // A rollback's down() reads what a lagging replica shows (the forward migration's scans are not scripted to lag).
+      const hidden =
+        input.direction === 'down' ? lag.hiddenInRange(container, input.feedRange, freshScan(input)) : new Set();
       const { done, checkpoint } = await scan(
         input.feedRange,
         input,
-        (d) => d.version === source,
+        (d) => d.version === source && !hidden.has(d.id),
         (d, counters, failures) => {
           if (failing[input.direction].has(d.id)) {
             counters.failed += 1;
@@ -260,20 +265,7 @@ export function createRangeActivities(
      * an application): reverting puts each back at fromVersion.
      */
     async revertFromPreimages(input: RevertInput): Promise<RevertResult> {
-      // A scan of the range starts here (not a continuation, not a retried attempt): what a lagging replica hides from
-      // it is decided now, for the whole scan (script.revertMisses).
-      const fresh = input.continuation === undefined && Context.current().info.heartbeatDetails === undefined;
-      if (fresh && container.isCurrent(input.feedRange)) {
-        const hidden = new Set<string>();
-        for (const d of container.documentsIn(input.feedRange)) {
-          const left = unseen.get(d.id) ?? 0;
-          if (left <= 0) continue;
-          hidden.add(d.id);
-          unseen.set(d.id, left - 1);
-        }
-        hiddenInScan.set(input.feedRange, hidden);
-      }
-      const hidden = hiddenInScan.get(input.feedRange) ?? new Set<string>();
+      const hidden = lag.hiddenInRange(container, input.feedRange, freshScan(input));
       const { done, checkpoint } = await scan(
         input.feedRange,
         input,

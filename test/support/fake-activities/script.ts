@@ -54,11 +54,11 @@ export interface FakeScript {
   /** deleteContainer refuses (nothing deleted) with this ApplicationFailure, as activities/arm/restore.ts does. */
   deleteRefused?: { type: string; message: string };
   /**
-   * The revert's scan does not see these documents (ids `d-…`) in the first `scans` scans of their range, as a replica
-   * that lags hides what the application wrote a moment ago (Session consistency); countVersions always counts them.
-   * `scans: Infinity`: never seen. @default scans 1
+   * A replica that lags (lag.ts): these documents (ids `d-…`) are hidden from the first `scans` scans that read them
+   * (the revert's and a rollback's down() range scans, verifications); countVersions always counts them. `scans:
+   * Infinity`: never seen. @default scans 1
    */
-  revertMisses?: { ids: string[]; scans?: number };
+  lagging?: { ids: string[]; scans?: number };
   /** Problems verifyMigration reports (on top of documents still not at the target version). */
   verificationProblems?: string[];
   /** The first N verifyMigration calls fail non-retryably (a step failing for good after the first write). */
