@@ -63,7 +63,7 @@ export function planCopy(target: CopyTarget, plan: MigrationPlan, backup: Backup
     rollbackAfterCutover: proved
       ? continuous
         ? "after the cutover the target's changes are written back to the source through down() until monitoring ends: a rollback loses none of the application's writes"
-        : "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a rollback, once the reverse sync is drained, compares the source with the target and deletes from the source the documents whose copy the application deleted (findDeletedSources): a rollback loses none of the application's writes"
+        : "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a rollback, once the reverse sync is drained, compares the source with the target and deletes from the source the documents whose copy the application deleted (findDeletedSources; after a copy accepted with problems it names them instead of deleting, as a missing copy may never have been made): a rollback loses none of the application's writes"
       : `a rollback after the cutover is not possible: ${plan.roundTrip ? 'down(up(doc)) differs from the document on the sample' : 'the module has no down()'}, so the application's writes to the target cannot be written back to the source (a rollback before the cutover deletes the target and leaves the source as it is)`,
   };
 }

@@ -69,6 +69,12 @@ export interface CopyRangeInput extends CopyRef {
   maxFailures: number;
   /** Return after this long with a continuation even when the range is not done. @default 60 */
   maxSeconds?: number;
+  /**
+   * findDeletedSources only: name a source document whose copy is missing instead of deleting it. Set when the copy
+   * was not complete at the cutover (problems, or a verification the operator accepted): such a document may never
+   * have been copied, so its missing copy says nothing of the application.
+   */
+  keepMissing?: boolean;
 }
 
 export interface CopyRangeResult {

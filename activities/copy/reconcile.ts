@@ -11,6 +11,9 @@
  *   partition key and id) is gone from the target was deleted by the application after the cutover (the cutover
  *   verified every copy existed), and is deleted from the source, ETag-conditioned on the version compared (a 412:
  *   it changed since, left as it is and named). A source document up() cannot place was never copied: left as it is.
+ *   When the copy was not complete at the cutover (`keepMissing`: a copy that failed, a collision, a verification
+ *   the operator accepted), a missing copy may be one that was never made: such a source document is named, never
+ *   deleted.
  *
  * Both scan in pages through the one reader and delete through the one bulk writer; a page's continuation is
  * heartbeated, so a retried attempt goes on after it.
@@ -57,6 +60,8 @@ interface Side {
   partitionKey(doc: MigrationDocument): unknown;
   /** Delete only the version compared (ifMatch its _etag). */
   conditional: boolean;
+  /** Name the documents without a match instead of deleting them, with this reason. */
+  keepWhy?: string;
   /** A delete that failed with `status`, as a named problem. */
   failed(status: number): string;
 }
@@ -94,6 +99,12 @@ export async function findDeletedSources(deps: ActivityDeps, input: CopyRangeInp
       keyInOther: (doc) => JSON.stringify([partitionKeyOf(doc, shape.targetPaths) ?? null, doc.id]),
       partitionKey: (doc) => partitionKeyOf(doc, shape.sourcePaths),
       conditional: true,
+      ...(input.keepMissing
+        ? {
+            keepWhy:
+              'its copy is not in the target, but the copy was not complete at the cutover (it may never have been copied): not deleted',
+          }
+        : {}),
       failed: (status) =>
         status === 412
           ? 'changed since it was compared with the target: not deleted'
@@ -151,6 +162,12 @@ async function reconcile(input: CopyRangeInput, side: Side, sourcePaths: string[
       for (const doc of page.docs) {
         const key = await side.matchKey(doc);
         if (key !== undefined && !living.has(key)) orphans.push(doc);
+      }
+      if (side.keepWhy !== undefined) {
+        for (const doc of orphans) {
+          recordProblem(state, tally, doc.id, partitionKeyOf(doc, sourcePaths), side.keepWhy);
+        }
+        orphans.length = 0;
       }
       const outcomes = await writer.send(
         side.scanned,

@@ -855,6 +855,51 @@ test("latest-version mode, a rollback after the cutover: the reverse sync brings
   expect(await all(source)).toEqual(wanted);
 }, 120_000);
 
+test('findDeletedSources with keepMissing (the copy was not complete at the cutover): a source document whose copy is missing is named, never deleted, since its copy may never have been made', async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = Array.from({ length: 60 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const sourceRanges = await listFeedRanges(source);
+  for (const feedRange of sourceRanges) {
+    await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 50,
+      maxFailures: 0,
+    });
+  }
+  // Three copies missing from the target: never made (a failed write the operator accepted) or deleted since, the
+  // containers cannot tell which.
+  const targetContainer = engine.deps.cosmos.database(DATABASE).container(targetName);
+  const missing = docs.slice(0, 3);
+  for (const d of missing) await targetContainer.item(d.id, `tenant-${d.org}`).delete();
+  const before = await all(source);
+  const failures: DocumentFailure[] = [];
+  let deleted = 0;
+  for (const feedRange of sourceRanges) {
+    const results = await untilDone<CopyRangeInput, CopyRangeResult>(findDeletedSources, {
+      ...ref,
+      target,
+      feedRange,
+      batchSize: 25,
+      maxFailures: 10,
+      keepMissing: true,
+    });
+    failures.push(...results.flatMap((r) => r.failures));
+    deleted += results.reduce((n, r) => n + r.counters.deleted, 0);
+  }
+  expect(deleted).toBe(0);
+  expect(failures.map((f) => f.id).sort()).toEqual(missing.map((d) => d.id).sort());
+  expect(failures.every((f) => f.error.includes('not complete at the cutover'))).toBe(true);
+  expect(await all(source)).toEqual(before);
+}, 120_000);
+
 test("the source's reads and the target's writes share one RU budget: a backfill at ruBudget spends at most that per second", async () => {
   const { source: sourceName, target: targetName } = names();
   const source = await sourceContainer(sourceName);

@@ -74,7 +74,7 @@ test('without continuous backup and with a proved down(): the reverse sync runs,
   const plan = planCopy(target, measured, periodic);
   expect(plan.reverseSync).toBe(true);
   expect(plan.rollbackAfterCutover).toBe(
-    "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a rollback, once the reverse sync is drained, compares the source with the target and deletes from the source the documents whose copy the application deleted (findDeletedSources): a rollback loses none of the application's writes"
+    "after the cutover the target's creates and updates are written back to the source through down() until monitoring ends; the target's feed carries no deletes without continuous backup, so a rollback, once the reverse sync is drained, compares the source with the target and deletes from the source the documents whose copy the application deleted (findDeletedSources; after a copy accepted with problems it names them instead of deleting, as a missing copy may never have been made): a rollback loses none of the application's writes"
   );
 });
 

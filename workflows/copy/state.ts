@@ -28,5 +28,9 @@ export function copyRollbackInput(copy: CopyState): CopyRollbackInput {
     ...(copy.outcome.cutover ? { cutoverAt: copy.outcome.cutover.at } : {}),
     reverseSync: copy.plan.reverseSync,
     reverseRanges: copy.reverseRanges ?? [],
+    copyComplete:
+      copy.outcome.copied.failed === 0 &&
+      copy.verificationAcceptedBy === undefined &&
+      copy.outcome.verification?.passed === true,
   };
 }

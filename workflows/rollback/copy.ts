@@ -33,6 +33,11 @@ export interface CopyRollbackInput {
   reverseSync: boolean;
   /** The target's ranges and their reverse-sync continuations, as monitoring left them. */
   reverseRanges: LoopRange[];
+  /**
+   * Every source document had its copy at the cutover point: no problem while copying, and a verification that passed
+   * (not one the operator accepted). Absent (a run recorded before this field): not known, so not complete.
+   */
+  copyComplete?: boolean;
 }
 
 /**
@@ -240,6 +245,7 @@ async function deleteWhatTheTargetLost(r: RollbackRun, copy: CopyRollbackInput):
             continuation: range.continuation,
             batchSize: input.batchSize,
             maxFailures: input.maxFailures,
+            ...(copy.copyComplete === true ? {} : { keepMissing: true }),
             ...part,
           },
         ]
