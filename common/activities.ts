@@ -500,6 +500,11 @@ export interface DeleteContainerInput extends ContainerRef {
    * `ContainerInUse` with the count.
    */
   documentsApproved?: number;
+  /**
+   * A mark in the container's change feed (TargetCopiesCheck.changesFrom): delete only if no document was created or
+   * replaced since, else fail non-retryable `ContainerInUse` with the count and delete nothing.
+   */
+  unchangedSince?: string;
 }
 
 export interface RestoreResult {

@@ -191,6 +191,11 @@ export interface TargetCopiesCheck {
   /** The first 100 of those, by id. */
   ids: string[];
   ruConsumed: number;
+  /**
+   * The target's change feed marked before the check read anything (absent: the target was gone): a delete that acts
+   * on this check passes it as `unchangedSince`, so a document written during or after the check stops the delete.
+   */
+  changesFrom?: string;
 }
 
 /**

@@ -23,6 +23,7 @@ import type {
 } from '../../common/activities';
 import { countByVersion, countWhere } from '../cosmos/counts';
 import { settledCount } from '../cosmos/settled-count';
+import { changesSince } from '../cosmos/changes-since';
 import { PROGRESS_NOT_REPORTED, waitForIndexRebuild } from '../cosmos/index-progress';
 import { exportScripts, missingScripts, recreateScripts } from '../cosmos/scripts';
 import { countWritesSince } from '../cosmos/writes-since';
@@ -128,9 +129,18 @@ export function createRestoreActivities(deps: RestoreDeps) {
       // A container the migration created holds what the application wrote into it: never deleted unseen.
       const container = deps.cosmos.database(input.database).container(input.container);
       // Settled, as the workflow's count: a replica that lags must not make it look empty (settled-count.ts).
-      const holds = (await getContainer(target))
-        ? await settledCount(async () => (await countWhere(container)).count)
-        : 0;
+      const exists = (await getContainer(target)) !== undefined;
+      if (exists && input.unchangedSince !== undefined) {
+        const changed = await changesSince(container, input.unchangedSince);
+        if (changed > 0) {
+          throw ApplicationFailure.nonRetryable(
+            `${input.database}/${input.container} was not deleted: ${changed} document(s) were created or replaced in it after it was checked`,
+            ErrorType.ContainerInUse,
+            { changedSinceCheck: changed }
+          );
+        }
+      }
+      const holds = exists ? await settledCount(async () => (await countWhere(container)).count) : 0;
       const approved = input.documentsApproved ?? 0;
       if (holds > approved) {
         throw ApplicationFailure.nonRetryable(

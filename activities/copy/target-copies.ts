@@ -18,6 +18,7 @@ import type { ActivityDeps } from '../deps';
 import { PageScan } from '../cosmos/budgeted-reads';
 import { listFeedRanges, rangeQueryOptions } from '../cosmos/feed-ranges';
 import { activityContext, statusOf } from '../cosmos/requests';
+import { markChanges } from '../cosmos/changes-since';
 import { RuBudget } from '../cosmos/ru-budget';
 import { openCopy, type OpenCopy } from './context';
 import { derive, sourceKeyOf, withoutSystemProperties } from './derive';
@@ -27,6 +28,8 @@ import { asStored } from './verify';
 export const MAX_IDS_NAMED = 100;
 
 interface Checkpoint extends TargetCopiesCheck {
+  /** Taken before the first page: kept across retries, so a change during any attempt is after it. */
+  changesFrom?: string;
   /** The target range being scanned (index into its ranges as listed) and where its scan stands. */
   range: number;
   continuation?: string;
@@ -45,6 +48,8 @@ export async function checkTargetCopies(deps: ActivityDeps, input: CheckTargetCo
   const state: Checkpoint = resumed
     ? { ...resumed, ids: [...resumed.ids] }
     : { range: 0, documents: 0, notCopies: 0, ids: [], ruConsumed: 0 };
+  state.changesFrom ??= await markChanges(open.target);
+  activityContext()?.heartbeat({ ...state, ids: [...state.ids] } satisfies Checkpoint);
   const budget = new RuBudget(input.ruBudget);
   const ranges = await listFeedRanges(open.target);
   for (; state.range < ranges.length; state.range += 1, state.continuation = undefined) {
@@ -66,7 +71,13 @@ export async function checkTargetCopies(deps: ActivityDeps, input: CheckTargetCo
       if (!page.continuation) break;
     }
   }
-  return { documents: state.documents, notCopies: state.notCopies, ids: state.ids, ruConsumed: state.ruConsumed };
+  return {
+    documents: state.documents,
+    notCopies: state.notCopies,
+    ids: state.ids,
+    ruConsumed: state.ruConsumed,
+    changesFrom: state.changesFrom,
+  };
 }
 
 async function checkPage(open: OpenCopy, docs: MigrationDocument[], budget: RuBudget, state: Checkpoint) {

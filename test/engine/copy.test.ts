@@ -7,6 +7,7 @@
  * wrote. COPY_DOCS sets the source's size (default 2,000; the issue's 20,000 with COPY_DOCS=20000).
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Container } from '@azure/cosmos';
 import type { DocumentFailure } from '../../common/activities';
 import type { CopyRangeInput, CopyRangeResult, SyncCopyInput, SyncCopyResult } from '../../common/copy';
@@ -18,6 +19,7 @@ import { markCopyStart, reverseSyncRange, syncCopyRange } from '../../activities
 import { verifyCopy } from '../../activities/copy/verify';
 import { findDeletedCopies, findDeletedSources } from '../../activities/copy/reconcile';
 import { checkTargetCopies } from '../../activities/copy/target-copies';
+import { createRestoreActivities } from '../../activities/arm/restore';
 import { listFeedRanges } from '../../activities/cosmos/feed-ranges';
 import { continuationWithin } from '../../workflows/copy/feed-continuation';
 import { checkMigration } from '../../activities/registry';
@@ -718,14 +720,57 @@ test("checkTargetCopies, before a rollback deletes a target that never cut over:
   const found = await check();
   expect(found).toMatchObject({ documents: 251, notCopies: 2 });
   expect([...found.ids].sort()).toEqual(['acct-17', 'app-written']);
-  // Resumed from a heartbeat after its first page, it counts the rest once.
+  // Resumed from a heartbeat after its first page (beats[0] is the change feed's mark, before any page), it counts
+  // the rest once.
   const first = run(checkTargetCopies, { ...ref, target, batchSize: 40 });
   await first.result;
-  const resumed = await run(checkTargetCopies, { ...ref, target, batchSize: 40 }, first.beats[0]).result;
+  const resumed = await run(checkTargetCopies, { ...ref, target, batchSize: 40 }, first.beats[1]).result;
   expect({ ...resumed, ruConsumed: 0 }).toEqual({ ...found, ruConsumed: 0 });
   // A target already deleted (a retried rollback): nothing in it.
   await engine.deps.cosmos.database(DATABASE).container(targetName).delete();
   expect(await check()).toEqual({ documents: 0, notCopies: 0, ids: [], ruConsumed: 0 });
+}, 120_000);
+
+test("the delete after a clean checkTargetCopies acts only on what was checked: a copy replaced after the check's mark in the target's change feed stops it (ContainerInUse), nothing deleted; unchanged, it deletes", async () => {
+  const { source: sourceName, target: targetName } = names();
+  const source = await sourceContainer(sourceName);
+  const docs = Array.from({ length: 40 }, (_, i) => account(i));
+  await seed(source, docs, 'accountNo');
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
+    ...ref,
+    target,
+    feedRange: await wholeRange(source),
+    batchSize: 100,
+    maxFailures: 0,
+  });
+  const check = await run(checkTargetCopies, { ...ref, target, batchSize: 100 }).result;
+  expect(check).toMatchObject({ documents: 40, notCopies: 0, changesFrom: expect.any(String) });
+  const copies = engine.deps.cosmos.database(DATABASE).container(targetName);
+  // The application overwrites a copy it already checked: same count, so only the feed can tell.
+  const overwritten = expectedCopy(docs[3]!);
+  await copies.item(overwritten.id as string, overwritten.tenant as string).replace({ ...overwritten, balance: -7 });
+  const { deleteContainer } = createRestoreActivities(engine.deps);
+  const del = { ...target, documentsApproved: check.documents, unchangedSince: check.changesFrom };
+  const refused = await new MockActivityEnvironment().run(deleteContainer, del).catch((err: unknown) => err);
+  expect(refused).toBeInstanceOf(ApplicationFailure);
+  expect(refused).toMatchObject({ type: 'ContainerInUse', nonRetryable: true });
+  expect(String((refused as Error).message)).toContain(
+    '1 document(s) were created or replaced in it after it was checked'
+  );
+  expect((await all(copies)).size).toBe(40);
+  // Checked again, with nothing written since: deleted.
+  const again = await run(checkTargetCopies, { ...ref, target, batchSize: 100 }).result;
+  await new MockActivityEnvironment().run(deleteContainer, {
+    ...target,
+    documentsApproved: again.documents,
+    unchangedSince: again.changesFrom,
+  });
+  const gone = await copies.read().catch((err: unknown) => err);
+  expect(gone).toMatchObject({ code: 404 });
 }, 120_000);
 
 test('latest-version mode (no continuous backup): the feed brings no deletes; findDeletedCopies, comparing the target with the source at the cutover point, deletes exactly the copies left behind', async () => {

@@ -9,7 +9,7 @@
  *   started again (start-app). The target is kept: it holds the application's writes too. Without a proved down()
  *   (the plan said so, and the approval request) this rollback is not possible and says so.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ContainerRef } from '../../common/activities';
 import { ErrorType } from '../../common/errors';
 import type { CopyFeedMode, CopyRangeResult, SyncCopyResult } from '../../common/copy';
@@ -58,22 +58,46 @@ async function deleteTarget(r: RollbackRun, copy: CopyRollbackInput): Promise<vo
     checksum: input.migration.checksum,
     target: copy.target,
   };
-  await r.step(`compare every document of the target ${where} with up() of its source document`);
-  const budget = r.ruBudget();
-  const check = await r.acts.scan.checkTargetCopies.executeWithOptions(
-    { summary: `check that ${where} holds only the run's copies` },
-    [{ ...ref, batchSize: input.batchSize, ...(budget !== undefined ? { ruBudget: budget } : {}) }]
-  );
-  result.counters.scanned += check.documents;
-  result.counters.ruConsumed += check.ruConsumed;
-  const { documents, notCopies, ids } = check;
-  if (notCopies === 0) {
-    await r.step(`delete the target ${where}: its ${documents} document(s) are all the run's copies (no cutover yet)`);
-  } else {
+  for (let attempt = 1; ; attempt += 1) {
+    await r.step(`compare every document of the target ${where} with up() of its source document`);
+    const budget = r.ruBudget();
+    const check = await r.acts.scan.checkTargetCopies.executeWithOptions(
+      { summary: `check that ${where} holds only the run's copies` },
+      [{ ...ref, batchSize: input.batchSize, ...(budget !== undefined ? { ruBudget: budget } : {}) }]
+    );
+    result.counters.scanned += check.documents;
+    result.counters.ruConsumed += check.ruConsumed;
+    const { documents, notCopies, ids } = check;
+    let writtenMeanwhile = false;
+    if (notCopies === 0) {
+      await r.step(
+        `delete the target ${where}: its ${documents} document(s) are all the run's copies (no cutover yet)`
+      );
+      try {
+        // Only if nothing was created or replaced in it since the check began (its change feed, marked then).
+        await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${where}` }, [
+          {
+            ...copy.target,
+            documentsApproved: documents,
+            ...(check.changesFrom !== undefined ? { unchangedSince: check.changesFrom } : {}),
+          },
+        ]);
+        return;
+      } catch (err) {
+        if (!isContainerInUse(err)) throw err;
+        if (attempt < MAX_TARGET_CHECKS) {
+          await r.step(`the target ${where} was written while it was checked: check it again`);
+          continue;
+        }
+        writtenMeanwhile = true;
+      }
+    }
     const named = ids.length < notCopies ? `${ids.join(', ')} and ${notCopies - ids.length} more` : ids.join(', ');
-    const detail =
-      `the copy's target ${where} holds ${documents} document(s), ${notCopies} of them not up() of a source document ` +
-      `(possibly the application's: ${named}); approve deletes it with them, abort keeps it`;
+    const detail = writtenMeanwhile
+      ? `the copy's target ${where} holds ${documents} document(s) and was written while it was checked, ` +
+        `${MAX_TARGET_CHECKS} times (possibly by the application); approve deletes it with them, abort keeps it`
+      : `the copy's target ${where} holds ${documents} document(s), ${notCopies} of them not up() of a source document ` +
+        `(possibly the application's: ${named}); approve deletes it with them, abort keeps it`;
     await r.step(`waiting for the operator: ${detail}`, {
       awaitingContainerDelete: { documents, notCopies, ids },
       detail,
@@ -90,10 +114,22 @@ async function deleteTarget(r: RollbackRun, copy: CopyRollbackInput): Promise<vo
       await r.step(`kept the target ${where} with its ${documents} document(s): ${err.message}`);
       return;
     }
+    await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${where}` }, [
+      { ...copy.target, documentsApproved: documents },
+    ]);
+    return;
   }
-  await r.acts.arm.deleteContainer.executeWithOptions({ summary: `delete the copy's target ${where}` }, [
-    { ...copy.target, documentsApproved: documents },
-  ]);
+}
+
+/** Checks of the target before a refused delete (written during the check) goes on to ask the operator. */
+const MAX_TARGET_CHECKS = 2;
+
+function isContainerInUse(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === ErrorType.ContainerInUse
+  );
 }
 
 export async function rollbackCopy(r: RollbackRun): Promise<void> {
