@@ -115,9 +115,18 @@ test('a count with a condition adds every range’s aggregate, and reports the R
   const container = await fourRanges();
   const stats = engine.stack.cosmos.control;
   const before = stats.stats().requestCharge;
-  const counted = await countWhere(container, { where: 'c.v = @v', parameters: [{ name: '@v', value: 1 }] });
+  const env = new MockActivityEnvironment();
+  const beats = collectBeats(env);
+  const counted: Awaited<ReturnType<typeof countWhere>> = await env.run(() =>
+    countWhere(container, { where: 'c.v = @v', parameters: [{ name: '@v', value: 1 }] })
+  );
   const charged = stats.stats().requestCharge - before;
   expect(counted.count).toBe(40);
+  expect(beats.filter((b) => (b as { what?: string }).what !== undefined).at(-1)).toEqual({
+    what: 'count',
+    ranges: 4,
+    left: 0,
+  });
   expect(charged).toBeGreaterThan(0);
   expect(counted.ruConsumed).toBeCloseTo(charged - (await rangesCharge(container)), 6);
   expect((await countWhere(container)).count).toBe(61);
