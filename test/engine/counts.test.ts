@@ -196,3 +196,18 @@ test('an error other than a gone range stops the count: it is not taken for a sp
     })
   ).rejects.toBe(refused);
 });
+
+test('a range merged into a wider one while it is counted (410/1002, no live range inside it): the error stands, its documents are never dropped from the count', async () => {
+  // Azure merges partitions only on request (https://learn.microsoft.com/azure/cosmos-db/merge); the emulator's
+  // re-layout to one range stands in for it: every old range is gone, the one live range is wider than each.
+  const container = await freshContainer(engine.deps);
+  const control = engine.stack.cosmos.control;
+  await control.setPartitionCount(container.database.id, container.id, 3);
+  await seed(container, spread('doc', 30));
+  const [, middle] = await liveRanges(container);
+  const parts = perRange(container, 'merged', async (options, range) => {
+    if (range.id === middle!.id) await control.setPartitionCount(container.database.id, container.id, 1);
+    return countIn(container, options);
+  });
+  await expect(parts).rejects.toMatchObject({ code: 410, substatus: 1002 });
+});
