@@ -163,6 +163,9 @@ test('pre-image ids: characters Cosmos forbids are escaped, migration ids cannot
   const long = preimageId('m', 'x'.repeat(1100));
   expect(long).toMatch(/^m:%sha256-[0-9a-f]{64}$/);
   expect(long).not.toBe(preimageId('m', 'y'.repeat(1100)));
+  // Cosmos's limit is 1,023 bytes: an id of exactly that many is kept as it is, one byte more is hashed.
+  expect(preimageId('m', 'x'.repeat(1021))).toBe(`m:${'x'.repeat(1021)}`);
+  expect(preimageId('m', 'x'.repeat(1022))).toMatch(/^m:%sha256-[0-9a-f]{64}$/);
   // A hashed id keeps its migration id escaped, so two migrations' hashed ids cannot collide either.
   expect(preimageId('a:b', 'x'.repeat(1100))).toMatch(/^a%3Ab:%sha256-[0-9a-f]{64}$/);
 });
