@@ -257,3 +257,73 @@ test('001 up then down on the demo data: every customer comes back exactly as se
   const report = await activities.verifyMigration({ ...input(c), direction: 'down', sampleSize: 10 });
   expect(report).toMatchObject({ ok: true, remaining: 0, countsByVersion: { '(missing)': 250 } });
 });
+
+test('verifyMigration: a verify() that throws, answers neither true nor a message, or quotes the document is a named failure without the document’s values; five are shown of more', async () => {
+  const c = await demo(8);
+  await migrate(c);
+  const picky: Migration = {
+    ...split,
+    id: 'picky-split',
+    verify(doc: Customer & { email?: string }) {
+      const i = Number(doc.id.slice(5));
+      if (i === 0) throw new Error(`cannot read ${String(doc.email)}`);
+      if (i === 1) return false as unknown as string;
+      if (i < 7) return `${String(doc.firstName)} looks wrong`;
+      return true;
+    },
+  };
+  engine.deps.registry = registryOf([split, picky]);
+  try {
+    const report = await activities.verifyMigration({
+      ...ref(c),
+      migration: 'picky-split',
+      direction: 'up',
+      sampleSize: 8,
+    });
+    const docs = await readAll<Customer>(c);
+    const failure = (i: number, error: string) => {
+      const id = `cust-0000${i}`;
+      return { id, partitionKey: docs.get(id)!.tenantId, error };
+    };
+    expect(report.sampled).toBe(8);
+    expect([...report.sampleFailures].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      failure(0, 'verify() threw: cannot read ‹value›'),
+      failure(1, 'verify() returned neither true nor a message'),
+      ...[2, 3, 4, 5, 6].map((i) => failure(i, '‹value› looks wrong')),
+    ]);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toHaveLength(1);
+    const shown = report.sampleFailures.slice(0, 5).map((f) => `${f.id}: ${f.error}`);
+    expect(report.problems[0]).toBe(`7 of 8 sampled document(s) fail verify(): ${shown.join('; ')}.`);
+    // No value of the documents but their ids and partition keys (the shown failures are the listed ones).
+    const text = JSON.stringify(report);
+    for (const doc of docs.values()) {
+      for (const value of [doc.firstName, (doc as { email?: string }).email]) expect(text).not.toContain(value);
+    }
+  } finally {
+    engine.deps.registry = registryOf([split]);
+  }
+});
+
+test('verifyMigration: a sample of 0 reads nothing; a container that does not exist is a problem', async () => {
+  const c = await demo(5);
+  await migrate(c);
+  const none = await activities.verifyMigration({ ...input(c), sampleSize: 0 });
+  expect(none).toMatchObject({ ok: true, sampled: 0, sampleFailures: [], remaining: 0 });
+  const gone = await activities.verifyMigration({
+    database: c.database.id,
+    container: 'no-such-container',
+    migration: '001-split-customer-name',
+    direction: 'up',
+    sampleSize: 5,
+  });
+  expect(gone).toEqual({
+    ok: false,
+    problems: [`container ${c.database.id}/no-such-container does not exist.`],
+    countsByVersion: {},
+    remaining: 0,
+    sampled: 0,
+    sampleFailures: [],
+    relationships: [],
+  });
+});
