@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import type { Container } from '@azure/cosmos';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { VerificationReport } from '../../common/activities';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import { createEngineActivities, type EngineActivities } from '../../activities/engine';
 import { loadRegistry } from '../../activities/registry';
@@ -326,4 +328,30 @@ test('verifyMigration: a sample of 0 reads nothing; a container that does not ex
     sampleFailures: [],
     relationships: [],
   });
+});
+
+test('verifyMigration heartbeats its progress: leftovers found per page, each range checked and sampled, relationship rows', async () => {
+  const c = await demo(30);
+  await migrate(c);
+  for (const i of [3, 4, 5]) {
+    const doc = demoCustomer(i);
+    await c.item(doc.id, doc.tenantId).replace(doc);
+  }
+  const env = new MockActivityEnvironment();
+  const beats: unknown[] = [];
+  env.on('heartbeat', (d: unknown) => beats.push(d));
+  const report: VerificationReport = await env.run(() => activities.verifyMigration({ ...input(c), sampleSize: 5 }));
+  expect(report).toMatchObject({ ok: false, remaining: 3, stillToMigrate: 3, sampled: 5 });
+  const verifying = beats.filter(
+    (b) =>
+      typeof b === 'object' &&
+      b !== null &&
+      ('remaining' in b || 'relationship' in b || ['remaining', 'sample'].includes((b as { what?: string }).what ?? ''))
+  );
+  expect(verifying).toEqual([
+    { remaining: 3 },
+    { what: 'remaining', ranges: 1, left: 0 },
+    { what: 'sample', ranges: 1, left: 0 },
+    { relationship: 'no migrated customer keeps name', rows: 0 },
+  ]);
 });
