@@ -355,3 +355,43 @@ test('verifyMigration heartbeats its progress: leftovers found per page, each ra
     { relationship: 'no migrated customer keeps name', rows: 0 },
   ]);
 });
+
+test('verifyMigration counts leftovers past the five it names, and never counts a candidate the transform skips as failing', async () => {
+  const c = await demo(8);
+  const skips: Migration = { ...split, id: 'skips-all', up: () => undefined };
+  const fails: Migration = {
+    ...split,
+    id: 'fails-all',
+    up() {
+      throw new Error('cannot');
+    },
+  };
+  engine.deps.registry = registryOf([split, skips, fails]);
+  try {
+    const ids = [0, 1, 2, 3, 4].map((i) => `cust-0000${i}`).join(', ');
+    const left = await activities.verifyMigration({ ...input(c), sampleSize: 0 });
+    expect(left).toMatchObject({ remaining: 8, stillToMigrate: 8 });
+    expect(left.problems).toEqual([
+      `8 document(s) at version 1 (or without schemaVersion) still need migrating (e.g. ${ids}).`,
+    ]);
+    const skipped = await activities.verifyMigration({
+      ...ref(c),
+      migration: 'skips-all',
+      direction: 'up',
+      sampleSize: 0,
+    });
+    expect(skipped).toMatchObject({ ok: true, problems: [], remaining: 0, stillToMigrate: 0 });
+    const failing = await activities.verifyMigration({
+      ...ref(c),
+      migration: 'fails-all',
+      direction: 'up',
+      sampleSize: 0,
+    });
+    expect(failing).toMatchObject({ remaining: 8, stillToMigrate: 0 });
+    expect(failing.problems).toEqual([
+      `8 document(s) at version 1 (or without schemaVersion) fail the up() transform, more than the 0 known failures (e.g. ${ids}).`,
+    ]);
+  } finally {
+    engine.deps.registry = registryOf([split]);
+  }
+});
