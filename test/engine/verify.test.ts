@@ -270,7 +270,8 @@ test('verifyMigration: a verify() that throws, answers neither true nor a messag
       const i = Number(doc.id.slice(5));
       if (i === 0) throw new Error(`cannot read ${String(doc.email)}`);
       if (i === 1) return false as unknown as string;
-      if (i < 7) return `${String(doc.firstName)} looks wrong`;
+      // The id and the partition key are kept in a failure; every other value of the document is not.
+      if (i < 7) return `${doc.id} of ${doc.tenantId}: ${String(doc.firstName)} looks wrong`;
       return true;
     },
   };
@@ -291,7 +292,10 @@ test('verifyMigration: a verify() that throws, answers neither true nor a messag
     expect([...report.sampleFailures].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
       failure(0, 'verify() threw: cannot read ‹value›'),
       failure(1, 'verify() returned neither true nor a message'),
-      ...[2, 3, 4, 5, 6].map((i) => failure(i, '‹value› looks wrong')),
+      ...[2, 3, 4, 5, 6].map((i) => {
+        const id = `cust-0000${i}`;
+        return failure(i, `${id} of ${docs.get(id)!.tenantId}: ‹value› looks wrong`);
+      }),
     ]);
     expect(report.ok).toBe(false);
     expect(report.problems).toHaveLength(1);
