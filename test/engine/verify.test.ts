@@ -399,3 +399,13 @@ test('verifyMigration counts leftovers past the five it names, and never counts 
     engine.deps.registry = registryOf([split]);
   }
 });
+
+test('verifyMigration after down: leftovers are the documents still at the new version, and relationships (an up check) are not run', async () => {
+  const c = await demo(6);
+  await migrate(c);
+  const report = await activities.verifyMigration({ ...input(c), direction: 'down', sampleSize: 5 });
+  expect(report).toMatchObject({ ok: false, remaining: 6, stillToMigrate: 6, sampled: 0, relationships: [] });
+  expect(report.problems).toEqual([
+    '6 document(s) at version 2 still need migrating (e.g. cust-00000, cust-00001, cust-00002, cust-00003, cust-00004).',
+  ]);
+});
