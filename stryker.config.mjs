@@ -38,9 +38,9 @@ export default {
   ],
   // Module-level constants need every test re-run with a fresh module registry: minutes per mutant here.
   ignoreStatic: true,
-  // Two test runners (under `nice -n 10`): the machine's 2 cores are shared with other runs, and each engine test
-  // file starts its own emulator.
-  concurrency: 2,
+  // One test runner (under `nice -n 10`): the machine's 2 cores are shared with other engineers' runs, and each
+  // engine test file starts its own emulator.
+  concurrency: 1,
   // A mutant's time limit: twice what its tests took in the initial run, plus 15 s for a loaded machine (tests that
   // wait for conditions are slow there, never stuck). A mutant that loops (a wait that never ends) is a Timeout,
   // which counts as detected.

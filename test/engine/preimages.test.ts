@@ -8,7 +8,13 @@ import { Items, type Container, type OperationInput } from '@azure/cosmos';
 import type { RevertInput, RevertResult } from '../../common/activities';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import type { RangeCheckpoint } from '../../activities/cosmos/migrate-range';
-import { preimageId, preimageOf, preimagesContainerName, type StoredPreimage } from '../../activities/cosmos/preimages';
+import {
+  preimageId,
+  preimageKeyProblem,
+  preimageOf,
+  preimagesContainerName,
+  type StoredPreimage,
+} from '../../activities/cosmos/preimages';
 import { revertFromPreimages } from '../../activities/cosmos/revert';
 import { createEngineActivities } from '../../activities/engine';
 import {
@@ -157,6 +163,9 @@ test('pre-image ids: characters Cosmos forbids are escaped, migration ids cannot
   const long = preimageId('m', 'x'.repeat(1100));
   expect(long).toMatch(/^m:%sha256-[0-9a-f]{64}$/);
   expect(long).not.toBe(preimageId('m', 'y'.repeat(1100)));
+  // Cosmos's limit is 1,023 bytes: an id of exactly that many is kept as it is, one byte more is hashed.
+  expect(preimageId('m', 'x'.repeat(1021))).toBe(`m:${'x'.repeat(1021)}`);
+  expect(preimageId('m', 'x'.repeat(1022))).toMatch(/^m:%sha256-[0-9a-f]{64}$/);
   // A hashed id keeps its migration id escaped, so two migrations' hashed ids cannot collide either.
   expect(preimageId('a:b', 'x'.repeat(1100))).toMatch(/^a%3Ab:%sha256-[0-9a-f]{64}$/);
 });
@@ -193,6 +202,36 @@ test('a pre-image, whole: its own id, the document without system fields, the _e
     ridBefore: 'rid-1',
     at: 'T',
   });
+});
+
+test('a pre-image under hierarchical keys carries every level; a key through null or a scalar is not set (never read through it)', () => {
+  const original = {
+    id: 'cust-1',
+    tenant: { region: 'eu', zone: 'west' },
+    name: 'Ada',
+    gone: null,
+    flat: 'eu',
+  } as unknown as MigrationDocument;
+  const image = withoutSystem(original);
+  const base = { id: 'm:cust-1', migrationId: 'm', docId: 'cust-1', image, at: 'T' };
+  // Two paths under one object: the second keeps what the first set.
+  expect(preimageOf('m', original, ['/tenant/region', '/tenant/zone'], 'T')).toEqual({
+    ...base,
+    tenant: { region: 'eu', zone: 'west' },
+  });
+  // Paths through null and through a string have no value: the pre-image does not get the field at all.
+  expect(preimageOf('m', original, ['/gone/region', '/flat/length'], 'T')).toEqual(base);
+});
+
+test('partition key paths that would collide with a pre-image’s own fields are named; others, even alike, are not', () => {
+  expect(preimageKeyProblem(['/tenantId', '/migrationId', '/image/kind'])).toBe(
+    'partition key path(s) /migrationId, /image/kind collide with the pre-image fields (migrationId, docId, image, etagBefore, ridBefore, at); pre-images cannot be kept for this container'
+  );
+  for (const field of ['docId', 'etagBefore', 'ridBefore', 'at']) {
+    expect(preimageKeyProblem([`/${field}`])).toMatch(new RegExp(`^partition key path\\(s\\) /${field} collide`));
+  }
+  expect(preimageKeyProblem(['/tenantId', '/docIdentity', '/at2', '/tenant/image', '/id'])).toBeUndefined();
+  expect(preimageKeyProblem([])).toBeUndefined();
 });
 
 test('without ensurePreimagesContainer, or for down, pre-images are refused with a message saying what to do', async () => {

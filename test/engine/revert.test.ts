@@ -15,6 +15,7 @@ import type { Migration, MigrationDocument } from '../../common/migration';
 import type { RevertCheckpoint } from '../../activities/cosmos/revert';
 import { createEngineActivities } from '../../activities/engine';
 import { revertFromPreimages } from '../../activities/cosmos/revert';
+import { preimageId } from '../../activities/cosmos/preimages';
 import {
   freshContainer,
   rangeInput,
@@ -513,4 +514,31 @@ test('a replace refused for good (500) is a named failure, never counted as reve
   );
   const after = await readAll<Doc>(container);
   for (const [id, doc] of migratedDocs) expect(withoutSystem(after.get(id))).toEqual(withoutSystem(doc));
+});
+
+test('a pre-image that is not this migration’s, or keeps no image, is no base: the document is named as created and left; a ridBefore that is not a string is no evidence of a re-create', async () => {
+  const { container, before } = await migrated(customers(6), {});
+  const migratedDocs = await readAll<Doc>(container);
+  const preimages = container.database.container(`${container.id}-preimages`);
+  // Written by hand into the pre-images container under the ids migrateRange gave them (preimages.ts).
+  const tamper = async (i: number, change: Record<string, unknown>) => {
+    const item = preimages.item(preimageId('split-name', `cust-${i}`), `t${i}`);
+    const found = withoutSystem((await item.read<Record<string, unknown>>()).resource)!;
+    await preimages.items.upsert({ ...found, ...change });
+  };
+  await tamper(0, { migrationId: 'another-migration' });
+  await tamper(1, { image: null });
+  await tamper(2, { image: 'not a document' });
+  await tamper(3, { ridBefore: 42 });
+
+  const result = await runRevert(await revertInput(container));
+
+  expect([...result.conflicts].sort((a, b) => a.id.localeCompare(b.id))).toEqual(
+    [0, 1, 2].map((i) => ({ id: `cust-${i}`, partitionKey: `t${i}`, reason: 'created' }))
+  );
+  expect(result.counters).toMatchObject({ scanned: 6, reverted: 3, conflicts: 3, failed: 0, unchanged: 0 });
+  const after = await readAll<Doc>(container);
+  for (const i of [0, 1, 2]) expect(after.get(`cust-${i}`)).toEqual(migratedDocs.get(`cust-${i}`));
+  for (const i of [3, 4, 5])
+    expect(withoutSystem(after.get(`cust-${i}`))).toEqual(withoutSystem(before.get(`cust-${i}`)));
 });

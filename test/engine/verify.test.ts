@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import type { Container } from '@azure/cosmos';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { VerificationReport } from '../../common/activities';
 import type { Migration, MigrationDocument } from '../../common/migration';
 import { createEngineActivities, type EngineActivities } from '../../activities/engine';
 import { loadRegistry } from '../../activities/registry';
@@ -256,4 +258,154 @@ test('001 up then down on the demo data: every customer comes back exactly as se
   }
   const report = await activities.verifyMigration({ ...input(c), direction: 'down', sampleSize: 10 });
   expect(report).toMatchObject({ ok: true, remaining: 0, countsByVersion: { '(missing)': 250 } });
+});
+
+test('verifyMigration: a verify() that throws, answers neither true nor a message, or quotes the document is a named failure without the document’s values; five are shown of more', async () => {
+  const c = await demo(8);
+  await migrate(c);
+  const picky: Migration = {
+    ...split,
+    id: 'picky-split',
+    verify(doc: Customer & { email?: string }) {
+      const i = Number(doc.id.slice(5));
+      if (i === 0) throw new Error(`cannot read ${String(doc.email)}`);
+      if (i === 1) return false as unknown as string;
+      // The id and the partition key are kept in a failure; every other value of the document is not.
+      if (i < 7) return `${doc.id} of ${doc.tenantId}: ${String(doc.firstName)} looks wrong`;
+      return true;
+    },
+  };
+  engine.deps.registry = registryOf([split, picky]);
+  try {
+    const report = await activities.verifyMigration({
+      ...ref(c),
+      migration: 'picky-split',
+      direction: 'up',
+      sampleSize: 8,
+    });
+    const docs = await readAll<Customer>(c);
+    const failure = (i: number, error: string) => {
+      const id = `cust-0000${i}`;
+      return { id, partitionKey: docs.get(id)!.tenantId, error };
+    };
+    expect(report.sampled).toBe(8);
+    expect([...report.sampleFailures].sort((a, b) => a.id.localeCompare(b.id))).toEqual([
+      failure(0, 'verify() threw: cannot read ‹value›'),
+      failure(1, 'verify() returned neither true nor a message'),
+      ...[2, 3, 4, 5, 6].map((i) => {
+        const id = `cust-0000${i}`;
+        return failure(i, `${id} of ${docs.get(id)!.tenantId}: ‹value› looks wrong`);
+      }),
+    ]);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toHaveLength(1);
+    const shown = report.sampleFailures.slice(0, 5).map((f) => `${f.id}: ${f.error}`);
+    expect(report.problems[0]).toBe(`7 of 8 sampled document(s) fail verify(): ${shown.join('; ')}.`);
+    // No value of the documents but their ids and partition keys (the shown failures are the listed ones).
+    const text = JSON.stringify(report);
+    for (const doc of docs.values()) {
+      for (const value of [doc.firstName, (doc as { email?: string }).email]) expect(text).not.toContain(value);
+    }
+  } finally {
+    engine.deps.registry = registryOf([split]);
+  }
+});
+
+test('verifyMigration: a sample of 0 reads nothing; a container that does not exist is a problem', async () => {
+  const c = await demo(5);
+  await migrate(c);
+  const none = await activities.verifyMigration({ ...input(c), sampleSize: 0 });
+  expect(none).toMatchObject({ ok: true, sampled: 0, sampleFailures: [], remaining: 0 });
+  const gone = await activities.verifyMigration({
+    database: c.database.id,
+    container: 'no-such-container',
+    migration: '001-split-customer-name',
+    direction: 'up',
+    sampleSize: 5,
+  });
+  expect(gone).toEqual({
+    ok: false,
+    problems: [`container ${c.database.id}/no-such-container does not exist.`],
+    countsByVersion: {},
+    remaining: 0,
+    sampled: 0,
+    sampleFailures: [],
+    relationships: [],
+  });
+});
+
+test('verifyMigration heartbeats its progress: leftovers found per page, each range checked and sampled, relationship rows', async () => {
+  const c = await demo(30);
+  await migrate(c);
+  for (const i of [3, 4, 5]) {
+    const doc = demoCustomer(i);
+    await c.item(doc.id, doc.tenantId).replace(doc);
+  }
+  const env = new MockActivityEnvironment();
+  const beats: unknown[] = [];
+  env.on('heartbeat', (d: unknown) => beats.push(d));
+  const report: VerificationReport = await env.run(() => activities.verifyMigration({ ...input(c), sampleSize: 5 }));
+  expect(report).toMatchObject({ ok: false, remaining: 3, stillToMigrate: 3, sampled: 5 });
+  const verifying = beats.filter(
+    (b) =>
+      typeof b === 'object' &&
+      b !== null &&
+      ('remaining' in b || 'relationship' in b || ['remaining', 'sample'].includes((b as { what?: string }).what ?? ''))
+  );
+  expect(verifying).toEqual([
+    { remaining: 3 },
+    { what: 'remaining', ranges: 1, left: 0 },
+    { what: 'sample', ranges: 1, left: 0 },
+    { relationship: 'no migrated customer keeps name', rows: 0 },
+  ]);
+});
+
+test('verifyMigration counts leftovers past the five it names, and never counts a candidate the transform skips as failing', async () => {
+  const c = await demo(8);
+  const skips: Migration = { ...split, id: 'skips-all', up: () => undefined };
+  const fails: Migration = {
+    ...split,
+    id: 'fails-all',
+    up() {
+      throw new Error('cannot');
+    },
+  };
+  engine.deps.registry = registryOf([split, skips, fails]);
+  try {
+    const ids = [0, 1, 2, 3, 4].map((i) => `cust-0000${i}`).join(', ');
+    const left = await activities.verifyMigration({ ...input(c), sampleSize: 0 });
+    expect(left).toMatchObject({ remaining: 8, stillToMigrate: 8 });
+    expect(left.problems).toEqual([
+      `8 document(s) at version 1 (or without schemaVersion) still need migrating (e.g. ${ids}).`,
+    ]);
+    const skipped = await activities.verifyMigration({
+      ...ref(c),
+      migration: 'skips-all',
+      direction: 'up',
+      sampleSize: 0,
+    });
+    expect(skipped).toMatchObject({ ok: true, problems: [], remaining: 0, stillToMigrate: 0 });
+    const failing = await activities.verifyMigration({
+      ...ref(c),
+      migration: 'fails-all',
+      direction: 'up',
+      sampleSize: 0,
+    });
+    expect(failing).toMatchObject({ remaining: 8, stillToMigrate: 0 });
+    expect(failing.problems).toEqual([
+      `8 document(s) at version 1 (or without schemaVersion) fail the up() transform, more than the 0 known failures (e.g. ${ids}).`,
+    ]);
+  } finally {
+    engine.deps.registry = registryOf([split]);
+  }
+});
+
+test('verifyMigration after down: leftovers are the documents still at the new version, and relationships (an up check) are not run', async () => {
+  const c = await demo(6);
+  await migrate(c);
+  const report = await activities.verifyMigration({ ...input(c), direction: 'down', sampleSize: 5 });
+  expect(report).toMatchObject({ ok: false, remaining: 6, stillToMigrate: 6, sampled: 0, relationships: [] });
+  expect(report.problems).toEqual([
+    '6 document(s) at version 2 still need migrating (e.g. cust-00000, cust-00001, cust-00002, cust-00003, cust-00004).',
+  ]);
 });
