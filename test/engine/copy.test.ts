@@ -114,6 +114,15 @@ function run<I, R>(fn: (deps: typeof engine.deps, input: I) => Promise<R>, input
   return { result, beats };
 }
 
+/** The repartition module on `sourceName`, and its target prepared (created) as the workflow's preflight does. */
+async function prepared(sourceName: string, targetName: string) {
+  engine.use(repartition(sourceName, targetName));
+  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
+  const target = { database: DATABASE, container: targetName };
+  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  return { ref, target };
+}
+
 /** The application: creates, updates (a fifth of them moving the account to another org) and deletes, until stopped. */
 function application(source: Container, model: Map<string, Account>) {
   let stopped = false;
@@ -438,10 +447,7 @@ test('a backfill resumed from its last heartbeat on another worker copies every 
   const source = await sourceContainer(sourceName);
   const docs = Array.from({ length: 500 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const input: CopyRangeInput = { ...ref, target, feedRange: await wholeRange(source), batchSize: 50, maxFailures: 0 };
   // The first worker dies after three pages: only its heartbeats survive. The pages after them were written too
   // (the worker died before heartbeating them): the next attempt meets their copies again (409) and keeps them.
@@ -460,10 +466,7 @@ test('the verification names a copy that differs from up() of its source, one th
   const source = await sourceContainer(sourceName);
   const docs = Array.from({ length: 30 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
     ...ref,
     target,
@@ -491,10 +494,7 @@ test('a catch-up resumed from its last heartbeat on another worker replays the p
   const docs = Array.from({ length: 200 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
   const model = new Map(docs.map((d) => [d.id, d]));
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const feedRange = await wholeRange(source);
   const mode = 'all-versions-and-deletes' as const;
   const start = await run(markCopyStart, { ...ref, target, feedRange, mode }).result;
@@ -539,10 +539,7 @@ test('a source range that splits during the backfill: FeedRangeSplit with what w
   const docs = Array.from({ length: 1000 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
   const model = new Map(docs.map((d) => [d.id, d]));
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const mode = 'all-versions-and-deletes' as const;
   const ranges = await listFeedRanges(source);
   expect(ranges).toHaveLength(2);
@@ -614,10 +611,7 @@ test("a source range that splits during the catch-up, the application writing be
   const docs = Array.from({ length: 300 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
   const model = new Map(docs.map((d) => [d.id, d]));
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const mode = 'all-versions-and-deletes' as const;
   const ranges = await listFeedRanges(source);
   expect(ranges).toHaveLength(2);
@@ -695,10 +689,7 @@ test("checkTargetCopies, before a rollback deletes a target that never cut over:
   const source = await sourceContainer(sourceName);
   const docs = Array.from({ length: 250 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const feedRange = await wholeRange(source);
   await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
     ...ref,
@@ -736,10 +727,7 @@ test("the delete after a clean checkTargetCopies acts only on what was checked: 
   const source = await sourceContainer(sourceName);
   const docs = Array.from({ length: 40 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
     ...ref,
     target,
@@ -779,10 +767,7 @@ test('latest-version mode (no continuous backup): the feed brings no deletes; fi
   const docs = Array.from({ length: 300 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
   const model = new Map(docs.map((d) => [d.id, d]));
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const feedRange = await wholeRange(source);
   const mode = 'latest-version' as const;
   const start = await run(markCopyStart, { ...ref, target, feedRange, mode }).result;
@@ -835,10 +820,7 @@ test("latest-version mode, a rollback after the cutover: the reverse sync brings
   const source = await sourceContainer(sourceName);
   const docs = [...Array.from({ length: 200 }, (_, i) => account(i)), account(200, 'no-tenant')];
   await seed(source, docs, 'accountNo');
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const mode = 'latest-version' as const;
   const sourceRanges = await listFeedRanges(source);
   for (const feedRange of sourceRanges) {
@@ -905,10 +887,7 @@ test('findDeletedSources with keepMissing (the copy was not complete at the cuto
   const source = await sourceContainer(sourceName);
   const docs = Array.from({ length: 60 }, (_, i) => account(i));
   await seed(source, docs, 'accountNo');
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const sourceRanges = await listFeedRanges(source);
   for (const feedRange of sourceRanges) {
     await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {
@@ -953,10 +932,7 @@ test("the source's reads and the target's writes share one RU budget: a backfill
     Array.from({ length: 200 }, (_, i) => account(i)),
     'accountNo'
   );
-  engine.use(repartition(sourceName, targetName));
-  const ref = { database: DATABASE, container: sourceName, migration: 'repartition' };
-  const target = { database: DATABASE, container: targetName };
-  await run(prepareCopyTarget, { ...ref, target, createdByThisRun: false }).result;
+  const { ref, target } = await prepared(sourceName, targetName);
   const ruBudget = 400;
   const started = Date.now();
   const [result] = await untilDone<CopyRangeInput, CopyRangeResult>(copyRange, {

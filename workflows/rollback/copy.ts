@@ -51,13 +51,7 @@ export interface CopyRollbackInput {
 async function deleteTarget(r: RollbackRun, copy: CopyRollbackInput): Promise<void> {
   const where = `${copy.target.database}/${copy.target.container}`;
   const { input, result } = r;
-  const ref = {
-    database: input.migration.database,
-    container: input.migration.container,
-    migration: input.migration.id,
-    checksum: input.migration.checksum,
-    target: copy.target,
-  };
+  const ref = copyRef(r, copy);
   for (let attempt = 1; ; attempt += 1) {
     await r.step(`compare every document of the target ${where} with up() of its source document`);
     const budget = r.ruBudget();
@@ -132,6 +126,18 @@ function isContainerInUse(err: unknown): boolean {
   );
 }
 
+/** The copy activities' reference: the migration (its source container) and the target. */
+function copyRef(r: RollbackRun, copy: CopyRollbackInput) {
+  const { migration } = r.input;
+  return {
+    database: migration.database,
+    container: migration.container,
+    migration: migration.id,
+    checksum: migration.checksum,
+    target: copy.target,
+  };
+}
+
 export async function rollbackCopy(r: RollbackRun): Promise<void> {
   const copy = r.input.copy!;
   const targetWhere = `${copy.target.database}/${copy.target.container}`;
@@ -173,13 +179,7 @@ async function drainReverseSync(r: RollbackRun, copy: CopyRollbackInput): Promis
     r.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${copy.target.container}` }, [
       copy.target,
     ]);
-  const ref = {
-    database: input.migration.database,
-    container: input.migration.container,
-    migration: input.migration.id,
-    checksum: input.migration.checksum,
-    target: copy.target,
-  };
+  const ref = copyRef(r, copy);
   // The live budget and concurrency (forwarded by the parent): a change restarts the ranges in flight with it.
   for (;;) {
     const seen = r.controlsVersion;
@@ -252,13 +252,7 @@ async function deleteWhatTheTargetLost(r: RollbackRun, copy: CopyRollbackInput):
   await r.step(
     `latest-version mode: compare ${r.where} with ${targetWhere} and delete from it what the application deleted in the target since the cutover`
   );
-  const ref = {
-    database: input.migration.database,
-    container: input.migration.container,
-    migration: input.migration.id,
-    checksum: input.migration.checksum,
-    target: copy.target,
-  };
+  const ref = copyRef(r, copy);
   const ranges: LoopRange[] = (
     await r.acts.quick.listFeedRanges.executeWithOptions({ summary: `list feed ranges of ${r.where}` }, [r.ref])
   ).map((feedRange) => ({ feedRange, done: false }));
