@@ -1,6 +1,6 @@
 /**
  * checkTargetCopies: before a rollback deletes the target of a copy that never cut over, the proof that it holds only
- * the run's copies (issue 21: "no consent needed if the application never wrote to it"). Every target document, range
+ * the run's copies (no consent is needed when the application never wrote to it). Every target document, range
  * by range through the one reader (budgeted, Low priority), is compared whole with what the run would have written:
  * up() of its source document (derive.ts, the comparison verifyCopy makes on its sample). The source documents of a
  * page are asked for once, cross-partition, by the page's ids, and matched by the source key a copy carries (its

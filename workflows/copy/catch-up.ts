@@ -11,7 +11,7 @@ import type { SyncCopyResult } from '../../common/copy';
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
 import { CATCH_UP_ROUND_MS } from '../phases/catch-up';
-import { continuationWithin } from './feed-continuation';
+import { feedRangeFrom } from './feed-continuation';
 import { afterRound, copyRef, copyRound, failuresLeft, listRangesOf } from './ranges';
 
 export async function copyCatchUp(run: Run): Promise<Transition> {
@@ -47,14 +47,7 @@ export async function copyCatchUp(run: Run): Promise<Transition> {
         listRanges: () => listRangesOf(run, 'source'),
         // A split's children (a merge's union) go on from where the ranges they replace had got to: no change made
         // between their last page and the split is missed (feed-continuation.ts).
-        newRange: (feedRange, replaced) => ({
-          feedRange,
-          done: false,
-          continuation: continuationWithin(
-            replaced.map((r) => r.continuation),
-            feedRange
-          ),
-        }),
+        newRange: feedRangeFrom,
         afterSplit: "each goes on from the parent's point in the change feed",
         afterMerge: "the merged range goes on from its parts' points in the change feed",
         start: async (range, index, part) => {

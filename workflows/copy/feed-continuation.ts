@@ -76,3 +76,18 @@ export function continuationWithin(replaced: (string | undefined)[], range: stri
   entries.sort((a, b) => (a.minInclusive < b.minInclusive ? -1 : a.minInclusive > b.minInclusive ? 1 : 0));
   return JSON.stringify({ rid: (tokens[0] as Composite).rid, Continuation: entries } satisfies Composite);
 }
+
+/**
+ * The range a split's child (or a merge's union) takes in a change-feed loop: it goes on from where the ranges it
+ * replaces had got to, cut to it, so no change made between their last page and the split is missed.
+ */
+export function feedRangeFrom(feedRange: string, replaced: { continuation?: string }[]) {
+  return {
+    feedRange,
+    done: false,
+    continuation: continuationWithin(
+      replaced.map((r) => r.continuation),
+      feedRange
+    ),
+  };
+}

@@ -12,7 +12,7 @@ import { monitor } from '../phases/monitor';
 import type { Run } from '../run/run';
 import type { Transition } from '../run/transition';
 import { copyRef, copyRound, listRangesOf } from './ranges';
-import { continuationWithin } from './feed-continuation';
+import { feedRangeFrom } from './feed-continuation';
 
 export async function copyMonitor(run: Run): Promise<Transition> {
   const copy = run.state.copy!;
@@ -48,14 +48,7 @@ export async function reverseRound(run: Run): Promise<boolean> {
       listRanges: () => listRangesOf(run, 'target'),
       // A split's children (a merge's union) go on from where the target ranges they replace had got to: none of
       // the application's writes made before the split is missed (feed-continuation.ts).
-      newRange: (feedRange, replaced) => ({
-        feedRange,
-        done: false,
-        continuation: continuationWithin(
-          replaced.map((r) => r.continuation),
-          feedRange
-        ),
-      }),
+      newRange: feedRangeFrom,
       start: async (range, index, part) => {
         // Only a range that never had a start point (none in practice: every target range is marked at the cutover
         // point, and a split's children inherit their parent's).

@@ -15,7 +15,7 @@ import { ErrorType } from '../../common/errors';
 import type { CopyFeedMode, CopyRangeResult, SyncCopyResult } from '../../common/copy';
 import { failureMessage } from '../../common/failure-message';
 import { runRanges, type LoopRange } from '../range-loop';
-import { continuationWithin } from '../copy/feed-continuation';
+import { feedRangeFrom } from '../copy/feed-continuation';
 import type { RollbackRun } from './context';
 
 /** What the rollback child needs of a copy (the parent's state.copy at the rollback). */
@@ -189,14 +189,7 @@ async function drainReverseSync(r: RollbackRun, copy: CopyRollbackInput): Promis
       ranges,
       // A split's children (a merge's union) go on from where the target ranges they replace had got to: none of
       // the application's writes made before the split is missed (feed-continuation.ts).
-      newRange: (feedRange, replaced) => ({
-        feedRange,
-        done: false,
-        continuation: continuationWithin(
-          replaced.map((r) => r.continuation),
-          feedRange
-        ),
-      }),
+      newRange: feedRangeFrom,
       priorityBased: input.priorityBased,
       ruBudget: () => r.ruBudget(),
       concurrency: () => r.concurrency(),
