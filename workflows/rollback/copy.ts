@@ -46,7 +46,9 @@ export interface CopyRollbackInput {
  * document). None other than copies: deleted without asking. Otherwise the operator is asked at the gate a created
  * container's delete uses (down.ts), with the target's document count, how many are not the run's copies and up to
  * 100 of their ids: approve deletes it with them, abort (or no answer) keeps it, and the report says so. The delete
- * itself refuses if more documents came since the check (documentsApproved).
+ * itself refuses if more documents came since the check (documentsApproved) and, without consent, if any document was
+ * created or replaced since the check began (unchangedSince: the target's change feed, marked by the check); then the
+ * target is checked once more, and written again, the operator is asked.
  */
 async function deleteTarget(r: RollbackRun, copy: CopyRollbackInput): Promise<void> {
   const where = `${copy.target.database}/${copy.target.container}`;
