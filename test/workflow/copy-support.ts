@@ -58,6 +58,21 @@ export function account(i: number, org = `o${i % 17}`): Account {
 
 export const byId = (docs: Doc[]) => [...docs].sort((a, b) => a.id.localeCompare(b.id));
 
+/** Whether `container` exists, read through @azure/cosmos (a 404 is false). */
+export async function containerExists(h: Harness, database: string, container: string): Promise<boolean> {
+  return h.cosmos
+    .database(database)
+    .container(container)
+    .read()
+    .then(
+      () => true,
+      (err: { code?: number }) => {
+        if (err.code === 404) return false;
+        throw err;
+      }
+    );
+}
+
 /** `n` accounts in a new container partitioned by /accountNo (with `throughput`, physical partitions). */
 export async function seedSource(
   h: Harness,
